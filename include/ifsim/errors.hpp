@@ -1,0 +1,37 @@
+// Typed exceptions thrown by the library. Only tools/ catch them, print and choose an exit code.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace ifsim {
+
+// Anything wrong with the user's input: a config key, a value, a file. Exit code 2.
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A NaN or overflow found in the state during a run.
+class numerical_error : public std::runtime_error {
+public:
+    numerical_error(const std::string& what, std::uint64_t neuron, std::uint64_t step)
+        : std::runtime_error(what + " (neuron " + std::to_string(neuron) + ", step " +
+                             std::to_string(step) + ")"),
+          neuron_(neuron), step_(step) {}
+    std::uint64_t neuron() const { return neuron_; }
+    std::uint64_t step() const { return step_; }
+
+private:
+    std::uint64_t neuron_;
+    std::uint64_t step_;
+};
+
+// Failure while running (I/O, device), not the user's input. Exit code 1.
+class runtime_failure : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace ifsim

@@ -1,0 +1,96 @@
+// The run specification: what a validated config becomes. Every value is in default units (mV, ms,
+// pA, pF, nS, Hz) and every default is filled in, so the engine never looks at TOML and a resolved
+// config can be written back from this alone.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ifsim/models/params.hpp"
+
+namespace ifsim {
+
+// One value per neuron: a scalar, or a rule that makes N values. Random rules draw from the
+// stateless RNG keyed by the run seed, so they do not depend on threads or backend.
+struct distribution {
+    enum class kind { constant, linspace, uniform, normal, array };
+    kind type = kind::constant;
+    double a = 0.0;              // constant: the value; linspace: first; uniform: low; normal: mean
+    double b = 0.0;              // linspace: last; uniform: high; normal: standard deviation
+    std::vector<double> values;  // array: one value per neuron
+
+    static distribution constant(double v) { return {kind::constant, v, 0.0, {}}; }
+    bool is_constant() const { return type == kind::constant; }
+};
+
+// A current that switches at given times, the same for every neuron of the population, added to
+// I_e: amplitude[i] holds from time[i] until time[i+1].
+struct step_current {
+    std::vector<double> time_ms;       // switch times, strictly increasing [ms]
+    std::vector<double> amplitude_pA;  // current from that time on [pA]
+};
+
+struct input_spec {
+    distribution I_e = distribution::constant(0.0);      // constant bias current [pA]
+    step_current steps;                                   // piecewise-constant current [pA]
+    distribution sigma_V = distribution::constant(0.0);  // white noise: std of the free V [mV]
+    bool bridge = true;  // Brownian-bridge threshold-crossing correction for noisy hard thresholds
+    distribution sigma_I = distribution::constant(0.0);  // OU current noise std [pA]
+    double tau_I_ms = 5.0;                                // OU correlation time [ms]
+    double poisson_rate_Hz = 0.0;     // rate of each independent Poisson input [Hz]
+    double poisson_weight_mV = 0.0;   // voltage jump per input spike [mV]
+    std::uint64_t poisson_count = 0;  // number of independent Poisson inputs per neuron
+};
+
+struct population_spec {
+    std::string name;
+    std::uint64_t size = 0;
+    model_kind model = model_kind::lif;
+    // Every parameter the model reads, by name (param_fields), defaults filled in.
+    std::map<std::string, distribution> params;
+    // Initial state: "V_m" [mV] (default E_L), "w" [pA] (adaptive models, default 0),
+    // "I_noise" [pA] (OU input, default 0).
+    std::map<std::string, distribution> init;
+    input_spec input;
+};
+
+enum class precision { single, double_ };
+enum class spike_timing {
+    grid,         // spikes at the end of the step in which threshold is crossed
+    interpolated  // spike time found inside the step; refractoriness counted from it
+};
+
+struct simulation_spec {
+    double dt_ms = 0.1;
+    double duration_ms = 1000.0;
+    std::uint64_t seed = 12345;  // < 2^32; the key's other word is the stream
+    precision real = precision::single;
+    spike_timing timing = spike_timing::grid;
+    unsigned threads = 0;  // CPU threads, 0 = OpenMP default
+};
+
+struct spike_record {
+    std::vector<std::string> populations;
+};
+
+// Sampled state variables of chosen neurons, one SONATA report file per variable.
+struct state_record {
+    std::string name;                     // report name, the file is <name>.h5
+    std::string population;
+    std::string variable;                 // "V_m", "w" or "I_noise"
+    std::vector<std::uint64_t> neurons;   // indices within the population
+    double interval_ms = 1.0;             // sampling interval, a whole number of steps
+};
+
+struct run_spec {
+    simulation_spec simulation;
+    std::vector<population_spec> populations;
+    spike_record spikes;
+    std::vector<state_record> states;
+    std::string source_path;  // the config file it came from ("" for built in code)
+};
+
+}  // namespace ifsim

@@ -1,0 +1,1 @@
+int ifsim_cuda_placeholder() { return 0; }
