@@ -1,1 +1,45 @@
-int main() { return 0; }
+// ifsim: the command line. Parses arguments and hands them to the subcommands in commands.hpp.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace ifsim::cli;
+    CLI::App app{"ifsim: large populations of stochastic integrate-and-fire neurons on CPU and GPU"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("ifsim ") + IFSIM_VERSION_STRING);
+
+    run_args ra;
+    auto* run_cmd = app.add_subcommand("run", "Run a simulation from a TOML config");
+    run_cmd->add_option("config", ra.config, "Config file (TOML)")->required();
+    run_cmd->add_option("-o,--out", ra.out_dir, "Output folder (default: out/<config name>)");
+    run_cmd->add_option("-b,--backend", ra.backend, "auto | cpu | cuda")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    run_cmd->add_option("--seed", ra.seed, "Override simulation.seed");
+    run_cmd->add_option("--threads", ra.threads, "CPU threads (default: all)");
+    run_cmd->add_option("--set", ra.overrides, "Override a config value: KEY=VALUE (repeatable)");
+    run_cmd->add_flag("-q,--quiet", ra.quiet, "No progress or summary on stderr");
+
+    app.add_subcommand("info", "Version, build options and devices found");
+
+    std::filesystem::path theory_config, theory_csv;
+    std::vector<std::string> theory_overrides;
+    auto* theory_cmd = app.add_subcommand(
+        "theory", "Write the predicted firing rate of every neuron (LIF/QIF F-I, Siegert) as CSV");
+    theory_cmd->add_option("config", theory_config, "Config file (TOML), e.g. <out>/config.resolved.toml")
+        ->required();
+    theory_cmd->add_option("-o,--out", theory_csv, "CSV file (default: standard output)");
+    theory_cmd->add_option("--set", theory_overrides, "Override a config value: KEY=VALUE");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? exit_ok : exit_bad_input;
+    }
+    if (*run_cmd) return run(ra);
+    if (*theory_cmd) return theory(theory_config, theory_overrides, theory_csv);
+    return info();
+}

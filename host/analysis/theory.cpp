@@ -1,0 +1,226 @@
+// Closed-form and quadrature theory of the models: LIF and QIF F-I curves, the Siegert rate and ISI
+// CV of the noisy LIF, and the aLIF self-consistency.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <sstream>
+#include <string>
+
+#include "ifsim/analysis.hpp"
+#include "ifsim/errors.hpp"
+#include "quadrature.hpp"
+
+namespace ifsim::analysis {
+
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+constexpr double ms_per_s = 1000.0;
+
+std::string str(double v) {
+    std::ostringstream s;
+    s.precision(10);
+    s << v;
+    return s.str();
+}
+
+// exp(-x^2) with x^2 split exactly, as in erfcx.cpp: no x^2 eps relative error for large x.
+double exp_neg_sq(double x) {
+    const double h = x * x;
+    const double l = std::fma(x, x, -h);
+    return std::exp(-h) * (1.0 - l);
+}
+
+// ln erfcx(-y) = ln[exp(y^2)(1 + erf y)], finite for every y. For y > 0 it is y^2 + ln erfc(-y),
+// whose second term lies in [0, ln 2]; returned here as that second term only (the caller owns
+// the y^2, to combine it with other squares without cancellation).
+double log_erfc_neg(double y) { return std::log(std::erfc(-y)); }
+
+// Reduced thresholds and the scale shared by the rate and CV integrals.
+struct reduced {
+    double y_r, y_th;  // (V_reset - mu)/sigma, (V_th - mu)/sigma
+    double y_m;        // max(y_th, 0): integrands are divided by exp(y_m^2) (rate) or exp(2 y_m^2) (CV)
+};
+
+void check_siegert_args(double tau_m, double t_ref, double V_th, double V_reset, double mu,
+                        double sigma) {
+    const auto bad = [](const std::string& what) { throw config_error("siegert: " + what); };
+    if (!(std::isfinite(tau_m) && std::isfinite(t_ref) && std::isfinite(V_th) &&
+          std::isfinite(V_reset) && std::isfinite(mu) && std::isfinite(sigma)))
+        bad("all arguments must be finite numbers");
+    if (!(tau_m > 0.0)) bad("tau_m = " + str(tau_m) + " ms must be > 0");
+    if (t_ref < 0.0) bad("t_ref = " + str(t_ref) + " ms must be >= 0");
+    if (sigma < 0.0) bad("sigma = " + str(sigma) + " mV must be >= 0");
+    if (!(V_reset < V_th) && t_ref == 0.0)
+        bad("V_reset = " + str(V_reset) + " mV must be below V_th = " + str(V_th) +
+            " mV when t_ref = 0");
+}
+
+// The rate integral divided by exp(y_m^2): Int_{y_r}^{y_th} erfcx(-u) exp(-y_m^2) du.
+double scaled_rate_integral(const reduced& z) {
+    const double y_m = z.y_m;
+    const double s = exp_neg_sq(y_m);
+    const auto g = [y_m, s](double u) {
+        if (u <= 0.0) return erfcx(-u) * s;
+        return std::exp((u - y_m) * (u + y_m)) * std::erfc(-u);  // u <= y_m: exponent <= 0
+    };
+    return detail::integrate(g, z.y_r, z.y_th, 1e-12).value;
+}
+
+// The CV double integral divided by exp(2 y_m^2):
+//   Int_{y_r}^{y_th} dx Int_{-inf}^{x} exp(E(x, y)) dy,
+//   E = x^2 + y^2 + 2 ln(1 + erf y) - 2 y_m^2,
+// with the squares grouped so that nothing cancels (every E is <= 2 ln 2: nothing overflows). The
+// inner integral runs over the distance d = x - y >= 0 below x rather than over y: where x is
+// large and negative (weak noise) the integrand is a peak of width 1/(2|x|) at y = x, and
+// x^2 - y^2 = d (2x - d) is then exact, whereas y itself would carry a round-off of eps |x| that
+// the factor 2|x| would turn into a noisy integrand.
+double scaled_cv_integral(const reduced& z) {
+    const double y_m = z.y_m;
+    const double c = 2.0 * y_m * y_m;
+    const auto inner = [y_m, c](double x) {
+        const auto h = [x, y_m, c](double d) {
+            const double y = x - d;
+            if (y > 0.0)  // then 0 < y <= x <= y_m
+                return std::exp((x - y_m) * (x + y_m) + (y - y_m) * (y + y_m) +
+                                2.0 * log_erfc_neg(y));
+            // exp(y^2)(1 + erf y)^2 = exp(-y^2) erfcx(-y)^2, and erfcx(-y) <= 1 here
+            const double e = erfcx(-y);
+            return std::exp(d * (2.0 * x - d) - c) * (e * e);
+        };
+        // The integrand falls off below y = min(x, 0) at least like exp(-(2|x| d' + d'^2)) at a
+        // distance d' from there; stopping where that is exp(-64) drops a relative 1e-28.
+        const double ax = std::abs(std::min(x, 0.0));
+        const double d_max = x > 0.0 ? x + 8.0 : 64.0 / (std::sqrt(ax * ax + 64.0) + ax);
+        return detail::integrate(h, 0.0, d_max, 1e-13).value;
+    };
+    return detail::integrate(inner, z.y_r, z.y_th, 1e-11).value;
+}
+
+// Rate [Hz] and CV with the deterministic limit handled.
+struct siegert_result {
+    double rate_Hz, cv;
+};
+
+siegert_result siegert(double tau_m, double t_ref, double V_th, double V_reset, double mu,
+                       double sigma, bool want_cv) {
+    check_siegert_args(tau_m, t_ref, V_th, V_reset, mu, sigma);
+    if (!(V_reset < V_th)) return {ms_per_s / t_ref, 0.0};  // fires at once after each t_ref
+    if (sigma == 0.0) {
+        if (!(mu > V_th)) return {0.0, nan};
+        const double T = t_ref + tau_m * std::log1p((V_th - V_reset) / (mu - V_th));
+        return {ms_per_s / T, 0.0};
+    }
+    const reduced z{(V_reset - mu) / sigma, (V_th - mu) / sigma, std::max((V_th - mu) / sigma, 0.0)};
+    const double s = exp_neg_sq(z.y_m);
+    // 1/(r tau_m) = exp(y_m^2) [ (t_ref/tau_m) exp(-y_m^2) + sqrt(pi) J_s ] = exp(y_m^2) D_s
+    const double D_s = (t_ref / tau_m) * s + scaled_rate_integral(z) / std::numbers::inv_sqrtpi;
+    const double rate = ms_per_s * s / (tau_m * D_s);
+    if (!want_cv) return {rate, nan};
+    if (rate == 0.0) return {0.0, nan};
+    // CV^2 = 2 pi (r tau_m)^2 K = 2 pi K_s / D_s^2 (the exp(2 y_m^2) scales cancel)
+    const double K_s = scaled_cv_integral(z);
+    return {rate, std::sqrt(2.0 * std::numbers::pi * K_s) / D_s};
+}
+
+}  // namespace
+
+// ---- deterministic F-I curves -------------------------------------------------------------------
+
+double lif_first_spike_time(const neuron_params& p, double I_pA, double V0_mV) {
+    if (V0_mV >= p.V_th) return 0.0;
+    const double V_inf = p.E_L + I_pA / p.g_L;
+    if (!(V_inf > p.V_th)) return inf;
+    const double tau_m = p.C_m / p.g_L;
+    // ln((V_inf - V0)/(V_inf - V_th)) = log1p((V_th - V0)/(V_inf - V_th)): exact far above rheobase
+    return tau_m * std::log1p((p.V_th - V0_mV) / (V_inf - p.V_th));
+}
+
+double lif_rate(const neuron_params& p, double I_pA) {
+    const double V_inf = p.E_L + I_pA / p.g_L;
+    if (!(V_inf > p.V_th)) return 0.0;
+    return ms_per_s / (p.t_ref + lif_first_spike_time(p, I_pA, p.V_reset));
+}
+
+double qif_rheobase(const neuron_params& p) {
+    const double d = p.V_c - p.E_L;
+    return p.k * d * d / 4.0;
+}
+
+double qif_rate(const neuron_params& p_in, double I_pA) {
+    const neuron_params p = with_model_defaults(p_in, model_kind::qif);
+    const double V_m = 0.5 * (p.E_L + p.V_c);
+    const double a = p.V_peak - V_m;  // spike detection, from the vertex of the parabola [mV]
+    const double b = p.V_reset - V_m; // reset, same origin [mV]
+    const double excess = (I_pA - qif_rheobase(p)) / p.k;  // [mV^2]
+    double travel;                                          // V_reset -> V_peak [ms]
+    if (excess > 0.0) {
+        // atan(a/D) - atan(b/D) = atan2((a - b) D, D^2 + a b), in (0, pi) since a > b: no
+        // cancellation when both arguments are large and of one sign.
+        const double D = std::sqrt(excess);
+        travel = p.C_m / (p.k * D) * std::atan2((a - b) * D, D * D + a * b);
+    } else {
+        // Fixed points V_m -+ D; the neuron fires only if it is reset above the unstable one.
+        const double D = std::sqrt(-excess);
+        if (!(b > D)) return 0.0;
+        if (D == 0.0) {
+            travel = p.C_m / p.k * (1.0 / b - 1.0 / a);
+        } else {
+            // (1/(2D)) ln[(a - D)(b + D)/((a + D)(b - D))] as two log1p of small arguments
+            travel = p.C_m / (2.0 * p.k * D) *
+                     (std::log1p(-2.0 * D / (a + D)) + std::log1p(2.0 * D / (b - D)));
+        }
+    }
+    return ms_per_s / (p.t_ref + travel);
+}
+
+// ---- noisy LIF ----------------------------------------------------------------------------------
+
+double siegert_rate(double tau_m_ms, double t_ref_ms, double V_th_rel_mV, double V_reset_rel_mV,
+                    double mu_mV, double sigma_mV) {
+    return siegert(tau_m_ms, t_ref_ms, V_th_rel_mV, V_reset_rel_mV, mu_mV, sigma_mV, false).rate_Hz;
+}
+
+double siegert_rate(const neuron_params& p, double I_pA, double sigma_V_mV) {
+    return siegert_rate(p.C_m / p.g_L, p.t_ref, p.V_th - p.E_L, p.V_reset - p.E_L, I_pA / p.g_L,
+                        std::numbers::sqrt2 * sigma_V_mV);
+}
+
+double siegert_cv(double tau_m_ms, double t_ref_ms, double V_th_rel_mV, double V_reset_rel_mV,
+                  double mu_mV, double sigma_mV) {
+    return siegert(tau_m_ms, t_ref_ms, V_th_rel_mV, V_reset_rel_mV, mu_mV, sigma_mV, true).cv;
+}
+
+double siegert_cv(const neuron_params& p, double I_pA, double sigma_V_mV) {
+    return siegert_cv(p.C_m / p.g_L, p.t_ref, p.V_th - p.E_L, p.V_reset - p.E_L, I_pA / p.g_L,
+                      std::numbers::sqrt2 * sigma_V_mV);
+}
+
+// ---- adaptation ---------------------------------------------------------------------------------
+
+double alif_steady_rate(const neuron_params& p, double I_pA) {
+    if (p.a != 0.0)
+        throw config_error("alif_steady_rate: a = " + str(p.a) +
+                           " nS must be 0 (with a != 0 the mean adaptation current depends on <V>)");
+    if (p.b < 0.0)
+        throw config_error("alif_steady_rate: b = " + str(p.b) +
+                           " pA must be >= 0 (negative b is positive feedback: no unique steady state)");
+    // <w> [pA] = b [pA] tau_w [ms] r [Hz] / 1000
+    const double w_per_Hz = p.b * p.tau_w / ms_per_s;
+    // g(r) = lif_rate(I - w_per_Hz r) - r decreases from g(0) >= 0 to g(r_0) <= 0.
+    double lo = 0.0, hi = lif_rate(p, I_pA);
+    if (hi == 0.0 || w_per_Hz == 0.0) return hi;
+    while (true) {
+        const double mid = 0.5 * (lo + hi);
+        if (!(mid > lo && mid < hi)) break;
+        if (lif_rate(p, I_pA - w_per_Hz * mid) > mid)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+}  // namespace ifsim::analysis

@@ -1,0 +1,125 @@
+// Shared by the config sources in host/config/: error reporting with file, line and key path, typed
+// readers for TOML nodes (quantities, distributions, integers, strings), and the key lists of the
+// schema. Private to ifsim_core; toml++ never appears in a public header.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "ifsim/spec.hpp"
+#include "ifsim/units.hpp"
+
+namespace ifsim::config_detail {
+
+// Where values came from, for error messages.
+struct context {
+    std::string source;  // file name or label, first in every message
+    // Canonical key paths ("population[0].input.I_e") set by --set, with the override as given.
+    std::vector<std::pair<std::string, std::string>> overridden;
+
+    // Throws config_error: "<source>:<line>:<col>: <message>", adding the --set that produced the
+    // value when one did (and then no line, which would point into the override's text).
+    [[noreturn]] void fail(const toml::node* at, std::string_view path,
+                           const std::string& message) const;
+};
+
+// A node as short TOML text for messages: strings quoted, long arrays cut with "...".
+std::string render(const toml::node& n);
+// "<path> = <value>: " — how most messages begin.
+std::string says(std::string_view path, const toml::node& n);
+std::string child_path(std::string_view path, std::string_view key);
+std::string element_path(std::string_view path, std::size_t index);
+// "a, b, c"
+std::string join(std::span<const std::string_view> words);
+
+// Throws on the first key of `t` not in `allowed`, suggesting the nearest allowed key.
+void check_keys(const context& ctx, const toml::table& t, std::string_view path,
+                std::span<const std::string_view> allowed);
+
+// The sub-table `key` of `parent`, nullptr when absent; throws when it is not a table.
+const toml::table* optional_table(const context& ctx, const toml::table& parent,
+                                  std::string_view path, std::string_view key);
+
+double read_quantity(const context& ctx, const toml::node& n, std::string_view path, dimension d);
+std::int64_t read_integer(const context& ctx, const toml::node& n, std::string_view path,
+                          std::int64_t lo, std::int64_t hi);
+std::string read_string(const context& ctx, const toml::node& n, std::string_view path,
+                        std::string_view accepted);
+bool read_bool(const context& ctx, const toml::node& n, std::string_view path);
+
+// Where a per-neuron value lives, for "array of wrong length" messages.
+struct owner {
+    std::string_view population;
+    std::uint64_t size;
+};
+distribution read_distribution(const context& ctx, const toml::node& n, std::string_view path,
+                               dimension d, owner who);
+
+// Throws unless every value `dist` can take satisfies `ok` (linspace and uniform: both ends,
+// array: every value, normal: the mean). `rule` says what is accepted ("must be >= 0").
+template <class Pred>
+void check_every_value(const context& ctx, const toml::node* at, std::string_view path,
+                       const distribution& dist, dimension d, Pred ok, std::string_view rule);
+
+void apply_overrides(toml::table& root, const std::vector<std::string>& overrides, context& ctx);
+run_spec build_spec(const toml::table& root, const context& ctx);
+
+// The schema's key lists, shared by validation and the override resolver.
+inline constexpr std::array<std::string_view, 3> root_keys = {"simulation", "population", "record"};
+inline constexpr std::array<std::string_view, 6> simulation_keys = {
+    "dt", "duration", "seed", "precision", "spike_timing", "threads"};
+inline constexpr std::array<std::string_view, 6> population_keys = {"name",   "size", "model",
+                                                                    "params", "init", "input"};
+inline constexpr std::array<std::string_view, 3> init_keys = {"V_m", "w", "I_noise"};
+inline constexpr std::array<std::string_view, 5> input_keys = {"I_e", "steps", "noise", "ou",
+                                                               "poisson"};
+inline constexpr std::array<std::string_view, 2> steps_keys = {"times", "amplitudes"};
+inline constexpr std::array<std::string_view, 2> noise_keys = {"sigma_V", "bridge"};
+inline constexpr std::array<std::string_view, 2> ou_keys = {"sigma_I", "tau_I"};
+inline constexpr std::array<std::string_view, 3> poisson_keys = {"rate", "weight", "count"};
+inline constexpr std::array<std::string_view, 6> record_keys = {"spikes",   "state",    "population",
+                                                                "neurons",  "interval", "name"};
+inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace", "uniform",
+                                                                      "normal", "array"};
+
+// ---- template definitions ----
+
+template <class Pred>
+void check_every_value(const context& ctx, const toml::node* at, std::string_view path,
+                       const distribution& dist, dimension d, Pred ok, std::string_view rule) {
+    const auto bad = [&](double v, const std::string& where) {
+        const std::string q = format_quantity(v, d);
+        ctx.fail(at, path,
+                 where.empty() ? std::string(path) + " = \"" + q + "\": " + std::string(rule)
+                               : std::string(path) + ": " + where + q + " " + std::string(rule));
+    };
+    switch (dist.type) {
+        case distribution::kind::constant:
+            if (!ok(dist.a)) bad(dist.a, "");
+            break;
+        case distribution::kind::linspace:
+            if (!ok(dist.a)) bad(dist.a, "linspace starts at ");
+            if (!ok(dist.b)) bad(dist.b, "linspace ends at ");
+            break;
+        case distribution::kind::uniform:
+            if (!ok(dist.a)) bad(dist.a, "uniform range starts at ");
+            if (!ok(dist.b)) bad(dist.b, "uniform range ends at ");
+            break;
+        case distribution::kind::normal:
+            if (!ok(dist.a)) bad(dist.a, "normal mean ");
+            break;
+        case distribution::kind::array:
+            for (std::size_t i = 0; i < dist.values.size(); ++i)
+                if (!ok(dist.values[i])) bad(dist.values[i], "value [" + std::to_string(i) + "] ");
+            break;
+    }
+}
+
+}  // namespace ifsim::config_detail

@@ -1,0 +1,590 @@
+// The schema: a parsed (and overridden) TOML document becomes a run_spec, checked completely, with
+// every default filled in. The first problem found is thrown as a config_error.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string>
+
+#include "config_detail.hpp"
+#include "ifsim/config.hpp"
+
+namespace ifsim::config_detail {
+
+namespace {
+
+constexpr std::int64_t two_to_32 = std::int64_t{1} << 32;
+
+bool is_identifier(std::string_view s) {
+    if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+}
+
+bool is_report_name(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+const toml::node& required(const context& ctx, const toml::table& t, std::string_view path,
+                           std::string_view key, std::string_view what) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr)
+        ctx.fail(&t, child_path(path, key),
+                 child_path(path, key) + " is missing: " + std::string(what) + " is required");
+    return *n;
+}
+
+// One of a fixed set of words; returns its index.
+std::size_t read_choice(const context& ctx, const toml::node& n, std::string_view path,
+                        std::span<const std::string_view> choices) {
+    std::string accepted;
+    for (auto c : choices) accepted += (accepted.empty() ? "\"" : " | \"") + std::string(c) + "\"";
+    const std::string s = read_string(ctx, n, path, accepted);
+    for (std::size_t i = 0; i < choices.size(); ++i)
+        if (choices[i] == s) return i;
+    const std::string near = suggest(s, choices);
+    ctx.fail(&n, path,
+             says(path, n) + "expected one of " + accepted +
+                 (near.empty() ? "" : "; did you mean '" + near + "'?"));
+}
+
+// A list of population names, one name, or "all".
+std::vector<std::string> read_population_list(const context& ctx, const toml::node& n,
+                                              std::string_view path,
+                                              std::span<const std::string_view> names) {
+    std::vector<std::string> out;
+    const auto add = [&](const toml::node& item, std::string_view p) {
+        const std::string s = read_string(ctx, item, p, "a population name or \"all\"");
+        if (s == "all") {
+            for (auto name : names) out.emplace_back(name);
+            return;
+        }
+        if (std::find(names.begin(), names.end(), s) == names.end()) {
+            const std::string near = suggest(s, names);
+            ctx.fail(&item, p,
+                     says(p, item) + "no population is named '" + s + "'" +
+                         (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                         " (populations: " + join(names) + ")");
+        }
+        out.push_back(s);
+    };
+    if (const auto* a = n.as_array()) {
+        for (std::size_t i = 0; i < a->size(); ++i) add((*a)[i], element_path(path, i));
+    } else if (n.is_string()) {
+        add(n, path);
+    } else {
+        ctx.fail(&n, path, says(path, n) + "expected a list of population names or \"all\"");
+    }
+    return out;
+}
+
+// ---- [simulation] ----
+
+simulation_spec read_simulation(const context& ctx, const toml::table& root) {
+    simulation_spec sim;
+    const toml::table* t = optional_table(ctx, root, "", "simulation");
+    if (t == nullptr) return sim;
+    check_keys(ctx, *t, "simulation", simulation_keys);
+
+    const auto positive_time = [&](std::string_view key, double& out) -> const toml::node* {
+        const toml::node* n = t->get(key);
+        if (n == nullptr) return nullptr;
+        const std::string p = child_path("simulation", key);
+        out = read_quantity(ctx, *n, p, dimension::time);
+        if (!(out > 0.0)) ctx.fail(n, p, says(p, *n) + "must be a time > 0, e.g. \"0.1 ms\"");
+        return n;
+    };
+    const toml::node* dt = positive_time("dt", sim.dt_ms);
+    const toml::node* duration = positive_time("duration", sim.duration_ms);
+    if (sim.dt_ms > sim.duration_ms)
+        ctx.fail(dt ? dt : duration, dt ? "simulation.dt" : "simulation.duration",
+                 "simulation.dt = \"" + format_quantity(sim.dt_ms, dimension::time) +
+                     "\" is longer than simulation.duration = \"" +
+                     format_quantity(sim.duration_ms, dimension::time) +
+                     "\"; dt must be <= duration");
+
+    if (const auto* n = t->get("seed"))
+        sim.seed = static_cast<std::uint64_t>(read_integer(ctx, *n, "simulation.seed", 0, two_to_32 - 1));
+    if (const auto* n = t->get("precision")) {
+        static constexpr std::array<std::string_view, 2> choices = {"float", "double"};
+        sim.real = read_choice(ctx, *n, "simulation.precision", choices) == 0 ? precision::single
+                                                                             : precision::double_;
+    }
+    if (const auto* n = t->get("spike_timing")) {
+        static constexpr std::array<std::string_view, 2> choices = {"grid", "interpolated"};
+        sim.timing = read_choice(ctx, *n, "simulation.spike_timing", choices) == 0
+                         ? spike_timing::grid
+                         : spike_timing::interpolated;
+    }
+    if (const auto* n = t->get("threads"))
+        sim.threads = static_cast<unsigned>(
+            read_integer(ctx, *n, "simulation.threads", 0, std::numeric_limits<std::int32_t>::max()));
+    return sim;
+}
+
+// ---- [[population]].params ----
+
+// The value neuron i of n takes under a deterministic rule; for uniform, `high` picks the end.
+double value_at(const distribution& d, std::uint64_t i, std::uint64_t n, bool high) {
+    switch (d.type) {
+        case distribution::kind::constant: return d.a;
+        case distribution::kind::linspace:
+            return n <= 1 ? d.a : d.a + (d.b - d.a) * (static_cast<double>(i) / static_cast<double>(n - 1));
+        case distribution::kind::uniform: return high ? d.b : d.a;
+        case distribution::kind::normal: return d.a;
+        case distribution::kind::array: return d.values[i];
+    }
+    return d.a;
+}
+
+bool is_random(const distribution& d) {
+    return d.type == distribution::kind::uniform || d.type == distribution::kind::normal;
+}
+
+// V_peak's default V_T + 5 Delta_T (eif, adex) follows V_T and Delta_T neuron by neuron.
+distribution default_v_peak(const context& ctx, const toml::node* at, std::string_view path,
+                            model_kind m, const distribution& V_T, const distribution& Delta_T,
+                            std::uint64_t n) {
+    const auto peak = [m](double vt, double dT) {
+        neuron_params p;
+        p.V_T = vt;
+        p.Delta_T = dT;
+        return with_model_defaults(p, m).V_peak;
+    };
+    if (m == model_kind::qif) return distribution::constant(with_model_defaults({}, m).V_peak);
+    if (V_T.is_constant() && Delta_T.is_constant()) return distribution::constant(peak(V_T.a, Delta_T.a));
+    if (is_random(V_T) || is_random(Delta_T))
+        ctx.fail(at, child_path(path, "V_peak"),
+                 child_path(path, "V_peak") +
+                     " is missing and has no default when V_T or Delta_T is random (uniform or "
+                     "normal): give V_peak explicitly");
+    const auto linear = [](const distribution& d) {
+        return d.type == distribution::kind::constant || d.type == distribution::kind::linspace;
+    };
+    distribution out;
+    if (linear(V_T) && linear(Delta_T)) {
+        const auto last = [](const distribution& d) { return d.is_constant() ? d.a : d.b; };
+        out.type = distribution::kind::linspace;
+        out.a = peak(V_T.a, Delta_T.a);
+        out.b = peak(last(V_T), last(Delta_T));
+        return out;
+    }
+    out.type = distribution::kind::array;
+    out.values.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i)
+        out.values[i] = peak(value_at(V_T, i, n, false), value_at(Delta_T, i, n, false));
+    return out;
+}
+
+std::string users_of(std::string_view param) {
+    std::string out;
+    for (auto m : all_models) {
+        const auto names = model_param_names(m);
+        if (std::find(names.begin(), names.end(), param) != names.end())
+            out += (out.empty() ? "" : ", ") + std::string(model_name(m));
+    }
+    return out;
+}
+
+// check_params on every neuron a deterministic rule makes (linspace: both ends, array: every
+// value) and, for uniform ranges, at every combination of their ends (the constraints are linear,
+// so the corners bound them). Normal spreads are checked at their mean.
+void check_population_params(const context& ctx, const toml::node* at, std::string_view path,
+                             const population_spec& pop) {
+    const auto names = model_param_names(pop.model);
+    const std::uint64_t n = pop.size;
+    bool any_array = false, any_linspace = false, any_normal = false;
+    std::vector<std::string_view> uniform_names;
+    for (auto name : names) {
+        const auto& d = pop.params.at(std::string(name));
+        any_array |= d.type == distribution::kind::array;
+        any_linspace |= d.type == distribution::kind::linspace;
+        any_normal |= d.type == distribution::kind::normal;
+        if (d.type == distribution::kind::uniform) uniform_names.push_back(name);
+    }
+    std::vector<std::uint64_t> indices = {0};
+    if (any_array) {
+        indices.resize(n);
+        for (std::uint64_t i = 0; i < n; ++i) indices[i] = i;
+    } else if (any_linspace && n > 1) {
+        indices.push_back(n - 1);
+    }
+    const std::size_t u = uniform_names.size();
+    std::vector<std::uint32_t> masks;
+    if (u <= 16 && (indices.size() << u) <= (std::size_t{1} << 22)) {
+        for (std::uint32_t mask = 0; mask < (1u << u); ++mask) masks.push_back(mask);
+    } else {
+        masks = {0u, (1u << u) - 1u};
+    }
+    for (auto i : indices) {
+        for (auto mask : masks) {
+            neuron_params p;
+            for (const auto& f : param_fields) {
+                const auto it = pop.params.find(std::string(f.name));
+                if (it == pop.params.end()) continue;
+                const auto pos = std::find(uniform_names.begin(), uniform_names.end(), f.name);
+                const bool high = pos != uniform_names.end() &&
+                                  ((mask >> (pos - uniform_names.begin())) & 1u);
+                p.*f.member = value_at(it->second, i, n, high);
+            }
+            const std::string problem = check_params(p, pop.model);
+            if (problem.empty()) continue;
+            std::string where;
+            if (any_array || any_linspace) where += " for neuron " + std::to_string(i);
+            for (std::size_t k = 0; k < u; ++k)
+                where += std::string(where.empty() ? " with " : (k == 0 ? ", with " : ", ")) +
+                         "uniform " + std::string(uniform_names[k]) + " at its " +
+                         (((mask >> k) & 1u) ? "high" : "low") + " end";
+            if (any_normal) where += " (normal spreads are checked at their mean)";
+            ctx.fail(at, child_path(path, "params"),
+                     child_path(path, "params") + " (population '" + pop.name + "', model " +
+                         std::string(model_name(pop.model)) + "): " + problem + where);
+        }
+    }
+}
+
+void read_params(const context& ctx, const toml::table& t, std::string_view path,
+                 population_spec& pop) {
+    const std::string p = child_path(path, "params");
+    const toml::table* params = optional_table(ctx, t, path, "params");
+    const auto names = model_param_names(pop.model);
+    const owner who{pop.name, pop.size};
+    const std::string model(model_name(pop.model));
+    if (params != nullptr) {
+        for (auto&& [k, v] : *params) {
+            if (std::find(names.begin(), names.end(), k.str()) != names.end()) continue;
+            const std::string kp = child_path(p, k.str());
+            const std::string users = users_of(k.str());
+            if (!users.empty())
+                ctx.fail(&v, kp,
+                         "key '" + kp + "': " + std::string(k.str()) + " is not a parameter of model '" +
+                             model + "' (it is used by " + users + "); " + model + " takes: " +
+                             join(names));
+            const std::string near = suggest(k.str(), names);
+            ctx.fail(&v, kp,
+                     "unknown key '" + kp + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                         " (model " + model + " takes: " + join(names) + ")");
+        }
+    }
+    const neuron_params defaults;
+    for (const auto& f : param_fields) {
+        if (std::find(names.begin(), names.end(), f.name) == names.end()) continue;
+        const toml::node* n = params ? params->get(f.name) : nullptr;
+        if (n != nullptr)
+            pop.params[std::string(f.name)] = read_distribution(ctx, *n, child_path(p, f.name), f.dim, who);
+        else if (f.name != "V_peak")
+            pop.params[std::string(f.name)] = distribution::constant(defaults.*f.member);
+    }
+    if (std::find(names.begin(), names.end(), "V_peak") != names.end() && !pop.params.contains("V_peak")) {
+        const distribution none = distribution::constant(0.0);
+        const auto get = [&](const char* key) -> const distribution& {
+            const auto it = pop.params.find(key);
+            return it == pop.params.end() ? none : it->second;
+        };
+        pop.params["V_peak"] = default_v_peak(ctx, params ? static_cast<const toml::node*>(params) : &t,
+                                              p, pop.model, get("V_T"), get("Delta_T"), pop.size);
+    }
+    check_population_params(ctx, params ? static_cast<const toml::node*>(params) : &t, path, pop);
+}
+
+// ---- [[population]].input ----
+
+void read_input(const context& ctx, const toml::table& t, std::string_view path,
+                population_spec& pop) {
+    const std::string p = child_path(path, "input");
+    const toml::table* in = optional_table(ctx, t, path, "input");
+    if (in == nullptr) return;
+    check_keys(ctx, *in, p, input_keys);
+    const owner who{pop.name, pop.size};
+    input_spec& input = pop.input;
+    const auto nonnegative = [](double v) { return v >= 0.0; };
+
+    if (const auto* n = in->get("I_e"))
+        input.I_e = read_distribution(ctx, *n, child_path(p, "I_e"), dimension::current, who);
+
+    if (const auto* s = optional_table(ctx, *in, p, "steps")) {
+        const std::string sp = child_path(p, "steps");
+        check_keys(ctx, *s, sp, steps_keys);
+        const auto list = [&](std::string_view key, dimension d) {
+            const toml::node& n = required(ctx, *s, sp, key, "a list of " + std::string(dimension_name(d)) + "s");
+            const std::string kp = child_path(sp, key);
+            if (!n.is_array()) ctx.fail(&n, kp, says(kp, n) + "expected a list of " + std::string(dimension_name(d)) + "s");
+            std::vector<double> out;
+            for (std::size_t i = 0; i < n.as_array()->size(); ++i)
+                out.push_back(read_quantity(ctx, (*n.as_array())[i], element_path(kp, i), d));
+            return out;
+        };
+        input.steps.time_ms = list("times", dimension::time);
+        input.steps.amplitude_pA = list("amplitudes", dimension::current);
+        const auto& times = *s->get("times")->as_array();
+        if (input.steps.time_ms.size() != input.steps.amplitude_pA.size())
+            ctx.fail(s, sp,
+                     sp + ": times has " + std::to_string(input.steps.time_ms.size()) +
+                         " entries but amplitudes has " + std::to_string(input.steps.amplitude_pA.size()) +
+                         "; they must pair up, one amplitude per switch time");
+        for (std::size_t i = 0; i < input.steps.time_ms.size(); ++i) {
+            const std::string ip = element_path(child_path(sp, "times"), i);
+            if (input.steps.time_ms[i] < 0.0)
+                ctx.fail(&times[i], ip, says(ip, times[i]) + "switch times must be >= 0 ms");
+            if (i > 0 && !(input.steps.time_ms[i] > input.steps.time_ms[i - 1]))
+                ctx.fail(&times[i], ip,
+                         says(ip, times[i]) + "switch times must be strictly increasing (previous: \"" +
+                             format_quantity(input.steps.time_ms[i - 1], dimension::time) + "\")");
+        }
+    }
+
+    if (const auto* s = optional_table(ctx, *in, p, "noise")) {
+        const std::string sp = child_path(p, "noise");
+        check_keys(ctx, *s, sp, noise_keys);
+        if (const auto* n = s->get("sigma_V")) {
+            const std::string kp = child_path(sp, "sigma_V");
+            input.sigma_V = read_distribution(ctx, *n, kp, dimension::voltage, who);
+            check_every_value(ctx, n, kp, input.sigma_V, dimension::voltage, nonnegative, "must be >= 0 mV");
+        }
+        if (const auto* n = s->get("bridge")) input.bridge = read_bool(ctx, *n, child_path(sp, "bridge"));
+    }
+
+    if (const auto* s = optional_table(ctx, *in, p, "ou")) {
+        const std::string sp = child_path(p, "ou");
+        check_keys(ctx, *s, sp, ou_keys);
+        if (const auto* n = s->get("sigma_I")) {
+            const std::string kp = child_path(sp, "sigma_I");
+            input.sigma_I = read_distribution(ctx, *n, kp, dimension::current, who);
+            check_every_value(ctx, n, kp, input.sigma_I, dimension::current, nonnegative, "must be >= 0 pA");
+        }
+        if (const auto* n = s->get("tau_I")) {
+            const std::string kp = child_path(sp, "tau_I");
+            input.tau_I_ms = read_quantity(ctx, *n, kp, dimension::time);
+            if (!(input.tau_I_ms > 0.0)) ctx.fail(n, kp, says(kp, *n) + "must be a time > 0");
+        }
+    }
+
+    if (const auto* s = optional_table(ctx, *in, p, "poisson")) {
+        const std::string sp = child_path(p, "poisson");
+        check_keys(ctx, *s, sp, poisson_keys);
+        if (const auto* n = s->get("rate")) {
+            const std::string kp = child_path(sp, "rate");
+            input.poisson_rate_Hz = read_quantity(ctx, *n, kp, dimension::frequency);
+            if (!(input.poisson_rate_Hz >= 0.0)) ctx.fail(n, kp, says(kp, *n) + "must be a rate >= 0 Hz");
+        }
+        if (const auto* n = s->get("weight"))
+            input.poisson_weight_mV = read_quantity(ctx, *n, child_path(sp, "weight"), dimension::voltage);
+        if (const auto* n = s->get("count"))
+            input.poisson_count = static_cast<std::uint64_t>(read_integer(
+                ctx, *n, child_path(sp, "count"), 0, std::numeric_limits<std::int64_t>::max()));
+    }
+}
+
+bool ou_on(const input_spec& in) { return !(in.sigma_I.is_constant() && in.sigma_I.a == 0.0); }
+
+// ---- [[population]].init ----
+
+void read_init(const context& ctx, const toml::table& t, std::string_view path,
+               population_spec& pop) {
+    const std::string p = child_path(path, "init");
+    const toml::table* init = optional_table(ctx, t, path, "init");
+    const owner who{pop.name, pop.size};
+    const bool adaptive = has_adaptation(pop.model);
+    const bool ou = ou_on(pop.input);
+    if (init != nullptr) {
+        check_keys(ctx, *init, p, init_keys);
+        if (const auto* n = init->get("w"); n != nullptr && !adaptive)
+            ctx.fail(n, child_path(p, "w"),
+                     says(child_path(p, "w"), *n) + "model '" + std::string(model_name(pop.model)) +
+                         "' has no adaptation current w (only alif and adex do)");
+        if (const auto* n = init->get("I_noise"); n != nullptr && !ou)
+            ctx.fail(n, child_path(p, "I_noise"),
+                     says(child_path(p, "I_noise"), *n) +
+                         "I_noise is the OU input current; it needs input.ou.sigma_I > 0");
+    }
+    const auto get = [&](std::string_view key, dimension d, const distribution& fallback) {
+        const toml::node* n = init ? init->get(key) : nullptr;
+        pop.init[std::string(key)] = n ? read_distribution(ctx, *n, child_path(p, key), d, who) : fallback;
+    };
+    get("V_m", dimension::voltage, pop.params.at("E_L"));
+    if (adaptive) get("w", dimension::current, distribution::constant(0.0));
+    if (ou) get("I_noise", dimension::current, distribution::constant(0.0));
+}
+
+population_spec read_population(const context& ctx, const toml::table& t, std::string_view path,
+                                const std::vector<population_spec>& earlier) {
+    check_keys(ctx, t, path, population_keys);
+    population_spec pop;
+    const auto& name_node = required(ctx, t, path, "name", "a name");
+    const std::string name_path = child_path(path, "name");
+    pop.name = read_string(ctx, name_node, name_path, "a name of letters, digits and _");
+    if (!is_identifier(pop.name))
+        ctx.fail(&name_node, name_path,
+                 says(name_path, name_node) +
+                     "a population name is letters, digits and _, not starting with a digit");
+    for (const auto& e : earlier)
+        if (e.name == pop.name)
+            ctx.fail(&name_node, name_path,
+                     says(name_path, name_node) + "population names must be unique; '" + pop.name +
+                         "' is already used by an earlier population");
+
+    pop.size = static_cast<std::uint64_t>(
+        read_integer(ctx, required(ctx, t, path, "size", "the number of neurons"), child_path(path, "size"), 1, two_to_32));
+
+    std::array<std::string_view, all_models.size()> model_names{};
+    for (std::size_t i = 0; i < all_models.size(); ++i) model_names[i] = model_name(all_models[i]);
+    const auto& model_node = required(ctx, t, path, "model", "a model (" + join(model_names) + ")");
+    pop.model = all_models[read_choice(ctx, model_node, child_path(path, "model"), model_names)];
+
+    read_params(ctx, t, path, pop);
+    read_input(ctx, t, path, pop);
+    read_init(ctx, t, path, pop);
+    return pop;
+}
+
+// ---- [[record]] ----
+
+std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n, std::string_view path,
+                                        const population_spec& pop) {
+    std::vector<std::uint64_t> out;
+    const auto limit = static_cast<std::int64_t>(pop.size);
+    const std::string accepted = "indices 0 .. " + std::to_string(pop.size - 1) + " of population '" +
+                                 pop.name + "' (size " + std::to_string(pop.size) + ")";
+    if (const auto* t = n.as_table()) {
+        static constexpr std::array<std::string_view, 1> keys = {"range"};
+        check_keys(ctx, *t, path, keys);
+        const auto& r = required(ctx, *t, path, "range", "range = [first, end) ");
+        const std::string rp = child_path(path, "range");
+        if (!r.is_array() || r.as_array()->size() != 2)
+            ctx.fail(&r, rp, says(rp, r) + "expected [first, end), half open: two integers");
+        const auto first = read_integer(ctx, (*r.as_array())[0], element_path(rp, 0), 0, limit - 1);
+        const auto end = read_integer(ctx, (*r.as_array())[1], element_path(rp, 1), first + 1, limit);
+        for (auto i = first; i < end; ++i) out.push_back(static_cast<std::uint64_t>(i));
+        return out;
+    }
+    const auto* a = n.as_array();
+    if (a == nullptr || a->empty())
+        ctx.fail(&n, path, says(path, n) + "expected a non-empty list of neuron indices or { range = [first, end) }");
+    std::set<std::uint64_t> seen;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const std::string ip = element_path(path, i);
+        const auto& item = (*a)[i];
+        if (!item.is_integer() || item.as_integer()->get() < 0 || item.as_integer()->get() >= limit)
+            ctx.fail(&item, ip, says(ip, item) + "expected " + accepted);
+        const auto v = static_cast<std::uint64_t>(item.as_integer()->get());
+        if (!seen.insert(v).second) ctx.fail(&item, ip, says(ip, item) + "neuron " + std::to_string(v) + " is listed twice");
+        out.push_back(v);
+    }
+    return out;
+}
+
+void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
+    const toml::node* rn = root.get("record");
+    if (rn == nullptr) return;
+    const auto* records = rn->as_array();
+    if (records != nullptr && records->empty()) return;
+    if (records == nullptr || !records->is_array_of_tables())
+        ctx.fail(rn, "record", says("record", *rn) + "expected an array of tables: write [[record]]");
+    std::vector<std::string_view> names;
+    for (const auto& p : spec.populations) names.push_back(p.name);
+    for (std::size_t i = 0; i < records->size(); ++i) {
+        const auto& t = *(*records)[i].as_table();
+        const std::string path = element_path("record", i);
+        check_keys(ctx, t, path, record_keys);
+        if (const auto* s = t.get("spikes")) {
+            for (auto k : record_keys)
+                if (k != "spikes" && t.contains(k))
+                    ctx.fail(t.get(k), child_path(path, k),
+                             "key '" + child_path(path, k) +
+                                 "': a spike record takes only 'spikes'; put state recordings in "
+                                 "their own [[record]]");
+            for (auto& name : read_population_list(ctx, *s, child_path(path, "spikes"), names))
+                if (std::find(spec.spikes.populations.begin(), spec.spikes.populations.end(), name) ==
+                    spec.spikes.populations.end())
+                    spec.spikes.populations.push_back(name);
+            continue;
+        }
+        state_record r;
+        static constexpr std::array<std::string_view, 3> variables = {"V_m", "w", "I_noise"};
+        const auto& state_node = required(ctx, t, path, "state",
+                                          "'spikes = [...]' or 'state' (V_m | w | I_noise)");
+        const std::string sp = child_path(path, "state");
+        r.variable = variables[read_choice(ctx, state_node, sp, variables)];
+
+        const auto& pop_node = required(ctx, t, path, "population", "the population to record from");
+        const std::string pp = child_path(path, "population");
+        r.population = read_string(ctx, pop_node, pp, "a population name");
+        const auto it = std::find_if(spec.populations.begin(), spec.populations.end(),
+                                     [&](const population_spec& p) { return p.name == r.population; });
+        if (it == spec.populations.end()) {
+            const std::string near = suggest(r.population, names);
+            ctx.fail(&pop_node, pp,
+                     says(pp, pop_node) + "no population is named '" + r.population + "'" +
+                         (near.empty() ? "" : "; did you mean '" + near + "'?") + " (populations: " +
+                         join(names) + ")");
+        }
+        const population_spec& pop = *it;
+        if (r.variable == "w" && !has_adaptation(pop.model))
+            ctx.fail(&state_node, sp,
+                     says(sp, state_node) + "population '" + pop.name + "' uses model '" +
+                         std::string(model_name(pop.model)) +
+                         "', which has no adaptation current w (only alif and adex do); record V_m");
+        if (r.variable == "I_noise" && !ou_on(pop.input))
+            ctx.fail(&state_node, sp,
+                     says(sp, state_node) + "population '" + pop.name +
+                         "' has no OU input (input.ou.sigma_I > 0), so there is no I_noise");
+
+        r.neurons = t.contains("neurons") ? read_neurons(ctx, *t.get("neurons"), child_path(path, "neurons"), pop)
+                                          : std::vector<std::uint64_t>{0};
+
+        r.interval_ms = spec.simulation.dt_ms;
+        if (const auto* n = t.get("interval")) {
+            const std::string ip = child_path(path, "interval");
+            r.interval_ms = read_quantity(ctx, *n, ip, dimension::time);
+            const double steps = r.interval_ms / spec.simulation.dt_ms;
+            const double whole = std::round(steps);
+            if (!(whole >= 1.0) || std::abs(steps - whole) > 1e-9 * steps)
+                ctx.fail(n, ip,
+                         says(ip, *n) + "the sampling interval must be a whole number of steps of dt = \"" +
+                             format_quantity(spec.simulation.dt_ms, dimension::time) + "\" (>= dt)");
+        }
+
+        r.name = r.population + "_" + r.variable;
+        if (const auto* n = t.get("name")) {
+            const std::string np = child_path(path, "name");
+            r.name = read_string(ctx, *n, np, "letters, digits, _ and -");
+            if (!is_report_name(r.name))
+                ctx.fail(n, np, says(np, *n) + "a report name is letters, digits, _ and - (it names the file <name>.h5)");
+        }
+        for (const auto& e : spec.states)
+            if (e.name == r.name)
+                ctx.fail(t.contains("name") ? t.get("name") : &t, child_path(path, "name"),
+                         child_path(path, "name") + " = \"" + r.name +
+                             "\": report names must be unique (set name = \"...\" to tell them apart)");
+        spec.states.push_back(std::move(r));
+    }
+}
+
+}  // namespace
+
+run_spec build_spec(const toml::table& root, const context& ctx) {
+    check_keys(ctx, root, "", root_keys);
+    run_spec spec;
+    spec.simulation = read_simulation(ctx, root);
+
+    const toml::node* pn = root.get("population");
+    const char* how = "at least one [[population]] with name, size and model is required";
+    if (pn == nullptr) ctx.fail(nullptr, "population", std::string("no population: ") + how);
+    const auto* pops = pn->as_array();
+    if (pops != nullptr && pops->empty())
+        ctx.fail(pn, "population", std::string("population is empty: ") + how);
+    if (pops == nullptr || !pops->is_array_of_tables())
+        ctx.fail(pn, "population", says("population", *pn) + "expected an array of tables: write [[population]]");
+    for (std::size_t i = 0; i < pops->size(); ++i)
+        spec.populations.push_back(
+            read_population(ctx, *(*pops)[i].as_table(), element_path("population", i), spec.populations));
+
+    read_records(ctx, root, spec);
+    return spec;
+}
+
+}  // namespace ifsim::config_detail

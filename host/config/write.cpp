@@ -1,0 +1,139 @@
+// to_toml: a run_spec written back as the config that reproduces it, every default spelled out.
+#include <sstream>
+#include <string>
+
+#include "ifsim/config.hpp"
+
+namespace ifsim {
+
+namespace {
+
+std::string quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            default: out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::string q(double v, dimension d) { return quote(format_quantity(v, d)); }
+
+// A long list breaks after every `per_line` items, indented.
+template <class T, class F>
+std::string list(const std::vector<T>& items, F item, std::size_t per_line = 8) {
+    if (items.empty()) return "[]";
+    if (items.size() <= per_line) {
+        std::string out = "[";
+        for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + item(items[i]);
+        return out + "]";
+    }
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i % per_line == 0) out += "\n    ";
+        out += item(items[i]) + ",";
+        if (i % per_line != per_line - 1 && i + 1 != items.size()) out += " ";
+    }
+    return out + "\n]";
+}
+
+std::string dist(const distribution& x, dimension d) {
+    switch (x.type) {
+        case distribution::kind::constant: return q(x.a, d);
+        case distribution::kind::linspace: return "{ linspace = [" + q(x.a, d) + ", " + q(x.b, d) + "] }";
+        case distribution::kind::uniform: return "{ uniform = [" + q(x.a, d) + ", " + q(x.b, d) + "] }";
+        case distribution::kind::normal:
+            return "{ normal = { mean = " + q(x.a, d) + ", std = " + q(x.b, d) + " } }";
+        case distribution::kind::array:
+            return list(x.values, [d](double v) { return q(v, d); }, 6);
+    }
+    return "";
+}
+
+std::string padded(std::string_view key, std::size_t width) {
+    std::string out(key);
+    if (out.size() < width) out.append(width - out.size(), ' ');
+    return out;
+}
+
+}  // namespace
+
+std::string to_toml(const run_spec& spec) {
+    std::ostringstream o;
+    o << "# ifsim resolved config: every default filled in, quantities in mV, ms, pA, pF, nS, Hz.\n";
+    if (!spec.source_path.empty()) o << "# source: " << spec.source_path << "\n";
+
+    const auto& s = spec.simulation;
+    o << "\n[simulation]\n"
+      << "dt = " << q(s.dt_ms, dimension::time) << "\n"
+      << "duration = " << q(s.duration_ms, dimension::time) << "\n"
+      << "seed = " << s.seed << "\n"
+      << "precision = " << quote(s.real == precision::single ? "float" : "double") << "\n"
+      << "spike_timing = " << quote(s.timing == spike_timing::grid ? "grid" : "interpolated") << "\n"
+      << "threads = " << s.threads << "  # 0: OpenMP default\n";
+
+    for (const auto& p : spec.populations) {
+        o << "\n[[population]]\n"
+          << "name = " << quote(p.name) << "\n"
+          << "size = " << p.size << "\n"
+          << "model = " << quote(model_name(p.model)) << "\n";
+        o << "\n[population.params]\n";
+        for (const auto& f : param_fields) {
+            const auto it = p.params.find(std::string(f.name));
+            if (it == p.params.end()) continue;
+            o << padded(f.name, 7) << " = " << dist(it->second, f.dim) << "  # " << f.meaning << "\n";
+        }
+        o << "\n[population.init]\n";
+        static constexpr std::pair<const char*, dimension> init_vars[] = {
+            {"V_m", dimension::voltage}, {"w", dimension::current}, {"I_noise", dimension::current}};
+        for (const auto& [name, d] : init_vars)
+            if (const auto it = p.init.find(name); it != p.init.end())
+                o << name << " = " << dist(it->second, d) << "\n";
+        const auto& in = p.input;
+        const auto step_times = list(in.steps.time_ms, [](double v) { return q(v, dimension::time); });
+        const auto step_amps = list(in.steps.amplitude_pA, [](double v) { return q(v, dimension::current); });
+        // Sub-tables rather than inline ones: TOML forbids line breaks inside an inline table.
+        o << "\n[population.input]\n"
+          << "I_e = " << dist(in.I_e, dimension::current) << "  # constant current\n"
+          << "\n[population.input.steps]  # current switching to amplitudes[i] at times[i]\n"
+          << "times = " << step_times << "\n"
+          << "amplitudes = " << step_amps << "\n"
+          << "\n[population.input.noise]  # white noise on V\n"
+          << "sigma_V = " << dist(in.sigma_V, dimension::voltage) << "\n"
+          << "bridge = " << (in.bridge ? "true" : "false") << "\n"
+          << "\n[population.input.ou]  # Ornstein-Uhlenbeck current\n"
+          << "sigma_I = " << dist(in.sigma_I, dimension::current) << "\n"
+          << "tau_I = " << q(in.tau_I_ms, dimension::time) << "\n"
+          << "\n[population.input.poisson]  # independent Poisson inputs, each a jump of weight\n"
+          << "rate = " << q(in.poisson_rate_Hz, dimension::frequency) << "\n"
+          << "weight = " << q(in.poisson_weight_mV, dimension::voltage) << "\n"
+          << "count = " << in.poisson_count << "\n";
+    }
+
+    if (!spec.spikes.populations.empty())
+        o << "\n[[record]]\nspikes = "
+          << list(spec.spikes.populations, [](const std::string& n) { return quote(n); }) << "\n";
+    for (const auto& r : spec.states) {
+        o << "\n[[record]]\n"
+          << "name = " << quote(r.name) << "\n"
+          << "state = " << quote(r.variable) << "\n"
+          << "population = " << quote(r.population) << "\n";
+        bool contiguous = r.neurons.size() > 2;
+        for (std::size_t i = 1; contiguous && i < r.neurons.size(); ++i)
+            contiguous = r.neurons[i] == r.neurons[0] + i;
+        if (contiguous)
+            o << "neurons = { range = [" << r.neurons.front() << ", " << r.neurons.back() + 1
+              << "] }  # half open\n";
+        else
+            o << "neurons = " << list(r.neurons, [](std::uint64_t v) { return std::to_string(v); }, 16) << "\n";
+        o << "interval = " << q(r.interval_ms, dimension::time) << "\n";
+    }
+    return o.str();
+}
+
+}  // namespace ifsim

@@ -1,0 +1,199 @@
+// The CPU backend: structure-of-arrays state, OpenMP over neurons, the shared per-neuron update.
+// Every neuron's arithmetic is independent of the others and spikes are gathered in neuron order,
+// so results do not depend on OMP_NUM_THREADS.
+#include <omp.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ifsim/backend.hpp"
+#include "ifsim/build_info.hpp"
+#include "ifsim/neuron_update.hpp"
+#include "ifsim/population_setup.hpp"
+
+namespace ifsim {
+namespace {
+
+// A state record as the population sees it.
+struct sampler {
+    std::size_t record;                   // index into block_output::samples
+    state_variable variable;
+    std::vector<std::uint64_t> neurons;  // within the population
+    std::uint64_t interval_steps;
+};
+
+class population_runner {
+public:
+    virtual ~population_runner() = default;
+    virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
+                         block_output& out) = 0;
+    virtual std::vector<double> state(state_variable v) const = 0;
+    std::vector<sampler> samplers;
+};
+
+template <class Model, class Real>
+class cpu_population final : public population_runner {
+public:
+    cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate)
+        : d_(std::move(data)), key_(key), interpolate_(interpolate) {}
+
+    void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
+                 block_output& out) override {
+        const int max_threads = omp_get_max_threads();
+        thread_spikes_.resize(std::size_t(max_threads));
+        for (auto& t : thread_spikes_) t.clear();
+        const std::int64_t n = std::int64_t(d_.size);
+        const std::size_t coeff_stride = d_.coeffs.size() > 1 ? 1 : 0;
+        const std::size_t bias_stride = d_.I_e.size() > 1 ? 1 : 0;
+        const bool has_w = !d_.w.empty();
+        const bool has_ou = !d_.I_ou.empty();
+
+#pragma omp parallel
+        {
+            spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
+            for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
+#pragma omp single
+                sample(step, out);
+                const Real I_step = d_.steps.at(step);
+#pragma omp for schedule(static)
+                for (std::int64_t i = 0; i < n; ++i) {
+                    const auto& c = d_.coeffs[std::size_t(i) * coeff_stride];
+                    neuron_state<Real> s{d_.V[i], has_w ? d_.w[i] : Real(0), has_ou ? d_.I_ou[i] : Real(0),
+                                         d_.ref[i]};
+                    const Real I_bias = d_.I_e[std::size_t(i) * bias_stride] + I_step;
+                    const noise_source src{key_, d_.first_id + std::uint64_t(i), step};
+                    const Real f = update_neuron<Model>(c, s, I_bias, interpolate_, src);
+                    d_.V[i] = s.V;
+                    if (has_w) d_.w[i] = s.w;
+                    if (has_ou) d_.I_ou[i] = s.I_ou;
+                    d_.ref[i] = s.ref;
+                    if (f >= Real(0)) {
+                        mine.step.push_back(step);
+                        mine.neuron.push_back(std::uint64_t(i));
+                        mine.offset.push_back(double(f));
+                    }
+                }
+            }
+        }
+        merge(first_step, num_steps, spikes);
+        check_finite(first_step + num_steps);
+    }
+
+    std::vector<double> state(state_variable v) const override {
+        const std::vector<Real>& src = v == state_variable::V_m ? d_.V : v == state_variable::w ? d_.w : d_.I_ou;
+        if (src.empty()) return std::vector<double>(d_.size, 0.0);
+        return std::vector<double>(src.begin(), src.end());
+    }
+
+private:
+    void sample(std::uint64_t step, block_output& out) const {
+        for (const auto& r : samplers) {
+            if (step % r.interval_steps != 0) continue;
+            const std::vector<Real>& src =
+                r.variable == state_variable::V_m ? d_.V : r.variable == state_variable::w ? d_.w : d_.I_ou;
+            auto& dst = out.samples[r.record];
+            for (auto i : r.neurons) dst.push_back(src.empty() ? 0.0f : float(src[i]));
+            ++out.sample_rows[r.record];
+        }
+    }
+
+    // Thread t owns a contiguous range of neurons (static schedule), so taking each step's spikes
+    // thread by thread puts them in neuron order.
+    void merge(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) const {
+        std::vector<std::size_t> cursor(thread_spikes_.size(), 0);
+        for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
+            for (std::size_t t = 0; t < thread_spikes_.size(); ++t) {
+                const spike_list& src = thread_spikes_[t];
+                std::size_t& k = cursor[t];
+                for (; k < src.size() && src.step[k] == step; ++k) {
+                    spikes.step.push_back(step);
+                    spikes.neuron.push_back(src.neuron[k]);
+                    spikes.offset.push_back(src.offset[k]);
+                }
+            }
+        }
+    }
+
+    void check_finite(std::uint64_t step) const {
+        for (std::uint64_t i = 0; i < d_.size; ++i)
+            if (!std::isfinite(d_.V[i]))
+                throw numerical_error("membrane potential is not finite", d_.first_id + i, step);
+    }
+
+    population_data<Model, Real> d_;
+    philox_key key_;
+    bool interpolate_;
+    std::vector<spike_list> thread_spikes_;
+};
+
+template <class Real>
+std::unique_ptr<population_runner> make_runner(const population_spec& pop, const simulation_spec& sim,
+                                               std::uint64_t first_id) {
+    const philox_key key = make_key(sim.seed, 0);
+    const bool interpolate = sim.timing == spike_timing::interpolated;
+    return with_model(pop.model, [&]<class Model>() -> std::unique_ptr<population_runner> {
+        return std::make_unique<cpu_population<Model, Real>>(build_population<Model, Real>(pop, sim, first_id),
+                                                             key, interpolate);
+    });
+}
+
+class cpu_backend final : public backend {
+public:
+    explicit cpu_backend(const run_spec& spec) {
+        if (spec.simulation.threads > 0) omp_set_num_threads(int(spec.simulation.threads));
+        std::uint64_t first_id = 0;
+        for (const auto& pop : spec.populations) {
+            populations_.push_back(spec.simulation.real == precision::single
+                                       ? make_runner<float>(pop, spec.simulation, first_id)
+                                       : make_runner<double>(pop, spec.simulation, first_id));
+            first_id += pop.size;
+        }
+        for (std::size_t r = 0; r < spec.states.size(); ++r) {
+            const auto& rec = spec.states[r];
+            std::size_t p = 0;
+            while (spec.populations[p].name != rec.population) ++p;
+            populations_[p]->samplers.push_back(
+                {r, parse_state_variable(rec.variable), rec.neurons,
+                 std::uint64_t(std::llround(rec.interval_ms / spec.simulation.dt_ms))});
+        }
+    }
+
+    std::string name() const override { return "cpu"; }
+    std::string device() const override {
+        return std::to_string(omp_get_max_threads()) + " threads" + (build::host_fma ? ", AVX2+FMA" : "");
+    }
+
+    void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) override {
+        out.spikes.resize(populations_.size());
+        for (std::size_t p = 0; p < populations_.size(); ++p)
+            populations_[p]->advance(first_step, num_steps, out.spikes[p], out);
+    }
+
+    std::vector<double> state(std::size_t population, state_variable v) const override {
+        return populations_.at(population)->state(v);
+    }
+
+private:
+    std::vector<std::unique_ptr<population_runner>> populations_;
+};
+
+}  // namespace
+
+std::unique_ptr<backend> make_cpu_backend(const run_spec& spec) { return std::make_unique<cpu_backend>(spec); }
+
+void block_output::clear() {
+    for (auto& s : spikes) s.clear();
+    for (auto& s : samples) s.clear();
+    for (auto& r : sample_rows) r = 0;
+}
+
+state_variable parse_state_variable(const std::string& name) {
+    if (name == "V_m") return state_variable::V_m;
+    if (name == "w") return state_variable::w;
+    if (name == "I_noise") return state_variable::I_noise;
+    throw config_error("unknown state variable '" + name + "' (allowed: V_m, w, I_noise)");
+}
+
+}  // namespace ifsim

@@ -1,0 +1,195 @@
+// HDF5 C API helpers for the SONATA writers (see hdf5_util.hpp).
+#include "hdf5_util.hpp"
+
+#include "ifsim/errors.hpp"
+
+#include <array>
+#include <system_error>
+
+namespace ifsim::h5 {
+
+namespace {
+
+std::mutex& hdf5_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+// One line per entry of HDF5's error stack, outermost call first, e.g.
+// "H5Fcreate(): unable to create file [File accessibility: Unable to open file]".
+herr_t append_error(unsigned n, const H5E_error2_t* err, void* client) {
+    auto& text = *static_cast<std::string*>(client);
+    if (n >= 8) return 0;  // the deepest entries repeat the same story
+    if (!text.empty()) text += "; ";
+    text += err->func_name ? err->func_name : "?";
+    text += "(): ";
+    text += err->desc ? err->desc : "";
+    std::array<char, 128> major{}, minor{};
+    H5Eget_msg(err->maj_num, nullptr, major.data(), major.size());
+    H5Eget_msg(err->min_num, nullptr, minor.data(), minor.size());
+    text += " [";
+    text += major.data();
+    text += ": ";
+    text += minor.data();
+    text += "]";
+    return 0;
+}
+
+}  // namespace
+
+std::unique_lock<std::mutex> lock() {
+    std::unique_lock<std::mutex> guard(hdf5_mutex());
+    // Per thread in a thread-safe HDF5, global otherwise; cheap either way.
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return guard;
+}
+
+void fail(std::string_view what, const std::filesystem::path& file) {
+    std::string stack;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, append_error, &stack);
+    H5Eclear2(H5E_DEFAULT);
+    for (char& c : stack)
+        if (c == '\n') c = ' ';  // HDF5 puts a newline inside some descriptions
+    std::string message = "'" + file.string() + "': HDF5 failed to ";
+    message += what;
+    if (!stack.empty()) message += ": " + stack;
+    throw runtime_failure(message);
+}
+
+handle create_group(hid_t loc, const std::string& name, const std::filesystem::path& file) {
+    return handle(check_id(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                           "create group '" + name + "'", file));
+}
+
+handle create_extendible(hid_t loc, const std::string& name, hid_t file_type, hsize_t chunk_rows,
+                         hsize_t chunk_cols, hsize_t cols, const std::filesystem::path& file) {
+    const int rank = cols == 0 ? 1 : 2;
+    const std::array<hsize_t, 2> dims{0, cols};
+    const std::array<hsize_t, 2> max_dims{H5S_UNLIMITED, cols};
+    const std::array<hsize_t, 2> chunk{chunk_rows, chunk_cols};
+    const std::string what = "create dataset '" + name + "'";
+    handle space(check_id(H5Screate_simple(rank, dims.data(), max_dims.data()), what, file));
+    handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), what, file));
+    check(H5Pset_chunk(dcpl.get(), rank, chunk.data()), what, file);
+    // Writes cover whole chunks, each written once: HDF5's chunk cache would only add a copy.
+    handle dapl(check_id(H5Pcreate(H5P_DATASET_ACCESS), what, file));
+    check(H5Pset_chunk_cache(dapl.get(), 0, 0, 1.0), what, file);
+    return handle(check_id(
+        H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
+        what, file));
+}
+
+void write_rows(hid_t dataset, hid_t mem_type, const void* data, hsize_t at_row, hsize_t rows,
+                hsize_t cols, const std::filesystem::path& file) {
+    if (rows == 0) return;
+    const int rank = cols == 0 ? 1 : 2;
+    const std::array<hsize_t, 2> new_dims{at_row + rows, cols};
+    const std::array<hsize_t, 2> start{at_row, 0};
+    const std::array<hsize_t, 2> count{rows, cols};
+    constexpr std::string_view what = "append to a dataset";
+    check(H5Dset_extent(dataset, new_dims.data()), what, file);
+    handle file_space(check_id(H5Dget_space(dataset), what, file));
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                              count.data(), nullptr),
+          what, file);
+    handle mem_space(check_id(H5Screate_simple(rank, count.data(), nullptr), what, file));
+    check(H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data), what,
+          file);
+}
+
+handle write_array(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type,
+                   const void* data, hsize_t n, const std::filesystem::path& file) {
+    const std::string what = "write dataset '" + name + "'";
+    handle space(check_id(H5Screate_simple(1, &n, nullptr), what, file));
+    handle dataset(check_id(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT,
+                                       H5P_DEFAULT, H5P_DEFAULT),
+                            what, file));
+    if (n > 0)
+        check(H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), what, file);
+    return dataset;
+}
+
+void overwrite(hid_t dataset, hid_t mem_type, const void* data, const std::filesystem::path& file) {
+    check(H5Dwrite(dataset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "rewrite a dataset",
+          file);
+}
+
+namespace {
+
+// Replaces attribute `name` of `object` by a scalar one of `type` holding *value.
+void set_attribute(hid_t object, const std::string& name, hid_t type, const void* value,
+                   const std::filesystem::path& file) {
+    const std::string what = "write attribute '" + name + "'";
+    const htri_t exists = H5Aexists(object, name.c_str());
+    check(exists, what, file);
+    if (exists > 0) check(H5Adelete(object, name.c_str()), what, file);
+    handle space(check_id(H5Screate(H5S_SCALAR), what, file));
+    handle attr(check_id(
+        H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), what, file));
+    check(H5Awrite(attr.get(), type, value), what, file);
+}
+
+}  // namespace
+
+void set_string_attribute(hid_t object, const std::string& name, const std::string& value,
+                          const std::filesystem::path& file) {
+    // Variable-length UTF-8, as libsonata writes it: h5py reads it back as str, not bytes.
+    const std::string what = "write attribute '" + name + "'";
+    handle type(check_id(H5Tcopy(H5T_C_S1), what, file));
+    check(H5Tset_size(type.get(), H5T_VARIABLE), what, file);
+    check(H5Tset_cset(type.get(), H5T_CSET_UTF8), what, file);
+    const char* text = value.c_str();
+    set_attribute(object, name, type.get(), &text, file);
+}
+
+void set_uint8_attribute(hid_t object, const std::string& name, std::uint8_t value,
+                         const std::filesystem::path& file) {
+    set_attribute(object, name, H5T_STD_U8LE, &value, file);
+}
+
+void set_enum8_attribute(hid_t object, const std::string& name,
+                         std::span<const std::pair<const char*, std::uint8_t>> members,
+                         std::uint8_t value, const std::filesystem::path& file) {
+    const std::string what = "write attribute '" + name + "'";
+    handle type(check_id(H5Tenum_create(H5T_STD_U8LE), what, file));
+    for (const auto& [member, v] : members)
+        check(H5Tenum_insert(type.get(), member, &v), what, file);
+    set_attribute(object, name, type.get(), &value, file);
+}
+
+std::filesystem::path part_path(const std::filesystem::path& path) {
+    std::filesystem::path part = path;
+    part += ".part";
+    return part;
+}
+
+part_file::part_file(const std::filesystem::path& path) : path_(path) {
+    const auto part = part_path(path);
+    handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), "create", part));
+    check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "create", part);
+    file_ = handle(check_id(H5Fcreate(part.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+                            "create the file", part));
+}
+
+void part_file::flush() {
+    check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "flush", part_path(path_));
+}
+
+void part_file::finish() {
+    if (!file_) return;
+    const auto part = part_path(path_);
+    const herr_t closed = H5Fclose(file_.release());
+    if (closed < 0) fail("close the file", part);
+    std::error_code ec;
+    // rename() replaces an existing <path> atomically: readers see the old file or the new one.
+    std::filesystem::rename(part, path_, ec);
+    if (ec)
+        throw runtime_failure("cannot rename '" + part.string() + "' to '" + path_.string() +
+                              "': " + ec.message());
+}
+
+void part_file::abandon() noexcept {
+    if (file_) H5Fclose(file_.release());
+}
+
+}  // namespace ifsim::h5

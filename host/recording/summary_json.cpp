@@ -1,0 +1,214 @@
+// summary.json writer: a small, strict JSON emitter for run_summary (see ifsim/summary.hpp).
+#include "ifsim/errors.hpp"
+#include "ifsim/summary.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+namespace ifsim {
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one (overlong forms,
+// surrogates and code points above U+10FFFF are invalid).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = byte(i);
+    std::size_t n = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+    for (std::size_t k = 2; k < n; ++k)
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+    return n;
+}
+
+void put_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (std::size_t i = 0; i < s.size();) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            const std::size_t n = utf8_length(s, i);
+            if (n == 0) {
+                out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
+                ++i;
+            } else {
+                out.append(s.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+        ++i;
+    }
+    out += '"';
+}
+
+void put_number(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+        out += "null";
+        return;
+    }
+    char buf[32];
+    // Shortest text that reads back to the same double.
+    const auto result = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, result.ptr);
+}
+
+void put_number(std::string& out, std::uint64_t v) {
+    char buf[24];
+    const auto result = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, result.ptr);
+}
+
+// Writes members of one object with `indent` spaces, separating with ",\n".
+class object_writer {
+public:
+    object_writer(std::string& out, int indent) : out_(out), indent_(indent) { out_ += "{"; }
+
+    template <class T>
+    void member(std::string_view key, const T& value) {
+        start(key);
+        put(value);
+    }
+
+    std::string& raw(std::string_view key) {
+        start(key);
+        return out_;
+    }
+
+    void end() {
+        if (!first_) {
+            out_ += '\n';
+            out_.append(std::size_t(indent_ - 2), ' ');
+        }
+        out_ += '}';
+    }
+
+private:
+    void start(std::string_view key) {
+        out_ += first_ ? "\n" : ",\n";
+        first_ = false;
+        out_.append(std::size_t(indent_), ' ');
+        put_string(out_, key);
+        out_ += ": ";
+    }
+    void put(const std::string& v) { put_string(out_, v); }
+    void put(double v) { put_number(out_, v); }
+    void put(std::uint64_t v) { put_number(out_, v); }
+
+    std::string& out_;
+    int indent_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+std::string summary_json(const run_summary& s) {
+    std::string out;
+    object_writer run(out, 2);
+    run.member("status", s.status);
+    run.member("message", s.message);
+    run.member("ifsim_version", s.ifsim_version);
+    run.member("backend", s.backend);
+    run.member("device", s.device);
+    run.member("precision", s.precision);
+    run.member("config_file", s.config_file);
+    run.member("config_digest", s.config_digest);
+    run.member("seed", s.seed);
+    run.member("dt_ms", s.dt_ms);
+    run.member("steps", s.steps);
+    run.member("steps_total", s.steps_total);
+    run.member("simulated_ms", s.simulated_ms);
+    run.member("wall_s", s.wall_s);
+    run.member("neurons", s.neurons);
+    run.member("spikes", s.spikes);
+    run.member("neuron_steps_per_s", s.neuron_steps_per_s);
+    run.member("real_time_factor", s.real_time_factor);
+
+    std::string& pops = run.raw("populations");
+    pops += '[';
+    for (std::size_t i = 0; i < s.populations.size(); ++i) {
+        const auto& p = s.populations[i];
+        pops += i == 0 ? "\n    " : ",\n    ";
+        object_writer pop(pops, 6);
+        pop.member("name", p.name);
+        pop.member("neurons", p.neurons);
+        pop.member("spikes", p.spikes);
+        pop.member("mean_rate_Hz", p.mean_rate_Hz);
+        pop.member("mean_cv", p.mean_cv);
+        pop.member("neurons_with_cv", p.neurons_with_cv);
+        pop.end();
+    }
+    pops += s.populations.empty() ? "]" : "\n  ]";
+
+    std::string& files = run.raw("files");
+    files += '[';
+    for (std::size_t i = 0; i < s.files.size(); ++i) {
+        files += i == 0 ? "\n    " : ",\n    ";
+        put_string(files, s.files[i]);
+    }
+    files += s.files.empty() ? "]" : "\n  ]";
+    run.end();
+    out += '\n';
+    return out;
+}
+
+void write_summary_json(const std::filesystem::path& path, const run_summary& summary) {
+    const std::string text = summary_json(summary);
+    std::filesystem::path part = path;
+    part += ".part";
+    const auto fail = [&](const std::string& what, int err) {
+        throw runtime_failure("cannot " + what + " '" + part.string() +
+                              "': " + std::strerror(err));
+    };
+    std::FILE* f = std::fopen(part.c_str(), "wb");
+    if (!f) fail("create", errno);
+    const std::size_t n = std::fwrite(text.data(), 1, text.size(), f);
+    int err = n == text.size() ? 0 : (errno != 0 ? errno : EIO);
+    if (std::fclose(f) != 0 && err == 0) err = errno != 0 ? errno : EIO;
+    if (err != 0) {
+        std::remove(part.c_str());
+        fail("write", err);
+    }
+    std::error_code ec;
+    std::filesystem::rename(part, path, ec);
+    if (ec)
+        throw runtime_failure("cannot rename '" + part.string() + "' to '" + path.string() +
+                              "': " + ec.message());
+}
+
+}  // namespace ifsim

@@ -1,0 +1,200 @@
+// The simulation loop: blocks of steps on the backend, streaming output, statistics, summary.
+#include "ifsim/simulation.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <system_error>
+
+#include "ifsim/build_info.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
+#include "ifsim/recording.hpp"
+
+namespace ifsim {
+namespace {
+
+const char* unit_of(state_variable v) { return v == state_variable::V_m ? "mV" : "pA"; }
+
+// Per-neuron inter-spike interval sums for the summary's mean CV, updated as spikes stream by.
+class isi_accumulator {
+public:
+    explicit isi_accumulator(std::uint64_t n) : last_(n, -1.0), sum_(n, 0.0), sum2_(n, 0.0), count_(n, 0) {}
+
+    void add(std::uint64_t neuron, double t_ms) {
+        if (last_[neuron] >= 0.0) {
+            const double isi = t_ms - last_[neuron];
+            sum_[neuron] += isi;
+            sum2_[neuron] += isi * isi;
+            ++count_[neuron];
+        }
+        last_[neuron] = t_ms;
+    }
+
+    // Mean over neurons with at least two intervals of their ISI coefficient of variation.
+    void summarise(population_summary& s) const {
+        double total = 0.0;
+        std::uint64_t used = 0;
+        for (std::size_t i = 0; i < count_.size(); ++i) {
+            if (count_[i] < 2) continue;
+            const double mean = sum_[i] / double(count_[i]);
+            const double var = std::max(0.0, sum2_[i] / double(count_[i]) - mean * mean);
+            total += std::sqrt(var) / mean;
+            ++used;
+        }
+        s.neurons_with_cv = used;
+        if (used > 0) s.mean_cv = total / double(used);
+    }
+
+private:
+    std::vector<double> last_, sum_, sum2_;
+    std::vector<std::uint32_t> count_;
+};
+
+std::string precision_name(precision p) { return p == precision::single ? "float" : "double"; }
+
+}  // namespace
+
+std::uint64_t total_steps(const simulation_spec& sim) {
+    return std::uint64_t(std::llround(sim.duration_ms / sim.dt_ms));
+}
+
+void prepare_output_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw config_error("output folder '" + dir.string() + "' cannot be created: " + ec.message());
+    const auto probe = dir / ".ifsim-write-test";
+    {
+        std::ofstream f(probe);
+        if (!(f << "ok")) throw config_error("output folder '" + dir.string() + "' is not writable");
+    }
+    std::filesystem::remove(probe, ec);
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+    const auto tmp = std::filesystem::path(path.string() + ".part");
+    {
+        std::ofstream f(tmp, std::ios::binary);
+        f << text;
+        if (!f.flush()) throw runtime_failure("cannot write '" + tmp.string() + "'");
+    }
+    std::filesystem::rename(tmp, path);
+}
+
+run_summary run_simulation(const run_spec& spec, backend& engine, const run_options& options) {
+    const auto& sim = spec.simulation;
+    const std::filesystem::path& dir = options.out_dir;
+    const std::string resolved = to_toml(spec);
+    write_file_atomically(dir / "config.resolved.toml", resolved);
+
+    run_summary summary;
+    summary.backend = engine.name();
+    summary.device = engine.device();
+    summary.precision = precision_name(sim.real);
+    summary.ifsim_version = build::version;
+    summary.config_file = spec.source_path;
+    summary.config_digest = sha256_hex(resolved);
+    summary.seed = sim.seed;
+    summary.steps_total = total_steps(sim);
+    summary.dt_ms = sim.dt_ms;
+    summary.files.push_back("config.resolved.toml");
+
+    // Output files, opened before the first step.
+    std::vector<std::string> names;
+    for (const auto& p : spec.populations) names.push_back(p.name);
+    std::vector<int> spike_slot(names.size(), -1);  // population -> index in the spike file
+    std::vector<std::string> recorded;
+    for (std::size_t p = 0; p < names.size(); ++p)
+        for (const auto& r : spec.spikes.populations)
+            if (r == names[p]) {
+                spike_slot[p] = int(recorded.size());
+                recorded.push_back(names[p]);
+            }
+    std::optional<spike_file> spikes;
+    if (!recorded.empty()) {
+        spikes.emplace(dir / "spikes.h5", recorded);
+        summary.files.push_back("spikes.h5");
+    }
+    std::vector<report_file> reports;
+    for (const auto& r : spec.states) {
+        reports.emplace_back(dir / (r.name + ".h5"), r.population, r.variable,
+                             unit_of(parse_state_variable(r.variable)), r.neurons, 0.0, r.interval_ms);
+        summary.files.push_back(r.name + ".h5");
+    }
+
+    std::vector<isi_accumulator> isi;
+    std::vector<population_summary> pops;
+    for (const auto& p : spec.populations) {
+        isi.emplace_back(p.size);
+        pops.push_back({p.name, p.size});
+        summary.neurons += p.size;
+    }
+
+    block_output out;
+    out.spikes.resize(names.size());
+    out.samples.resize(spec.states.size());
+    out.sample_rows.resize(spec.states.size());
+    std::vector<double> times;
+
+    const auto start = std::chrono::steady_clock::now();
+    const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    std::uint64_t step = 0;
+    const auto finish = [&](std::string status, std::string message) {
+        summary.status = std::move(status);
+        summary.message = std::move(message);
+        summary.steps = step;
+        summary.simulated_ms = double(step) * sim.dt_ms;
+        summary.wall_s = elapsed();
+        if (summary.wall_s > 0) {
+            summary.neuron_steps_per_s = double(summary.neurons) * double(step) / summary.wall_s;
+            summary.real_time_factor = summary.simulated_ms * 1e-3 / summary.wall_s;
+        }
+        summary.spikes = 0;
+        for (std::size_t p = 0; p < pops.size(); ++p) {
+            if (summary.simulated_ms > 0)
+                pops[p].mean_rate_Hz = double(pops[p].spikes) / (double(pops[p].neurons) * summary.simulated_ms * 1e-3);
+            isi[p].summarise(pops[p]);
+            summary.spikes += pops[p].spikes;
+        }
+        summary.populations = pops;
+        if (spikes) spikes->close();
+        for (auto& r : reports) r.close();
+        summary.files.push_back("summary.json");
+        write_summary_json(dir / "summary.json", summary);
+    };
+
+    try {
+        while (step < summary.steps_total) {
+            if (options.stop && options.stop->load()) {
+                finish("interrupted", "stopped by signal after " + std::to_string(step) + " steps");
+                return summary;
+            }
+            const auto n = std::uint32_t(std::min<std::uint64_t>(options.block_steps, summary.steps_total - step));
+            out.clear();
+            engine.advance(step, n, out);
+            for (std::size_t p = 0; p < names.size(); ++p) {
+                const spike_list& s = out.spikes[p];
+                times.resize(s.size());
+                for (std::size_t k = 0; k < s.size(); ++k) {
+                    times[k] = (double(s.step[k]) + s.offset[k]) * sim.dt_ms;
+                    isi[p].add(s.neuron[k], times[k]);
+                }
+                pops[p].spikes += s.size();
+                if (spike_slot[p] >= 0) spikes->append(std::size_t(spike_slot[p]), times, s.neuron);
+            }
+            for (std::size_t r = 0; r < reports.size(); ++r)
+                reports[r].append_rows(out.samples[r], out.sample_rows[r]);
+            step += n;
+            if (options.on_progress)
+                options.on_progress({step, summary.steps_total, double(step) * sim.dt_ms, elapsed()});
+        }
+    } catch (const std::exception& e) {
+        finish("failed", e.what());
+        throw;
+    }
+    finish("completed", "");
+    return summary;
+}
+
+}  // namespace ifsim

@@ -1,0 +1,56 @@
+// The backend interface: a CPU or CUDA engine that owns the state of every population and advances
+// it a block of steps per call (DESIGN.md principle 6: coarse calls, nothing per neuron).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ifsim/spec.hpp"
+
+namespace ifsim {
+
+// The spikes of one population in one block of steps, in step order and neuron order within a
+// step, so that every backend produces the same sequence.
+struct spike_list {
+    std::vector<std::uint64_t> step;    // global step index
+    std::vector<std::uint64_t> neuron;  // index within the population
+    std::vector<double> offset;         // spike time inside the step as a fraction of dt, [0, 1]
+
+    std::size_t size() const { return step.size(); }
+    void clear() {
+        step.clear();
+        neuron.clear();
+        offset.clear();
+    }
+};
+
+// What a block of steps produced.
+struct block_output {
+    std::vector<spike_list> spikes;           // per population
+    std::vector<std::vector<float>> samples;  // per state record: rows x neurons, row-major
+    std::vector<std::uint64_t> sample_rows;   // per state record: rows in this block
+
+    void clear();
+};
+
+// Which state variable a state_record samples.
+enum class state_variable { V_m, w, I_noise };
+state_variable parse_state_variable(const std::string& name);
+
+class backend {
+public:
+    virtual ~backend() = default;
+    virtual std::string name() const = 0;    // "cpu" or "cuda"
+    virtual std::string device() const = 0;  // e.g. "2 threads, AVX2+FMA" or the GPU's name
+    // Advances every population from step `first_step` by `num_steps` steps. State records sample
+    // the state at the start of every step that is a multiple of their interval.
+    virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
+    // Copies one state variable of one population to the host (tests, compare).
+    virtual std::vector<double> state(std::size_t population, state_variable v) const = 0;
+};
+
+std::unique_ptr<backend> make_cpu_backend(const run_spec& spec);
+
+}  // namespace ifsim

@@ -1,0 +1,30 @@
+// What the CUDA runtime reports about this machine. Plain C++: the CLI includes it whether or not
+// the CUDA library was built; query_cuda() is defined in kernels/ only when it was.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace ifsim {
+
+struct cuda_device {
+    std::string name;
+    int major = 0, minor = 0;        // compute capability
+    int multiprocessors = 0;
+    std::size_t total_memory = 0;    // [bytes]
+    std::size_t free_memory = 0;     // [bytes]
+};
+
+struct cuda_status {
+    bool usable = false;             // a device exists and the driver can run our kernels
+    std::string reason;              // why not, when not usable
+    int runtime_version = 0;         // e.g. 13000
+    int driver_version = 0;          // 0 when no driver
+    std::vector<cuda_device> devices;
+};
+
+// Asks the CUDA runtime; never throws and never touches a device beyond the query.
+cuda_status query_cuda();
+
+}  // namespace ifsim

@@ -1,0 +1,59 @@
+// What every model shares: the state one thread updates, the reset rule and the noise scaling.
+#pragma once
+
+#include "ifsim/platform.hpp"
+
+namespace ifsim {
+
+// One neuron's state, loaded from the structure-of-arrays storage for one step and stored back.
+template <class Real>
+struct neuron_state {
+    Real V;     // membrane potential [mV]
+    Real w;     // adaptation current [pA] (0 for models without adaptation)
+    Real I_ou;  // coloured-noise input current [pA] (0 without OU input)
+    Real ref;   // refractory time left [steps]; fractional only with interpolated spike times
+};
+
+// Fire-and-reset, identical for all models apart from where the spike condition sits.
+template <class Real>
+struct reset_coeffs {
+    Real V_reset;    // reset potential [mV]
+    Real spike_at;   // V_th for hard-threshold models, V_peak for the others [mV]
+    Real ref_steps;  // t_ref / dt
+    Real b;          // adaptation increment per spike [pA] (0 without adaptation)
+};
+
+// White-noise scaling for one full step; partial steps rescale it (see each model's advance).
+template <class Real>
+struct noise_coeffs {
+    Real sigma_V;     // stationary std of the free membrane potential [mV]
+    Real sigma_step;  // std of the noise increment of V over a full step [mV]; 0 = no noise
+    Real bridge;      // 2 / s^2 with s^2 the diffusion variance over a full step [1/mV^2]; 0 = off
+};
+
+// Inputs that are not the bias current: coloured noise and Poisson spike trains.
+template <class Real>
+struct input_coeffs {
+    Real ou_P;            // exp(-dt / tau_I)
+    Real ou_sigma_step;   // sigma_I sqrt(1 - ou_P^2): the OU current's exact noise per step [pA]
+    Real poisson_mean;    // expected number of input spikes per step, all inputs together
+    Real poisson_weight;  // voltage jump per input spike [mV]
+    unsigned flags;       // which of the inputs below are on
+};
+
+enum input_flag : unsigned {
+    white_noise = 1u,  // sigma_V > 0
+    bridge = 2u,       // Brownian-bridge crossing correction (hard thresholds only)
+    ou_current = 4u,   // OU current input
+    poisson = 8u,      // Poisson spike input
+};
+
+// Where, as a fraction of the step, a trajectory from v0 to v1 crossed `level` (linear guess).
+template <class Real>
+IFSIM_HD Real linear_crossing(Real v0, Real v1, Real level) {
+    if (!(v1 > v0)) return Real(1);
+    const Real f = (level - v0) / (v1 - v0);
+    return f < Real(0) ? Real(0) : (f > Real(1) ? Real(1) : f);
+}
+
+}  // namespace ifsim

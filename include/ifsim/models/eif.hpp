@@ -1,0 +1,93 @@
+// Exponential integrate-and-fire, and with `adaptive` the AdEx (SCIENCE.md):
+//   C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_T)/Delta_T) + I - w,
+// spike when V reaches V_peak, then reset and refractoriness as for the LIF.
+// Integrator: exponential Euler. The leak is propagated exactly and the exponential current is
+// held at its value at the start of the step, so the step is unconditionally stable; near the
+// upswing V overshoots V_peak within the step and the spike is detected there. V is below V_peak
+// at the start of every step, so the exponential stays finite; its argument is also capped so that
+// an initial V far above V_peak cannot overflow.
+#pragma once
+
+#include <cmath>
+
+#include "ifsim/math.hpp"
+#include "ifsim/models/adaptive.hpp"
+#include "ifsim/models/common.hpp"
+#include "ifsim/models/params.hpp"
+#include "ifsim/platform.hpp"
+
+namespace ifsim {
+
+template <bool Adaptive>
+struct exponential_model {
+    static constexpr bool adaptive = Adaptive;
+    static constexpr bool hard_threshold = false;
+    // exp(30) * Delta_T is far above any V_peak, so capping here never changes a spike.
+    static constexpr double max_exponent = 30.0;
+
+    template <class Real>
+    struct coeffs {
+        reset_coeffs<Real> reset;
+        noise_coeffs<Real> noise;
+        input_coeffs<Real> input;
+        adaptation_coeffs<Real> adaptation;
+        Real E_L;           // [mV]
+        Real inv_g_L;       // 1 / g_L [mV/pA]
+        Real V_T;           // [mV]
+        Real Delta_T;       // [mV]
+        Real inv_Delta_T;   // [1/mV]
+        Real P;             // exp(-dt / tau_m)
+        Real dt_over_tau;   // dt / tau_m, for partial steps
+    };
+
+    template <class Real>
+    static void derive(coeffs<Real>& c, const neuron_params& p, double dt_ms) {
+        const double tau_m = p.C_m / p.g_L;
+        c.E_L = Real(p.E_L);
+        c.inv_g_L = Real(1.0 / p.g_L);
+        c.V_T = Real(p.V_T);
+        c.Delta_T = Real(p.Delta_T);
+        c.inv_Delta_T = Real(1.0 / p.Delta_T);
+        c.P = Real(std::exp(-dt_ms / tau_m));
+        c.dt_over_tau = Real(dt_ms / tau_m);
+        c.reset.spike_at = Real(p.V_peak);
+        if (Adaptive) c.adaptation = derive_adaptation<Real>(p, dt_ms);
+    }
+
+    static double noise_tau_ms(const neuron_params& p) { return p.C_m / p.g_L; }
+    // Exact for the linear part, as for the LIF (so Delta_T -> 0 gives the noisy LIF).
+    static double noise_step_std(const neuron_params& p, double sigma_V, double dt_ms) {
+        return sigma_V * std::sqrt(-std::expm1(-2.0 * dt_ms / noise_tau_ms(p)));
+    }
+
+    template <class Real>
+    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
+        Real P = c.P;
+        Real noise = c.noise.sigma_step;
+        if (h != Real(1)) {
+            P = math::exp(-h * c.dt_over_tau);
+            noise = c.noise.sigma_V * std::sqrt(Real(1) - P * P);
+        }
+        Real x = (s.V - c.V_T) * c.inv_Delta_T;
+        if (x > Real(max_exponent)) x = Real(max_exponent);
+        const Real V_inf = c.E_L + (I - s.w) * c.inv_g_L + c.Delta_T * math::exp(x);
+        const Real V0 = s.V;
+        s.V = V_inf + (V0 - V_inf) * P + noise * xi;
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.E_L, h);
+    }
+
+    template <class Real>
+    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real, Real, Real) {
+        return linear_crossing(V0, V1, c.reset.spike_at);
+    }
+
+    template <class Real>
+    IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s) {
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.E_L, Real(1));
+    }
+};
+
+using eif_model = exponential_model<false>;
+using adex_model = exponential_model<true>;
+
+}  // namespace ifsim

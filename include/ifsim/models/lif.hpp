@@ -1,0 +1,90 @@
+// Leaky integrate-and-fire, and with `adaptive` the chapter's adaptive LIF (SCIENCE.md):
+//   C_m dV/dt = -g_L (V - E_L) + I - w,   spike at V >= V_th, V <- V_reset, clamped for t_ref.
+// With the input held over a step the update is exact:
+//   V <- V_inf + (V - V_inf) exp(-dt/tau_m),   V_inf = E_L + (I - w) / g_L,
+// and white noise adds its exact increment sigma_V sqrt(1 - exp(-2 dt/tau_m)) N(0,1).
+#pragma once
+
+#include <cmath>
+
+#include "ifsim/math.hpp"
+#include "ifsim/models/adaptive.hpp"
+#include "ifsim/models/common.hpp"
+#include "ifsim/models/params.hpp"
+#include "ifsim/platform.hpp"
+
+namespace ifsim {
+
+template <bool Adaptive>
+struct leaky_model {
+    static constexpr bool adaptive = Adaptive;
+    static constexpr bool hard_threshold = true;
+
+    template <class Real>
+    struct coeffs {
+        reset_coeffs<Real> reset;
+        noise_coeffs<Real> noise;
+        input_coeffs<Real> input;
+        adaptation_coeffs<Real> adaptation;
+        Real E_L;          // [mV]
+        Real inv_g_L;      // 1 / g_L [mV/pA]
+        Real P;            // exp(-dt / tau_m)
+        Real dt_over_tau;  // dt / tau_m, for partial steps
+    };
+
+    template <class Real>
+    static void derive(coeffs<Real>& c, const neuron_params& p, double dt_ms) {
+        const double tau_m = p.C_m / p.g_L;
+        c.E_L = Real(p.E_L);
+        c.inv_g_L = Real(1.0 / p.g_L);
+        c.P = Real(std::exp(-dt_ms / tau_m));
+        c.dt_over_tau = Real(dt_ms / tau_m);
+        c.reset.spike_at = Real(p.V_th);
+        if (Adaptive) c.adaptation = derive_adaptation<Real>(p, dt_ms);
+    }
+
+    // tau_m, which scales white noise (SCIENCE.md) [ms].
+    static double noise_tau_ms(const neuron_params& p) { return p.C_m / p.g_L; }
+    // Exact: the variance of the OU increment over dt.
+    static double noise_step_std(const neuron_params& p, double sigma_V, double dt_ms) {
+        return sigma_V * std::sqrt(-std::expm1(-2.0 * dt_ms / noise_tau_ms(p)));
+    }
+
+    // Advances V (and w) by h * dt with input current I [pA] and a standard normal xi.
+    template <class Real>
+    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
+        Real P = c.P;
+        Real noise = c.noise.sigma_step;
+        if (h != Real(1)) {
+            P = math::exp(-h * c.dt_over_tau);
+            noise = c.noise.sigma_V * std::sqrt(Real(1) - P * P);
+        }
+        const Real V_inf = c.E_L + (I - s.w) * c.inv_g_L;
+        const Real V0 = s.V;
+        s.V = V_inf + (V0 - V_inf) * P + noise * xi;
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.E_L, h);
+    }
+
+    // Fraction of the (partial) step at which V crossed threshold. Without noise the trajectory is
+    // known exactly: t* = tau_m ln((V_inf - V0) / (V_inf - V_th)).
+    template <class Real>
+    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real w0, Real I, Real h) {
+        const Real V_inf = c.E_L + (I - w0) * c.inv_g_L;
+        const Real V_th = c.reset.spike_at;
+        if (c.noise.sigma_step != Real(0) || !(V_inf > V_th) || !(V0 < V_th))
+            return linear_crossing(V0, V1, V_th);
+        const Real f = math::log((V_inf - V0) / (V_inf - V_th)) / (h * c.dt_over_tau);
+        return f < Real(0) ? Real(0) : (f > Real(1) ? Real(1) : f);
+    }
+
+    // The refractory neuron: V clamped at V_reset, w relaxing.
+    template <class Real>
+    IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s) {
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.E_L, Real(1));
+    }
+};
+
+using lif_model = leaky_model<false>;
+using alif_model = leaky_model<true>;
+
+}  // namespace ifsim

@@ -1,0 +1,180 @@
+// Host-side preparation of one population for any backend: per-neuron values realised from their
+// distributions, coefficients derived once in double and rounded to Real, initial state. The CPU
+// backend runs on these arrays; the CUDA backend uploads them. Both therefore start from the same
+// bits.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ifsim/errors.hpp"
+#include "ifsim/models.hpp"
+#include "ifsim/realize.hpp"
+#include "ifsim/spec.hpp"
+
+namespace ifsim {
+
+// RNG streams of the per-neuron values, one per key, so that no two keys draw the same numbers.
+namespace value_stream {
+inline constexpr std::uint32_t param_base = 0x100;  // + index in param_fields
+inline constexpr std::uint32_t V_m = 0x200, w = 0x201, I_noise = 0x202;
+inline constexpr std::uint32_t I_e = 0x300, sigma_V = 0x301, sigma_I = 0x302;
+}  // namespace value_stream
+
+// A piecewise-constant current on the step grid: amplitude[i] from step first_step[i] on.
+template <class Real>
+struct step_schedule {
+    std::vector<std::uint64_t> first_step;
+    std::vector<Real> amplitude;
+
+    // The amplitude at `step` (0 before the first switch).
+    Real at(std::uint64_t step) const {
+        Real I = 0;
+        for (std::size_t i = 0; i < first_step.size() && first_step[i] <= step; ++i) I = amplitude[i];
+        return I;
+    }
+};
+
+template <class Model, class Real>
+struct population_data {
+    using coeffs_type = typename Model::template coeffs<Real>;
+
+    std::uint64_t size = 0;
+    std::uint64_t first_id = 0;            // global id of neuron 0 (the RNG subsequence)
+    std::vector<coeffs_type> coeffs;       // one entry, or one per neuron when parameters vary
+    std::vector<Real> I_e;                 // bias current [pA]: one entry, or one per neuron
+    step_schedule<Real> steps;             // step current [pA], the same for every neuron
+    // Initial state, one entry per neuron (w and I_ou empty when the model/input lacks them).
+    std::vector<Real> V, w, I_ou, ref;
+};
+
+namespace detail {
+
+// A distribution realised for the population: one value if constant, else one per neuron.
+inline std::vector<double> values_of(const distribution& d, std::uint64_t n, std::uint64_t seed,
+                                     std::uint32_t stream, std::uint64_t first_id) {
+    if (d.is_constant()) return {d.a};
+    return realize(d, n, seed, stream, first_id);
+}
+
+inline double pick(const std::vector<double>& v, std::uint64_t i) { return v.size() == 1 ? v[0] : v[i]; }
+
+template <class Real>
+std::vector<Real> to_real(const std::vector<double>& v) {
+    return std::vector<Real>(v.begin(), v.end());
+}
+
+}  // namespace detail
+
+// Every neuron's parameters with model defaults, checked: one entry when no parameter varies
+// across the population, else one per neuron. config_error names the first bad neuron.
+inline std::vector<neuron_params> realize_params(const population_spec& pop, const simulation_spec& sim,
+                                                 std::uint64_t first_id) {
+    const std::uint64_t n = pop.size;
+    std::vector<std::vector<double>> values(param_fields.size());
+    std::uint64_t count = 1;
+    for (std::size_t f = 0; f < param_fields.size(); ++f) {
+        const auto it = pop.params.find(std::string(param_fields[f].name));
+        if (it == pop.params.end()) continue;
+        values[f] = detail::values_of(it->second, n, sim.seed, value_stream::param_base + std::uint32_t(f), first_id);
+        if (values[f].size() > 1) count = n;
+    }
+    std::vector<neuron_params> out(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+        neuron_params p;
+        for (std::size_t f = 0; f < param_fields.size(); ++f)
+            if (!values[f].empty()) p.*param_fields[f].member = detail::pick(values[f], i);
+        p = with_model_defaults(p, pop.model);
+        if (const std::string err = check_params(p, pop.model); !err.empty())
+            throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err);
+        out[i] = p;
+    }
+    return out;
+}
+
+// The bias current I_e [pA] of every neuron (one entry when constant).
+inline std::vector<double> realize_bias(const population_spec& pop, const simulation_spec& sim,
+                                        std::uint64_t first_id) {
+    return detail::values_of(pop.input.I_e, pop.size, sim.seed, value_stream::I_e, first_id);
+}
+
+template <class Model, class Real>
+population_data<Model, Real> build_population(const population_spec& pop, const simulation_spec& sim,
+                                              std::uint64_t first_id) {
+    using detail::pick;
+    const std::uint64_t n = pop.size;
+    const double dt = sim.dt_ms;
+    population_data<Model, Real> out;
+    out.size = n;
+    out.first_id = first_id;
+
+    const std::vector<neuron_params> params = realize_params(pop, sim, first_id);
+    const auto sigma_V = detail::values_of(pop.input.sigma_V, n, sim.seed, value_stream::sigma_V, first_id);
+    const auto sigma_I = detail::values_of(pop.input.sigma_I, n, sim.seed, value_stream::sigma_I, first_id);
+    const bool varies = params.size() > 1 || sigma_V.size() > 1 || sigma_I.size() > 1;
+
+    const input_spec& in = pop.input;
+    const bool ou_on = !(in.sigma_I.is_constant() && in.sigma_I.a == 0.0);
+    const double poisson_mean = in.poisson_rate_Hz * 1e-3 * dt * double(in.poisson_count);
+    const bool poisson_on = poisson_mean > 0.0 && in.poisson_weight_mV != 0.0;
+
+    out.coeffs.resize(varies ? n : 1);
+    for (std::uint64_t i = 0; i < out.coeffs.size(); ++i) {
+        const neuron_params& p = params[params.size() > 1 ? i : 0];
+        auto& c = out.coeffs[i];
+        c = {};
+        Model::derive(c, p, dt);
+        c.reset.V_reset = Real(p.V_reset);
+        c.reset.ref_steps = Real(p.t_ref / dt);
+        c.reset.b = Model::adaptive ? Real(p.b) : Real(0);
+
+        const double sV = pick(sigma_V, i);
+        c.noise.sigma_V = Real(sV);
+        c.noise.sigma_step = Real(Model::noise_step_std(p, sV, dt));
+        const double s2 = 2.0 * sV * sV * dt / Model::noise_tau_ms(p);  // diffusion variance per step
+        const bool bridge_on = Model::hard_threshold && in.bridge && sV > 0.0;
+        c.noise.bridge = bridge_on ? Real(2.0 / s2) : Real(0);
+
+        const double sI = pick(sigma_I, i);
+        c.input.ou_P = Real(std::exp(-dt / in.tau_I_ms));
+        c.input.ou_sigma_step = Real(sI * std::sqrt(-std::expm1(-2.0 * dt / in.tau_I_ms)));
+        c.input.poisson_mean = Real(poisson_mean);
+        c.input.poisson_weight = Real(in.poisson_weight_mV);
+        c.input.flags = (sV > 0.0 ? input_flag::white_noise : 0u) | (bridge_on ? input_flag::bridge : 0u) |
+                        (ou_on ? input_flag::ou_current : 0u) | (poisson_on ? input_flag::poisson : 0u);
+    }
+
+    out.I_e = detail::to_real<Real>(realize_bias(pop, sim, first_id));
+    for (std::size_t k = 0; k < in.steps.time_ms.size(); ++k) {
+        out.steps.first_step.push_back(std::uint64_t(std::llround(in.steps.time_ms[k] / dt)));
+        out.steps.amplitude.push_back(Real(in.steps.amplitude_pA[k]));
+    }
+
+    // Initial state: V_m defaults to E_L (per neuron when E_L varies).
+    const auto init_of = [&](const char* key, std::uint32_t stream) -> std::vector<double> {
+        const auto it = pop.init.find(key);
+        if (it == pop.init.end()) return {};
+        return detail::values_of(it->second, n, sim.seed, stream, first_id);
+    };
+    const auto V0 = init_of("V_m", value_stream::V_m);
+    out.V.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i)
+        out.V[i] = Real(V0.empty() ? params[params.size() > 1 ? i : 0].E_L : pick(V0, i));
+    if (Model::adaptive) {
+        const auto w0 = init_of("w", value_stream::w);
+        out.w.assign(n, Real(0));
+        for (std::uint64_t i = 0; i < n && !w0.empty(); ++i) out.w[i] = Real(pick(w0, i));
+    }
+    if (ou_on) {
+        const auto I0 = init_of("I_noise", value_stream::I_noise);
+        out.I_ou.assign(n, Real(0));
+        for (std::uint64_t i = 0; i < n && !I0.empty(); ++i) out.I_ou[i] = Real(pick(I0, i));
+    }
+    out.ref.assign(n, Real(0));
+    return out;
+}
+
+}  // namespace ifsim

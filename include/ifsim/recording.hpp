@@ -1,0 +1,110 @@
+// SONATA HDF5 writers for the outputs of a run: the spike file and per-variable report files.
+// Layout and the reasons behind it: docs/output.md. HDF5 stays out of this header (pimpl).
+//
+// Both writers stream: data is buffered in memory and written in whole chunks as it arrives, so a
+// run of any length needs bounded memory. Both write to "<path>.part" and rename it to <path> on
+// close(); the destructor does the same if close() was never called (an exception unwinding the
+// run), so what was recorded up to then is a valid file. A process killed hard leaves only the
+// .part file, never a half-written file under the final name (DESIGN.md principle 8).
+//
+// HDF5 failures throw ifsim::runtime_failure carrying HDF5's error stack and the file name;
+// violated preconditions (wrong span sizes, bad indices) throw std::invalid_argument.
+//
+// Threads: one object must not be used from two threads at once, but different objects may be
+// used from different threads (the HDF5 calls of all writers are serialised internally, so a
+// non-thread-safe HDF5 build is fine).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ifsim {
+
+// Elements per HDF5 chunk (and per write) in the spike and report datasets.
+inline constexpr std::size_t recording_chunk_elements = std::size_t{1} << 16;
+
+// Values of the SONATA `sorting` attribute of /spikes/<population>: an HDF5 enum over uint8, as
+// libsonata writes and reads it.
+enum class spike_sorting : std::uint8_t { none = 0, by_id = 1, by_time = 2 };
+
+// A SONATA spike file: /spikes/<population>/{timestamps [ms, float64], node_ids [uint64]}.
+//
+// Callers append in time order (node order within one time step); the file then carries
+// sorting = by_time. Should a population ever receive an earlier time than one already appended,
+// it is marked sorting = none instead, so the attribute never lies.
+class spike_file {
+public:
+    // Creates <path>.part with one group per population (empty populations included).
+    // Population names must be non-empty, unique, and contain no '/'.
+    spike_file(const std::filesystem::path& path, std::vector<std::string> populations);
+    ~spike_file();  // closes (as close()) if still open; never throws
+
+    spike_file(const spike_file&) = delete;
+    spike_file& operator=(const spike_file&) = delete;
+    spike_file(spike_file&&) noexcept;
+    spike_file& operator=(spike_file&&) noexcept;
+
+    // Appends spikes of one population; timestamps_ms.size() must equal node_ids.size().
+    void append(std::size_t population_index, std::span<const double> timestamps_ms,
+                std::span<const std::uint64_t> node_ids);
+
+    // Writes everything buffered and flushes the file to the OS (the file stays .part).
+    void flush();
+
+    // Writes what is buffered, closes the file and renames <path>.part to <path>. Idempotent.
+    void close();
+
+    bool is_open() const;
+    const std::filesystem::path& path() const;                     // the final path
+    std::size_t num_populations() const;
+    std::uint64_t num_spikes(std::size_t population_index) const;  // appended so far
+    spike_sorting sorting(std::size_t population_index) const;      // what close() will record
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// A SONATA report for one state variable of one population, one value per node per frame:
+// /report/<population>/data [n_frames x n_nodes] float32, mapping/{node_ids, index_pointers,
+// element_ids, time}. Frame i is at time t_start_ms + i * dt_ms.
+class report_file {
+public:
+    // node_ids must be non-empty; dt_ms > 0 and t_start_ms finite. `unit` is stored as the data's
+    // `units` attribute (e.g. "mV"), `variable` as its `variable_name` attribute (e.g. "V_m").
+    report_file(const std::filesystem::path& path, const std::string& population,
+                const std::string& variable, const std::string& unit,
+                std::span<const std::uint64_t> node_ids, double t_start_ms, double dt_ms);
+    ~report_file();  // closes (as close()) if still open; never throws
+
+    report_file(const report_file&) = delete;
+    report_file& operator=(const report_file&) = delete;
+    report_file(report_file&&) noexcept;
+    report_file& operator=(report_file&&) noexcept;
+
+    // Appends n_rows frames, row-major [row][node]; values.size() must be n_rows * num_nodes().
+    void append_rows(std::span<const float> values, std::size_t n_rows);
+
+    // Writes everything buffered, updates mapping/time and flushes to the OS (stays .part).
+    void flush();
+
+    // Writes what is buffered, sets mapping/time stop = t_start + n_rows * dt, closes the file and
+    // renames <path>.part to <path>. Idempotent.
+    void close();
+
+    bool is_open() const;
+    const std::filesystem::path& path() const;  // the final path
+    std::size_t num_nodes() const;
+    std::uint64_t num_rows() const;              // frames appended so far
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ifsim

@@ -1,0 +1,45 @@
+// The run: a backend advanced block by block, spikes and state streamed to SONATA files, a summary
+// written at the end — also when the run stops early (SIGINT, an error), so nothing is lost.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ifsim/backend.hpp"
+#include "ifsim/spec.hpp"
+#include "ifsim/summary.hpp"
+
+namespace ifsim {
+
+struct run_progress {
+    std::uint64_t steps_done = 0;
+    std::uint64_t steps_total = 0;
+    double simulated_ms = 0;
+    double wall_s = 0;
+};
+
+struct run_options {
+    std::filesystem::path out_dir;
+    std::uint32_t block_steps = 1000;  // steps per backend call, between two writes
+    std::function<void(const run_progress&)> on_progress;  // after every block
+    const std::atomic<bool>* stop = nullptr;               // set (e.g. by SIGINT) to stop early
+};
+
+// Number of steps the spec asks for.
+std::uint64_t total_steps(const simulation_spec& sim);
+
+// Creates out_dir if needed and checks that files can be written there; config_error otherwise.
+void prepare_output_dir(const std::filesystem::path& dir);
+
+// Runs `spec` on `engine`, writing spikes.h5, <report>.h5, config.resolved.toml and summary.json to
+// options.out_dir. Returns the summary (status "completed" or "interrupted"). An exception during
+// the run closes the files, writes summary.json with status "failed" and is rethrown.
+run_summary run_simulation(const run_spec& spec, backend& engine, const run_options& options);
+
+// Writes `text` to `path` through a temporary file and a rename, so `path` is never half written.
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace ifsim

@@ -1,0 +1,54 @@
+// summary.json of a run (layout: docs/output.md) and the SHA-256 used for the config digest.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ifsim {
+
+struct population_summary {
+    std::string name;
+    std::uint64_t neurons = 0;  // neurons in the population
+    std::uint64_t spikes = 0;   // spikes recorded over the whole run
+    double mean_rate_Hz = 0;    // spikes / (neurons * simulated time) [Hz]
+    // Mean over neurons of the coefficient of variation of their inter-spike intervals [1];
+    // NaN (written as null) when no neuron has enough spikes for one.
+    double mean_cv = std::numeric_limits<double>::quiet_NaN();
+    std::uint64_t neurons_with_cv = 0;  // neurons that entered mean_cv
+};
+
+struct run_summary {
+    std::string status;   // "completed" | "interrupted" | "failed"
+    std::string message;  // why, when not completed; empty otherwise
+    std::string backend, device, precision, ifsim_version, config_file, config_digest;
+    std::uint64_t seed = 0;
+    std::uint64_t steps = 0;        // steps simulated
+    std::uint64_t steps_total = 0;  // steps the config asked for
+    std::uint64_t neurons = 0;
+    std::uint64_t spikes = 0;
+    double dt_ms = 0;               // time step [ms]
+    double simulated_ms = 0;        // steps * dt [ms]
+    double wall_s = 0;              // wall-clock time of the step loop [s]
+    double neuron_steps_per_s = 0;  // neurons * steps / wall_s
+    double real_time_factor = 0;    // simulated time / wall time
+    std::vector<population_summary> populations;
+    std::vector<std::string> files;  // output files, relative to the output folder
+};
+
+// Writes `summary` as pretty-printed JSON (2-space indent, keys in declaration order). Non-finite
+// numbers are written as null; strings are escaped, and invalid UTF-8 becomes U+FFFD, so the file
+// is always valid JSON. Written to "<path>.part" and renamed, so readers never see half a file.
+// Throws ifsim::runtime_failure on I/O errors.
+void write_summary_json(const std::filesystem::path& path, const run_summary& summary);
+
+// The same text write_summary_json writes.
+std::string summary_json(const run_summary& summary);
+
+// SHA-256 (FIPS 180-4) of `data`, as 64 lowercase hex digits.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace ifsim

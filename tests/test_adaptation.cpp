@@ -1,0 +1,72 @@
+// SCIENCE.md result 5: spike-frequency adaptation in the aLIF and AdEx.
+#include <cmath>
+
+#include "ifsim/analysis.hpp"
+#include "support/backend_param.hpp"
+#include "support/simulate.hpp"
+
+namespace ifsim::test {
+namespace {
+
+class adaptation : public backend_test {
+protected:
+    run_spec alif(std::uint64_t n, double duration_ms, double I) const {
+        run_spec s = one_population(model_kind::alif, n, duration_ms, 0.1, real());
+        set_param(s, "b", 5.0);
+        set_param(s, "tau_w", 500.0);  // much longer than the ISI: <w> = b tau_w r holds
+        s.populations[0].input.I_e = distribution::constant(I);
+        s.simulation.timing = spike_timing::interpolated;
+        return s;
+    }
+};
+
+TEST_P(adaptation, rate_decreases_under_constant_drive) {
+    for (const auto m : {model_kind::alif, model_kind::adex}) {
+        run_spec s = alif(1, 2000.0, 400.0);
+        s.populations[0].model = m;
+        auto r = simulate(backend_name(), s);
+        const auto& t = r.trains[0];
+        ASSERT_GE(t.size(), 10u) << model_name(m);
+        EXPECT_LT(t[1] - t[0], 0.5 * (t.back() - t[t.size() - 2])) << model_name(m);
+        // ISIs lengthen monotonically towards the steady state.
+        for (std::size_t k = 2; k < 8; ++k) EXPECT_GE(t[k] - t[k - 1], t[k - 1] - t[k - 2]) << model_name(m);
+    }
+}
+
+// Steady state: r = f_LIF(I - b tau_w r). The mean-adaptation approximation ignores the ripple of w
+// within one ISI, b / (b tau_w r) = 1/(tau_w r) ~ 5 % here, which bounds the tolerance.
+TEST_P(adaptation, steady_rate_is_self_consistent) {
+    neuron_params p;
+    p.b = 5.0;
+    p.tau_w = 500.0;
+    for (const double I : {300.0, 400.0, 600.0}) {
+        auto r = simulate(backend_name(), alif(1, 6000.0, I));
+        const auto& t = r.trains[0];
+        std::size_t k0 = 0;
+        while (k0 < t.size() && t[k0] < 3000.0) ++k0;  // after 6 tau_w
+        ASSERT_GE(t.size() - k0, 10u);
+        const double rate = 1000.0 * double(t.size() - 1 - k0) / (t.back() - t[k0]);
+        const double predicted = analysis::alif_steady_rate(p, I);
+        EXPECT_NEAR(rate, predicted, 0.05 * predicted) << "I = " << I;
+        EXPECT_LT(rate, analysis::lif_rate(p, I));  // adaptation lowers the rate
+    }
+}
+
+// With noise, a short ISI leaves more adaptation behind and the next ISI tends to be long: the
+// lag-1 serial correlation is negative, here by far more than its standard error.
+TEST_P(adaptation, successive_isis_are_negatively_correlated) {
+    run_spec s = alif(200, 10000.0, 250.0);
+    set_param(s, "b", 20.0);
+    set_param(s, "tau_w", 100.0);
+    s.populations[0].input.sigma_V = distribution::constant(4.0);
+    s.simulation.timing = spike_timing::grid;
+    auto r = simulate(backend_name(), s);
+    const auto stats = analysis::pooled_isi_statistics(r.trains, 1000.0, 10000.0);
+    ASSERT_GT(stats.n_isi, 5000u);
+    EXPECT_LT(stats.serial_corr_1, -5.0 * stats.serial_corr_1_stderr) << stats.serial_corr_1;
+}
+
+IFSIM_INSTANTIATE_BACKEND_TESTS(adaptation);
+
+}  // namespace
+}  // namespace ifsim::test

@@ -1,0 +1,518 @@
+// Config parsing (include/ifsim/config.hpp): defaults, units, distributions, overrides, records,
+// to_toml round trip, suggestions. Malformed configs are in test_bad_config.cpp.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
+
+namespace ifsim {
+namespace {
+
+constexpr const char* minimal = R"(
+[[population]]
+name = "E"
+size = 10
+model = "lif"
+)";
+
+std::string error_of(std::string_view text, const std::vector<std::string>& overrides = {}) {
+    try {
+        parse_config(text, "test.toml", overrides);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "no config_error";
+    return {};
+}
+
+bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
+
+void expect_same(const distribution& a, const distribution& b, const std::string& what) {
+    SCOPED_TRACE(what);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_TRUE(same_bits(a.a, b.a)) << a.a << " vs " << b.a;
+    EXPECT_TRUE(same_bits(a.b, b.b)) << a.b << " vs " << b.b;
+    ASSERT_EQ(a.values.size(), b.values.size());
+    for (std::size_t i = 0; i < a.values.size(); ++i) EXPECT_TRUE(same_bits(a.values[i], b.values[i])) << i;
+}
+
+void expect_same(const std::map<std::string, distribution>& a, const std::map<std::string, distribution>& b,
+                 const std::string& what) {
+    ASSERT_EQ(a.size(), b.size()) << what;
+    for (const auto& [k, v] : a) {
+        ASSERT_TRUE(b.contains(k)) << what << "." << k;
+        expect_same(v, b.at(k), what + "." + k);
+    }
+}
+
+// Field-by-field, doubles compared bit for bit.
+void expect_same(const run_spec& a, const run_spec& b) {
+    EXPECT_TRUE(same_bits(a.simulation.dt_ms, b.simulation.dt_ms));
+    EXPECT_TRUE(same_bits(a.simulation.duration_ms, b.simulation.duration_ms));
+    EXPECT_EQ(a.simulation.seed, b.simulation.seed);
+    EXPECT_EQ(a.simulation.real, b.simulation.real);
+    EXPECT_EQ(a.simulation.timing, b.simulation.timing);
+    EXPECT_EQ(a.simulation.threads, b.simulation.threads);
+    ASSERT_EQ(a.populations.size(), b.populations.size());
+    for (std::size_t i = 0; i < a.populations.size(); ++i) {
+        const auto& p = a.populations[i];
+        const auto& q = b.populations[i];
+        EXPECT_EQ(p.name, q.name);
+        EXPECT_EQ(p.size, q.size);
+        EXPECT_EQ(p.model, q.model);
+        expect_same(p.params, q.params, p.name + ".params");
+        expect_same(p.init, q.init, p.name + ".init");
+        expect_same(p.input.I_e, q.input.I_e, "I_e");
+        ASSERT_EQ(p.input.steps.time_ms.size(), q.input.steps.time_ms.size());
+        for (std::size_t k = 0; k < p.input.steps.time_ms.size(); ++k) {
+            EXPECT_TRUE(same_bits(p.input.steps.time_ms[k], q.input.steps.time_ms[k]));
+            EXPECT_TRUE(same_bits(p.input.steps.amplitude_pA[k], q.input.steps.amplitude_pA[k]));
+        }
+        expect_same(p.input.sigma_V, q.input.sigma_V, "sigma_V");
+        EXPECT_EQ(p.input.bridge, q.input.bridge);
+        expect_same(p.input.sigma_I, q.input.sigma_I, "sigma_I");
+        EXPECT_TRUE(same_bits(p.input.tau_I_ms, q.input.tau_I_ms));
+        EXPECT_TRUE(same_bits(p.input.poisson_rate_Hz, q.input.poisson_rate_Hz));
+        EXPECT_TRUE(same_bits(p.input.poisson_weight_mV, q.input.poisson_weight_mV));
+        EXPECT_EQ(p.input.poisson_count, q.input.poisson_count);
+    }
+    EXPECT_EQ(a.spikes.populations, b.spikes.populations);
+    ASSERT_EQ(a.states.size(), b.states.size());
+    for (std::size_t i = 0; i < a.states.size(); ++i) {
+        EXPECT_EQ(a.states[i].name, b.states[i].name);
+        EXPECT_EQ(a.states[i].population, b.states[i].population);
+        EXPECT_EQ(a.states[i].variable, b.states[i].variable);
+        EXPECT_EQ(a.states[i].neurons, b.states[i].neurons);
+        EXPECT_TRUE(same_bits(a.states[i].interval_ms, b.states[i].interval_ms));
+    }
+    EXPECT_EQ(a.source_path, b.source_path);
+}
+
+TEST(Config, DefaultsAreFilledIn) {
+    const run_spec s = parse_config(minimal, "min.toml");
+    EXPECT_EQ(s.source_path, "min.toml");
+    EXPECT_EQ(s.simulation.dt_ms, 0.1);
+    EXPECT_EQ(s.simulation.duration_ms, 1000.0);
+    EXPECT_EQ(s.simulation.seed, 12345u);
+    EXPECT_EQ(s.simulation.real, precision::single);
+    EXPECT_EQ(s.simulation.timing, spike_timing::grid);
+    EXPECT_EQ(s.simulation.threads, 0u);
+    ASSERT_EQ(s.populations.size(), 1u);
+    const auto& p = s.populations[0];
+    EXPECT_EQ(p.name, "E");
+    EXPECT_EQ(p.size, 10u);
+    EXPECT_EQ(p.model, model_kind::lif);
+    const neuron_params d;
+    ASSERT_EQ(p.params.size(), model_param_names(model_kind::lif).size());
+    for (auto name : model_param_names(model_kind::lif)) {
+        const auto& dist = p.params.at(std::string(name));
+        EXPECT_TRUE(dist.is_constant()) << name;
+        for (const auto& f : param_fields)
+            if (f.name == name) {
+                EXPECT_EQ(dist.a, d.*f.member) << name;
+            }
+    }
+    ASSERT_EQ(p.init.size(), 1u);  // V_m only: no adaptation, no OU input
+    EXPECT_EQ(p.init.at("V_m").a, d.E_L);
+    EXPECT_EQ(p.input.I_e.a, 0.0);
+    EXPECT_TRUE(p.input.steps.time_ms.empty());
+    EXPECT_EQ(p.input.sigma_V.a, 0.0);
+    EXPECT_TRUE(p.input.bridge);
+    EXPECT_EQ(p.input.sigma_I.a, 0.0);
+    EXPECT_EQ(p.input.tau_I_ms, 5.0);
+    EXPECT_EQ(p.input.poisson_count, 0u);
+    EXPECT_TRUE(s.spikes.populations.empty());
+    EXPECT_TRUE(s.states.empty());
+}
+
+TEST(Config, ModelDefaultsPerModel) {
+    for (auto m : all_models) {
+        const std::string text = "[[population]]\nname = \"P\"\nsize = 3\nmodel = \"" +
+                                 std::string(model_name(m)) + "\"\n";
+        const run_spec s = parse_config(text, "m.toml");
+        const auto& p = s.populations[0];
+        EXPECT_EQ(p.params.size(), model_param_names(m).size()) << model_name(m);
+        const neuron_params full = with_model_defaults({}, m);
+        if (p.params.contains("V_peak")) {
+            EXPECT_EQ(p.params.at("V_peak").a, full.V_peak) << model_name(m);
+        }
+        EXPECT_EQ(p.init.contains("w"), has_adaptation(m));
+    }
+}
+
+TEST(Config, UnitsAreConverted) {
+    const run_spec s = parse_config(R"(
+[simulation]
+dt = "50 us"
+duration = "2 s"
+seed = 4294967295
+precision = "double"
+spike_timing = "interpolated"
+threads = 4
+[[population]]
+name = "E"
+size = 2
+model = "qif"
+params = { C_m = "0.25 nF", k = "0.04 pA/mV^2", V_c = "-0.045 V", t_ref = 2, V_peak = "30 mV" }
+input = { poisson = { rate = "1.5 kHz", weight = "-100 uV", count = 80 }, ou = { sigma_I = "0.05 nA", tau_I = "5000 us" } }
+)",
+                                    "u.toml");
+    EXPECT_EQ(s.simulation.dt_ms, 0.05);
+    EXPECT_EQ(s.simulation.duration_ms, 2000.0);
+    EXPECT_EQ(s.simulation.seed, 4294967295u);
+    EXPECT_EQ(s.simulation.real, precision::double_);
+    EXPECT_EQ(s.simulation.timing, spike_timing::interpolated);
+    EXPECT_EQ(s.simulation.threads, 4u);
+    const auto& p = s.populations[0];
+    EXPECT_EQ(p.params.at("C_m").a, 250.0);
+    EXPECT_EQ(p.params.at("k").a, 0.04);
+    EXPECT_EQ(p.params.at("V_c").a, -45.0);
+    EXPECT_EQ(p.params.at("t_ref").a, 2.0);
+    EXPECT_EQ(p.input.poisson_rate_Hz, 1500.0);
+    EXPECT_EQ(p.input.poisson_weight_mV, -0.1);
+    EXPECT_EQ(p.input.poisson_count, 80u);
+    EXPECT_EQ(p.input.sigma_I.a, 50.0);
+    EXPECT_EQ(p.input.tau_I_ms, 5.0);
+    EXPECT_EQ(p.init.at("I_noise").a, 0.0);  // OU input on: I_noise gets its default
+}
+
+TEST(Config, EveryDistributionForm) {
+    const run_spec s = parse_config(R"(
+[[population]]
+name = "E"
+size = 4
+model = "lif"
+[population.params]
+V_th = { uniform = ["-52 mV", "-48 mV"] }
+C_m = { linspace = ["100 pF", "0.4 nF"] }
+g_L = { normal = { mean = "10 nS", std = "1 nS" } }
+t_ref = { array = [1, 2, "3 ms", "0.004 s"] }
+E_L = [-70, -71, -72, "-73 mV"]
+V_reset = -60
+[population.init]
+V_m = { linspace = [-70, -60] }
+[population.input]
+I_e = "0.3 nA"
+noise = { sigma_V = { uniform = [0, "5 mV"] }, bridge = false }
+)",
+                                    "d.toml");
+    const auto& p = s.populations[0];
+    using K = distribution::kind;
+    EXPECT_EQ(p.params.at("V_th").type, K::uniform);
+    EXPECT_EQ(p.params.at("V_th").a, -52.0);
+    EXPECT_EQ(p.params.at("V_th").b, -48.0);
+    EXPECT_EQ(p.params.at("C_m").type, K::linspace);
+    EXPECT_EQ(p.params.at("C_m").a, 100.0);
+    EXPECT_EQ(p.params.at("C_m").b, 400.0);
+    EXPECT_EQ(p.params.at("g_L").type, K::normal);
+    EXPECT_EQ(p.params.at("g_L").a, 10.0);
+    EXPECT_EQ(p.params.at("g_L").b, 1.0);
+    EXPECT_EQ(p.params.at("t_ref").type, K::array);
+    EXPECT_EQ(p.params.at("t_ref").values, (std::vector<double>{1, 2, 3, 4}));
+    EXPECT_EQ(p.params.at("E_L").type, K::array);
+    EXPECT_EQ(p.params.at("E_L").values, (std::vector<double>{-70, -71, -72, -73}));
+    EXPECT_EQ(p.params.at("V_reset").type, K::constant);
+    EXPECT_EQ(p.params.at("V_reset").a, -60.0);
+    EXPECT_EQ(p.init.at("V_m").type, K::linspace);
+    EXPECT_EQ(p.input.I_e.a, 300.0);
+    EXPECT_EQ(p.input.sigma_V.type, K::uniform);
+    EXPECT_EQ(p.input.sigma_V.b, 5.0);
+    EXPECT_FALSE(p.input.bridge);
+}
+
+TEST(Config, InitialVoltageFollowsPerNeuronRestingPotential) {
+    const run_spec s = parse_config(R"(
+[[population]]
+name = "E"
+size = 3
+model = "lif"
+params = { E_L = [-70, -65, -60], V_th = -40, V_reset = -75 }
+)",
+                                    "i.toml");
+    const auto& v = s.populations[0].init.at("V_m");
+    EXPECT_EQ(v.type, distribution::kind::array);
+    EXPECT_EQ(v.values, (std::vector<double>{-70, -65, -60}));
+}
+
+TEST(Config, PeakDefaultFollowsThresholdParameters) {
+    const run_spec s = parse_config(R"(
+[[population]]
+name = "A"
+size = 5
+model = "adex"
+params = { V_T = { linspace = ["-55 mV", "-45 mV"] }, Delta_T = "1 mV" }
+[[population]]
+name = "B"
+size = 2
+model = "eif"
+params = { V_T = [-50, -49] }
+)",
+                                    "p.toml");
+    const auto& a = s.populations[0].params.at("V_peak");
+    EXPECT_EQ(a.type, distribution::kind::linspace);
+    EXPECT_EQ(a.a, -50.0);
+    EXPECT_EQ(a.b, -40.0);
+    const auto& b = s.populations[1].params.at("V_peak");
+    EXPECT_EQ(b.type, distribution::kind::array);
+    EXPECT_EQ(b.values, (std::vector<double>{-40, -39}));
+    // Random V_T leaves no sensible per-neuron default: V_peak must be given.
+    const std::string m = error_of(R"(
+[[population]]
+name = "A"
+size = 5
+model = "eif"
+params = { V_T = { uniform = ["-55 mV", "-45 mV"] } }
+)");
+    EXPECT_NE(m.find("V_peak"), std::string::npos) << m;
+}
+
+TEST(Config, DistributionsAreCheckedAgainstTheModel) {
+    // The upper end of a uniform V_reset meets the lower end of V_th.
+    const std::string m = error_of(R"(
+[[population]]
+name = "E"
+size = 5
+model = "lif"
+params = { V_reset = { uniform = [-60, -49] }, V_th = { uniform = [-50, -45] }, t_ref = 0 }
+)");
+    EXPECT_NE(m.find("V_reset = -49"), std::string::npos) << m;
+    EXPECT_NE(m.find("population[0].params"), std::string::npos) << m;
+    // A linspace of C_m that crosses zero.
+    const std::string c = error_of(R"(
+[[population]]
+name = "E"
+size = 5
+model = "lif"
+params = { C_m = { linspace = [100, -100] } }
+)");
+    EXPECT_NE(c.find("C_m = -100"), std::string::npos) << c;
+    EXPECT_NE(c.find("neuron 4"), std::string::npos) << c;
+}
+
+TEST(Config, Records) {
+    const run_spec s = parse_config(R"(
+[simulation]
+dt = "0.1 ms"
+[[population]]
+name = "E"
+size = 100
+model = "alif"
+[[population]]
+name = "I"
+size = 20
+model = "lif"
+input = { ou = { sigma_I = "10 pA" } }
+[[record]]
+spikes = ["I"]
+[[record]]
+spikes = "all"
+[[record]]
+state = "V_m"
+population = "E"
+[[record]]
+state = "w"
+population = "E"
+neurons = { range = [10, 14] }
+interval = "0.5 ms"
+[[record]]
+state = "I_noise"
+population = "I"
+neurons = [3, 1, 2]
+interval = "0.3 ms"
+name = "noise-I"
+)",
+                                    "r.toml");
+    EXPECT_EQ(s.spikes.populations, (std::vector<std::string>{"I", "E"}));
+    ASSERT_EQ(s.states.size(), 3u);
+    EXPECT_EQ(s.states[0].name, "E_V_m");
+    EXPECT_EQ(s.states[0].variable, "V_m");
+    EXPECT_EQ(s.states[0].neurons, (std::vector<std::uint64_t>{0}));
+    EXPECT_EQ(s.states[0].interval_ms, 0.1);
+    EXPECT_EQ(s.states[1].name, "E_w");
+    EXPECT_EQ(s.states[1].neurons, (std::vector<std::uint64_t>{10, 11, 12, 13}));
+    EXPECT_EQ(s.states[1].interval_ms, 0.5);
+    EXPECT_EQ(s.states[2].name, "noise-I");
+    EXPECT_EQ(s.states[2].neurons, (std::vector<std::uint64_t>{3, 1, 2}));
+    // 0.3 / 0.1 is 2.9999999999999996 in doubles: a whole number within the tolerance.
+    EXPECT_EQ(s.states[2].interval_ms, 0.3);
+}
+
+TEST(Config, Overrides) {
+    const std::string base = std::string(minimal) + R"(
+[[record]]
+state = "V_m"
+population = "E"
+[[record]]
+spikes = ["E"]
+)";
+    const run_spec s = parse_config(base, "o.toml",
+                                    {"simulation.dt=0.05 ms",                      // string fallback
+                                     "simulation.duration = \"2 s\"",              // quoted TOML string
+                                     "simulation.seed=7",                          // integer
+                                     "population.E.size=500",
+                                     "population.E.params.V_th=-52 mV",
+                                     "population.0.input.I_e={ linspace = [\"0 pA\", \"500 pA\"] }",
+                                     "population.E.input.noise.bridge=false",
+                                     "record.E_V_m.interval=2 ms",
+                                     "record.E_V_m.neurons=[1, 2]",
+                                     "record.1.spikes=all"});
+    EXPECT_EQ(s.simulation.dt_ms, 0.05);
+    EXPECT_EQ(s.simulation.duration_ms, 2000.0);
+    EXPECT_EQ(s.simulation.seed, 7u);
+    const auto& p = s.populations[0];
+    EXPECT_EQ(p.size, 500u);
+    EXPECT_EQ(p.params.at("V_th").a, -52.0);
+    EXPECT_EQ(p.input.I_e.type, distribution::kind::linspace);
+    EXPECT_EQ(p.input.I_e.b, 500.0);
+    EXPECT_FALSE(p.input.bridge);
+    EXPECT_EQ(s.states.at(0).interval_ms, 2.0);
+    EXPECT_EQ(s.states.at(0).neurons, (std::vector<std::uint64_t>{1, 2}));
+    EXPECT_EQ(s.spikes.populations, (std::vector<std::string>{"E"}));
+
+    // Renaming applies to later overrides' selectors.
+    const run_spec r = parse_config(minimal, "o.toml", {"population.E.name=F", "population.F.size=3"});
+    EXPECT_EQ(r.populations[0].name, "F");
+    EXPECT_EQ(r.populations[0].size, 3u);
+}
+
+TEST(Config, BadOverridesAreExplained) {
+    std::string m = error_of(minimal, {"population.E.parms.V_th=-52 mV"});
+    EXPECT_NE(m.find("unknown key 'population[0].parms'"), std::string::npos) << m;
+    EXPECT_NE(m.find("did you mean 'params'?"), std::string::npos) << m;
+    EXPECT_NE(m.find("test.toml"), std::string::npos) << m;
+
+    m = error_of(minimal, {"population.Ex.size=5"});
+    EXPECT_NE(m.find("no population is named 'Ex'; did you mean 'E'?"), std::string::npos) << m;
+
+    m = error_of(minimal, {"simulation.dt"});
+    EXPECT_NE(m.find("expected KEY=VALUE"), std::string::npos) << m;
+
+    m = error_of(minimal, {"simulaton.dt=1"});
+    EXPECT_NE(m.find("did you mean 'simulation'?"), std::string::npos) << m;
+
+    m = error_of(minimal, {"population.E.params.V_th.uniform=[1, 2]"});
+    EXPECT_NE(m.find("holds a value"), std::string::npos) << m;
+
+    m = error_of(minimal, {"population.E=1"});
+    EXPECT_NE(m.find("population.<name or index>.<key>"), std::string::npos) << m;
+
+    // A bad value from an override is validated like the file and the message says where it came from.
+    m = error_of(minimal, {"population.E.params.V_th=5 ms"});
+    EXPECT_NE(m.find("population[0].params.V_th"), std::string::npos) << m;
+    EXPECT_NE(m.find("\"5 ms\""), std::string::npos) << m;
+    EXPECT_NE(m.find("--set population.E.params.V_th=5 ms"), std::string::npos) << m;
+
+    // A parameter the model does not read.
+    m = error_of(minimal, {"population.E.params.V_T=-50"});
+    EXPECT_NE(m.find("not a parameter of model 'lif'"), std::string::npos) << m;
+}
+
+TEST(Config, RoundTripThroughToToml) {
+    const std::string text = R"(
+[simulation]
+dt = "0.025 ms"
+duration = "0.3 s"
+seed = 99
+precision = "double"
+spike_timing = "interpolated"
+threads = 2
+[[population]]
+name = "E"
+size = 12
+model = "adex"
+params.C_m = { linspace = ["100 pF", "0.3 nF"] }
+params.V_T = [-50, -49, -48, -47, -46, -45, -44, -43, -42, -41, -40,
+              -39.5]
+params.a = { normal = { mean = "2 nS", std = "0.1 nS" } }
+params.b = { uniform = ["10 pA", "30 pA"] }
+params.tau_w = "0.1 s"
+init = { V_m = { uniform = [-70, -60] }, w = "5 pA" }
+[population.input]
+I_e = "0.1 nA"
+steps = { times = ["100 ms", "200.5 ms"], amplitudes = [0.3333333333333333, "0 pA"] }
+noise = { sigma_V = "2.5 mV", bridge = false }
+ou = { sigma_I = { normal = { mean = "20 pA", std = "2 pA" } }, tau_I = "3 ms" }
+poisson = { rate = "8 Hz", weight = "0.2 mV", count = 100 }
+[[population]]
+name = "I"
+size = 3
+model = "qif"
+params = { k = 0.0333333333333333, V_c = -45.1 }
+[[record]]
+spikes = ["I", "E"]
+[[record]]
+state = "w"
+population = "E"
+neurons = { range = [0, 12] }
+interval = "0.1 ms"
+[[record]]
+state = "I_noise"
+population = "E"
+neurons = [5, 2]
+name = "ou"
+[[record]]
+state = "V_m"
+population = "I"
+neurons = [0, 1]
+)";
+    const run_spec s = parse_config(text, "rt.toml");
+    const std::string written = to_toml(s);
+    SCOPED_TRACE(written);
+    const run_spec back = parse_config(written, "rt.toml");
+    expect_same(s, back);
+    EXPECT_EQ(to_toml(back), written);
+
+    // Defaults only: the written file spells every default out and reads back the same.
+    const run_spec m = parse_config(minimal, "min.toml");
+    const std::string w = to_toml(m);
+    EXPECT_NE(w.find("dt = \"0.1 ms\""), std::string::npos) << w;
+    EXPECT_NE(w.find("C_m     = \"200 pF\""), std::string::npos) << w;
+    expect_same(m, parse_config(w, "min.toml"));
+}
+
+TEST(Config, ErrorsNameFileLineKeyAndValue) {
+    const std::string m = error_of("[[population]]\nname = \"E\"\nsize = \"ten\"\nmodel = \"lif\"\n");
+    EXPECT_NE(m.find("test.toml:3:"), std::string::npos) << m;
+    EXPECT_NE(m.find("population[0].size"), std::string::npos) << m;
+    EXPECT_NE(m.find("\"ten\""), std::string::npos) << m;
+    EXPECT_NE(m.find("integer from 1 to 4294967296"), std::string::npos) << m;
+}
+
+TEST(Config, LoadConfigReadsFilesAndNamesUnreadableOnes) {
+    const std::filesystem::path good = std::filesystem::path(IFSIM_TEST_CONFIG_DIR) / "good";
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(good)) {
+        SCOPED_TRACE(entry.path().string());
+        const run_spec s = load_config(entry.path());
+        EXPECT_EQ(s.source_path, entry.path().string());
+        expect_same(s, parse_config(to_toml(s), s.source_path));
+        ++count;
+    }
+    EXPECT_GE(count, 1);
+    try {
+        load_config("/nonexistent/dir/missing.toml");
+        FAIL() << "no config_error";
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/missing.toml"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(load_config(good), config_error);  // a directory
+}
+
+TEST(Suggest, NearestCandidateOrNothing) {
+    const std::vector<std::string_view> keys = {"params", "init", "input", "name", "size", "model"};
+    EXPECT_EQ(suggest("parms", keys), "params");
+    EXPECT_EQ(suggest("Params", keys), "params");
+    EXPECT_EQ(suggest("modle", keys), "model");  // transposition
+    EXPECT_EQ(suggest("inputs", keys), "input");
+    EXPECT_EQ(suggest("xyzzy", keys), "");
+    EXPECT_EQ(suggest("a", keys), "");
+    EXPECT_EQ(suggest("anything", {}), "");
+}
+
+}  // namespace
+}  // namespace ifsim

@@ -1,0 +1,517 @@
+// Tests for ifsim/recording.hpp (SONATA spike and report files) and ifsim/summary.hpp
+// (summary.json, sha256). Files are read back with the plain HDF5 C API, independently of the
+// writer's helpers.
+#include "ifsim/errors.hpp"
+#include "ifsim/recording.hpp"
+#include "ifsim/summary.hpp"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ifsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh folder per test, removed afterwards.
+class recording : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() / ("ifsim_test_recording_" + std::to_string(::getpid()) +
+                                            "_" + info->test_suite_name() + "_" + info->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+// --- reading back with the HDF5 C API ---------------------------------------------------------
+
+struct h5_file {
+    explicit h5_file(const fs::path& path) {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (id < 0) throw std::runtime_error("cannot open " + path.string());
+    }
+    ~h5_file() { H5Fclose(id); }
+    h5_file(const h5_file&) = delete;
+    h5_file& operator=(const h5_file&) = delete;
+    hid_t id;
+};
+
+bool exists(hid_t file, const std::string& path) {
+    // H5Lexists on "/a/b" needs "/a" to exist; walk the components.
+    std::string prefix;
+    std::stringstream parts(path);
+    for (std::string part; std::getline(parts, part, '/');) {
+        if (part.empty()) continue;
+        prefix += "/" + part;
+        if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    }
+    return true;
+}
+
+std::vector<hsize_t> shape(hid_t file, const std::string& path) {
+    const hid_t ds = H5Dopen2(file, path.c_str(), H5P_DEFAULT);
+    if (ds < 0) throw std::runtime_error("no dataset " + path);
+    const hid_t space = H5Dget_space(ds);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    H5Sclose(space);
+    H5Dclose(ds);
+    return dims;
+}
+
+// Reads a whole dataset, checking that its stored type is exactly `file_type`.
+template <class T>
+std::vector<T> read(hid_t file, const std::string& path, hid_t file_type, hid_t mem_type) {
+    const hid_t ds = H5Dopen2(file, path.c_str(), H5P_DEFAULT);
+    if (ds < 0) throw std::runtime_error("no dataset " + path);
+    const hid_t type = H5Dget_type(ds);
+    EXPECT_GT(H5Tequal(type, file_type), 0) << path << " has an unexpected stored type";
+    H5Tclose(type);
+    hsize_t n = 1;
+    for (const hsize_t d : shape(file, path)) n *= d;
+    std::vector<T> values(n);
+    if (n > 0) {
+        EXPECT_GE(H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+    }
+    H5Dclose(ds);
+    return values;
+}
+
+std::vector<double> read_f64(hid_t f, const std::string& p) {
+    return read<double>(f, p, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+}
+std::vector<float> read_f32(hid_t f, const std::string& p) {
+    return read<float>(f, p, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+}
+std::vector<std::uint64_t> read_u64(hid_t f, const std::string& p) {
+    return read<std::uint64_t>(f, p, H5T_STD_U64LE, H5T_NATIVE_UINT64);
+}
+std::vector<std::uint32_t> read_u32(hid_t f, const std::string& p) {
+    return read<std::uint32_t>(f, p, H5T_STD_U32LE, H5T_NATIVE_UINT32);
+}
+
+// A scalar string attribute (variable or fixed length).
+std::string string_attribute(hid_t file, const std::string& object, const std::string& name) {
+    const hid_t attr = H5Aopen_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0) throw std::runtime_error("no attribute " + object + "@" + name);
+    const hid_t type = H5Aget_type(attr);
+    std::string value;
+    EXPECT_EQ(H5Tget_class(type), H5T_STRING);
+    if (H5Tis_variable_str(type) > 0) {
+        char* text = nullptr;
+        H5Aread(attr, type, &text);
+        value = text ? text : "";
+        H5free_memory(text);
+    } else {
+        value.resize(H5Tget_size(type));
+        H5Aread(attr, type, value.data());
+        value.resize(value.find('\0') == std::string::npos ? value.size() : value.find('\0'));
+    }
+    H5Tclose(type);
+    H5Aclose(attr);
+    return value;
+}
+
+// The `sorting` attribute as libsonata reads it: an enum over uint8 {none, by_id, by_time}.
+std::string sorting_attribute(hid_t file, const std::string& group) {
+    const hid_t attr = H5Aopen_by_name(file, group.c_str(), "sorting", H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0) throw std::runtime_error("no sorting attribute on " + group);
+    const hid_t type = H5Aget_type(attr);
+    EXPECT_EQ(H5Tget_class(type), H5T_ENUM);
+    const hid_t base = H5Tget_super(type);
+    EXPECT_GT(H5Tequal(base, H5T_STD_U8LE), 0);
+    EXPECT_EQ(H5Tget_nmembers(type), 3);
+    const char* names[] = {"none", "by_id", "by_time"};
+    for (std::uint8_t v = 0; v < 3; ++v) {
+        char member[16] = {};
+        EXPECT_GE(H5Tenum_nameof(type, &v, member, sizeof member), 0);
+        EXPECT_STREQ(member, names[v]);
+    }
+    std::uint8_t value = 255;
+    EXPECT_GE(H5Aread(attr, type, &value), 0);
+    char member[16] = {};
+    H5Tenum_nameof(type, &value, member, sizeof member);
+    H5Tclose(base);
+    H5Tclose(type);
+    H5Aclose(attr);
+    return member;
+}
+
+// Spikes in time order (node order within one time), `n` of them, nodes in [0, num_nodes).
+void make_spikes(std::size_t n, std::uint64_t num_nodes, double dt, std::vector<double>& t,
+                 std::vector<std::uint64_t>& ids, unsigned seed) {
+    t.clear();
+    ids.clear();
+    std::uint64_t step = 0, node = 0, state = seed;
+    while (t.size() < n) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        const std::uint64_t jump = (state >> 60) + 1;  // 1..16 nodes ahead
+        node += jump;
+        if (node >= num_nodes) {
+            ++step;
+            node %= num_nodes;
+        }
+        t.push_back(double(step) * dt);
+        ids.push_back(node);
+    }
+}
+
+// --- spike_file --------------------------------------------------------------------------------
+
+TEST_F(recording, spikes_round_trip_two_populations_across_chunk_boundaries) {
+    std::vector<double> t_e, t_i;
+    std::vector<std::uint64_t> id_e, id_i;
+    make_spikes(200'001, 1000, 0.1, t_e, id_e, 1);  // > 3 chunks of 65536
+    make_spikes(70'000, 250, 0.1, t_i, id_i, 2);
+    const fs::path path = dir_ / "spikes.h5";
+    {
+        spike_file f(path, {"E", "I"});
+        // Uneven appends, interleaved between populations, some crossing chunk edges.
+        const std::size_t cuts_e[] = {0, 1, 65'535, 65'537, 150'000, 150'000, 200'001};
+        const std::size_t cuts_i[] = {0, 10, 30'000, 65'536, 65'537, 70'000, 70'000};
+        for (std::size_t k = 0; k + 1 < std::size(cuts_e); ++k) {
+            f.append(0, std::span(t_e).subspan(cuts_e[k], cuts_e[k + 1] - cuts_e[k]),
+                     std::span(id_e).subspan(cuts_e[k], cuts_e[k + 1] - cuts_e[k]));
+            f.append(1, std::span(t_i).subspan(cuts_i[k], cuts_i[k + 1] - cuts_i[k]),
+                     std::span(id_i).subspan(cuts_i[k], cuts_i[k + 1] - cuts_i[k]));
+            if (k == 2) f.flush();  // a partly filled chunk, continued afterwards
+        }
+        EXPECT_EQ(f.num_spikes(0), t_e.size());
+        EXPECT_EQ(f.num_spikes(1), t_i.size());
+        f.close();
+    }
+    h5_file f(path);
+    EXPECT_EQ(read_f64(f.id, "/spikes/E/timestamps"), t_e);
+    EXPECT_EQ(read_u64(f.id, "/spikes/E/node_ids"), id_e);
+    EXPECT_EQ(read_f64(f.id, "/spikes/I/timestamps"), t_i);
+    EXPECT_EQ(read_u64(f.id, "/spikes/I/node_ids"), id_i);
+    EXPECT_EQ(string_attribute(f.id, "/spikes/E/timestamps", "units"), "ms");
+    EXPECT_EQ(string_attribute(f.id, "/spikes/I/timestamps", "units"), "ms");
+}
+
+TEST_F(recording, spikes_sorting_is_the_sonata_uint8_enum_by_time) {
+    const fs::path path = dir_ / "spikes.h5";
+    {
+        spike_file f(path, {"E"});
+        const double t[] = {0.1, 0.1, 0.2};
+        const std::uint64_t ids[] = {3, 7, 1};
+        f.append(0, t, ids);
+        EXPECT_EQ(f.sorting(0), spike_sorting::by_time);
+    }
+    h5_file f(path);
+    EXPECT_EQ(sorting_attribute(f.id, "/spikes/E"), "by_time");
+}
+
+TEST_F(recording, spikes_out_of_time_order_are_marked_unsorted) {
+    const fs::path path = dir_ / "spikes.h5";
+    {
+        spike_file f(path, {"A", "B"});
+        const double t1[] = {1.0, 2.0}, t2[] = {1.5};
+        const std::uint64_t ids1[] = {0, 1}, ids2[] = {2};
+        f.append(0, t1, ids1);
+        f.append(0, t2, ids2);  // earlier than 2.0
+        f.append(1, t1, ids1);
+        EXPECT_EQ(f.sorting(0), spike_sorting::none);
+        EXPECT_EQ(f.sorting(1), spike_sorting::by_time);
+    }
+    h5_file f(path);
+    EXPECT_EQ(sorting_attribute(f.id, "/spikes/A"), "none");
+    EXPECT_EQ(sorting_attribute(f.id, "/spikes/B"), "by_time");
+    EXPECT_EQ(read_f64(f.id, "/spikes/A/timestamps"), (std::vector<double>{1.0, 2.0, 1.5}));
+}
+
+TEST_F(recording, spikes_population_without_spikes_has_empty_datasets) {
+    const fs::path path = dir_ / "spikes.h5";
+    {
+        spike_file f(path, {"silent", "E"});
+        const double t[] = {5.0};
+        const std::uint64_t ids[] = {4};
+        f.append(1, t, ids);
+        f.close();
+    }
+    h5_file f(path);
+    ASSERT_TRUE(exists(f.id, "/spikes/silent/timestamps"));
+    ASSERT_TRUE(exists(f.id, "/spikes/silent/node_ids"));
+    EXPECT_EQ(shape(f.id, "/spikes/silent/timestamps"), std::vector<hsize_t>{0});
+    EXPECT_EQ(shape(f.id, "/spikes/silent/node_ids"), std::vector<hsize_t>{0});
+    EXPECT_EQ(sorting_attribute(f.id, "/spikes/silent"), "by_time");
+    EXPECT_EQ(string_attribute(f.id, "/spikes/silent/timestamps", "units"), "ms");
+    EXPECT_EQ(read_u64(f.id, "/spikes/E/node_ids"), std::vector<std::uint64_t>{4});
+}
+
+TEST_F(recording, spikes_live_in_a_part_file_until_close) {
+    const fs::path path = dir_ / "spikes.h5";
+    const fs::path part = dir_ / "spikes.h5.part";
+    spike_file f(path, {"E"});
+    const double t[] = {1.0};
+    const std::uint64_t ids[] = {0};
+    f.append(0, t, ids);
+    f.flush();
+    EXPECT_TRUE(fs::exists(part));
+    EXPECT_FALSE(fs::exists(path));
+    f.close();
+    EXPECT_FALSE(fs::exists(part));
+    EXPECT_TRUE(fs::exists(path));
+    EXPECT_FALSE(f.is_open());
+    f.close();  // idempotent
+    EXPECT_TRUE(fs::exists(path));
+    EXPECT_THROW(f.append(0, t, ids), std::logic_error);
+}
+
+TEST_F(recording, spikes_survive_an_exception_that_skips_close) {
+    const fs::path path = dir_ / "spikes.h5";
+    std::vector<double> t;
+    std::vector<std::uint64_t> ids;
+    make_spikes(100'000, 500, 0.1, t, ids, 3);
+    try {
+        spike_file f(path, {"E"});
+        f.append(0, t, ids);
+        throw std::runtime_error("the run failed");
+    } catch (const std::runtime_error&) {
+    }
+    EXPECT_FALSE(fs::exists(dir_ / "spikes.h5.part"));
+    ASSERT_TRUE(fs::exists(path));
+    h5_file f(path);
+    EXPECT_EQ(read_f64(f.id, "/spikes/E/timestamps"), t);
+    EXPECT_EQ(read_u64(f.id, "/spikes/E/node_ids"), ids);
+}
+
+TEST_F(recording, spikes_reject_bad_arguments) {
+    const fs::path path = dir_ / "spikes.h5";
+    EXPECT_THROW(spike_file(path, {"E", "E"}), std::invalid_argument);
+    EXPECT_THROW(spike_file(path, {"a/b"}), std::invalid_argument);
+    EXPECT_THROW(spike_file(path, {""}), std::invalid_argument);
+    spike_file f(path, {"E"});
+    const double t[] = {1.0, 2.0};
+    const std::uint64_t ids[] = {0};
+    EXPECT_THROW(f.append(0, t, ids), std::invalid_argument);
+    EXPECT_THROW(f.append(1, std::span(t, 1), ids), std::invalid_argument);
+}
+
+TEST_F(recording, hdf5_errors_name_the_file_and_carry_hdf5_text) {
+    const fs::path path = dir_ / "no_such_folder" / "spikes.h5";
+    try {
+        spike_file f(path, {"E"});
+        FAIL() << "expected runtime_failure";
+    } catch (const runtime_failure& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("spikes.h5.part"), std::string::npos) << what;
+        EXPECT_NE(what.find("H5Fcreate"), std::string::npos) << what;
+    }
+}
+
+// --- report_file -------------------------------------------------------------------------------
+
+TEST_F(recording, report_shape_mapping_and_time) {
+    const std::vector<std::uint64_t> nodes{10, 11, 12, 20, 21, 30, 31};  // 7 nodes
+    const std::size_t n = nodes.size();
+    const std::size_t batches[] = {1, 5000, 9362, 9361, 20000, 3};  // chunk is 9362 rows of 7
+    std::size_t rows = 0;
+    for (const auto b : batches) rows += b;
+    std::vector<float> values(rows * n);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = -70.0f + 0.001f * float(i % 40000);
+
+    const fs::path path = dir_ / "V_m.h5";
+    {
+        report_file r(path, "E", "V_m", "mV", nodes, 2.0, 0.5);
+        std::size_t row = 0;
+        for (const auto b : batches) {
+            r.append_rows(std::span(values).subspan(row * n, b * n), b);
+            row += b;
+            if (b == 5000) r.flush();  // a partly filled chunk, continued afterwards
+        }
+        EXPECT_EQ(r.num_rows(), rows);
+        EXPECT_EQ(r.num_nodes(), n);
+        r.close();
+    }
+    h5_file f(path);
+    EXPECT_EQ(shape(f.id, "/report/E/data"), (std::vector<hsize_t>{rows, n}));
+    EXPECT_EQ(read_f32(f.id, "/report/E/data"), values);
+    EXPECT_EQ(string_attribute(f.id, "/report/E/data", "units"), "mV");
+    EXPECT_EQ(string_attribute(f.id, "/report/E/data", "variable_name"), "V_m");
+    EXPECT_EQ(read_u64(f.id, "/report/E/mapping/node_ids"), nodes);
+    EXPECT_EQ(read_u64(f.id, "/report/E/mapping/index_pointers"),
+              (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+    EXPECT_EQ(read_u32(f.id, "/report/E/mapping/element_ids"), std::vector<std::uint32_t>(n, 0));
+    EXPECT_EQ(read_f64(f.id, "/report/E/mapping/time"),
+              (std::vector<double>{2.0, 2.0 + double(rows) * 0.5, 0.5}));
+    EXPECT_EQ(string_attribute(f.id, "/report/E/mapping/time", "units"), "ms");
+}
+
+TEST_F(recording, report_wider_than_a_chunk) {
+    // 70000 nodes: a chunk holds part of one frame.
+    std::vector<std::uint64_t> nodes(70'000);
+    for (std::size_t i = 0; i < nodes.size(); ++i) nodes[i] = 3 * i;
+    std::vector<float> values(3 * nodes.size());
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = float(i);
+    const fs::path path = dir_ / "wide.h5";
+    {
+        report_file r(path, "big", "V_m", "mV", nodes, 0.0, 1.0);
+        r.append_rows(std::span(values).first(nodes.size()), 1);
+        r.append_rows(std::span(values).subspan(nodes.size()), 2);
+    }
+    h5_file f(path);
+    EXPECT_EQ(shape(f.id, "/report/big/data"), (std::vector<hsize_t>{3, nodes.size()}));
+    EXPECT_EQ(read_f32(f.id, "/report/big/data"), values);
+    EXPECT_EQ(read_f64(f.id, "/report/big/mapping/time"), (std::vector<double>{0.0, 3.0, 1.0}));
+}
+
+TEST_F(recording, report_lives_in_a_part_file_until_close) {
+    const fs::path path = dir_ / "V_m.h5";
+    const std::uint64_t nodes[] = {0, 1};
+    report_file r(path, "E", "V_m", "mV", nodes, 0.0, 0.1);
+    const float row[] = {1.0f, 2.0f};
+    r.append_rows(row, 1);
+    r.flush();
+    EXPECT_TRUE(fs::exists(dir_ / "V_m.h5.part"));
+    EXPECT_FALSE(fs::exists(path));
+    r.close();
+    r.close();
+    EXPECT_FALSE(fs::exists(dir_ / "V_m.h5.part"));
+    h5_file f(path);
+    EXPECT_EQ(read_f32(f.id, "/report/E/data"), (std::vector<float>{1.0f, 2.0f}));
+    EXPECT_EQ(read_f64(f.id, "/report/E/mapping/time"), (std::vector<double>{0.0, 0.1, 0.1}));
+}
+
+TEST_F(recording, report_survives_an_exception_that_skips_close) {
+    const fs::path path = dir_ / "V_m.h5";
+    const std::uint64_t nodes[] = {5, 6, 7};
+    std::vector<float> values(3 * 1000);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = float(i) * 0.25f;
+    try {
+        report_file r(path, "E", "V_m", "mV", nodes, 10.0, 0.1);
+        r.append_rows(values, 1000);
+        throw std::runtime_error("the run failed");
+    } catch (const std::runtime_error&) {
+    }
+    ASSERT_TRUE(fs::exists(path));
+    h5_file f(path);
+    EXPECT_EQ(read_f32(f.id, "/report/E/data"), values);
+    const auto time = read_f64(f.id, "/report/E/mapping/time");
+    ASSERT_EQ(time.size(), 3u);
+    EXPECT_EQ(time[1], 10.0 + 1000 * 0.1);
+}
+
+TEST_F(recording, report_rejects_bad_arguments) {
+    const fs::path path = dir_ / "V_m.h5";
+    const std::uint64_t nodes[] = {0, 1};
+    EXPECT_THROW(report_file(path, "E", "V_m", "mV", {}, 0.0, 0.1), std::invalid_argument);
+    EXPECT_THROW(report_file(path, "E", "V_m", "mV", nodes, 0.0, 0.0), std::invalid_argument);
+    EXPECT_THROW(report_file(path, "E", "V_m", "mV", nodes, NAN, 0.1), std::invalid_argument);
+    EXPECT_THROW(report_file(path, "a/b", "V_m", "mV", nodes, 0.0, 0.1), std::invalid_argument);
+    report_file r(path, "E", "V_m", "mV", nodes, 0.0, 0.1);
+    const float three[] = {1, 2, 3};
+    EXPECT_THROW(r.append_rows(three, 1), std::invalid_argument);
+    EXPECT_THROW(r.append_rows(three, 2), std::invalid_argument);
+}
+
+// --- summary.json ------------------------------------------------------------------------------
+
+TEST(summary, json_layout_nan_as_null_and_escaping) {
+    run_summary s;
+    s.status = "interrupted";
+    s.message = "SIGINT \"ctrl-c\"\tat\\step\n\x01 \xC2\xB5s \xFF";  // µ is valid UTF-8, 0xFF not
+    s.backend = "cpu";
+    s.seed = 18446744073709551615ull;
+    s.dt_ms = 0.1;
+    s.wall_s = std::numeric_limits<double>::infinity();
+    population_summary p;
+    p.name = "E";
+    p.neurons = 3;
+    p.spikes = 7;
+    p.mean_rate_Hz = 12.5;
+    s.populations = {p};
+    s.files = {"spikes.h5"};
+
+    const std::string text = summary_json(s);
+    EXPECT_NE(text.find(R"("message": "SIGINT \"ctrl-c\"\tat\\step\n\u0001 )"
+                        "\xC2\xB5s \xEF\xBF\xBD\""),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find(R"("seed": 18446744073709551615,)"), std::string::npos);
+    EXPECT_NE(text.find(R"("dt_ms": 0.1,)"), std::string::npos);
+    EXPECT_NE(text.find(R"("wall_s": null,)"), std::string::npos);
+    const std::string population = R"(  "populations": [
+    {
+      "name": "E",
+      "neurons": 3,
+      "spikes": 7,
+      "mean_rate_Hz": 12.5,
+      "mean_cv": null,
+      "neurons_with_cv": 0
+    }
+  ],
+  "files": [
+    "spikes.h5"
+  ]
+}
+)";
+    ASSERT_GE(text.size(), population.size());
+    EXPECT_EQ(text.substr(text.size() - population.size()), population) << text;
+    EXPECT_EQ(text.substr(0, 27), "{\n  \"status\": \"interrupted\"");
+}
+
+TEST(summary, empty_lists_and_file_written_whole) {
+    const fs::path dir = fs::temp_directory_path() /
+                         ("ifsim_test_recording_summary_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    run_summary s;
+    s.status = "completed";
+    const fs::path path = dir / "summary.json";
+    write_summary_json(path, s);
+    EXPECT_FALSE(fs::exists(dir / "summary.json.part"));
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), summary_json(s));
+    EXPECT_NE(text.str().find("\"populations\": [],\n  \"files\": []\n}\n"), std::string::npos)
+        << text.str();
+    fs::remove_all(dir);
+    EXPECT_THROW(write_summary_json(dir / "missing" / "summary.json", s), runtime_failure);
+}
+
+// --- sha256 ------------------------------------------------------------------------------------
+
+TEST(sha256, fips_180_examples) {
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(sha256_hex(std::string(1'000'000, 'a')),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(sha256, padding_boundaries) {
+    // Lengths around the 56- and 64-byte padding edges; digests from Python's hashlib.
+    EXPECT_EQ(sha256_hex(std::string(55, 'a')),
+              "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+    EXPECT_EQ(sha256_hex(std::string(56, 'a')),
+              "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+    EXPECT_EQ(sha256_hex(std::string(63, 'a')),
+              "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34");
+    EXPECT_EQ(sha256_hex(std::string(64, 'a')),
+              "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+    EXPECT_EQ(sha256_hex(std::string(119, 'a')),
+              "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb");
+    EXPECT_EQ(sha256_hex(std::string(120, 'a')),
+              "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c");
+}
+
+}  // namespace
+}  // namespace ifsim

@@ -1,0 +1,117 @@
+// `ifsim run`: config -> backend -> simulation -> files, with progress and a short report on stderr.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/cuda_info.hpp"
+#include "ifsim/errors.hpp"
+#include "ifsim/simulation.hpp"
+
+namespace ifsim::cli {
+
+cuda_status probe_cuda();  // cmd_info.cpp
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+extern "C" void on_sigint(int) { stop_requested.store(true); }
+
+std::string format_duration(double s) {
+    char buf[32];
+    if (s < 60) std::snprintf(buf, sizeof buf, "%.0f s", s);
+    else if (s < 3600) std::snprintf(buf, sizeof buf, "%.0f min %02.0f s", std::floor(s / 60), std::fmod(s, 60));
+    else std::snprintf(buf, sizeof buf, "%.1f h", s / 3600);
+    return buf;
+}
+
+// Progress on stderr: a line rewritten in place on a terminal, else a line every few seconds.
+class progress_printer {
+public:
+    explicit progress_printer(bool enabled) : enabled_(enabled), tty_(isatty(STDERR_FILENO)) {}
+
+    void operator()(const run_progress& p) {
+        if (!enabled_ || p.wall_s < 1.0) return;
+        const double every = tty_ ? 0.25 : 5.0;
+        if (p.wall_s - last_ < every && p.steps_done < p.steps_total) return;
+        last_ = p.wall_s;
+        const double fraction = double(p.steps_done) / double(p.steps_total);
+        const double rtf = p.simulated_ms * 1e-3 / p.wall_s;
+        const double eta = p.wall_s * (1.0 - fraction) / fraction;
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "step %llu/%llu (%5.1f %%), t = %.1f ms, real-time factor %.3g, ETA %s",
+                      (unsigned long long)p.steps_done, (unsigned long long)p.steps_total, 100 * fraction,
+                      p.simulated_ms, rtf, format_duration(eta).c_str());
+        std::cerr << (tty_ ? "\r" : "") << buf << (tty_ ? "\033[K" : "\n") << std::flush;
+        printed_ = true;
+    }
+    ~progress_printer() {
+        if (printed_ && tty_) std::cerr << "\n";
+    }
+
+private:
+    bool enabled_, tty_;
+    bool printed_ = false;
+    double last_ = 0;
+};
+
+std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice) {
+    if (choice == "cuda") {
+        const cuda_status s = probe_cuda();
+        if (!s.usable) throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
+        throw runtime_failure("--backend cuda: the CUDA backend is not part of this version yet; use cpu or auto");
+    }
+    return make_cpu_backend(spec);  // auto: the CUDA backend will be preferred once it exists
+}
+
+void print_summary(const run_summary& s, const std::filesystem::path& dir) {
+    std::fprintf(stderr, "%s: %llu steps of %g ms on %s (%s, %s) in %.3g s: %.3g neuron-steps/s, real-time factor %.3g\n",
+                 s.status.c_str(), (unsigned long long)s.steps, s.dt_ms, s.backend.c_str(), s.device.c_str(),
+                 s.precision.c_str(), s.wall_s, s.neuron_steps_per_s, s.real_time_factor);
+    for (const auto& p : s.populations)
+        std::fprintf(stderr, "  %-12s %10llu neurons %12llu spikes  %8.3f Hz  CV %.3f\n", p.name.c_str(),
+                     (unsigned long long)p.neurons, (unsigned long long)p.spikes, p.mean_rate_Hz, p.mean_cv);
+    std::fprintf(stderr, "outputs in %s\n", dir.string().c_str());
+}
+
+}  // namespace
+
+int run(const run_args& args) {
+    std::filesystem::path dir;
+    bool created_dir = false;
+    try {
+        std::vector<std::string> overrides = args.overrides;
+        if (args.seed) overrides.push_back("simulation.seed=" + std::to_string(*args.seed));
+        if (args.threads) overrides.push_back("simulation.threads=" + std::to_string(*args.threads));
+        const run_spec spec = load_config(args.config, overrides);
+
+        dir = args.out_dir.empty() ? std::filesystem::path("out") / args.config.stem() : args.out_dir;
+        created_dir = !std::filesystem::exists(dir);
+        prepare_output_dir(dir);
+        auto engine = choose_backend(spec, args.backend);
+
+        std::signal(SIGINT, on_sigint);
+        progress_printer progress(!args.quiet);
+        run_options options;
+        options.out_dir = dir;
+        options.stop = &stop_requested;
+        options.on_progress = [&](const run_progress& p) { progress(p); };
+        const run_summary summary = run_simulation(spec, *engine, options);
+        if (!args.quiet) print_summary(summary, dir);
+        return summary.status == "completed" ? exit_ok : exit_interrupted;
+    } catch (const config_error& e) {
+        std::cerr << "ifsim: error: " << e.what() << "\n";
+        std::error_code ec;
+        if (created_dir && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
+        return exit_bad_input;
+    } catch (const std::exception& e) {
+        std::cerr << "ifsim: run failed: " << e.what() << "\n";
+        return exit_failure;
+    }
+}
+
+}  // namespace ifsim::cli
