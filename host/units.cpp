@@ -225,7 +225,10 @@ std::string format_quantity(double value, dimension d) {
     const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
     std::string out(buf.data(), ec == std::errc{} ? end : buf.data());
     const std::string_view u = default_unit(d);
-    if (!u.empty()) out += " " + std::string(u);
+    if (!u.empty()) {
+        out.push_back(' ');
+        out.append(u);
+    }
     return out;
 }
 

@@ -84,7 +84,7 @@ std::string render(const toml::node& n) {
         case toml::node_type::floating_point: {
             // 5.0 stays "5.0" so that a float is told apart from the integer 5.
             std::string text = number_text(n.as_floating_point()->get());
-            if (text.find_first_of(".eni") == std::string::npos) text += ".0";
+            if (text.find_first_of(".eni") == std::string::npos) text.append(".0", 2);
             return text;
         }
         case toml::node_type::boolean: return std::string(n.as_boolean()->get() ? "true" : "false");

@@ -24,16 +24,16 @@ constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (
 // Folds one 64-byte block into the state.
 void compress(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
     std::array<std::uint32_t, 64> w{};
-    for (int t = 0; t < 16; ++t)
+    for (std::size_t t = 0; t < 16; ++t)
         w[t] = std::uint32_t(block[4 * t]) << 24 | std::uint32_t(block[4 * t + 1]) << 16 |
                std::uint32_t(block[4 * t + 2]) << 8 | std::uint32_t(block[4 * t + 3]);
-    for (int t = 16; t < 64; ++t) {
+    for (std::size_t t = 16; t < 64; ++t) {
         const std::uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
         const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
         w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
     std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-    for (int t = 0; t < 64; ++t) {
+    for (std::size_t t = 0; t < 64; ++t) {
         const std::uint32_t sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
         const std::uint32_t choose = (e & f) ^ (~e & g);
         const std::uint32_t t1 = k + sum1 + choose + round_constants[t] + w[t];
@@ -75,7 +75,8 @@ std::string sha256_hex(std::string_view data) {
     tail[rest] = 0x80;
     const std::size_t tail_size = rest < 56 ? 64 : 128;
     const std::uint64_t bits = std::uint64_t(data.size()) * 8;
-    for (int i = 0; i < 8; ++i) tail[tail_size - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+    for (std::size_t i = 0; i < 8; ++i)
+        tail[tail_size - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
     for (std::size_t i = 0; i < tail_size; i += 64) compress(h, tail.data() + i);
 
     static constexpr char digits[] = "0123456789abcdef";
