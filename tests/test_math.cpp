@@ -167,15 +167,22 @@ template <class Real> void check_trig(const char* fn, Real (*f)(Real), ld (*ref)
     report<Real>(fn, r);
 }
 
-// sin(pi x), cos(pi x) exactly: reduce x mod 2 first (exact), then long double.
-ld sinpi_ref(ld x) {
+// sin(pi x), cos(pi x): x = n/2 + f exactly, |f| <= 1/4, so pi f carries no large relative
+// error, then the quadrant n mod 4.
+void sincospi_ref(ld x, ld& s, ld& c) {
     const ld pi = 3.141592653589793238462643383279502884L;
-    return std::sin(pi * std::fmod(x, ld(2)));
+    const ld n = std::nearbyint(2 * std::fmod(x, ld(2)));
+    const ld f = std::fmod(x, ld(2)) - n / 2;
+    const ld sf = std::sin(pi * f), cf = std::cos(pi * f);
+    switch (static_cast<int>(std::fmod(n + 8, ld(4)))) {
+        case 0: s = sf; c = cf; break;
+        case 1: s = cf; c = -sf; break;
+        case 2: s = -sf; c = -cf; break;
+        default: s = -cf; c = sf; break;
+    }
 }
-ld cospi_ref(ld x) {
-    const ld pi = 3.141592653589793238462643383279502884L;
-    return std::cos(pi * std::fmod(x, ld(2)));
-}
+ld sinpi_ref(ld x) { ld s, c; sincospi_ref(x, s, c); return s; }
+ld cospi_ref(ld x) { ld s, c; sincospi_ref(x, s, c); return c; }
 
 template <class Real> void check_sincospi() {
     sweep_result rs, rc;
@@ -258,7 +265,7 @@ template <class Real> void check_specials() {
     const Real lo = sizeof(Real) == 4 ? Real(-87.3365402f) : Real(-708.3964185322641);
 
     EXPECT_EQ(m::exp(Real(0)), Real(1));
-    EXPECT_EQ(m::exp(Real(1)), static_cast<Real>(std::exp(ld(1))));
+    EXPECT_LE(ulp_error<Real>(m::exp(Real(1)), std::exp(ld(1))), 1.0);
     EXPECT_EQ(m::exp(-inf), Real(0));
     EXPECT_EQ(m::exp(inf), inf);
     EXPECT_TRUE(std::isnan(m::exp(nan)));

@@ -22,7 +22,7 @@
 //                pi/2 with fma. Beyond that, and up to 2^21 (float) / 2^50 (double), results are
 //                deterministic but lose accuracy; beyond those they are meaningless. inf -> NaN.
 //   sincospi     sin(pi x) and cos(pi x), exact reduction, |x| < 2^21 (float) / 2^50 (double).
-//   atan, tanh   all x.
+//   atan, tanh   all x. float tan and tanh are computed in double and rounded once.
 // NaN in gives NaN out everywhere (floor passes it through too).
 #pragma once
 
@@ -384,10 +384,16 @@ template <class Real> IFSIM_HD Real cos(Real x) {
     return c;
 }
 
+// float tan is evaluated in double: s / c in float compounds two kernel errors (up to 3 ulp),
+// and tan is not on the per-step path.
 template <class Real> IFSIM_HD Real tan(Real x) {
-    Real s, c;
-    sincos(x, s, c);
-    return s / c;
+    if constexpr (sizeof(Real) == 4) {
+        return static_cast<float>(tan<double>(static_cast<double>(x)));
+    } else {
+        Real s, c;
+        sincos(x, s, c);
+        return s / c;
+    }
 }
 
 // sin(pi x) and cos(pi x): the reduction 2x = q + f is exact, so no pi/2 remainder error (this
@@ -438,13 +444,19 @@ template <class Real> IFSIM_HD Real atan(Real x) {
     return detail::copysign(y, x);
 }
 
+// tanh = e / (e + 2) with e = expm1(2|x|). float tanh is evaluated in double for the same
+// reason as tan (three roundings reach 2.2 ulp in float); it is not on the per-step path.
 template <class Real> IFSIM_HD Real tanh(Real x) {
-    using c = detail::fp<Real>;
-    const Real a = detail::abs(x);
-    const Real e = expm1(Real(2) * (a < c::tanh_hi ? a : c::tanh_hi));
-    Real y = e / (e + Real(2));
-    y = a > c::tanh_hi ? Real(1) : y;
-    return detail::copysign(y, x);
+    if constexpr (sizeof(Real) == 4) {
+        return static_cast<float>(tanh<double>(static_cast<double>(x)));
+    } else {
+        using c = detail::fp<Real>;
+        const Real a = detail::abs(x);
+        const Real e = expm1(Real(2) * (a > c::tanh_hi ? c::tanh_hi : a));  // NaN stays NaN
+        Real y = e / (e + Real(2));
+        y = a > c::tanh_hi ? Real(1) : y;
+        return detail::copysign(y, x);
+    }
 }
 
 // Largest integer <= x (x itself when |x| >= 2^(mant_bits - 1), where x is already integral).

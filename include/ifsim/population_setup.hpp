@@ -140,7 +140,7 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
 
         const double sI = pick(sigma_I, i);
         c.input.ou_P = Real(std::exp(-dt / in.tau_I_ms));
-        c.input.ou_sigma_step = Real(sI * std::sqrt(-std::expm1(-2.0 * dt / in.tau_I_ms)));
+        c.input.ou_sigma_step = Real(ou_step_std(sI, dt, in.tau_I_ms));
         c.input.poisson_mean = Real(poisson_mean);
         c.input.poisson_weight = Real(in.poisson_weight_mV);
         c.input.flags = (sV > 0.0 ? input_flag::white_noise : 0u) | (bridge_on ? input_flag::bridge : 0u) |

@@ -1,6 +1,8 @@
 // What every model shares: the state one thread updates, the reset rule and the noise scaling.
 #pragma once
 
+#include <cmath>
+
 #include "ifsim/platform.hpp"
 
 namespace ifsim {
@@ -47,6 +49,12 @@ enum input_flag : unsigned {
     ou_current = 4u,   // OU current input
     poisson = 8u,      // Poisson spike input
 };
+
+// Std of the exact increment over dt of an OU process with stationary std `sigma` and time
+// constant `tau` (host, double): sigma sqrt(1 - exp(-2 dt / tau)).
+inline double ou_step_std(double sigma, double dt_ms, double tau_ms) {
+    return sigma * std::sqrt(-std::expm1(-2.0 * dt_ms / tau_ms));
+}
 
 // Where, as a fraction of the step, a trajectory from v0 to v1 crossed `level` (linear guess).
 template <class Real>

@@ -57,7 +57,7 @@ struct exponential_model {
     static double noise_tau_ms(const neuron_params& p) { return p.C_m / p.g_L; }
     // Exact for the linear part, as for the LIF (so Delta_T -> 0 gives the noisy LIF).
     static double noise_step_std(const neuron_params& p, double sigma_V, double dt_ms) {
-        return sigma_V * std::sqrt(-std::expm1(-2.0 * dt_ms / noise_tau_ms(p)));
+        return ou_step_std(sigma_V, dt_ms, noise_tau_ms(p));
     }
 
     template <class Real>
@@ -66,7 +66,7 @@ struct exponential_model {
         Real noise = c.noise.sigma_step;
         if (h != Real(1)) {
             P = math::exp(-h * c.dt_over_tau);
-            noise = c.noise.sigma_V * std::sqrt(Real(1) - P * P);
+            noise = c.noise.sigma_V * math::sqrt(Real(1) - P * P);
         }
         Real x = (s.V - c.V_T) * c.inv_Delta_T;
         if (x > Real(max_exponent)) x = Real(max_exponent);

@@ -47,7 +47,7 @@ struct leaky_model {
     static double noise_tau_ms(const neuron_params& p) { return p.C_m / p.g_L; }
     // Exact: the variance of the OU increment over dt.
     static double noise_step_std(const neuron_params& p, double sigma_V, double dt_ms) {
-        return sigma_V * std::sqrt(-std::expm1(-2.0 * dt_ms / noise_tau_ms(p)));
+        return ou_step_std(sigma_V, dt_ms, noise_tau_ms(p));
     }
 
     // Advances V (and w) by h * dt with input current I [pA] and a standard normal xi.
@@ -57,7 +57,7 @@ struct leaky_model {
         Real noise = c.noise.sigma_step;
         if (h != Real(1)) {
             P = math::exp(-h * c.dt_over_tau);
-            noise = c.noise.sigma_V * std::sqrt(Real(1) - P * P);
+            noise = c.noise.sigma_V * math::sqrt(Real(1) - P * P);
         }
         const Real V_inf = c.E_L + (I - s.w) * c.inv_g_L;
         const Real V0 = s.V;

@@ -58,7 +58,7 @@ struct qif_model {
         const Real D2 = (I - c.I_rheo) * c.inv_k;
         const Real u0 = u;
         if (D2 > Real(0)) {
-            const Real D = std::sqrt(D2);
+            const Real D = math::sqrt(D2);
             const Real phi0 = math::atan(u0 / D);
             const Real phi_peak = math::atan(c.u_peak / D);
             const Real phi1 = phi0 + qt * D;
@@ -67,7 +67,7 @@ struct qif_model {
             return Real(-1);
         }
         if (D2 < Real(0)) {
-            const Real E = std::sqrt(-D2);
+            const Real E = math::sqrt(-D2);
             const Real g = math::exp(Real(2) * E * qt);
             const Real num = (u0 + E) + (u0 - E) * g;
             const Real den = (u0 + E) - (u0 - E) * g;
@@ -97,7 +97,7 @@ struct qif_model {
             s.V = c.reset.spike_at + Real(1);
             return;
         }
-        const Real noise = (h == Real(1)) ? c.noise.sigma_step : c.noise.sigma_step * std::sqrt(h);
+        const Real noise = (h == Real(1)) ? c.noise.sigma_step : c.noise.sigma_step * math::sqrt(h);
         s.V = c.V_m + u + noise * xi;
     }
 
