@@ -91,7 +91,7 @@ template <class Real> void report(const std::string& fn, const sweep_result& r) 
     EXPECT_LE(r.max_ulp, bound<Real>()) << fn << "<" << name<Real>() << "> at x = " << r.at;
 }
 
-constexpr std::size_t n_pts = 400000;
+constexpr std::size_t n_pts = 250000;
 
 template <class Real> void check_exp() {
     const double hi = sizeof(Real) == 4 ? 88.7228317 : 709.782712893384;

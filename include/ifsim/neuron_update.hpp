@@ -30,7 +30,7 @@ struct noise_source {
 // skipping its exp changes no result.
 template <class Real>
 IFSIM_HD constexpr Real bridge_exponent_floor() {
-    return sizeof(Real) == 4 ? Real(-18.0) : Real(-23.0);  // ln 2^-26, ln 2^-33, rounded up
+    return sizeof(Real) == 4 ? Real(-18.0) : Real(-23.0);  // below ln 2^-24 and ln 2^-33
 }
 
 template <class Model, class Real, class Coeffs>

@@ -1,0 +1,207 @@
+// The ifsim command line end to end: a real process, real files, exit codes, read back with HDF5.
+#include <hdf5.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct result {
+    int code = -1;
+    std::string err;  // stderr
+    std::string out;  // stdout
+};
+
+// Runs the ifsim binary with `args` (already shell-quoted), capturing both streams.
+result ifsim(const std::string& args) {
+    const fs::path dir = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    const std::string cmd = std::string(IFSIM_BINARY) + " " + args + " >" + (dir / "o").string() + " 2>" +
+                            (dir / "e").string();
+    const int status = std::system(cmd.c_str());
+    result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const auto slurp = [](const fs::path& p) {
+        std::ifstream f(p);
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    };
+    r.out = slurp(dir / "o");
+    r.err = slurp(dir / "e");
+    return r;
+}
+
+fs::path fresh_dir(const std::string& name) {
+    const fs::path d = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()) + "_" + name);
+    fs::remove_all(d);
+    return d;
+}
+
+std::string example(const std::string& name) { return std::string(IFSIM_SOURCE_DIR) + "/examples/" + name; }
+
+template <class T>
+std::vector<T> read_dataset(hid_t file, const std::string& path, hid_t type) {
+    const hid_t ds = H5Dopen2(file, path.c_str(), H5P_DEFAULT);
+    EXPECT_GE(ds, 0) << path;
+    const hid_t space = H5Dget_space(ds);
+    std::vector<T> v(std::size_t(H5Sget_simple_extent_npoints(space)));
+    if (!v.empty()) H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Sclose(space);
+    H5Dclose(ds);
+    return v;
+}
+
+std::string json_field(const std::string& json, const std::string& key) {
+    const auto k = json.find("\"" + key + "\"");
+    if (k == std::string::npos) return "";
+    auto v = json.find(':', k) + 1;
+    while (json[v] == ' ') ++v;
+    const auto end = json.find_first_of(",\n}", v);
+    return json.substr(v, end - v);
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+TEST(cli, run_writes_sonata_files_that_read_back) {
+    const fs::path out = fresh_dir("fi");
+    const auto r = ifsim("run " + example("fi_curve.toml") + " --out " + out.string() +
+                         " --set simulation.duration=300ms --backend cpu");
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const char* f : {"spikes.h5", "summary.json", "config.resolved.toml", "fi_V_m.h5"})
+        EXPECT_TRUE(fs::exists(out / f)) << f;
+    EXPECT_TRUE(fs::is_empty(out) == false);
+    for (const auto& e : fs::directory_iterator(out)) EXPECT_NE(e.path().extension(), ".part") << e.path();
+
+    const hid_t file = H5Fopen((out / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const auto t = read_dataset<double>(file, "/spikes/fi/timestamps", H5T_NATIVE_DOUBLE);
+    const auto id = read_dataset<std::uint64_t>(file, "/spikes/fi/node_ids", H5T_NATIVE_UINT64);
+    H5Fclose(file);
+    ASSERT_EQ(t.size(), id.size());
+    ASSERT_GT(t.size(), 100u);
+    for (std::size_t k = 1; k < t.size(); ++k) ASSERT_LE(t[k - 1], t[k]);
+    for (const auto i : id) ASSERT_LT(i, 1000u);
+    // I_e = linspace(0, 500 pA) over 1000 neurons, rheobase 200 pA: neurons below 400 never fire.
+    for (const auto i : id) ASSERT_GE(i, 400u);
+
+    const std::string summary = slurp(out / "summary.json");
+    EXPECT_EQ(json_field(summary, "status"), "\"completed\"");
+    EXPECT_EQ(json_field(summary, "spikes"), std::to_string(t.size()));
+    EXPECT_EQ(json_field(summary, "steps"), "3000");
+
+    // The resolved config runs again to the same spikes.
+    const fs::path again = fresh_dir("fi_again");
+    ASSERT_EQ(ifsim("run " + (out / "config.resolved.toml").string() + " --out " + again.string()).code, 0);
+    const hid_t f2 = H5Fopen((again / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    EXPECT_EQ(read_dataset<double>(f2, "/spikes/fi/timestamps", H5T_NATIVE_DOUBLE), t);
+    H5Fclose(f2);
+}
+
+TEST(cli, set_and_seed_reach_the_run) {
+    const fs::path a = fresh_dir("seed_a"), b = fresh_dir("seed_b");
+    const std::string base = "run " + example("noisy_lif.toml") + " --set simulation.duration=50ms --set population.E.size=200 ";
+    ASSERT_EQ(ifsim(base + "--out " + a.string() + " --seed 1").code, 0);
+    ASSERT_EQ(ifsim(base + "--out " + b.string() + " --seed 2").code, 0);
+    const std::string ra = slurp(a / "config.resolved.toml");
+    EXPECT_NE(ra.find("seed = 1"), std::string::npos) << ra;
+    EXPECT_NE(ra.find("size = 200"), std::string::npos);
+    EXPECT_NE(slurp(a / "summary.json").find("\"seed\": 1"), std::string::npos);
+    EXPECT_NE(json_field(slurp(a / "summary.json"), "config_digest"), json_field(slurp(b / "summary.json"), "config_digest"));
+}
+
+// Every malformed config: exit code 2, a message naming the key and value, and no output at all.
+TEST(cli, bad_configs_exit_2_with_the_key_and_nothing_written) {
+    int checked = 0;
+    for (const auto& entry : fs::directory_iterator(std::string(IFSIM_SOURCE_DIR) + "/tests/configs/bad")) {
+        const fs::path out = fresh_dir("bad");
+        const auto r = ifsim("run " + entry.path().string() + " --out " + out.string());
+        EXPECT_EQ(r.code, 2) << entry.path() << "\n" << r.err;
+        EXPECT_FALSE(fs::exists(out)) << entry.path() << " left " << out;
+        std::ifstream f(entry.path());
+        std::string line;
+        std::getline(f, line);
+        std::getline(f, line);  // "# expect: <key>; <value>"
+        const auto colon = line.find(':');
+        std::stringstream expect(line.substr(colon + 1));
+        for (std::string part; std::getline(expect, part, ';');) {
+            part.erase(0, part.find_first_not_of(' '));
+            part.erase(part.find_last_not_of(' ') + 1);
+            if (!part.empty()) EXPECT_NE(r.err.find(part), std::string::npos) << entry.path() << ": " << r.err;
+        }
+        EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;  // no crash
+        ++checked;
+    }
+    EXPECT_GE(checked, 18);
+}
+
+TEST(cli, unusable_arguments_exit_2) {
+    EXPECT_EQ(ifsim("run /nonexistent/config.toml").code, 2);
+    EXPECT_EQ(ifsim("run " + example("fi_curve.toml") + " --backend gpu").code, 2);
+    EXPECT_EQ(ifsim("frobnicate").code, 2);
+    // An output folder below a regular file cannot be created.
+    const fs::path file = fresh_dir("not_a_dir");
+    std::ofstream(file) << "x";
+    const auto r = ifsim("run " + example("fi_curve.toml") + " --out " + (file / "sub").string());
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("output folder"), std::string::npos) << r.err;
+}
+
+TEST(cli, sigint_leaves_valid_files_and_an_interrupted_summary) {
+    const fs::path out = fresh_dir("sigint");
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const std::string cfg = example("noisy_lif.toml");
+        const std::string dir = out.string();
+        execl(IFSIM_BINARY, "ifsim", "run", cfg.c_str(), "--out", dir.c_str(), "--quiet", "--set",
+              "simulation.duration=1000s", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    // Wait until the run is under way (the resolved config is written before the first step).
+    for (int i = 0; i < 200 && !fs::exists(out / "config.resolved.toml"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    const std::string summary = slurp(out / "summary.json");
+    EXPECT_EQ(json_field(summary, "status"), "\"interrupted\"");
+    const hid_t file = H5Fopen((out / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const auto id = read_dataset<std::uint64_t>(file, "/spikes/E/node_ids", H5T_NATIVE_UINT64);
+    H5Fclose(file);
+    EXPECT_EQ(json_field(summary, "spikes"), std::to_string(id.size()));
+}
+
+TEST(cli, theory_writes_one_row_per_neuron) {
+    const auto r = ifsim("theory " + example("fi_curve.toml"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1001);
+    EXPECT_EQ(r.out.rfind("population,neuron,I_e_pA,rate_theory_Hz\n", 0), 0u);
+}
+
+TEST(cli, info_reports_build_and_devices) {
+    const auto r = ifsim("info");
+    ASSERT_EQ(r.code, 0);
+    EXPECT_NE(r.out.find("ifsim "), std::string::npos);
+    EXPECT_NE(r.out.find("cuda"), std::string::npos);
+}
+
+}  // namespace
