@@ -3,6 +3,7 @@
 // so results do not depend on OMP_NUM_THREADS.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -37,44 +38,27 @@ template <class Model, class Real>
 class cpu_population final : public population_runner {
 public:
     cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate)
-        : d_(std::move(data)), key_(key), interpolate_(interpolate) {}
+        : d_(std::move(data)), key_(key), interpolate_(interpolate) {
+        for (const auto& c : d_.coeffs) any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
+    }
 
     void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
                  block_output& out) override {
-        const int max_threads = omp_get_max_threads();
-        thread_spikes_.resize(std::size_t(max_threads));
+        const int threads = threads_for(d_.size);
+        thread_spikes_.resize(std::size_t(threads));
         for (auto& t : thread_spikes_) t.clear();
-        const std::int64_t n = std::int64_t(d_.size);
-        const std::size_t coeff_stride = d_.coeffs.size() > 1 ? 1 : 0;
-        const std::size_t bias_stride = d_.I_e.size() > 1 ? 1 : 0;
-        const bool has_w = !d_.w.empty();
-        const bool has_ou = !d_.I_ou.empty();
+        const std::int64_t num_chunks = std::int64_t((d_.size + chunk - 1) / chunk);
 
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
         {
             spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
             for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
 #pragma omp single
                 sample(step, out);
                 const Real I_step = d_.steps.at(step);
+                // Static schedule: thread t takes a contiguous run of chunks, in thread order.
 #pragma omp for schedule(static)
-                for (std::int64_t i = 0; i < n; ++i) {
-                    const auto& c = d_.coeffs[std::size_t(i) * coeff_stride];
-                    neuron_state<Real> s{d_.V[i], has_w ? d_.w[i] : Real(0), has_ou ? d_.I_ou[i] : Real(0),
-                                         d_.ref[i]};
-                    const Real I_bias = d_.I_e[std::size_t(i) * bias_stride] + I_step;
-                    const noise_source src{key_, d_.first_id + std::uint64_t(i), step};
-                    const Real f = update_neuron<Model>(c, s, I_bias, interpolate_, src);
-                    d_.V[i] = s.V;
-                    if (has_w) d_.w[i] = s.w;
-                    if (has_ou) d_.I_ou[i] = s.I_ou;
-                    d_.ref[i] = s.ref;
-                    if (f >= Real(0)) {
-                        mine.step.push_back(step);
-                        mine.neuron.push_back(std::uint64_t(i));
-                        mine.offset.push_back(double(f));
-                    }
-                }
+                for (std::int64_t k = 0; k < num_chunks; ++k) update_chunk(std::uint64_t(k) * chunk, step, I_step, mine);
             }
         }
         merge(first_step, num_steps, spikes);
@@ -88,6 +72,59 @@ public:
     }
 
 private:
+    // Neurons per chunk: the noise of a chunk is drawn in one vectorised loop, then the neurons are
+    // updated one by one with it.
+    static constexpr std::uint64_t chunk = 512;
+    // Below this many neurons per thread the barrier of every step costs more than it saves.
+    static constexpr std::uint64_t min_neurons_per_thread = 4096;
+
+    static int threads_for(std::uint64_t n) {
+        const std::uint64_t useful = std::max<std::uint64_t>(1, n / min_neurons_per_thread);
+        return int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()), useful));
+    }
+
+    // The noise of `count` consecutive neurons. Flattened (everything inlined) and written over
+    // plain arrays so that gcc vectorises Philox, log and sincos across neurons.
+    [[gnu::flatten]] static void draw_chunk(philox_key key, std::uint64_t first_id, std::int64_t count,
+                                            std::uint64_t step, Real* xi, Real* xi_ou, Real* u_bridge) {
+#pragma omp simd
+        for (std::int64_t j = 0; j < count; ++j) {
+            const step_noise<Real> z = draw_step_noise<Real>(key, first_id + std::uint64_t(j), step);
+            xi[j] = z.xi;
+            xi_ou[j] = z.xi_ou;
+            u_bridge[j] = z.u_bridge;
+        }
+    }
+
+    void update_chunk(std::uint64_t first, std::uint64_t step, Real I_step, spike_list& mine) {
+        const std::uint64_t last = std::min(first + chunk, d_.size);
+        const std::size_t coeff_stride = d_.coeffs.size() > 1 ? 1 : 0;
+        const std::size_t bias_stride = d_.I_e.size() > 1 ? 1 : 0;
+        const bool has_w = !d_.w.empty();
+        const bool has_ou = !d_.I_ou.empty();
+
+        Real xi[chunk], xi_ou[chunk], u_bridge[chunk];
+        if (any_noise_) draw_chunk(key_, d_.first_id + first, std::int64_t(last - first), step, xi, xi_ou, u_bridge);
+        for (std::uint64_t i = first; i < last; ++i) {
+            const auto& c = d_.coeffs[i * coeff_stride];
+            neuron_state<Real> s{d_.V[i], has_w ? d_.w[i] : Real(0), has_ou ? d_.I_ou[i] : Real(0), d_.ref[i]};
+            const Real I_bias = d_.I_e[i * bias_stride] + I_step;
+            const noise_source src{key_, d_.first_id + i, step};
+            const step_noise<Real> z = any_noise_ ? step_noise<Real>{xi[i - first], xi_ou[i - first], u_bridge[i - first]}
+                                                  : step_noise<Real>{};
+            const Real f = update_neuron<Model>(c, s, I_bias, interpolate_, z, src);
+            d_.V[i] = s.V;
+            if (has_w) d_.w[i] = s.w;
+            if (has_ou) d_.I_ou[i] = s.I_ou;
+            d_.ref[i] = s.ref;
+            if (f >= Real(0)) {
+                mine.step.push_back(step);
+                mine.neuron.push_back(i);
+                mine.offset.push_back(double(f));
+            }
+        }
+    }
+
     void sample(std::uint64_t step, block_output& out) const {
         for (const auto& r : samplers) {
             if (step % r.interval_steps != 0) continue;
@@ -125,6 +162,7 @@ private:
     population_data<Model, Real> d_;
     philox_key key_;
     bool interpolate_;
+    bool any_noise_ = false;  // some neuron uses its step's noise block: draw it for the chunk
     std::vector<spike_list> thread_spikes_;
 };
 

@@ -1,7 +1,9 @@
 // The simulation loop: blocks of steps on the backend, streaming output, statistics, summary.
 #include "ifsim/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -51,6 +53,23 @@ private:
     std::vector<double> last_, sum_, sum2_;
     std::vector<std::uint32_t> count_;
 };
+
+// Backends give spikes in step order and neuron order within a step; interpolated spike times (and
+// spikes at a step's start) can make that differ from time order. The file promises by_time, so
+// reorder by time, keeping neuron order between equal times.
+void sort_by_time(const std::vector<double>& t, const std::vector<std::uint64_t>& id, std::vector<double>& t_out,
+                  std::vector<std::uint64_t>& id_out) {
+    std::vector<std::size_t> order(t.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    if (!std::is_sorted(t.begin(), t.end()))
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t[a] < t[b]; });
+    t_out.resize(t.size());
+    id_out.resize(t.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        t_out[k] = t[order[k]];
+        id_out[k] = id[order[k]];
+    }
+}
 
 std::string precision_name(precision p) { return p == precision::single ? "float" : "double"; }
 
@@ -135,7 +154,8 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     out.spikes.resize(names.size());
     out.samples.resize(spec.states.size());
     out.sample_rows.resize(spec.states.size());
-    std::vector<double> times;
+    std::vector<double> times, sorted_times;
+    std::vector<std::uint64_t> sorted_ids;
 
     const auto start = std::chrono::steady_clock::now();
     const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -181,7 +201,10 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                     isi[p].add(s.neuron[k], times[k]);
                 }
                 pops[p].spikes += s.size();
-                if (spike_slot[p] >= 0) spikes->append(std::size_t(spike_slot[p]), times, s.neuron);
+                if (spike_slot[p] >= 0) {
+                    sort_by_time(times, s.neuron, sorted_times, sorted_ids);
+                    spikes->append(std::size_t(spike_slot[p]), sorted_times, sorted_ids);
+                }
             }
             for (std::size_t r = 0; r < reports.size(); ++r)
                 reports[r].append_rows(out.samples[r], out.sample_rows[r]);

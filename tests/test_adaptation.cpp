@@ -27,7 +27,8 @@ TEST_P(adaptation, rate_decreases_under_constant_drive) {
         auto r = simulate(backend_name(), s);
         const auto& t = r.trains[0];
         ASSERT_GE(t.size(), 10u) << model_name(m);
-        EXPECT_LT(t[1] - t[0], 0.5 * (t.back() - t[t.size() - 2])) << model_name(m);
+        // The first ISI, before w has built up, is well shorter than the adapted one.
+        EXPECT_LT(t[1] - t[0], 0.8 * (t.back() - t[t.size() - 2])) << model_name(m);
         // ISIs lengthen monotonically towards the steady state.
         for (std::size_t k = 2; k < 8; ++k) EXPECT_GE(t[k] - t[k - 1], t[k - 1] - t[k - 2]) << model_name(m);
     }
@@ -61,7 +62,7 @@ TEST_P(adaptation, successive_isis_are_negatively_correlated) {
     s.populations[0].input.sigma_V = distribution::constant(4.0);
     s.simulation.timing = spike_timing::grid;
     auto r = simulate(backend_name(), s);
-    const auto stats = analysis::pooled_isi_statistics(r.trains, 1000.0, 10000.0);
+    const auto stats = analysis::pooled_isi_statistics(r.trains, 1000.0, 10000.0, analysis::serial_centring::population);
     ASSERT_GT(stats.n_isi, 5000u);
     EXPECT_LT(stats.serial_corr_1, -5.0 * stats.serial_corr_1_stderr) << stats.serial_corr_1;
 }

@@ -1,11 +1,34 @@
 // Same seed, same config: the same bits, whatever OMP_NUM_THREADS and block size.
 #include <omp.h>
 
+#include "ifsim/neuron_update.hpp"
+#include "ifsim/population_setup.hpp"
 #include "support/backend_param.hpp"
 #include "support/simulate.hpp"
 
 namespace ifsim::test {
 namespace {
+
+template <class Model, class Real>
+std::vector<double> reference_loop(const population_spec& pop, const run_spec& s, std::uint64_t first_id,
+                                   std::vector<std::uint64_t>& spikes) {
+    auto d = build_population<Model, Real>(pop, s.simulation, first_id);
+    const philox_key key = make_key(s.simulation.seed, 0);
+    for (std::uint64_t step = 0; step < 200; ++step) {
+        for (std::uint64_t i = 0; i < d.size; ++i) {
+            neuron_state<Real> st{d.V[i], d.w.empty() ? Real(0) : d.w[i], d.I_ou.empty() ? Real(0) : d.I_ou[i], d.ref[i]};
+            const auto& c = d.coeffs[d.coeffs.size() > 1 ? i : 0];
+            const Real I = d.I_e[d.I_e.size() > 1 ? i : 0] + d.steps.at(step);
+            const Real f = update_neuron<Model>(c, st, I, true, noise_source{key, first_id + i, step});
+            d.V[i] = st.V;
+            if (!d.w.empty()) d.w[i] = st.w;
+            if (!d.I_ou.empty()) d.I_ou[i] = st.I_ou;
+            d.ref[i] = st.ref;
+            if (f >= Real(0)) spikes.push_back(step * d.size + i);
+        }
+    }
+    return std::vector<double>(d.V.begin(), d.V.end());
+}
 
 class determinism : public backend_test {
 protected:
@@ -13,13 +36,13 @@ protected:
     run_spec busy_spec() const {
         run_spec s;
         s.simulation.dt_ms = 0.1;
-        s.simulation.duration_ms = 300.0;
+        s.simulation.duration_ms = 30.0;
         s.simulation.real = real();
         s.simulation.timing = spike_timing::interpolated;
         for (const auto m : all_models) {
             population_spec p;
             p.name = std::string(model_name(m));
-            p.size = 997;  // not a multiple of any thread count
+            p.size = 13001;  // not a multiple of any thread count or chunk; enough for 3 threads
             p.model = m;
             p.params["C_m"] = {distribution::kind::uniform, 150.0, 250.0, {}};
             p.input.I_e = {distribution::kind::linspace, 0.0, 400.0, {}};
@@ -48,7 +71,7 @@ protected:
         out.spikes.resize(s.populations.size());
         outcome o;
         o.trains.resize(s.populations.size());
-        for (std::uint64_t step = 0; step < 3000; step += block) {
+        for (std::uint64_t step = 0; step < 300; step += block) {
             out.clear();
             engine->advance(step, block, out);
             for (std::size_t p = 0; p < s.populations.size(); ++p)
@@ -63,10 +86,10 @@ protected:
 
 TEST_P(determinism, independent_of_threads_and_block_size) {
     const int saved = omp_get_max_threads();
-    const outcome one = run(1, 500);
-    const outcome two = run(2, 500);
-    const outcome three = run(3, 250);
-    const outcome odd_block = run(2, 1000);
+    const outcome one = run(1, 100);
+    const outcome two = run(2, 100);
+    const outcome three = run(3, 50);
+    const outcome odd_block = run(2, 300);
     omp_set_num_threads(saved);
     std::size_t spikes = 0;
     for (const auto& t : one.trains) spikes += t.size();
@@ -81,6 +104,33 @@ TEST_P(determinism, a_different_seed_gives_different_spikes) {
     b.simulation.seed = a.simulation.seed + 1;
     auto ra = simulate(backend_name(), a), rb = simulate(backend_name(), b);
     EXPECT_NE(ra.trains, rb.trains);
+}
+
+// The backend (chunked, vectorised noise, threads) against the plainest possible loop over the
+// shared update_neuron, which draws its own noise one neuron at a time as a GPU thread does.
+TEST_P(determinism, backend_equals_a_plain_loop_over_the_shared_update) {
+    const run_spec s = busy_spec();
+    auto engine = make_backend(backend_name(), s);
+    block_output out;
+    out.spikes.resize(s.populations.size());
+    engine->advance(0, 200, out);
+
+    std::uint64_t first_id = 0;
+    for (std::size_t p = 0; p < s.populations.size(); ++p) {
+        const auto& pop = s.populations[p];
+        std::vector<std::uint64_t> spikes;  // step * size + neuron, in the backend's order
+        const std::vector<double> V = with_model(pop.model, [&]<class Model>() {
+            return is_float() ? reference_loop<Model, float>(pop, s, first_id, spikes)
+                              : reference_loop<Model, double>(pop, s, first_id, spikes);
+        });
+        std::vector<std::uint64_t> got;
+        for (std::size_t k = 0; k < out.spikes[p].size(); ++k)
+            got.push_back(out.spikes[p].step[k] * pop.size + out.spikes[p].neuron[k]);
+        EXPECT_EQ(got, spikes) << pop.name;
+        EXPECT_EQ(engine->state(p, state_variable::V_m), V) << pop.name;
+        EXPECT_GT(spikes.size(), 10u) << pop.name;
+        first_id += pop.size;
+    }
 }
 
 IFSIM_INSTANTIATE_BACKEND_TESTS(determinism);

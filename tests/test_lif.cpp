@@ -131,7 +131,10 @@ TEST_P(lif, type_one_onset) {
         EXPECT_GT(r, previous);
         previous = r;
     }
-    EXPECT_LT(analysis::lif_rate(p, rheobase + 1e-4), 3.0);  // arbitrarily slow near rheobase
+    // Log-divergent ISI: each decade closer to rheobase adds tau_m ln 10 = 46 ms to the ISI.
+    const double isi_3 = 1000.0 / analysis::lif_rate(p, rheobase + 1e-3);
+    const double isi_4 = 1000.0 / analysis::lif_rate(p, rheobase + 1e-4);
+    EXPECT_NEAR(isi_4 - isi_3, 20.0 * std::log(10.0), 0.01);
     // Simulated: 0.5 pA above rheobase fires slowly, 0.5 pA below never.
     run_spec s = spec(2, 2000.0, 0.0, -60.0);
     s.populations[0].input.I_e = {distribution::kind::array, 0, 0, {rheobase - 0.5, rheobase + 0.5}};

@@ -43,17 +43,25 @@ struct pair_sums {
     double sxy = 0.0, sxx = 0.0, syy = 0.0;
 };
 
-pair_sums lag1_sums(std::span<const double> t) {
+// Sums of the first and second members of the pairs of one train.
+void pair_means(std::span<const double> t, double& sx, double& sy) {
+    for (std::size_t k = 0; k + 2 < t.size(); ++k) {
+        sx += t[k + 1] - t[k];
+        sy += t[k + 2] - t[k + 1];
+    }
+}
+
+// Centred on the given pair means, or on the train's own when `own` is set.
+pair_sums lag1_sums(std::span<const double> t, bool own, double mx, double my) {
     pair_sums s;
     if (t.size() < 3) return s;
     s.n = t.size() - 2;
-    double mx = 0.0, my = 0.0;
-    for (std::size_t k = 0; k + 2 < t.size(); ++k) {
-        mx += t[k + 1] - t[k];
-        my += t[k + 2] - t[k + 1];
+    if (own) {
+        mx = my = 0.0;
+        pair_means(t, mx, my);
+        mx /= static_cast<double>(s.n);
+        my /= static_cast<double>(s.n);
     }
-    mx /= static_cast<double>(s.n);
-    my /= static_cast<double>(s.n);
     for (std::size_t k = 0; k + 2 < t.size(); ++k) {
         const double dx = (t[k + 1] - t[k]) - mx, dy = (t[k + 2] - t[k + 1]) - my;
         s.sxy += dx * dy;
@@ -65,7 +73,8 @@ pair_sums lag1_sums(std::span<const double> t) {
 
 // Fills everything from the windowed trains.
 template <typename Trains>
-isi_stats compute(const Trains& windowed, std::size_t n_trains, double duration_ms) {
+isi_stats compute(const Trains& windowed, std::size_t n_trains, double duration_ms,
+                  serial_centring centring = serial_centring::per_train) {
     isi_stats r;
     double sum_isi = 0.0;
     for (const auto& t : windowed) {
@@ -90,9 +99,22 @@ isi_stats compute(const Trains& windowed, std::size_t n_trains, double duration_
         r.cv = std::sqrt(ss / static_cast<double>(r.n_isi - 1)) / r.mean_isi_ms;
     }
 
+    const bool own = centring == serial_centring::per_train;
+    double mx = 0.0, my = 0.0;
+    std::uint64_t pairs = 0;
+    if (!own) {
+        for (const auto& t : windowed) {
+            pair_means(t, mx, my);
+            pairs += t.size() >= 3 ? t.size() - 2 : 0;
+        }
+        if (pairs > 0) {
+            mx /= static_cast<double>(pairs);
+            my /= static_cast<double>(pairs);
+        }
+    }
     pair_sums tot;
     for (const auto& t : windowed) {
-        const auto s = lag1_sums(t);
+        const auto s = lag1_sums(t, own, mx, my);
         tot.n += s.n;
         tot.sxy += s.sxy;
         tot.sxx += s.sxx;
@@ -127,11 +149,11 @@ isi_stats isi_statistics(std::span<const double> times_ms, double t_start_ms, do
 }
 
 isi_stats pooled_isi_statistics(const std::vector<std::vector<double>>& trains, double t_start_ms,
-                                double t_stop_ms) {
+                                double t_stop_ms, serial_centring centring) {
     check_window("pooled_isi_statistics", t_start_ms, t_stop_ms);
     if (trains.empty()) throw config_error("pooled_isi_statistics: no spike trains given");
     return compute(windowed_trains(trains, t_start_ms, t_stop_ms), trains.size(),
-                   t_stop_ms - t_start_ms);
+                   t_stop_ms - t_start_ms, centring);
 }
 
 double fano_factor(const std::vector<std::vector<double>>& trains, double window_ms,

@@ -107,13 +107,23 @@ struct isi_stats {
 // renewal process has a bias of about -1/n_isi, well inside the stderr.
 isi_stats isi_statistics(std::span<const double> times_ms, double t_start_ms, double t_stop_ms);
 
+// How pooled_isi_statistics centres the ISI pairs for the serial correlation.
+enum class serial_centring {
+    // Each train on its own pair means: rate differences between neurons cannot fake a
+    // correlation, but a train of n pairs biases a renewal estimate by about -1/n (-0.05 for
+    // 20 ISIs per neuron), which a large population turns into many standard errors.
+    per_train,
+    // All trains on the population's pair means: unbiased (-1/total pairs) for neurons that share
+    // one ISI distribution, the right choice for a homogeneous population.
+    population
+};
+
 // Statistics of a population, one train per neuron. rate_Hz is the mean rate per neuron; mean_isi_ms
 // and cv use the ISIs of all trains pooled (so rate heterogeneity across neurons raises the CV);
-// serial_corr_1 pools the pairs of all trains, each centred on its own train's pair means (the
-// pooled within-train correlation: heterogeneous rates do not fake a correlation), and its stderr
-// is 1/sqrt(total pairs).
+// serial_corr_1 pools the pairs of all trains, centred as `centring` says, and its stderr is
+// 1/sqrt(total pairs).
 isi_stats pooled_isi_statistics(const std::vector<std::vector<double>>& trains, double t_start_ms,
-                                double t_stop_ms);
+                                double t_stop_ms, serial_centring centring = serial_centring::per_train);
 
 // Fano factor of spike counts in the consecutive windows [t_start + j w, t_start + (j+1) w) that fit
 // in [t_start, t_stop) (a partial last window is dropped): the within-train count variance (each

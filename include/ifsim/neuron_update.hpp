@@ -42,18 +42,39 @@ IFSIM_HD void fire(const Coeffs& c, neuron_state<Real>& s, Real offset, bool int
     s.ref = left > Real(0) ? left : Real(0);
 }
 
-// Advances one neuron by one step. Returns the spike's offset inside the step as a fraction of dt
+// The random numbers of one neuron's step: one Philox block, two normals and a uniform. Branch
+// free, so the CPU backend draws a whole chunk of neurons in one vectorised loop first; drawing
+// here or inside update_neuron gives the same bits.
+template <class Real>
+struct step_noise {
+    Real xi = 0;        // white-noise normal
+    Real xi_ou = 0;     // OU-current normal
+    Real u_bridge = 1;  // uniform for the Brownian-bridge test
+};
+
+template <class Real>
+IFSIM_HD step_noise<Real> draw_step_noise(philox_key key, std::uint64_t id, std::uint64_t step) {
+    const philox_block r = draw(key, id, step, rng_purpose::neuron);
+    step_noise<Real> z;
+    box_muller<Real>(r.x, r.y, z.xi, z.xi_ou);
+    z.u_bridge = uniform_open<Real>(r.z);
+    return z;
+}
+
+// Whether a neuron with these input flags uses its step's noise block.
+IFSIM_HD bool needs_step_noise(unsigned flags) {
+    return (flags & (input_flag::white_noise | input_flag::ou_current)) != 0;
+}
+
+// Advances one neuron by one step with its step's noise `z` (draw_step_noise, or the defaults
+// when needs_step_noise is false). Returns the spike's offset inside the step as a fraction of dt
 // in [0, 1] (1 = the end of the step, always so on the grid), or a negative number for no spike.
 template <class Model, class Real>
 IFSIM_HD Real update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real>& s,
-                            Real I_bias, bool interpolate, const noise_source& src) {
+                            Real I_bias, bool interpolate, const step_noise<Real>& z,
+                            const noise_source& src) {
     const unsigned flags = c.input.flags;
-    Real xi = 0, xi_ou = 0, u_bridge = 1;
-    if (flags & (input_flag::white_noise | input_flag::ou_current)) {
-        const philox_block r = draw(src.key, src.id, src.step, rng_purpose::neuron);
-        box_muller<Real>(r.x, r.y, xi, xi_ou);
-        u_bridge = uniform_open<Real>(r.z);
-    }
+    const Real xi = z.xi, xi_ou = z.xi_ou, u_bridge = z.u_bridge;
     const Real I = I_bias + s.I_ou;
     if (flags & input_flag::ou_current) s.I_ou = s.I_ou * c.input.ou_P + c.input.ou_sigma_step * xi_ou;
 
@@ -95,6 +116,15 @@ IFSIM_HD Real update_neuron(const typename Model::template coeffs<Real>& c, neur
         }
     }
     return Real(-1);
+}
+
+// The same, drawing the step's noise itself: what one GPU thread calls.
+template <class Model, class Real>
+IFSIM_HD Real update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real>& s,
+                            Real I_bias, bool interpolate, const noise_source& src) {
+    const step_noise<Real> z = needs_step_noise(c.input.flags) ? draw_step_noise<Real>(src.key, src.id, src.step)
+                                                                     : step_noise<Real>{};
+    return update_neuron<Model>(c, s, I_bias, interpolate, z, src);
 }
 
 }  // namespace ifsim
