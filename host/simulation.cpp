@@ -168,7 +168,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         summary.wall_s = elapsed();
         if (summary.wall_s > 0) {
             summary.neuron_steps_per_s = double(summary.neurons) * double(step) / summary.wall_s;
-            summary.real_time_factor = summary.simulated_ms * 1e-3 / summary.wall_s;
+            if (step > 0) summary.real_time_factor = summary.wall_s / (summary.simulated_ms * 1e-3);
         }
         summary.spikes = 0;
         for (std::size_t p = 0; p < pops.size(); ++p) {

@@ -41,7 +41,7 @@ public:
         if (p.wall_s - last_ < every && p.steps_done < p.steps_total) return;
         last_ = p.wall_s;
         const double fraction = double(p.steps_done) / double(p.steps_total);
-        const double rtf = p.simulated_ms * 1e-3 / p.wall_s;
+        const double rtf = p.wall_s / (p.simulated_ms * 1e-3);  // wall / simulated: < 1 is faster than real time
         const double eta = p.wall_s * (1.0 - fraction) / fraction;
         char buf[200];
         std::snprintf(buf, sizeof buf, "step %llu/%llu (%5.1f %%), t = %.1f ms, real-time factor %.3g, ETA %s",

@@ -34,7 +34,7 @@ struct run_summary {
     double simulated_ms = 0;        // steps * dt [ms]
     double wall_s = 0;              // wall-clock time of the step loop [s]
     double neuron_steps_per_s = 0;  // neurons * steps / wall_s
-    double real_time_factor = 0;    // simulated time / wall time
+    double real_time_factor = 0;    // wall time / simulated time (< 1: faster than real time)
     std::vector<population_summary> populations;
     std::vector<std::string> files;  // output files, relative to the output folder
 };
