@@ -1,6 +1,7 @@
 // CPU throughput of the uncoupled noisy population for every model: neuron-steps/s, the bytes the
 // step must move per neuron, and the memory-bandwidth floor they imply. Measures and reports; it
-// asserts nothing. Usage: ifsim_bench_cpu [N ...] [--steps S] [--models lif,eif,...] [--csv]
+// asserts nothing. Usage: ifsim_bench_cpu [N ...] [--steps S] [--models lif,eif,...] [--no-bridge] [--csv]
+// --no-bridge checks threshold on the grid only, the same discretisation as Brian2's peer run.
 #include <omp.h>
 
 #include <algorithm>
@@ -43,7 +44,7 @@ double copy_bandwidth(std::size_t bytes) {
     return best;
 }
 
-ifsim::run_spec noisy_population(ifsim::model_kind m, std::uint64_t n) {
+ifsim::run_spec noisy_population(ifsim::model_kind m, std::uint64_t n, bool bridge) {
     ifsim::run_spec s;
     s.simulation.dt_ms = 0.1;
     s.simulation.real = ifsim::precision::single;
@@ -55,6 +56,7 @@ ifsim::run_spec noisy_population(ifsim::model_kind m, std::uint64_t n) {
     // sigma_V = 4 mV, ~10 Hz. The other models get the same drive.
     p.input.I_e = ifsim::distribution::constant(m == ifsim::model_kind::qif ? 95.0 : 180.0);
     p.input.sigma_V = ifsim::distribution::constant(4.0);
+    p.input.bridge = bridge;
     p.init["V_m"] = {ifsim::distribution::kind::uniform, -60.0, -50.0, {}};
     s.populations.push_back(p);
     return s;
@@ -67,9 +69,11 @@ int main(int argc, char** argv) {
     std::uint64_t steps = 1000;
     std::vector<ifsim::model_kind> models(ifsim::all_models.begin(), ifsim::all_models.end());
     bool csv = false;
+    bool bridge = true;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::stoull(argv[++i]);
         else if (!std::strcmp(argv[i], "--csv")) csv = true;
+        else if (!std::strcmp(argv[i], "--no-bridge")) bridge = false;
         else if (!std::strcmp(argv[i], "--models") && i + 1 < argc) {
             models.clear();
             std::string list = argv[++i];
@@ -84,7 +88,7 @@ int main(int argc, char** argv) {
     else std::printf("# copy bandwidth %.2f GB/s, %d threads\n", bandwidth * 1e-9, omp_get_max_threads());
     for (const auto m : models) {
         for (const auto n : sizes) {
-            const auto spec = noisy_population(m, n);
+            const auto spec = noisy_population(m, n, bridge);
             auto engine = ifsim::make_cpu_backend(spec);
             ifsim::block_output out;
             out.spikes.resize(1);

@@ -72,6 +72,20 @@ for m in $models; do
     done
 done
 
+# (d) ifsim's LIF with the Brownian bridge off (threshold on the grid only, as Brian2), where the
+# benchmark has the option.
+echo "model,N,steps,threads,wall_s,neuron_steps_per_s,rate_Hz,bytes_per_neuron_step,floor_neuron_steps_per_s" \
+    >"$work/nobridge.csv"
+if grep -q -- '--no-bridge' "$root/bench/cpu_throughput.cpp"; then
+    for n in $sizes; do
+        nn=$(awk -v n="$n" 'BEGIN { printf "%d", n }')
+        s=$(awk -F, -v n="$nn" '$1 == "lif" && $2 == n { print $3 }' "$work/ifsim.csv")
+        log "ifsim: lif --no-bridge N=$nn steps=$s"
+        "$bench" "$nn" --steps "$s" --models lif --no-bridge --csv | awk -F, 'NR > 1 && $1 == "lif"' \
+            >>"$work/nobridge.csv"
+    done
+fi
+
 # (c) Brian2 on the noisy LIF, same N, steps and threads as ifsim's LIF rows.
 echo "engine,N,steps,threads,wall_s,neuron_steps_per_s,rate_Hz" >"$work/brian2.csv"
 brian2_version=n/a
@@ -105,12 +119,13 @@ compiler_version=$("$compiler" --version 2>/dev/null | head -1 || echo "$compile
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " + uncommitted changes" || true)
 mkdir -p "$(dirname "$out_md")"
-"$python" - "$work/ifsim.csv" "$work/brian2.csv" >"$out_md" <<EOF
+"$python" - "$work/ifsim.csv" "$work/brian2.csv" "$work/nobridge.csv" >"$out_md" <<EOF
 import csv, math, sys
 
 order = "$models".split()
 ifsim = sorted(csv.DictReader(open(sys.argv[1])), key=lambda r: (order.index(r["model"]), int(r["N"])))
 brian = list(csv.DictReader(open(sys.argv[2])))
+nobridge = list(csv.DictReader(open(sys.argv[3])))
 dt_s = 1e-4
 
 def siegert_Hz():
@@ -159,7 +174,7 @@ print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in ifsim:
     n, steps, wall = int(r["N"]), int(r["steps"]), float(r["wall_s"])
     nsps, floor = float(r["neuron_steps_per_s"]), float(r["floor_neuron_steps_per_s"])
-    rtf = steps * dt_s / wall
+    rtf = wall / (steps * dt_s)  # as docs/output.md: wall / simulated, < 1 is faster than real time
     print(f"| {r['model']} | {size(n)} | {steps} | {wall:.2f} | {g(nsps)} | {g(rtf)} | {float(r['rate_Hz']):.2f} "
           f"| {r['bytes_per_neuron_step']} | {g(floor)} | {nsps / floor:.1%} |")
 print()
@@ -178,6 +193,22 @@ for b in brian:
     print(f"| {size(n)} | {b['steps']} | {g(bi)} | {g(bb)} | {bi / bb:.1f}x | {ri:.2f} | {rb:.2f} | {rb / ri:.3f} |")
 if not brian:
     print("| (Brian2 not run) | | | | | | | |")
+if nobridge:
+    print()
+    print("Same discretisation as Brian2: ifsim's LIF with the Brownian bridge off (\`--no-bridge\`, "
+          "threshold checked on the grid only).")
+    print()
+    print("| N | steps | ifsim bridge-off neuron-steps/s | Brian2 neuron-steps/s | speedup ifsim/Brian2 | ifsim bridge-off rate Hz | Brian2 rate Hz | Brian2/ifsim rate |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for i in nobridge:
+        n = int(i["N"])
+        b = next((r for r in brian if int(r["N"]) == n), None)
+        bi, ri = float(i["neuron_steps_per_s"]), float(i["rate_Hz"])
+        if b is None:
+            print(f"| {size(n)} | {i['steps']} | {g(bi)} | | | {ri:.2f} | | |")
+            continue
+        bb, rb = float(b["neuron_steps_per_s"]), float(b["rate_Hz"])
+        print(f"| {size(n)} | {i['steps']} | {g(bi)} | {g(bb)} | {bi / bb:.1f}x | {ri:.2f} | {rb:.2f} | {rb / ri:.3f} |")
 print()
 print("Notes")
 print()
@@ -192,6 +223,12 @@ print("- Work differs: ifsim runs single precision, Brian2 its default double pr
 print("- Brian2's wall time is its own omp_get_wtime measurement of the timed run's loop "
       "(results/last_run_info.txt); compilation, start-up and the warm-up run are excluded. ifsim's "
       "is steady_clock around its advance() calls, likewise after a 100-step warm-up.")
+print("- Each ifsim row's floor uses the copy bandwidth its own invocation measured (best of 5 "
+      "copies of 256 MiB); on a shared VM it varies between rows. The header line is from a "
+      "separate first invocation.")
+print("- The other models' rates are reported, not checked: w starts at 0 and V uniform, and their "
+      "start-up transients outlast the warm-up, so their rates move with the number of steps "
+      "(compare qif/alif at 1e5 vs 1e6, which ran different step counts).")
 print("- Both engines synchronise threads every step; on a shared machine another busy process "
       "inflates both badly (see the load averages above).")
 EOF

@@ -39,7 +39,10 @@ class cpu_population final : public population_runner {
 public:
     cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate)
         : d_(std::move(data)), key_(key), interpolate_(interpolate) {
-        for (const auto& c : d_.coeffs) any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
+        for (const auto& c : d_.coeffs) {
+            any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
+            any_poisson_ = any_poisson_ || (c.input.flags & input_flag::poisson);
+        }
     }
 
     void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
@@ -96,32 +99,67 @@ private:
         }
     }
 
+    // One chunk: noise and Poisson counts first, then the update of every neuron in vector lanes
+    // (update_neuron is straight-line code), then the spikes collected in neuron order.
     void update_chunk(std::uint64_t first, std::uint64_t step, Real I_step, spike_list& mine) {
         const std::uint64_t last = std::min(first + chunk, d_.size);
+        const std::int64_t count = std::int64_t(last - first);
+        Real xi[chunk], xi_ou[chunk], u_bridge[chunk], n_input[chunk] = {}, offset[chunk];
+        if (any_noise_) {
+            draw_chunk(key_, d_.first_id + first, count, step, xi, xi_ou, u_bridge);
+        } else {
+            std::fill_n(xi, count, Real(0));
+            std::fill_n(xi_ou, count, Real(0));
+            std::fill_n(u_bridge, count, Real(1));
+        }
+        for (std::int64_t j = 0; j < count; ++j) {
+            const std::uint64_t i = first + std::uint64_t(j);
+            n_input[j] = any_poisson_ ? poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step})
+                                      : Real(0);
+        }
+        // Compile-time flags keep the vector loop free of branches.
+        const bool ou = !d_.I_ou.empty();
+        if (!ou && !interpolate_) update_lanes<false, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
+        if (!ou && interpolate_) update_lanes<false, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
+        if (ou && !interpolate_) update_lanes<true, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
+        if (ou && interpolate_) update_lanes<true, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
+        for (std::int64_t j = 0; j < count; ++j) {
+            if (offset[j] < Real(0)) continue;
+            mine.step.push_back(step);
+            mine.neuron.push_back(first + std::uint64_t(j));
+            mine.offset.push_back(double(offset[j]));
+        }
+    }
+
+    const typename population_data<Model, Real>::coeffs_type& coeffs(std::uint64_t i) const {
+        return d_.coeffs[d_.coeffs.size() > 1 ? i : 0];
+    }
+
+    template <bool Ou, bool Interpolate>
+    [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
+                                       const Real* xi_ou, const Real* u_bridge, const Real* n_input, Real* offset) {
         const std::size_t coeff_stride = d_.coeffs.size() > 1 ? 1 : 0;
         const std::size_t bias_stride = d_.I_e.size() > 1 ? 1 : 0;
-        const bool has_w = !d_.w.empty();
-        const bool has_ou = !d_.I_ou.empty();
-
-        Real xi[chunk], xi_ou[chunk], u_bridge[chunk];
-        if (any_noise_) draw_chunk(key_, d_.first_id + first, std::int64_t(last - first), step, xi, xi_ou, u_bridge);
-        for (std::uint64_t i = first; i < last; ++i) {
-            const auto& c = d_.coeffs[i * coeff_stride];
-            neuron_state<Real> s{d_.V[i], has_w ? d_.w[i] : Real(0), has_ou ? d_.I_ou[i] : Real(0), d_.ref[i]};
-            const Real I_bias = d_.I_e[i * bias_stride] + I_step;
-            const noise_source src{key_, d_.first_id + i, step};
-            const step_noise<Real> z = any_noise_ ? step_noise<Real>{xi[i - first], xi_ou[i - first], u_bridge[i - first]}
-                                                  : step_noise<Real>{};
-            const Real f = update_neuron<Model>(c, s, I_bias, interpolate_, z, src);
-            d_.V[i] = s.V;
-            if (has_w) d_.w[i] = s.w;
-            if (has_ou) d_.I_ou[i] = s.I_ou;
-            d_.ref[i] = s.ref;
-            if (f >= Real(0)) {
-                mine.step.push_back(step);
-                mine.neuron.push_back(i);
-                mine.offset.push_back(double(f));
-            }
+        const auto* coeffs = d_.coeffs.data();
+        const Real* I_e = d_.I_e.data();
+        Real* V = d_.V.data() + first;
+        Real* w = Model::adaptive ? d_.w.data() + first : nullptr;
+        Real* I_ou = Ou ? d_.I_ou.data() + first : nullptr;
+        Real* ref = d_.ref.data() + first;
+// ivdep, not omp simd: OpenMP would privatise the per-lane structs into arrays and block it.
+#pragma GCC ivdep
+        for (std::int64_t j = 0; j < count; ++j) {
+            const std::size_t i = std::size_t(first) + std::size_t(j);
+            neuron_state<Real> s{V[j], Real(0), Real(0), ref[j]};
+            if constexpr (Model::adaptive) s.w = w[j];
+            if constexpr (Ou) s.I_ou = I_ou[j];
+            const stepped<Real> r = update_neuron<Model>(coeffs[i * coeff_stride], s, I_e[i * bias_stride] + I_step,
+                                                         Interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j]);
+            offset[j] = r.offset;
+            V[j] = r.state.V;
+            if constexpr (Model::adaptive) w[j] = r.state.w;
+            if constexpr (Ou) I_ou[j] = r.state.I_ou;
+            ref[j] = r.state.ref;
         }
     }
 
@@ -162,7 +200,8 @@ private:
     population_data<Model, Real> d_;
     philox_key key_;
     bool interpolate_;
-    bool any_noise_ = false;  // some neuron uses its step's noise block: draw it for the chunk
+    bool any_noise_ = false;    // some neuron uses its step's noise block: draw it for the chunk
+    bool any_poisson_ = false;  // some neuron has Poisson input
     std::vector<spike_list> thread_spikes_;
 };
 

@@ -19,7 +19,9 @@ std::vector<double> reference_loop(const population_spec& pop, const run_spec& s
             neuron_state<Real> st{d.V[i], d.w.empty() ? Real(0) : d.w[i], d.I_ou.empty() ? Real(0) : d.I_ou[i], d.ref[i]};
             const auto& c = d.coeffs[d.coeffs.size() > 1 ? i : 0];
             const Real I = d.I_e[d.I_e.size() > 1 ? i : 0] + d.steps.at(step);
-            const Real f = update_neuron<Model>(c, st, I, true, noise_source{key, first_id + i, step});
+            const stepped<Real> r = update_neuron<Model>(c, st, I, true, noise_source{key, first_id + i, step});
+            st = r.state;
+            const Real f = r.offset;
             d.V[i] = st.V;
             if (!d.w.empty()) d.w[i] = st.w;
             if (!d.I_ou.empty()) d.I_ou[i] = st.I_ou;

@@ -33,13 +33,21 @@ IFSIM_HD constexpr Real bridge_exponent_floor() {
     return sizeof(Real) == 4 ? Real(-18.0) : Real(-23.0);  // below ln 2^-24 and ln 2^-33
 }
 
+// The state right after a spike at `offset` (fraction of the step) from state `s`.
 template <class Model, class Real, class Coeffs>
-IFSIM_HD void fire(const Coeffs& c, neuron_state<Real>& s, Real offset, bool interpolate) {
+IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate) {
     s.V = c.reset.V_reset;
     if (Model::adaptive) s.w += c.reset.b;
     // Refractoriness runs from the spike time: what is left of this step counts towards it.
     const Real left = interpolate ? c.reset.ref_steps - (Real(1) - offset) : c.reset.ref_steps;
     s.ref = left > Real(0) ? left : Real(0);
+    return s;
+}
+
+// Field by field, so that compilers turn it into vector blends rather than a branch.
+template <class Real>
+IFSIM_HD neuron_state<Real> select(bool take_a, const neuron_state<Real>& a, const neuron_state<Real>& b) {
+    return {take_a ? a.V : b.V, take_a ? a.w : b.w, take_a ? a.I_ou : b.I_ou, take_a ? a.ref : b.ref};
 }
 
 // The random numbers of one neuron's step: one Philox block, two normals and a uniform. Branch
@@ -66,65 +74,83 @@ IFSIM_HD bool needs_step_noise(unsigned flags) {
     return (flags & (input_flag::white_noise | input_flag::ou_current)) != 0;
 }
 
-// Advances one neuron by one step with its step's noise `z` (draw_step_noise, or the defaults
-// when needs_step_noise is false). Returns the spike's offset inside the step as a fraction of dt
-// in [0, 1] (1 = the end of the step, always so on the grid), or a negative number for no spike.
-template <class Model, class Real>
-IFSIM_HD Real update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real>& s,
-                            Real I_bias, bool interpolate, const step_noise<Real>& z,
-                            const noise_source& src) {
-    const unsigned flags = c.input.flags;
-    const Real xi = z.xi, xi_ou = z.xi_ou, u_bridge = z.u_bridge;
-    const Real I = I_bias + s.I_ou;
-    if (flags & input_flag::ou_current) s.I_ou = s.I_ou * c.input.ou_P + c.input.ou_sigma_step * xi_ou;
+// The Poisson input spikes of one neuron's step, as a count in Real: none while refractory (input
+// arriving then is discarded), a partial step's share of the mean after a refractory period that
+// ends inside the step. Separate from update_neuron because it loops: the CPU backend draws the
+// counts of a chunk first, then updates the chunk in one vectorised loop.
+template <class Real>
+IFSIM_HD Real poisson_input(const input_coeffs<Real>& in, Real ref, const noise_source& src) {
+    if (!(in.flags & input_flag::poisson) || ref >= Real(1)) return Real(0);
+    const Real h = Real(1) - ref;
+    const Real mean = (h == Real(1)) ? in.poisson_mean : in.poisson_mean * h;
+    return Real(poisson_count<Real>(mean, src.key, src.id, src.step));
+}
 
-    if (s.ref >= Real(1)) {
-        s.ref -= Real(1);
-        Model::hold(c, s);
-        return Real(-1);
-    }
-    Real h = 1;  // the part of the step this neuron integrates
-    if (s.ref > Real(0)) {
-        h = Real(1) - s.ref;
-        s.ref = 0;
-    }
+// A neuron after one step, and its spike's offset inside the step as a fraction of dt in [0, 1]
+// (1 = the end of the step, always so on the grid), or a negative number for no spike.
+template <class Real>
+struct stepped {
+    neuron_state<Real> state;
+    Real offset;
+};
+
+// Advances one neuron by one step, given the step's noise `z` (draw_step_noise, or the defaults
+// when needs_step_noise is false) and its Poisson input count `n_input` (poisson_input). State and
+// noise go in and out by value: nothing in a caller's vector loop has its address taken.
+//
+// Straight-line code: every case is computed and the right one selected, so that a vector unit
+// updates 8 neurons at once and GPU threads do not diverge. The rare cases (a refractory period
+// ending inside the step, a spike from the initial condition) cost one exp per step.
+template <class Model, class Real>
+IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
+                                     Real I_bias, bool interpolate, step_noise<Real> z, Real n_input) {
+    const unsigned flags = c.input.flags;
+    const Real I = I_bias + s.I_ou;
+    const Real I_ou_next = s.I_ou * c.input.ou_P + c.input.ou_sigma_step * z.xi_ou;
+    s.I_ou = (flags & input_flag::ou_current) ? I_ou_next : s.I_ou;
+
+    const bool clamped = s.ref >= Real(1);
+    const Real h = clamped ? Real(1) : Real(1) - s.ref;  // the part of the step to integrate
     const Real V0 = s.V;
     const Real w0 = s.w;
     const Real threshold = c.reset.spike_at;
-    if (V0 >= threshold) {  // only from initial conditions: the spike is at the step's start
-        fire<Model>(c, s, Real(1) - h, interpolate);
-        return Real(1) - h;
+
+    neuron_state<Real> held = s;  // refractory: V clamped, w relaxing
+    Model::hold(c, held);
+    neuron_state<Real> moved = s;  // free: the model's step, then the input spikes
+    Model::advance(c, moved, I, z.xi, h);
+    moved.V += n_input * c.input.poisson_weight;
+
+    // P(an OU path from V0 to V1, both below threshold, touched it) over h * dt.
+    const Real x = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge / h;
+    const bool bridge_on = (flags & input_flag::bridge) != 0;
+    const bool bridged = bridge_on & (x > bridge_exponent_floor<Real>()) & (z.u_bridge < math::exp(x));
+    const bool at_start = V0 >= threshold;  // only from initial conditions: spike at the step's start
+    const bool crossed = moved.V >= threshold;
+
+    Real offset = Real(1);
+    if (interpolate) {
+        const Real inside = crossed ? Model::crossing(c, V0, moved.V, w0, I, h) : Real(0.5);  // bridge: midpoint
+        offset = at_start ? Real(0) : inside;
+        offset = (Real(1) - h) + h * offset;
+    } else {
+        offset = at_start ? Real(1) - h : Real(1);
     }
-    Model::advance(c, s, I, xi, h);
-    if (flags & input_flag::poisson) {
-        const Real mean = (h == Real(1)) ? c.input.poisson_mean : c.input.poisson_mean * h;
-        const auto n = poisson_count<Real>(mean, src.key, src.id, src.step);
-        s.V += Real(n) * c.input.poisson_weight;
-    }
-    if (s.V >= threshold) {
-        const Real f = interpolate ? (Real(1) - h) + h * Model::crossing(c, V0, s.V, w0, I, h) : Real(1);
-        fire<Model>(c, s, f, interpolate);
-        return f;
-    }
-    if (flags & input_flag::bridge) {
-        // P(an OU path from V0 to V1, both below threshold, touched it) for a step of h * dt.
-        const Real x = -(threshold - V0) * (threshold - s.V) * c.noise.bridge / h;
-        if (x > bridge_exponent_floor<Real>() && u_bridge < math::exp(x)) {
-            const Real f = interpolate ? (Real(1) - h) + h * Real(0.5) : Real(1);
-            fire<Model>(c, s, f, interpolate);
-            return f;
-        }
-    }
-    return Real(-1);
+    const bool spike = (!clamped) & (at_start | crossed | bridged);
+
+    neuron_state<Real> next = select(clamped, held, moved);
+    next.ref = clamped ? s.ref - Real(1) : Real(0);
+    return {select(spike, fired<Model>(c, next, offset, interpolate), next), spike ? offset : Real(-1)};
 }
 
-// The same, drawing the step's noise itself: what one GPU thread calls.
+// The same, drawing the step's noise and input itself: what one GPU thread calls.
 template <class Model, class Real>
-IFSIM_HD Real update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real>& s,
-                            Real I_bias, bool interpolate, const noise_source& src) {
+IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
+                                     Real I_bias, bool interpolate, const noise_source& src) {
     const step_noise<Real> z = needs_step_noise(c.input.flags) ? draw_step_noise<Real>(src.key, src.id, src.step)
                                                                      : step_noise<Real>{};
-    return update_neuron<Model>(c, s, I_bias, interpolate, z, src);
+    const Real n_input = poisson_input(c.input, s.ref, src);
+    return update_neuron<Model>(c, s, I_bias, interpolate, z, n_input);
 }
 
 }  // namespace ifsim

@@ -27,7 +27,8 @@ adaptation_coeffs<Real> derive_adaptation(const neuron_params& p, double dt_ms) 
 // w after `h` (a fraction of dt) with the membrane at V.
 template <class Real>
 IFSIM_HD Real adapt(const adaptation_coeffs<Real>& c, Real w, Real V, Real E_L, Real h) {
-    const Real P = (h == Real(1)) ? c.P_w : math::exp(-h * c.dt_over_tau_w);
+    const Real P_h = math::exp(-h * c.dt_over_tau_w);  // computed always: a select, not a branch
+    const Real P = (h == Real(1)) ? c.P_w : P_h;
     const Real w_inf = c.a * (V - E_L);
     return w_inf + (w - w_inf) * P;
 }

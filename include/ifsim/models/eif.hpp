@@ -62,14 +62,14 @@ struct exponential_model {
 
     template <class Real>
     IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
-        Real P = c.P;
-        Real noise = c.noise.sigma_step;
-        if (h != Real(1)) {
-            P = math::exp(-h * c.dt_over_tau);
-            noise = c.noise.sigma_V * math::sqrt(Real(1) - P * P);
-        }
-        Real x = (s.V - c.V_T) * c.inv_Delta_T;
-        if (x > Real(max_exponent)) x = Real(max_exponent);
+        // A partial step (after a refractory period ending inside the step) needs its own
+        // propagator; selected rather than branched on, so that neurons update in vector lanes.
+        const bool full = h == Real(1);
+        const Real P_h = math::exp(-h * c.dt_over_tau);
+        const Real P = full ? c.P : P_h;
+        const Real noise = full ? c.noise.sigma_step : c.noise.sigma_V * math::sqrt(Real(1) - P_h * P_h);
+        const Real x_raw = (s.V - c.V_T) * c.inv_Delta_T;
+        const Real x = x_raw > Real(max_exponent) ? Real(max_exponent) : x_raw;
         const Real V_inf = c.E_L + (I - s.w) * c.inv_g_L + c.Delta_T * math::exp(x);
         const Real V0 = s.V;
         s.V = V_inf + (V0 - V_inf) * P + noise * xi;

@@ -53,12 +53,12 @@ struct leaky_model {
     // Advances V (and w) by h * dt with input current I [pA] and a standard normal xi.
     template <class Real>
     IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
-        Real P = c.P;
-        Real noise = c.noise.sigma_step;
-        if (h != Real(1)) {
-            P = math::exp(-h * c.dt_over_tau);
-            noise = c.noise.sigma_V * math::sqrt(Real(1) - P * P);
-        }
+        // A partial step (after a refractory period ending inside the step) needs its own
+        // propagator; selected rather than branched on, so that neurons update in vector lanes.
+        const bool full = h == Real(1);
+        const Real P_h = math::exp(-h * c.dt_over_tau);
+        const Real P = full ? c.P : P_h;
+        const Real noise = full ? c.noise.sigma_step : c.noise.sigma_V * math::sqrt(Real(1) - P_h * P_h);
         const Real V_inf = c.E_L + (I - s.w) * c.inv_g_L;
         const Real V0 = s.V;
         s.V = V_inf + (V0 - V_inf) * P + noise * xi;
