@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "ifsim/math.hpp"
 #include "ifsim/platform.hpp"
 
 namespace ifsim {
@@ -54,6 +55,34 @@ enum input_flag : unsigned {
 // constant `tau` (host, double): sigma sqrt(1 - exp(-2 dt / tau)).
 inline double ou_step_std(double sigma, double dt_ms, double tau_ms) {
     return sigma * std::sqrt(-std::expm1(-2.0 * dt_ms / tau_ms));
+}
+
+// The leak shared by the LIF, aLIF, EIF and AdEx: V relaxes towards a target V_inf with tau_m.
+template <class Real>
+struct leak_coeffs {
+    Real E_L;          // leak reversal [mV]
+    Real inv_g_L;      // 1 / g_L [mV/pA]
+    Real P;            // exp(-dt / tau_m)
+    Real dt_over_tau;  // dt / tau_m, for partial steps
+};
+
+template <class Real>
+leak_coeffs<Real> derive_leak(double E_L, double g_L, double C_m, double dt_ms) {
+    const double tau_m = C_m / g_L;
+    return {Real(E_L), Real(1.0 / g_L), Real(std::exp(-dt_ms / tau_m)), Real(dt_ms / tau_m)};
+}
+
+// V after h * dt (h = 1: a full step) relaxing exactly towards V_inf, plus the exact white-noise
+// increment for a standard normal xi. A partial step (after a refractory period that ends inside
+// the step) needs its own propagator; it is selected, not branched to, so that neurons update in
+// vector lanes.
+template <class Real>
+IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Real V0, Real V_inf, Real xi, Real h) {
+    const bool full = h == Real(1);
+    const Real P_h = math::exp(-h * c.dt_over_tau);
+    const Real P = full ? c.P : P_h;
+    const Real noise = full ? n.sigma_step : n.sigma_V * math::sqrt(Real(1) - P_h * P_h);
+    return V_inf + (V0 - V_inf) * P + noise * xi;
 }
 
 // Where, as a fraction of the step, a trajectory from v0 to v1 crossed `level` (linear guess).

@@ -31,25 +31,18 @@ struct exponential_model {
         noise_coeffs<Real> noise;
         input_coeffs<Real> input;
         adaptation_coeffs<Real> adaptation;
-        Real E_L;           // [mV]
-        Real inv_g_L;       // 1 / g_L [mV/pA]
+        leak_coeffs<Real> leak;
         Real V_T;           // [mV]
         Real Delta_T;       // [mV]
         Real inv_Delta_T;   // [1/mV]
-        Real P;             // exp(-dt / tau_m)
-        Real dt_over_tau;   // dt / tau_m, for partial steps
     };
 
     template <class Real>
     static void derive(coeffs<Real>& c, const neuron_params& p, double dt_ms) {
-        const double tau_m = p.C_m / p.g_L;
-        c.E_L = Real(p.E_L);
-        c.inv_g_L = Real(1.0 / p.g_L);
+        c.leak = derive_leak<Real>(p.E_L, p.g_L, p.C_m, dt_ms);
         c.V_T = Real(p.V_T);
         c.Delta_T = Real(p.Delta_T);
         c.inv_Delta_T = Real(1.0 / p.Delta_T);
-        c.P = Real(std::exp(-dt_ms / tau_m));
-        c.dt_over_tau = Real(dt_ms / tau_m);
         c.reset.spike_at = Real(p.V_peak);
         if (Adaptive) c.adaptation = derive_adaptation<Real>(p, dt_ms);
     }
@@ -62,18 +55,12 @@ struct exponential_model {
 
     template <class Real>
     IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
-        // A partial step (after a refractory period ending inside the step) needs its own
-        // propagator; selected rather than branched on, so that neurons update in vector lanes.
-        const bool full = h == Real(1);
-        const Real P_h = math::exp(-h * c.dt_over_tau);
-        const Real P = full ? c.P : P_h;
-        const Real noise = full ? c.noise.sigma_step : c.noise.sigma_V * math::sqrt(Real(1) - P_h * P_h);
         const Real x_raw = (s.V - c.V_T) * c.inv_Delta_T;
         const Real x = x_raw > Real(max_exponent) ? Real(max_exponent) : x_raw;
-        const Real V_inf = c.E_L + (I - s.w) * c.inv_g_L + c.Delta_T * math::exp(x);
+        const Real V_inf = c.leak.E_L + (I - s.w) * c.leak.inv_g_L + c.Delta_T * math::exp(x);
         const Real V0 = s.V;
-        s.V = V_inf + (V0 - V_inf) * P + noise * xi;
-        if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.E_L, h);
+        s.V = relax(c.leak, c.noise, V0, V_inf, xi, h);
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.leak.E_L, h);
     }
 
     template <class Real>
@@ -83,7 +70,7 @@ struct exponential_model {
 
     template <class Real>
     IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s) {
-        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.E_L, Real(1));
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, Real(1));
     }
 };
 

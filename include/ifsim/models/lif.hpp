@@ -26,19 +26,12 @@ struct leaky_model {
         noise_coeffs<Real> noise;
         input_coeffs<Real> input;
         adaptation_coeffs<Real> adaptation;
-        Real E_L;          // [mV]
-        Real inv_g_L;      // 1 / g_L [mV/pA]
-        Real P;            // exp(-dt / tau_m)
-        Real dt_over_tau;  // dt / tau_m, for partial steps
+        leak_coeffs<Real> leak;
     };
 
     template <class Real>
     static void derive(coeffs<Real>& c, const neuron_params& p, double dt_ms) {
-        const double tau_m = p.C_m / p.g_L;
-        c.E_L = Real(p.E_L);
-        c.inv_g_L = Real(1.0 / p.g_L);
-        c.P = Real(std::exp(-dt_ms / tau_m));
-        c.dt_over_tau = Real(dt_ms / tau_m);
+        c.leak = derive_leak<Real>(p.E_L, p.g_L, p.C_m, dt_ms);
         c.reset.spike_at = Real(p.V_th);
         if (Adaptive) c.adaptation = derive_adaptation<Real>(p, dt_ms);
     }
@@ -53,34 +46,28 @@ struct leaky_model {
     // Advances V (and w) by h * dt with input current I [pA] and a standard normal xi.
     template <class Real>
     IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
-        // A partial step (after a refractory period ending inside the step) needs its own
-        // propagator; selected rather than branched on, so that neurons update in vector lanes.
-        const bool full = h == Real(1);
-        const Real P_h = math::exp(-h * c.dt_over_tau);
-        const Real P = full ? c.P : P_h;
-        const Real noise = full ? c.noise.sigma_step : c.noise.sigma_V * math::sqrt(Real(1) - P_h * P_h);
-        const Real V_inf = c.E_L + (I - s.w) * c.inv_g_L;
+        const Real V_inf = c.leak.E_L + (I - s.w) * c.leak.inv_g_L;
         const Real V0 = s.V;
-        s.V = V_inf + (V0 - V_inf) * P + noise * xi;
-        if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.E_L, h);
+        s.V = relax(c.leak, c.noise, V0, V_inf, xi, h);
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.leak.E_L, h);
     }
 
     // Fraction of the (partial) step at which V crossed threshold. Without noise the trajectory is
     // known exactly: t* = tau_m ln((V_inf - V0) / (V_inf - V_th)).
     template <class Real>
     IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real w0, Real I, Real h) {
-        const Real V_inf = c.E_L + (I - w0) * c.inv_g_L;
+        const Real V_inf = c.leak.E_L + (I - w0) * c.leak.inv_g_L;
         const Real V_th = c.reset.spike_at;
         if (c.noise.sigma_step != Real(0) || !(V_inf > V_th) || !(V0 < V_th))
             return linear_crossing(V0, V1, V_th);
-        const Real f = math::log((V_inf - V0) / (V_inf - V_th)) / (h * c.dt_over_tau);
+        const Real f = math::log((V_inf - V0) / (V_inf - V_th)) / (h * c.leak.dt_over_tau);
         return f < Real(0) ? Real(0) : (f > Real(1) ? Real(1) : f);
     }
 
     // The refractory neuron: V clamped at V_reset, w relaxing.
     template <class Real>
     IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s) {
-        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.E_L, Real(1));
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, Real(1));
     }
 };
 
