@@ -53,7 +53,7 @@ ifsim::run_spec noisy_population(ifsim::model_kind m, std::uint64_t n, bool brid
     p.size = n;
     p.model = m;
     // The benchmark's noisy LIF regime (also bench/brian2_noisy_lif.py): mu 2 mV below threshold,
-    // sigma_V = 4 mV, ~10 Hz. The other models get the same drive.
+    // sigma_V = 4 mV: Siegert rate 21.65 Hz. The other models get the same drive.
     p.input.I_e = ifsim::distribution::constant(m == ifsim::model_kind::qif ? 95.0 : 180.0);
     p.input.sigma_V = ifsim::distribution::constant(4.0);
     p.input.bridge = bridge;
