@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -110,6 +111,38 @@ TEST(cli, run_writes_sonata_files_that_read_back) {
     const hid_t f2 = H5Fopen((again / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     EXPECT_EQ(read_dataset<double>(f2, "/spikes/fi/timestamps", H5T_NATIVE_DOUBLE), t);
     H5Fclose(f2);
+}
+
+// Every shipped example runs (shortened) and leaves its outputs; state reports read back whole.
+TEST(cli, every_example_runs) {
+    int ran = 0;
+    for (const auto& entry : fs::directory_iterator(std::string(IFSIM_SOURCE_DIR) + "/examples")) {
+        if (entry.path().extension() != ".toml") continue;
+        const fs::path out = fresh_dir("example_" + entry.path().stem().string());
+        const auto r = ifsim("run " + entry.path().string() + " --quiet --out " + out.string() +
+                             " --set simulation.duration=20ms");
+        ASSERT_EQ(r.code, 0) << entry.path() << "\n" << r.err;
+        EXPECT_TRUE(fs::exists(out / "summary.json")) << entry.path();
+        for (const auto& f : fs::directory_iterator(out)) {
+            if (f.path().extension() != ".h5" || f.path().filename() == "spikes.h5") continue;
+            const hid_t file = H5Fopen(f.path().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+            ASSERT_GE(file, 0) << f.path();
+            char name[256] = {};
+            H5Lget_name_by_idx(file, "/report", H5_INDEX_NAME, H5_ITER_INC, 0, name, sizeof name, H5P_DEFAULT);
+            const std::string group = std::string("/report/") + name;
+            const auto data = read_dataset<float>(file, group + "/data", H5T_NATIVE_FLOAT);
+            const auto ids = read_dataset<std::uint64_t>(file, group + "/mapping/node_ids", H5T_NATIVE_UINT64);
+            const auto time = read_dataset<double>(file, group + "/mapping/time", H5T_NATIVE_DOUBLE);
+            H5Fclose(file);
+            ASSERT_EQ(time.size(), 3u);
+            const auto rows = std::size_t(std::llround((time[1] - time[0]) / time[2]));
+            EXPECT_EQ(rows, std::size_t(std::llround(20.0 / time[2]))) << f.path();  // one frame per interval
+            EXPECT_EQ(data.size(), rows * ids.size()) << f.path();
+            for (const float v : data) ASSERT_TRUE(std::isfinite(v)) << f.path();
+        }
+        ++ran;
+    }
+    EXPECT_GE(ran, 6);
 }
 
 TEST(cli, set_and_seed_reach_the_run) {
