@@ -206,6 +206,21 @@ def find_reports(outdir, summary):
     return reports
 
 
+def report_variable(file_name, f):
+    """The state variable a report file holds (one per file)."""
+    for group in f["report"].values():
+        return text(group["data"].attrs.get("variable_name", file_name))
+    return file_name
+
+
+def group_by_variable(reports):
+    """One traces panel per variable, so that mV and pA never share an axis."""
+    groups = {}
+    for name, f in reports:
+        groups.setdefault(report_variable(name, f), []).append((name, f))
+    return groups
+
+
 def plot_traces(ax, reports):
     drawn = 0
     for file_name, f in reports:
@@ -232,7 +247,7 @@ def plot_traces(ax, reports):
                 break
         if drawn >= MAX_TRACES:
             break
-    ax.set_title("Recorded traces", fontsize=10, loc="left")
+    ax.set_title("Recorded state", fontsize=10, loc="left")
     outside_legend(ax)
 
 
@@ -335,16 +350,17 @@ def main(argv=None):
     panels = []
     if spikes:
         panels += ["raster", "rate"]
-    if reports:
-        panels.append("traces")
+    trace_groups = group_by_variable(reports)
+    panels += [("traces", variable) for variable in trace_groups]
     if theory:
         panels.append("fi")
     if not panels:
         sys.exit(f"ifsim_plot: nothing to plot in {outdir} (no spikes.h5, reports or theory.csv)")
 
     heights = {"raster": 3.2, "rate": 2.0, "traces": 2.2, "fi": 3.0}
-    fig = plt.figure(figsize=(11, sum(heights[p] for p in panels) + 0.6), layout="constrained")
-    grid = fig.add_gridspec(len(panels), 1, height_ratios=[heights[p] for p in panels])
+    kind = [p[0] if isinstance(p, tuple) else p for p in panels]
+    fig = plt.figure(figsize=(11, sum(heights[k] for k in kind) + 0.6), layout="constrained")
+    grid = fig.add_gridspec(len(panels), 1, height_ratios=[heights[k] for k in kind])
     time_axes = []
     for i, panel in enumerate(panels):
         share = time_axes[0] if time_axes and panel != "fi" else None
@@ -355,8 +371,8 @@ def main(argv=None):
             dt_ms = summary.get("dt_ms")
             plot_rates(ax, spikes, colors, t_end,
                        float(dt_ms) if isinstance(dt_ms, (int, float)) else 0.0)
-        elif panel == "traces":
-            plot_traces(ax, reports)
+        elif isinstance(panel, tuple):
+            plot_traces(ax, trace_groups[panel[1]])
         else:
             plot_fi(ax, spikes, theory, colors, t_end)
         if panel != "fi":
