@@ -76,9 +76,9 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--no-bridge")) bridge = false;
         else if (!std::strcmp(argv[i], "--models") && i + 1 < argc) {
             models.clear();
-            std::string list = argv[++i];
+            const std::string list = std::string(",") + argv[++i] + ",";
             for (auto m : ifsim::all_models)
-                if (list.find(ifsim::model_name(m)) != std::string::npos) models.push_back(m);
+                if (list.find("," + std::string(ifsim::model_name(m)) + ",") != std::string::npos) models.push_back(m);
         } else sizes.push_back(std::uint64_t(std::stod(argv[i])));
     }
     if (sizes.empty()) sizes = {100000, 1000000};

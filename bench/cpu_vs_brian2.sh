@@ -17,6 +17,7 @@ sizes=${SIZES:-"1e5 1e6"}
 # A stable label (VM host names are not): <distribution>-<cores>core, e.g. debian-2core.
 machine=${MACHINE_LABEL:-$(. /etc/os-release 2>/dev/null; echo "${ID:-linux}")-$(nproc --all)core}
 python=/usr/bin/python3   # Debian's python3-brian lives here, not in a pyenv python
+"$root/tools/setup.sh" --bench
 models="lif eif qif alif adex"
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-noisy-populations.md
 work=$(mktemp -d "${TMPDIR:-/tmp}/ifsim_cpu_vs_brian2.XXXXXX")
@@ -54,9 +55,9 @@ steps_for() {  # "model ..." N -> steps enough for the slowest of them
 
 echo "model,N,steps,threads,wall_s,neuron_steps_per_s,rate_Hz,bytes_per_neuron_step,floor_neuron_steps_per_s" \
     >"$work/ifsim.csv"
-# --models selects by substring, so "alif" also runs "lif": one run gives both rows.
+# lif and alif calibrate and run together (one warm machine state for the two cheapest models).
 for group in "lif alif" eif qif adex; do
-    sel=${group##* }
+    sel=${group// /,}
     for n in $sizes; do
         nn=$(awk -v n="$n" 'BEGIN { printf "%d", n }')
         s=$(steps_for "$group" "$nn")
