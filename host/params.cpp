@@ -2,7 +2,6 @@
 #include "ifsim/models/params.hpp"
 
 #include <cmath>
-#include <sstream>
 
 namespace ifsim {
 
@@ -44,17 +43,6 @@ neuron_params with_model_defaults(neuron_params p, model_kind m) {
     return p;
 }
 
-namespace {
-
-std::string fmt(double v) {
-    std::ostringstream s;
-    s.precision(10);
-    s << v;
-    return s.str();
-}
-
-}  // namespace
-
 std::string check_params(const neuron_params& p, model_kind m) {
     const auto uses = [m](std::string_view name) {
         for (auto n : model_param_names(m))
@@ -63,33 +51,33 @@ std::string check_params(const neuron_params& p, model_kind m) {
     };
     for (const auto& f : param_fields) {
         if (uses(f.name) && !std::isfinite(p.*f.member))
-            return std::string(f.name) + " = " + fmt(p.*f.member) + " must be a finite number";
+            return std::string(f.name) + " = " + format_number(p.*f.member) + " must be a finite number";
     }
     const auto positive = [](double v) { return v > 0.0; };
-    if (!positive(p.C_m)) return "C_m = " + fmt(p.C_m) + " pF must be > 0";
-    if (uses("g_L") && !positive(p.g_L)) return "g_L = " + fmt(p.g_L) + " nS must be > 0";
-    if (p.t_ref < 0.0) return "t_ref = " + fmt(p.t_ref) + " ms must be >= 0";
+    if (!positive(p.C_m)) return "C_m = " + format_number(p.C_m) + " pF must be > 0";
+    if (uses("g_L") && !positive(p.g_L)) return "g_L = " + format_number(p.g_L) + " nS must be > 0";
+    if (p.t_ref < 0.0) return "t_ref = " + format_number(p.t_ref) + " ms must be >= 0";
     if (uses("Delta_T") && !positive(p.Delta_T))
-        return "Delta_T = " + fmt(p.Delta_T) + " mV must be > 0 (use model = \"lif\" for the limit 0)";
-    if (uses("k") && !positive(p.k)) return "k = " + fmt(p.k) + " nS/mV must be > 0";
+        return "Delta_T = " + format_number(p.Delta_T) + " mV must be > 0 (use model = \"lif\" for the limit 0)";
+    if (uses("k") && !positive(p.k)) return "k = " + format_number(p.k) + " nS/mV must be > 0";
     if (uses("V_c") && !(p.V_c > p.E_L))
-        return "V_c = " + fmt(p.V_c) + " mV must be above E_L = " + fmt(p.E_L) + " mV";
-    if (uses("tau_w") && !positive(p.tau_w)) return "tau_w = " + fmt(p.tau_w) + " ms must be > 0";
-    if (uses("a") && p.a < 0.0) return "a = " + fmt(p.a) + " nS must be >= 0";
+        return "V_c = " + format_number(p.V_c) + " mV must be above E_L = " + format_number(p.E_L) + " mV";
+    if (uses("tau_w") && !positive(p.tau_w)) return "tau_w = " + format_number(p.tau_w) + " ms must be > 0";
+    if (uses("a") && p.a < 0.0) return "a = " + format_number(p.a) + " nS must be >= 0";
 
     // The spike condition: a hard threshold, or V_peak for the models whose V runs away.
     const bool hard = uses("V_th");
     const double spike_at = hard ? p.V_th : p.V_peak;
     const char* spike_name = hard ? "V_th" : "V_peak";
     if (!(p.V_reset < spike_at) && p.t_ref == 0.0)
-        return "V_reset = " + fmt(p.V_reset) + " mV must be below " + spike_name + " = " +
-               fmt(spike_at) + " mV when t_ref = 0 (the neuron would spike forever in no time)";
+        return "V_reset = " + format_number(p.V_reset) + " mV must be below " + spike_name + " = " +
+               format_number(spike_at) + " mV when t_ref = 0 (the neuron would spike forever in no time)";
     if (!(p.V_reset < spike_at) && !hard)
-        return "V_reset = " + fmt(p.V_reset) + " mV must be below V_peak = " + fmt(p.V_peak) + " mV";
+        return "V_reset = " + format_number(p.V_reset) + " mV must be below V_peak = " + format_number(p.V_peak) + " mV";
     if (uses("V_T") && !(p.V_peak > p.V_T))
-        return "V_peak = " + fmt(p.V_peak) + " mV must be above V_T = " + fmt(p.V_T) + " mV";
+        return "V_peak = " + format_number(p.V_peak) + " mV must be above V_T = " + format_number(p.V_T) + " mV";
     if (uses("V_c") && !(p.V_peak > p.V_c))
-        return "V_peak = " + fmt(p.V_peak) + " mV must be above V_c = " + fmt(p.V_c) + " mV";
+        return "V_peak = " + format_number(p.V_peak) + " mV must be above V_c = " + format_number(p.V_c) + " mV";
     return {};
 }
 

@@ -220,10 +220,14 @@ double parse_quantity(std::string_view text, dimension expected, std::string_vie
     return value;
 }
 
-std::string format_quantity(double value, dimension d) {
+std::string format_number(double value) {
     std::array<char, 64> buf{};
     const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
-    std::string out(buf.data(), ec == std::errc{} ? end : buf.data());
+    return std::string(buf.data(), ec == std::errc{} ? end : buf.data());
+}
+
+std::string format_quantity(double value, dimension d) {
+    std::string out = format_number(value);
     const std::string_view u = default_unit(d);
     if (!u.empty()) {
         out.push_back(' ');

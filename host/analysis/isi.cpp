@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ifsim/analysis.hpp"
+#include "ifsim/units.hpp"
 #include "ifsim/errors.hpp"
 
 namespace ifsim::analysis {
@@ -16,16 +17,9 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr double ms_per_s = 1000.0;
 
-std::string str(double v) {
-    std::ostringstream s;
-    s.precision(10);
-    s << v;
-    return s.str();
-}
-
 void check_window(const char* who, double t_start, double t_stop) {
     if (!(std::isfinite(t_start) && std::isfinite(t_stop) && t_start < t_stop))
-        throw config_error(std::string(who) + ": window [" + str(t_start) + ", " + str(t_stop) +
+        throw config_error(std::string(who) + ": window [" + format_number(t_start) + ", " + format_number(t_stop) +
                            ") ms must be finite with t_start < t_stop");
 }
 
@@ -160,7 +154,7 @@ double fano_factor(const std::vector<std::vector<double>>& trains, double window
                    double t_start_ms, double t_stop_ms) {
     check_window("fano_factor", t_start_ms, t_stop_ms);
     if (!(window_ms > 0.0 && std::isfinite(window_ms)))
-        throw config_error("fano_factor: window_ms = " + str(window_ms) + " must be > 0");
+        throw config_error("fano_factor: window_ms = " + format_number(window_ms) + " must be > 0");
     const std::size_t n_win = whole_bins(t_start_ms, t_stop_ms, window_ms);
     if (n_win < 2 || trains.empty()) return nan;
     std::vector<double> counts(n_win);
@@ -187,7 +181,7 @@ std::vector<double> population_rate(const std::vector<std::vector<double>>& trai
                                     double t_start_ms, double t_stop_ms) {
     check_window("population_rate", t_start_ms, t_stop_ms);
     if (!(bin_ms > 0.0 && std::isfinite(bin_ms)))
-        throw config_error("population_rate: bin_ms = " + str(bin_ms) + " must be > 0");
+        throw config_error("population_rate: bin_ms = " + format_number(bin_ms) + " must be > 0");
     if (trains.empty()) throw config_error("population_rate: no spike trains given");
     const std::size_t n_bins = whole_bins(t_start_ms, t_stop_ms, bin_ms);
     std::vector<double> rate(n_bins, 0.0);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ifsim/analysis.hpp"
+#include "ifsim/units.hpp"
 #include "ifsim/errors.hpp"
 #include "quadrature.hpp"
 
@@ -18,13 +19,6 @@ namespace {
 constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr double ms_per_s = 1000.0;
-
-std::string str(double v) {
-    std::ostringstream s;
-    s.precision(10);
-    s << v;
-    return s.str();
-}
 
 // exp(-x^2) with x^2 split exactly, as in erfcx.cpp: no x^2 eps relative error for large x.
 double exp_neg_sq(double x) {
@@ -50,11 +44,11 @@ void check_siegert_args(double tau_m, double t_ref, double V_th, double V_reset,
     if (!(std::isfinite(tau_m) && std::isfinite(t_ref) && std::isfinite(V_th) &&
           std::isfinite(V_reset) && std::isfinite(mu) && std::isfinite(sigma)))
         bad("all arguments must be finite numbers");
-    if (!(tau_m > 0.0)) bad("tau_m = " + str(tau_m) + " ms must be > 0");
-    if (t_ref < 0.0) bad("t_ref = " + str(t_ref) + " ms must be >= 0");
-    if (sigma < 0.0) bad("sigma = " + str(sigma) + " mV must be >= 0");
+    if (!(tau_m > 0.0)) bad("tau_m = " + format_number(tau_m) + " ms must be > 0");
+    if (t_ref < 0.0) bad("t_ref = " + format_number(t_ref) + " ms must be >= 0");
+    if (sigma < 0.0) bad("sigma = " + format_number(sigma) + " mV must be >= 0");
     if (!(V_reset < V_th) && t_ref == 0.0)
-        bad("V_reset = " + str(V_reset) + " mV must be below V_th = " + str(V_th) +
+        bad("V_reset = " + format_number(V_reset) + " mV must be below V_th = " + format_number(V_th) +
             " mV when t_ref = 0");
 }
 
@@ -202,10 +196,10 @@ double siegert_cv(const neuron_params& p, double I_pA, double sigma_V_mV) {
 
 double alif_steady_rate(const neuron_params& p, double I_pA) {
     if (p.a != 0.0)
-        throw config_error("alif_steady_rate: a = " + str(p.a) +
+        throw config_error("alif_steady_rate: a = " + format_number(p.a) +
                            " nS must be 0 (with a != 0 the mean adaptation current depends on <V>)");
     if (p.b < 0.0)
-        throw config_error("alif_steady_rate: b = " + str(p.b) +
+        throw config_error("alif_steady_rate: b = " + format_number(p.b) +
                            " pA must be >= 0 (negative b is positive feedback: no unique steady state)");
     // <w> [pA] = b [pA] tau_w [ms] r [Hz] / 1000
     const double w_per_Hz = p.b * p.tau_w / ms_per_s;

@@ -20,12 +20,6 @@ bool within(std::string_view inner, std::string_view outer) {
            (inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[');
 }
 
-std::string number_text(double v) {
-    std::array<char, 64> buf{};
-    const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-    return std::string(buf.data(), ec == std::errc{} ? end : buf.data());
-}
-
 std::string quote(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
@@ -83,7 +77,7 @@ std::string render(const toml::node& n) {
         case toml::node_type::integer: return std::to_string(n.as_integer()->get());
         case toml::node_type::floating_point: {
             // 5.0 stays "5.0" so that a float is told apart from the integer 5.
-            std::string text = number_text(n.as_floating_point()->get());
+            std::string text = format_number(n.as_floating_point()->get());
             if (text.find_first_of(".eni") == std::string::npos) text.append(".0", 2);
             return text;
         }

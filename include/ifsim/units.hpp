@@ -28,6 +28,10 @@ std::string_view dimension_name(dimension d);
 // when the text is malformed, has the wrong dimension, or is not finite.
 double parse_quantity(std::string_view text, dimension expected, std::string_view key);
 
+// A number in the shortest form that reads back exactly ("0.1", "-70", "1e-05"): for messages
+// and written configs alike.
+std::string format_number(double value);
+
 // A number with its default unit, in the shortest form that reads back exactly ("250 pF").
 std::string format_quantity(double value, dimension d);
 
