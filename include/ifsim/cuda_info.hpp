@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,17 @@ struct cuda_status {
 
 // Asks the CUDA runtime; never throws and never touches a device beyond the query.
 cuda_status query_cuda();
+
+class backend;
+struct run_spec;
+
+// The CUDA backend on device 0 (kernels/cuda_backend.cu). Throws runtime_failure when no device is
+// usable or the run does not fit in device memory (needed vs free, largest part named), and
+// cuda_error for CUDA runtime errors.
+std::unique_ptr<backend> make_cuda_backend(const run_spec& spec);
+
+// Device-to-device copy bandwidth of device 0 (bytes read + written per second), best of a few
+// copies of `bytes`: the denominator of the GPU benchmark's bandwidth ratio.
+double device_copy_bandwidth(std::size_t bytes);
 
 }  // namespace ifsim

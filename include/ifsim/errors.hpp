@@ -28,6 +28,19 @@ private:
     std::uint64_t step_;
 };
 
+// A CUDA runtime error, with the error's name (e.g. "cudaErrorMemoryAllocation"), where it was
+// raised and what was being done. Exit code 1.
+class cuda_error : public std::runtime_error {
+public:
+    cuda_error(const std::string& error_name, const std::string& message, const char* file, int line)
+        : std::runtime_error(error_name + ": " + message + " (" + file + ":" + std::to_string(line) + ")"),
+          error_name_(error_name) {}
+    const std::string& error_name() const { return error_name_; }
+
+private:
+    std::string error_name_;
+};
+
 // Failure while running (I/O, device), not the user's input. Exit code 1.
 class runtime_failure : public std::runtime_error {
 public:
