@@ -60,13 +60,19 @@ struct step_noise {
     Real u_bridge = 1;  // uniform for the Brownian-bridge test
 };
 
+// The step's noise from its Philox block (ifsim's draw() on the host, cuRAND's curand4() on the
+// GPU: the same four words).
 template <class Real>
-IFSIM_HD step_noise<Real> draw_step_noise(philox_key key, std::uint64_t id, std::uint64_t step) {
-    const philox_block r = draw(key, id, step, rng_purpose::neuron);
+IFSIM_HD step_noise<Real> step_noise_from(const philox_block& r) {
     step_noise<Real> z;
     box_muller<Real>(r.x, r.y, z.xi, z.xi_ou);
     z.u_bridge = uniform_open<Real>(r.z);
     return z;
+}
+
+template <class Real>
+IFSIM_HD step_noise<Real> draw_step_noise(philox_key key, std::uint64_t id, std::uint64_t step) {
+    return step_noise_from<Real>(draw(key, id, step, rng_purpose::neuron));
 }
 
 // Whether a neuron with these input flags uses its step's noise block.
