@@ -25,6 +25,9 @@ struct run_args {
 
 int run(const run_args& args);
 int info();
+// Runs CPU and CUDA in float and prints "identical" or the first population, neuron, step and
+// variable that differ (exit 1). Needs the CUDA library and a device.
+int compare(const std::filesystem::path& config, std::vector<std::string> overrides, std::uint32_t block);
 int theory(const std::filesystem::path& config, const std::vector<std::string>& overrides,
            const std::filesystem::path& csv_out);
 

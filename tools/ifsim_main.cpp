@@ -24,6 +24,18 @@ int main(int argc, char** argv) {
 
     app.add_subcommand("info", "Version, build options and devices found");
 
+    std::filesystem::path compare_config;
+    std::vector<std::string> compare_overrides;
+    std::uint32_t compare_block = 10;
+    CLI::App* compare_cmd = nullptr;
+#if IFSIM_HAVE_CUDA
+    compare_cmd = app.add_subcommand("compare", "Run CPU and CUDA in float; print identical or the first difference");
+    compare_cmd->add_option("config", compare_config, "Config file (TOML)")->required();
+    compare_cmd->add_option("--set", compare_overrides, "Override a config value: KEY=VALUE");
+    compare_cmd->add_option("--block", compare_block, "Steps between state comparisons (default 10)")
+        ->check(CLI::Range(1u, 100000u));
+#endif
+
     std::filesystem::path theory_config, theory_csv;
     std::vector<std::string> theory_overrides;
     auto* theory_cmd = app.add_subcommand(
@@ -41,5 +53,6 @@ int main(int argc, char** argv) {
     }
     if (*run_cmd) return run(ra);
     if (*theory_cmd) return theory(theory_config, theory_overrides, theory_csv);
+    if (compare_cmd && *compare_cmd) return compare(compare_config, compare_overrides, compare_block);
     return info();
 }

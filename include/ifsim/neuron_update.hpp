@@ -26,13 +26,6 @@ struct noise_source {
     std::uint64_t step;  // global step index
 };
 
-// Smallest value uniform_open<Real> can return: a bridge probability below it can never fire, so
-// skipping its exp changes no result.
-template <class Real>
-IFSIM_HD constexpr Real bridge_exponent_floor() {
-    return sizeof(Real) == 4 ? Real(-18.0) : Real(-23.0);  // below ln 2^-24 and ln 2^-33
-}
-
 // The state right after a spike at `offset` (fraction of the step) from state `s`.
 template <class Model, class Real, class Coeffs>
 IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate) {
@@ -105,8 +98,8 @@ struct stepped {
 // noise go in and out by value: nothing in a caller's vector loop has its address taken.
 //
 // Straight-line code: every case is computed and the right one selected, so that a vector unit
-// updates 8 neurons at once and GPU threads do not diverge. The rare cases (a refractory period
-// ending inside the step, a spike from the initial condition) cost one exp per step.
+// updates 8 neurons at once and GPU threads do not diverge. The price is work done for every neuron
+// that only some need: the partial-step propagator and the bridge probability cost an exp each.
 template <class Model, class Real>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, step_noise<Real> z, Real n_input) {
@@ -130,7 +123,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     // P(an OU path from V0 to V1, both below threshold, touched it) over h * dt.
     const Real x = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge / h;
     const bool bridge_on = (flags & input_flag::bridge) != 0;
-    const bool bridged = bridge_on & (x > bridge_exponent_floor<Real>()) & (z.u_bridge < math::exp(x));
+    const bool bridged = bridge_on & (z.u_bridge < math::exp(x));
     const bool at_start = V0 >= threshold;  // only from initial conditions: spike at the step's start
     const bool crossed = moved.V >= threshold;
 

@@ -7,11 +7,16 @@
 #include <tuple>
 
 #include "ifsim/spec.hpp"
+#include "simulate.hpp"
 
 namespace ifsim::test {
 
 class backend_test : public ::testing::TestWithParam<std::tuple<std::string, precision>> {
 protected:
+    // The CUDA instances skip, with the reason, where no device is usable.
+    void SetUp() override {
+        if (backend_name() == "cuda" && !cuda_unavailable().empty()) GTEST_SKIP() << cuda_unavailable();
+    }
     const std::string& backend_name() const { return std::get<0>(GetParam()); }
     precision real() const { return std::get<1>(GetParam()); }
     bool is_float() const { return real() == precision::single; }
@@ -25,9 +30,11 @@ inline std::string backend_param_name(const ::testing::TestParamInfo<backend_tes
 
 }  // namespace ifsim::test
 
+// Every backend test runs on the CPU and on CUDA, in float and in double.
 #define IFSIM_INSTANTIATE_BACKEND_TESTS(suite)                                                      \
-    INSTANTIATE_TEST_SUITE_P(cpu, suite,                                                            \
-                             ::testing::Combine(::testing::Values(std::string("cpu")),              \
+    INSTANTIATE_TEST_SUITE_P(backends, suite,                                                       \
+                             ::testing::Combine(::testing::Values(std::string("cpu"),               \
+                                                                  std::string("cuda")),             \
                                                 ::testing::Values(::ifsim::precision::single,       \
                                                                   ::ifsim::precision::double_)),   \
                              ::ifsim::test::backend_param_name)

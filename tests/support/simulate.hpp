@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ifsim/backend.hpp"
+#include "ifsim/cuda_info.hpp"
 #include "ifsim/spec.hpp"
 
 namespace ifsim::test {
@@ -33,10 +34,23 @@ inline void set_param(run_spec& s, const std::string& name, double value) {
     s.populations[0].params[name] = distribution::constant(value);
 }
 
-// Backends a backend test runs on. The CUDA entry joins with the CUDA backend; where no device is
-// usable its tests skip with the reason.
+// Why the CUDA backend cannot run here, or "" when it can.
+inline std::string cuda_unavailable() {
+#if IFSIM_HAVE_CUDA
+    static const cuda_status status = query_cuda();
+    return status.usable ? "" : "no usable CUDA device: " + status.reason;
+#else
+    return "ifsim was built without CUDA (nvcc not found)";
+#endif
+}
+
+// The backends a backend test runs on, by name.
 inline std::unique_ptr<backend> make_backend(const std::string& name, const run_spec& spec) {
+#if IFSIM_HAVE_CUDA
+    if (name == "cuda") return make_cuda_backend(spec);
+#endif
     if (name == "cpu") return make_cpu_backend(spec);
+    ADD_FAILURE() << "unknown backend " << name;
     return nullptr;
 }
 

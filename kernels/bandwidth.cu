@@ -1,0 +1,63 @@
+// Device-to-device copy bandwidth: the hardware floor the GPU benchmarks compare against.
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <string>
+
+#include "cuda_check.cuh"
+#include "device_buffer.cuh"
+#include "ifsim/cuda_info.hpp"
+#include "ifsim/errors.hpp"
+
+namespace ifsim {
+namespace {
+
+// Owns the two events of a timing.
+struct event_pair {
+    cudaEvent_t start = nullptr, stop = nullptr;
+    event_pair() {
+        IFSIM_CUDA_CHECK(cudaEventCreate(&start), "creating a timing event");
+        try {
+            IFSIM_CUDA_CHECK(cudaEventCreate(&stop), "creating a timing event");
+        } catch (...) {
+            cudaEventDestroy(start);
+            throw;
+        }
+    }
+    ~event_pair() {
+        cudaEventDestroy(start);
+        cudaEventDestroy(stop);
+    }
+    event_pair(const event_pair&) = delete;
+    event_pair& operator=(const event_pair&) = delete;
+};
+
+}  // namespace
+
+double device_copy_bandwidth(std::size_t bytes) {
+    const cuda_status status = query_cuda();
+    if (!status.usable) throw runtime_failure("no usable CUDA device: " + status.reason);
+    if (bytes == 0) throw runtime_failure("device_copy_bandwidth: the copy size must be positive");
+    IFSIM_CUDA_CHECK(cudaSetDevice(0), "selecting device 0");
+    const cuda::device_buffer<unsigned char> d_src(bytes, "the bandwidth test's source");
+    const cuda::device_buffer<unsigned char> d_dst(bytes, "the bandwidth test's destination");
+    IFSIM_CUDA_CHECK(cudaMemset(d_src.data(), 1, bytes), "filling the bandwidth test's source");
+    event_pair ev;
+    // One untimed copy first: it pays for first-touch and clock ramp-up.
+    IFSIM_CUDA_CHECK(cudaMemcpy(d_dst.data(), d_src.data(), bytes, cudaMemcpyDeviceToDevice), "warming up the copy");
+    float best_ms = 0.0f;
+    for (int rep = 0; rep < 5; ++rep) {
+        IFSIM_CUDA_CHECK(cudaEventRecord(ev.start), "recording a timing event");
+        IFSIM_CUDA_CHECK(cudaMemcpyAsync(d_dst.data(), d_src.data(), bytes, cudaMemcpyDeviceToDevice),
+                         "copying device to device");
+        IFSIM_CUDA_CHECK(cudaEventRecord(ev.stop), "recording a timing event");
+        IFSIM_CUDA_CHECK(cudaEventSynchronize(ev.stop), "waiting for the copy");
+        float ms = 0.0f;
+        IFSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, ev.start, ev.stop), "reading the copy's time");
+        if (rep == 0 || ms < best_ms) best_ms = ms;
+    }
+    if (!(best_ms > 0.0f)) throw runtime_failure("device_copy_bandwidth: the copy took no measurable time");
+    return 2.0 * double(bytes) / (double(best_ms) * 1e-3);  // read + written
+}
+
+}  // namespace ifsim

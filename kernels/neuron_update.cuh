@@ -1,0 +1,81 @@
+// The neuron update kernel: one thread per neuron in a warp-uniform grid-stride loop, one launch
+// per step. It loads the neuron's state, draws the step's noise through cuRAND's Philox (the same
+// bits as ifsim's host Philox, random.hpp), calls the shared update_neuron, stores the state and
+// hands a spike to the warp's compaction (compaction.cuh). No model arithmetic lives here.
+#pragma once
+
+#include <curand_kernel.h>
+
+#include <cstdint>
+
+#include "compaction.cuh"
+#include "launch.cuh"
+#include "ifsim/neuron_update.hpp"
+#include "ifsim/random.hpp"
+
+namespace ifsim::cuda {
+
+// The step's noise of neuron `id`: cuRAND's Philox4_32_10 at subsequence id, offset 4 * block,
+// which random.hpp documents equal to draw(key, id, step, rng_purpose::neuron), converted by the
+// same step_noise_from as on the CPU.
+template <class Real>
+__device__ step_noise<Real> device_step_noise(philox_key key, std::uint64_t id, std::uint64_t step) {
+    const unsigned long long seed = (unsigned long long)key.k0 | ((unsigned long long)key.k1 << 32);
+    const unsigned long long block = step * rng_blocks_per_step + std::uint32_t(rng_purpose::neuron);
+    curandStatePhilox4_32_10_t st;
+    curand_init(seed, id, 4 * block, &st);
+    const uint4 w = curand4(&st);
+    return step_noise_from<Real>(philox_block{w.x, w.y, w.z, w.w});
+}
+
+// One population's arrays as the kernel sees them.
+template <class Model, class Real>
+struct population_view {
+    const typename Model::template coeffs<Real>* d_coeffs;
+    std::uint64_t coeff_stride;  // 1 when coefficients are per neuron, 0 when shared
+    const Real* d_I_e;           // bias current [pA]
+    std::uint64_t bias_stride;   // 1 per neuron, 0 shared
+    Real* d_V;                   // membrane potential [mV]
+    Real* d_w;                   // adaptation current [pA]; null without adaptation
+    Real* d_I_ou;                // OU input current [pA]; null without OU input
+    Real* d_ref;                 // refractory time left [steps]
+    std::uint64_t n;             // neurons
+    std::uint64_t first_id;      // global id of neuron 0: the RNG subsequence
+    philox_key key;
+    bool any_noise;              // some neuron uses its noise block: draw it for all, as the CPU does
+};
+
+// Step `step` (the chunk's k-th) with step current I_step [pA]. Ou: the population has an OU
+// current; Interpolate: spike times inside the step.
+template <class Model, class Real, bool Ou, bool Interpolate>
+__global__ void __launch_bounds__(threads_per_block)
+    update_kernel(population_view<Model, Real> p, spike_sink<Real> sink, std::uint64_t step, std::uint32_t k,
+                  Real I_step) {
+    const std::uint64_t base = region_start(sink, k);
+    const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
+    // Rounded up to whole warps so that every lane of a warp runs the same iterations: the
+    // compaction's ballot needs all 32.
+    const std::uint64_t n_warps = (p.n + 31) / 32 * 32;
+    for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n_warps; i += stride) {
+        Real offset = Real(-1);
+        if (i < p.n) {
+            const auto& c = p.d_coeffs[i * p.coeff_stride];
+            neuron_state<Real> s{p.d_V[i], Real(0), Real(0), p.d_ref[i]};
+            if constexpr (Model::adaptive) s.w = p.d_w[i];
+            if constexpr (Ou) s.I_ou = p.d_I_ou[i];
+            const noise_source src{p.key, p.first_id + i, step};
+            const step_noise<Real> z = p.any_noise ? device_step_noise<Real>(p.key, src.id, step) : step_noise<Real>{};
+            const Real n_input = poisson_input(c.input, s.ref, src);
+            const stepped<Real> r =
+                update_neuron<Model>(c, s, p.d_I_e[i * p.bias_stride] + I_step, Interpolate, z, n_input);
+            p.d_V[i] = r.state.V;
+            if constexpr (Model::adaptive) p.d_w[i] = r.state.w;
+            if constexpr (Ou) p.d_I_ou[i] = r.state.I_ou;
+            p.d_ref[i] = r.state.ref;
+            offset = r.offset;
+        }
+        append_spike(sink, k, base, offset >= Real(0), std::uint32_t(i), offset);
+    }
+}
+
+}  // namespace ifsim::cuda

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# One call on a lent GPU machine (docs/gpu.md): builds ifsim with the dependency bundle .gpu-deps/
+# (made here by tools/gpu-deps.sh), runs every test (the CUDA instances and label gpu too), `ifsim
+# compare` on every example and the GPU benchmark, and prints a markdown table last. Called as
+#   run(command="bash tools/gpu-check.sh", carry=[".gpu-deps"])
+# Logs go to $OUT (default out/gpu-check): device.log, build.log, tests.log, compare.log, bench.log
+# and the table gpu-check.md. A failing step is recorded and the next one still runs; the exit
+# status is non-zero if anything failed. Every step is under `timeout`, and all of it under a
+# total budget, so one call fits well inside the device's 10-minute command limit.
+#
+# Settings (environment), defaults in brackets:
+#   IFSIM_GPU_DEPS [.gpu-deps]  IFSIM_GPU_BUILD_DIR [build-gpu]  IFSIM_GPU_CLEAN [0: keep the build
+#   dir, an incremental rebuild on a warm machine]  IFSIM_GPU_WITH_CUDA [ON; OFF is the fallback
+#   for testing the script where the CUDA library does not build]  IFSIM_GPU_ARCH [90]
+#   IFSIM_GPU_GENERATOR [Ninja if ninja is on PATH]  IFSIM_GPU_JOBS [nproc]  IFSIM_GPU_TEST_JOBS [8]
+#   IFSIM_GPU_IGNORE_PREFIX ["/usr;/usr/local;/"; empty: ignore nothing]
+#   IFSIM_GPU_T_BUILD [240] IFSIM_GPU_T_TESTS [150] IFSIM_GPU_T_COMPARE [60] IFSIM_GPU_T_BENCH [120]
+#   IFSIM_GPU_T_TOTAL [450] (seconds)  IFSIM_GPU_DURATION [500ms]  IFSIM_GPU_BENCH_ARGS [none:
+#   sizes 1e6 1e7 1e8]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+out=${OUT:-$root/out/gpu-check}
+mkdir -p "$out"
+bundle=${IFSIM_GPU_DEPS:-$root/.gpu-deps}
+[[ $bundle == /* ]] || bundle=$root/$bundle
+build=${IFSIM_GPU_BUILD_DIR:-build-gpu}
+with_cuda=${IFSIM_GPU_WITH_CUDA:-ON}
+arch=${IFSIM_GPU_ARCH:-90}
+jobs=${IFSIM_GPU_JOBS:-$(nproc)}
+test_jobs=${IFSIM_GPU_TEST_JOBS:-8}
+ignore_prefix=${IFSIM_GPU_IGNORE_PREFIX-"/usr;/usr/local;/"}
+t_build=${IFSIM_GPU_T_BUILD:-240}
+t_tests=${IFSIM_GPU_T_TESTS:-150}
+t_compare=${IFSIM_GPU_T_COMPARE:-60}
+t_bench=${IFSIM_GPU_T_BENCH:-120}
+t_total=${IFSIM_GPU_T_TOTAL:-450}
+duration=${IFSIM_GPU_DURATION:-500ms}
+read -r -a bench_args <<<"${IFSIM_GPU_BENCH_ARGS:-}"
+
+if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  export PATH=/usr/local/cuda/bin:$PATH
+fi
+generator=${IFSIM_GPU_GENERATOR:-}
+if [[ -z $generator ]]; then
+  if command -v ninja >/dev/null; then generator=Ninja; else generator="Unix Makefiles"; fi
+fi
+
+device_log=$out/device.log build_log=$out/build.log tests_log=$out/tests.log
+compare_log=$out/compare.log bench_log=$out/bench.log table=$out/gpu-check.md
+: >"$device_log"; : >"$build_log"; : >"$tests_log"; : >"$compare_log"; : >"$bench_log"
+
+t0=$SECONDS
+failed=()          # names of the steps that failed
+declare -A result  # step -> one-line result
+declare -A took    # step -> seconds
+compare_rows=()    # "| example | result |"
+device_name="unknown"
+
+# Seconds the next step may take: its cap, cut so that the steps after it keep their minimum
+# (reserve) inside the total budget; at least 1.
+budget() {  # budget CAP RESERVE
+  local left=$((t_total - (SECONDS - t0) - $2))
+  local b=$(($1 < left ? $1 : left))
+  echo $((b < 1 ? 1 : b))
+}
+fail() { failed+=("$1"); }
+md_escape() { local s=${1//|/\\|}; echo "${s//$'\n'/ }"; }
+
+write_table() {
+  {
+    echo "## ifsim GPU check: $(md_escape "$device_name")"
+    echo
+    echo "$(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), total $((SECONDS - t0)) s"
+    echo
+    echo "| step | result | seconds |"
+    echo "|---|---|---|"
+    local s
+    for s in device build tests compare bench; do
+      echo "| $s | $(md_escape "${result[$s]:-not run}") | ${took[$s]:--} |"
+    done
+    if ((${#compare_rows[@]})); then
+      echo
+      echo "### ifsim compare (--set simulation.duration=$duration)"
+      echo
+      echo "| example | result |"
+      echo "|---|---|"
+      printf '%s\n' "${compare_rows[@]}"
+    fi
+    if grep -q '^model,' "$bench_log" 2>/dev/null; then
+      echo
+      echo "### ifsim_bench_gpu ${bench_args[*]:-(1e6 1e7 1e8)}"
+      echo
+      grep '^# ' "$bench_log" | sed 's/^# //' || true
+      echo
+      local header
+      header=$(grep -m1 '^model,' "$bench_log")
+      local ncol
+      ncol=$(awk -F, '{print NF}' <<<"$header")
+      echo "| ${header//,/ | } |"
+      printf '|'; for ((i = 0; i < ncol; i++)); do printf -- '---|'; done; echo
+      grep -E '^(lif|eif|adex|[a-z]+),[0-9]' "$bench_log" | grep -v '^model,' | while IFS= read -r line; do
+        local escaped=${line//|/\\|}
+        echo "| ${escaped//,/ | } |"
+      done
+    fi
+    echo
+    if ((${#failed[@]})); then echo "**failed: ${failed[*]}**"; else echo "**all steps passed**"; fi
+  } >"$table"
+}
+
+# (a) The device and the tools. -------------------------------------------------------------------
+s=$SECONDS
+{
+  echo "# gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
+  uname -srm
+  (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || true
+  ldd --version 2>&1 | head -1 || true
+  echo "nproc $(nproc)"
+  for c in nvidia-smi nvcc cmake ctest ninja g++; do echo "$c: $(command -v "$c" || echo absent)"; done
+} >>"$device_log" 2>&1
+smi_ok=0
+if command -v nvidia-smi >/dev/null && timeout -k 5 30 nvidia-smi -L >>"$device_log" 2>&1; then
+  smi_ok=1
+  device_name=$(timeout 30 nvidia-smi -L 2>/dev/null | head -1 | sed -E 's/^GPU [0-9]+: //; s/ \(UUID.*//' || true)
+  timeout -k 5 30 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem \
+    --format=csv >>"$device_log" 2>&1 || true
+else
+  echo "nvidia-smi -L: failed or absent" >>"$device_log"
+  device_name="no GPU (nvidia-smi absent or failing)"
+fi
+nvcc_version=absent
+if command -v nvcc >/dev/null; then
+  nvcc --version >>"$device_log" 2>&1 || true
+  nvcc_version=$(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*' | head -1 || true)
+fi
+{
+  cmake --version 2>&1 | head -1 || true
+  g++ --version 2>&1 | head -1 || true
+  [[ $generator == Ninja ]] && echo "ninja $(ninja --version 2>&1)"
+  echo "--- bundle $bundle"
+  cat "$bundle/MANIFEST.txt" 2>&1 || true
+} >>"$device_log" 2>&1
+drv=$(timeout 30 nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
+glibc=$(ldd --version 2>&1 | head -1 | grep -o '[0-9.]*$' || true)
+result[device]="$device_name; driver ${drv:-?}; nvcc ${nvcc_version#release }; glibc ${glibc:-?}"
+((smi_ok)) || fail device
+took[device]=$((SECONDS - s))
+write_table
+
+# (b) Configure and build with the bundle. --------------------------------------------------------
+s=$SECONDS
+build_ok=0
+# The bundle's symbolic links, should the transfer have lost any.
+if [[ -f $bundle/links.txt ]]; then
+  while read -r link target; do
+    [[ -e $bundle/$link ]] || ln -sfn "$target" "$bundle/$link"
+  done <"$bundle/links.txt"
+fi
+cmake_args=(-S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release
+  -DIFSIM_WITH_CUDA="$with_cuda" -DCMAKE_CUDA_ARCHITECTURES="$arch"
+  -DCMAKE_PREFIX_PATH="$bundle" -DHDF5_ROOT="$bundle" -DHDF5_NO_FIND_PACKAGE_CONFIG_FILE=ON
+  -DHDF5_PREFER_PARALLEL=OFF -DHDF5_C_COMPILER_EXECUTABLE="$bundle/no-h5cc"
+  # DT_RPATH, not RUNPATH: the build-tree rpath to $bundle/lib then also finds the libraries that
+  # libhdf5_serial.so needs (libsz, libcurl, ...), for gtest's test discovery at build time too,
+  # without LD_LIBRARY_PATH leaking the bundle's libz/libzstd/libcurl into cmake, nvcc or g++.
+  "-DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags -Wl,-rpath-link,$bundle/lib")
+if [[ -f $build/CMakeCache.txt ]] &&
+   { [[ ${IFSIM_GPU_CLEAN:-0} == 1 ]] || ! grep -qx "CMAKE_GENERATOR:INTERNAL=$generator" "$build/CMakeCache.txt"; }; then
+  rm -rf "$build"
+fi
+configure() {  # configure [IGNORE_PREFIX]
+  local extra=()
+  [[ -n ${1:-} ]] && extra=(-DCMAKE_IGNORE_PREFIX_PATH="$1")
+  echo "+ cmake ${cmake_args[*]} ${extra[*]}" >>"$build_log"
+  timeout -k 5 "$(budget 120 "$((t_tests / 3 + 30))")" cmake "${cmake_args[@]}" "${extra[@]}" >>"$build_log" 2>&1
+}
+how=""
+if [[ ! -d $bundle/lib ]]; then
+  echo "gpu-check: no bundle at $bundle: run tools/gpu-deps.sh on the Debian machine and carry .gpu-deps" | tee -a "$build_log"
+  result[build]="FAILED: no bundle at $bundle"
+elif configure "$ignore_prefix" ||
+     { [[ -n $ignore_prefix ]] && echo "gpu-check: configure failed; once more without CMAKE_IGNORE_PREFIX_PATH" >>"$build_log" &&
+       rm -rf "$build" && how=" (configured without CMAKE_IGNORE_PREFIX_PATH)" && configure ""; }; then
+  keep_going=(-k); [[ $generator == Ninja ]] && keep_going=(-k 0)
+  echo "+ cmake --build $build -j $jobs -- ${keep_going[*]}" >>"$build_log"
+  if timeout -k 10 "$(budget "$t_build" "$((t_tests / 3 + 30))")" \
+       cmake --build "$build" -j "$jobs" -- "${keep_going[@]}" >>"$build_log" 2>&1; then
+    build_ok=1
+    result[build]="ok: $generator -j$jobs, CUDA $with_cuda (sm_$arch)$how"
+  else
+    rc=$?
+    ((rc == 124 || rc == 137)) && why="TIMEOUT" || why="FAILED (exit $rc)"
+    result[build]="$why: $(grep -m1 -E 'error|Error' "$build_log" | cut -c1-160 || true)$how"
+  fi
+  if [[ -d $build/kernels ]]; then result[build]+="; CUDA library built"; else result[build]+="; no CUDA library"; fi
+else
+  result[build]="FAILED: configure, see build.log: $(grep -m1 -A2 'CMake Error' "$build_log" | tr '\n' ' ' | cut -c1-200 || true)"
+fi
+((build_ok)) || fail build
+took[build]=$((SECONDS - s))
+echo "gpu-check: build ${result[build]} (${took[build]} s)" >&2
+write_table
+
+bundle_ldpath="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+# (c) The whole test suite. -----------------------------------------------------------------------
+s=$SECONDS
+if [[ -f $build/CTestTestfile.cmake ]]; then
+  test_env=(env "LD_LIBRARY_PATH=$bundle_ldpath")
+  if ! "${test_env[@]}" ctest --version >/dev/null 2>&1; then
+    echo "gpu-check: ctest does not start with the bundle on LD_LIBRARY_PATH; running without it" \
+         "(the tests find the bundle through their RPATH)" >>"$tests_log"
+    test_env=()
+  fi
+  echo "+ ${test_env[*]} ctest --test-dir $build -j$test_jobs --output-on-failure --timeout 120" >>"$tests_log"
+  rc=0
+  "${test_env[@]}" timeout -k 10 "$(budget "$t_tests" 50)" \
+    ctest --test-dir "$build" -j"$test_jobs" --output-on-failure --timeout 120 >>"$tests_log" 2>&1 || rc=$?
+  n_pass=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed +[0-9.]+ sec' "$tests_log" || true)
+  n_skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$tests_log" || true)
+  n_fail=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception|Not Run)' "$tests_log" || true)
+  n_total=$(grep -oE 'tests? failed out of [0-9]+' "$tests_log" | grep -oE '[0-9]+$' | tail -1 || true)
+  summary="$n_pass passed, $n_fail failed, $n_skip skipped"
+  [[ -n $n_total ]] && summary+=" (of $n_total)"
+  if ((rc == 124 || rc == 137)); then summary="TIMEOUT after $((SECONDS - s)) s: $summary so far"; fi
+  if ((rc != 0)) || ((n_fail > 0)) || [[ -z $n_total ]]; then
+    fail tests
+    gpu_failed=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception|Not Run)' "$tests_log" |
+                 sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/' | head -5 | tr '\n' ' ' || true)
+    [[ -n $gpu_failed ]] && summary+="; first failures: $gpu_failed"
+  fi
+  gpu_skips=$(grep -E '\*\*\*Skipped' "$tests_log" | grep -ciE 'cuda|gpu|compare' || true)
+  ((n_skip > 0)) && summary+="; $gpu_skips of the skipped name cuda/gpu/compare"
+  result[tests]=$summary
+else
+  result[tests]="not run: no configured build"
+  fail tests
+fi
+took[tests]=$((SECONDS - s))
+echo "gpu-check: tests ${result[tests]} (${took[tests]} s)" >&2
+write_table
+
+# (d) ifsim compare on every example. -------------------------------------------------------------
+s=$SECONDS
+ifsim=$build/tools/ifsim
+if [[ ! -x $ifsim ]]; then
+  result[compare]="not run: $ifsim was not built"
+  fail compare
+elif ! env "LD_LIBRARY_PATH=$bundle_ldpath" "$ifsim" --help 2>&1 | grep -qE '^ +compare'; then
+  result[compare]="not run: this ifsim has no compare (built without the CUDA library)"
+  [[ $with_cuda == OFF ]] || fail compare
+else
+  deadline=$((SECONDS + $(budget "$t_compare" 25)))
+  n_same=0 n_ex=0
+  for ex in examples/*.toml; do
+    name=$(basename "$ex" .toml)
+    n_ex=$((n_ex + 1))
+    left=$((deadline - SECONDS)); ((left >= 1)) || left=1
+    echo "== $ex" >>"$compare_log"
+    rc=0
+    res=$(env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$left" \
+            "$ifsim" compare "$ex" --set "simulation.duration=$duration" 2>&1) || rc=$?
+    printf '%s\n(exit %d)\n' "$res" "$rc" >>"$compare_log"
+    last=$(tail -n1 <<<"$res")
+    if ((rc == 0)) && [[ $last == identical* ]]; then
+      n_same=$((n_same + 1))
+    elif ((rc == 124 || rc == 137)); then
+      last="TIMEOUT (${left} s left of the compare step)"
+    elif [[ -z $last ]]; then
+      last="exit $rc, no output"
+    fi
+    compare_rows+=("| $name | $(md_escape "$last") |")
+  done
+  result[compare]="$n_same of $n_ex identical"
+  ((n_same == n_ex)) || fail compare
+fi
+took[compare]=$((SECONDS - s))
+echo "gpu-check: compare ${result[compare]} (${took[compare]} s)" >&2
+write_table
+
+# (e) The GPU benchmark. --------------------------------------------------------------------------
+s=$SECONDS
+bench=$build/bench/ifsim_bench_gpu
+if [[ ! -x $bench ]]; then
+  if [[ $with_cuda == OFF ]]; then result[bench]="not run: built without the CUDA library"
+  else result[bench]="not run: $bench was not built"; fail bench; fi
+else
+  echo "+ $bench ${bench_args[*]}" >>"$bench_log"
+  rc=0
+  env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 10 "$(budget "$t_bench" 0)" \
+    "$bench" "${bench_args[@]}" >>"$bench_log" 2>&1 || rc=$?
+  rows=$(grep -cE '^[a-z]+,[0-9]+,[0-9]+,' "$bench_log" || true)
+  skipped=$(grep -cE '^[a-z]+,[0-9]+,skipped' "$bench_log" || true)
+  if ((rc == 0)); then result[bench]="ok: $rows rows, $skipped skipped"
+  elif ((rc == 124 || rc == 137)); then result[bench]="TIMEOUT: $rows rows before it"; fail bench
+  else result[bench]="FAILED (exit $rc): $(grep -v '^#' "$bench_log" | tail -n1 | cut -c1-160)"; fail bench; fi
+fi
+took[bench]=$((SECONDS - s))
+echo "gpu-check: bench ${result[bench]} (${took[bench]} s)" >&2
+
+# (f) The table, last. ----------------------------------------------------------------------------
+write_table
+echo
+cat "$table"
+((${#failed[@]} == 0))
