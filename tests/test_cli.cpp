@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/simulate.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -194,6 +196,19 @@ TEST(cli, unusable_arguments_exit_2) {
     const auto r = ifsim("run " + example("fi_curve.toml") + " --out " + (file / "sub").string());
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_NE(r.err.find("output folder"), std::string::npos) << r.err;
+}
+
+TEST(cli, cuda_backend_without_a_device_fails_cleanly) {
+    if (ifsim::test::cuda_unavailable().empty()) GTEST_SKIP() << "a CUDA device is usable here";
+    const fs::path out = fresh_dir("no_cuda");
+    const auto r = ifsim("run " + example("fi_curve.toml") + " --backend cuda --out " + out.string());
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("no usable CUDA device"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+    // auto falls back to the CPU and says why.
+    const auto a = ifsim("run " + example("fi_curve.toml") + " --set simulation.duration=5ms --out " + out.string());
+    EXPECT_EQ(a.code, 0) << a.err;
+    EXPECT_NE(a.err.find("backend auto: CPU"), std::string::npos) << a.err;
 }
 
 TEST(cli, sigint_leaves_valid_files_and_an_interrupted_summary) {

@@ -60,13 +60,20 @@ private:
     double last_ = 0;
 };
 
-std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice) {
-    if (choice == "cuda") {
-        const cuda_status s = probe_cuda();
-        if (!s.usable) throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
-        throw runtime_failure("--backend cuda: the CUDA backend is not part of this version yet; use cpu or auto");
+// cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr).
+std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet) {
+    if (choice == "cpu") return make_cpu_backend(spec);
+    const cuda_status s = probe_cuda();
+    if (!s.usable) {
+        if (choice == "cuda") throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
+        if (!quiet) std::cerr << "backend auto: CPU (" << s.reason << ")\n";
+        return make_cpu_backend(spec);
     }
-    return make_cpu_backend(spec);  // auto: the CUDA backend will be preferred once it exists
+#if IFSIM_HAVE_CUDA
+    return make_cuda_backend(spec);
+#else
+    return make_cpu_backend(spec);  // unreachable: without the library probe_cuda() is never usable
+#endif
 }
 
 void print_summary(const run_summary& s, const std::filesystem::path& dir) {
@@ -93,7 +100,7 @@ int run(const run_args& args) {
         dir = args.out_dir.empty() ? std::filesystem::path("out") / args.config.stem() : args.out_dir;
         created_dir = !std::filesystem::exists(dir);
         prepare_output_dir(dir);
-        auto engine = choose_backend(spec, args.backend);
+        auto engine = choose_backend(spec, args.backend, args.quiet);
 
         std::signal(SIGINT, on_sigint);
         progress_printer progress(!args.quiet);
@@ -104,14 +111,13 @@ int run(const run_args& args) {
         const run_summary summary = run_simulation(spec, *engine, options);
         if (!args.quiet) print_summary(summary, dir);
         return summary.status == "completed" ? exit_ok : exit_interrupted;
-    } catch (const config_error& e) {
-        std::cerr << "ifsim: error: " << e.what() << "\n";
+    } catch (const std::exception& e) {
+        // Nothing that looks like a result: a folder this run made and left empty goes again.
         std::error_code ec;
         if (created_dir && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
-        return exit_bad_input;
-    } catch (const std::exception& e) {
-        std::cerr << "ifsim: run failed: " << e.what() << "\n";
-        return exit_failure;
+        const bool bad_input = dynamic_cast<const config_error*>(&e) != nullptr;
+        std::cerr << (bad_input ? "ifsim: error: " : "ifsim: run failed: ") << e.what() << "\n";
+        return bad_input ? exit_bad_input : exit_failure;
     }
 }
 

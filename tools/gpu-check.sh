@@ -57,6 +57,12 @@ declare -A result  # step -> one-line result
 declare -A took    # step -> seconds
 compare_rows=()    # "| example | result |"
 device_name="unknown"
+if revision=$(git rev-parse --short HEAD 2>/dev/null); then
+  revision="commit $revision"
+  git diff --quiet HEAD 2>/dev/null || revision+=" + uncommitted changes"
+else
+  revision="commit unknown (no .git here)"
+fi
 
 # Seconds the next step may take: its cap, cut so that the steps after it keep their minimum
 # (reserve) inside the total budget; at least 1.
@@ -70,9 +76,9 @@ md_escape() { local s=${1//|/\\|}; echo "${s//$'\n'/ }"; }
 
 write_table() {
   {
-    echo "## ifsim GPU check: $(md_escape "$device_name")"
+    echo "# ifsim GPU check: $(md_escape "$device_name")"
     echo
-    echo "$(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), total $((SECONDS - t0)) s"
+    echo "$(date -u +%Y-%m-%d), $revision, \`tools/gpu-check.sh\`, total $((SECONDS - t0)) s"
     echo
     echo "| step | result | seconds |"
     echo "|---|---|---|"
@@ -106,7 +112,9 @@ write_table() {
       done
     fi
     echo
-    if ((${#failed[@]})); then echo "**failed: ${failed[*]}**"; else echo "**all steps passed**"; fi
+    if ((${#failed[@]})); then echo "**failed: ${failed[*]}**"
+    elif [[ -z ${result[bench]:-} ]]; then echo "**in progress**"
+    else echo "**all steps passed**"; fi
   } >"$table"
 }
 
