@@ -18,8 +18,9 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// The CPU benchmark's regime (bench/cpu_throughput.cpp); `silent` puts threshold out of reach so
-// that nothing spikes: the difference to the normal run is the cost of recording spikes.
+// The CPU benchmark's population (bench/cpu_throughput.cpp) at I_e = 150 pA: the LIF fires at
+// ~12 Hz, near the ~10 Hz at which the recording cost is to be measured. `silent` puts threshold
+// out of reach so that nothing spikes: the difference between the two runs is what recording costs.
 ifsim::run_spec noisy_population(ifsim::model_kind m, std::uint64_t n, bool silent) {
     ifsim::run_spec s;
     s.simulation.dt_ms = 0.1;
