@@ -1,0 +1,310 @@
+// Connection rules realised as a CSR by source (connectivity.hpp). Each random row is a pure
+// function of (key, row id), built on its own (in parallel) and assembled in row order, so the
+// result is the same for every thread count.
+#include "ifsim/connectivity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "ifsim/errors.hpp"
+
+namespace ifsim {
+
+namespace {
+
+constexpr std::uint64_t max_population = std::uint64_t{1} << 32;  // uint32 target ids
+
+const char* rule_name(rule_kind k) {
+    switch (k) {
+        case rule_kind::pairwise_bernoulli: return "pairwise_bernoulli";
+        case rule_kind::fixed_indegree: return "fixed_indegree";
+        case rule_kind::fixed_outdegree: return "fixed_outdegree";
+        case rule_kind::fixed_total: return "fixed_total";
+        case rule_kind::all_to_all: return "all_to_all";
+        case rule_kind::one_to_one: return "one_to_one";
+    }
+    return "unknown";
+}
+
+// Picks `k` of the candidates 0..n-1 except `excluded` (excluded >= n: none excluded), sorted,
+// into `out`: k independent uniforms with multapses, a uniform k-subset (Floyd's algorithm) without.
+// Precondition: k <= the number of candidates when !multapses, and some candidate exists if k > 0.
+void sample_row(row_words w, std::uint64_t n, std::uint64_t excluded, std::uint64_t k,
+                bool multapses, std::vector<std::uint32_t>& out,
+                std::unordered_set<std::uint64_t>& seen) {
+    const std::uint64_t avail = excluded < n ? n - 1 : n;
+    const auto map = [excluded](std::uint64_t x) {
+        return static_cast<std::uint32_t>(x >= excluded ? x + 1 : x);
+    };
+    out.clear();
+    out.reserve(k);
+    if (multapses) {
+        for (std::uint64_t i = 0; i < k; ++i) out.push_back(map(w.below(avail)));
+    } else {
+        // Floyd (Bentley and Floyd, CACM 30(9), 1987): for j = avail-k .. avail-1 take t uniform in
+        // [0, j]; keep t if new, else j. Every k-subset is equally likely.
+        seen.clear();
+        for (std::uint64_t j = avail - k; j < avail; ++j) {
+            const std::uint64_t t = w.below(j + 1);
+            const std::uint64_t pick = seen.insert(t).second ? t : j;
+            if (pick == j) seen.insert(j);
+            out.push_back(map(pick));
+        }
+    }
+    std::sort(out.begin(), out.end());
+}
+
+// Row `i` of pairwise_bernoulli: targets 0..m-1 each with probability p (0 < p < 1).
+void bernoulli_row(row_words w, std::uint64_t m, std::uint64_t excluded, double log1p_neg_p,
+                   std::vector<std::uint32_t>& out) {
+    out.clear();
+    std::uint64_t pos = 0;
+    while (pos < m) {
+        const double skip = geometric_skip(w, log1p_neg_p);
+        if (!(skip < static_cast<double>(m - pos))) break;
+        pos += static_cast<std::uint64_t>(skip);
+        if (pos != excluded) out.push_back(static_cast<std::uint32_t>(pos));
+        ++pos;
+    }
+}
+
+// Assembles per-source rows, in order.
+csr from_rows(std::uint64_t num_sources, std::uint64_t num_targets,
+              const std::vector<std::vector<std::uint32_t>>& rows) {
+    csr c;
+    c.num_sources = num_sources;
+    c.num_targets = num_targets;
+    c.row_offsets.assign(num_sources + 1, 0);
+    for (std::uint64_t i = 0; i < num_sources; ++i)
+        c.row_offsets[i + 1] = c.row_offsets[i] + rows[i].size();
+    c.targets.resize(c.row_offsets[num_sources]);
+    for (std::uint64_t i = 0; i < num_sources; ++i)
+        std::copy(rows[i].begin(), rows[i].end(),
+                  c.targets.begin() + static_cast<std::ptrdiff_t>(c.row_offsets[i]));
+    return c;
+}
+
+// Per-source rows, each a pure function of its source id.
+template <class RowFn>
+csr by_source(std::uint64_t num_sources, std::uint64_t num_targets, RowFn row_fn) {
+    std::vector<std::vector<std::uint32_t>> rows(num_sources);
+    const auto n = static_cast<std::int64_t>(num_sources);
+#pragma omp parallel
+    {
+        std::unordered_set<std::uint64_t> seen;
+#pragma omp for schedule(dynamic, 64)
+        for (std::int64_t i = 0; i < n; ++i) row_fn(static_cast<std::uint64_t>(i), rows[i], seen);
+    }
+    return from_rows(num_sources, num_targets, rows);
+}
+
+// Groups (source, target) pairs by source, targets sorted within each row.
+csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets,
+               const std::vector<std::uint32_t>& src, const std::vector<std::uint32_t>& tgt) {
+    csr c;
+    c.num_sources = num_sources;
+    c.num_targets = num_targets;
+    c.row_offsets.assign(num_sources + 1, 0);
+    for (const std::uint32_t s : src) ++c.row_offsets[s + 1];
+    for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
+    c.targets.resize(src.size());
+    std::vector<std::uint64_t> fill(c.row_offsets.begin(), c.row_offsets.end() - 1);
+    for (std::size_t k = 0; k < src.size(); ++k) c.targets[fill[src[k]]++] = tgt[k];
+    const auto n = static_cast<std::int64_t>(num_sources);
+#pragma omp parallel for schedule(dynamic, 256)
+    for (std::int64_t i = 0; i < n; ++i)
+        std::sort(c.targets.begin() + static_cast<std::ptrdiff_t>(c.row_offsets[i]),
+                  c.targets.begin() + static_cast<std::ptrdiff_t>(c.row_offsets[i + 1]));
+    return c;
+}
+
+void validate(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
+              bool same_population) {
+    const std::string name = rule_name(r.kind);
+    if (num_sources > max_population || num_targets > max_population)
+        throw config_error(name + ": populations of " + std::to_string(num_sources) + " and " +
+                           std::to_string(num_targets) +
+                           " neurons; at most 2^32 = 4294967296 are supported per population");
+    if (same_population && num_sources != num_targets)
+        throw config_error(name + ": a projection within one population needs as many sources as "
+                           "targets, got " + std::to_string(num_sources) + " and " +
+                           std::to_string(num_targets));
+    const bool no_self = same_population && !r.autapses;
+    switch (r.kind) {
+        case rule_kind::pairwise_bernoulli:
+            if (!(r.p >= 0.0 && r.p <= 1.0))
+                throw config_error("pairwise_bernoulli: p = " + std::to_string(r.p) +
+                                   " is not a probability; accepted: 0 <= p <= 1");
+            break;
+        case rule_kind::fixed_indegree:
+        case rule_kind::fixed_outdegree: {
+            const bool in = r.kind == rule_kind::fixed_indegree;
+            const std::uint64_t pool = in ? num_sources : num_targets;
+            const std::uint64_t rows = in ? num_targets : num_sources;
+            const std::uint64_t avail = no_self ? (pool > 0 ? pool - 1 : 0) : pool;
+            const char* what = in ? "sources" : "targets";
+            if (r.degree > 0 && rows > 0 && avail == 0)
+                throw config_error(name + ": degree " + std::to_string(r.degree) + " but no " +
+                                   what + " are available (autapses off in a single neuron?)");
+            if (!r.multapses && r.degree > avail)
+                throw config_error(name + ": degree " + std::to_string(r.degree) + " exceeds the " +
+                                   std::to_string(avail) + " distinct " + what +
+                                   " available without multapses; accepted: degree <= " +
+                                   std::to_string(avail) + ", or multapses = true");
+            break;
+        }
+        case rule_kind::fixed_total: {
+            const std::uint64_t diag = no_self ? num_sources : 0;
+            const long double pairs =
+                static_cast<long double>(num_sources) * static_cast<long double>(num_targets) -
+                static_cast<long double>(diag);
+            if (r.degree > 0 && pairs <= 0)
+                throw config_error("fixed_total: " + std::to_string(r.degree) +
+                                   " synapses requested but no pair of neurons may connect");
+            if (!r.multapses && static_cast<long double>(r.degree) > pairs)
+                throw config_error("fixed_total: " + std::to_string(r.degree) +
+                                   " synapses exceed the " +
+                                   std::to_string(static_cast<std::uint64_t>(pairs)) +
+                                   " distinct pairs available without multapses");
+            if (r.degree >= max_population * 16)
+                throw config_error("fixed_total: " + std::to_string(r.degree) +
+                                   " synapses; at most 2^36 are supported");
+            break;
+        }
+        case rule_kind::all_to_all:
+            break;
+        case rule_kind::one_to_one:
+            if (num_sources != num_targets)
+                throw config_error("one_to_one: needs as many sources as targets, got " +
+                                   std::to_string(num_sources) + " and " + std::to_string(num_targets));
+            if (no_self && num_sources > 0)
+                throw config_error("one_to_one within one population connects only i -> i, which "
+                                   "autapses = false forbids; set autapses = true");
+            break;
+    }
+}
+
+}  // namespace
+
+csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
+            bool same_population, std::uint64_t seed, std::uint32_t projection_index) {
+    validate(r, num_sources, num_targets, same_population);
+    const philox_key key = make_key(seed, connectivity_stream(projection_index));
+    const bool no_self = same_population && !r.autapses;
+    // the candidate a row must skip: itself when autapses are off, none (the pool size) otherwise
+    const auto excluded = [no_self](std::uint64_t row, std::uint64_t pool) {
+        return no_self ? row : pool;
+    };
+    using row_t = std::vector<std::uint32_t>;
+    using seen_t = std::unordered_set<std::uint64_t>;
+
+    switch (r.kind) {
+        case rule_kind::all_to_all:
+            return by_source(num_sources, num_targets, [&](std::uint64_t i, row_t& row, seen_t&) {
+                for (std::uint64_t j = 0; j < num_targets; ++j)
+                    if (j != excluded(i, num_targets)) row.push_back(static_cast<std::uint32_t>(j));
+            });
+        case rule_kind::one_to_one:
+            return by_source(num_sources, num_targets, [&](std::uint64_t i, row_t& row, seen_t&) {
+                row.push_back(static_cast<std::uint32_t>(i));
+            });
+        case rule_kind::pairwise_bernoulli: {
+            if (r.p == 0.0) return by_source(num_sources, num_targets, [](std::uint64_t, row_t&, seen_t&) {});
+            if (r.p == 1.0) {
+                connection_rule all = r;
+                all.kind = rule_kind::all_to_all;
+                return connect(all, num_sources, num_targets, same_population, seed, projection_index);
+            }
+            const double log1p_neg_p = math::log1p(-r.p);
+            return by_source(num_sources, num_targets, [&](std::uint64_t i, row_t& row, seen_t&) {
+                bernoulli_row(row_words{key, i}, num_targets, excluded(i, num_targets), log1p_neg_p, row);
+            });
+        }
+        case rule_kind::fixed_outdegree:
+            return by_source(num_sources, num_targets, [&](std::uint64_t i, row_t& row, seen_t& seen) {
+                sample_row(row_words{key, i}, num_targets, excluded(i, num_targets), r.degree,
+                           r.multapses, row, seen);
+            });
+        case rule_kind::fixed_indegree: {
+            // per target: K sources, stored flat (K per target), then transposed by counting
+            const std::uint64_t k = r.degree;
+            std::vector<std::uint32_t> sources(num_targets * k);
+            const auto m = static_cast<std::int64_t>(num_targets);
+#pragma omp parallel
+            {
+                seen_t seen;
+                row_t row;
+#pragma omp for schedule(dynamic, 64)
+                for (std::int64_t js = 0; js < m; ++js) {
+                    const auto j = static_cast<std::uint64_t>(js);
+                    sample_row(row_words{key, j}, num_sources, excluded(j, num_sources), k,
+                               r.multapses, row, seen);
+                    std::copy(row.begin(), row.end(),
+                              sources.begin() + static_cast<std::ptrdiff_t>(j * k));
+                }
+            }
+            csr c;
+            c.num_sources = num_sources;
+            c.num_targets = num_targets;
+            c.row_offsets.assign(num_sources + 1, 0);
+            for (const std::uint32_t s : sources) ++c.row_offsets[s + 1];
+            for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
+            c.targets.resize(sources.size());
+            std::vector<std::uint64_t> fill(c.row_offsets.begin(), c.row_offsets.end() - 1);
+            // targets visited in increasing order, so every row comes out sorted
+            for (std::uint64_t j = 0; j < num_targets; ++j)
+                for (std::uint64_t q = 0; q < k; ++q)
+                    c.targets[fill[sources[j * k + q]]++] = static_cast<std::uint32_t>(j);
+            return c;
+        }
+        case rule_kind::fixed_total: {
+            const std::uint64_t n = r.degree;
+            std::vector<std::uint32_t> src(n), tgt(n);
+            const auto draw_pair = [&](row_words& w, std::uint64_t s) {
+                src[s] = static_cast<std::uint32_t>(w.below(num_sources));
+                const std::uint64_t ex = excluded(src[s], num_targets);
+                const std::uint64_t t = w.below(ex < num_targets ? num_targets - 1 : num_targets);
+                tgt[s] = static_cast<std::uint32_t>(t >= ex ? t + 1 : t);
+            };
+            if (r.multapses) {
+                const auto ns = static_cast<std::int64_t>(n);
+#pragma omp parallel for schedule(static)
+                for (std::int64_t s = 0; s < ns; ++s) {
+                    row_words w{key, static_cast<std::uint64_t>(s)};
+                    draw_pair(w, static_cast<std::uint64_t>(s));
+                }
+            } else {
+                // in synapse order: a pair already taken is redrawn from the row's next words
+                seen_t taken;
+                taken.reserve(n);
+                for (std::uint64_t s = 0; s < n; ++s) {
+                    row_words w{key, s};
+                    do draw_pair(w, s);
+                    while (!taken.insert((std::uint64_t{src[s]} << 32) | tgt[s]).second);
+                }
+            }
+            return from_pairs(num_sources, num_targets, src, tgt);
+        }
+    }
+    throw config_error("unknown connection rule " + std::to_string(static_cast<int>(r.kind)));
+}
+
+std::uint64_t num_synapses(const csr& c) { return c.targets.size(); }
+
+std::vector<std::uint64_t> in_degrees(const csr& c) {
+    std::vector<std::uint64_t> d(c.num_targets, 0);
+    for (const std::uint32_t t : c.targets) ++d[t];
+    return d;
+}
+
+std::vector<std::uint64_t> out_degrees(const csr& c) {
+    std::vector<std::uint64_t> d(c.num_sources, 0);
+    for (std::uint64_t i = 0; i < c.num_sources; ++i) d[i] = c.row_offsets[i + 1] - c.row_offsets[i];
+    return d;
+}
+
+}  // namespace ifsim

@@ -1,0 +1,138 @@
+// Connectivity generation: connection rules (pairwise Bernoulli, fixed in-/out-degree, fixed total,
+// all-to-all, one-to-one) realised as a CSR by presynaptic neuron (DESIGN.md, "Backends and the
+// step loop"). Weights and delays are attached elsewhere.
+//
+// Random rules draw from the stateless Philox (DESIGN.md principle 3), so a connectivity depends
+// only on (rule, sizes, seed, projection index), never on thread count, and a GPU generator can
+// produce the same rows:
+//   key          make_key(seed, connectivity_stream(projection_index))
+//   subsequence  the row's id: the source for pairwise_bernoulli and fixed_outdegree, the target
+//                for fixed_indegree, the synapse index s (0..N-1) for fixed_total
+//   words        the row's word stream: x, y, z, w of block 0, then of block 1, ... (row_words);
+//                the block index counts from 0 without bound (the stream is the projection's own,
+//                so it never meets the per-step neuron blocks)
+// See connect() for what each rule draws from its row's words.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ifsim/math.hpp"
+#include "ifsim/platform.hpp"
+#include "ifsim/random.hpp"
+
+namespace ifsim {
+
+// Connectivity stored by presynaptic neuron. Ids are local to the source and target populations.
+struct csr {
+    std::uint64_t num_sources = 0, num_targets = 0;
+    std::vector<std::uint64_t> row_offsets;  // num_sources + 1; row i is [row_offsets[i], row_offsets[i+1])
+    std::vector<std::uint32_t> targets;      // target index per synapse, sorted within each row
+};
+
+enum class rule_kind {
+    pairwise_bernoulli,  // each (i, j) independently with probability p
+    fixed_indegree,      // every target gets exactly `degree` sources
+    fixed_outdegree,     // every source gets exactly `degree` targets
+    fixed_total,         // exactly `degree` synapses in all, pairs drawn uniformly
+    all_to_all,          // every pair
+    one_to_one,          // i -> i; needs num_sources == num_targets
+};
+
+struct connection_rule {
+    rule_kind kind = rule_kind::all_to_all;
+    double p = 0;              // pairwise_bernoulli: connection probability in [0, 1]
+    std::uint64_t degree = 0;  // K for fixed_indegree / fixed_outdegree, N for fixed_total
+    bool autapses = true;      // i -> i allowed; only meaningful when source and target populations are the same
+    bool multapses = true;     // repeated pairs allowed (fixed_indegree, fixed_outdegree, fixed_total)
+};
+
+// RNG stream of projection `projection_index`: above every per-neuron value stream
+// (population_setup.hpp, < 0x10000) and the noise stream. Precondition: projection_index <
+// 2^32 - 2^16 (the config validates far fewer projections than that).
+inline constexpr std::uint32_t connectivity_stream_base = 0x10000;
+IFSIM_HD std::uint32_t connectivity_stream(std::uint32_t projection_index) {
+    return connectivity_stream_base + projection_index;
+}
+
+// The words of one row's Philox stream, in order: block b = philox(counter(row, b), key), words
+// x, y, z, w, then block b + 1.
+struct row_words {
+    philox_key key;
+    std::uint64_t row;
+    std::uint64_t block = 0;  // next block to draw
+    philox_block current{};
+    std::uint32_t used = 4;   // words of `current` handed out
+
+    IFSIM_HD std::uint32_t next() {
+        if (used == 4) {
+            current = philox4x32_10(make_counter(row, block), key);
+            ++block;
+            used = 0;
+        }
+        const std::uint32_t i = used++;
+        return i == 0 ? current.x : i == 1 ? current.y : i == 2 ? current.z : current.w;
+    }
+
+    // Uniform integer in [0, n), 1 <= n <= 2^32, exactly (Lemire's multiply-shift with rejection,
+    // ACM TOMACS 29(1), 2019): one word, and another only with probability < n / 2^32.
+    IFSIM_HD std::uint64_t below(std::uint64_t n) {
+        if (n >= (std::uint64_t{1} << 32)) return next();
+        const auto n32 = static_cast<std::uint32_t>(n);
+        std::uint64_t m = std::uint64_t{next()} * n32;
+        auto low = static_cast<std::uint32_t>(m);
+        if (low < n32) {
+            const std::uint32_t threshold = (0u - n32) % n32;  // 2^32 mod n
+            while (low < threshold) {
+                m = std::uint64_t{next()} * n32;
+                low = static_cast<std::uint32_t>(m);
+            }
+        }
+        return m >> 32;
+    }
+
+    // Uniform in (0, 1) from two words: (53 bits + 1/2) * 2^-53, exact.
+    IFSIM_HD double uniform53() {
+        const std::uint32_t hi = next(), lo = next();
+        const std::uint64_t u53 = (std::uint64_t{hi} << 21) | (lo >> 11);
+        return (static_cast<double>(u53) + 0.5) * 0x1p-53;
+    }
+};
+
+// Number of failures before the next success of Bernoulli(p) trials, 0 < p < 1, given
+// log1p_neg_p = math::log1p(-p): floor(log(u) / log(1 - p)) is Geometric(p) on {0, 1, ...}.
+// Returned as a double (it can exceed 2^64 for tiny p); the caller compares it with what is left.
+IFSIM_HD double geometric_skip(row_words& w, double log1p_neg_p) {
+    return math::floor(math::log(w.uniform53()) / log1p_neg_p);
+}
+
+// The connectivity of one projection from a population of num_sources neurons to one of
+// num_targets (same_population: they are one population, so i -> i is an autapse).
+//   pairwise_bernoulli  per source i (row i): geometric skipping over targets 0..M-1, two words
+//                       per connection made (plus the final overshoot); i -> i dropped when
+//                       autapses are off. p = 0 gives nothing, p = 1 every pair.
+//   fixed_outdegree     per source i: K targets; with multapses K independent uniforms ("below"),
+//                       without them Floyd's algorithm (one draw per pick, j = n-K .. n-1). The
+//                       target range skips i when autapses are off (draw from M - 1, shift >= i).
+//   fixed_indegree      per target j (row j): the same sampler over sources, then transposed.
+//   fixed_total         synapse s = 0..N-1 (row s): source = below(S), then target = below(M, or
+//                       M - 1 around the source without autapses). Without multapses the
+//                       synapses are drawn in order s = 0, 1, ... and a pair already taken is
+//                       redrawn from the same row's following words, which yields a uniform
+//                       N-subset of the allowed pairs; with multapses per-source counts are
+//                       Multinomial(N, 1/S).
+//   all_to_all, one_to_one  no randomness.
+// Deterministic: identical for every OMP_NUM_THREADS (rows are built independently and then
+// assembled in order).
+// Throws config_error: p outside [0, 1]; K or N larger than the distinct pairs available without
+// multapses (or any synapse requested with none possible); one_to_one with num_sources !=
+// num_targets, or within one population with autapses off; same_population with different sizes;
+// num_targets or num_sources above 2^32.
+csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
+            bool same_population, std::uint64_t seed, std::uint32_t projection_index);
+
+std::uint64_t num_synapses(const csr& c);
+std::vector<std::uint64_t> in_degrees(const csr& c);   // num_targets entries
+std::vector<std::uint64_t> out_degrees(const csr& c);  // num_sources entries
+
+}  // namespace ifsim

@@ -1,0 +1,344 @@
+// Connection rules (connectivity.hpp): exact structure (degrees, no duplicates, no autapses,
+// sorted rows), the distributions of the random rules, determinism across thread counts, errors.
+//
+// Statistical tests use fixed seeds and alpha = 1e-3 per check (two-sided |z| < 3.29 for means
+// and variances; chi-squared upper tail p > 1e-3). About 12 such checks run, so a correct
+// generator would fail one with probability ~1%; the seeds are fixed, so an outcome never changes
+// between runs. Sizes (1e3-1e5 rows, 1e5-1e6 synapses) make each check sensitive to a bias of a
+// few percent in a connection probability, and keep the whole file well under a second.
+#include "ifsim/connectivity.hpp"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <vector>
+
+#include "ifsim/errors.hpp"
+
+using namespace ifsim;
+
+namespace {
+
+constexpr double alpha = 1e-3;
+constexpr double z_crit = 3.29;  // two-sided normal quantile for alpha = 1e-3
+constexpr std::uint64_t seed = 20240611;
+
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+// Upper tail of chi-squared with dof degrees of freedom (Wilson-Hilferty; dof >= 5 here).
+double chi2_pvalue(double chi2, double dof) {
+    const double h = 2.0 / (9.0 * dof);
+    const double z = (std::cbrt(chi2 / dof) - (1.0 - h)) / std::sqrt(h);
+    return 1.0 - normal_cdf(z);
+}
+
+double binomial_pmf(std::uint64_t n, double p, std::uint64_t k) {
+    const double dn = static_cast<double>(n), dk = static_cast<double>(k);
+    return std::exp(std::lgamma(dn + 1) - std::lgamma(dk + 1) - std::lgamma(dn - dk + 1) +
+                    dk * std::log(p) + (dn - dk) * std::log1p(-p));
+}
+
+// p-value of the chi-squared test of `values` (each in 0..n) against Binomial(n, p); neighbouring
+// degrees are pooled until every bin expects >= 5, so the chi-squared approximation holds.
+double binomial_gof_pvalue(const std::vector<std::uint64_t>& values, std::uint64_t n, double p) {
+    std::vector<double> observed(n + 1, 0.0);
+    for (const auto v : values) observed[v] += 1.0;
+    const double total = static_cast<double>(values.size());
+    std::vector<double> bin_obs, bin_exp;
+    double o = 0, e = 0;
+    for (std::uint64_t k = 0; k <= n; ++k) {
+        o += observed[k];
+        e += total * binomial_pmf(n, p, k);
+        if (e >= 5.0) {
+            bin_obs.push_back(o);
+            bin_exp.push_back(e);
+            o = e = 0;
+        }
+    }
+    // the upper tail left over joins the last bin
+    bin_obs.back() += o;
+    bin_exp.back() += e;
+    double chi2 = 0;
+    for (std::size_t b = 0; b < bin_obs.size(); ++b)
+        chi2 += (bin_obs[b] - bin_exp[b]) * (bin_obs[b] - bin_exp[b]) / bin_exp[b];
+    return chi2_pvalue(chi2, static_cast<double>(bin_obs.size() - 1));
+}
+
+// Pearson statistic of counts against equal cells, over `scale` (the variance factor of the
+// sampling scheme relative to a multinomial), as a p-value of chi-squared(cells - 1).
+double uniform_counts_pvalue(const std::vector<std::uint64_t>& counts, double scale) {
+    double total = 0;
+    for (const auto c : counts) total += static_cast<double>(c);
+    const double expected = total / static_cast<double>(counts.size());
+    double chi2 = 0;
+    for (const auto c : counts) chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
+    return chi2_pvalue(chi2 / scale, static_cast<double>(counts.size() - 1));
+}
+
+double mean_of(const std::vector<std::uint64_t>& v) {
+    double s = 0;
+    for (const auto x : v) s += static_cast<double>(x);
+    return s / static_cast<double>(v.size());
+}
+double var_of(const std::vector<std::uint64_t>& v) {
+    const double m = mean_of(v);
+    double s = 0;
+    for (const auto x : v) s += (static_cast<double>(x) - m) * (static_cast<double>(x) - m);
+    return s / static_cast<double>(v.size() - 1);
+}
+
+// Row offsets consistent, targets in range and sorted (non-decreasing; strictly without multapses).
+void expect_well_formed(const csr& c, bool strictly) {
+    ASSERT_EQ(c.row_offsets.size(), c.num_sources + 1);
+    EXPECT_EQ(c.row_offsets.front(), 0u);
+    EXPECT_EQ(c.row_offsets.back(), c.targets.size());
+    for (std::uint64_t i = 0; i < c.num_sources; ++i) {
+        ASSERT_LE(c.row_offsets[i], c.row_offsets[i + 1]);
+        for (std::uint64_t s = c.row_offsets[i]; s < c.row_offsets[i + 1]; ++s) {
+            ASSERT_LT(c.targets[s], c.num_targets);
+            if (s > c.row_offsets[i]) {
+                if (strictly) ASSERT_LT(c.targets[s - 1], c.targets[s]) << "row " << i;
+                else ASSERT_LE(c.targets[s - 1], c.targets[s]) << "row " << i;
+            }
+        }
+    }
+}
+
+std::uint64_t num_autapses(const csr& c) {
+    std::uint64_t n = 0;
+    for (std::uint64_t i = 0; i < c.num_sources; ++i)
+        for (std::uint64_t s = c.row_offsets[i]; s < c.row_offsets[i + 1]; ++s) n += c.targets[s] == i;
+    return n;
+}
+
+connection_rule rule(rule_kind k, double p, std::uint64_t degree, bool autapses, bool multapses) {
+    connection_rule r;
+    r.kind = k;
+    r.p = p;
+    r.degree = degree;
+    r.autapses = autapses;
+    r.multapses = multapses;
+    return r;
+}
+
+}  // namespace
+
+TEST(Connectivity, FixedIndegreeExactDistinctNoAutapses) {
+    const std::uint64_t n = 1000, k = 100;
+    const csr c = connect(rule(rule_kind::fixed_indegree, 0, k, false, false), n, n, true, seed, 0);
+    // strictly sorted rows = no target twice in a row = no source twice for any target
+    expect_well_formed(c, true);
+    for (const auto d : in_degrees(c)) ASSERT_EQ(d, k);
+    EXPECT_EQ(num_synapses(c), n * k);
+    EXPECT_EQ(num_autapses(c), 0u);
+}
+
+TEST(Connectivity, FixedIndegreeAllSourcesWhenKEqualsAvailable) {
+    // K = N - 1 without autapses or multapses leaves exactly one choice: everyone but oneself
+    const std::uint64_t n = 50;
+    const csr c = connect(rule(rule_kind::fixed_indegree, 0, n - 1, false, false), n, n, true, seed, 0);
+    const csr all = connect(rule(rule_kind::all_to_all, 0, 0, false, false), n, n, true, seed, 0);
+    EXPECT_EQ(c.row_offsets, all.row_offsets);
+    EXPECT_EQ(c.targets, all.targets);
+}
+
+TEST(Connectivity, FixedIndegreeWithMultapsesExceedsSources) {
+    const std::uint64_t s = 20, m = 300, k = 50;  // K > S is fine with multapses
+    const csr c = connect(rule(rule_kind::fixed_indegree, 0, k, true, true), s, m, false, seed, 1);
+    expect_well_formed(c, false);
+    for (const auto d : in_degrees(c)) ASSERT_EQ(d, k);
+    // every target drew 50 of 20 sources, so repeated pairs must occur
+    bool repeated = false;
+    for (std::uint64_t i = 1; i < c.targets.size(); ++i) repeated |= c.targets[i] == c.targets[i - 1];
+    EXPECT_TRUE(repeated);
+}
+
+TEST(Connectivity, FixedIndegreeSourcesUniform) {
+    // Each target takes a uniform K-subset of S sources, so source i's out-degree sums M
+    // indicators of probability q = K/S. The K picks of one target are negatively correlated
+    // (their sum is fixed), which scales the Pearson statistic by (1 - q) S / (S - 1) relative to
+    // a multinomial; divided by that it is chi-squared(S - 1). With multapses the scale is 1.
+    const std::uint64_t s = 500, m = 2000, k = 50;
+    {
+        const csr c = connect(rule(rule_kind::fixed_indegree, 0, k, true, false), s, m, false, seed, 2);
+        const double q = double(k) / double(s);
+        const double p = uniform_counts_pvalue(out_degrees(c), (1 - q) * double(s) / double(s - 1));
+        EXPECT_GT(p, alpha);
+    }
+    {
+        const csr c = connect(rule(rule_kind::fixed_indegree, 0, k, true, true), s, m, false, seed, 3);
+        EXPECT_GT(uniform_counts_pvalue(out_degrees(c), 1.0), alpha);
+    }
+}
+
+TEST(Connectivity, FixedOutdegreeExactDistinctNoAutapses) {
+    const std::uint64_t n = 1000, k = 80;
+    const csr c = connect(rule(rule_kind::fixed_outdegree, 0, k, false, false), n, n, true, seed, 0);
+    expect_well_formed(c, true);
+    for (const auto d : out_degrees(c)) ASSERT_EQ(d, k);
+    EXPECT_EQ(num_autapses(c), 0u);
+    // the synapses are all counted once from the target side too
+    EXPECT_DOUBLE_EQ(mean_of(in_degrees(c)), double(k));
+}
+
+TEST(Connectivity, FixedOutdegreeTargetsUniform) {
+    const std::uint64_t s = 2000, m = 500, k = 50;
+    const csr c = connect(rule(rule_kind::fixed_outdegree, 0, k, true, false), s, m, false, seed, 4);
+    for (const auto d : out_degrees(c)) ASSERT_EQ(d, k);
+    const double q = double(k) / double(m);
+    EXPECT_GT(uniform_counts_pvalue(in_degrees(c), (1 - q) * double(m) / double(m - 1)), alpha);
+}
+
+TEST(Connectivity, PairwiseBernoulliDegreesAreBinomial) {
+    // Out-degrees (rows) are independent Binomial(M, p), and so are in-degrees (Binomial(S, p)).
+    struct cfg {
+        std::uint64_t s, m;
+        double p;
+    };
+    // the sparse case takes skips of ~1000 candidates: geometric skipping, not M uniforms per row
+    for (const cfg& g : {cfg{2000, 1000, 0.1}, cfg{1000, 100000, 0.001}, cfg{400, 400, 0.7}}) {
+        SCOPED_TRACE(testing::Message() << "S=" << g.s << " M=" << g.m << " p=" << g.p);
+        const csr c = connect(rule(rule_kind::pairwise_bernoulli, g.p, 0, true, false), g.s, g.m, false, seed, 5);
+        expect_well_formed(c, true);
+        const auto out = out_degrees(c);
+        EXPECT_GT(binomial_gof_pvalue(out, g.m, g.p), alpha);
+        const double mean = double(g.m) * g.p, var = mean * (1 - g.p), n = double(g.s);
+        // mean: sd sqrt(var / n); sample variance: sd ~ var sqrt(2 / (n - 1)) (near-normal degrees)
+        EXPECT_LT(std::abs(mean_of(out) - mean) / std::sqrt(var / n), z_crit);
+        EXPECT_LT(std::abs(var_of(out) - var) / (var * std::sqrt(2.0 / (n - 1))), z_crit);
+        if (g.s * g.p >= 20) {
+            EXPECT_GT(binomial_gof_pvalue(in_degrees(c), g.s, g.p), alpha);
+        }
+    }
+}
+
+TEST(Connectivity, PairwiseBernoulliWithoutAutapses) {
+    const std::uint64_t n = 2000;
+    const double p = 0.05;
+    const csr c = connect(rule(rule_kind::pairwise_bernoulli, p, 0, false, true), n, n, true, seed, 6);
+    expect_well_formed(c, true);
+    EXPECT_EQ(num_autapses(c), 0u);
+    EXPECT_GT(binomial_gof_pvalue(out_degrees(c), n - 1, p), alpha);
+}
+
+TEST(Connectivity, PairwiseBernoulliEdgeProbabilities) {
+    EXPECT_EQ(num_synapses(connect(rule(rule_kind::pairwise_bernoulli, 0.0, 0, true, true), 100, 200, false, seed, 0)), 0u);
+    const csr full = connect(rule(rule_kind::pairwise_bernoulli, 1.0, 0, false, true), 100, 100, true, seed, 0);
+    EXPECT_EQ(num_synapses(full), 100u * 99u);
+    EXPECT_EQ(num_autapses(full), 0u);
+}
+
+TEST(Connectivity, FixedTotalMultinomial) {
+    // With multapses every synapse is an independent uniform pair: per-source counts are
+    // Multinomial(N, 1/S) and per-target counts Multinomial(N, 1/M); Pearson's statistic is
+    // chi-squared(cells - 1).
+    const std::uint64_t s = 300, m = 700, n = 100000;
+    const csr c = connect(rule(rule_kind::fixed_total, 0, n, true, true), s, m, false, seed, 7);
+    expect_well_formed(c, false);
+    EXPECT_EQ(num_synapses(c), n);
+    EXPECT_GT(uniform_counts_pvalue(out_degrees(c), 1.0), alpha);
+    EXPECT_GT(uniform_counts_pvalue(in_degrees(c), 1.0), alpha);
+}
+
+TEST(Connectivity, FixedTotalWithoutMultapsesOrAutapses) {
+    const std::uint64_t n = 200, total = 20000;  // half of the 39800 allowed pairs
+    const csr c = connect(rule(rule_kind::fixed_total, 0, total, false, false), n, n, true, seed, 8);
+    expect_well_formed(c, true);  // strictly sorted rows: no pair twice
+    EXPECT_EQ(num_synapses(c), total);
+    EXPECT_EQ(num_autapses(c), 0u);
+    // a uniform subset of the allowed pairs: per-source counts are hypergeometric, variance
+    // smaller than multinomial by (P - total) / (P - 1), P = allowed pairs
+    const double pairs = double(n) * double(n - 1);
+    EXPECT_GT(uniform_counts_pvalue(out_degrees(c), (pairs - double(total)) / (pairs - 1)), alpha);
+    // every allowed pair
+    const csr all = connect(rule(rule_kind::fixed_total, 0, n * (n - 1), false, false), n, n, true, seed, 8);
+    const csr ref = connect(rule(rule_kind::all_to_all, 0, 0, false, false), n, n, true, seed, 8);
+    EXPECT_EQ(all.targets, ref.targets);
+}
+
+TEST(Connectivity, AllToAllAndOneToOneStructure) {
+    const csr a = connect(rule(rule_kind::all_to_all, 0, 0, true, true), 7, 5, false, seed, 0);
+    expect_well_formed(a, true);
+    for (std::uint64_t i = 0; i < 7; ++i)
+        for (std::uint64_t j = 0; j < 5; ++j) EXPECT_EQ(a.targets[i * 5 + j], j);
+    const csr b = connect(rule(rule_kind::all_to_all, 0, 0, false, true), 6, 6, true, seed, 0);
+    EXPECT_EQ(num_synapses(b), 30u);
+    EXPECT_EQ(num_autapses(b), 0u);
+    // autapses = false only matters within one population
+    EXPECT_EQ(num_synapses(connect(rule(rule_kind::all_to_all, 0, 0, false, true), 6, 6, false, seed, 0)), 36u);
+    const csr o = connect(rule(rule_kind::one_to_one, 0, 0, true, true), 9, 9, true, seed, 0);
+    ASSERT_EQ(num_synapses(o), 9u);
+    for (std::uint64_t i = 0; i < 9; ++i) {
+        EXPECT_EQ(o.row_offsets[i], i);
+        EXPECT_EQ(o.targets[i], i);
+    }
+}
+
+TEST(Connectivity, DeterministicAcrossThreadsAndSeedSensitive) {
+    const std::uint64_t n = 3000;
+    const connection_rule rules[] = {
+        rule(rule_kind::pairwise_bernoulli, 0.02, 0, false, true),
+        rule(rule_kind::fixed_indegree, 0, 30, false, false),
+        rule(rule_kind::fixed_indegree, 0, 30, true, true),
+        rule(rule_kind::fixed_outdegree, 0, 30, false, false),
+        rule(rule_kind::fixed_outdegree, 0, 30, true, true),
+        rule(rule_kind::fixed_total, 0, 60000, true, true),
+        rule(rule_kind::fixed_total, 0, 60000, false, false),
+    };
+    const int saved = omp_get_max_threads();
+    for (const auto& r : rules) {
+        SCOPED_TRACE(testing::Message() << "rule " << static_cast<int>(r.kind));
+        omp_set_num_threads(1);
+        const csr one = connect(r, n, n, true, seed, 3);
+        omp_set_num_threads(2);
+        const csr two = connect(r, n, n, true, seed, 3);
+        omp_set_num_threads(5);
+        const csr five = connect(r, n, n, true, seed, 3);
+        EXPECT_EQ(one.row_offsets, two.row_offsets);
+        EXPECT_EQ(one.targets, two.targets);
+        EXPECT_EQ(one.targets, five.targets);
+        const csr other_seed = connect(r, n, n, true, seed + 1, 3);
+        const csr other_projection = connect(r, n, n, true, seed, 4);
+        EXPECT_NE(one.targets, other_seed.targets);
+        EXPECT_NE(one.targets, other_projection.targets);
+    }
+    omp_set_num_threads(saved);
+}
+
+TEST(Connectivity, RejectsImpossibleRules) {
+    // K > available sources without multapses (in a population of 10, 9 without autapses)
+    EXPECT_THROW(connect(rule(rule_kind::fixed_indegree, 0, 11, true, false), 10, 10, true, seed, 0), config_error);
+    EXPECT_THROW(connect(rule(rule_kind::fixed_indegree, 0, 10, false, false), 10, 10, true, seed, 0), config_error);
+    EXPECT_NO_THROW(connect(rule(rule_kind::fixed_indegree, 0, 10, true, false), 10, 10, true, seed, 0));
+    EXPECT_THROW(connect(rule(rule_kind::fixed_outdegree, 0, 6, true, false), 10, 5, false, seed, 0), config_error);
+    EXPECT_THROW(connect(rule(rule_kind::fixed_indegree, 0, 1, false, true), 1, 1, true, seed, 0), config_error);
+    // p outside [0, 1]
+    EXPECT_THROW(connect(rule(rule_kind::pairwise_bernoulli, -0.1, 0, true, true), 10, 10, false, seed, 0), config_error);
+    EXPECT_THROW(connect(rule(rule_kind::pairwise_bernoulli, 1.5, 0, true, true), 10, 10, false, seed, 0), config_error);
+    EXPECT_THROW(connect(rule(rule_kind::pairwise_bernoulli, std::nan(""), 0, true, true), 10, 10, false, seed, 0), config_error);
+    // more synapses than distinct pairs
+    EXPECT_THROW(connect(rule(rule_kind::fixed_total, 0, 91, false, false), 10, 10, true, seed, 0), config_error);
+    EXPECT_NO_THROW(connect(rule(rule_kind::fixed_total, 0, 91, true, true), 10, 10, true, seed, 0));
+    // one_to_one size mismatch, or within a population with autapses off
+    EXPECT_THROW(connect(rule(rule_kind::one_to_one, 0, 0, true, true), 10, 11, false, seed, 0), config_error);
+    EXPECT_THROW(connect(rule(rule_kind::one_to_one, 0, 0, false, true), 10, 10, true, seed, 0), config_error);
+    // one population must have one size
+    EXPECT_THROW(connect(rule(rule_kind::all_to_all, 0, 0, true, true), 10, 11, true, seed, 0), config_error);
+}
+
+TEST(Connectivity, RowWordsUniformIntegerIsExact) {
+    // below(n) over 6 values: chi-squared against uniform, 1e5 draws from consecutive rows
+    const philox_key key = make_key(seed, connectivity_stream(0));
+    std::vector<std::uint64_t> counts(6, 0);
+    for (std::uint64_t row = 0; row < 100000; ++row) {
+        row_words w{key, row};
+        ++counts[w.below(6)];
+    }
+    EXPECT_GT(uniform_counts_pvalue(counts, 1.0), alpha);
+    row_words w{key, 0};
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(w.below(1), 0u);
+}
