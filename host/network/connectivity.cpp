@@ -102,9 +102,10 @@ csr by_source(std::uint64_t num_sources, std::uint64_t num_targets, RowFn row_fn
     return from_rows(num_sources, num_targets, rows);
 }
 
-// Groups (source, target) pairs by source, targets sorted within each row.
-csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets,
-               const std::vector<std::uint32_t>& src, const std::vector<std::uint32_t>& tgt) {
+// A CSR shaped for the synapses whose sources are `src` (row offsets counted, targets sized), and
+// the next free slot of each row for the caller to fill.
+csr counted_rows(std::uint64_t num_sources, std::uint64_t num_targets, const std::vector<std::uint32_t>& src,
+                 std::vector<std::uint64_t>& fill) {
     csr c;
     c.num_sources = num_sources;
     c.num_targets = num_targets;
@@ -112,7 +113,15 @@ csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets,
     for (const std::uint32_t s : src) ++c.row_offsets[s + 1];
     for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
     c.targets.resize(src.size());
-    std::vector<std::uint64_t> fill(c.row_offsets.begin(), c.row_offsets.end() - 1);
+    fill.assign(c.row_offsets.begin(), c.row_offsets.end() - 1);
+    return c;
+}
+
+// Groups (source, target) pairs by source, targets sorted within each row.
+csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets,
+               const std::vector<std::uint32_t>& src, const std::vector<std::uint32_t>& tgt) {
+    std::vector<std::uint64_t> fill;
+    csr c = counted_rows(num_sources, num_targets, src, fill);
     for (std::size_t k = 0; k < src.size(); ++k) c.targets[fill[src[k]]++] = tgt[k];
     const auto n = static_cast<std::int64_t>(num_sources);
 #pragma omp parallel for schedule(dynamic, 256)
@@ -247,14 +256,8 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
                               sources.begin() + static_cast<std::ptrdiff_t>(j * k));
                 }
             }
-            csr c;
-            c.num_sources = num_sources;
-            c.num_targets = num_targets;
-            c.row_offsets.assign(num_sources + 1, 0);
-            for (const std::uint32_t s : sources) ++c.row_offsets[s + 1];
-            for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
-            c.targets.resize(sources.size());
-            std::vector<std::uint64_t> fill(c.row_offsets.begin(), c.row_offsets.end() - 1);
+            std::vector<std::uint64_t> fill;
+            csr c = counted_rows(num_sources, num_targets, sources, fill);
             // targets visited in increasing order, so every row comes out sorted
             for (std::uint64_t j = 0; j < num_targets; ++j)
                 for (std::uint64_t q = 0; q < k; ++q)
