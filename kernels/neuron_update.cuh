@@ -15,17 +15,22 @@
 
 namespace ifsim::cuda {
 
-// The step's noise of neuron `id`: cuRAND's Philox4_32_10 at subsequence id, offset 4 * block,
-// which random.hpp documents equal to draw(key, id, step, rng_purpose::neuron), converted by the
-// same step_noise_from as on the CPU.
-template <class Real>
-__device__ step_noise<Real> device_step_noise(philox_key key, std::uint64_t id, std::uint64_t step) {
+// Block `block` of subsequence `id` through cuRAND's Philox4_32_10: curand_init at offset
+// 4 * block, then curand4. random.hpp documents it equal to philox4x32_10(make_counter(id, block),
+// key); tests/test_random.cpp checks that on the device (kernels/curand_probe.cu).
+__device__ inline philox_block curand_block(philox_key key, std::uint64_t id, std::uint64_t block) {
     const unsigned long long seed = (unsigned long long)key.k0 | ((unsigned long long)key.k1 << 32);
-    const unsigned long long block = step * rng_blocks_per_step + std::uint32_t(rng_purpose::neuron);
     curandStatePhilox4_32_10_t st;
     curand_init(seed, id, 4 * block, &st);
     const uint4 w = curand4(&st);
-    return step_noise_from<Real>(philox_block{w.x, w.y, w.z, w.w});
+    return philox_block{w.x, w.y, w.z, w.w};
+}
+
+// The step's noise of neuron `id`, converted by the same step_noise_from as on the CPU.
+template <class Real>
+__device__ step_noise<Real> device_step_noise(philox_key key, std::uint64_t id, std::uint64_t step) {
+    const std::uint64_t block = step * rng_blocks_per_step + std::uint32_t(rng_purpose::neuron);
+    return step_noise_from<Real>(curand_block(key, id, block));
 }
 
 // One population's arrays as the kernel sees them.

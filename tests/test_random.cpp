@@ -9,6 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#if IFSIM_HAVE_CUDA
+#include "ifsim/cuda_info.hpp"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -156,6 +160,44 @@ TEST(Philox, CounterLayoutIsCurands) {
     const philox_key k = make_key(seed, stream);
     EXPECT_EQ(k.k0, static_cast<std::uint32_t>(seed64));
     EXPECT_EQ(k.k1, static_cast<std::uint32_t>(seed64 >> 32));
+}
+
+// The device half of the layout check above: cuRAND's own Philox, through the update kernel's
+// curand_block, returns the same four words as the host Philox for edge-case and random
+// (key, subsequence, block), the 32-bit carries included.
+TEST(Philox, CuRandEqualsHostPhilox) {
+#if IFSIM_HAVE_CUDA
+    const cuda_status status = query_cuda();
+    if (!status.usable) GTEST_SKIP() << "no usable CUDA device: " << status.reason;
+    std::vector<std::uint64_t> ids, blocks;
+    const std::uint64_t edge_ids[] = {0, 1, 0xffffffffull, 0x100000000ull, 123456789012345ull, ~0ull};
+    const std::uint64_t edge_blocks[] = {0, 1, 15, 16, 0xffffffffull, 0x100000000ull, 0x3fffffffffffffffull};
+    for (std::uint64_t id : edge_ids)
+        for (std::uint64_t b : edge_blocks) ids.push_back(id), blocks.push_back(b);
+    for (std::uint32_t i = 0; i < 100000; ++i) {  // random pairs, drawn from the host Philox itself
+        const philox_block r = philox4x32_10(make_counter(i, 0), make_key(99, 7));
+        ids.push_back(std::uint64_t{r.x} | std::uint64_t{r.y} << 32 >> (r.w % 64));
+        blocks.push_back((std::uint64_t{r.z} | std::uint64_t{r.w} << 32) >> (2 + r.x % 62));
+    }
+    for (const philox_key key : {make_key(0, 0), test_key, make_key(0xffffffffu, 0xffffffffu)}) {
+        const std::vector<philox_block> got = curand_philox_blocks(key, ids, blocks);
+        ASSERT_EQ(got.size(), ids.size());
+        std::size_t mismatches = 0;
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            const philox_block want = philox4x32_10(make_counter(ids[i], blocks[i]), key);
+            const philox_block g = got[i];
+            if (g.x != want.x || g.y != want.y || g.z != want.z || g.w != want.w) {
+                if (++mismatches <= 5)
+                    ADD_FAILURE() << "key (" << key.k0 << ", " << key.k1 << ") subsequence " << ids[i] << " block "
+                                  << blocks[i] << ": cuRAND " << g.x << ' ' << g.y << ' ' << g.z << ' ' << g.w
+                                  << ", host " << want.x << ' ' << want.y << ' ' << want.z << ' ' << want.w;
+            }
+        }
+        EXPECT_EQ(mismatches, 0u) << "of " << ids.size();
+    }
+#else
+    GTEST_SKIP() << "ifsim was built without CUDA (nvcc not found)";
+#endif
 }
 
 TEST(Philox, Deterministic) {

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "ifsim/random.hpp"
 
 namespace ifsim {
 
@@ -39,5 +42,11 @@ std::unique_ptr<backend> make_cuda_backend(const run_spec& spec);
 // Device-to-device copy bandwidth of device 0 (bytes read + written per second), best of a few
 // copies of `bytes`: the denominator of the GPU benchmark's bandwidth ratio.
 double device_copy_bandwidth(std::size_t bytes);
+
+// cuRAND's raw Philox4_32_10 words on device 0 for block blocks[i] of subsequence ids[i]
+// (kernels/curand_probe.cu, through the update kernel's own draw): the device half of the check
+// that cuRAND and ifsim's host Philox give the same bits.
+std::vector<philox_block> curand_philox_blocks(philox_key key, const std::vector<std::uint64_t>& ids,
+                                               const std::vector<std::uint64_t>& blocks);
 
 }  // namespace ifsim
