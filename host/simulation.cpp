@@ -9,6 +9,7 @@
 #include <optional>
 #include <system_error>
 
+#include "ifsim/background_consumer.hpp"
 #include "ifsim/build_info.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
@@ -150,16 +151,34 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         summary.neurons += p.size;
     }
 
-    block_output out;
-    out.spikes.resize(names.size());
-    out.samples.resize(spec.states.size());
-    out.sample_rows.resize(spec.states.size());
+    // The writer thread: the spikes and samples of block b go to the ISI statistics and the files
+    // while the backend computes block b + 1.
     std::vector<double> times, sorted_times;
     std::vector<std::uint64_t> sorted_ids;
+    const auto write_block = [&](block_output& block) {
+        for (std::size_t p = 0; p < names.size(); ++p) {
+            const spike_list& s = block.spikes[p];
+            times.resize(s.size());
+            for (std::size_t k = 0; k < s.size(); ++k) {
+                times[k] = (double(s.step[k]) + s.offset[k]) * sim.dt_ms;
+                isi[p].add(s.neuron[k], times[k]);
+            }
+            pops[p].spikes += s.size();
+            if (spike_slot[p] >= 0) {
+                sort_by_time(times, s.neuron, sorted_times, sorted_ids);
+                spikes->append(std::size_t(spike_slot[p]), sorted_times, sorted_ids);
+            }
+        }
+        for (std::size_t r = 0; r < reports.size(); ++r) reports[r].append_rows(block.samples[r], block.sample_rows[r]);
+    };
+    background_consumer<block_output> writer(write_block);
+
+    block_output out;  // after a submit: the block the writer finished with, reused
 
     const auto start = std::chrono::steady_clock::now();
     const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     std::uint64_t step = 0;
+    // After writer.wait(): the files and statistics hold every block.
     const auto finish = [&](std::string status, std::string message) {
         summary.status = std::move(status);
         summary.message = std::move(message);
@@ -187,32 +206,28 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     try {
         while (step < summary.steps_total) {
             if (options.stop && options.stop->load()) {
+                writer.wait();
                 finish("interrupted", "stopped by signal after " + std::to_string(step) + " steps");
                 return summary;
             }
             const auto n = std::uint32_t(std::min<std::uint64_t>(options.block_steps, summary.steps_total - step));
             out.clear();
+            out.spikes.resize(names.size());
+            out.samples.resize(spec.states.size());
+            out.sample_rows.resize(spec.states.size());
             engine.advance(step, n, out);
-            for (std::size_t p = 0; p < names.size(); ++p) {
-                const spike_list& s = out.spikes[p];
-                times.resize(s.size());
-                for (std::size_t k = 0; k < s.size(); ++k) {
-                    times[k] = (double(s.step[k]) + s.offset[k]) * sim.dt_ms;
-                    isi[p].add(s.neuron[k], times[k]);
-                }
-                pops[p].spikes += s.size();
-                if (spike_slot[p] >= 0) {
-                    sort_by_time(times, s.neuron, sorted_times, sorted_ids);
-                    spikes->append(std::size_t(spike_slot[p]), sorted_times, sorted_ids);
-                }
-            }
-            for (std::size_t r = 0; r < reports.size(); ++r)
-                reports[r].append_rows(out.samples[r], out.sample_rows[r]);
+            writer.submit(out);
             step += n;
             if (options.on_progress)
                 options.on_progress({step, summary.steps_total, double(step) * sim.dt_ms, elapsed()});
         }
+        writer.wait();
     } catch (const std::exception& e) {
+        try {
+            writer.wait();  // the blocks before the failure still reach the files
+        } catch (const std::exception&) {
+            // The failure being reported comes first.
+        }
         finish("failed", e.what());
         throw;
     }

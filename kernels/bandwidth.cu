@@ -6,33 +6,11 @@
 
 #include "cuda_check.cuh"
 #include "device_buffer.cuh"
+#include "stream_event.cuh"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
 
 namespace ifsim {
-namespace {
-
-// Owns the two events of a timing.
-struct event_pair {
-    cudaEvent_t start = nullptr, stop = nullptr;
-    event_pair() {
-        IFSIM_CUDA_CHECK(cudaEventCreate(&start), "creating a timing event");
-        try {
-            IFSIM_CUDA_CHECK(cudaEventCreate(&stop), "creating a timing event");
-        } catch (...) {
-            cudaEventDestroy(start);
-            throw;
-        }
-    }
-    ~event_pair() {
-        cudaEventDestroy(start);
-        cudaEventDestroy(stop);
-    }
-    event_pair(const event_pair&) = delete;
-    event_pair& operator=(const event_pair&) = delete;
-};
-
-}  // namespace
 
 double device_copy_bandwidth(std::size_t bytes) {
     const cuda_status status = query_cuda();
@@ -42,18 +20,18 @@ double device_copy_bandwidth(std::size_t bytes) {
     const cuda::device_buffer<unsigned char> d_src(bytes, "the bandwidth test's source");
     const cuda::device_buffer<unsigned char> d_dst(bytes, "the bandwidth test's destination");
     IFSIM_CUDA_CHECK(cudaMemset(d_src.data(), 1, bytes), "filling the bandwidth test's source");
-    event_pair ev;
+    const cuda::event_owner start(true), stop(true);
     // One untimed copy first: it pays for first-touch and clock ramp-up.
     IFSIM_CUDA_CHECK(cudaMemcpy(d_dst.data(), d_src.data(), bytes, cudaMemcpyDeviceToDevice), "warming up the copy");
     float best_ms = 0.0f;
     for (int rep = 0; rep < 5; ++rep) {
-        IFSIM_CUDA_CHECK(cudaEventRecord(ev.start), "recording a timing event");
+        IFSIM_CUDA_CHECK(cudaEventRecord(start.get()), "recording a timing event");
         IFSIM_CUDA_CHECK(cudaMemcpyAsync(d_dst.data(), d_src.data(), bytes, cudaMemcpyDeviceToDevice),
                          "copying device to device");
-        IFSIM_CUDA_CHECK(cudaEventRecord(ev.stop), "recording a timing event");
-        IFSIM_CUDA_CHECK(cudaEventSynchronize(ev.stop), "waiting for the copy");
+        IFSIM_CUDA_CHECK(cudaEventRecord(stop.get()), "recording a timing event");
+        IFSIM_CUDA_CHECK(cudaEventSynchronize(stop.get()), "waiting for the copy");
         float ms = 0.0f;
-        IFSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, ev.start, ev.stop), "reading the copy's time");
+        IFSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()), "reading the copy's time");
         if (rep == 0 || ms < best_ms) best_ms = ms;
     }
     if (!(best_ms > 0.0f)) throw runtime_failure("device_copy_bandwidth: the copy took no measurable time");

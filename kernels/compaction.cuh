@@ -9,11 +9,10 @@
 // Steps run as consecutive kernels on one stream, so when step k starts, step k-1's count is final
 // and its region's end is step k's start: no step needs a fixed-size region, and the pool is
 // shared by however many steps the chunk has. Within a step the order is that of the atomics, not
-// of the neurons; the host sorts each step by neuron when it drains.
+// of the neurons; spike_pipeline.cuh sorts each step by neuron on the device.
 //
-// Overflow: a spike whose slot is at or beyond `capacity` is not written, but the counters still
-// count it, so the host sees sum(d_counts) > capacity when it drains and reruns the chunk (see
-// cuda_backend.cu). Nothing is lost silently.
+// A spike whose slot would lie at or beyond `capacity` is not written (a guard: spike_pipeline
+// sizes chunks so that this cannot happen, and checks the counts).
 #pragma once
 
 #include <cstdint>

@@ -1,20 +1,16 @@
 // The CUDA backend: every population's state on device 0, advanced a block of steps per call.
 //
-// A block: for each population, one update kernel per step (plus a gather kernel at each sampled
-// step) is queued back to back on one stream, with the step current of each step computed on the
-// host as the CPU backend does and passed as an argument; then the per-step spike counts and the
-// NaN flag are copied to pinned memory and the host synchronises once. Per population it then
-// copies the used part of the spike pool and the sample rows (one more synchronisation), sorts each
-// step's spikes by neuron and appends them: the same spike_list, in the same order, as the CPU.
+// A block runs as chunks of steps (spike_pipeline.cuh): for each chunk, every population's update
+// kernels (one per step, plus a gather kernel at each sampled step) are queued back to back on the
+// compute stream, with the step current of each step computed on the host as the CPU backend does
+// and passed as an argument; the chunk's spikes are sorted on the device and drained to the host
+// on a copy stream while the next chunks compute. At the end of the block the sampled rows and the
+// NaN flag are copied and the host synchronises once: the same spike_list, in the same order, and
+// the same samples as the CPU backend.
 //
-// Spike pool policy (see compaction.cuh): each population has one pool shared by the steps of a
-// block, of P = max(n, min(max(64 n, 2^20), a quarter of the free memory left after the state))
-// entries of (uint32 neuron, Real offset). A block whose n * num_steps exceeds P might overflow, so
-// the state is first snapshotted on the device; if the spikes did overflow (the counters say so
-// when the block is drained), the state is restored and the block rerun in chunks of P / n steps,
-// which cannot overflow (a neuron spikes at most once per step). The noise is stateless
-// (counter-based), so the rerun gives the same bits; only time is lost, and only in blocks with
-// more than P spikes.
+// Spike pool policy: each population has a pool of P = min(max(8 n, 2^20), its share of a quarter
+// of the free memory left after the state, 2^31 - 1) entries, and chunks of at most P / n steps,
+// which cannot overflow it (a neuron spikes at most once per step).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -32,15 +28,12 @@
 #include "launch.cuh"
 #include "neuron_update.cuh"
 #include "recording.cuh"
-// nvcc's front end re-emits `double neuron_params::*member` (models/params.hpp) with parentheses,
-// which g++ -Wall then reports; g++ alone does not. Silenced for these headers only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wparentheses"
+#include "spike_pipeline.cuh"
+#include "stream_event.cuh"
 #include "ifsim/backend.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/population_setup.hpp"
-#pragma GCC diagnostic pop
 
 namespace ifsim {
 namespace {
@@ -51,6 +44,7 @@ using cuda::pinned_buffer;
 // Free device memory the run may use: the rest is left to the driver, other contexts, fragmentation.
 constexpr double usable_fraction = 0.95;
 constexpr unsigned long long no_bad_neuron = std::numeric_limits<unsigned long long>::max();
+constexpr std::uint64_t max_pool_entries = cuda::spike_pipeline<float>::max_capacity;
 
 struct memory_part {
     std::string name;
@@ -89,21 +83,10 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
 
 // The launch context every population shares.
 struct device_context {
-    cudaStream_t stream = nullptr;
+    cudaStream_t stream = nullptr;       // kernels, sorts, counts
+    cudaStream_t copy_stream = nullptr;  // sorted spikes to the host
     std::string name;     // the GPU's name
     unsigned max_blocks;  // grid-stride kernels: enough resident blocks to fill every multiprocessor
-};
-
-class stream_owner {
-public:
-    stream_owner() { IFSIM_CUDA_CHECK(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "creating a stream"); }
-    ~stream_owner() { cudaStreamDestroy(s_); }
-    stream_owner(const stream_owner&) = delete;
-    stream_owner& operator=(const stream_owner&) = delete;
-    cudaStream_t get() const { return s_; }
-
-private:
-    cudaStream_t s_ = nullptr;
 };
 
 // A state record as the population sees it; its rows of a chunk live on the device until drained.
@@ -126,16 +109,21 @@ public:
     virtual ~population_runner() = default;
     virtual std::vector<memory_part> setup_memory() const = 0;
     virtual std::uint64_t size() const = 0;
-    virtual std::size_t spike_entry_bytes() const = 0;
+    virtual std::size_t spike_entry_bytes() const = 0;  // device bytes per spike pool entry
     virtual void allocate(std::uint64_t pool_entries) = 0;
-    // What reserve_block(num_steps) would allocate.
-    virtual std::vector<memory_part> block_memory(std::uint32_t num_steps) const = 0;
-    virtual void reserve_block(std::uint32_t num_steps) = 0;
-    // Queues the block's kernels and the copy of its counts; returns without waiting.
-    virtual void launch_block(std::uint64_t first_step, std::uint32_t num_steps) = 0;
-    // After the stream has been synchronised: drains (or reruns) the block into `spikes` and `out`.
-    virtual void finish_block(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
-                              block_output& out) = 0;
+    virtual std::uint64_t max_chunk() const = 0;        // most steps a chunk may hold
+    // What reserve_block(num_steps, chunk) would allocate.
+    virtual std::vector<memory_part> block_memory(std::uint32_t num_steps, std::uint32_t chunk) const = 0;
+    virtual void reserve_block(std::uint32_t num_steps, std::uint32_t chunk) = 0;
+    virtual void begin_block() = 0;
+    // Queues chunk j (`steps` steps from `first_step`); returns without waiting.
+    virtual void launch_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) = 0;
+    // Waits for chunk j and appends its spikes.
+    virtual void drain_chunk(std::uint64_t j, spike_list& spikes) = 0;
+    // Queues the copies of the block's samples and NaN flag; after the stream has been
+    // synchronised, end_block appends the samples and reports a non-finite V.
+    virtual void queue_block_end() = 0;
+    virtual void end_block(std::uint64_t last_step, block_output& out) = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
     std::vector<sampler> samplers;
 };
@@ -145,12 +133,14 @@ class cuda_population final : public population_runner {
     using coeffs_type = typename Model::template coeffs<Real>;
     using kernel_type = void (*)(cuda::population_view<Model, Real>, cuda::spike_sink<Real>, std::uint64_t,
                                  std::uint32_t, Real);
+    using pipeline_type = cuda::spike_pipeline<Real>;
 
 public:
     cuda_population(population_data<Model, Real> data, philox_key key, bool interpolate, std::string name,
                     const device_context& ctx)
-        : h_(std::move(data)), name_(std::move(name)), ctx_(ctx), key_(key), n_(h_.size), has_w_(!h_.w.empty()),
-          has_ou_(!h_.I_ou.empty()), per_neuron_coeffs_(h_.coeffs.size() > 1), per_neuron_bias_(h_.I_e.size() > 1) {
+        : h_(std::move(data)), name_(std::move(name)), of_(" of population '" + name_ + "'"), ctx_(ctx), key_(key),
+          n_(h_.size), has_w_(!h_.w.empty()), has_ou_(!h_.I_ou.empty()), per_neuron_coeffs_(h_.coeffs.size() > 1),
+          per_neuron_bias_(h_.I_e.size() > 1) {
         for (const auto& c : h_.coeffs) any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
         update_ = has_ou_ ? (interpolate ? &cuda::update_kernel<Model, Real, true, true>
                                          : &cuda::update_kernel<Model, Real, true, false>)
@@ -169,22 +159,19 @@ public:
         return parts;
     }
     std::uint64_t size() const override { return n_; }
-    std::size_t spike_entry_bytes() const override { return sizeof(std::uint32_t) + sizeof(Real); }
+    std::size_t spike_entry_bytes() const override { return pipeline_type::device_bytes_per_entry; }
 
     void allocate(std::uint64_t pool_entries) override {
-        const std::string of = " of population '" + name_ + "'";
-        d_coeffs_ = device_buffer<coeffs_type>(h_.coeffs, "the parameters" + of);
-        d_I_e_ = device_buffer<Real>(h_.I_e, "I_e" + of);
-        d_V_ = device_buffer<Real>(h_.V, "V" + of);
-        d_w_ = device_buffer<Real>(h_.w, "w" + of);
-        d_I_ou_ = device_buffer<Real>(h_.I_ou, "I_noise" + of);
-        d_ref_ = device_buffer<Real>(h_.ref, "the refractory state" + of);
-        pool_ = pool_entries;
-        d_pool_neuron_ = device_buffer<std::uint32_t>(pool_, "the spike buffer" + of);
-        d_pool_offset_ = device_buffer<Real>(pool_, "the spike buffer" + of);
-        d_first_bad_ = device_buffer<unsigned long long>(1, "the NaN flag" + of);
-        h_first_bad_.reserve(1, "the NaN flag" + of);
-        for (auto& s : samplers) s.d_neurons = device_buffer<std::uint64_t>(s.neurons, "the recorded neurons" + of);
+        d_coeffs_ = device_buffer<coeffs_type>(h_.coeffs, "the parameters" + of_);
+        d_I_e_ = device_buffer<Real>(h_.I_e, "I_e" + of_);
+        d_V_ = device_buffer<Real>(h_.V, "V" + of_);
+        d_w_ = device_buffer<Real>(h_.w, "w" + of_);
+        d_I_ou_ = device_buffer<Real>(h_.I_ou, "I_noise" + of_);
+        d_ref_ = device_buffer<Real>(h_.ref, "the refractory state" + of_);
+        spikes_ = std::make_unique<pipeline_type>(n_, pool_entries, of_);
+        d_first_bad_ = device_buffer<unsigned long long>(1, "the NaN flag" + of_);
+        h_first_bad_.reserve(1, "the NaN flag" + of_);
+        for (auto& s : samplers) s.d_neurons = device_buffer<std::uint64_t>(s.neurons, "the recorded neurons" + of_);
         // The device holds the state from now on; keep only what the host still needs (the step
         // current schedule).
         h_.coeffs = {};
@@ -195,97 +182,40 @@ public:
         h_.ref = {};
     }
 
-    std::vector<memory_part> block_memory(std::uint32_t num_steps) const override {
-        std::vector<memory_part> parts;
-        if (num_steps <= reserved_steps_) return parts;
-        parts.push_back({"population '" + name_ + "' per-step spike counters",
-                         num_steps * (sizeof(std::uint32_t) + sizeof(std::uint64_t))});
-        if (needs_snapshot(num_steps) && d_snap_V_.empty())
-            parts.push_back({"population '" + name_ + "' state snapshot",
-                             (2 + (has_w_ ? 1 : 0) + (has_ou_ ? 1 : 0)) * n_ * sizeof(Real)});
+    std::uint64_t max_chunk() const override { return spikes_->max_chunk(); }
+
+    std::vector<memory_part> block_memory(std::uint32_t num_steps, std::uint32_t chunk) const override {
+        std::vector<memory_part> parts{{"population '" + name_ + "' spike counters", pipeline_type::reserve_bytes(chunk)}};
         for (const auto& s : samplers)
             parts.push_back({"state record " + std::to_string(s.record) + " sample buffer",
                              s.max_rows(num_steps) * s.neurons.size() * sizeof(float)});
         return parts;
     }
 
-    void reserve_block(std::uint32_t num_steps) override {
-        if (num_steps <= reserved_steps_) return;
-        const std::string of = " of population '" + name_ + "'";
-        d_counts_ = device_buffer<std::uint32_t>(num_steps, "the spike counters" + of);
-        d_base_ = device_buffer<std::uint64_t>(num_steps, "the spike counters" + of);
-        h_counts_.reserve(num_steps, "the spike counters" + of);
-        if (needs_snapshot(num_steps) && d_snap_V_.empty()) {
-            d_snap_V_ = device_buffer<Real>(n_, "the state snapshot" + of);
-            d_snap_ref_ = device_buffer<Real>(n_, "the state snapshot" + of);
-            if (has_w_) d_snap_w_ = device_buffer<Real>(n_, "the state snapshot" + of);
-            if (has_ou_) d_snap_I_ou_ = device_buffer<Real>(n_, "the state snapshot" + of);
-        }
+    void reserve_block(std::uint32_t num_steps, std::uint32_t chunk) override {
+        spikes_->reserve(chunk);
         for (auto& s : samplers) {
             const std::size_t floats = s.max_rows(num_steps) * s.neurons.size();
+            if (floats <= s.d_rows.size()) continue;
             s.d_rows = device_buffer<float>(floats, "the samples of state record " + std::to_string(s.record));
             s.h_rows.reserve(floats, "the samples of state record " + std::to_string(s.record));
         }
-        reserved_steps_ = num_steps;
     }
 
-    void launch_block(std::uint64_t first_step, std::uint32_t num_steps) override {
-        if (needs_snapshot(num_steps)) copy_state(d_V_, d_w_, d_I_ou_, d_ref_, d_snap_V_, d_snap_w_, d_snap_I_ou_, d_snap_ref_);
-        run_chunk(first_step, num_steps);
-        queue_finite_check();
+    void begin_block() override {
+        for (auto& s : samplers) s.rows = 0;
     }
 
-    void finish_block(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
-                      block_output& out) override {
-        if (!drain_chunk(first_step, num_steps, spikes, out)) rerun(first_step, num_steps, spikes, out);
-        if (h_first_bad_[0] != no_bad_neuron)
-            throw numerical_error("membrane potential is not finite", h_.first_id + h_first_bad_[0],
-                                  first_step + num_steps);
-    }
-
-    std::vector<double> state(state_variable v) const override {
-        const device_buffer<Real>& src = v == state_variable::V_m ? d_V_ : v == state_variable::w ? d_w_ : d_I_ou_;
-        if (src.empty()) return std::vector<double>(n_, 0.0);
-        std::vector<Real> host(n_);
-        IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "waiting for the stream");
-        IFSIM_CUDA_CHECK(cudaMemcpy(host.data(), src.data(), n_ * sizeof(Real), cudaMemcpyDeviceToHost),
-                         "copying the state of population '" + name_ + "' to the host");
-        return std::vector<double>(host.begin(), host.end());
-    }
-
-private:
-    bool needs_snapshot(std::uint32_t num_steps) const { return n_ * num_steps > pool_; }
-
-    void copy_state(const device_buffer<Real>& V, const device_buffer<Real>& w, const device_buffer<Real>& I_ou,
-                    const device_buffer<Real>& ref, const device_buffer<Real>& V_to, const device_buffer<Real>& w_to,
-                    const device_buffer<Real>& I_ou_to, const device_buffer<Real>& ref_to) const {
-        const auto copy = [&](const device_buffer<Real>& from, const device_buffer<Real>& to) {
-            if (from.empty()) return;
-            IFSIM_CUDA_CHECK(cudaMemcpyAsync(to.data(), from.data(), n_ * sizeof(Real), cudaMemcpyDeviceToDevice,
-                                             ctx_.stream),
-                             "copying the state snapshot of population '" + name_ + "'");
-        };
-        copy(V, V_to);
-        copy(w, w_to);
-        copy(I_ou, I_ou_to);
-        copy(ref, ref_to);
-    }
-
-    // Queues `num_steps` steps from `first_step` and the copy of their counts to h_counts_.
-    void run_chunk(std::uint64_t first_step, std::uint32_t num_steps) {
-        IFSIM_CUDA_CHECK(cudaMemsetAsync(d_counts_.data(), 0, num_steps * sizeof(std::uint32_t), ctx_.stream),
-                         "clearing the spike counters");
+    void launch_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) override {
+        const cuda::spike_sink<Real> sink = spikes_->begin_chunk(steps, ctx_.stream);
         const cuda::population_view<Model, Real> view{d_coeffs_.data(), per_neuron_coeffs_ ? 1u : 0u,
                                                       d_I_e_.data(),    per_neuron_bias_ ? 1u : 0u,
                                                       d_V_.data(),      d_w_.data(),
                                                       d_I_ou_.data(),   d_ref_.data(),
                                                       n_,               h_.first_id,
                                                       key_,             any_noise_};
-        const cuda::spike_sink<Real> sink{d_counts_.data(), d_base_.data(), d_pool_neuron_.data(),
-                                          d_pool_offset_.data(), pool_};
         const cuda::launch_shape shape = cuda::grid_stride_shape(n_, ctx_.max_blocks);
-        for (auto& s : samplers) s.rows = 0;
-        for (std::uint32_t k = 0; k < num_steps; ++k) {
+        for (std::uint32_t k = 0; k < steps; ++k) {
             const std::uint64_t step = first_step + k;
             for (auto& s : samplers) {
                 if (step % s.interval_steps != 0) continue;
@@ -300,92 +230,51 @@ private:
             cuda::launch("update_kernel", update_, shape, ctx_.stream, __FILE__, __LINE__, view, sink, step, k,
                          h_.steps.at(step));
         }
-        IFSIM_CUDA_CHECK(cudaMemcpyAsync(h_counts_.data(), d_counts_.data(), num_steps * sizeof(std::uint32_t),
-                                         cudaMemcpyDeviceToHost, ctx_.stream),
-                         "copying the spike counts of population '" + name_ + "'");
+        spikes_->end_chunk(j, first_step, steps, ctx_.stream);
     }
 
-    void queue_finite_check() {
-        IFSIM_CUDA_CHECK(cudaMemsetAsync(d_first_bad_.data(), 0xff, sizeof(unsigned long long), ctx_.stream),
-                         "clearing the NaN flag");
-        IFSIM_LAUNCH((cuda::find_non_finite_kernel<Real>), cuda::grid_stride_shape(n_, ctx_.max_blocks), ctx_.stream,
-                     static_cast<const Real*>(d_V_.data()), n_, d_first_bad_.data());
-        IFSIM_CUDA_CHECK(cudaMemcpyAsync(h_first_bad_.data(), d_first_bad_.data(), sizeof(unsigned long long),
-                                         cudaMemcpyDeviceToHost, ctx_.stream),
-                         "copying the NaN flag of population '" + name_ + "'");
-    }
+    void drain_chunk(std::uint64_t j, spike_list& spikes) override { spikes_->drain(j, ctx_.copy_stream, spikes); }
 
-    // After the counts have arrived: false if the pool overflowed (nothing appended); otherwise
-    // copies the spikes and samples and appends them in step, then neuron order.
-    bool drain_chunk(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes, block_output& out) {
-        std::uint64_t total = 0;
-        for (std::uint32_t k = 0; k < num_steps; ++k) total += h_counts_[k];
-        if (total > pool_) return false;
-        const std::string of = " of population '" + name_ + "'";
-        if (total > 0) {
-            h_neuron_.reserve(total, "the spikes" + of);
-            h_offset_.reserve(total, "the spikes" + of);
-            IFSIM_CUDA_CHECK(cudaMemcpyAsync(h_neuron_.data(), d_pool_neuron_.data(), total * sizeof(std::uint32_t),
-                                             cudaMemcpyDeviceToHost, ctx_.stream),
-                             "copying the spikes" + of);
-            IFSIM_CUDA_CHECK(cudaMemcpyAsync(h_offset_.data(), d_pool_offset_.data(), total * sizeof(Real),
-                                             cudaMemcpyDeviceToHost, ctx_.stream),
-                             "copying the spikes" + of);
-        }
+    void queue_block_end() override {
         for (auto& s : samplers) {
             if (s.rows == 0) continue;
             IFSIM_CUDA_CHECK(cudaMemcpyAsync(s.h_rows.data(), s.d_rows.data(), s.rows * s.neurons.size() * sizeof(float),
                                              cudaMemcpyDeviceToHost, ctx_.stream),
                              "copying the samples of state record " + std::to_string(s.record));
         }
-        IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "draining population '" + name_ + "'");
+        IFSIM_CUDA_CHECK(cudaMemsetAsync(d_first_bad_.data(), 0xff, sizeof(unsigned long long), ctx_.stream),
+                         "clearing the NaN flag");
+        IFSIM_LAUNCH((cuda::find_non_finite_kernel<Real>), cuda::grid_stride_shape(n_, ctx_.max_blocks), ctx_.stream,
+                     static_cast<const Real*>(d_V_.data()), n_, d_first_bad_.data());
+        IFSIM_CUDA_CHECK(cudaMemcpyAsync(h_first_bad_.data(), d_first_bad_.data(), sizeof(unsigned long long),
+                                         cudaMemcpyDeviceToHost, ctx_.stream),
+                         "copying the NaN flag" + of_);
+    }
 
-        // Within a step, warps appended in the order their atomics happened to run: sort by neuron
-        // (each neuron spikes at most once per step, so the order is unique).
-        std::vector<std::pair<std::uint32_t, Real>> step_spikes;
-        std::uint64_t at = 0;
-        for (std::uint32_t k = 0; k < num_steps; ++k) {
-            const std::uint32_t count = h_counts_[k];
-            step_spikes.resize(count);
-            for (std::uint32_t j = 0; j < count; ++j) step_spikes[j] = {h_neuron_[at + j], h_offset_[at + j]};
-            std::sort(step_spikes.begin(), step_spikes.end(),
-                      [](const auto& a, const auto& b) { return a.first < b.first; });
-            for (const auto& [neuron, offset] : step_spikes) {
-                spikes.step.push_back(first_step + k);
-                spikes.neuron.push_back(neuron);
-                spikes.offset.push_back(double(offset));
-            }
-            at += count;
-        }
+    void end_block(std::uint64_t last_step, block_output& out) override {
         for (auto& s : samplers) {
             const std::size_t floats = s.rows * s.neurons.size();
             auto& dst = out.samples[s.record];
             dst.insert(dst.end(), s.h_rows.data(), s.h_rows.data() + floats);
             out.sample_rows[s.record] += s.rows;
         }
-        return true;
+        if (h_first_bad_[0] != no_bad_neuron)
+            throw numerical_error("membrane potential is not finite", h_.first_id + h_first_bad_[0], last_step);
     }
 
-    // The block overflowed the pool: back to its start, then in chunks that cannot overflow.
-    void rerun(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes, block_output& out) {
-        copy_state(d_snap_V_, d_snap_w_, d_snap_I_ou_, d_snap_ref_, d_V_, d_w_, d_I_ou_, d_ref_);
-        const std::uint64_t safe = std::max<std::uint64_t>(1, pool_ / n_);
-        for (std::uint64_t done = 0; done < num_steps;) {
-            const auto k = std::uint32_t(std::min<std::uint64_t>(safe, num_steps - done));
-            run_chunk(first_step + done, k);
-            IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "rerunning a block of population '" + name_ + "'");
-            if (!drain_chunk(first_step + done, k, spikes, out))
-                throw runtime_failure("internal error: population '" + name_ + "' overflowed its spike buffer of " +
-                                      std::to_string(pool_) + " entries in a chunk of " + std::to_string(k) +
-                                      " steps, which cannot hold more than " + std::to_string(n_ * k) + " spikes");
-            done += k;
-        }
-        queue_finite_check();
-        IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "checking population '" + name_ + "' for NaN");
+    std::vector<double> state(state_variable v) const override {
+        const device_buffer<Real>& src = v == state_variable::V_m ? d_V_ : v == state_variable::w ? d_w_ : d_I_ou_;
+        if (src.empty()) return std::vector<double>(n_, 0.0);
+        std::vector<Real> host(n_);
+        IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "waiting for the stream");
+        IFSIM_CUDA_CHECK(cudaMemcpy(host.data(), src.data(), n_ * sizeof(Real), cudaMemcpyDeviceToHost),
+                         "copying the state" + of_ + " to the host");
+        return std::vector<double>(host.begin(), host.end());
     }
 
+private:
     population_data<Model, Real> h_;  // host copy: only first_id and the step schedule kept after allocate()
-    std::string name_;
+    std::string name_, of_;
     const device_context& ctx_;
     philox_key key_;
     std::uint64_t n_;
@@ -399,19 +288,8 @@ private:
     device_buffer<Real> d_w_;              // adaptation current [pA]; empty without adaptation
     device_buffer<Real> d_I_ou_;           // OU input current [pA]; empty without OU input
     device_buffer<Real> d_ref_;            // refractory time left [steps]
-    device_buffer<Real> d_snap_V_, d_snap_w_, d_snap_I_ou_, d_snap_ref_;  // state at the block's start
-
-    std::uint64_t pool_ = 0;                      // spike pool entries
-    device_buffer<std::uint32_t> d_pool_neuron_;  // spike pool: neuron index
-    device_buffer<Real> d_pool_offset_;           // spike pool: offset in the step [fraction of dt]
-    device_buffer<std::uint32_t> d_counts_;       // spikes per step of the chunk
-    device_buffer<std::uint64_t> d_base_;         // start of each step's region in the pool
+    std::unique_ptr<pipeline_type> spikes_;
     device_buffer<unsigned long long> d_first_bad_;  // lowest index with non-finite V, or all ones
-    std::uint32_t reserved_steps_ = 0;
-
-    pinned_buffer<std::uint32_t> h_counts_;
-    pinned_buffer<std::uint32_t> h_neuron_;
-    pinned_buffer<Real> h_offset_;
     pinned_buffer<unsigned long long> h_first_bad_;
 };
 
@@ -434,14 +312,15 @@ public:
         IFSIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0), "reading the properties of device 0");
         ctx_.name = prop.name;
         ctx_.stream = stream_.get();
+        ctx_.copy_stream = copy_stream_.get();
         // 2048 resident threads per multiprocessor on every supported architecture.
         ctx_.max_blocks = unsigned(prop.multiProcessorCount) * (2048u / cuda::threads_per_block);
 
         std::uint64_t first_id = 0;
         for (const auto& pop : spec.populations) {
-            if (pop.size >= (std::uint64_t(1) << 32))
+            if (pop.size > max_pool_entries)
                 throw runtime_failure("population '" + pop.name + "' has " + std::to_string(pop.size) +
-                                      " neurons; the CUDA backend holds at most 2^32 - 1 per population");
+                                      " neurons; the CUDA backend holds at most 2^31 - 1 per population");
             populations_.push_back(spec.simulation.real == precision::single
                                        ? make_runner<float>(pop, spec.simulation, first_id, ctx_)
                                        : make_runner<double>(pop, spec.simulation, first_id, ctx_));
@@ -479,11 +358,11 @@ public:
         const double pool_share = left > 0 ? left / 4.0 / double(std::max<std::size_t>(1, populations_.size())) : 0.0;
         std::vector<std::uint64_t> pools;
         for (std::size_t p = 0; p < populations_.size(); ++p) {
-            const std::uint64_t n = populations_[p]->size();
+            const std::uint64_t n = std::max<std::uint64_t>(populations_[p]->size(), 1);
             const std::uint64_t budget = std::uint64_t(pool_share / double(populations_[p]->spike_entry_bytes()));
-            const std::uint64_t wanted = std::max<std::uint64_t>(64 * n, std::uint64_t(1) << 20);
-            pools.push_back(std::max<std::uint64_t>(std::max<std::uint64_t>(n, 1), std::min(wanted, budget)));
-            parts.push_back({"population '" + spec.populations[p].name + "' spike buffer",
+            const std::uint64_t wanted = std::max<std::uint64_t>(8 * n, std::uint64_t(1) << 20);
+            pools.push_back(std::max(n, std::min({wanted, budget, max_pool_entries})));
+            parts.push_back({"population '" + spec.populations[p].name + "' spike buffers",
                              pools.back() * populations_[p]->spike_entry_bytes()});
         }
         check_fits(parts, "the run", ctx_.name);
@@ -498,18 +377,36 @@ public:
         if (out.samples.size() < num_records_) out.samples.resize(num_records_);
         if (out.sample_rows.size() < num_records_) out.sample_rows.resize(num_records_, 0);
         if (num_steps == 0) return;
-        if (num_steps > reserved_steps_) {
+        // Chunks: short enough for every pool, and at least four per block so that draining
+        // overlaps computing.
+        std::uint64_t chunk = (num_steps + 3) / 4;
+        for (const auto& p : populations_) chunk = std::min(chunk, p->max_chunk());
+        const auto c = std::uint32_t(std::max<std::uint64_t>(chunk, 1));
+        if (num_steps > reserved_steps_ || c > reserved_chunk_) {
             std::vector<memory_part> parts;
             for (const auto& p : populations_)
-                for (auto& part : p->block_memory(num_steps)) parts.push_back(std::move(part));
+                for (auto& part : p->block_memory(num_steps, c)) parts.push_back(std::move(part));
             check_fits(parts, "a block of " + std::to_string(num_steps) + " steps", ctx_.name);
-            for (auto& p : populations_) p->reserve_block(num_steps);
-            reserved_steps_ = num_steps;
+            for (auto& p : populations_) p->reserve_block(std::max(num_steps, reserved_steps_), std::max(c, reserved_chunk_));
+            reserved_steps_ = std::max(num_steps, reserved_steps_);
+            reserved_chunk_ = std::max(c, reserved_chunk_);
         }
-        for (auto& p : populations_) p->launch_block(first_step, num_steps);
-        IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "running a block of steps");
-        for (std::size_t p = 0; p < populations_.size(); ++p)
-            populations_[p]->finish_block(first_step, num_steps, out.spikes[p], out);
+        const std::uint64_t chunks = (num_steps + c - 1) / c;
+        const auto launch = [&](std::uint64_t j) {
+            const std::uint64_t first = first_step + j * c;
+            const auto steps = std::uint32_t(std::min<std::uint64_t>(c, first_step + num_steps - first));
+            for (auto& p : populations_) p->launch_chunk(j, first, steps);
+        };
+        for (auto& p : populations_) p->begin_block();
+        // Two chunks in flight: chunk j + 2 reuses chunk j's sorted slot (spike_pipeline.cuh).
+        for (std::uint64_t j = 0; j < std::min<std::uint64_t>(2, chunks); ++j) launch(j);
+        for (std::uint64_t j = 0; j < chunks; ++j) {
+            for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->drain_chunk(j, out.spikes[p]);
+            if (j + 2 < chunks) launch(j + 2);
+        }
+        for (auto& p : populations_) p->queue_block_end();
+        IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "finishing a block of steps");
+        for (auto& p : populations_) p->end_block(first_step + num_steps, out);
     }
 
     std::vector<double> state(std::size_t population, state_variable v) const override {
@@ -517,10 +414,10 @@ public:
     }
 
 private:
-    stream_owner stream_;  // first member: destroyed last, after every buffer used on it
+    cuda::stream_owner stream_, copy_stream_;  // first members: destroyed last, after every buffer used on them
     device_context ctx_;
     std::size_t num_records_;
-    std::uint32_t reserved_steps_ = 0;
+    std::uint32_t reserved_steps_ = 0, reserved_chunk_ = 0;
     std::vector<std::unique_ptr<population_runner>> populations_;
 };
 

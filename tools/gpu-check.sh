@@ -229,7 +229,9 @@ if [[ -f $build/CTestTestfile.cmake ]]; then
   n_pass=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed +[0-9.]+ sec' "$tests_log" || true)
   n_skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$tests_log" || true)
   n_fail=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception|Not Run)' "$tests_log" || true)
-  n_total=$(grep -oE 'tests? failed out of [0-9]+' "$tests_log" | grep -oE '[0-9]+$' | tail -1 || true)
+  # ctest ends with "N% tests passed, M tests failed out of T", or without the middle part when
+  # nothing failed and some tests were skipped.
+  n_total=$(grep -oE 'tests passed(, [0-9]+ tests? failed)? out of [0-9]+' "$tests_log" | grep -oE '[0-9]+$' | tail -1 || true)
   summary="$n_pass passed, $n_fail failed, $n_skip skipped"
   [[ -n $n_total ]] && summary+=" (of $n_total)"
   if ((rc == 124 || rc == 137)); then summary="TIMEOUT after $((SECONDS - s)) s: $summary so far"; fi

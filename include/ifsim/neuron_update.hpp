@@ -99,7 +99,8 @@ struct stepped {
 //
 // Straight-line code: every case is computed and the right one selected, so that a vector unit
 // updates 8 neurons at once and GPU threads do not diverge. The price is work done for every neuron
-// that only some need: the partial-step propagator and the bridge probability cost an exp each.
+// that only some need: the partial-step propagator and the bridge probability cost an exp each (on
+// the GPU, relax() and adapt() branch around the partial step, which whole warps skip).
 template <class Model, class Real>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, step_noise<Real> z, Real n_input) {

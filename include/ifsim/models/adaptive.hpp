@@ -24,12 +24,16 @@ adaptation_coeffs<Real> derive_adaptation(const neuron_params& p, double dt_ms) 
     return {Real(p.a), Real(std::exp(-dt_ms / p.tau_w)), Real(dt_ms / p.tau_w)};
 }
 
-// w after `h` (a fraction of dt) with the membrane at V.
+// w after `h` (a fraction of dt) with the membrane at V. The partial step's propagator is selected
+// on the CPU (vector lanes) and branched around on the GPU, as in relax().
 template <class Real>
 IFSIM_HD Real adapt(const adaptation_coeffs<Real>& c, Real w, Real V, Real E_L, Real h) {
-    const Real P_h = math::exp(-h * c.dt_over_tau_w);  // computed always: a select, not a branch
-    const Real P = (h == Real(1)) ? c.P_w : P_h;
     const Real w_inf = c.a * (V - E_L);
+#ifdef __CUDA_ARCH__
+    if (h == Real(1)) return w_inf + (w - w_inf) * c.P_w;
+#endif
+    const Real P_h = math::exp(-h * c.dt_over_tau_w);
+    const Real P = (h == Real(1)) ? c.P_w : P_h;
     return w_inf + (w - w_inf) * P;
 }
 

@@ -74,11 +74,15 @@ leak_coeffs<Real> derive_leak(double E_L, double g_L, double C_m, double dt_ms) 
 
 // V after h * dt (h = 1: a full step) relaxing exactly towards V_inf, plus the exact white-noise
 // increment for a standard normal xi. A partial step (after a refractory period that ends inside
-// the step) needs its own propagator; it is selected, not branched to, so that neurons update in
-// vector lanes.
+// the step) needs its own propagator; on the CPU it is selected, not branched to, so that neurons
+// update in vector lanes. A GPU warp instead branches around it: nearly every step is a full one,
+// and the full step's arithmetic is the same either way.
 template <class Real>
 IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Real V0, Real V_inf, Real xi, Real h) {
     const bool full = h == Real(1);
+#ifdef __CUDA_ARCH__
+    if (full) return V_inf + (V0 - V_inf) * c.P + n.sigma_step * xi;
+#endif
     const Real P_h = math::exp(-h * c.dt_over_tau);
     const Real P = full ? c.P : P_h;
     const Real noise = full ? n.sigma_step : n.sigma_V * math::sqrt(Real(1) - P_h * P_h);

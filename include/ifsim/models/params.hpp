@@ -40,10 +40,14 @@ struct neuron_params {
     double tau_w = 100.0;    // adaptation time constant [ms]                 (alif, adex)
 };
 
+// A pointer to one neuron_params field. (Through an alias: nvcc re-emits `double T::*m` with
+// parentheses that g++ -Wall then warns about.)
+using param_member = double neuron_params::*;
+
 struct param_field {
     std::string_view name;
     dimension dim;
-    double neuron_params::*member;
+    param_member member;
     std::string_view meaning;
 };
 
