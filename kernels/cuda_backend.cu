@@ -141,11 +141,12 @@ public:
         : h_(std::move(data)), name_(std::move(name)), of_(" of population '" + name_ + "'"), ctx_(ctx), key_(key),
           n_(h_.size), has_w_(!h_.w.empty()), has_ou_(!h_.I_ou.empty()), per_neuron_coeffs_(h_.coeffs.size() > 1),
           per_neuron_bias_(h_.I_e.size() > 1) {
-        for (const auto& c : h_.coeffs) any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
-        update_ = has_ou_ ? (interpolate ? &cuda::update_kernel<Model, Real, true, true>
-                                         : &cuda::update_kernel<Model, Real, true, false>)
-                          : (interpolate ? &cuda::update_kernel<Model, Real, false, true>
-                                         : &cuda::update_kernel<Model, Real, false, false>);
+        bool any_poisson = false;
+        for (const auto& c : h_.coeffs) {
+            any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
+            any_poisson = any_poisson || (c.input.flags & input_flag::poisson) != 0;
+        }
+        update_ = has_ou_ ? pick_kernel<true>(any_poisson, interpolate) : pick_kernel<false>(any_poisson, interpolate);
     }
 
     std::vector<memory_part> setup_memory() const override {
@@ -273,6 +274,14 @@ public:
     }
 
 private:
+    template <bool Ou>
+    static kernel_type pick_kernel(bool poisson, bool interpolate) {
+        return poisson ? (interpolate ? &cuda::update_kernel<Model, Real, Ou, true, true>
+                                      : &cuda::update_kernel<Model, Real, Ou, true, false>)
+                       : (interpolate ? &cuda::update_kernel<Model, Real, Ou, false, true>
+                                      : &cuda::update_kernel<Model, Real, Ou, false, false>);
+    }
+
     population_data<Model, Real> h_;  // host copy: only first_id and the step schedule kept after allocate()
     std::string name_, of_;
     const device_context& ctx_;

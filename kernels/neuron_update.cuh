@@ -51,8 +51,10 @@ struct population_view {
 };
 
 // Step `step` (the chunk's k-th) with step current I_step [pA]. Ou: the population has an OU
-// current; Interpolate: spike times inside the step.
-template <class Model, class Real, bool Ou, bool Interpolate>
+// current; Poisson: some neuron has Poisson input (without it, the sampler's loop and its double
+// arithmetic are not compiled in, which leaves registers for more resident warps); Interpolate:
+// spike times inside the step.
+template <class Model, class Real, bool Ou, bool Poisson, bool Interpolate>
 __global__ void __launch_bounds__(threads_per_block)
     update_kernel(population_view<Model, Real> p, spike_sink<Real> sink, std::uint64_t step, std::uint32_t k,
                   Real I_step) {
@@ -70,7 +72,8 @@ __global__ void __launch_bounds__(threads_per_block)
             if constexpr (Ou) s.I_ou = p.d_I_ou[i];
             const noise_source src{p.key, p.first_id + i, step};
             const step_noise<Real> z = p.any_noise ? device_step_noise<Real>(p.key, src.id, step) : step_noise<Real>{};
-            const Real n_input = poisson_input(c.input, s.ref, src);
+            Real n_input = Real(0);
+            if constexpr (Poisson) n_input = poisson_input(c.input, s.ref, src);
             const stepped<Real> r =
                 update_neuron<Model>(c, s, p.d_I_e[i * p.bias_stride] + I_step, Interpolate, z, n_input);
             p.d_V[i] = r.state.V;

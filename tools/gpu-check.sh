@@ -9,7 +9,7 @@
 # total budget, so one call fits well inside the device's 10-minute command limit.
 #
 # Settings (environment), defaults in brackets:
-#   IFSIM_GPU_DEPS [.gpu-deps]  IFSIM_GPU_BUILD_DIR [build-gpu]  IFSIM_GPU_CLEAN [0: keep the build
+#   IFSIM_GPU_REVISION [git rev-parse here]  IFSIM_GPU_DEPS [.gpu-deps]  IFSIM_GPU_BUILD_DIR [build-gpu]  IFSIM_GPU_CLEAN [0: keep the build
 #   dir, an incremental rebuild on a warm machine]  IFSIM_GPU_WITH_CUDA [ON; OFF is the fallback
 #   for testing the script where the CUDA library does not build]  IFSIM_GPU_ARCH [90]
 #   IFSIM_GPU_GENERATOR [Ninja if ninja is on PATH]  IFSIM_GPU_JOBS [nproc]  IFSIM_GPU_TEST_JOBS [8]
@@ -57,7 +57,11 @@ declare -A result  # step -> one-line result
 declare -A took    # step -> seconds
 compare_rows=()    # "| example | result |"
 device_name="unknown"
-if revision=$(git rev-parse --short HEAD 2>/dev/null); then
+# The device machine's copy of .git can lag behind the working tree it receives: the caller may
+# name the commit (IFSIM_GPU_REVISION=$(git rev-parse --short HEAD), expanded here).
+if [[ -n ${IFSIM_GPU_REVISION:-} ]]; then
+  revision="commit $IFSIM_GPU_REVISION"
+elif revision=$(git rev-parse --short HEAD 2>/dev/null); then
   revision="commit $revision"
   git diff --quiet HEAD 2>/dev/null || revision+=" + uncommitted changes"
 else
