@@ -63,26 +63,37 @@ __global__ void __launch_bounds__(threads_per_block)
     // Rounded up to whole warps so that every lane of a warp runs the same iterations: the
     // compaction's ballot needs all 32.
     const std::uint64_t n_warps = (p.n + 31) / 32 * 32;
-    for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n_warps; i += stride) {
-        Real offset = Real(-1);
-        if (i < p.n) {
-            const auto& c = p.d_coeffs[i * p.coeff_stride];
-            neuron_state<Real> s{p.d_V[i], Real(0), Real(0), p.d_ref[i]};
-            if constexpr (Model::adaptive) s.w = p.d_w[i];
-            if constexpr (Ou) s.I_ou = p.d_I_ou[i];
-            const noise_source src{p.key, p.first_id + i, step};
-            const step_noise<Real> z = p.any_noise ? device_step_noise<Real>(p.key, src.id, step) : step_noise<Real>{};
-            Real n_input = Real(0);
-            if constexpr (Poisson) n_input = poisson_input(c.input, s.ref, src);
-            const stepped<Real> r =
-                update_neuron<Model>(c, s, p.d_I_e[i * p.bias_stride] + I_step, Interpolate, z, n_input);
-            p.d_V[i] = r.state.V;
-            if constexpr (Model::adaptive) p.d_w[i] = r.state.w;
-            if constexpr (Ou) p.d_I_ou[i] = r.state.I_ou;
-            p.d_ref[i] = r.state.ref;
-            offset = r.offset;
+    const auto for_each_neuron = [&](auto coeffs_of) {
+        for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n_warps; i += stride) {
+            Real offset = Real(-1);
+            if (i < p.n) {
+                const auto c = coeffs_of(i);  // unused fields are never loaded
+                neuron_state<Real> s{p.d_V[i], Real(0), Real(0), p.d_ref[i]};
+                if constexpr (Model::adaptive) s.w = p.d_w[i];
+                if constexpr (Ou) s.I_ou = p.d_I_ou[i];
+                const noise_source src{p.key, p.first_id + i, step};
+                const step_noise<Real> z =
+                    p.any_noise ? device_step_noise<Real>(p.key, src.id, step) : step_noise<Real>{};
+                Real n_input = Real(0);
+                if constexpr (Poisson) n_input = poisson_input(c.input, s.ref, src);
+                const stepped<Real> r =
+                    update_neuron<Model>(c, s, p.d_I_e[i * p.bias_stride] + I_step, Interpolate, z, n_input);
+                p.d_V[i] = r.state.V;
+                if constexpr (Model::adaptive) p.d_w[i] = r.state.w;
+                if constexpr (Ou) p.d_I_ou[i] = r.state.I_ou;
+                p.d_ref[i] = r.state.ref;
+                offset = r.offset;
+            }
+            append_spike(sink, k, base, offset >= Real(0), std::uint32_t(i), offset);
         }
-        append_spike(sink, k, base, offset >= Real(0), std::uint32_t(i), offset);
+    };
+    if (p.coeff_stride == 0) {
+        // Shared parameters: into registers once, rather than reloaded for every neuron (the
+        // compiler cannot hoist the loads past the state stores, which might alias them).
+        const typename Model::template coeffs<Real> shared = p.d_coeffs[0];
+        for_each_neuron([&](std::uint64_t) { return shared; });
+    } else {
+        for_each_neuron([&](std::uint64_t i) { return p.d_coeffs[i]; });
     }
 }
 

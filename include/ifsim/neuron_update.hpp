@@ -122,7 +122,8 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     moved.V += n_input * c.input.poisson_weight;
 
     // P(an OU path from V0 to V1, both below threshold, touched it) over h * dt.
-    const Real x = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge / h;
+    const Real x_full = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge;
+    const Real x = h == Real(1) ? x_full : x_full / h;  // x / 1 == x exactly; the GPU skips the division
     const bool bridge_on = (flags & input_flag::bridge) != 0;
     const bool bridged = bridge_on & (z.u_bridge < math::exp(x));
     const bool at_start = V0 >= threshold;  // only from initial conditions: spike at the step's start
