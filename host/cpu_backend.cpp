@@ -7,12 +7,15 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ifsim/backend.hpp"
 #include "ifsim/build_info.hpp"
+#include "ifsim/network.hpp"
 #include "ifsim/neuron_update.hpp"
 #include "ifsim/population_setup.hpp"
+#include "ifsim/synapses.hpp"
 
 namespace ifsim {
 namespace {
@@ -25,24 +28,51 @@ struct sampler {
     std::uint64_t interval_steps;
 };
 
+// A population's synaptic input: per channel (network.hpp) a ring buffer of fixed-point arrivals,
+// one slot of n neurons per step (slot = step % slots), and the state of exp channels.
+template <class Real>
+struct channel_state {
+    synapse_kind kind;
+    channel_coeffs<Real> coeffs;
+    fixed_point_format format;
+    std::vector<std::int64_t> ring;  // slots x n [quanta]
+    std::vector<Real> x;             // exp_current: I [pA]; exp_conductance: g [nS]; empty for delta
+};
+
 class population_runner {
 public:
     virtual ~population_runner() = default;
     virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
                          block_output& out) = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
+    // The arrivals of `step` into `channel`, one entry per neuron.
+    virtual std::int64_t* arrivals(std::size_t channel, std::uint64_t step) = 0;
     std::vector<sampler> samplers;
 };
 
 template <class Model, class Real>
 class cpu_population final : public population_runner {
 public:
-    cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate)
-        : d_(std::move(data)), key_(key), interpolate_(interpolate) {
+    cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate,
+                   const std::vector<synapse_channel>& channels, std::uint32_t ring_slots, double dt_ms)
+        : d_(std::move(data)), key_(key), interpolate_(interpolate), slots_(ring_slots) {
         for (const auto& c : d_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
             any_poisson_ = any_poisson_ || (c.input.flags & input_flag::poisson);
         }
+        for (const auto& c : channels) {
+            const bool exp_kind = c.kind != synapse_kind::delta;
+            channels_.push_back({c.kind,
+                                 {Real(exp_kind ? std::exp(-dt_ms / c.tau_syn_ms) : 0.0), Real(c.E_rev_mV)},
+                                 c.format,
+                                 std::vector<std::int64_t>(std::size_t(slots_) * d_.size, 0),
+                                 exp_kind ? std::vector<Real>(d_.size, Real(0)) : std::vector<Real>{}});
+            has_current_ = has_current_ || exp_kind;
+        }
+    }
+
+    std::int64_t* arrivals(std::size_t channel, std::uint64_t step) override {
+        return channels_[channel].ring.data() + (step % slots_) * d_.size;
     }
 
     void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
@@ -105,6 +135,8 @@ private:
         const std::uint64_t last = std::min(first + chunk, d_.size);
         const std::int64_t count = std::int64_t(last - first);
         Real xi[chunk], xi_ou[chunk], u_bridge[chunk], n_input[chunk] = {}, offset[chunk];
+        Real I_syn[chunk] = {}, V_syn[chunk] = {};
+        if (!channels_.empty()) take_arrivals(first, count, step, I_syn, V_syn);
         if (any_noise_) {
             draw_chunk(key_, d_.first_id + first, count, step, xi, xi_ou, u_bridge);
         } else {
@@ -119,10 +151,10 @@ private:
         }
         // Compile-time flags keep the vector loop free of branches.
         const bool ou = !d_.I_ou.empty();
-        if (!ou && !interpolate_) update_lanes<false, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
-        if (!ou && interpolate_) update_lanes<false, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
-        if (ou && !interpolate_) update_lanes<true, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
-        if (ou && interpolate_) update_lanes<true, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, offset);
+        if (!ou && !interpolate_) update_lanes<false, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+        if (!ou && interpolate_) update_lanes<false, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+        if (ou && !interpolate_) update_lanes<true, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+        if (ou && interpolate_) update_lanes<true, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
         for (std::int64_t j = 0; j < count; ++j) {
             if (offset[j] < Real(0)) continue;
             mine.step.push_back(step);
@@ -135,9 +167,33 @@ private:
         return d_.coeffs[d_.coeffs.size() > 1 ? i : 0];
     }
 
+    // The synaptic input of neurons [first, first + count) in `step`: this step's current from the
+    // exp channels' state (in channel order), the delta channels' voltage jump; then each channel's
+    // slot is taken (zeroed) and the exp states step on (synapses.hpp).
+    void take_arrivals(std::uint64_t first, std::int64_t count, std::uint64_t step, Real* I_syn, Real* V_syn) {
+        for (auto& ch : channels_) {
+            std::int64_t* slot = ch.ring.data() + (step % slots_) * d_.size + first;
+            for (std::int64_t j = 0; j < count; ++j) {
+                const std::int64_t v = std::exchange(slot[j], 0);
+                if (!in_range(v, ch.format))
+                    throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first + j, step);
+                const Real arrived = from_fixed<Real>(v, ch.format);
+                if (ch.kind == synapse_kind::delta) {
+                    V_syn[j] += arrived;
+                } else {
+                    Real& x = ch.x[first + std::uint64_t(j)];
+                    I_syn[j] += channel_current(ch.kind, ch.coeffs, x, d_.V[first + std::uint64_t(j)]);
+                    x = channel_next(ch.coeffs, x, arrived);
+                }
+            }
+        }
+    }
+
     template <bool Ou, bool Interpolate>
     [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
-                                       const Real* xi_ou, const Real* u_bridge, const Real* n_input, Real* offset) {
+                                       const Real* xi_ou, const Real* u_bridge, const Real* n_input,
+                                       const Real* I_syn, const Real* V_syn, Real* offset) {
+        const bool with_current = has_current_;
         const std::size_t coeff_stride = d_.coeffs.size() > 1 ? 1 : 0;
         const std::size_t bias_stride = d_.I_e.size() > 1 ? 1 : 0;
         const auto* coeffs = d_.coeffs.data();
@@ -153,8 +209,10 @@ private:
             neuron_state<Real> s{V[j], Real(0), Real(0), ref[j]};
             if constexpr (Model::adaptive) s.w = w[j];
             if constexpr (Ou) s.I_ou = I_ou[j];
-            const stepped<Real> r = update_neuron<Model>(coeffs[i * coeff_stride], s, I_e[i * bias_stride] + I_step,
-                                                         Interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j]);
+            const Real I_bias = I_e[i * bias_stride] + I_step;
+            const stepped<Real> r =
+                update_neuron<Model>(coeffs[i * coeff_stride], s, with_current ? I_bias + I_syn[j] : I_bias,
+                                     Interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;
             if constexpr (Model::adaptive) w[j] = r.state.w;
@@ -203,16 +261,20 @@ private:
     bool any_noise_ = false;    // some neuron uses its step's noise block: draw it for the chunk
     bool any_poisson_ = false;  // some neuron has Poisson input
     std::vector<spike_list> thread_spikes_;
+    std::uint32_t slots_;                      // ring-buffer slots (steps)
+    std::vector<channel_state<Real>> channels_;
+    bool has_current_ = false;                 // some channel is an exp channel
 };
 
 template <class Real>
 std::unique_ptr<population_runner> make_runner(const population_spec& pop, const simulation_spec& sim,
-                                               std::uint64_t first_id) {
+                                               std::uint64_t first_id, const std::vector<synapse_channel>& channels,
+                                               std::uint32_t ring_slots) {
     const philox_key key = make_key(sim.seed, 0);
     const bool interpolate = sim.timing == spike_timing::interpolated;
     return with_model(pop.model, [&]<class Model>() -> std::unique_ptr<population_runner> {
         return std::make_unique<cpu_population<Model, Real>>(build_population<Model, Real>(pop, sim, first_id),
-                                                             key, interpolate);
+                                                             key, interpolate, channels, ring_slots, sim.dt_ms);
     });
 }
 
@@ -220,11 +282,15 @@ class cpu_backend final : public backend {
 public:
     explicit cpu_backend(const run_spec& spec) {
         if (spec.simulation.threads > 0) omp_set_num_threads(int(spec.simulation.threads));
+        net_ = build_network(spec);
+        // Arrivals lie at most max_delay steps ahead of the step being read.
+        const std::uint32_t slots = net_.max_delay_steps + 1;
         std::uint64_t first_id = 0;
-        for (const auto& pop : spec.populations) {
+        for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+            const auto& pop = spec.populations[p];
             populations_.push_back(spec.simulation.real == precision::single
-                                       ? make_runner<float>(pop, spec.simulation, first_id)
-                                       : make_runner<double>(pop, spec.simulation, first_id));
+                                       ? make_runner<float>(pop, spec.simulation, first_id, net_.channels[p], slots)
+                                       : make_runner<double>(pop, spec.simulation, first_id, net_.channels[p], slots));
             first_id += pop.size;
         }
         for (std::size_t r = 0; r < spec.states.size(); ++r) {
@@ -242,10 +308,22 @@ public:
         return std::to_string(omp_get_max_threads()) + " threads" + (build::host_fma ? ", AVX2+FMA" : "");
     }
 
+    // Populations advance together one min-delay interval at a time: a spike of the interval
+    // arrives at least min_delay steps after it was emitted, so after the interval's end, and the
+    // populations are independent within it. Then the interval's spikes are delivered.
     void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) override {
         out.spikes.resize(populations_.size());
-        for (std::size_t p = 0; p < populations_.size(); ++p)
-            populations_[p]->advance(first_step, num_steps, out.spikes[p], out);
+        const std::uint32_t interval = net_.empty() ? num_steps : net_.min_delay_steps;
+        for (std::uint32_t done = 0; done < num_steps;) {
+            const std::uint32_t n = std::min(interval, num_steps - done);
+            std::vector<std::size_t> before(populations_.size());
+            for (std::size_t p = 0; p < populations_.size(); ++p) {
+                before[p] = out.spikes[p].size();
+                populations_[p]->advance(first_step + done, n, out.spikes[p], out);
+            }
+            for (const auto& proj : net_.projections) deliver(proj, out.spikes[proj.source], before[proj.source]);
+            done += n;
+        }
     }
 
     std::vector<double> state(std::size_t population, state_variable v) const override {
@@ -253,6 +331,23 @@ public:
     }
 
 private:
+    // Spike k of the interval, from neuron i in step t, adds each synapse's weight to the slot of
+    // step t + delay of its target. Integer sums: any order gives the same bits.
+    void deliver(const built_projection& proj, const spike_list& spikes, std::size_t from) {
+        population_runner& target = *populations_[proj.target];
+        for (std::size_t k = from; k < spikes.size(); ++k) {
+            const std::uint64_t i = spikes.neuron[k];
+            for (std::uint64_t s = proj.conn.row_offsets[i]; s < proj.conn.row_offsets[i + 1]; ++s) {
+                std::int64_t* slot = target.arrivals(proj.channel, spikes.step[k] + proj.delay_of(s));
+                // Cannot fail: the channel's format holds every synapse onto a neuron at once.
+                if (!add_checked(slot[proj.conn.targets[s]], proj.weight[s]))
+                    throw numerical_error("synaptic input overflowed its fixed-point accumulator",
+                                          proj.conn.targets[s], spikes.step[k] + proj.delay_of(s));
+            }
+        }
+    }
+
+    network net_;
     std::vector<std::unique_ptr<population_runner>> populations_;
 };
 

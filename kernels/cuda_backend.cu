@@ -435,6 +435,8 @@ private:
 std::unique_ptr<backend> make_cuda_backend(const run_spec& spec) {
     const cuda_status status = query_cuda();
     if (!status.usable) throw runtime_failure("no usable CUDA device: " + status.reason);
+    if (!spec.projections.empty())
+        throw runtime_failure("the CUDA backend does not run networks ([[projection]]) yet; use the CPU backend");
     return std::make_unique<cuda_backend>(spec);
 }
 

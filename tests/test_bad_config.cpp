@@ -73,5 +73,13 @@ INSTANTIATE_TEST_SUITE_P(Files, BadConfig, ::testing::ValuesIn(bad_files()),
 // The list of malformed configs must not silently shrink (or vanish with a wrong path).
 TEST(BadConfigList, HasAtLeastEighteenFiles) { EXPECT_GE(bad_files().size(), 18u) << bad_dir; }
 
+// Every [[projection]] check of docs/config.md has its file (projection_*.toml).
+TEST(BadConfigList, HasTheProjectionFiles) {
+    const auto files = bad_files();
+    const auto n = std::count_if(files.begin(), files.end(),
+                                 [](const std::string& f) { return f.starts_with("projection_"); });
+    EXPECT_GE(n, 16) << bad_dir;
+}
+
 }  // namespace
 }  // namespace ifsim

@@ -1,5 +1,5 @@
 // Config parsing (include/ifsim/config.hpp): defaults, units, distributions, overrides, records,
-// to_toml round trip, suggestions. Malformed configs are in test_bad_config.cpp.
+// projections, to_toml round trip, suggestions. Malformed configs are in test_bad_config.cpp.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -50,6 +50,28 @@ void expect_same(const std::map<std::string, distribution>& a, const std::map<st
     }
 }
 
+void expect_same(const synapse_distribution& a, const synapse_distribution& b, const std::string& what) {
+    SCOPED_TRACE(what);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_TRUE(same_bits(a.a, b.a)) << a.a << " vs " << b.a;
+    EXPECT_TRUE(same_bits(a.b, b.b)) << a.b << " vs " << b.b;
+}
+
+void expect_same(const projection_spec& a, const projection_spec& b) {
+    EXPECT_EQ(a.source, b.source);
+    EXPECT_EQ(a.target, b.target);
+    EXPECT_EQ(a.rule.kind, b.rule.kind);
+    EXPECT_TRUE(same_bits(a.rule.p, b.rule.p)) << a.rule.p << " vs " << b.rule.p;
+    EXPECT_EQ(a.rule.degree, b.rule.degree);
+    EXPECT_EQ(a.rule.autapses, b.rule.autapses);
+    EXPECT_EQ(a.rule.multapses, b.rule.multapses);
+    EXPECT_EQ(a.synapse, b.synapse);
+    expect_same(a.weight, b.weight, "weight");
+    expect_same(a.delay, b.delay, "delay");
+    EXPECT_TRUE(same_bits(a.tau_syn_ms, b.tau_syn_ms));
+    EXPECT_TRUE(same_bits(a.E_rev_mV, b.E_rev_mV));
+}
+
 // Field-by-field, doubles compared bit for bit.
 void expect_same(const run_spec& a, const run_spec& b) {
     EXPECT_TRUE(same_bits(a.simulation.dt_ms, b.simulation.dt_ms));
@@ -80,6 +102,11 @@ void expect_same(const run_spec& a, const run_spec& b) {
         EXPECT_TRUE(same_bits(p.input.poisson_rate_Hz, q.input.poisson_rate_Hz));
         EXPECT_TRUE(same_bits(p.input.poisson_weight_mV, q.input.poisson_weight_mV));
         EXPECT_EQ(p.input.poisson_count, q.input.poisson_count);
+    }
+    ASSERT_EQ(a.projections.size(), b.projections.size());
+    for (std::size_t i = 0; i < a.projections.size(); ++i) {
+        SCOPED_TRACE("projection " + std::to_string(i));
+        expect_same(a.projections[i], b.projections[i]);
     }
     EXPECT_EQ(a.spikes.populations, b.spikes.populations);
     ASSERT_EQ(a.states.size(), b.states.size());
@@ -501,6 +528,378 @@ TEST(Config, LoadConfigReadsFilesAndNamesUnreadableOnes) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/missing.toml"), std::string::npos) << e.what();
     }
     EXPECT_THROW(load_config(good), config_error);  // a directory
+}
+
+// ---- [[projection]] ----
+
+constexpr const char* network_pops = R"(
+[[population]]
+name = "E"
+size = 8
+model = "lif"
+[[population]]
+name = "I"
+size = 4
+model = "lif"
+[[population]]
+name = "F"
+size = 4
+model = "lif"
+)";
+
+constexpr const char* network = R"(
+[[projection]]
+source = "E"
+target = "I"
+rule = { fixed_indegree = 3 }
+weight = "0.1 mV"
+
+[[projection]]
+source = "E"
+target = "E"
+rule = { pairwise_bernoulli = 0.25, autapses = false }
+synapse = "exp_current"
+weight = { uniform = ["10 pA", "0.02 nA"] }
+delay = { normal = ["1.5 ms", "250 us"] }
+tau_syn = "5 ms"
+
+[[projection]]
+source = "I"
+target = "E"
+rule = { fixed_outdegree = 4, multapses = false }
+synapse = "exp_conductance"
+weight = { lognormal = { mean = "2 nS", std = "500 pS" } }
+delay = { lognormal = ["2 ms", "0.5 ms"] }
+tau_syn = "0.01 s"
+E_rev = "-80 mV"
+
+[[projection]]
+source = "I"
+target = "F"
+rule = "one_to_one"
+weight = -0.25
+
+[[projection]]
+source = "F"
+target = "F"
+rule = { one_to_one = true }
+synapse = "exp_conductance"
+weight = { normal = { mean = "1 nS", std = 0 } }
+
+[[projection]]
+source = "E"
+target = "I"
+rule = { all_to_all = true, autapses = false, multapses = false }
+synapse = "exp_current"
+weight = { normal = ["-20 pA", "5 pA"] }
+delay = { uniform = ["1 ms", "3 ms"] }
+
+[[projection]]
+source = "I"
+target = "I"
+rule = { fixed_total = 12, multapses = false, autapses = false }
+weight = { uniform = ["-0.5 mV", "0 mV"] }
+delay = "0.1 ms"
+
+[[projection]]
+source = "E"
+target = "F"
+rule = "all_to_all"
+weight = 0
+delay = "2 ms"
+
+[[projection]]
+source = "F"
+target = "E"
+rule = { pairwise_bernoulli = 1, autapses = true, multapses = true }
+weight = { lognormal = ["-0.2 mV", "0.05 mV"] }
+
+[[projection]]
+source = "F"
+target = "I"
+rule = { fixed_indegree = 0 }
+synapse = "exp_conductance"
+weight = { uniform = ["0 nS", "1 nS"] }
+)";
+
+void expect_rule(const connection_rule& r, rule_kind kind, double p, std::uint64_t degree, bool autapses,
+                 bool multapses) {
+    EXPECT_EQ(r.kind, kind);
+    EXPECT_EQ(r.p, p);
+    EXPECT_EQ(r.degree, degree);
+    EXPECT_EQ(r.autapses, autapses);
+    EXPECT_EQ(r.multapses, multapses);
+}
+
+void expect_dist(const synapse_distribution& d, synapse_distribution::kind type, double a, double b) {
+    EXPECT_EQ(d.type, type);
+    EXPECT_EQ(d.a, a);
+    EXPECT_EQ(d.b, b);
+}
+
+TEST(Config, ProjectionsEveryRuleAndSynapse) {
+    const run_spec s = parse_config(std::string(network_pops) + network, "net.toml");
+    using R = rule_kind;
+    using D = synapse_distribution::kind;
+    using S = synapse_kind;
+    ASSERT_EQ(s.projections.size(), 10u);
+    const auto& p = s.projections;
+
+    // Defaults: delta, 1 ms delay, tau_syn 2 ms, E_rev 0 mV, autapses and multapses on.
+    EXPECT_EQ(p[0].source, "E");
+    EXPECT_EQ(p[0].target, "I");
+    expect_rule(p[0].rule, R::fixed_indegree, 0, 3, true, true);
+    EXPECT_EQ(p[0].synapse, S::delta);
+    expect_dist(p[0].weight, D::constant, 0.1, 0);
+    expect_dist(p[0].delay, D::constant, 1.0, 0);
+    EXPECT_EQ(p[0].tau_syn_ms, 2.0);
+    EXPECT_EQ(p[0].E_rev_mV, 0.0);
+
+    EXPECT_EQ(p[1].source, "E");
+    EXPECT_EQ(p[1].target, "E");
+    expect_rule(p[1].rule, R::pairwise_bernoulli, 0.25, 0, false, true);
+    EXPECT_EQ(p[1].synapse, S::exp_current);
+    expect_dist(p[1].weight, D::uniform, 10.0, 20.0);
+    expect_dist(p[1].delay, D::normal, 1.5, 0.25);
+    EXPECT_EQ(p[1].tau_syn_ms, 5.0);
+    EXPECT_EQ(p[1].E_rev_mV, 0.0);
+
+    EXPECT_EQ(p[2].source, "I");
+    EXPECT_EQ(p[2].target, "E");
+    expect_rule(p[2].rule, R::fixed_outdegree, 0, 4, true, false);
+    EXPECT_EQ(p[2].synapse, S::exp_conductance);
+    expect_dist(p[2].weight, D::lognormal, 2.0, 0.5);
+    expect_dist(p[2].delay, D::lognormal, 2.0, 0.5);
+    EXPECT_EQ(p[2].tau_syn_ms, 10.0);
+    EXPECT_EQ(p[2].E_rev_mV, -80.0);
+
+    EXPECT_EQ(p[3].source, "I");
+    EXPECT_EQ(p[3].target, "F");
+    expect_rule(p[3].rule, R::one_to_one, 0, 0, true, true);
+    EXPECT_EQ(p[3].synapse, S::delta);
+    expect_dist(p[3].weight, D::constant, -0.25, 0);
+    expect_dist(p[3].delay, D::constant, 1.0, 0);
+
+    EXPECT_EQ(p[4].source, "F");
+    EXPECT_EQ(p[4].target, "F");
+    expect_rule(p[4].rule, R::one_to_one, 0, 0, true, true);
+    EXPECT_EQ(p[4].synapse, S::exp_conductance);
+    expect_dist(p[4].weight, D::normal, 1.0, 0.0);
+    EXPECT_EQ(p[4].tau_syn_ms, 2.0);
+    EXPECT_EQ(p[4].E_rev_mV, 0.0);
+
+    expect_rule(p[5].rule, R::all_to_all, 0, 0, false, false);
+    EXPECT_EQ(p[5].synapse, S::exp_current);
+    expect_dist(p[5].weight, D::normal, -20.0, 5.0);
+    expect_dist(p[5].delay, D::uniform, 1.0, 3.0);
+    EXPECT_EQ(p[5].tau_syn_ms, 2.0);
+
+    EXPECT_EQ(p[6].source, "I");
+    EXPECT_EQ(p[6].target, "I");
+    expect_rule(p[6].rule, R::fixed_total, 0, 12, false, false);  // 4 * 4 - 4 = 12 pairs: all
+    EXPECT_EQ(p[6].synapse, S::delta);
+    expect_dist(p[6].weight, D::uniform, -0.5, 0.0);
+    expect_dist(p[6].delay, D::constant, 0.1, 0);
+
+    expect_rule(p[7].rule, R::all_to_all, 0, 0, true, true);
+    expect_dist(p[7].weight, D::constant, 0.0, 0);  // a weight of exactly 0 is allowed
+    expect_dist(p[7].delay, D::constant, 2.0, 0);
+
+    expect_rule(p[8].rule, R::pairwise_bernoulli, 1.0, 0, true, true);
+    expect_dist(p[8].weight, D::lognormal, -0.2, 0.05);
+
+    expect_rule(p[9].rule, R::fixed_indegree, 0, 0, true, true);
+    EXPECT_EQ(p[9].synapse, S::exp_conductance);
+    expect_dist(p[9].weight, D::uniform, 0.0, 1.0);
+
+    // No [[projection]], or an empty list: no projections.
+    EXPECT_TRUE(parse_config(network_pops, "n.toml").projections.empty());
+    EXPECT_TRUE(parse_config(std::string("projection = []\n") + network_pops, "n.toml").projections.empty());
+}
+
+TEST(Config, ProjectionsRoundTripThroughToToml) {
+    const run_spec s = parse_config(std::string(network_pops) + network, "net.toml");
+    const std::string written = to_toml(s);
+    SCOPED_TRACE(written);
+    EXPECT_NE(written.find("rule = { fixed_indegree = 3, autapses = true, multapses = true }"), std::string::npos);
+    EXPECT_NE(written.find("delay = \"1 ms\""), std::string::npos);
+    const run_spec back = parse_config(written, "net.toml");
+    expect_same(s, back);
+    EXPECT_EQ(to_toml(back), written);
+
+    // Awkward numbers read back bit for bit.
+    const run_spec odd = parse_config(std::string(network_pops) + R"(
+[[projection]]
+source = "E"
+target = "I"
+rule = { pairwise_bernoulli = 0.1234567890123456789 }
+synapse = "exp_current"
+weight = { normal = [-0.3333333333333333, 1e-7] }
+delay = { uniform = ["0.1 ms", "0.30000000000000004 ms"] }
+tau_syn = 3.3333333333333335
+[[projection]]
+source = "I"
+target = "E"
+rule = { pairwise_bernoulli = 1e-9 }
+synapse = "exp_conductance"
+weight = "1e-300 nS"
+E_rev = -77.77777777777777
+)",
+                                      "odd.toml");
+    expect_same(odd, parse_config(to_toml(odd), "odd.toml"));
+}
+
+TEST(Config, ProjectionOverrides) {
+    const std::string text = std::string(network_pops) + network;
+    const run_spec s = parse_config(text, "o.toml",
+                                    {"projection.0.weight=0.2 mV",
+                                     "projection.0.rule.fixed_indegree=5",
+                                     "projection.0.rule.multapses=false",
+                                     "projection.3.rule.autapses=false",  // expands rule = "one_to_one"
+                                     "projection.1.delay={ uniform = [\"1 ms\", \"2 ms\"] }",
+                                     "projection.2.E_rev=-70 mV",
+                                     "projection.5.synapse=delta",
+                                     "projection.5.weight=-1",
+                                     "projection.7.rule=one_to_one",
+                                     "projection.7.source=F",
+                                     "projection.7.target=I",
+                                     "projection.8.rule={ fixed_total = 7 }"});
+    const auto& p = s.projections;
+    expect_dist(p[0].weight, synapse_distribution::kind::constant, 0.2, 0);
+    expect_rule(p[0].rule, rule_kind::fixed_indegree, 0, 5, true, false);
+    expect_rule(p[3].rule, rule_kind::one_to_one, 0, 0, false, true);
+    expect_dist(p[1].delay, synapse_distribution::kind::uniform, 1.0, 2.0);
+    EXPECT_EQ(p[2].E_rev_mV, -70.0);
+    EXPECT_EQ(p[5].synapse, synapse_kind::delta);
+    expect_dist(p[5].weight, synapse_distribution::kind::constant, -1.0, 0);  // now in mV
+    EXPECT_EQ(p[7].source, "F");
+    EXPECT_EQ(p[7].target, "I");
+    expect_rule(p[7].rule, rule_kind::one_to_one, 0, 0, true, true);
+    expect_rule(p[8].rule, rule_kind::fixed_total, 0, 7, true, true);
+}
+
+TEST(Config, BadProjectionOverridesAreExplained) {
+    const std::string text = std::string(network_pops) + network;
+    std::string m = error_of(text, {"projection.E.weight=1"});
+    EXPECT_NE(m.find("chosen by their 0-based position"), std::string::npos) << m;
+    EXPECT_NE(m.find("index 0 .. 9"), std::string::npos) << m;
+
+    m = error_of(text, {"projection.10.weight=1"});
+    EXPECT_NE(m.find("no projection has index '10'"), std::string::npos) << m;
+
+    m = error_of(network_pops, {"projection.0.weight=1"});
+    EXPECT_NE(m.find("there is no [[projection]]"), std::string::npos) << m;
+
+    m = error_of(text, {"projection.0=1"});
+    EXPECT_NE(m.find("projection.<index>.<key>"), std::string::npos) << m;
+
+    m = error_of(text, {"projection.0.wieght=1"});
+    EXPECT_NE(m.find("unknown key 'projection[0].wieght'; did you mean 'weight'?"), std::string::npos) << m;
+
+    m = error_of(text, {"projection.0.rule.fixed_indegre=1"});
+    EXPECT_NE(m.find("did you mean 'fixed_indegree'?"), std::string::npos) << m;
+
+    m = error_of(text, {"projection.1.weight=0.2 mV"});
+    EXPECT_NE(m.find("projection[1].weight = \"0.2 mV\""), std::string::npos) << m;
+    EXPECT_NE(m.find("takes a weight in pA"), std::string::npos) << m;
+    EXPECT_NE(m.find("(set by --set projection.1.weight=0.2 mV)"), std::string::npos) << m;
+}
+
+std::string projection_error(std::string_view body) {
+    return error_of(std::string(network_pops) + "[[projection]]\n" + std::string(body));
+}
+
+TEST(Config, ProjectionErrorsNameKeyValueAndWhatIsAllowed) {
+    struct case_ {
+        const char* body;
+        std::vector<const char*> expect;
+    };
+    const std::vector<case_> cases = {
+        {"target = \"I\"\nrule = \"all_to_all\"\nweight = 1\n", {"projection[0].source is missing"}},
+        {"source = \"E\"\ntarget = \"I\"\nweight = 1\n", {"projection[0].rule is missing"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\n", {"projection[0].weight is missing", "in mV"}},
+        {"source = \"E\"\ntarget = \"Inh\"\nrule = \"all_to_all\"\nweight = 1\n",
+         {"projection[0].target = \"Inh\"", "no population is named 'Inh'", "(populations: E, I, F)"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"fixed_indegree\"\nweight = 1\n",
+         {"projection[0].rule = \"fixed_indegree\"", "needs a value: rule = { fixed_indegree = K }"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_al\"\nweight = 1\n", {"did you mean 'all_to_all'?"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = 5\nweight = 1\n", {"projection[0].rule = 5", "\"all_to_all\""}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = { autapses = false }\nweight = 1\n", {"names no rule"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = { fixed_indegree = 1, fixed_outdegree = 2 }\nweight = 1\n",
+         {"names 2 rules (fixed_indegree, fixed_outdegree)"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = { all_to_all = false }\nweight = 1\n",
+         {"projection[0].rule.all_to_all = false", "expected true"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = { all_to_all = true, autapses = 1 }\nweight = 1\n",
+         {"projection[0].rule.autapses = 1", "true or false"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = { pairwise_bernoulli = -0.1 }\nweight = 1\n",
+         {"projection[0].rule.pairwise_bernoulli = -0.1", "[0, 1]"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = { pairwise_bernoulli = nan }\nweight = 1\n",
+         {"projection[0].rule.pairwise_bernoulli", "not a finite number"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = { fixed_total = 33, multapses = false }\nweight = 1\n",
+         {"exceeds the 32 distinct pairs", "fixed_total <= 32"}},
+        {"source = \"E\"\ntarget = \"E\"\nrule = { fixed_outdegree = 8, multapses = false, autapses = false }\nweight = 1\n",
+         {"target 'E' offers 7", "autapses = false"}},
+        {"source = \"E\"\ntarget = \"E\"\nrule = { one_to_one = true, autapses = false }\nweight = 1\n",
+         {"makes only autapses", "set autapses = true"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = \"1 nS\"\n",
+         {"projection[0].weight = \"1 nS\"", "a conductance (nS), but synapse = \"delta\" takes a weight in mV"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"exp_conductance\"\nweight = \"1 pA\"\n",
+         {"takes a weight in nS"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"exp\"\nweight = 1\n",
+         {"projection[0].synapse = \"exp\"", "\"delta\" | \"exp_current\" | \"exp_conductance\""}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = [1, 2]\n", {"no per-synapse array"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = { linspace = [1, 2] }\n",
+         {"unknown key 'projection[0].weight.linspace'", "uniform, normal, lognormal"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = { uniform = [2, 1] }\n", {"low <= high"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = { normal = [1, -1] }\n",
+         {"projection[0].weight.normal[1] = -1", "must be >= 0"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = { normal = [0, 1] }\n",
+         {"projection[0].weight.normal", "mean must not be 0"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = { normal = [1] }\n",
+         {"normal = [mean, std]"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"exp_conductance\"\nweight = { uniform = [\"-1 nS\", \"1 nS\"] }\n",
+         {"projection[0].weight.uniform", "must be >= 0 nS"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"exp_conductance\"\nweight = { lognormal = [\"-1 nS\", \"1 nS\"] }\n",
+         {"must be >= 0 nS"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = -1\n",
+         {"projection[0].delay = -1", "must be > 0 ms"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { uniform = [0, 1] }\n",
+         {"projection[0].delay.uniform", "low end"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { normal = [0, 1] }\n",
+         {"projection[0].delay.normal", "mean of a delay must be > 0 ms"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { lognormal = { mean = -1, std = 1 } }\n",
+         {"projection[0].delay.lognormal", "> 0 ms"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { uniform = [1, 2], normal = [1, 1] }\n",
+         {"exactly one of"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = \"inf ms\"\n", {"not a finite number"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"exp_current\"\nweight = 1\ntau_syn = 0\n",
+         {"projection[0].tau_syn = 0", "> 0 ms"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"exp_conductance\"\nweight = 1\nE_rev = \"1 nS\"\n",
+         {"projection[0].E_rev", "E_rev is a voltage (mV)"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\nE_rev = -80\n",
+         {"this projection has synapse = \"delta\""}},
+    };
+    for (const auto& c : cases) {
+        const std::string m = projection_error(c.body);
+        for (const char* e : c.expect) EXPECT_NE(m.find(e), std::string::npos) << c.body << "\n-> " << m;
+        EXPECT_NE(m.find("test.toml:"), std::string::npos) << m;
+    }
+
+    // [projection] as a table, not a list of tables.
+    const std::string m = error_of(std::string(network_pops) + "[projection]\nsource = \"E\"\n");
+    EXPECT_NE(m.find("write [[projection]]"), std::string::npos) << m;
+}
+
+TEST(Config, AtMost65535Projections) {
+    const auto text = [](std::size_t n) {
+        std::string out = "projection = [\n";
+        for (std::size_t i = 0; i < n; ++i)
+            out += "{ source = \"E\", target = \"E\", rule = \"one_to_one\", weight = 1 },\n";
+        return out + "]\n" + network_pops;
+    };
+    EXPECT_EQ(parse_config(text(65535), "many.toml").projections.size(), 65535u);
+    const std::string m = error_of(text(65536));
+    EXPECT_NE(m.find("projection has 65536 entries; at most 65535"), std::string::npos) << m;
 }
 
 TEST(Suggest, NearestCandidateOrNothing) {

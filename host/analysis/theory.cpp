@@ -192,6 +192,65 @@ double siegert_cv(const neuron_params& p, double I_pA, double sigma_V_mV) {
                       std::numbers::sqrt2 * sigma_V_mV);
 }
 
+// ---- sparse balanced network --------------------------------------------------------------------
+
+namespace {
+
+struct brunel_input {
+    double mu, sigma;  // [mV]
+};
+
+brunel_input brunel_input_at(const brunel_network& n, double nu_Hz) {
+    const double gamma = n.C_I / n.C_E;
+    const double tau_s = n.tau_m_ms / ms_per_s;
+    return {n.C_E * n.J_mV * tau_s * (n.nu_ext_Hz + nu_Hz * (1.0 - n.g * gamma)),
+            n.J_mV * std::sqrt(n.C_E * tau_s * (n.nu_ext_Hz + nu_Hz * (1.0 + n.g * n.g * gamma)))};
+}
+
+void check_brunel(const brunel_network& n) {
+    if (!(n.J_mV > 0.0 && n.C_E > 0.0 && n.tau_m_ms > 0.0 && n.g >= 0.0 && n.C_I >= 0.0 && n.nu_ext_Hz >= 0.0 &&
+          n.t_ref_ms > 0.0))
+        throw config_error("brunel_rate: J, C_E, tau_m and t_ref must be positive and g, C_I, nu_ext non-negative");
+}
+
+double brunel_rhs(const brunel_network& n, double nu_Hz) {
+    const brunel_input in = brunel_input_at(n, nu_Hz);
+    return siegert_rate(n.tau_m_ms, n.t_ref_ms, n.V_th_rel_mV, n.V_reset_rel_mV, in.mu, in.sigma);
+}
+
+}  // namespace
+
+double brunel_threshold_rate(const brunel_network& n) {
+    check_brunel(n);
+    return n.V_th_rel_mV / (n.C_E * n.J_mV * n.tau_m_ms / ms_per_s);
+}
+
+double brunel_rate(const brunel_network& n) {
+    check_brunel(n);
+    // f(nu) = rhs(nu) - nu: f(0) >= 0, f(1/t_ref) <= 0 (no neuron fires faster).
+    const double top = ms_per_s / n.t_ref_ms;
+    const int grid = 2000;
+    double lo = 0.0, hi = top;
+    for (int k = 1; k <= grid; ++k) {
+        const double nu = top * k / grid;
+        if (brunel_rhs(n, nu) - nu <= 0.0) {
+            hi = nu;
+            lo = top * (k - 1) / grid;
+            break;
+        }
+    }
+    for (int it = 0; it < 200 && hi - lo > 1e-12 * hi; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (brunel_rhs(n, mid) - mid > 0.0 ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+double brunel_cv(const brunel_network& n) {
+    const brunel_input in = brunel_input_at(n, brunel_rate(n));
+    return siegert_cv(n.tau_m_ms, n.t_ref_ms, n.V_th_rel_mV, n.V_reset_rel_mV, in.mu, in.sigma);
+}
+
 // ---- adaptation ---------------------------------------------------------------------------------
 
 double alif_steady_rate(const neuron_params& p, double I_pA) {

@@ -72,7 +72,8 @@ void apply_overrides(toml::table& root, const std::vector<std::string>& override
 run_spec build_spec(const toml::table& root, const context& ctx);
 
 // The schema's key lists, shared by validation and the override resolver.
-inline constexpr std::array<std::string_view, 3> root_keys = {"simulation", "population", "record"};
+inline constexpr std::array<std::string_view, 4> root_keys = {"simulation", "population", "projection",
+                                                              "record"};
 inline constexpr std::array<std::string_view, 6> simulation_keys = {
     "dt", "duration", "seed", "precision", "spike_timing", "threads"};
 inline constexpr std::array<std::string_view, 6> population_keys = {"name",   "size", "model",
@@ -88,6 +89,22 @@ inline constexpr std::array<std::string_view, 6> record_keys = {"spikes",   "sta
                                                                 "neurons",  "interval", "name"};
 inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace", "uniform",
                                                                       "normal", "array"};
+inline constexpr std::array<std::string_view, 8> projection_keys = {
+    "source", "target", "rule", "synapse", "weight", "delay", "tau_syn", "E_rev"};
+// The rule names, in the order of rule_kind, then the flags a rule table may carry.
+inline constexpr std::array<std::string_view, 6> rule_names = {
+    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all", "one_to_one"};
+inline constexpr std::array<std::string_view, 8> rule_keys = {
+    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total",
+    "all_to_all",         "one_to_one",     "autapses",        "multapses"};
+// The names of synapse_kind, in its order.
+inline constexpr std::array<std::string_view, 3> synapse_names = {"delta", "exp_current",
+                                                                  "exp_conductance"};
+inline constexpr std::array<std::string_view, 3> synapse_distribution_keys = {"uniform", "normal",
+                                                                              "lognormal"};
+// At most this many [[projection]] tables: each has its own RNG streams below 2^16 above its base
+// (connectivity.hpp, synapses.hpp).
+inline constexpr std::size_t max_projections = 65535;
 
 // ---- template definitions ----
 

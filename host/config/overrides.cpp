@@ -1,5 +1,6 @@
 // --set KEY=VALUE: edits to the TOML document before validation, so an override is checked exactly
-// like the file. KEY is a dotted path; populations and reports are addressed by name or by index.
+// like the file. KEY is a dotted path; populations and reports are addressed by name or by index,
+// projections (which have no name) by index only.
 #include <array>
 #include <optional>
 #include <span>
@@ -56,8 +57,25 @@ constexpr std::array<schema_node, 6> record_schema = {{{"spikes", K::value, {}},
                                                        {"neurons", K::value, {}},
                                                        {"interval", K::value, {}},
                                                        {"name", K::value, {}}}};
-constexpr std::array<schema_node, 3> root_schema = {{{"simulation", K::table, simulation_schema},
+constexpr std::array<schema_node, 8> rule_schema = {{{"pairwise_bernoulli", K::value, {}},
+                                                     {"fixed_indegree", K::value, {}},
+                                                     {"fixed_outdegree", K::value, {}},
+                                                     {"fixed_total", K::value, {}},
+                                                     {"all_to_all", K::value, {}},
+                                                     {"one_to_one", K::value, {}},
+                                                     {"autapses", K::value, {}},
+                                                     {"multapses", K::value, {}}}};
+constexpr std::array<schema_node, 8> projection_schema = {{{"source", K::value, {}},
+                                                           {"target", K::value, {}},
+                                                           {"rule", K::table, rule_schema},
+                                                           {"synapse", K::value, {}},
+                                                           {"weight", K::value, {}},
+                                                           {"delay", K::value, {}},
+                                                           {"tau_syn", K::value, {}},
+                                                           {"E_rev", K::value, {}}}};
+constexpr std::array<schema_node, 4> root_schema = {{{"simulation", K::table, simulation_schema},
                                                      {"population", K::list, population_schema},
+                                                     {"projection", K::list, projection_schema},
                                                      {"record", K::list, record_schema}}};
 
 std::string_view trim(std::string_view s) {
@@ -72,8 +90,9 @@ std::string string_at(const toml::table& t, std::string_view key) {
 }
 
 // The name an element of [[population]] or [[record]] answers to (a record's default name is
-// <population>_<state>, as validation gives it).
+// <population>_<state>, as validation gives it). Projections have no name: only an index.
 std::string element_name(const toml::table& t, std::string_view list) {
+    if (list == "projection") return {};
     if (t.contains("name")) return string_at(t, "name");
     if (list == "record" && t.contains("state")) return string_at(t, "population") + "_" + string_at(t, "state");
     return {};
@@ -155,16 +174,26 @@ void apply_one(toml::table& root, std::string_view text, context& ctx) {
         if (node->type == K::table) {
             toml::node* sub = table->get(seg);
             if (sub == nullptr) sub = table->insert(seg, toml::table{}).first->second.as_table();
+            // rule = "all_to_all" is short for rule = { all_to_all = true }: a flag may be set inside.
+            if (seg == "rule" && sub->is_string() &&
+                (sub->as_string()->get() == "all_to_all" || sub->as_string()->get() == "one_to_one")) {
+                toml::table expanded;
+                expanded.insert(sub->as_string()->get(), true);
+                sub = table->insert_or_assign(seg, std::move(expanded)).first->second.as_table();
+            }
             if (!sub->is_table()) fail("cannot set a key inside '" + here + "' = " + render(*sub) + ": it is not a table");
             table = sub->as_table();
             level = node->children;
             path = here;
             continue;
         }
-        // A list element, by name or index.
+        // A list element, by name or index (projections: by index only).
+        const bool by_index = seg == "projection";
         if (i + 2 >= segments.size())
-            fail("expected " + std::string(seg) + ".<name or index>.<key>, e.g. " +
-                 (seg == "population" ? "population.E.size=500" : "record.E_V_m.interval=\"2 ms\""));
+            fail("expected " + std::string(seg) + (by_index ? ".<index>" : ".<name or index>") + ".<key>, e.g. " +
+                 (seg == "population" ? "population.E.size=500"
+                  : by_index          ? "projection.0.weight=\"0.2 mV\""
+                                      : "record.E_V_m.interval=\"2 ms\""));
         const std::string_view selector = segments[++i];
         toml::array* list = table->get(seg) ? table->get(seg)->as_array() : nullptr;
         std::vector<std::string> known;
@@ -182,6 +211,12 @@ void apply_one(toml::table& root, std::string_view text, context& ctx) {
             const std::size_t k = std::stoul(std::string(selector));
             if (list && k < list->size() && (*list)[k].is_table()) chosen = (*list)[k].as_table(), chosen_index = k;
         }
+        if (chosen == nullptr && by_index)
+            fail("no projection has index '" + std::string(selector) + "': projections have no name and are " +
+                 "chosen by their 0-based position in the file, projection.<index>.<key> (" +
+                 (list && !list->empty() ? "index 0 .. " + std::to_string(list->size() - 1)
+                                         : std::string("there is no [[projection]]; --set cannot add one")) +
+                 ")");
         if (chosen == nullptr) {
             std::vector<std::string_view> views(known.begin(), known.end());
             const std::string near = suggest(selector, views);

@@ -55,6 +55,32 @@ std::string dist(const distribution& x, dimension d) {
     return "";
 }
 
+std::string dist(const synapse_distribution& x, dimension d) {
+    using K = synapse_distribution::kind;
+    switch (x.type) {
+        case K::constant: return q(x.a, d);
+        case K::uniform: return "{ uniform = [" + q(x.a, d) + ", " + q(x.b, d) + "] }";
+        case K::normal: return "{ normal = { mean = " + q(x.a, d) + ", std = " + q(x.b, d) + " } }";
+        case K::lognormal: return "{ lognormal = { mean = " + q(x.a, d) + ", std = " + q(x.b, d) + " } }";
+    }
+    return "";
+}
+
+// Always the table form, so that the flags are spelt out.
+std::string rule(const connection_rule& r) {
+    std::string head;
+    switch (r.kind) {
+        case rule_kind::pairwise_bernoulli: head = "pairwise_bernoulli = " + format_number(r.p); break;
+        case rule_kind::fixed_indegree: head = "fixed_indegree = " + std::to_string(r.degree); break;
+        case rule_kind::fixed_outdegree: head = "fixed_outdegree = " + std::to_string(r.degree); break;
+        case rule_kind::fixed_total: head = "fixed_total = " + std::to_string(r.degree); break;
+        case rule_kind::all_to_all: head = "all_to_all = true"; break;
+        case rule_kind::one_to_one: head = "one_to_one = true"; break;
+    }
+    return "{ " + head + ", autapses = " + (r.autapses ? "true" : "false") +
+           ", multapses = " + (r.multapses ? "true" : "false") + " }";
+}
+
 std::string padded(std::string_view key, std::size_t width) {
     std::string out(key);
     if (out.size() < width) out.append(width - out.size(), ' ');
@@ -113,6 +139,22 @@ std::string to_toml(const run_spec& spec) {
           << "rate = " << q(in.poisson_rate_Hz, dimension::frequency) << "\n"
           << "weight = " << q(in.poisson_weight_mV, dimension::voltage) << "\n"
           << "count = " << in.poisson_count << "\n";
+    }
+
+    for (const auto& p : spec.projections) {
+        static constexpr const char* synapse_names[] = {"delta", "exp_current", "exp_conductance"};
+        static constexpr dimension weight_dims[] = {dimension::voltage, dimension::current,
+                                                    dimension::conductance};
+        const auto k = static_cast<std::size_t>(p.synapse);
+        o << "\n[[projection]]\n"
+          << "source = " << quote(p.source) << "\n"
+          << "target = " << quote(p.target) << "\n"
+          << "rule = " << rule(p.rule) << "\n"
+          << "synapse = " << quote(synapse_names[k]) << "\n"
+          << "weight = " << dist(p.weight, weight_dims[k]) << "\n"
+          << "delay = " << dist(p.delay, dimension::time) << "\n";
+        if (p.synapse != synapse_kind::delta) o << "tau_syn = " << q(p.tau_syn_ms, dimension::time) << "\n";
+        if (p.synapse == synapse_kind::exp_conductance) o << "E_rev = " << q(p.E_rev_mV, dimension::voltage) << "\n";
     }
 
     if (!spec.spikes.populations.empty())

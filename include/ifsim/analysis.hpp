@@ -77,6 +77,31 @@ double siegert_cv(double tau_m_ms, double t_ref_ms, double V_th_rel_mV, double V
                   double mu_mV, double sigma_mV);
 double siegert_cv(const neuron_params& p, double I_pA, double sigma_V_mV);
 
+// ---- sparse balanced network (Brunel 2000, model A) --------------------------------------------
+//
+// N_E excitatory and N_I inhibitory LIF neurons, each receiving C_E excitatory synapses of J [mV],
+// C_I inhibitory ones of -g J (delta synapses) and C_E external Poisson inputs at nu_ext of J. In
+// the asynchronous-irregular state every neuron fires at the rate nu that solves
+//   nu = siegert(mu(nu), sigma(nu)),  mu = C_E J tau_m (nu_ext + nu (1 - g gamma)),
+//   sigma^2 = J^2 C_E tau_m (nu_ext + nu (1 + g^2 gamma)),  gamma = C_I / C_E
+// (Brunel 2000, eqs. 4, 5 and 21; thresholds relative to E_L).
+struct brunel_network {
+    double tau_m_ms = 20.0, t_ref_ms = 2.0;
+    double V_th_rel_mV = 20.0, V_reset_rel_mV = 10.0;  // from E_L
+    double J_mV = 0.1;
+    double g = 5.0;          // relative strength of inhibition
+    double C_E = 1000.0, C_I = 250.0;
+    double nu_ext_Hz = 20.0; // rate of each external input
+};
+// nu_thr = V_th_rel / (C_E J tau_m): the external rate that brings mu to threshold alone.
+double brunel_threshold_rate(const brunel_network& n);
+// The self-consistent rate [Hz]: the lowest root of siegert - nu on [0, 1/t_ref], bracketed on a
+// grid and bisected to round-off. Throws config_error for non-positive J, C_E, tau_m or negative
+// g, C_I, nu_ext.
+double brunel_rate(const brunel_network& n);
+// The ISI CV at that rate (siegert_cv at the same mu, sigma).
+double brunel_cv(const brunel_network& n);
+
 // ---- adaptation ---------------------------------------------------------------------------------
 
 // Steady rate [Hz] of the adaptive LIF (aLIF with a = 0) under constant current, for tau_w much

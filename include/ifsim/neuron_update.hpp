@@ -94,7 +94,8 @@ struct stepped {
 };
 
 // Advances one neuron by one step, given the step's noise `z` (draw_step_noise, or the defaults
-// when needs_step_noise is false) and its Poisson input count `n_input` (poisson_input). State and
+// when needs_step_noise is false), its Poisson input count `n_input` (poisson_input) and the
+// voltage jump of its delta synapses V_syn [mV] (synaptic currents come in through I_bias). State and
 // noise go in and out by value: nothing in a caller's vector loop has its address taken.
 //
 // Straight-line code: every case is computed and the right one selected, so that a vector unit
@@ -103,7 +104,8 @@ struct stepped {
 // the GPU, relax() and adapt() branch around the partial step, which whole warps skip).
 template <class Model, class Real>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
-                                     Real I_bias, bool interpolate, step_noise<Real> z, Real n_input) {
+                                     Real I_bias, bool interpolate, step_noise<Real> z, Real n_input,
+                                     Real V_syn = Real(0)) {
     const unsigned flags = c.input.flags;
     const Real I = I_bias + s.I_ou;
     const Real I_ou_next = s.I_ou * c.input.ou_P + c.input.ou_sigma_step * z.xi_ou;
@@ -120,6 +122,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     neuron_state<Real> moved = s;  // free: the model's step, then the input spikes
     Model::advance(c, moved, I, z.xi, h);
     moved.V += n_input * c.input.poisson_weight;
+    moved.V += V_syn;  // delta synapses arriving in this step (synapses.hpp)
 
     // P(an OU path from V0 to V1, both below threshold, touched it) over h * dt.
     const Real x_full = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge;

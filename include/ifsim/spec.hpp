@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ifsim/connectivity.hpp"
 #include "ifsim/models/params.hpp"
 
 namespace ifsim {
@@ -85,9 +86,47 @@ struct state_record {
     double interval_ms = 1.0;             // sampling interval, a whole number of steps
 };
 
+// What a synapse does to its target.
+enum class synapse_kind {
+    delta,           // V jumps by the weight [mV] when the spike arrives
+    exp_current,     // a current [pA] that jumps by the weight and decays with tau_syn
+    exp_conductance  // a conductance [nS] that jumps by the weight and decays with tau_syn; current g (E_rev - V)
+};
+
+// One value per synapse, drawn from the stateless RNG keyed by (seed, the projection's weight or
+// delay stream, synapse index in the projection's CSR order). All values keep the sign of `a`
+// (the constant, the mean, or the bounds), which validation checks against the synapse kind.
+struct synapse_distribution {
+    enum class kind {
+        constant,   // a
+        uniform,    // in [a, b]
+        normal,     // mean a, standard deviation b, clipped at zero so that no value changes sign
+        lognormal,  // |value| lognormal with mean |a| and standard deviation b, sign of a
+    };
+    kind type = kind::constant;
+    double a = 0.0;
+    double b = 0.0;
+    static synapse_distribution constant(double v) { return {kind::constant, v, 0.0}; }
+};
+
+// A [[projection]]: synapses from every neuron of `source` chosen by `rule` onto `target`.
+struct projection_spec {
+    std::string source, target;  // population names
+    connection_rule rule;        // connectivity.hpp
+    synapse_kind synapse = synapse_kind::delta;
+    // delta: mV; exp_current: pA; exp_conductance: nS (>= 0). Negative values are inhibitory for
+    // delta and exp_current.
+    synapse_distribution weight = synapse_distribution::constant(0.0);
+    // [ms], > 0; rounded to whole steps, at least one step.
+    synapse_distribution delay = synapse_distribution::constant(1.0);
+    double tau_syn_ms = 2.0;  // exp_current, exp_conductance: decay time constant [ms]
+    double E_rev_mV = 0.0;    // exp_conductance: reversal potential [mV]
+};
+
 struct run_spec {
     simulation_spec simulation;
     std::vector<population_spec> populations;
+    std::vector<projection_spec> projections;
     spike_record spikes;
     std::vector<state_record> states;
     std::string source_path;  // the config file it came from ("" for built in code)

@@ -1,0 +1,127 @@
+// build_network: connectivity, per-synapse weights and delays, and the target channels with their
+// fixed-point formats (network.hpp).
+#include "ifsim/network.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "ifsim/errors.hpp"
+#include "ifsim/synapses.hpp"
+
+namespace ifsim {
+namespace {
+
+std::size_t population_index(const run_spec& spec, const std::string& name) {
+    for (std::size_t p = 0; p < spec.populations.size(); ++p)
+        if (spec.populations[p].name == name) return p;
+    throw config_error("projection: no population is named '" + name + "'");
+}
+
+// The channel of `target` that projection `pr` feeds, added if new.
+std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
+    const bool exp_kind = pr.synapse != synapse_kind::delta;
+    const double tau = exp_kind ? pr.tau_syn_ms : 0.0;
+    const double E_rev = pr.synapse == synapse_kind::exp_conductance ? pr.E_rev_mV : 0.0;
+    for (std::size_t c = 0; c < channels.size(); ++c)
+        if (channels[c].kind == pr.synapse && channels[c].tau_syn_ms == tau && channels[c].E_rev_mV == E_rev) return c;
+    channels.push_back({pr.synapse, tau, E_rev, {}});
+    return channels.size() - 1;
+}
+
+std::string describe(const projection_spec& pr, std::size_t index) {
+    return "projection " + std::to_string(index) + " (" + pr.source + " -> " + pr.target + ")";
+}
+
+}  // namespace
+
+double network::bytes_per_synapse() const {
+    if (synapses == 0) return 0.0;
+    double bytes = 0.0;
+    for (const auto& p : projections)
+        bytes += double(p.conn.targets.size()) * (4.0 + 4.0 + (p.delay.empty() ? 0.0 : 2.0));
+    return bytes / double(synapses);
+}
+
+network build_network(const run_spec& spec) {
+    const auto start = std::chrono::steady_clock::now();
+    const simulation_spec& sim = spec.simulation;
+    network net;
+    net.channels.resize(spec.populations.size());
+
+    // Connectivity and real-valued weights, projection by projection.
+    std::vector<std::vector<double>> weights(spec.projections.size());
+    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+        const projection_spec& pr = spec.projections[k];
+        built_projection b;
+        b.source = population_index(spec, pr.source);
+        b.target = population_index(spec, pr.target);
+        b.channel = channel_for(net.channels[b.target], pr);
+        b.conn = connect(pr.rule, spec.populations[b.source].size, spec.populations[b.target].size,
+                         b.source == b.target, sim.seed, std::uint32_t(k));
+        const std::uint64_t n = num_synapses(b.conn);
+        const philox_key wkey = make_key(sim.seed, weight_stream_base + std::uint32_t(k));
+        const philox_key dkey = make_key(sim.seed, delay_stream_base + std::uint32_t(k));
+        weights[k].resize(n);
+        for (std::uint64_t s = 0; s < n; ++s)
+            weights[k][s] = synapse_value(pr.weight, philox4x32_10(make_counter(s, 0), wkey));
+        // Delays in whole steps, at least one.
+        const auto to_steps = [&](double ms) -> std::uint16_t {
+            const double steps = std::max(1.0, std::nearbyint(ms / sim.dt_ms));
+            if (!(steps <= 65535.0))
+                throw config_error(describe(pr, k) + ": a delay of " + std::to_string(ms) + " ms is " +
+                                   std::to_string(steps) + " steps of dt = " + std::to_string(sim.dt_ms) +
+                                   " ms; at most 65535 steps are allowed");
+            return std::uint16_t(steps);
+        };
+        if (pr.delay.type == synapse_distribution::kind::constant) {
+            b.constant_delay = to_steps(pr.delay.a);
+        } else {
+            b.delay.resize(n);
+            for (std::uint64_t s = 0; s < n; ++s)
+                b.delay[s] = to_steps(synapse_value(pr.delay, philox4x32_10(make_counter(s, 0), dkey)));
+        }
+        net.synapses += n;
+        net.projections.push_back(std::move(b));
+    }
+
+    // Each channel's fixed-point format: its largest weight, and the most inputs one of its
+    // neurons can receive in one step (every synapse onto it arriving together).
+    for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+        for (std::size_t c = 0; c < net.channels[p].size(); ++c) {
+            double max_abs = 0.0;
+            std::vector<std::uint64_t> inputs(spec.populations[p].size, 0);
+            for (std::size_t k = 0; k < net.projections.size(); ++k) {
+                const built_projection& b = net.projections[k];
+                if (b.target != p || b.channel != c) continue;
+                for (const double w : weights[k]) max_abs = std::max(max_abs, std::fabs(w));
+                for (const std::uint32_t t : b.conn.targets) ++inputs[t];
+            }
+            const std::uint64_t most = inputs.empty() ? 0 : *std::max_element(inputs.begin(), inputs.end());
+            net.channels[p][c].format = choose_format(max_abs, most);
+        }
+    }
+    for (std::size_t k = 0; k < net.projections.size(); ++k) {
+        built_projection& b = net.projections[k];
+        const fixed_point_format& f = net.channels[b.target][b.channel].format;
+        b.weight.resize(weights[k].size());
+        for (std::size_t s = 0; s < weights[k].size(); ++s)
+            if (!weight_to_fixed(weights[k][s], f, b.weight[s]))
+                throw config_error(describe(spec.projections[k], k) + ": weight " + std::to_string(weights[k][s]) +
+                                   " does not fit the fixed-point format of its channel");
+    }
+
+    for (const auto& b : net.projections) {
+        const auto [lo, hi] = b.delay.empty() ? std::pair{b.constant_delay, b.constant_delay}
+                                              : std::pair{*std::min_element(b.delay.begin(), b.delay.end()),
+                                                          *std::max_element(b.delay.begin(), b.delay.end())};
+        if (b.conn.targets.empty()) continue;
+        net.min_delay_steps = net.min_delay_steps == 0 ? lo : std::min<std::uint32_t>(net.min_delay_steps, lo);
+        net.max_delay_steps = std::max<std::uint32_t>(net.max_delay_steps, hi);
+    }
+    net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return net;
+}
+
+}  // namespace ifsim

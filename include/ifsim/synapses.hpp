@@ -1,0 +1,75 @@
+// Synapses, per target neuron and step (IFSIM_HD: the CPU and the GPU share it). A target population
+// gathers its incoming projections into channels, one per kind of effect:
+//   delta            arrivals [mV] jump V at the end of the step they arrive in
+//   exp_current      I [pA]: this step's input is I; then I <- I P + arrivals, P = exp(-dt / tau_syn)
+//   exp_conductance  g [nS]: this step's input is g (E_rev - V) at the step's start; then
+//                    g <- g P + arrivals
+// So a spike emitted in step t with a delay of d steps arrives in step t + d: it moves V at the end
+// of that step (delta) or drives it from step t + d + 1 on (exp_*), exactly d dt after the spike.
+// The decay is exact; within a step the current is held at its start value, like the bias.
+//
+// Arrivals are summed in fixed point (fixed_point.hpp), so they do not depend on delivery order.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "ifsim/fixed_point.hpp"
+#include "ifsim/math.hpp"
+#include "ifsim/platform.hpp"
+#include "ifsim/random.hpp"
+#include "ifsim/spec.hpp"
+
+namespace ifsim {
+
+// RNG streams of projection p's per-synapse values (subsequence = synapse index in CSR order,
+// block 0), next to its connectivity stream. The config allows fewer than 2^16 projections.
+inline constexpr std::uint32_t weight_stream_base = 0x20000, delay_stream_base = 0x30000;
+
+// One value of a synapse_distribution from its Philox block. normal: clipped at zero on the far
+// side of the mean; lognormal: |value| has mean |a| and standard deviation b (host double
+// arithmetic: values are drawn once, at build time).
+inline double synapse_value(const synapse_distribution& d, const philox_block& r) {
+    using kind = synapse_distribution::kind;
+    switch (d.type) {
+        case kind::constant: return d.a;
+        case kind::uniform: return d.a + (d.b - d.a) * uniform_open<double>(r.x);
+        case kind::normal: {
+            double z0 = 0, z1 = 0;
+            box_muller<double>(r.x, r.y, z0, z1);
+            const double v = d.a + d.b * z0;
+            return d.a > 0 ? (v > 0 ? v : 0.0) : (v < 0 ? v : 0.0);
+        }
+        case kind::lognormal: {
+            double z0 = 0, z1 = 0;
+            box_muller<double>(r.x, r.y, z0, z1);
+            const double m = d.a < 0 ? -d.a : d.a;
+            const double s2 = math::log1p((d.b * d.b) / (m * m));  // variance of log|value|
+            const double mu = math::log(m) - 0.5 * s2;
+            const double v = math::exp(mu + math::sqrt(s2) * z0);
+            return d.a < 0 ? -v : v;
+        }
+    }
+    return d.a;
+}
+
+// One channel's per-neuron step, given the fixed-point arrivals of the step.
+template <class Real>
+struct channel_coeffs {
+    Real P;      // exp(-dt / tau_syn); unused for delta
+    Real E_rev;  // exp_conductance [mV]
+};
+
+// This step's synaptic current into a neuron at V [pA] from one exp channel's state x.
+template <class Real>
+IFSIM_HD Real channel_current(synapse_kind kind, const channel_coeffs<Real>& c, Real x, Real V) {
+    return kind == synapse_kind::exp_conductance ? x * (c.E_rev - V) : x;
+}
+
+// The exp channel's state after the step: decayed, plus this step's arrivals.
+template <class Real>
+IFSIM_HD Real channel_next(const channel_coeffs<Real>& c, Real x, Real arrivals) {
+    return x * c.P + arrivals;
+}
+
+}  // namespace ifsim
