@@ -33,6 +33,20 @@ std::optional<double> predicted_rate(const population_spec& pop, const neuron_pa
 
 std::string theory_csv(const run_spec& spec) {
     std::string csv = "population,neuron,I_e_pA,rate_theory_Hz\n";
+    if (!spec.projections.empty()) {
+        const auto rates = network_mean_field(spec);
+        if (!rates) return csv;
+        char row[256];
+        for (std::size_t k = 0; k < spec.populations.size(); ++k) {
+            const population_spec& pop = spec.populations[k];
+            for (std::uint64_t i = 0; i < pop.size; ++i) {
+                std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", pop.name.c_str(), (unsigned long long)i,
+                              pop.input.I_e.a, (*rates)[k]);
+                csv += row;
+            }
+        }
+        return csv;
+    }
     std::uint64_t first_id = 0;
     char line[256];
     for (const auto& pop : spec.populations) {

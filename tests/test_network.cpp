@@ -13,6 +13,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/synapses.hpp"
+#include "ifsim/theory_table.hpp"
 #include "support/simulate.hpp"
 
 using namespace ifsim;
@@ -354,4 +355,55 @@ TEST(Network, BrunelAsynchronousIrregularStateMatchesMeanField) {
     // trains of ~25 ISIs bias the mean CV a few percent low).
     EXPECT_GT(cv, 0.7) << "mean ISI CV " << cv;
     EXPECT_LT(cv, 1.2) << "mean ISI CV " << cv;
+}
+
+// `ifsim theory` for networks: the general mean field reduces to Brunel's on model A, for both the
+// example's AI state and Fig. 8C, with the in-degree given by different rules of the same mean.
+TEST(NetworkTheory, MeanFieldReducesToBrunel) {
+    for (const auto& [g, eta] : {std::pair{6.0, 4.0}, std::pair{5.0, 2.0}}) {
+        analysis::brunel_network b;
+        b.g = g;
+        b.nu_ext_Hz = eta * analysis::brunel_threshold_rate(b);
+        for (const bool bernoulli : {false, true}) {
+            run_spec s;
+            for (const auto& [name, n] : {std::pair{"E", 10000}, std::pair{"I", 2500}}) {
+                population_spec p = lif_population(name, std::uint64_t(n));
+                p.params["C_m"] = distribution::constant(250.0);
+                p.params["g_L"] = distribution::constant(12.5);
+                p.input.poisson_rate_Hz = b.nu_ext_Hz;
+                p.input.poisson_weight_mV = b.J_mV;
+                p.input.poisson_count = 1000;
+                s.populations.push_back(p);
+            }
+            const auto add = [&](const char* src, const char* tgt, double K, std::uint64_t n_src, double w) {
+                projection_spec pr;
+                pr.source = src;
+                pr.target = tgt;
+                pr.rule.kind = bernoulli ? rule_kind::pairwise_bernoulli : rule_kind::fixed_indegree;
+                pr.rule.degree = std::uint64_t(K);
+                pr.rule.p = K / double(n_src);  // autapses allowed: the same mean in-degree
+                pr.weight = synapse_distribution::constant(w);
+                s.projections.push_back(pr);
+            };
+            add("E", "E", 1000, 10000, b.J_mV);
+            add("E", "I", 1000, 10000, b.J_mV);
+            add("I", "E", 250, 2500, -g * b.J_mV);
+            add("I", "I", 250, 2500, -g * b.J_mV);
+            const auto rates = network_mean_field(s);
+            ASSERT_TRUE(rates.has_value());
+            const double want = analysis::brunel_rate(b);
+            EXPECT_NEAR((*rates)[0], want, 1e-6 * want) << "g " << g << ", eta " << eta;
+            EXPECT_NEAR((*rates)[1], want, 1e-6 * want) << "g " << g << ", eta " << eta;
+        }
+    }
+}
+
+TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
+    run_spec s = small_network(100.0);
+    ASSERT_TRUE(network_mean_field(s).has_value());
+    s.projections[0].synapse = synapse_kind::exp_current;
+    EXPECT_FALSE(network_mean_field(s).has_value());
+    s = small_network(100.0);
+    s.populations[1].model = model_kind::eif;
+    EXPECT_FALSE(network_mean_field(s).has_value());
 }

@@ -1,0 +1,136 @@
+// The mean-field (diffusion-approximation) rates of a network of LIF populations with delta
+// synapses: Brunel (2000) generalised to any number of populations, projection rules and weight
+// distributions (theory_table.hpp).
+#include <cmath>
+#include <numbers>
+#include <optional>
+#include <vector>
+
+#include "ifsim/analysis.hpp"
+#include "ifsim/population_setup.hpp"
+#include "ifsim/theory_table.hpp"
+
+namespace ifsim {
+namespace {
+
+constexpr double ms_per_s = 1000.0;
+
+// Expected synapses from `source` onto one neuron of `target`.
+double mean_indegree(const connection_rule& r, double n_source, double n_target, bool same) {
+    const double others = same && !r.autapses ? n_source - 1.0 : n_source;
+    switch (r.kind) {
+        case rule_kind::pairwise_bernoulli: return r.p * others;
+        case rule_kind::fixed_indegree: return double(r.degree);
+        case rule_kind::fixed_outdegree: return double(r.degree) * n_source / n_target;
+        case rule_kind::fixed_total: return double(r.degree) / n_target;
+        case rule_kind::all_to_all: return others;
+        case rule_kind::one_to_one: return 1.0;
+    }
+    return 0.0;
+}
+
+// E[w] and E[w^2] of a weight distribution (synapses.hpp's draws).
+struct moments {
+    double m1, m2;
+};
+
+moments weight_moments(const synapse_distribution& d) {
+    using kind = synapse_distribution::kind;
+    switch (d.type) {
+        case kind::constant: return {d.a, d.a * d.a};
+        case kind::uniform: return {0.5 * (d.a + d.b), (d.a * d.a + d.a * d.b + d.b * d.b) / 3.0};
+        case kind::normal: {  // max(0, N(|a|, b)), sign of a
+            const double m = std::fabs(d.a), s = d.b;
+            if (s == 0.0) return {d.a, d.a * d.a};
+            const double z = m / s;
+            const double Phi = 0.5 * std::erfc(-z / std::numbers::sqrt2);
+            const double phi = std::exp(-0.5 * z * z) / std::sqrt(2.0 * std::numbers::pi);
+            const double m1 = m * Phi + s * phi;
+            const double m2 = (m * m + s * s) * Phi + m * s * phi;
+            return {d.a < 0 ? -m1 : m1, m2};
+        }
+        case kind::lognormal: return {d.a, d.a * d.a + d.b * d.b};
+    }
+    return {0.0, 0.0};
+}
+
+}  // namespace
+
+std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
+    const auto& pops = spec.populations;
+    // Where the theory holds: LIF populations with one parameter set, constant bias and white
+    // noise, optional Poisson input, no OU current or step current; delta synapses only.
+    for (const auto& p : pops) {
+        if (p.model != model_kind::lif || !p.input.I_e.is_constant() || !p.input.sigma_V.is_constant() ||
+            !(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0) || !p.input.steps.time_ms.empty())
+            return std::nullopt;
+        for (const auto& [name, d] : p.params)
+            if (!d.is_constant()) return std::nullopt;
+    }
+    for (const auto& pr : spec.projections)
+        if (pr.synapse != synapse_kind::delta) return std::nullopt;
+
+    const auto index = [&](const std::string& name) {
+        std::size_t i = 0;
+        while (pops[i].name != name) ++i;
+        return i;
+    };
+    struct population_theory {
+        neuron_params p;
+        double mu_fixed, var_fixed;  // from bias, white noise and Poisson input [mV, mV^2]
+        std::vector<std::size_t> source;
+        std::vector<double> k_m1, k_m2;  // K E[w], K E[w^2] per incoming projection
+    };
+    std::vector<population_theory> th(pops.size());
+    std::uint64_t first_id = 0;
+    for (std::size_t k = 0; k < pops.size(); ++k) {
+        const population_spec& pop = pops[k];
+        const neuron_params p = realize_params(pop, spec.simulation, first_id).at(0);  // constant: one set
+        first_id += pop.size;
+        const double tau_s = p.C_m / p.g_L / ms_per_s;
+        const double sigma_V = pop.input.sigma_V.a;
+        const input_spec& in = pop.input;
+        const double poisson = double(in.poisson_count) * in.poisson_rate_Hz;
+        th[k].p = p;
+        th[k].mu_fixed = in.I_e.a / p.g_L + tau_s * poisson * in.poisson_weight_mV;
+        th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * in.poisson_weight_mV * in.poisson_weight_mV;
+    }
+    for (const auto& pr : spec.projections) {
+        const std::size_t s = index(pr.source), t = index(pr.target);
+        const double K = mean_indegree(pr.rule, double(pops[s].size), double(pops[t].size), s == t);
+        const moments w = weight_moments(pr.weight);
+        th[t].source.push_back(s);
+        th[t].k_m1.push_back(K * w.m1);
+        th[t].k_m2.push_back(K * w.m2);
+    }
+    const auto transfer = [&](const std::vector<double>& nu) {
+        std::vector<double> out(nu.size());
+        for (std::size_t k = 0; k < nu.size(); ++k) {
+            const population_theory& t = th[k];
+            const double tau_s = t.p.C_m / t.p.g_L / ms_per_s;
+            double mu = t.mu_fixed, var = t.var_fixed;
+            for (std::size_t j = 0; j < t.source.size(); ++j) {
+                mu += tau_s * t.k_m1[j] * nu[t.source[j]];
+                var += tau_s * t.k_m2[j] * nu[t.source[j]];
+            }
+            out[k] = analysis::siegert_rate(t.p.C_m / t.p.g_L, t.p.t_ref, t.p.V_th - t.p.E_L, t.p.V_reset - t.p.E_L, mu,
+                                            std::sqrt(var));
+        }
+        return out;
+    };
+    // Damped fixed-point iteration from rest; the stable asynchronous state if it converges.
+    std::vector<double> nu(pops.size(), 0.0);
+    for (int it = 0; it < 20000; ++it) {
+        const std::vector<double> next = transfer(nu);
+        double change = 0.0;
+        for (std::size_t k = 0; k < nu.size(); ++k) {
+            const double v = nu[k] + 0.1 * (next[k] - nu[k]);
+            change = std::max(change, std::fabs(v - nu[k]) / std::max(1.0, v));
+            nu[k] = v;
+        }
+        if (change < 1e-13) return nu;
+    }
+    return std::nullopt;
+}
+
+}  // namespace ifsim
