@@ -45,8 +45,13 @@ public:
     virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
                          block_output& out) = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
-    // The arrivals of `step` into `channel`, one entry per neuron.
-    virtual std::int64_t* arrivals(std::size_t channel, std::uint64_t step) = 0;
+    // The ring buffer of `channel`: the arrivals of step t for neuron j are at
+    // data[(t % slots) * n + j].
+    struct ring_view {
+        std::int64_t* data;
+        std::uint64_t slots, n;
+    };
+    virtual ring_view ring(std::size_t channel) = 0;
     std::vector<sampler> samplers;
 };
 
@@ -71,9 +76,7 @@ public:
         }
     }
 
-    std::int64_t* arrivals(std::size_t channel, std::uint64_t step) override {
-        return channels_[channel].ring.data() + (step % slots_) * d_.size;
-    }
+    ring_view ring(std::size_t channel) override { return {channels_[channel].ring.data(), slots_, d_.size}; }
 
     void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
                  block_output& out) override {
@@ -332,17 +335,43 @@ public:
 
 private:
     // Spike k of the interval, from neuron i in step t, adds each synapse's weight to the slot of
-    // step t + delay of its target. Integer sums: any order gives the same bits.
+    // step t + delay of its target. Each thread owns a range of targets and takes, from every row
+    // (sorted by target), the synapses in its range: plain adds, no two threads on one slot.
+    // Integer sums, so neither the thread count nor the order changes a bit. No add can overflow
+    // (the channel's format holds every synapse onto a neuron at once); the slot's range is
+    // checked again when it is read.
     void deliver(const built_projection& proj, const spike_list& spikes, std::size_t from) {
-        population_runner& target = *populations_[proj.target];
-        for (std::size_t k = from; k < spikes.size(); ++k) {
-            const std::uint64_t i = spikes.neuron[k];
-            for (std::uint64_t s = proj.conn.row_offsets[i]; s < proj.conn.row_offsets[i + 1]; ++s) {
-                std::int64_t* slot = target.arrivals(proj.channel, spikes.step[k] + proj.delay_of(s));
-                // Cannot fail: the channel's format holds every synapse onto a neuron at once.
-                if (!add_checked(slot[proj.conn.targets[s]], proj.weight[s]))
-                    throw numerical_error("synaptic input overflowed its fixed-point accumulator",
-                                          proj.conn.targets[s], spikes.step[k] + proj.delay_of(s));
+        const population_runner::ring_view ring = populations_[proj.target]->ring(proj.channel);
+        const std::size_t num = spikes.size() - from;
+        if (num == 0) return;
+        const std::uint64_t* rows = proj.conn.row_offsets.data();
+        const std::uint32_t* targets = proj.conn.targets.data();
+        const std::int32_t* weights = proj.weight.data();
+        const std::uint64_t synapses = proj.conn.targets.size();
+        const int threads = int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()),
+                                                         std::max<std::uint64_t>(1, num * synapses / proj.conn.num_sources / 4096)));
+#pragma omp parallel num_threads(threads)
+        {
+            const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
+            const auto lo = std::uint32_t(ring.n * t / T), hi = std::uint32_t(ring.n * (t + 1) / T);
+            for (std::size_t k = from; k < spikes.size(); ++k) {
+                const std::uint64_t i = spikes.neuron[k];
+                const std::uint32_t* row = targets + rows[i];
+                const std::uint32_t* end = targets + rows[i + 1];
+                const std::uint32_t* first = T == 1 ? row : std::lower_bound(row, end, lo);
+                const std::uint32_t* last = T == 1 ? end : std::lower_bound(first, end, hi);
+                const std::uint64_t now = spikes.step[k] % ring.slots;
+                const auto slot_after = [&](std::uint64_t delay) {  // delay < slots: no division
+                    const std::uint64_t r = now + delay;
+                    return ring.data + (r >= ring.slots ? r - ring.slots : r) * ring.n;
+                };
+                if (proj.delay.empty()) {
+                    std::int64_t* dst = slot_after(proj.constant_delay);
+                    for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
+                } else {
+                    for (const std::uint32_t* p = first; p != last; ++p)
+                        slot_after(proj.delay[std::size_t(p - targets)])[*p] += weights[p - targets];
+                }
             }
         }
     }
