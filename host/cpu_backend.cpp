@@ -333,6 +333,10 @@ public:
         return populations_.at(population)->state(v);
     }
 
+    network_stats network() const override {
+        return {net_.synapses, net_.bytes_per_synapse(), net_.build_seconds, events_};
+    }
+
 private:
     // Spike k of the interval, from neuron i in step t, adds each synapse's weight to the slot of
     // step t + delay of its target. Each thread owns a range of targets and takes, from every row
@@ -344,6 +348,8 @@ private:
         const population_runner::ring_view ring = populations_[proj.target]->ring(proj.channel);
         const std::size_t num = spikes.size() - from;
         if (num == 0) return;
+        for (std::size_t k = from; k < spikes.size(); ++k)
+            events_ += proj.conn.row_offsets[spikes.neuron[k] + 1] - proj.conn.row_offsets[spikes.neuron[k]];
         const std::uint64_t* rows = proj.conn.row_offsets.data();
         const std::uint32_t* targets = proj.conn.targets.data();
         const std::int32_t* weights = proj.weight.data();
@@ -376,7 +382,8 @@ private:
         }
     }
 
-    network net_;
+    ifsim::network net_;
+    std::uint64_t events_ = 0;  // synaptic events delivered
     std::vector<std::unique_ptr<population_runner>> populations_;
 };
 

@@ -189,6 +189,12 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.neuron_steps_per_s = double(summary.neurons) * double(step) / summary.wall_s;
             if (step > 0) summary.real_time_factor = summary.wall_s / (summary.simulated_ms * 1e-3);
         }
+        const network_stats net = engine.network();
+        summary.synapses = net.synapses;
+        summary.bytes_per_synapse = net.bytes_per_synapse;
+        summary.network_build_s = net.build_s;
+        summary.synaptic_events = net.events;
+        if (summary.wall_s > 0) summary.synaptic_events_per_s = double(net.events) / summary.wall_s;
         summary.spikes = 0;
         for (std::size_t p = 0; p < pops.size(); ++p) {
             if (summary.simulated_ms > 0)

@@ -407,3 +407,16 @@ TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
     s.populations[1].model = model_kind::eif;
     EXPECT_FALSE(network_mean_field(s).has_value());
 }
+
+TEST(Network, CountsSynapsesAndDeliveredEvents) {
+    run_spec s = pair(synapse_kind::delta, 1.0, 5);
+    s.populations[0].size = 3;  // three sources firing once each, all to the one target
+    auto engine = make_cpu_backend(s);
+    block_output out;
+    engine->advance(0, 300, out);
+    EXPECT_EQ(out.spikes[0].size(), 3u);
+    const network_stats n = engine->network();
+    EXPECT_EQ(n.synapses, 3u);
+    EXPECT_EQ(n.events, 3u);
+    EXPECT_EQ(n.bytes_per_synapse, 8.0);
+}

@@ -86,6 +86,9 @@ void print_summary(const run_summary& s, const std::filesystem::path& dir) {
     std::fprintf(stderr, "%s: %llu steps of %g ms on %s (%s, %s) in %.3g s: %.3g neuron-steps/s, real-time factor %.3g\n",
                  s.status.c_str(), (unsigned long long)s.steps, s.dt_ms, s.backend.c_str(), s.device.c_str(),
                  s.precision.c_str(), s.wall_s, s.neuron_steps_per_s, s.real_time_factor);
+    if (s.synapses > 0)
+        std::fprintf(stderr, "  network: %llu synapses (%.3g B each, built in %.3g s), %.3g synaptic events/s\n",
+                     (unsigned long long)s.synapses, s.bytes_per_synapse, s.network_build_s, s.synaptic_events_per_s);
     for (const auto& p : s.populations)
         std::fprintf(stderr, "  %-12s %10llu neurons %12llu spikes  %8.3f Hz  CV %.3f\n", p.name.c_str(),
                      (unsigned long long)p.neurons, (unsigned long long)p.spikes, p.mean_rate_Hz, p.mean_cv);

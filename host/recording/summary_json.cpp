@@ -158,6 +158,13 @@ std::string summary_json(const run_summary& s) {
     run.member("spikes", s.spikes);
     run.member("neuron_steps_per_s", s.neuron_steps_per_s);
     run.member("real_time_factor", s.real_time_factor);
+    if (s.synapses > 0) {
+        run.member("synapses", s.synapses);
+        run.member("bytes_per_synapse", s.bytes_per_synapse);
+        run.member("network_build_s", s.network_build_s);
+        run.member("synaptic_events", s.synaptic_events);
+        run.member("synaptic_events_per_s", s.synaptic_events_per_s);
+    }
 
     std::string& pops = run.raw("populations");
     pops += '[';

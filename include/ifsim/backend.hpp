@@ -39,6 +39,13 @@ struct block_output {
 enum class state_variable { V_m, w, I_noise };
 state_variable parse_state_variable(const std::string& name);
 
+struct network_stats {
+    std::uint64_t synapses = 0;
+    double bytes_per_synapse = 0.0;  // as stored: target, weight, and delay where heterogeneous
+    double build_s = 0.0;            // connectivity, weights and delays [s]
+    std::uint64_t events = 0;        // synaptic events delivered (spikes x their synapses)
+};
+
 class backend {
 public:
     virtual ~backend() = default;
@@ -49,6 +56,8 @@ public:
     virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
     // Copies one state variable of one population to the host (tests, compare).
     virtual std::vector<double> state(std::size_t population, state_variable v) const = 0;
+    // The network's size and the synaptic events delivered so far (zero without projections).
+    virtual network_stats network() const { return {}; }
 };
 
 std::unique_ptr<backend> make_cpu_backend(const run_spec& spec);

@@ -35,6 +35,12 @@ struct run_summary {
     double wall_s = 0;              // wall-clock time of the step loop [s]
     double neuron_steps_per_s = 0;  // neurons * steps / wall_s
     double real_time_factor = 0;    // wall time / simulated time (< 1: faster than real time)
+    // Networks only (zero otherwise):
+    std::uint64_t synapses = 0;
+    double bytes_per_synapse = 0;   // as stored
+    double network_build_s = 0;     // before the step loop, not in wall_s [s]
+    std::uint64_t synaptic_events = 0;
+    double synaptic_events_per_s = 0;  // synaptic_events / wall_s
     std::vector<population_summary> populations;
     std::vector<std::string> files;  // output files, relative to the output folder
 };
