@@ -65,6 +65,12 @@ public:
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
             any_poisson_ = any_poisson_ || (c.input.flags & input_flag::poisson);
         }
+        // One Poisson mean for the whole population (the rate and count are per population; only
+        // dt enters): its CDF once, rather than accumulated every neuron-step.
+        const double mean = d_.coeffs.empty() ? 0.0 : double(d_.coeffs[0].input.poisson_mean);
+        bool one_mean = any_poisson_ && mean > 0.0 && mean < poisson_inversion_max_mean;
+        for (const auto& c : d_.coeffs) one_mean = one_mean && double(c.input.poisson_mean) == mean;
+        if (one_mean) poisson_table_ = std::make_unique<poisson_cdf>(make_poisson_cdf(mean));
         for (const auto& c : channels) {
             const bool exp_kind = c.kind != synapse_kind::delta;
             channels_.push_back({c.kind,
@@ -112,7 +118,7 @@ private:
     // updated one by one with it.
     static constexpr std::uint64_t chunk = 512;
     // Below this many neurons per thread the barrier of every step costs more than it saves.
-    static constexpr std::uint64_t min_neurons_per_thread = 4096;
+    static constexpr std::uint64_t min_neurons_per_thread = 1024;
 
     static int threads_for(std::uint64_t n) {
         const std::uint64_t useful = std::max<std::uint64_t>(1, n / min_neurons_per_thread);
@@ -149,7 +155,8 @@ private:
         }
         for (std::int64_t j = 0; j < count; ++j) {
             const std::uint64_t i = first + std::uint64_t(j);
-            n_input[j] = any_poisson_ ? poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step})
+            n_input[j] = any_poisson_ ? poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step},
+                                                      poisson_table_.get())
                                       : Real(0);
         }
         // Compile-time flags keep the vector loop free of branches.
@@ -263,6 +270,7 @@ private:
     bool interpolate_;
     bool any_noise_ = false;    // some neuron uses its step's noise block: draw it for the chunk
     bool any_poisson_ = false;  // some neuron has Poisson input
+    std::unique_ptr<poisson_cdf> poisson_table_;  // every neuron's full-step Poisson CDF, if one
     std::vector<spike_list> thread_spikes_;
     std::uint32_t slots_;                      // ring-buffer slots (steps)
     std::vector<channel_state<Real>> channels_;

@@ -77,10 +77,14 @@ IFSIM_HD bool needs_step_noise(unsigned flags) {
 // arriving then is discarded), a partial step's share of the mean after a refractory period that
 // ends inside the step. Separate from update_neuron because it loops: the CPU backend draws the
 // counts of a chunk first, then updates the chunk in one vectorised loop.
+// `full_step`, when given, is make_poisson_cdf(in.poisson_mean): full steps search it instead of
+// accumulating it (the same count).
 template <class Real>
-IFSIM_HD Real poisson_input(const input_coeffs<Real>& in, Real ref, const noise_source& src) {
+IFSIM_HD Real poisson_input(const input_coeffs<Real>& in, Real ref, const noise_source& src,
+                            const poisson_cdf* full_step = nullptr) {
     if (!(in.flags & input_flag::poisson) || ref >= Real(1)) return Real(0);
     const Real h = Real(1) - ref;
+    if (full_step && h == Real(1)) return Real(poisson_count(*full_step, src.key, src.id, src.step));
     const Real mean = (h == Real(1)) ? in.poisson_mean : in.poisson_mean * h;
     return Real(poisson_count<Real>(mean, src.key, src.id, src.step));
 }

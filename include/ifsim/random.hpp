@@ -162,6 +162,52 @@ inline constexpr std::uint32_t poisson_max_tries = 24;
 //     Economics 12, 1993), two words per try from blocks 1..12 in order. Each try is accepted
 //     with probability > 0.85, so 24 rejections in a row have probability < 1e-19; only then is
 //     block 13 used, for max(0, round(mean + sqrt(mean) n)) with n a Box-Muller normal.
+// The CDF that the sequential search of poisson_count walks for one mean below
+// poisson_inversion_max_mean, accumulated with the same operations in the same order, so that
+// searching it gives the same count bit for bit (P(k > 80) < 1e-60 for mean < 10: the cap only
+// stops a search the rounding of the cdf left short of u). A population whose Poisson mean is
+// the same for every neuron fills it once instead of every neuron-step.
+inline constexpr std::uint32_t poisson_cdf_terms = 81;
+struct poisson_cdf {
+    double cdf[poisson_cdf_terms];  // cdf[k] = P(X <= k) as accumulated
+};
+
+IFSIM_HD poisson_cdf make_poisson_cdf(double mean) {
+    poisson_cdf t{};
+    double p = math::exp(-mean);
+    double cdf = p;
+    t.cdf[0] = cdf;
+    for (std::uint32_t k = 1; k < poisson_cdf_terms; ++k) {
+        p *= mean / static_cast<double>(k);
+        cdf += p;
+        t.cdf[k] = cdf;
+    }
+    return t;
+}
+
+namespace detail {
+
+// One 52-bit uniform from words x, y of the first Poisson block: ((hi:lo >> 12) + 1/2) 2^-52 in
+// (0, 1), exact.
+IFSIM_HD double poisson_uniform(poisson_words& words) {
+    const std::uint32_t hi = words.next(), lo = words.next();
+    return (static_cast<double>((static_cast<std::uint64_t>(hi) << 20) | (lo >> 12)) + 0.5) * 0x1p-52;
+}
+
+IFSIM_HD std::uint32_t search_cdf(double u, const double* cdf) {
+    std::uint32_t k = 0;
+    while (u > cdf[k] && k < poisson_cdf_terms - 1) ++k;
+    return k;
+}
+
+}  // namespace detail
+
+// poisson_count for a mean in (0, poisson_inversion_max_mean) whose table is at hand.
+IFSIM_HD std::uint32_t poisson_count(const poisson_cdf& table, philox_key key, std::uint64_t id, std::uint64_t step) {
+    detail::poisson_words words{key, id, step};
+    return detail::search_cdf(detail::poisson_uniform(words), table.cdf);
+}
+
 template <class Real>
 IFSIM_HD std::uint32_t poisson_count(Real mean_in, philox_key key, std::uint64_t id,
                                      std::uint64_t step) {
@@ -169,17 +215,12 @@ IFSIM_HD std::uint32_t poisson_count(Real mean_in, philox_key key, std::uint64_t
     if (!(mean > 0.0)) return 0;
     detail::poisson_words words{key, id, step};
     if (mean < poisson_inversion_max_mean) {
-        const std::uint32_t hi = words.next(), lo = words.next();
-        // 52 bits + 1/2: ((hi:lo >> 12) + 1/2) 2^-52 in (0, 1), exact
-        const double u =
-            (static_cast<double>((static_cast<std::uint64_t>(hi) << 20) | (lo >> 12)) + 0.5) *
-            0x1p-52;
+        const double u = detail::poisson_uniform(words);
+        // The search of make_poisson_cdf's table, accumulated as it goes.
         double p = math::exp(-mean);
         double cdf = p;
         std::uint32_t k = 0;
-        // P(k > 80) < 1e-60 for mean < 10: the cap only stops a search the rounding of the
-        // cdf left short of u
-        while (u > cdf && k < 80) {
+        while (u > cdf && k < poisson_cdf_terms - 1) {
             ++k;
             p *= mean / static_cast<double>(k);
             cdf += p;
