@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Brunel (2000) model A at N = 12,500 (bench/configs/brunel_bernoulli.toml: g = 6, nu_ext = 4
+# nu_thr, p = 0.1, 1 s at dt = 0.1 ms, every spike recorded) on ifsim's CPU backend and in Brian2
+# (cpp_standalone, OpenMP) with the same threads, RUNS times each, alternating. Writes
+# bench/results/<date>-cpu-<machine>-brunel.md and prints it. Measures; asserts nothing.
+#
+# Environment: MACHINE_LABEL (default <distribution>-<cores>core), BUILD_DIR (default build-bench),
+#   THREADS (default nproc), RUNS (default 3), SKIP_BRIAN2=1.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+threads=${THREADS:-$(nproc)}
+runs=${RUNS:-3}
+machine=${MACHINE_LABEL:-$(. /etc/os-release 2>/dev/null; echo "${ID:-linux}")-$(nproc --all)core}
+python=/usr/bin/python3   # Debian's python3-brian
+config=$root/bench/configs/brunel_bernoulli.toml
+"$root/tools/setup.sh" --bench
+out_md=$root/bench/results/$(date +%F)-cpu-$machine-brunel.md
+work=$(mktemp -d "${TMPDIR:-/tmp}/ifsim_brunel.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+log() { printf '%s\n' "$*" >&2; }
+
+if [[ ! -f $build/CMakeCache.txt ]]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
+fi
+cmake --build "$build" -j2 --target ifsim >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
+ifsim=$build/tools/ifsim
+export OMP_NUM_THREADS=$threads
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "engine,run,neurons,synapses,wall_s,real_time_factor,rate_Hz,synaptic_events,synaptic_events_per_s,bytes_per_synapse,build_s" >"$work/runs.csv"
+for ((r = 1; r <= runs; ++r)); do
+    log "ifsim run $r/$runs"
+    "$ifsim" run "$config" --backend cpu --threads "$threads" --quiet --out "$work/ifsim$r" >/dev/null
+    "$python" - "$work/ifsim$r/summary.json" "$r" >>"$work/runs.csv" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+rate = s["spikes"] / (s["neurons"] * s["simulated_ms"] * 1e-3)
+print(f"ifsim,{sys.argv[2]},{s['neurons']},{s['synapses']},{s['wall_s']:.4f},{s['real_time_factor']:.4g},{rate:.3f},"
+      f"{s['synaptic_events']},{s['synaptic_events_per_s']:.4g},{s['bytes_per_synapse']:g},{s['network_build_s']:.3f}")
+PY
+    if [[ ${SKIP_BRIAN2:-0} != 1 ]]; then
+        log "brian2 run $r/$runs (compiles each time, ~30 s)"
+        line=$(cd "$work" && "$python" "$root/bench/brian2_brunel.py" --threads "$threads" 2>"$work/brian2_$r.err") ||
+            { tail -20 "$work/brian2_$r.err" >&2; exit 1; }
+        IFS=, read -r _ n syn _ _ wall rtf rate ev evs <<<"$line"
+        echo "brian2,$r,$n,$syn,$wall,$rtf,$rate,$ev,$evs,," >>"$work/runs.csv"
+    fi
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+brian_version=$("$python" -c 'import brian2; print(brian2.__version__)' 2>/dev/null || echo "?")
+
+"$python" - "$work/runs.csv" >"$work/table.md" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print("| engine | run | wall_s | real_time_factor | rate_Hz | synaptic_events | synaptic_events_per_s | synapses | bytes_per_synapse | network_build_s |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['engine']} | {r['run']} | {r['wall_s']} | {r['real_time_factor']} | {r['rate_Hz']} | {r['synaptic_events']} | "
+          f"{r['synaptic_events_per_s']} | {r['synapses']} | {r['bytes_per_synapse'] or '-'} | {r['build_s'] or '-'} |")
+med = {e: statistics.median(float(r['wall_s']) for r in rows if r['engine'] == e) for e in {r['engine'] for r in rows}}
+print()
+for e in sorted(med):
+    print(f"- median wall time {e}: {med[e]:.3f} s per simulated second")
+if 'brian2' in med and 'ifsim' in med:
+    print(f"- ifsim / Brian2 speed: {med['brian2'] / med['ifsim']:.2f}x")
+PY
+
+{
+  echo "# Brunel model A on the CPU: ifsim vs Brian2, $(date +%F), $machine"
+  echo
+  echo "\`bench/brunel_vs_brian2.sh\` (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))."
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; $threads threads each."
+  echo "Load average before: $load_before; after: $load_after. Brian2 $brian_version (cpp_standalone, OpenMP, its default flags)."
+  echo
+  echo "Network: \`bench/configs/brunel_bernoulli.toml\`: 10,000 E + 2,500 I LIF, delta synapses J = 0.1 mV,"
+  echo "g = 6, D = 1.5 ms, pairwise Bernoulli p = 0.1, 1000 Poisson inputs at 40 Hz per neuron, dt = 0.1 ms,"
+  echo "1 s simulated, every spike recorded. ifsim: float, spikes written to SONATA HDF5 by its writer"
+  echo "thread during the run; Brian2: double, spikes kept in memory by a SpikeMonitor. wall_s: the"
+  echo "simulation loop only (ifsim's summary.json; Brian2's last_run_info.txt), network build and"
+  echo "compilation excluded. Brian2 lets input arriving during refractoriness move v; ifsim drops it"
+  echo "(as NEST does), hence slightly different rates. Mean-field rate: 55.8 Hz."
+  echo
+  cat "$work/table.md"
+} >"$out_md"
+cat "$out_md"
