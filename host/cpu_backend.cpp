@@ -7,7 +7,6 @@
 #include <cmath>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "ifsim/backend.hpp"
@@ -181,21 +180,14 @@ private:
     // exp channels' state (in channel order), the delta channels' voltage jump; then each channel's
     // slot is taken (zeroed) and the exp states step on (synapses.hpp).
     void take_arrivals(std::uint64_t first, std::int64_t count, std::uint64_t step, Real* I_syn, Real* V_syn) {
+        Real unused = 0;
         for (auto& ch : channels_) {
             std::int64_t* slot = ch.ring.data() + (step % slots_) * d_.size + first;
-            for (std::int64_t j = 0; j < count; ++j) {
-                const std::int64_t v = std::exchange(slot[j], 0);
-                if (!in_range(v, ch.format))
+            Real* x = ch.x.empty() ? nullptr : ch.x.data() + first;
+            for (std::int64_t j = 0; j < count; ++j)
+                if (!take_channel(ch.kind, ch.coeffs, ch.format, slot[j], x ? x[j] : unused, d_.V[first + std::uint64_t(j)],
+                                  I_syn[j], V_syn[j]))
                     throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first + j, step);
-                const Real arrived = from_fixed<Real>(v, ch.format);
-                if (ch.kind == synapse_kind::delta) {
-                    V_syn[j] += arrived;
-                } else {
-                    Real& x = ch.x[first + std::uint64_t(j)];
-                    I_syn[j] += channel_current(ch.kind, ch.coeffs, x, d_.V[first + std::uint64_t(j)]);
-                    x = channel_next(ch.coeffs, x, arrived);
-                }
-            }
         }
     }
 

@@ -26,6 +26,7 @@
 #include "device_buffer.cuh"
 #include "finite_check.cuh"
 #include "launch.cuh"
+#include "network.cuh"
 #include "neuron_update.cuh"
 #include "recording.cuh"
 #include "spike_pipeline.cuh"
@@ -33,6 +34,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
 
 namespace ifsim {
@@ -125,6 +127,15 @@ public:
     virtual void queue_block_end() = 0;
     virtual void end_block(std::uint64_t last_step, block_output& out) = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
+    // The spike pool of the chunk last launched, for delivery.
+    struct pool_view {
+        const std::uint32_t* neuron;
+        const std::uint64_t* base;
+        const std::uint32_t* counts;
+    };
+    virtual pool_view pool() const = 0;
+    // Channel c's ring buffer (slots x size()).
+    virtual std::int64_t* ring(std::size_t c) const = 0;
     std::vector<sampler> samplers;
 };
 
@@ -132,21 +143,28 @@ template <class Model, class Real>
 class cuda_population final : public population_runner {
     using coeffs_type = typename Model::template coeffs<Real>;
     using kernel_type = void (*)(cuda::population_view<Model, Real>, cuda::spike_sink<Real>, std::uint64_t,
-                                 std::uint32_t, Real);
+                                 std::uint32_t, Real, cuda::channel_set<Real>);
     using pipeline_type = cuda::spike_pipeline<Real>;
 
 public:
     cuda_population(population_data<Model, Real> data, philox_key key, bool interpolate, std::string name,
-                    const device_context& ctx)
+                    const device_context& ctx, std::vector<synapse_channel> channels, std::uint32_t slots,
+                    double dt_ms)
         : h_(std::move(data)), name_(std::move(name)), of_(" of population '" + name_ + "'"), ctx_(ctx), key_(key),
           n_(h_.size), has_w_(!h_.w.empty()), has_ou_(!h_.I_ou.empty()), per_neuron_coeffs_(h_.coeffs.size() > 1),
-          per_neuron_bias_(h_.I_e.size() > 1) {
+          per_neuron_bias_(h_.I_e.size() > 1), channels_(std::move(channels)), slots_(slots), dt_ms_(dt_ms) {
+        if (channels_.size() > cuda::max_device_channels)
+            throw runtime_failure("population '" + name_ + "' has " + std::to_string(channels_.size()) +
+                                  " kinds of synaptic input (synapse, tau_syn, E_rev); the CUDA backend takes at most " +
+                                  std::to_string(cuda::max_device_channels));
         bool any_poisson = false;
         for (const auto& c : h_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
             any_poisson = any_poisson || (c.input.flags & input_flag::poisson) != 0;
         }
-        update_ = has_ou_ ? pick_kernel<true>(any_poisson, interpolate) : pick_kernel<false>(any_poisson, interpolate);
+        const bool syn = !channels_.empty();
+        update_ = has_ou_ ? (syn ? pick_kernel<true, true>(any_poisson, interpolate) : pick_kernel<true, false>(any_poisson, interpolate))
+                          : (syn ? pick_kernel<false, true>(any_poisson, interpolate) : pick_kernel<false, false>(any_poisson, interpolate));
     }
 
     std::vector<memory_part> setup_memory() const override {
@@ -157,6 +175,9 @@ public:
             {"population '" + name_ + "' state", state_arrays * n_ * sizeof(Real)}};
         for (const auto& s : samplers)
             parts.push_back({"population '" + name_ + "' recorded neuron list", s.neurons.size() * sizeof(std::uint64_t)});
+        for (const auto& c : channels_)
+            parts.push_back({"population '" + name_ + "' synaptic ring buffer",
+                             n_ * (slots_ * sizeof(std::int64_t) + (c.kind == synapse_kind::delta ? 0 : sizeof(Real)))});
         return parts;
     }
     std::uint64_t size() const override { return n_; }
@@ -173,6 +194,27 @@ public:
         d_first_bad_ = device_buffer<unsigned long long>(1, "the NaN flag" + of_);
         h_first_bad_.reserve(1, "the NaN flag" + of_);
         for (auto& s : samplers) s.d_neurons = device_buffer<std::uint64_t>(s.neurons, "the recorded neurons" + of_);
+        syn_ = {};
+        syn_.count = unsigned(channels_.size());
+        syn_.slots = slots_;
+        for (std::size_t c = 0; c < channels_.size(); ++c) {
+            const synapse_channel& ch = channels_[c];
+            const bool exp_kind = ch.kind != synapse_kind::delta;
+            d_rings_.emplace_back(std::size_t(slots_) * n_, "the synaptic ring buffer" + of_);
+            IFSIM_CUDA_CHECK(cudaMemset(d_rings_.back().data(), 0, d_rings_.back().size() * sizeof(std::int64_t)),
+                             "clearing the synaptic ring buffer" + of_);
+            d_channel_x_.emplace_back(exp_kind ? n_ : 0, "the synaptic state" + of_);
+            if (exp_kind)
+                IFSIM_CUDA_CHECK(cudaMemset(d_channel_x_.back().data(), 0, n_ * sizeof(Real)), "clearing the synaptic state" + of_);
+            // The coefficients as the CPU derives them (cpu_backend.cpp).
+            syn_.channel[c] = {ch.kind, {Real(exp_kind ? std::exp(-dt_ms_ / ch.tau_syn_ms) : 0.0), Real(ch.E_rev_mV)},
+                               ch.format, d_rings_.back().data(), exp_kind ? d_channel_x_.back().data() : nullptr};
+            syn_.has_current = syn_.has_current || exp_kind;
+        }
+        d_overflow_ = device_buffer<unsigned long long>(1, "the synaptic overflow flag" + of_);
+        h_overflow_.reserve(1, "the synaptic overflow flag" + of_);
+        IFSIM_CUDA_CHECK(cudaMemset(d_overflow_.data(), 0xff, sizeof(unsigned long long)), "clearing the overflow flag");
+        syn_.d_overflow = d_overflow_.data();
         // The device holds the state from now on; keep only what the host still needs (the step
         // current schedule).
         h_.coeffs = {};
@@ -209,6 +251,7 @@ public:
 
     void launch_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) override {
         const cuda::spike_sink<Real> sink = spikes_->begin_chunk(steps, ctx_.stream);
+        pool_ = {sink.d_neuron, sink.d_base, sink.d_counts};
         const cuda::population_view<Model, Real> view{d_coeffs_.data(), per_neuron_coeffs_ ? 1u : 0u,
                                                       d_I_e_.data(),    per_neuron_bias_ ? 1u : 0u,
                                                       d_V_.data(),      d_w_.data(),
@@ -229,7 +272,7 @@ public:
                 ++s.rows;
             }
             cuda::launch("update_kernel", update_, shape, ctx_.stream, __FILE__, __LINE__, view, sink, step, k,
-                         h_.steps.at(step));
+                         h_.steps.at(step), syn_);
         }
         spikes_->end_chunk(j, first_step, steps, ctx_.stream);
     }
@@ -250,6 +293,9 @@ public:
         IFSIM_CUDA_CHECK(cudaMemcpyAsync(h_first_bad_.data(), d_first_bad_.data(), sizeof(unsigned long long),
                                          cudaMemcpyDeviceToHost, ctx_.stream),
                          "copying the NaN flag" + of_);
+        IFSIM_CUDA_CHECK(cudaMemcpyAsync(h_overflow_.data(), d_overflow_.data(), sizeof(unsigned long long),
+                                         cudaMemcpyDeviceToHost, ctx_.stream),
+                         "copying the synaptic overflow flag" + of_);
     }
 
     void end_block(std::uint64_t last_step, block_output& out) override {
@@ -261,7 +307,12 @@ public:
         }
         if (h_first_bad_[0] != no_bad_neuron)
             throw numerical_error("membrane potential is not finite", h_.first_id + h_first_bad_[0], last_step);
+        if (h_overflow_[0] != no_bad_neuron)
+            throw numerical_error("synaptic input overflowed its fixed-point range", h_.first_id + h_overflow_[0], last_step);
     }
+
+    pool_view pool() const override { return pool_; }
+    std::int64_t* ring(std::size_t c) const override { return d_rings_.at(c).data(); }
 
     std::vector<double> state(state_variable v) const override {
         const device_buffer<Real>& src = v == state_variable::V_m ? d_V_ : v == state_variable::w ? d_w_ : d_I_ou_;
@@ -274,12 +325,12 @@ public:
     }
 
 private:
-    template <bool Ou>
+    template <bool Ou, bool Syn>
     static kernel_type pick_kernel(bool poisson, bool interpolate) {
-        return poisson ? (interpolate ? &cuda::update_kernel<Model, Real, Ou, true, true>
-                                      : &cuda::update_kernel<Model, Real, Ou, true, false>)
-                       : (interpolate ? &cuda::update_kernel<Model, Real, Ou, false, true>
-                                      : &cuda::update_kernel<Model, Real, Ou, false, false>);
+        return poisson ? (interpolate ? &cuda::update_kernel<Model, Real, Ou, true, true, Syn>
+                                      : &cuda::update_kernel<Model, Real, Ou, true, false, Syn>)
+                       : (interpolate ? &cuda::update_kernel<Model, Real, Ou, false, true, Syn>
+                                      : &cuda::update_kernel<Model, Real, Ou, false, false, Syn>);
     }
 
     population_data<Model, Real> h_;  // host copy: only first_id and the step schedule kept after allocate()
@@ -300,16 +351,27 @@ private:
     std::unique_ptr<pipeline_type> spikes_;
     device_buffer<unsigned long long> d_first_bad_;  // lowest index with non-finite V, or all ones
     pinned_buffer<unsigned long long> h_first_bad_;
+
+    std::vector<synapse_channel> channels_;              // network.hpp: this population's input channels
+    std::uint32_t slots_;                                // ring-buffer slots (steps)
+    double dt_ms_ = 0.0;
+    std::vector<device_buffer<std::int64_t>> d_rings_;   // per channel: slots x n fixed-point sums
+    std::vector<device_buffer<Real>> d_channel_x_;       // per channel: exp state; empty for delta
+    cuda::channel_set<Real> syn_{};                      // what the update kernel gets
+    device_buffer<unsigned long long> d_overflow_;       // lowest neuron whose slot left its range
+    pinned_buffer<unsigned long long> h_overflow_;
+    pool_view pool_{};
 };
 
 template <class Real>
 std::unique_ptr<population_runner> make_runner(const population_spec& pop, const simulation_spec& sim,
-                                               std::uint64_t first_id, const device_context& ctx) {
+                                               std::uint64_t first_id, const device_context& ctx,
+                                               const std::vector<synapse_channel>& channels, std::uint32_t slots) {
     const philox_key key = make_key(sim.seed, 0);
     const bool interpolate = sim.timing == spike_timing::interpolated;
     return with_model(pop.model, [&]<class Model>() -> std::unique_ptr<population_runner> {
         return std::make_unique<cuda_population<Model, Real>>(build_population<Model, Real>(pop, sim, first_id), key,
-                                                              interpolate, pop.name, ctx);
+                                                              interpolate, pop.name, ctx, channels, slots, sim.dt_ms);
     });
 }
 
@@ -325,14 +387,18 @@ public:
         // 2048 resident threads per multiprocessor on every supported architecture.
         ctx_.max_blocks = unsigned(prop.multiProcessorCount) * (2048u / cuda::threads_per_block);
 
+        // The network is built on the host (the same synapses as the CPU's) and uploaded below.
+        net_ = build_network(spec);
+        const std::uint32_t slots = net_.max_delay_steps + 1;
         std::uint64_t first_id = 0;
-        for (const auto& pop : spec.populations) {
+        for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+            const auto& pop = spec.populations[p];
             if (pop.size > max_pool_entries)
                 throw runtime_failure("population '" + pop.name + "' has " + std::to_string(pop.size) +
                                       " neurons; the CUDA backend holds at most 2^31 - 1 per population");
             populations_.push_back(spec.simulation.real == precision::single
-                                       ? make_runner<float>(pop, spec.simulation, first_id, ctx_)
-                                       : make_runner<double>(pop, spec.simulation, first_id, ctx_));
+                                       ? make_runner<float>(pop, spec.simulation, first_id, ctx_, net_.channels[p], slots)
+                                       : make_runner<double>(pop, spec.simulation, first_id, ctx_, net_.channels[p], slots));
             first_id += pop.size;
         }
         for (std::size_t r = 0; r < spec.states.size(); ++r) {
@@ -374,8 +440,16 @@ public:
             parts.push_back({"population '" + spec.populations[p].name + "' spike buffers",
                              pools.back() * populations_[p]->spike_entry_bytes()});
         }
+        for (std::size_t k = 0; k < net_.projections.size(); ++k) {
+            const built_projection& b = net_.projections[k];
+            parts.push_back({"projection " + std::to_string(k) + " synapses",
+                             b.conn.row_offsets.size() * sizeof(std::uint64_t) +
+                                 b.conn.targets.size() * (sizeof(std::uint32_t) + sizeof(std::int32_t)) +
+                                 b.delay.size() * sizeof(std::uint16_t)});
+        }
         check_fits(parts, "the run", ctx_.name);
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
+        upload_projections(slots);
     }
 
     std::string name() const override { return "cuda"; }
@@ -390,6 +464,9 @@ public:
         // overlaps computing.
         std::uint64_t chunk = (num_steps + 3) / 4;
         for (const auto& p : populations_) chunk = std::min(chunk, p->max_chunk());
+        // A network's chunk is at most one min-delay interval: its spikes are delivered after it,
+        // before any of them can be due.
+        if (!net_.empty()) chunk = std::min<std::uint64_t>(chunk, net_.min_delay_steps);
         const auto c = std::uint32_t(std::max<std::uint64_t>(chunk, 1));
         if (num_steps > reserved_steps_ || c > reserved_chunk_) {
             std::vector<memory_part> parts;
@@ -405,6 +482,7 @@ public:
             const std::uint64_t first = first_step + j * c;
             const auto steps = std::uint32_t(std::min<std::uint64_t>(c, first_step + num_steps - first));
             for (auto& p : populations_) p->launch_chunk(j, first, steps);
+            deliver(first, steps);
         };
         for (auto& p : populations_) p->begin_block();
         // Two chunks in flight: chunk j + 2 reuses chunk j's sorted slot (spike_pipeline.cuh).
@@ -422,12 +500,74 @@ public:
         return populations_.at(population)->state(v);
     }
 
+    network_stats network() const override {
+        network_stats s{net_.synapses, net_.bytes_per_synapse(), net_.build_seconds, 0};
+        if (!d_events_.empty()) {
+            IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "waiting for the stream");
+            unsigned long long events = 0;
+            IFSIM_CUDA_CHECK(cudaMemcpy(&events, d_events_.data(), sizeof events, cudaMemcpyDeviceToHost),
+                             "copying the synaptic event count");
+            s.events = events;
+        }
+        return s;
+    }
+
 private:
+    // The projections' synapses to the device, pointing at their target channels' rings.
+    void upload_projections(std::uint32_t slots) {
+        if (net_.empty()) return;
+        d_events_ = device_buffer<unsigned long long>(1, "the synaptic event counter");
+        IFSIM_CUDA_CHECK(cudaMemset(d_events_.data(), 0, sizeof(unsigned long long)), "clearing the event counter");
+        for (std::size_t k = 0; k < net_.projections.size(); ++k) {
+            const built_projection& b = net_.projections[k];
+            const std::string of = " of projection " + std::to_string(k);
+            device_synapses d;
+            d.rows = device_buffer<std::uint64_t>(b.conn.row_offsets, "the synapse rows" + of);
+            d.targets = device_buffer<std::uint32_t>(b.conn.targets, "the synapse targets" + of);
+            d.weights = device_buffer<std::int32_t>(b.weight, "the synapse weights" + of);
+            d.delays = device_buffer<std::uint16_t>(b.delay, "the synapse delays" + of);
+            d.view = {d.rows.data(),
+                      d.targets.data(),
+                      d.weights.data(),
+                      b.delay.empty() ? nullptr : d.delays.data(),
+                      b.constant_delay,
+                      populations_[b.target]->ring(b.channel),
+                      slots,
+                      populations_[b.target]->size(),
+                      d_events_.data()};
+            d.source = b.source;
+            synapses_.push_back(std::move(d));
+        }
+    }
+
+    // Queues the delivery of the chunk just launched (steps from `first`) through every projection.
+    void deliver(std::uint64_t first, std::uint32_t steps) {
+        for (const auto& d : synapses_) {
+            const population_runner::pool_view pool = populations_[d.source]->pool();
+            // One warp per spike; the grid covers the most spikes a chunk can hold, capped.
+            const std::uint64_t most = populations_[d.source]->size() * steps;
+            IFSIM_LAUNCH(cuda::deliver_kernel, cuda::grid_stride_shape(most * 32, ctx_.max_blocks), ctx_.stream, d.view,
+                         pool.neuron, pool.base, pool.counts, steps, first);
+        }
+    }
+
+    struct device_synapses {
+        device_buffer<std::uint64_t> rows;
+        device_buffer<std::uint32_t> targets;
+        device_buffer<std::int32_t> weights;
+        device_buffer<std::uint16_t> delays;
+        cuda::device_projection view{};
+        std::size_t source = 0;
+    };
+
     cuda::stream_owner stream_, copy_stream_;  // first members: destroyed last, after every buffer used on them
     device_context ctx_;
     std::size_t num_records_;
     std::uint32_t reserved_steps_ = 0, reserved_chunk_ = 0;
+    ifsim::network net_;
     std::vector<std::unique_ptr<population_runner>> populations_;
+    std::vector<device_synapses> synapses_;            // per projection, after populations_ (rings)
+    device_buffer<unsigned long long> d_events_;       // synaptic events delivered
 };
 
 }  // namespace
@@ -435,8 +575,6 @@ private:
 std::unique_ptr<backend> make_cuda_backend(const run_spec& spec) {
     const cuda_status status = query_cuda();
     if (!status.usable) throw runtime_failure("no usable CUDA device: " + status.reason);
-    if (!spec.projections.empty())
-        throw runtime_failure("the CUDA backend does not run networks ([[projection]]) yet; use the CPU backend");
     return std::make_unique<cuda_backend>(spec);
 }
 

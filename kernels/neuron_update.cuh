@@ -10,6 +10,7 @@
 
 #include "compaction.cuh"
 #include "launch.cuh"
+#include "network.cuh"
 #include "ifsim/neuron_update.hpp"
 #include "ifsim/random.hpp"
 
@@ -54,10 +55,12 @@ struct population_view {
 // current; Poisson: some neuron has Poisson input (without it, the sampler's loop and its double
 // arithmetic are not compiled in, which leaves registers for more resident warps); Interpolate:
 // spike times inside the step.
-template <class Model, class Real, bool Ou, bool Poisson, bool Interpolate>
+// Synapses: the population has synaptic channels (`syn`, passed by value: a few hundred bytes of
+// kernel parameters).
+template <class Model, class Real, bool Ou, bool Poisson, bool Interpolate, bool Synapses>
 __global__ void __launch_bounds__(threads_per_block)
     update_kernel(population_view<Model, Real> p, spike_sink<Real> sink, std::uint64_t step, std::uint32_t k,
-                  Real I_step) {
+                  Real I_step, channel_set<Real> syn) {
     const std::uint64_t base = region_start(sink, k);
     const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
     // Rounded up to whole warps so that every lane of a warp runs the same iterations: the
@@ -76,8 +79,20 @@ __global__ void __launch_bounds__(threads_per_block)
                     p.any_noise ? device_step_noise<Real>(p.key, src.id, step) : step_noise<Real>{};
                 Real n_input = Real(0);
                 if constexpr (Poisson) n_input = poisson_input(c.input, s.ref, src);
-                const stepped<Real> r =
-                    update_neuron<Model>(c, s, p.d_I_e[i * p.bias_stride] + I_step, Interpolate, z, n_input);
+                const Real I_bias = p.d_I_e[i * p.bias_stride] + I_step;
+                Real I = I_bias, V_syn = Real(0);
+                if constexpr (Synapses) {  // the CPU's take_arrivals, channel by channel
+                    Real I_syn = Real(0), unused = Real(0);
+                    const std::uint64_t at = (step % syn.slots) * p.n + i;
+                    for (unsigned ch = 0; ch < syn.count; ++ch) {
+                        const device_channel<Real>& dc = syn.channel[ch];
+                        if (!take_channel(dc.kind, dc.coeffs, dc.format, dc.ring[at], dc.x ? dc.x[i] : unused, s.V, I_syn,
+                                          V_syn))
+                            atomicMin(syn.d_overflow, (unsigned long long)i);
+                    }
+                    if (syn.has_current) I = I_bias + I_syn;
+                }
+                const stepped<Real> r = update_neuron<Model>(c, s, I, Interpolate, z, n_input, V_syn);
                 p.d_V[i] = r.state.V;
                 if constexpr (Model::adaptive) p.d_w[i] = r.state.w;
                 if constexpr (Ou) p.d_I_ou[i] = r.state.I_ou;

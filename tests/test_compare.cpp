@@ -7,8 +7,6 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "support/simulate.hpp"
@@ -17,18 +15,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_network(const fs::path& config) {
-    std::ifstream f(config);
-    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    return text.find("[[projection]]") != std::string::npos;
-}
-
 TEST(compare, every_example_is_identical_on_cpu_and_cuda) {
     if (const std::string why = ifsim::test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
     int compared = 0;
     for (const auto& entry : fs::directory_iterator(std::string(IFSIM_SOURCE_DIR) + "/examples")) {
         if (entry.path().extension() != ".toml") continue;
-        if (is_network(entry.path())) continue;  // the CUDA backend does not run networks yet
         const std::string cmd = std::string(IFSIM_BINARY) + " compare " + entry.path().string() +
                                 " --set simulation.duration=200ms 2>&1";
         FILE* pipe = popen(cmd.c_str(), "r");
@@ -41,7 +32,7 @@ TEST(compare, every_example_is_identical_on_cpu_and_cuda) {
         EXPECT_EQ(out.rfind("identical", 0), 0u) << entry.path() << ": " << out;
         ++compared;
     }
-    EXPECT_GE(compared, 6);
+    EXPECT_GE(compared, 7);
 }
 
 }  // namespace

@@ -420,3 +420,49 @@ TEST(Network, CountsSynapsesAndDeliveredEvents) {
     EXPECT_EQ(n.events, 3u);
     EXPECT_EQ(n.bytes_per_synapse, 8.0);
 }
+
+// CPU = GPU bit for bit on small networks with every synapse kind and heterogeneous delays, in
+// float and double (skips without a usable CUDA device).
+TEST(Network, CudaEqualsCpu) {
+    if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    for (const precision real : {precision::single, precision::double_}) {
+        run_spec spec = small_network(200.0);
+        spec.simulation.real = real;
+        projection_spec cur = spec.projections[0];
+        cur.synapse = synapse_kind::exp_current;
+        cur.weight = {synapse_distribution::kind::normal, 20.0, 5.0};
+        cur.tau_syn_ms = 3.0;
+        spec.projections.push_back(cur);
+        projection_spec cond = spec.projections[2];
+        cond.synapse = synapse_kind::exp_conductance;
+        cond.weight = {synapse_distribution::kind::uniform, 0.5, 1.5};
+        cond.tau_syn_ms = 6.0;
+        cond.E_rev_mV = -10.0;
+        spec.projections.push_back(cond);
+        const auto collect = [&](const std::string& name) {
+            auto engine = test::make_backend(name, spec);
+            std::vector<spike_list> all(spec.populations.size());
+            block_output out;
+            for (std::uint64_t t = 0; t < 2000; t += 250) {
+                out.clear();
+                engine->advance(t, 250, out);
+                for (std::size_t p = 0; p < all.size(); ++p) {
+                    const auto& s = out.spikes[p];
+                    all[p].step.insert(all[p].step.end(), s.step.begin(), s.step.end());
+                    all[p].neuron.insert(all[p].neuron.end(), s.neuron.begin(), s.neuron.end());
+                    all[p].offset.insert(all[p].offset.end(), s.offset.begin(), s.offset.end());
+                }
+            }
+            return std::pair{all, engine->state(0, state_variable::V_m)};
+        };
+        const auto [cpu, cpu_V] = collect("cpu");
+        const auto [gpu, gpu_V] = collect("cuda");
+        EXPECT_GT(cpu[0].size(), 500u);
+        for (std::size_t p = 0; p < cpu.size(); ++p) {
+            EXPECT_EQ(cpu[p].size(), gpu[p].size()) << "population " << p;
+            EXPECT_TRUE(cpu[p].step == gpu[p].step && cpu[p].neuron == gpu[p].neuron && cpu[p].offset == gpu[p].offset)
+                << "population " << p << (real == precision::single ? " float" : " double");
+        }
+        EXPECT_TRUE(cpu_V == gpu_V);
+    }
+}

@@ -63,12 +63,6 @@ private:
 // cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr).
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet) {
     if (choice == "cpu") return make_cpu_backend(spec);
-    if (!spec.projections.empty()) {
-        const std::string why = "the CUDA backend does not run networks ([[projection]]) yet";
-        if (choice == "cuda") throw runtime_failure("--backend cuda: " + why + "; use --backend cpu");
-        if (!quiet) std::cerr << "backend auto: CPU (" << why << ")\n";
-        return make_cpu_backend(spec);
-    }
     const cuda_status s = probe_cuda();
     if (!s.usable) {
         if (choice == "cuda") throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");

@@ -56,6 +56,7 @@ failed=()          # names of the steps that failed
 declare -A result  # step -> one-line result
 declare -A took    # step -> seconds
 compare_rows=()    # "| example | result |"
+brunel_rows=()     # "| backend | ... |" of the Brunel run
 device_name="unknown"
 # The device machine's copy of .git can lag behind the working tree it receives: the caller may
 # name the commit (IFSIM_GPU_REVISION=$(git rev-parse --short HEAD), expanded here).
@@ -114,6 +115,14 @@ write_table() {
         local escaped=${line//|/\\|}
         echo "| ${escaped//,/ | } |"
       done
+    fi
+    if ((${#brunel_rows[@]})); then
+      echo
+      echo "### Brunel model A, 12,500 neurons, 1 s (bench/configs/brunel_bernoulli.toml)"
+      echo
+      echo "| backend | device | wall_s | real_time_factor | spikes | synaptic_events_per_s | bytes_per_synapse | network_build_s |"
+      echo "|---|---|---|---|---|---|---|---|"
+      printf '%s\n' "${brunel_rows[@]}"
     fi
     echo
     if ((${#failed[@]})); then echo "**failed: ${failed[*]}**"
@@ -270,10 +279,6 @@ else
   n_same=0 n_ex=0
   for ex in examples/*.toml; do
     name=$(basename "$ex" .toml)
-    if grep -q '^\[\[projection\]\]' "$ex"; then
-      compare_rows+=("| $name | not compared: a network (the CUDA backend runs no projections yet) |")
-      continue
-    fi
     n_ex=$((n_ex + 1))
     left=$((deadline - SECONDS)); ((left >= 1)) || left=1
     echo "== $ex" >>"$compare_log"
@@ -314,6 +319,23 @@ else
   if ((rc == 0)); then result[bench]="ok: $rows rows, $skipped skipped"
   elif ((rc == 124 || rc == 137)); then result[bench]="TIMEOUT: $rows rows before it"; fail bench
   else result[bench]="FAILED (exit $rc): $(grep -v '^#' "$bench_log" | tail -n1 | cut -c1-160)"; fail bench; fi
+fi
+# Brunel's network on the GPU (bench/configs/brunel_bernoulli.toml, 1 s simulated): its summary.
+brunel_rows=()
+if [[ -x $ifsim ]] && ((t_total - (SECONDS - t0) > 40)); then
+  for backend in cuda cpu; do
+    rc=0
+    env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$(budget 60 0)" "$ifsim" run bench/configs/brunel_bernoulli.toml \
+      --backend "$backend" --quiet --out "$out/brunel-$backend" >>"$bench_log" 2>&1 || rc=$?
+    json=$out/brunel-$backend/summary.json
+    field() { grep -m1 "\"$1\"" "$json" | sed -E 's/.*: *//; s/,$//; s/"//g'; }
+    if ((rc == 0)) && [[ -f $json ]]; then
+      brunel_rows+=("| $backend | $(field device) | $(field wall_s) | $(field real_time_factor) | $(field spikes) | $(field synaptic_events_per_s) | $(field bytes_per_synapse) | $(field network_build_s) |")
+    else
+      brunel_rows+=("| $backend | exit $rc | | | | | | |")
+      [[ $backend == cuda ]] && fail bench
+    fi
+  done
 fi
 took[bench]=$((SECONDS - s))
 echo "gpu-check: bench ${result[bench]} (${took[bench]} s)" >&2

@@ -72,4 +72,24 @@ IFSIM_HD Real channel_next(const channel_coeffs<Real>& c, Real x, Real arrivals)
     return x * c.P + arrivals;
 }
 
+// One channel's input to one neuron in one step: takes (zeroes) the neuron's slot of the step, adds
+// the delta channel's arrivals to V_syn [mV] or the exp channel's current, at V [mV], to I_syn
+// [pA], and steps the exp state x on. Channels are taken in their order, so the sums are the same
+// on every backend. False when the slot is outside the format's range (a bug upstream: the format
+// holds every synapse onto a neuron at once).
+template <class Real>
+IFSIM_HD bool take_channel(synapse_kind kind, const channel_coeffs<Real>& c, const fixed_point_format& f,
+                           std::int64_t& slot, Real& x, Real V, Real& I_syn, Real& V_syn) {
+    const std::int64_t v = slot;
+    slot = 0;
+    const Real arrived = from_fixed<Real>(v, f);
+    if (kind == synapse_kind::delta) {
+        V_syn += arrived;
+    } else {
+        I_syn += channel_current(kind, c, x, V);
+        x = channel_next(c, x, arrived);
+    }
+    return in_range(v, f);
+}
+
 }  // namespace ifsim

@@ -1,0 +1,73 @@
+// Networks on the GPU: the synaptic channels a population's update kernel reads (synapses.hpp's
+// take_channel, as on the CPU) and the delivery kernel that adds an interval's spikes to the ring
+// buffers of their targets (network.hpp, docs/networks.md).
+#pragma once
+
+#include <cstdint>
+
+#include "ifsim/fixed_point.hpp"
+#include "ifsim/synapses.hpp"
+
+namespace ifsim::cuda {
+
+// One channel of a target population, as the update kernel sees it.
+template <class Real>
+struct device_channel {
+    synapse_kind kind;
+    channel_coeffs<Real> coeffs;
+    fixed_point_format format;
+    std::int64_t* ring;  // slots x n fixed-point sums; the arrivals of step t at (t % slots) * n
+    Real* x;          // exp kinds: I [pA] or g [nS] per neuron; null for delta
+};
+
+// Most channels a population may have on the GPU (kind x tau_syn x E_rev combinations).
+inline constexpr unsigned max_device_channels = 8;
+
+template <class Real>
+struct channel_set {
+    device_channel<Real> channel[max_device_channels];
+    unsigned count;
+    std::uint64_t slots;
+    bool has_current;               // some exp channel: the bias gets I_syn added, as on the CPU
+    unsigned long long* d_overflow; // lowest neuron whose slot left its range, or all ones
+};
+
+// One projection's synapses on the device: CSR by source.
+struct device_projection {
+    const std::uint64_t* rows;      // num_sources + 1
+    const std::uint32_t* targets;
+    const std::int32_t* weights;    // fixed point, the target channel's quanta
+    const std::uint16_t* delays;    // per synapse [steps]; null when all equal constant_delay
+    std::uint16_t constant_delay;
+    std::int64_t* ring;             // the target channel's ring
+    std::uint64_t slots, n_target;
+    unsigned long long* d_events;   // synaptic events delivered, summed
+};
+
+// The chunk's spikes (spike pool regions of steps first_step + k, k < steps) through `proj`: one
+// warp per spike, its lanes striding over the row. Integer atomics: any order, the same sums.
+__global__ inline void deliver_kernel(device_projection proj, const std::uint32_t* d_neuron, const std::uint64_t* d_base,
+                                      const std::uint32_t* d_counts, std::uint32_t steps, std::uint64_t first_step) {
+    const std::uint64_t total = d_base[steps - 1] + d_counts[steps - 1];
+    const unsigned lane = threadIdx.x & 31u;
+    const std::uint64_t warps = (std::uint64_t(gridDim.x) * blockDim.x) / 32;
+    for (std::uint64_t e = (std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32; e < total; e += warps) {
+        // The step whose region holds spike e: the last k with d_base[k] <= e.
+        std::uint32_t lo = 0, hi = steps - 1;
+        while (lo < hi) {
+            const std::uint32_t mid = (lo + hi + 1) / 2;
+            if (d_base[mid] <= e) lo = mid; else hi = mid - 1;
+        }
+        const std::uint64_t now = (first_step + lo) % proj.slots;
+        const std::uint32_t i = d_neuron[e];
+        if (lane == 0) atomicAdd(proj.d_events, (unsigned long long)(proj.rows[i + 1] - proj.rows[i]));
+        for (std::uint64_t s = proj.rows[i] + lane; s < proj.rows[i + 1]; s += 32) {
+            const std::uint64_t d = proj.delays ? proj.delays[s] : proj.constant_delay;
+            const std::uint64_t r = now + d >= proj.slots ? now + d - proj.slots : now + d;
+            atomicAdd(reinterpret_cast<unsigned long long*>(proj.ring + r * proj.n_target + proj.targets[s]),
+                      static_cast<unsigned long long>(static_cast<long long>(proj.weights[s])));
+        }
+    }
+}
+
+}  // namespace ifsim::cuda
