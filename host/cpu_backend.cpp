@@ -73,7 +73,7 @@ public:
         for (const auto& c : channels) {
             const bool exp_kind = c.kind != synapse_kind::delta;
             channels_.push_back({c.kind,
-                                 {Real(exp_kind ? std::exp(-dt_ms / c.tau_syn_ms) : 0.0), Real(c.E_rev_mV)},
+                                 derive_channel<Real>(c.kind, c.tau_syn_ms, c.E_rev_mV, dt_ms),
                                  c.format,
                                  std::vector<std::int64_t>(std::size_t(slots_) * d_.size, 0),
                                  exp_kind ? std::vector<Real>(d_.size, Real(0)) : std::vector<Real>{}});

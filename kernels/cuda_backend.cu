@@ -206,9 +206,8 @@ public:
             d_channel_x_.emplace_back(exp_kind ? n_ : 0, "the synaptic state" + of_);
             if (exp_kind)
                 IFSIM_CUDA_CHECK(cudaMemset(d_channel_x_.back().data(), 0, n_ * sizeof(Real)), "clearing the synaptic state" + of_);
-            // The coefficients as the CPU derives them (cpu_backend.cpp).
-            syn_.channel[c] = {ch.kind, {Real(exp_kind ? std::exp(-dt_ms_ / ch.tau_syn_ms) : 0.0), Real(ch.E_rev_mV)},
-                               ch.format, d_rings_.back().data(), exp_kind ? d_channel_x_.back().data() : nullptr};
+            syn_.channel[c] = {ch.kind, derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, dt_ms_), ch.format,
+                               d_rings_.back().data(), exp_kind ? d_channel_x_.back().data() : nullptr};
             syn_.has_current = syn_.has_current || exp_kind;
         }
         d_overflow_ = device_buffer<unsigned long long>(1, "the synaptic overflow flag" + of_);

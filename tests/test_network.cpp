@@ -105,17 +105,32 @@ TEST(Network, ExpCurrentStartsDrivingTheStepAfterArrival) {
     const pair_trace tr = trace(pair(synapse_kind::exp_current, w, 10), 400);
     const std::uint64_t arrive = tr.first_spike + 10;
     for (std::uint64_t t = 0; t <= arrive; ++t) ASSERT_EQ(tr.V[t], 0.0) << "step " << t;
-    // From step arrive + 1 on, V relaxes over each step towards I/g_L with I held at the step's
-    // start value w e^{-k dt/tau_s}: the exact recurrence of the documented scheme.
+    // From step arrive + 1 on, V relaxes over each step towards I/g_L with I the current's mean
+    // over the step, w e^{-k dt/tau_s} (tau_s/dt)(1 - e^{-dt/tau_s}): the documented scheme.
     double V = 0.0, I = w;
     const double P = std::exp(-0.1 / tau_m), Ps = std::exp(-0.1 / tau_s);
+    const double mean = (tau_s / 0.1) * (1.0 - Ps);
     for (std::uint64_t t = arrive + 1; t < arrive + 200; ++t) {
-        V = I / g_L + (V - I / g_L) * P;
+        V = I * mean / g_L + (V - I * mean / g_L) * P;
         I *= Ps;
         ASSERT_NEAR(tr.V[t], V, 1e-9 * std::max(1.0, std::fabs(V))) << "step " << t;
     }
     // The charge w tau_s moves V by about w tau_s / C_m at its peak scale: a real deflection.
     EXPECT_GT(*std::max_element(tr.V.begin(), tr.V.end()), 3.0);
+}
+
+// A current synapse delivers its charge w tau_syn exactly, whatever dt: with tau_m much longer
+// than the observation, V's peak nearly equals w tau_syn / C_m for short tau_syn.
+TEST(Network, ExpCurrentDeliversItsChargeExactly) {
+    // Sum over the steps of the per-step mean current times dt: w tau_syn to round-off.
+    const double w = 100.0, tau_s = 0.5, dt = 0.1;
+    const channel_coeffs<double> c = derive_channel<double>(synapse_kind::exp_current, tau_s, 0.0, dt);
+    double x = w, charge = 0.0;
+    for (int k = 0; k < 2000; ++k) {
+        charge += channel_current(synapse_kind::exp_current, c, x, 0.0) * dt;
+        x = channel_next(c, x, 0.0);
+    }
+    EXPECT_NEAR(charge, w * tau_s, 1e-9 * w * tau_s);
 }
 
 TEST(Network, ExpConductanceDrivesTowardsItsReversalPotential) {
@@ -125,10 +140,11 @@ TEST(Network, ExpConductanceDrivesTowardsItsReversalPotential) {
     EXPECT_EQ(up.V[a], 0.0);
     EXPECT_GT(up.V[a + 1], 0.0);
     EXPECT_LT(down.V[a + 1], 0.0);
-    // First step of drive: g = 5 nS at V = 0 gives I = 5 (E_rev - 0) pA, relaxed over one step.
-    const double P = std::exp(-0.1 / 20.0);
-    EXPECT_NEAR(up.V[a + 1], 5.0 * 50.0 / 10.0 * (1.0 - P), 1e-12);
-    EXPECT_NEAR(down.V[a + 1], -5.0 * 50.0 / 10.0 * (1.0 - P), 1e-12);
+    // First step of drive: g's mean over the step, 5 nS (tau_s/dt)(1 - e^{-dt/tau_s}), at V = 0
+    // gives I = g (E_rev - 0) pA, relaxed over one step (tau_syn = 3 ms in pair()).
+    const double P = std::exp(-0.1 / 20.0), mean = 30.0 * (1.0 - std::exp(-0.1 / 3.0));
+    EXPECT_NEAR(up.V[a + 1], 5.0 * mean * 50.0 / 10.0 * (1.0 - P), 1e-12);
+    EXPECT_NEAR(down.V[a + 1], -5.0 * mean * 50.0 / 10.0 * (1.0 - P), 1e-12);
 }
 
 // Per-synapse values: mean and spread of each distribution, signs kept, delays rounded to steps.

@@ -1,12 +1,14 @@
 // Synapses, per target neuron and step (IFSIM_HD: the CPU and the GPU share it). A target population
 // gathers its incoming projections into channels, one per kind of effect:
 //   delta            arrivals [mV] jump V at the end of the step they arrive in
-//   exp_current      I [pA]: this step's input is I; then I <- I P + arrivals, P = exp(-dt / tau_syn)
-//   exp_conductance  g [nS]: this step's input is g (E_rev - V) at the step's start; then
+//   exp_current      I [pA]: this step's input is I's mean over the step, I m with
+//                    m = (tau_syn/dt)(1 - P), P = exp(-dt/tau_syn); then I <- I P + arrivals
+//   exp_conductance  g [nS]: this step's input is g m (E_rev - V), V at the step's start; then
 //                    g <- g P + arrivals
 // So a spike emitted in step t with a delay of d steps arrives in step t + d: it moves V at the end
 // of that step (delta) or drives it from step t + d + 1 on (exp_*), exactly d dt after the spike.
-// The decay is exact; within a step the current is held at its start value, like the bias.
+// The decay is exact, and so is the charge a current synapse delivers in each step (w tau_syn in
+// all); within a step the current is held at that mean, like the bias.
 //
 // Arrivals are summed in fixed point (fixed_point.hpp), so they do not depend on delivery order.
 #pragma once
@@ -57,13 +59,23 @@ inline double synapse_value(const synapse_distribution& d, const philox_block& r
 template <class Real>
 struct channel_coeffs {
     Real P;      // exp(-dt / tau_syn); unused for delta
+    Real mean;   // (tau_syn / dt)(1 - P): the state's mean over a step over its start value
     Real E_rev;  // exp_conductance [mV]
 };
+
+// Derived in double on the host, once, for both backends.
+template <class Real>
+channel_coeffs<Real> derive_channel(synapse_kind kind, double tau_syn_ms, double E_rev_mV, double dt_ms) {
+    if (kind == synapse_kind::delta) return {Real(0), Real(0), Real(0)};
+    const double x = dt_ms / tau_syn_ms;
+    return {Real(std::exp(-x)), Real(-std::expm1(-x) / x), Real(E_rev_mV)};
+}
 
 // This step's synaptic current into a neuron at V [pA] from one exp channel's state x.
 template <class Real>
 IFSIM_HD Real channel_current(synapse_kind kind, const channel_coeffs<Real>& c, Real x, Real V) {
-    return kind == synapse_kind::exp_conductance ? x * (c.E_rev - V) : x;
+    const Real mean = x * c.mean;
+    return kind == synapse_kind::exp_conductance ? mean * (c.E_rev - V) : mean;
 }
 
 // The exp channel's state after the step: decayed, plus this step's arrivals.
