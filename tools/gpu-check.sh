@@ -14,8 +14,8 @@
 #   for testing the script where the CUDA library does not build]  IFSIM_GPU_ARCH [90]
 #   IFSIM_GPU_GENERATOR [Ninja if ninja is on PATH]  IFSIM_GPU_JOBS [nproc]  IFSIM_GPU_TEST_JOBS [8]
 #   IFSIM_GPU_IGNORE_PREFIX ["/usr;/usr/local;/"; empty: ignore nothing]
-#   IFSIM_GPU_T_BUILD [240] IFSIM_GPU_T_TESTS [150] IFSIM_GPU_T_COMPARE [60] IFSIM_GPU_T_BENCH [120]
-#   IFSIM_GPU_T_TOTAL [450] (seconds)  IFSIM_GPU_DURATION [500ms]  IFSIM_GPU_BENCH_ARGS [none:
+#   IFSIM_GPU_T_BUILD [240] IFSIM_GPU_T_TESTS [150] IFSIM_GPU_T_COMPARE [150] IFSIM_GPU_T_BENCH [120]
+#   IFSIM_GPU_T_TOTAL [500] (seconds)  IFSIM_GPU_DURATION [500ms]  IFSIM_GPU_BENCH_ARGS [none:
 #   sizes 1e6 1e7 1e8]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,9 +33,9 @@ test_jobs=${IFSIM_GPU_TEST_JOBS:-8}
 ignore_prefix=${IFSIM_GPU_IGNORE_PREFIX-"/usr;/usr/local;/"}
 t_build=${IFSIM_GPU_T_BUILD:-240}
 t_tests=${IFSIM_GPU_T_TESTS:-150}
-t_compare=${IFSIM_GPU_T_COMPARE:-60}
+t_compare=${IFSIM_GPU_T_COMPARE:-150}
 t_bench=${IFSIM_GPU_T_BENCH:-120}
-t_total=${IFSIM_GPU_T_TOTAL:-450}
+t_total=${IFSIM_GPU_T_TOTAL:-500}
 duration=${IFSIM_GPU_DURATION:-500ms}
 read -r -a bench_args <<<"${IFSIM_GPU_BENCH_ARGS:-}"
 

@@ -63,7 +63,9 @@ network build_network(const run_spec& spec) {
         const std::uint64_t n = num_synapses(b.conn);
         const philox_key wkey = make_key(sim.seed, weight_stream_base + std::uint32_t(k));
         const philox_key dkey = make_key(sim.seed, delay_stream_base + std::uint32_t(k));
+        // Every value is a pure function of its synapse index: drawn in parallel, the same bits.
         weights[k].resize(n);
+#pragma omp parallel for schedule(static)
         for (std::uint64_t s = 0; s < n; ++s)
             weights[k][s] = synapse_value(pr.weight, philox4x32_10(make_counter(s, 0), wkey));
         // Delays in whole steps, at least one.
@@ -79,8 +81,11 @@ network build_network(const run_spec& spec) {
             b.constant_delay = to_steps(pr.delay.a);
         } else {
             b.delay.resize(n);
-            for (std::uint64_t s = 0; s < n; ++s)
-                b.delay[s] = to_steps(synapse_value(pr.delay, philox4x32_10(make_counter(s, 0), dkey)));
+            // to_steps may throw, which must not leave a parallel region: check after.
+            std::vector<double> ms(n);
+#pragma omp parallel for schedule(static)
+            for (std::uint64_t s = 0; s < n; ++s) ms[s] = synapse_value(pr.delay, philox4x32_10(make_counter(s, 0), dkey));
+            for (std::uint64_t s = 0; s < n; ++s) b.delay[s] = to_steps(ms[s]);
         }
         net.synapses += n;
         net.projections.push_back(std::move(b));
@@ -106,10 +111,14 @@ network build_network(const run_spec& spec) {
         built_projection& b = net.projections[k];
         const fixed_point_format& f = net.channels[b.target][b.channel].format;
         b.weight.resize(weights[k].size());
+        std::uint64_t bad = weights[k].size();  // the first weight that does not fit, if any
+#pragma omp parallel for schedule(static) reduction(min : bad)
         for (std::size_t s = 0; s < weights[k].size(); ++s)
-            if (!weight_to_fixed(weights[k][s], f, b.weight[s]))
-                throw config_error(describe(spec.projections[k], k) + ": weight " + std::to_string(weights[k][s]) +
-                                   " does not fit the fixed-point format of its channel");
+            if (!weight_to_fixed(weights[k][s], f, b.weight[s])) bad = std::min<std::uint64_t>(bad, s);
+        if (bad < weights[k].size())
+            throw config_error(describe(spec.projections[k], k) + ": weight " + std::to_string(weights[k][bad]) +
+                               " does not fit the fixed-point format of its channel");
+        weights[k] = {};  // release as we go
     }
 
     for (const auto& b : net.projections) {
