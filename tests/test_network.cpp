@@ -223,37 +223,55 @@ TEST(Network, WeightAndDelayDistributions) {
 
 namespace {
 
-// A small Brunel-type network: sparse E/I with delta synapses, Poisson drive, heterogeneous delays.
-run_spec small_network(double duration_ms) {
+// A Brunel-type E/I network: LIF neurons (tau_m 20 ms, theta 20 mV, V_r 10 mV), delta synapses
+// J and -g J with fixed in-degrees K_E and K_I, and `inputs` Poisson inputs of J at rate_Hz each.
+struct ei_network {
+    std::uint64_t n_E, n_I, K_E, K_I;
+    double J, g, rate_Hz;
+    std::uint64_t inputs;
+    synapse_distribution delay;
+    bool autapses = true;
+    bool bernoulli = false;  // pairwise_bernoulli with p = K / N instead of fixed in-degrees
+};
+
+run_spec make_ei(const ei_network& e, double duration_ms) {
     run_spec s;
     s.simulation.dt_ms = 0.1;
     s.simulation.duration_ms = duration_ms;
     s.simulation.real = precision::single;
-    for (const auto& [name, n] : {std::pair{"E", 800}, std::pair{"I", 200}}) {
-        population_spec p = lif_population(name, std::uint64_t(n));
+    for (const auto& [name, n] : {std::pair{"E", e.n_E}, std::pair{"I", e.n_I}}) {
+        population_spec p = lif_population(name, n);
         p.params["C_m"] = distribution::constant(250.0);
-        p.params["g_L"] = distribution::constant(12.5);
+        p.params["g_L"] = distribution::constant(12.5);  // tau_m = 20 ms
         p.init["V_m"] = {distribution::kind::uniform, 0.0, 20.0, {}};
-        p.input.poisson_rate_Hz = 30.0;
-        p.input.poisson_weight_mV = 0.2;
-        p.input.poisson_count = 400;
+        p.input.poisson_rate_Hz = e.rate_Hz;
+        p.input.poisson_weight_mV = e.J;
+        p.input.poisson_count = e.inputs;
         s.populations.push_back(p);
     }
-    const auto add = [&](const char* src, const char* tgt, std::uint64_t K, double w) {
+    const auto add = [&](const char* src, const char* tgt, std::uint64_t K, std::uint64_t n_src, double w) {
         projection_spec pr;
         pr.source = src;
         pr.target = tgt;
-        pr.rule.kind = rule_kind::fixed_indegree;
+        pr.rule.kind = e.bernoulli ? rule_kind::pairwise_bernoulli : rule_kind::fixed_indegree;
         pr.rule.degree = K;
+        pr.rule.p = double(K) / double(n_src);
+        pr.rule.autapses = e.autapses || std::string(src) != tgt;
         pr.weight = synapse_distribution::constant(w);
-        pr.delay = {synapse_distribution::kind::uniform, 0.8, 2.0};
+        pr.delay = e.delay;
         s.projections.push_back(pr);
     };
-    add("E", "E", 80, 0.2);
-    add("E", "I", 80, 0.2);
-    add("I", "E", 20, -1.0);
-    add("I", "I", 20, -1.0);
+    add("E", "E", e.K_E, e.n_E, e.J);
+    add("E", "I", e.K_E, e.n_E, e.J);
+    add("I", "E", e.K_I, e.n_I, -e.g * e.J);
+    add("I", "I", e.K_I, e.n_I, -e.g * e.J);
     return s;
+}
+
+// A small one, heterogeneous delays: the determinism and CPU = GPU tests.
+run_spec small_network(double duration_ms) {
+    return make_ei({800, 200, 80, 20, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}},
+                   duration_ms);
 }
 
 std::vector<spike_list> run_blocks(const run_spec& spec, int threads, std::uint32_t block) {
@@ -314,36 +332,10 @@ TEST(Network, BrunelAsynchronousIrregularStateMatchesMeanField) {
     theory.nu_ext_Hz = 4.0 * analysis::brunel_threshold_rate(theory);
     const double nu_theory = analysis::brunel_rate(theory);
 
-    run_spec s;
-    s.simulation.dt_ms = 0.1;
-    s.simulation.duration_ms = 600.0;
-    s.simulation.real = precision::single;
-    for (const auto& [name, n] : {std::pair{"E", 10000}, std::pair{"I", 2500}}) {
-        population_spec p = lif_population(name, std::uint64_t(n));
-        p.params["C_m"] = distribution::constant(250.0);
-        p.params["g_L"] = distribution::constant(12.5);  // tau_m = 20 ms
-        p.params["t_ref"] = distribution::constant(2.0);
-        p.init["V_m"] = {distribution::kind::uniform, 0.0, 20.0, {}};
-        p.input.poisson_rate_Hz = theory.nu_ext_Hz;
-        p.input.poisson_weight_mV = theory.J_mV;
-        p.input.poisson_count = 1000;
-        s.populations.push_back(p);
-    }
-    const auto add = [&](const char* src, const char* tgt, std::uint64_t K, double w) {
-        projection_spec pr;
-        pr.source = src;
-        pr.target = tgt;
-        pr.rule.kind = rule_kind::fixed_indegree;
-        pr.rule.degree = K;
-        pr.rule.autapses = std::string(src) != tgt;
-        pr.weight = synapse_distribution::constant(w);
-        pr.delay = synapse_distribution::constant(1.5);
-        s.projections.push_back(pr);
-    };
-    add("E", "E", 1000, theory.J_mV);
-    add("E", "I", 1000, theory.J_mV);
-    add("I", "E", 250, -theory.g * theory.J_mV);
-    add("I", "I", 250, -theory.g * theory.J_mV);
+    ei_network e{10000, 2500, 1000, 250, theory.J_mV, theory.g, theory.nu_ext_Hz, 1000,
+                 synapse_distribution::constant(1.5)};
+    e.autapses = false;
+    const run_spec s = make_ei(e, 600.0);
 
     const test::run_output r = test::simulate("cpu", s, 1000);  // population E
     // Statistics over [100, 600) ms, after the transient from the random start.
@@ -382,30 +374,9 @@ TEST(NetworkTheory, MeanFieldReducesToBrunel) {
         b.g = g;
         b.nu_ext_Hz = eta * analysis::brunel_threshold_rate(b);
         for (const bool bernoulli : {false, true}) {
-            run_spec s;
-            for (const auto& [name, n] : {std::pair{"E", 10000}, std::pair{"I", 2500}}) {
-                population_spec p = lif_population(name, std::uint64_t(n));
-                p.params["C_m"] = distribution::constant(250.0);
-                p.params["g_L"] = distribution::constant(12.5);
-                p.input.poisson_rate_Hz = b.nu_ext_Hz;
-                p.input.poisson_weight_mV = b.J_mV;
-                p.input.poisson_count = 1000;
-                s.populations.push_back(p);
-            }
-            const auto add = [&](const char* src, const char* tgt, double K, std::uint64_t n_src, double w) {
-                projection_spec pr;
-                pr.source = src;
-                pr.target = tgt;
-                pr.rule.kind = bernoulli ? rule_kind::pairwise_bernoulli : rule_kind::fixed_indegree;
-                pr.rule.degree = std::uint64_t(K);
-                pr.rule.p = K / double(n_src);  // autapses allowed: the same mean in-degree
-                pr.weight = synapse_distribution::constant(w);
-                s.projections.push_back(pr);
-            };
-            add("E", "E", 1000, 10000, b.J_mV);
-            add("E", "I", 1000, 10000, b.J_mV);
-            add("I", "E", 250, 2500, -g * b.J_mV);
-            add("I", "I", 250, 2500, -g * b.J_mV);
+            ei_network e{10000, 2500, 1000, 250, b.J_mV, g, b.nu_ext_Hz, 1000, synapse_distribution::constant(1.5)};
+            e.bernoulli = bernoulli;  // autapses allowed: p = K / N gives the same mean in-degree
+            const run_spec s = make_ei(e, 1000.0);
             const auto rates = network_mean_field(s);
             ASSERT_TRUE(rates.has_value());
             const double want = analysis::brunel_rate(b);

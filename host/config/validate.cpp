@@ -478,13 +478,21 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
     return out;
 }
 
+// The optional [[key]] list of the root: null when absent or empty; an error unless it is an array
+// of tables.
+const toml::array* optional_tables(const context& ctx, const toml::table& root, const std::string& key) {
+    const toml::node* n = root.get(key);
+    if (n == nullptr) return nullptr;
+    const auto* list = n->as_array();
+    if (list != nullptr && list->empty()) return nullptr;
+    if (list == nullptr || !list->is_array_of_tables())
+        ctx.fail(n, key, says(key, *n) + "expected an array of tables: write [[" + key + "]]");
+    return list;
+}
+
 void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
-    const toml::node* rn = root.get("record");
-    if (rn == nullptr) return;
-    const auto* records = rn->as_array();
-    if (records != nullptr && records->empty()) return;
-    if (records == nullptr || !records->is_array_of_tables())
-        ctx.fail(rn, "record", says("record", *rn) + "expected an array of tables: write [[record]]");
+    const toml::array* records = optional_tables(ctx, root, "record");
+    if (records == nullptr) return;
     std::vector<std::string_view> names;
     for (const auto& p : spec.populations) names.push_back(p.name);
     for (std::size_t i = 0; i < records->size(); ++i) {
@@ -929,14 +937,10 @@ projection_spec read_projection(const context& ctx, const toml::table& t, std::s
 }
 
 void read_projections(const context& ctx, const toml::table& root, run_spec& spec) {
-    const toml::node* pn = root.get("projection");
-    if (pn == nullptr) return;
-    const auto* list = pn->as_array();
-    if (list != nullptr && list->empty()) return;
-    if (list == nullptr || !list->is_array_of_tables())
-        ctx.fail(pn, "projection", says("projection", *pn) + "expected an array of tables: write [[projection]]");
+    const toml::array* list = optional_tables(ctx, root, "projection");
+    if (list == nullptr) return;
     if (list->size() > max_projections)
-        ctx.fail(pn, "projection",
+        ctx.fail(list, "projection",
                  "projection has " + std::to_string(list->size()) + " entries; at most " +
                      std::to_string(max_projections) +
                      " [[projection]] tables are allowed (each has its own random streams)");
