@@ -15,20 +15,6 @@ namespace {
 
 constexpr double ms_per_s = 1000.0;
 
-// Expected synapses from `source` onto one neuron of `target`.
-double mean_indegree(const connection_rule& r, double n_source, double n_target, bool same) {
-    const double others = same && !r.autapses ? n_source - 1.0 : n_source;
-    switch (r.kind) {
-        case rule_kind::pairwise_bernoulli: return r.p * others;
-        case rule_kind::fixed_indegree: return double(r.degree);
-        case rule_kind::fixed_outdegree: return double(r.degree) * n_source / n_target;
-        case rule_kind::fixed_total: return double(r.degree) / n_target;
-        case rule_kind::all_to_all: return others;
-        case rule_kind::one_to_one: return 1.0;
-    }
-    return 0.0;
-}
-
 // E[w] and E[w^2] of a weight distribution (synapses.hpp's draws).
 struct moments {
     double m1, m2;
@@ -97,7 +83,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
     }
     for (const auto& pr : spec.projections) {
         const std::size_t s = index(pr.source), t = index(pr.target);
-        const double K = mean_indegree(pr.rule, double(pops[s].size), double(pops[t].size), s == t);
+        const double K = expected_synapses(pr.rule, double(pops[s].size), double(pops[t].size), s == t) /
+                         double(pops[t].size);
         const moments w = weight_moments(pr.weight);
         th[t].source.push_back(s);
         th[t].k_m1.push_back(K * w.m1);

@@ -481,3 +481,24 @@ TEST(Network, MicrocircuitRatesNearPublished) {
         EXPECT_NEAR(rate, reference[p], 0.3 * reference[p]) << spec.populations[p].name;
     }
 }
+
+// A network that cannot fit in memory fails before anything is drawn, with the need, what is
+// available and the largest projection named (not std::bad_alloc half way).
+TEST(Network, TooLargeANetworkFailsClearlyBeforeBuilding) {
+    run_spec s;
+    s.populations.push_back(lif_population("A", 4000000000ull));
+    projection_spec pr;
+    pr.source = pr.target = "A";
+    pr.rule.kind = rule_kind::fixed_indegree;
+    pr.rule.degree = 100000;  // 4e14 synapses
+    pr.weight = synapse_distribution::constant(0.1);
+    s.projections.push_back(pr);
+    try {
+        build_network(s);
+        FAIL() << "no error";
+    } catch (const runtime_failure& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("GiB"), std::string::npos) << what;
+        EXPECT_NE(what.find("projection 0 (A -> A)"), std::string::npos) << what;
+    }
+}

@@ -298,6 +298,19 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
 
 std::uint64_t num_synapses(const csr& c) { return c.targets.size(); }
 
+double expected_synapses(const connection_rule& r, double num_sources, double num_targets, bool same_population) {
+    const double pairs = same_population && !r.autapses ? num_sources * (num_targets - 1.0) : num_sources * num_targets;
+    switch (r.kind) {
+        case rule_kind::pairwise_bernoulli: return r.p * pairs;
+        case rule_kind::fixed_indegree: return double(r.degree) * num_targets;
+        case rule_kind::fixed_outdegree: return double(r.degree) * num_sources;
+        case rule_kind::fixed_total: return double(r.degree);
+        case rule_kind::all_to_all: return pairs;
+        case rule_kind::one_to_one: return num_sources;
+    }
+    return 0.0;
+}
+
 std::vector<std::uint64_t> in_degrees(const csr& c) {
     std::vector<std::uint64_t> d(c.num_targets, 0);
     for (const std::uint32_t t : c.targets) ++d[t];

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "ifsim/errors.hpp"
@@ -44,9 +46,52 @@ double network::bytes_per_synapse() const {
     return bytes / double(synapses);
 }
 
+namespace {
+
+// Bytes the host can still give (MemAvailable), or 0 when unknown.
+std::uint64_t available_memory() {
+    std::ifstream f("/proc/meminfo");
+    std::string key;
+    std::uint64_t kib = 0;
+    std::string unit;
+    while (f >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib * 1024;
+    return 0;
+}
+
+// Before anything is drawn: what the build needs at its peak (per synapse its target, weight and
+// delay, and the weights in double while the fixed-point format is chosen), against the memory
+// available; the largest projection named.
+void check_network_fits(const run_spec& spec) {
+    const std::uint64_t available = available_memory();
+    if (available == 0) return;
+    double total = 0.0, largest = 0.0;
+    std::size_t which = 0;
+    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+        const projection_spec& pr = spec.projections[k];
+        const std::size_t s = population_index(spec, pr.source), t = population_index(spec, pr.target);
+        const double n = expected_synapses(pr.rule, double(spec.populations[s].size), double(spec.populations[t].size), s == t);
+        const double bytes = n * (4.0 + 4.0 + 2.0 + 8.0);
+        total += bytes;
+        if (bytes > largest) largest = bytes, which = k;
+    }
+    if (total <= 0.9 * double(available)) return;
+    const auto gib = [](double b) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.3g", b / double(1ull << 30));
+        return std::string(text);
+    };
+    throw runtime_failure("the network needs about " + gib(total) + " GiB to build, but " + gib(double(available)) +
+                          " GiB of memory are available; the largest part is " + describe(spec.projections[which], which) +
+                          " (" + gib(largest) + " GiB). Reduce the sizes or the connection counts.");
+}
+
+}  // namespace
+
 network build_network(const run_spec& spec) {
     const auto start = std::chrono::steady_clock::now();
     const simulation_spec& sim = spec.simulation;
+    check_network_fits(spec);
     network net;
     net.channels.resize(spec.populations.size());
 

@@ -132,6 +132,10 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
             bool same_population, std::uint64_t seed, std::uint32_t projection_index);
 
 std::uint64_t num_synapses(const csr& c);
+
+// The expected number of synapses connect() makes (exact for every rule but pairwise_bernoulli,
+// whose count is binomial around it): for the memory estimate and the mean-field in-degrees.
+double expected_synapses(const connection_rule& r, double num_sources, double num_targets, bool same_population);
 std::vector<std::uint64_t> in_degrees(const csr& c);   // num_targets entries
 std::vector<std::uint64_t> out_degrees(const csr& c);  // num_sources entries
 
