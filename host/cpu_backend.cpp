@@ -324,7 +324,17 @@ public:
                 before[p] = out.spikes[p].size();
                 populations_[p]->advance(first_step + done, n, out.spikes[p], out);
             }
-            for (const auto& proj : net_.projections) deliver(proj, out.spikes[proj.source], before[proj.source]);
+            for (const auto& proj : net_.projections) {
+                if (proj.from_generator) {
+                    const generator_spikes& g = net_.generators[proj.source];
+                    const auto [lo, hi] = g.between(first_step + done, first_step + done + n);
+                    deliver(proj, g.step.data() + lo, g.neuron.data() + lo, hi - lo);
+                } else {
+                    const spike_list& s = out.spikes[proj.source];
+                    const std::size_t from = before[proj.source];
+                    deliver(proj, s.step.data() + from, s.neuron.data() + from, s.size() - from);
+                }
+            }
             done += n;
         }
     }
@@ -344,12 +354,12 @@ private:
     // Integer sums, so neither the thread count nor the order changes a bit. No add can overflow
     // (the channel's format holds every synapse onto a neuron at once); the slot's range is
     // checked again when it is read.
-    void deliver(const built_projection& proj, const spike_list& spikes, std::size_t from) {
+    // The spikes: neuron[k] fired in step[k], k < num (a population's or a generator's).
+    template <class Index>
+    void deliver(const built_projection& proj, const std::uint64_t* step, const Index* neuron, std::size_t num) {
         const population_runner::ring_view ring = populations_[proj.target]->ring(proj.channel);
-        const std::size_t num = spikes.size() - from;
         if (num == 0) return;
-        for (std::size_t k = from; k < spikes.size(); ++k)
-            events_ += proj.conn.row_offsets[spikes.neuron[k] + 1] - proj.conn.row_offsets[spikes.neuron[k]];
+        for (std::size_t k = 0; k < num; ++k) events_ += proj.conn.row_offsets[neuron[k] + 1] - proj.conn.row_offsets[neuron[k]];
         const std::uint64_t* rows = proj.conn.row_offsets.data();
         const std::uint32_t* targets = proj.conn.targets.data();
         const std::int32_t* weights = proj.weight.data();
@@ -360,13 +370,13 @@ private:
         {
             const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
             const auto lo = std::uint32_t(ring.n * t / T), hi = std::uint32_t(ring.n * (t + 1) / T);
-            for (std::size_t k = from; k < spikes.size(); ++k) {
-                const std::uint64_t i = spikes.neuron[k];
+            for (std::size_t k = 0; k < num; ++k) {
+                const std::uint64_t i = neuron[k];
                 const std::uint32_t* row = targets + rows[i];
                 const std::uint32_t* end = targets + rows[i + 1];
                 const std::uint32_t* first = T == 1 ? row : std::lower_bound(row, end, lo);
                 const std::uint32_t* last = T == 1 ? end : std::lower_bound(first, end, hi);
-                const std::uint64_t now = spikes.step[k] % ring.slots;
+                const std::uint64_t now = step[k] % ring.slots;
                 const auto slot_after = [&](std::uint64_t delay) {  // delay < slots: no division
                     const std::uint64_t r = now + delay;
                     return ring.data + (r >= ring.slots ? r - ring.slots : r) * ring.n;

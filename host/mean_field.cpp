@@ -45,7 +45,8 @@ moments weight_moments(const synapse_distribution& d) {
 std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
     const auto& pops = spec.populations;
     // Where the theory holds: LIF populations with one parameter set, constant bias and white
-    // noise, optional Poisson input, no OU current or step current; delta synapses only.
+    // noise, optional Poisson input, no OU current or step current; delta synapses between them
+    // with rules of known in-degree (no from_file), no generators (their input is not stationary).
     for (const auto& p : pops) {
         if (p.model != model_kind::lif || !p.input.I_e.is_constant() || !p.input.sigma_V.is_constant() ||
             !(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0) || !p.input.steps.time_ms.empty())
@@ -53,8 +54,9 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
         for (const auto& [name, d] : p.params)
             if (!d.is_constant()) return std::nullopt;
     }
+    if (!spec.generators.empty()) return std::nullopt;
     for (const auto& pr : spec.projections)
-        if (pr.synapse != synapse_kind::delta) return std::nullopt;
+        if (pr.synapse != synapse_kind::delta || pr.rule.kind == rule_kind::from_file) return std::nullopt;
 
     const auto index = [&](const std::string& name) {
         std::size_t i = 0;

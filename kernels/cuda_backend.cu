@@ -386,8 +386,9 @@ public:
         // 2048 resident threads per multiprocessor on every supported architecture.
         ctx_.max_blocks = unsigned(prop.multiProcessorCount) * (2048u / cuda::threads_per_block);
 
-        // The network is built on the host (the same synapses as the CPU's) and uploaded below.
-        net_ = build_network(spec);
+        // The network's random parts are drawn on the device (the same synapses as the CPU's),
+        // assembled on the host and uploaded below.
+        net_ = build_network(spec, *make_device_synapse_source());
         const std::uint32_t slots = net_.max_delay_steps + 1;
         std::uint64_t first_id = 0;
         for (std::size_t p = 0; p < spec.populations.size(); ++p) {
@@ -446,6 +447,9 @@ public:
                                  b.conn.targets.size() * (sizeof(std::uint32_t) + sizeof(std::int32_t)) +
                                  b.delay.size() * sizeof(std::uint16_t)});
         }
+        for (std::size_t g = 0; g < net_.generators.size(); ++g)
+            parts.push_back({"generator " + std::to_string(g) + " spikes",
+                             net_.generators[g].step.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t))});
         check_fits(parts, "the run", ctx_.name);
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
         upload_projections(slots);
@@ -535,13 +539,27 @@ private:
                       populations_[b.target]->size(),
                       d_events_.data()};
             d.source = b.source;
+            d.from_generator = b.from_generator;
             synapses_.push_back(std::move(d));
+        }
+        for (std::size_t g = 0; g < net_.generators.size(); ++g) {
+            const std::string of = " of generator " + std::to_string(g);
+            generators_.push_back({device_buffer<std::uint64_t>(net_.generators[g].step, "the spike steps" + of),
+                                   device_buffer<std::uint32_t>(net_.generators[g].neuron, "the spike neurons" + of)});
         }
     }
 
     // Queues the delivery of the chunk just launched (steps from `first`) through every projection.
     void deliver(std::uint64_t first, std::uint32_t steps) {
         for (const auto& d : synapses_) {
+            if (d.from_generator) {
+                const auto [lo, hi] = net_.generators[d.source].between(first, first + steps);
+                if (lo == hi) continue;
+                const generator_buffers& g = generators_[d.source];
+                IFSIM_LAUNCH(cuda::deliver_listed_kernel, cuda::grid_stride_shape((hi - lo) * 32, ctx_.max_blocks),
+                             ctx_.stream, d.view, g.step.data() + lo, g.neuron.data() + lo, std::uint64_t(hi - lo));
+                continue;
+            }
             const population_runner::pool_view pool = populations_[d.source]->pool();
             // One warp per spike; the grid covers the most spikes a chunk can hold, capped.
             const std::uint64_t most = populations_[d.source]->size() * steps;
@@ -556,7 +574,13 @@ private:
         device_buffer<std::int32_t> weights;
         device_buffer<std::uint16_t> delays;
         cuda::device_projection view{};
-        std::size_t source = 0;
+        std::size_t source = 0;  // a population, or a generator when from_generator
+        bool from_generator = false;
+    };
+    // A generator's spikes on the device (network.hpp's generator_spikes).
+    struct generator_buffers {
+        device_buffer<std::uint64_t> step;
+        device_buffer<std::uint32_t> neuron;
     };
 
     cuda::stream_owner stream_, copy_stream_;  // first members: destroyed last, after every buffer used on them
@@ -566,6 +590,7 @@ private:
     ifsim::network net_;
     std::vector<std::unique_ptr<population_runner>> populations_;
     std::vector<device_synapses> synapses_;            // per projection, after populations_ (rings)
+    std::vector<generator_buffers> generators_;        // per generator
     device_buffer<unsigned long long> d_events_;       // synaptic events delivered
 };
 

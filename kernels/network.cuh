@@ -44,8 +44,20 @@ struct device_projection {
     unsigned long long* d_events;   // synaptic events delivered, summed
 };
 
+// Spike of neuron i in step `now` (mod slots) through `proj`, by the 32 lanes of a warp striding
+// over its row. Integer atomics: any order, the same sums.
+__device__ inline void deliver_spike(const device_projection& proj, unsigned lane, std::uint32_t i, std::uint64_t now) {
+    if (lane == 0) atomicAdd(proj.d_events, (unsigned long long)(proj.rows[i + 1] - proj.rows[i]));
+    for (std::uint64_t s = proj.rows[i] + lane; s < proj.rows[i + 1]; s += 32) {
+        const std::uint64_t d = proj.delays ? proj.delays[s] : proj.constant_delay;
+        const std::uint64_t r = now + d >= proj.slots ? now + d - proj.slots : now + d;
+        atomicAdd(reinterpret_cast<unsigned long long*>(proj.ring + r * proj.n_target + proj.targets[s]),
+                  static_cast<unsigned long long>(static_cast<long long>(proj.weights[s])));
+    }
+}
+
 // The chunk's spikes (spike pool regions of steps first_step + k, k < steps) through `proj`: one
-// warp per spike, its lanes striding over the row. Integer atomics: any order, the same sums.
+// warp per spike.
 __global__ inline void deliver_kernel(device_projection proj, const std::uint32_t* d_neuron, const std::uint64_t* d_base,
                                       const std::uint32_t* d_counts, std::uint32_t steps, std::uint64_t first_step) {
     const std::uint64_t total = d_base[steps - 1] + d_counts[steps - 1];
@@ -58,16 +70,17 @@ __global__ inline void deliver_kernel(device_projection proj, const std::uint32_
             const std::uint32_t mid = (lo + hi + 1) / 2;
             if (d_base[mid] <= e) lo = mid; else hi = mid - 1;
         }
-        const std::uint64_t now = (first_step + lo) % proj.slots;
-        const std::uint32_t i = d_neuron[e];
-        if (lane == 0) atomicAdd(proj.d_events, (unsigned long long)(proj.rows[i + 1] - proj.rows[i]));
-        for (std::uint64_t s = proj.rows[i] + lane; s < proj.rows[i + 1]; s += 32) {
-            const std::uint64_t d = proj.delays ? proj.delays[s] : proj.constant_delay;
-            const std::uint64_t r = now + d >= proj.slots ? now + d - proj.slots : now + d;
-            atomicAdd(reinterpret_cast<unsigned long long*>(proj.ring + r * proj.n_target + proj.targets[s]),
-                      static_cast<unsigned long long>(static_cast<long long>(proj.weights[s])));
-        }
+        deliver_spike(proj, lane, d_neuron[e], (first_step + lo) % proj.slots);
     }
+}
+
+// Listed spikes (a generator's): neuron d_neuron[e] in step d_step[e], e < count; one warp per spike.
+__global__ inline void deliver_listed_kernel(device_projection proj, const std::uint64_t* d_step,
+                                             const std::uint32_t* d_neuron, std::uint64_t count) {
+    const unsigned lane = threadIdx.x & 31u;
+    const std::uint64_t warps = (std::uint64_t(gridDim.x) * blockDim.x) / 32;
+    for (std::uint64_t e = (std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32; e < count; e += warps)
+        deliver_spike(proj, lane, d_neuron[e], d_step[e] % proj.slots);
 }
 
 }  // namespace ifsim::cuda

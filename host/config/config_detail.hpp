@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <filesystem>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,6 +22,7 @@ namespace ifsim::config_detail {
 // Where values came from, for error messages.
 struct context {
     std::string source;  // file name or label, first in every message
+    std::filesystem::path base_dir;  // relative file names in the config are relative to it (the config's folder)
     // Canonical key paths ("population[0].input.I_e") set by --set, with the override as given.
     std::vector<std::pair<std::string, std::string>> overridden;
 
@@ -47,12 +49,24 @@ void check_keys(const context& ctx, const toml::table& t, std::string_view path,
 const toml::table* optional_table(const context& ctx, const toml::table& parent,
                                   std::string_view path, std::string_view key);
 
+// The node `key` of `t`; throws "<path>.<key> is missing: <what> is required" when absent.
+const toml::node& required(const context& ctx, const toml::table& t, std::string_view path,
+                           std::string_view key, std::string_view what);
+// The optional [[key]] list of the root: null when absent or empty; throws unless it is an array
+// of tables.
+const toml::array* optional_tables(const context& ctx, const toml::table& root, const std::string& key);
+// Letters, digits and _, not starting with a digit: population and generator names.
+bool is_identifier(std::string_view s);
+
 double read_quantity(const context& ctx, const toml::node& n, std::string_view path, dimension d);
 std::int64_t read_integer(const context& ctx, const toml::node& n, std::string_view path,
                           std::int64_t lo, std::int64_t hi);
 std::string read_string(const context& ctx, const toml::node& n, std::string_view path,
                         std::string_view accepted);
 bool read_bool(const context& ctx, const toml::node& n, std::string_view path);
+// One of a fixed set of words; returns its index.
+std::size_t read_choice(const context& ctx, const toml::node& n, std::string_view path,
+                        std::span<const std::string_view> choices);
 
 // Where a per-neuron value lives, for "array of wrong length" messages.
 struct owner {
@@ -70,10 +84,12 @@ void check_every_value(const context& ctx, const toml::node* at, std::string_vie
 
 void apply_overrides(toml::table& root, const std::vector<std::string>& overrides, context& ctx);
 run_spec build_spec(const toml::table& root, const context& ctx);
+// [[generator]] and [[projection]] (network.cpp), after the populations.
+void read_network(const context& ctx, const toml::table& root, run_spec& spec);
 
 // The schema's key lists, shared by validation and the override resolver.
-inline constexpr std::array<std::string_view, 4> root_keys = {"simulation", "population", "projection",
-                                                              "record"};
+inline constexpr std::array<std::string_view, 5> root_keys = {"simulation", "population", "generator",
+                                                              "projection", "record"};
 inline constexpr std::array<std::string_view, 6> simulation_keys = {
     "dt", "duration", "seed", "precision", "spike_timing", "threads"};
 inline constexpr std::array<std::string_view, 6> population_keys = {"name",   "size", "model",
@@ -89,14 +105,15 @@ inline constexpr std::array<std::string_view, 6> record_keys = {"spikes",   "sta
                                                                 "neurons",  "interval", "name"};
 inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace", "uniform",
                                                                       "normal", "array"};
+inline constexpr std::array<std::string_view, 4> generator_keys = {"name", "size", "times", "neurons"};
 inline constexpr std::array<std::string_view, 8> projection_keys = {
     "source", "target", "rule", "synapse", "weight", "delay", "tau_syn", "E_rev"};
 // The rule names, in the order of rule_kind, then the flags a rule table may carry.
-inline constexpr std::array<std::string_view, 6> rule_names = {
-    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all", "one_to_one"};
-inline constexpr std::array<std::string_view, 8> rule_keys = {
-    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total",
-    "all_to_all",         "one_to_one",     "autapses",        "multapses"};
+inline constexpr std::array<std::string_view, 7> rule_names = {
+    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all", "one_to_one", "from_file"};
+inline constexpr std::array<std::string_view, 9> rule_keys = {
+    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all",
+    "one_to_one",         "from_file",      "autapses",        "multapses"};
 // The names of synapse_kind, in its order.
 inline constexpr std::array<std::string_view, 3> synapse_names = {"delta", "exp_current",
                                                                   "exp_conductance"};

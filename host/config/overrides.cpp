@@ -1,5 +1,5 @@
 // --set KEY=VALUE: edits to the TOML document before validation, so an override is checked exactly
-// like the file. KEY is a dotted path; populations and reports are addressed by name or by index,
+// like the file. KEY is a dotted path; populations, generators and reports are addressed by name or by index,
 // projections (which have no name) by index only.
 #include <array>
 #include <optional>
@@ -57,12 +57,15 @@ constexpr std::array<schema_node, 6> record_schema = {{{"spikes", K::value, {}},
                                                        {"neurons", K::value, {}},
                                                        {"interval", K::value, {}},
                                                        {"name", K::value, {}}}};
-constexpr std::array<schema_node, 8> rule_schema = {{{"pairwise_bernoulli", K::value, {}},
+constexpr std::array<schema_node, 4> generator_schema = {
+    {{"name", K::value, {}}, {"size", K::value, {}}, {"times", K::value, {}}, {"neurons", K::value, {}}}};
+constexpr std::array<schema_node, 9> rule_schema = {{{"pairwise_bernoulli", K::value, {}},
                                                      {"fixed_indegree", K::value, {}},
                                                      {"fixed_outdegree", K::value, {}},
                                                      {"fixed_total", K::value, {}},
                                                      {"all_to_all", K::value, {}},
                                                      {"one_to_one", K::value, {}},
+                                                     {"from_file", K::value, {}},
                                                      {"autapses", K::value, {}},
                                                      {"multapses", K::value, {}}}};
 constexpr std::array<schema_node, 8> projection_schema = {{{"source", K::value, {}},
@@ -73,8 +76,9 @@ constexpr std::array<schema_node, 8> projection_schema = {{{"source", K::value, 
                                                            {"delay", K::value, {}},
                                                            {"tau_syn", K::value, {}},
                                                            {"E_rev", K::value, {}}}};
-constexpr std::array<schema_node, 4> root_schema = {{{"simulation", K::table, simulation_schema},
+constexpr std::array<schema_node, 5> root_schema = {{{"simulation", K::table, simulation_schema},
                                                      {"population", K::list, population_schema},
+                                                     {"generator", K::list, generator_schema},
                                                      {"projection", K::list, projection_schema},
                                                      {"record", K::list, record_schema}}};
 
@@ -89,7 +93,7 @@ std::string string_at(const toml::table& t, std::string_view key) {
     return (n && n->is_string()) ? n->as_string()->get() : std::string();
 }
 
-// The name an element of [[population]] or [[record]] answers to (a record's default name is
+// The name an element of [[population]], [[generator]] or [[record]] answers to (a record's default name is
 // <population>_<state>, as validation gives it). Projections have no name: only an index.
 std::string element_name(const toml::table& t, std::string_view list) {
     if (list == "projection") return {};

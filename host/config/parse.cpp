@@ -15,6 +15,7 @@ run_spec parse_config(std::string_view toml_text, std::string_view source_name,
                       const std::vector<std::string>& overrides) {
     config_detail::context ctx;
     ctx.source = std::string(source_name);
+    ctx.base_dir = std::filesystem::path(source_name).parent_path();
     toml::table root;
     try {
         root = toml::parse(toml_text, source_name);

@@ -76,6 +76,7 @@ std::string rule(const connection_rule& r) {
         case rule_kind::fixed_total: head = "fixed_total = " + std::to_string(r.degree); break;
         case rule_kind::all_to_all: head = "all_to_all = true"; break;
         case rule_kind::one_to_one: head = "one_to_one = true"; break;
+        case rule_kind::from_file: return "{ from_file = " + quote(r.file) + " }";  // the flags do not apply
     }
     return "{ " + head + ", autapses = " + (r.autapses ? "true" : "false") +
            ", multapses = " + (r.multapses ? "true" : "false") + " }";
@@ -141,6 +142,15 @@ std::string to_toml(const run_spec& spec) {
           << "count = " << in.poisson_count << "\n";
     }
 
+    for (const auto& g : spec.generators) {
+        o << "\n[[generator]]\n"
+          << "name = " << quote(g.name) << "\n"
+          << "size = " << g.size << "\n"
+          << "times = " << list(g.times_ms, [](double v) { return q(v, dimension::time); }) << "\n";
+        if (!g.neurons.empty())
+            o << "neurons = " << list(g.neurons, [](std::uint64_t v) { return std::to_string(v); }) << "\n";
+    }
+
     for (const auto& p : spec.projections) {
         static constexpr const char* synapse_names[] = {"delta", "exp_current", "exp_conductance"};
         static constexpr dimension weight_dims[] = {dimension::voltage, dimension::current,
@@ -150,9 +160,9 @@ std::string to_toml(const run_spec& spec) {
           << "source = " << quote(p.source) << "\n"
           << "target = " << quote(p.target) << "\n"
           << "rule = " << rule(p.rule) << "\n"
-          << "synapse = " << quote(synapse_names[k]) << "\n"
-          << "weight = " << dist(p.weight, weight_dims[k]) << "\n"
-          << "delay = " << dist(p.delay, dimension::time) << "\n";
+          << "synapse = " << quote(synapse_names[k]) << "\n";
+        if (!p.weight_from_file) o << "weight = " << dist(p.weight, weight_dims[k]) << "\n";
+        if (!p.delay_from_file) o << "delay = " << dist(p.delay, dimension::time) << "\n";
         if (p.synapse != synapse_kind::delta) o << "tau_syn = " << q(p.tau_syn_ms, dimension::time) << "\n";
         if (p.synapse == synapse_kind::exp_conductance) o << "E_rev = " << q(p.E_rev_mV, dimension::voltage) << "\n";
     }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <cstdint>
 #include <string>
 #include <unordered_set>
@@ -26,50 +27,24 @@ const char* rule_name(rule_kind k) {
         case rule_kind::fixed_total: return "fixed_total";
         case rule_kind::all_to_all: return "all_to_all";
         case rule_kind::one_to_one: return "one_to_one";
+        case rule_kind::from_file: return "from_file";
     }
     return "unknown";
 }
 
-// Picks `k` of the candidates 0..n-1 except `excluded` (excluded >= n: none excluded), sorted,
-// into `out`: k independent uniforms with multapses, a uniform k-subset (Floyd's algorithm) without.
-// Precondition: k <= the number of candidates when !multapses, and some candidate exists if k > 0.
-void sample_row(row_words w, std::uint64_t n, std::uint64_t excluded, std::uint64_t k,
-                bool multapses, std::vector<std::uint32_t>& out,
-                std::unordered_set<std::uint64_t>& seen) {
-    const std::uint64_t avail = excluded < n ? n - 1 : n;
-    const auto map = [excluded](std::uint64_t x) {
-        return static_cast<std::uint32_t>(x >= excluded ? x + 1 : x);
-    };
+// A row's picks by sample_row, sorted; `seen` is scratch for the picks so far.
+void sampled_row(row_words w, std::uint64_t n, std::uint64_t excluded, std::uint64_t k, bool multapses,
+                 std::vector<std::uint32_t>& out, std::unordered_set<std::uint64_t>& seen) {
     out.clear();
     out.reserve(k);
-    if (multapses) {
-        for (std::uint64_t i = 0; i < k; ++i) out.push_back(map(w.below(avail)));
-    } else {
-        // Floyd (Bentley and Floyd, CACM 30(9), 1987): for j = avail-k .. avail-1 take t uniform in
-        // [0, j]; keep t if new, else j. Every k-subset is equally likely.
-        seen.clear();
-        for (std::uint64_t j = avail - k; j < avail; ++j) {
-            const std::uint64_t t = w.below(j + 1);
-            const std::uint64_t pick = seen.insert(t).second ? t : j;
-            if (pick == j) seen.insert(j);
-            out.push_back(map(pick));
-        }
-    }
+    seen.clear();
+    sample_row(
+        w, n, excluded, k, multapses, [&](std::uint32_t c) { return seen.count(c) != 0; },
+        [&](std::uint32_t c) {
+            if (!multapses) seen.insert(c);
+            out.push_back(c);
+        });
     std::sort(out.begin(), out.end());
-}
-
-// Row `i` of pairwise_bernoulli: targets 0..m-1 each with probability p (0 < p < 1).
-void bernoulli_row(row_words w, std::uint64_t m, std::uint64_t excluded, double log1p_neg_p,
-                   std::vector<std::uint32_t>& out) {
-    out.clear();
-    std::uint64_t pos = 0;
-    while (pos < m) {
-        const double skip = geometric_skip(w, log1p_neg_p);
-        if (!(skip < static_cast<double>(m - pos))) break;
-        pos += static_cast<std::uint64_t>(skip);
-        if (pos != excluded) out.push_back(static_cast<std::uint32_t>(pos));
-        ++pos;
-    }
 }
 
 // Assembles per-source rows, in order.
@@ -194,6 +169,8 @@ void validate(const connection_rule& r, std::uint64_t num_sources, std::uint64_t
                 throw config_error("one_to_one within one population connects only i -> i, which "
                                    "autapses = false forbids; set autapses = true");
             break;
+        case rule_kind::from_file:
+            throw std::invalid_argument("connect: from_file synapses are read by build_network");
     }
 }
 
@@ -230,13 +207,15 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
             }
             const double log1p_neg_p = math::log1p(-r.p);
             return by_source(num_sources, num_targets, [&](std::uint64_t i, row_t& row, seen_t&) {
-                bernoulli_row(row_words{key, i}, num_targets, excluded(i, num_targets), log1p_neg_p, row);
+                row_words w{key, i};
+                bernoulli_row(w, num_targets, excluded(i, num_targets), log1p_neg_p,
+                              [&](std::uint32_t j) { row.push_back(j); });
             });
         }
         case rule_kind::fixed_outdegree:
             return by_source(num_sources, num_targets, [&](std::uint64_t i, row_t& row, seen_t& seen) {
-                sample_row(row_words{key, i}, num_targets, excluded(i, num_targets), r.degree,
-                           r.multapses, row, seen);
+                sampled_row(row_words{key, i}, num_targets, excluded(i, num_targets), r.degree,
+                            r.multapses, row, seen);
             });
         case rule_kind::fixed_indegree: {
             // per target: K sources, stored flat (K per target), then transposed by counting
@@ -250,8 +229,8 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
 #pragma omp for schedule(dynamic, 64)
                 for (std::int64_t js = 0; js < m; ++js) {
                     const auto j = static_cast<std::uint64_t>(js);
-                    sample_row(row_words{key, j}, num_sources, excluded(j, num_sources), k,
-                               r.multapses, row, seen);
+                    sampled_row(row_words{key, j}, num_sources, excluded(j, num_sources), k,
+                                r.multapses, row, seen);
                     std::copy(row.begin(), row.end(),
                               sources.begin() + static_cast<std::ptrdiff_t>(j * k));
                 }
@@ -267,18 +246,15 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
         case rule_kind::fixed_total: {
             const std::uint64_t n = r.degree;
             std::vector<std::uint32_t> src(n), tgt(n);
-            const auto draw_pair = [&](row_words& w, std::uint64_t s) {
-                src[s] = static_cast<std::uint32_t>(w.below(num_sources));
-                const std::uint64_t ex = excluded(src[s], num_targets);
-                const std::uint64_t t = w.below(ex < num_targets ? num_targets - 1 : num_targets);
-                tgt[s] = static_cast<std::uint32_t>(t >= ex ? t + 1 : t);
+            const auto draw = [&](row_words& w, std::uint64_t s) {
+                draw_pair(w, num_sources, num_targets, no_self, src[s], tgt[s]);
             };
             if (r.multapses) {
                 const auto ns = static_cast<std::int64_t>(n);
 #pragma omp parallel for schedule(static)
                 for (std::int64_t s = 0; s < ns; ++s) {
                     row_words w{key, static_cast<std::uint64_t>(s)};
-                    draw_pair(w, static_cast<std::uint64_t>(s));
+                    draw(w, static_cast<std::uint64_t>(s));
                 }
             } else {
                 // in synapse order: a pair already taken is redrawn from the row's next words
@@ -286,14 +262,39 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
                 taken.reserve(n);
                 for (std::uint64_t s = 0; s < n; ++s) {
                     row_words w{key, s};
-                    do draw_pair(w, s);
+                    do draw(w, s);
                     while (!taken.insert((std::uint64_t{src[s]} << 32) | tgt[s]).second);
                 }
             }
             return from_pairs(num_sources, num_targets, src, tgt);
         }
+        case rule_kind::from_file: break;  // validate() threw
     }
     throw config_error("unknown connection rule " + std::to_string(static_cast<int>(r.kind)));
+}
+
+csr csr_of_pairs(const std::vector<std::uint64_t>& sources, const std::vector<std::uint64_t>& targets,
+                 std::uint64_t num_sources, std::uint64_t num_targets, std::vector<std::uint64_t>& order) {
+    csr c;
+    c.num_sources = num_sources;
+    c.num_targets = num_targets;
+    c.row_offsets.assign(num_sources + 1, 0);
+    for (const std::uint64_t i : sources) ++c.row_offsets[i + 1];
+    for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
+    // Counting sort by source keeps the list order within a row; a stable sort by target follows.
+    order.resize(sources.size());
+    std::vector<std::uint64_t> fill(c.row_offsets.begin(), c.row_offsets.end() - 1);
+    for (std::uint64_t k = 0; k < sources.size(); ++k) order[fill[sources[k]]++] = k;
+    c.targets.resize(sources.size());
+    const auto n = static_cast<std::int64_t>(num_sources);
+#pragma omp parallel for schedule(dynamic, 256)
+    for (std::int64_t i = 0; i < n; ++i) {
+        const auto first = order.begin() + static_cast<std::ptrdiff_t>(c.row_offsets[i]);
+        const auto last = order.begin() + static_cast<std::ptrdiff_t>(c.row_offsets[i + 1]);
+        std::stable_sort(first, last, [&](std::uint64_t a, std::uint64_t b) { return targets[a] < targets[b]; });
+        for (auto it = first; it != last; ++it) c.targets[std::size_t(it - order.begin())] = std::uint32_t(targets[*it]);
+    }
+    return c;
 }
 
 std::uint64_t num_synapses(const csr& c) { return c.targets.size(); }
@@ -307,6 +308,7 @@ double expected_synapses(const connection_rule& r, double num_sources, double nu
         case rule_kind::fixed_total: return double(r.degree);
         case rule_kind::all_to_all: return pairs;
         case rule_kind::one_to_one: return num_sources;
+        case rule_kind::from_file: return 0.0;  // unknown until the file is read
     }
     return 0.0;
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ifsim/errors.hpp"
+#include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
 
 namespace ifsim {
@@ -19,6 +20,40 @@ std::size_t population_index(const run_spec& spec, const std::string& name) {
     for (std::size_t p = 0; p < spec.populations.size(); ++p)
         if (spec.populations[p].name == name) return p;
     throw config_error("projection: no population is named '" + name + "'");
+}
+
+// A projection's source: a population or a generator, with its size.
+struct source_ref {
+    std::size_t index;
+    bool generator;
+    std::uint64_t size;
+};
+
+source_ref find_source(const run_spec& spec, const std::string& name) {
+    for (std::size_t g = 0; g < spec.generators.size(); ++g)
+        if (spec.generators[g].name == name) return {g, true, spec.generators[g].size};
+    const std::size_t p = population_index(spec, name);
+    return {p, false, spec.populations[p].size};
+}
+
+// A generator's spikes by step: a time T is the end of step round(T / dt) - 1 (T >= dt / 2).
+generator_spikes schedule(const generator_spec& g, double dt_ms) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> spikes;
+    const auto step_of = [&](double ms) { return std::uint64_t(std::nearbyint(ms / dt_ms)) - 1; };
+    if (g.neurons.empty()) {
+        spikes.reserve(g.times_ms.size() * g.size);
+        for (const double t : g.times_ms)
+            for (std::uint64_t i = 0; i < g.size; ++i) spikes.emplace_back(step_of(t), std::uint32_t(i));
+    } else {
+        for (std::size_t k = 0; k < g.times_ms.size(); ++k) spikes.emplace_back(step_of(g.times_ms[k]), std::uint32_t(g.neurons[k]));
+    }
+    std::sort(spikes.begin(), spikes.end());
+    generator_spikes out;
+    for (const auto& [step, neuron] : spikes) {
+        out.step.push_back(step);
+        out.neuron.push_back(neuron);
+    }
+    return out;
 }
 
 // The channel of `target` that projection `pr` feeds, added if new.
@@ -37,6 +72,24 @@ std::string describe(const projection_spec& pr, std::size_t index) {
 }
 
 }  // namespace
+
+std::pair<std::size_t, std::size_t> generator_spikes::between(std::uint64_t first, std::uint64_t last) const {
+    const auto lo = std::lower_bound(step.begin(), step.end(), first);
+    const auto hi = std::lower_bound(lo, step.end(), last);
+    return {std::size_t(lo - step.begin()), std::size_t(hi - step.begin())};
+}
+
+csr synapse_source::connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
+                            bool same_population, std::uint64_t seed, std::uint32_t projection_index) const {
+    return ifsim::connect(r, num_sources, num_targets, same_population, seed, projection_index);
+}
+
+void synapse_source::draw(const synapse_distribution& d, philox_key key, std::vector<double>& out) const {
+    // Every value is a pure function of its synapse index: drawn in parallel, the same bits.
+    const std::uint64_t n = out.size();
+#pragma omp parallel for schedule(static)
+    for (std::uint64_t s = 0; s < n; ++s) out[s] = synapse_value(d, philox4x32_10(make_counter(s, 0), key));
+}
 
 double network::bytes_per_synapse() const {
     if (synapses == 0) return 0.0;
@@ -61,7 +114,8 @@ std::uint64_t available_memory() {
 
 // Before anything is drawn: what the build needs at its peak (per synapse its target, weight and
 // delay, and the weights in double while the fixed-point format is chosen), against the memory
-// available; the largest projection named.
+// available; the largest projection named. from_file projections are not counted (their size is
+// known only once read).
 void check_network_fits(const run_spec& spec) {
     const std::uint64_t available = available_memory();
     if (available == 0) return;
@@ -69,8 +123,9 @@ void check_network_fits(const run_spec& spec) {
     std::size_t which = 0;
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
-        const std::size_t s = population_index(spec, pr.source), t = population_index(spec, pr.target);
-        const double n = expected_synapses(pr.rule, double(spec.populations[s].size), double(spec.populations[t].size), s == t);
+        const source_ref s = find_source(spec, pr.source);
+        const std::size_t t = population_index(spec, pr.target);
+        const double n = expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size), pr.source == pr.target);
         const double bytes = n * (4.0 + 4.0 + 2.0 + 8.0);
         total += bytes;
         if (bytes > largest) largest = bytes, which = k;
@@ -88,7 +143,7 @@ void check_network_fits(const run_spec& spec) {
 
 }  // namespace
 
-network build_network(const run_spec& spec) {
+network build_network(const run_spec& spec, const synapse_source& source) {
     const auto start = std::chrono::steady_clock::now();
     const simulation_spec& sim = spec.simulation;
     check_network_fits(spec);
@@ -100,19 +155,34 @@ network build_network(const run_spec& spec) {
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
         built_projection b;
-        b.source = population_index(spec, pr.source);
+        const source_ref src = find_source(spec, pr.source);
+        b.source = src.index;
+        b.from_generator = src.generator;
         b.target = population_index(spec, pr.target);
         b.channel = channel_for(net.channels[b.target], pr);
-        b.conn = connect(pr.rule, spec.populations[b.source].size, spec.populations[b.target].size,
-                         b.source == b.target, sim.seed, std::uint32_t(k));
+        const std::uint64_t num_targets = spec.populations[b.target].size;
+        synapse_table listed;           // from_file: the file's synapses
+        std::vector<std::uint64_t> row;  // from_file: the file row of each synapse, in CSR order
+        if (pr.rule.kind == rule_kind::from_file) {
+            try {
+                listed = read_synapse_file(pr.rule.file, {src.size, num_targets, pr.synapse == synapse_kind::exp_conductance});
+            } catch (const config_error& e) {
+                throw config_error(describe(pr, k) + ": " + e.what());
+            }
+            b.conn = csr_of_pairs(listed.source, listed.target, src.size, num_targets, row);
+        } else {
+            b.conn = source.connect(pr.rule, src.size, num_targets, pr.source == pr.target, sim.seed, std::uint32_t(k));
+        }
         const std::uint64_t n = num_synapses(b.conn);
         const philox_key wkey = make_key(sim.seed, weight_stream_base + std::uint32_t(k));
         const philox_key dkey = make_key(sim.seed, delay_stream_base + std::uint32_t(k));
-        // Every value is a pure function of its synapse index: drawn in parallel, the same bits.
         weights[k].resize(n);
+        if (pr.weight_from_file) {
 #pragma omp parallel for schedule(static)
-        for (std::uint64_t s = 0; s < n; ++s)
-            weights[k][s] = synapse_value(pr.weight, philox4x32_10(make_counter(s, 0), wkey));
+            for (std::uint64_t s = 0; s < n; ++s) weights[k][s] = listed.weight[row[s]];
+        } else {
+            source.draw(pr.weight, wkey, weights[k]);
+        }
         // Delays in whole steps, at least one.
         const auto to_steps = [&](double ms) -> std::uint16_t {
             const double steps = std::max(1.0, std::nearbyint(ms / sim.dt_ms));
@@ -122,15 +192,24 @@ network build_network(const run_spec& spec) {
                                    " ms; at most 65535 steps are allowed");
             return std::uint16_t(steps);
         };
-        if (pr.delay.type == synapse_distribution::kind::constant) {
+        if (!pr.delay_from_file && pr.delay.type == synapse_distribution::kind::constant) {
             b.constant_delay = to_steps(pr.delay.a);
         } else {
             b.delay.resize(n);
             // to_steps may throw, which must not leave a parallel region: check after.
             std::vector<double> ms(n);
+            if (pr.delay_from_file) {
 #pragma omp parallel for schedule(static)
-            for (std::uint64_t s = 0; s < n; ++s) ms[s] = synapse_value(pr.delay, philox4x32_10(make_counter(s, 0), dkey));
+                for (std::uint64_t s = 0; s < n; ++s) ms[s] = listed.delay_ms[row[s]];
+            } else {
+                source.draw(pr.delay, dkey, ms);
+            }
             for (std::uint64_t s = 0; s < n; ++s) b.delay[s] = to_steps(ms[s]);
+            // One delay after rounding (a file's, a narrow range): stored once.
+            if (n > 0 && std::all_of(b.delay.begin(), b.delay.end(), [&](std::uint16_t d) { return d == b.delay[0]; })) {
+                b.constant_delay = b.delay[0];
+                b.delay = {};
+            }
         }
         net.synapses += n;
         net.projections.push_back(std::move(b));
@@ -174,6 +253,7 @@ network build_network(const run_spec& spec) {
         net.min_delay_steps = net.min_delay_steps == 0 ? lo : std::min<std::uint32_t>(net.min_delay_steps, lo);
         net.max_delay_steps = std::max<std::uint32_t>(net.max_delay_steps, hi);
     }
+    for (const auto& g : spec.generators) net.generators.push_back(schedule(g, sim.dt_ms));
     net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return net;
 }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ifsim/math.hpp"
@@ -37,6 +38,7 @@ enum class rule_kind {
     fixed_total,         // exactly `degree` synapses in all, pairs drawn uniformly
     all_to_all,          // every pair
     one_to_one,          // i -> i; needs num_sources == num_targets
+    from_file,           // the synapses a file lists (synapse_file.hpp); built by build_network, not connect()
 };
 
 struct connection_rule {
@@ -45,6 +47,7 @@ struct connection_rule {
     std::uint64_t degree = 0;  // K for fixed_indegree / fixed_outdegree, N for fixed_total
     bool autapses = true;      // i -> i allowed; only meaningful when source and target populations are the same
     bool multapses = true;     // repeated pairs allowed (fixed_indegree, fixed_outdegree, fixed_total)
+    std::string file;          // from_file: the synapse file, absolute or relative to the working directory
 };
 
 // RNG stream of projection `projection_index`: above every per-neuron value stream
@@ -106,6 +109,53 @@ IFSIM_HD double geometric_skip(row_words& w, double log1p_neg_p) {
     return math::floor(math::log(w.uniform53()) / log1p_neg_p);
 }
 
+// The row samplers, shared by the host (connect()) and the device (kernels/synapse_draws.cu): each
+// emits its row's picks in draw order through `emit`.
+
+// k of the candidates 0..n-1 except `excluded` (>= n: none excluded): k independent uniforms
+// ("below") with multapses; without, a uniform k-subset by Floyd's algorithm (Bentley and Floyd,
+// CACM 30(9), 1987): for j = avail-k .. avail-1 take t uniform in [0, j], keep t if new, else j.
+// `taken(c)` says whether candidate c was emitted already (only asked without multapses).
+// Precondition: k <= the candidates available when !multapses, and one exists if k > 0.
+template <class Taken, class Emit>
+IFSIM_HD void sample_row(row_words& w, std::uint64_t n, std::uint64_t excluded, std::uint64_t k, bool multapses,
+                         Taken taken, Emit emit) {
+    const std::uint64_t avail = excluded < n ? n - 1 : n;
+    const auto shifted = [excluded](std::uint64_t x) { return static_cast<std::uint32_t>(x >= excluded ? x + 1 : x); };
+    if (multapses) {
+        for (std::uint64_t i = 0; i < k; ++i) emit(shifted(w.below(avail)));
+        return;
+    }
+    for (std::uint64_t j = avail - k; j < avail; ++j) {
+        const std::uint32_t t = shifted(w.below(j + 1));
+        emit(taken(t) ? shifted(j) : t);
+    }
+}
+
+// Targets 0..m-1 except `excluded`, each with probability p (0 < p < 1, log1p_neg_p =
+// log1p(-p)), in increasing order.
+template <class Emit>
+IFSIM_HD void bernoulli_row(row_words& w, std::uint64_t m, std::uint64_t excluded, double log1p_neg_p, Emit emit) {
+    std::uint64_t pos = 0;
+    while (pos < m) {
+        const double skip = geometric_skip(w, log1p_neg_p);
+        if (!(skip < static_cast<double>(m - pos))) break;
+        pos += static_cast<std::uint64_t>(skip);
+        if (pos != excluded) emit(static_cast<std::uint32_t>(pos));
+        ++pos;
+    }
+}
+
+// One fixed_total pair from its row's words: source uniform in [0, S), target uniform in [0, M)
+// or, without autapses within one population, in [0, M) minus the source.
+IFSIM_HD void draw_pair(row_words& w, std::uint64_t num_sources, std::uint64_t num_targets, bool no_self,
+                        std::uint32_t& source, std::uint32_t& target) {
+    source = static_cast<std::uint32_t>(w.below(num_sources));
+    const std::uint64_t ex = no_self ? source : num_targets;
+    const std::uint64_t t = w.below(ex < num_targets ? num_targets - 1 : num_targets);
+    target = static_cast<std::uint32_t>(t >= ex ? t + 1 : t);
+}
+
 // The connectivity of one projection from a population of num_sources neurons to one of
 // num_targets (same_population: they are one population, so i -> i is an autapse).
 //   pairwise_bernoulli  per source i (row i): geometric skipping over targets 0..M-1, two words
@@ -131,10 +181,17 @@ IFSIM_HD double geometric_skip(row_words& w, double log1p_neg_p) {
 csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
             bool same_population, std::uint64_t seed, std::uint32_t projection_index);
 
+// The CSR of listed pairs (sources[k], targets[k]) (the from_file rule): order[s] is the pair at CSR
+// position s; pairs with the same source and target keep their list order. Precondition: every
+// source < num_sources, every target < num_targets <= 2^32.
+csr csr_of_pairs(const std::vector<std::uint64_t>& sources, const std::vector<std::uint64_t>& targets,
+                 std::uint64_t num_sources, std::uint64_t num_targets, std::vector<std::uint64_t>& order);
+
 std::uint64_t num_synapses(const csr& c);
 
 // The expected number of synapses connect() makes (exact for every rule but pairwise_bernoulli,
-// whose count is binomial around it): for the memory estimate and the mean-field in-degrees.
+// whose count is binomial around it; 0 for from_file, unknown until the file is read): for the
+// memory estimate and the mean-field in-degrees.
 double expected_synapses(const connection_rule& r, double num_sources, double num_targets, bool same_population);
 std::vector<std::uint64_t> in_degrees(const csr& c);   // num_targets entries
 std::vector<std::uint64_t> out_degrees(const csr& c);  // num_sources entries

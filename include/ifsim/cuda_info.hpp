@@ -32,12 +32,17 @@ struct cuda_status {
 cuda_status query_cuda();
 
 class backend;
+class synapse_source;
 struct run_spec;
 
 // The CUDA backend on device 0 (kernels/cuda_backend.cu). Throws runtime_failure when no device is
 // usable or the run does not fit in device memory (needed vs free, largest part named), and
 // cuda_error for CUDA runtime errors.
 std::unique_ptr<backend> make_cuda_backend(const run_spec& spec);
+
+// Draws build_network's connectivity and synapse values on device 0 where the rule and the memory
+// allow, else on the host; the same network either way (kernels/synapse_draws.cu).
+std::unique_ptr<synapse_source> make_device_synapse_source();
 
 // Device-to-device copy bandwidth of device 0 (bytes read + written per second), best of a few
 // copies of `bytes`: the denominator of the GPU benchmark's bandwidth ratio.

@@ -1,13 +1,16 @@
 // A network ready to run: every projection's connectivity (CSR by source), its synapses' weights
 // in fixed point and delays in steps, and the synaptic channels of each target population
-// (synapses.hpp). Built once, on the host, from the stateless RNG: identical for any thread count.
+// (synapses.hpp). Built once, from the stateless RNG: identical for any thread count, and whether
+// the random parts are drawn on the host or on a GPU.
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "ifsim/connectivity.hpp"
 #include "ifsim/fixed_point.hpp"
+#include "ifsim/random.hpp"
 #include "ifsim/spec.hpp"
 
 namespace ifsim {
@@ -21,8 +24,19 @@ struct synapse_channel {
     fixed_point_format format;   // of the weights and the ring-buffer sums [mV, pA or nS per quantum]
 };
 
+// A generator's spikes in step order (ties by neuron): neuron[k] fires in step step[k], so its
+// spike time is (step[k] + 1) dt, like a neuron's spike in that step.
+struct generator_spikes {
+    std::vector<std::uint64_t> step;
+    std::vector<std::uint32_t> neuron;
+
+    // The indices [lo, hi) of the spikes in steps [first, last).
+    std::pair<std::size_t, std::size_t> between(std::uint64_t first, std::uint64_t last) const;
+};
+
 struct built_projection {
-    std::size_t source = 0, target = 0;  // population indices
+    std::size_t source = 0, target = 0;  // population indices; source: a generator's when from_generator
+    bool from_generator = false;
     std::size_t channel = 0;             // index into network::channels[target]
     csr conn;
     std::vector<std::int32_t> weight;    // per synapse, in the channel's quanta
@@ -35,6 +49,7 @@ struct built_projection {
 struct network {
     std::vector<std::vector<synapse_channel>> channels;  // per population (empty without input)
     std::vector<built_projection> projections;
+    std::vector<generator_spikes> generators;  // per [[generator]]
     std::uint32_t min_delay_steps = 0;  // 0 without projections
     std::uint32_t max_delay_steps = 0;
     std::uint64_t synapses = 0;
@@ -45,8 +60,21 @@ struct network {
     double bytes_per_synapse() const;
 };
 
+// Where build_network draws connectivity and per-synapse values. This one draws on the host; the
+// CUDA backend's draws on the device (kernels/synapse_draws.cu) where it can, the same bits: the
+// same Philox words through the same IFSIM_HD code.
+class synapse_source {
+public:
+    virtual ~synapse_source() = default;
+    // connect() of connectivity.hpp (never called for from_file).
+    virtual csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
+                        bool same_population, std::uint64_t seed, std::uint32_t projection_index) const;
+    // out[s] = synapse_value(d, philox4x32_10(make_counter(s, 0), key)) for every s < out.size().
+    virtual void draw(const synapse_distribution& d, philox_key key, std::vector<double>& out) const;
+};
+
 // Throws config_error for a delay above 65535 steps, a fixed-point format that cannot hold a
-// channel's worst case, or what connect() rejects.
-network build_network(const run_spec& spec);
+// channel's worst case, what connect() rejects, or a synapse file that read_synapse_file rejects.
+network build_network(const run_spec& spec, const synapse_source& source = synapse_source());
 
 }  // namespace ifsim

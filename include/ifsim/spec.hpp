@@ -109,9 +109,19 @@ struct synapse_distribution {
     static synapse_distribution constant(double v) { return {kind::constant, v, 0.0}; }
 };
 
+// A [[generator]]: `size` neurons that fire at given times and only send spikes, through
+// projections (NEST's spike_generator, Brian2's SpikeGeneratorGroup). A time is rounded to the grid
+// of dt and is the spike's time like a neuron's: its effect on a target comes one delay later.
+struct generator_spec {
+    std::string name;
+    std::uint64_t size = 0;
+    std::vector<double> times_ms;        // spike times [ms], each above dt / 2 (it rounds to >= dt)
+    std::vector<std::uint64_t> neurons;  // the neuron of each time; empty: every neuron at every time
+};
+
 // A [[projection]]: synapses from every neuron of `source` chosen by `rule` onto `target`.
 struct projection_spec {
-    std::string source, target;  // population names
+    std::string source, target;  // names: source a population or a generator, target a population
     connection_rule rule;        // connectivity.hpp
     synapse_kind synapse = synapse_kind::delta;
     // delta: mV; exp_current: pA; exp_conductance: nS (>= 0). Negative values are inhibitory for
@@ -121,11 +131,14 @@ struct projection_spec {
     synapse_distribution delay = synapse_distribution::constant(1.0);
     double tau_syn_ms = 2.0;  // exp_current, exp_conductance: decay time constant [ms]
     double E_rev_mV = 0.0;    // exp_conductance: reversal potential [mV]
+    // from_file: the file's weight and delay columns, where it has them, replace weight and delay.
+    bool weight_from_file = false, delay_from_file = false;
 };
 
 struct run_spec {
     simulation_spec simulation;
     std::vector<population_spec> populations;
+    std::vector<generator_spec> generators;
     std::vector<projection_spec> projections;
     spike_record spikes;
     std::vector<state_record> states;

@@ -29,9 +29,9 @@ namespace ifsim {
 inline constexpr std::uint32_t weight_stream_base = 0x20000, delay_stream_base = 0x30000;
 
 // One value of a synapse_distribution from its Philox block. normal: clipped at zero on the far
-// side of the mean; lognormal: |value| has mean |a| and standard deviation b (host double
-// arithmetic: values are drawn once, at build time).
-inline double synapse_value(const synapse_distribution& d, const philox_block& r) {
+// side of the mean; lognormal: |value| has mean |a| and standard deviation b. In double, with
+// ifsim::math, so the host and the device draw the same bits.
+IFSIM_HD double synapse_value(const synapse_distribution& d, const philox_block& r) {
     using kind = synapse_distribution::kind;
     switch (d.type) {
         case kind::constant: return d.a;

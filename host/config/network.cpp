@@ -1,0 +1,523 @@
+// [[generator]] and [[projection]]: the network's spike sources and synapses (spec.hpp), checked
+// as completely as the populations: names resolve, rules fit the sizes, weights have one sign,
+// files exist and have the columns the projection needs.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string>
+
+#include "config_detail.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
+#include "ifsim/synapse_file.hpp"
+
+namespace ifsim::config_detail {
+
+namespace {
+
+// ---- [[generator]] ----
+
+generator_spec read_generator(const context& ctx, const toml::table& t, std::string_view path, const run_spec& spec) {
+    check_keys(ctx, t, path, generator_keys);
+    generator_spec g;
+    const auto& name_node = required(ctx, t, path, "name", "a name");
+    const std::string np = child_path(path, "name");
+    g.name = read_string(ctx, name_node, np, "a name of letters, digits and _");
+    if (!is_identifier(g.name))
+        ctx.fail(&name_node, np, says(np, name_node) + "a generator name is letters, digits and _, not starting with a digit");
+    const auto taken = [&](const char* by) {
+        ctx.fail(&name_node, np,
+                 says(np, name_node) + "populations and generators need distinct names; '" + g.name +
+                     "' is already used by " + by);
+    };
+    for (const auto& p : spec.populations)
+        if (p.name == g.name) taken("a population");
+    for (const auto& e : spec.generators)
+        if (e.name == g.name) taken("an earlier generator");
+
+    g.size = static_cast<std::uint64_t>(read_integer(ctx, required(ctx, t, path, "size", "the number of neurons"),
+                                                     child_path(path, "size"), 1, std::int64_t{1} << 32));
+
+    const double dt = spec.simulation.dt_ms;
+    const std::string tp = child_path(path, "times");
+    const auto& times = required(ctx, t, path, "times", "a list of spike times");
+    if (!times.is_array()) ctx.fail(&times, tp, says(tp, times) + "expected a list of spike times, e.g. [\"10 ms\", \"12.5 ms\"]");
+    for (std::size_t i = 0; i < times.as_array()->size(); ++i) {
+        const std::string ip = element_path(tp, i);
+        const toml::node& n = (*times.as_array())[i];
+        const double ms = read_quantity(ctx, n, ip, dimension::time);
+        // Rounded to the grid like a neuron's spike: step k ends at (k + 1) dt.
+        const double steps = std::nearbyint(ms / dt);
+        if (!(steps >= 1.0))
+            ctx.fail(&n, ip,
+                     says(ip, n) + "spike times are rounded to the nearest step end, multiples of dt = \"" +
+                         format_quantity(dt, dimension::time) + "\" (ties to even), and the earliest is dt itself: "
+                         "a time must be above dt / 2");
+        if (!(steps < 0x1p53)) ctx.fail(&n, ip, says(ip, n) + "a spike time must be below 2^53 steps of dt");
+        g.times_ms.push_back(ms);
+    }
+
+    if (const auto* n = t.get("neurons")) {
+        const std::string kp = child_path(path, "neurons");
+        const auto* a = n->as_array();
+        if (a == nullptr)
+            ctx.fail(n, kp, says(kp, *n) + "expected a list of neuron indices, one per spike time");
+        if (a->size() != g.times_ms.size())
+            ctx.fail(n, kp,
+                     says(kp, *n) + "neurons has " + std::to_string(a->size()) + " entries but times has " +
+                         std::to_string(g.times_ms.size()) + "; spike k is neurons[k] at times[k] (leave neurons "
+                         "out and every neuron fires at every time)");
+        for (std::size_t i = 0; i < a->size(); ++i)
+            g.neurons.push_back(static_cast<std::uint64_t>(
+                read_integer(ctx, (*a)[i], element_path(kp, i), 0, static_cast<std::int64_t>(g.size) - 1)));
+    }
+    return g;
+}
+
+void read_generators(const context& ctx, const toml::table& root, run_spec& spec) {
+    const toml::array* list = optional_tables(ctx, root, "generator");
+    if (list == nullptr) return;
+    for (std::size_t i = 0; i < list->size(); ++i)
+        spec.generators.push_back(read_generator(ctx, *(*list)[i].as_table(), element_path("generator", i), spec));
+}
+
+// ---- [[projection]] ----
+
+// A projection's source or target: a population or, as a source only, a generator.
+struct endpoint {
+    std::string name;
+    std::uint64_t size = 0;
+};
+
+// The endpoint `key` names, with a suggestion when it names none. Generators are accepted only
+// as sources (`generators_allowed`).
+endpoint read_endpoint(const context& ctx, const toml::table& t, std::string_view path, std::string_view key,
+                       const run_spec& spec, bool generators_allowed) {
+    std::vector<std::string_view> names;
+    for (const auto& p : spec.populations) names.push_back(p.name);
+    if (generators_allowed)
+        for (const auto& g : spec.generators) names.push_back(g.name);
+    const std::string kp = child_path(path, key);
+    const char* what = generators_allowed && !spec.generators.empty() ? "a population or generator name"
+                                                                      : "a population name";
+    const auto& n = required(ctx, t, path, key, std::string(what) + " (" + join(names) + ")");
+    const std::string name = read_string(ctx, n, kp, what);
+    for (const auto& p : spec.populations)
+        if (p.name == name) return {p.name, p.size};
+    for (const auto& g : spec.generators)
+        if (g.name == name) {
+            if (generators_allowed) return {g.name, g.size};
+            ctx.fail(&n, kp,
+                     says(kp, n) + "'" + name + "' is a generator, which only sends spikes; a target must be a population");
+        }
+    const std::string near = suggest(name, names);
+    const bool either = generators_allowed && !spec.generators.empty();
+    ctx.fail(&n, kp,
+             says(kp, n) + (either ? "no population or generator" : "no population") + " is named '" + name + "'" +
+                 (near.empty() ? "" : "; did you mean '" + near + "'?") + " (" +
+                 (either ? "populations and generators" : "populations") + ": " + join(names) + ")");
+}
+
+dimension weight_dimension(synapse_kind k) {
+    switch (k) {
+        case synapse_kind::delta: return dimension::voltage;
+        case synapse_kind::exp_current: return dimension::current;
+        case synapse_kind::exp_conductance: return dimension::conductance;
+    }
+    return dimension::voltage;
+}
+
+std::string synapse_says(synapse_kind k) {
+    return "synapse = \"" + std::string(synapse_names[static_cast<std::size_t>(k)]) + "\"";
+}
+
+// A quantity of dimension `d`. When a string has a unit of another dimension, the message says
+// so and adds `needs` (which unit the key takes and why); otherwise read_quantity explains.
+double read_synaptic_quantity(const context& ctx, const toml::node& n, std::string_view path,
+                              dimension d, const std::string& needs) {
+    if (n.is_string()) {
+        const std::string text = n.as_string()->get();
+        const auto parses_as = [&](dimension x) {
+            try {
+                parse_quantity(text, x, path);
+                return true;
+            } catch (const config_error&) {
+                return false;
+            }
+        };
+        if (!parses_as(d)) {
+            static constexpr std::array<dimension, 7> others = {
+                dimension::voltage,     dimension::current,   dimension::conductance,
+                dimension::time,        dimension::capacitance, dimension::frequency,
+                dimension::conductance_per_voltage};
+            for (auto x : others)
+                if (x != d && parses_as(x))
+                    ctx.fail(&n, path,
+                             says(path, n) + "a " + std::string(dimension_name(x)) + " (" +
+                                 std::string(default_unit(x)) + "), but " + needs);
+        }
+    }
+    return read_quantity(ctx, n, path, d);
+}
+
+// A per-synapse value: a quantity, { uniform = [low, high] }, { normal = [mean, std] } or
+// { lognormal = [mean, std] } (the last two also as { mean = ..., std = ... }).
+synapse_distribution read_synapse_distribution(const context& ctx, const toml::node& n,
+                                               std::string_view path, dimension d,
+                                               const std::string& needs) {
+    const std::string lo = format_quantity(1.5, d), hi = format_quantity(2.5, d);
+    const std::string forms = "a quantity such as \"" + lo + "\" or a table with exactly one of " +
+                              "uniform = [low, high], normal = [mean, std], lognormal = [mean, std]";
+    if (n.is_array())
+        ctx.fail(&n, path,
+                 says(path, n) + "an array, but a per-synapse value is " + forms +
+                     " (there is no per-synapse array)");
+    if (!n.is_table()) return synapse_distribution::constant(read_synaptic_quantity(ctx, n, path, d, needs));
+
+    const auto& t = *n.as_table();
+    check_keys(ctx, t, path, synapse_distribution_keys);
+    if (t.size() != 1) ctx.fail(&n, path, says(path, n) + "a per-synapse value is " + forms);
+    const auto first = t.begin();
+    const toml::key& key = first->first;
+    const toml::node& value = first->second;
+    const std::string p = child_path(path, key.str());
+    synapse_distribution out;
+    if (key.str() == "uniform") {
+        const auto* a = value.as_array();
+        if (a == nullptr || a->size() != 2)
+            ctx.fail(&value, p,
+                     says(p, value) + "expected two values, uniform = [low, high], e.g. [\"" + lo +
+                         "\", \"" + hi + "\"]" + (a ? " (got " + std::to_string(a->size()) + " values)" : ""));
+        out.type = synapse_distribution::kind::uniform;
+        out.a = read_synaptic_quantity(ctx, (*a)[0], element_path(p, 0), d, needs);
+        out.b = read_synaptic_quantity(ctx, (*a)[1], element_path(p, 1), d, needs);
+        if (!(out.a <= out.b))
+            ctx.fail(&value, p,
+                     says(p, value) + "low = " + format_quantity(out.a, d) + " is above high = " +
+                         format_quantity(out.b, d) + "; expected [low, high] with low <= high");
+        return out;
+    }
+    out.type = key.str() == "normal" ? synapse_distribution::kind::normal
+                                     : synapse_distribution::kind::lognormal;
+    const toml::node* mean = nullptr;
+    const toml::node* std_dev = nullptr;
+    std::string mean_path, std_path;
+    if (const auto* a = value.as_array(); a != nullptr && a->size() == 2) {
+        mean = &(*a)[0], mean_path = element_path(p, 0);
+        std_dev = &(*a)[1], std_path = element_path(p, 1);
+    } else if (const auto* mt = value.as_table()) {
+        static constexpr std::array<std::string_view, 2> mean_std = {"mean", "std"};
+        check_keys(ctx, *mt, p, mean_std);
+        mean = mt->get("mean"), mean_path = child_path(p, "mean");
+        std_dev = mt->get("std"), std_path = child_path(p, "std");
+    }
+    if (mean == nullptr || std_dev == nullptr)
+        ctx.fail(&value, p,
+                 says(p, value) + "expected " + std::string(key.str()) + " = [mean, std] or { mean = ..., std = ... }, e.g. [\"" +
+                     lo + "\", \"" + format_quantity(0.5, d) + "\"]");
+    out.a = read_synaptic_quantity(ctx, *mean, mean_path, d, needs);
+    out.b = read_synaptic_quantity(ctx, *std_dev, std_path, d, needs);
+    if (!(out.b >= 0.0))
+        ctx.fail(std_dev, std_path, says(std_path, *std_dev) + "a standard deviation must be >= 0");
+    return out;
+}
+
+// The node and key path of a distribution's table entry ("weight.uniform"), or of the value itself.
+std::pair<const toml::node*, std::string> form_of(const toml::node& n, std::string_view path) {
+    if (const auto* t = n.as_table(); t != nullptr && t->size() == 1)
+        return {&t->begin()->second, child_path(path, t->begin()->first.str())};
+    return {&n, std::string(path)};
+}
+
+// Every weight of a projection has one sign (the sign of `a`); conductances are >= 0.
+void check_weight(const context& ctx, const toml::node& n, std::string_view path,
+                  const synapse_distribution& w, synapse_kind k) {
+    using K = synapse_distribution::kind;
+    const auto [at, p] = form_of(n, path);
+    const std::string head = says(p, *at);
+    if (k == synapse_kind::exp_conductance && w.a < 0.0) {
+        const std::string what = w.type == K::constant  ? ""
+                                 : w.type == K::uniform ? " (the low end is "
+                                                        : " (the mean is ";
+        ctx.fail(at, p,
+                 head + "synapse = \"exp_conductance\" weights are conductances and must be >= 0 nS" +
+                     (what.empty() ? "" : what + format_quantity(w.a, dimension::conductance) + ")") +
+                     "; for inhibition give a low reversal potential, e.g. E_rev = \"-80 mV\"");
+    }
+    switch (w.type) {
+        case K::constant: break;
+        case K::uniform:
+            if (w.a < 0.0 && w.b > 0.0)
+                ctx.fail(at, p,
+                         head + "the range straddles zero; every weight of a projection must have one "
+                                "sign (low and high both >= 0 or both <= 0): split it into an "
+                                "excitatory and an inhibitory projection");
+            break;
+        case K::normal:
+            if (w.a == 0.0 && w.b > 0.0)
+                ctx.fail(at, p,
+                         head + "a normal weight keeps the sign of its mean (draws are clipped at 0), "
+                                "so the mean must not be 0 when std > 0");
+            break;
+        case K::lognormal:
+            if (w.a == 0.0)
+                ctx.fail(at, p,
+                         head + "a lognormal weight has the sign of its mean, which must not be 0");
+            break;
+    }
+}
+
+void check_delay(const context& ctx, const toml::node& n, std::string_view path,
+                 const synapse_distribution& dl) {
+    using K = synapse_distribution::kind;
+    if (dl.a > 0.0) return;  // uniform: high >= low was checked; normal, lognormal: std >= 0
+    const auto [at, p] = form_of(n, path);
+    const char* what = dl.type == K::constant  ? "a delay must be > 0 ms"
+                       : dl.type == K::uniform ? "the low end of a delay range must be > 0 ms"
+                                               : "the mean of a delay must be > 0 ms";
+    ctx.fail(at, p, says(p, *at) + what + " (delays are rounded to whole steps of dt, at least one)");
+}
+
+// The rule, and whether it can be realised between populations of these sizes (connect() checks
+// the same, but only once the run is being set up).
+connection_rule read_rule(const context& ctx, const toml::node& n, std::string_view path, const endpoint& src,
+                          const endpoint& tgt) {
+    connection_rule r;
+    const std::string accepted =
+        "\"all_to_all\", \"one_to_one\" or a table with exactly one of " + join(rule_names) +
+        " (e.g. rule = { fixed_indegree = 100 }, rule = { pairwise_bernoulli = 0.1, autapses = false })";
+    const auto index_of = [](std::string_view s) {
+        for (std::size_t i = 0; i < rule_names.size(); ++i)
+            if (rule_names[i] == s) return i;
+        return rule_names.size();
+    };
+    const auto needs_value = [](rule_kind k) {
+        return k == rule_kind::pairwise_bernoulli ? "p"
+               : k == rule_kind::fixed_total      ? "N"
+               : k == rule_kind::from_file        ? "\"synapses.csv\""
+                                                  : "K";
+    };
+    if (n.is_string()) {
+        const std::string s = n.as_string()->get();
+        const std::size_t i = index_of(s);
+        if (i == rule_names.size()) {
+            const std::string near = suggest(s, rule_names);
+            ctx.fail(&n, path,
+                     says(path, n) + "unknown rule" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                         "; expected " + accepted);
+        }
+        r.kind = static_cast<rule_kind>(i);
+        if (r.kind != rule_kind::all_to_all && r.kind != rule_kind::one_to_one)
+            ctx.fail(&n, path,
+                     says(path, n) + s + " needs a value: rule = { " + s + " = " + needs_value(r.kind) + " }");
+    } else if (const auto* t = n.as_table()) {
+        check_keys(ctx, *t, path, rule_keys);
+        std::vector<std::string_view> named;
+        for (auto&& [k, v] : *t)
+            if (index_of(k.str()) < rule_names.size()) named.push_back(k.str());
+        if (named.size() != 1)
+            ctx.fail(&n, path,
+                     says(path, n) +
+                         (named.empty() ? std::string("names no rule")
+                                        : "names " + std::to_string(named.size()) + " rules (" + join(named) + ")") +
+                         "; expected exactly one of " + join(rule_names));
+        r.kind = static_cast<rule_kind>(index_of(named[0]));
+        const std::string kp = child_path(path, named[0]);
+        const toml::node& v = *t->get(named[0]);
+        switch (r.kind) {
+            case rule_kind::pairwise_bernoulli:
+                r.p = read_quantity(ctx, v, kp, dimension::dimensionless);
+                if (!(r.p >= 0.0 && r.p <= 1.0))
+                    ctx.fail(&v, kp, says(kp, v) + "a connection probability must be in [0, 1]");
+                break;
+            case rule_kind::fixed_indegree:
+            case rule_kind::fixed_outdegree:
+                r.degree = static_cast<std::uint64_t>(
+                    read_integer(ctx, v, kp, 0, std::numeric_limits<std::int64_t>::max()));
+                break;
+            case rule_kind::fixed_total:
+                // connect() draws at most 2^36 - 1 synapses for fixed_total.
+                r.degree = static_cast<std::uint64_t>(
+                    read_integer(ctx, v, kp, 0, (std::int64_t{1} << 36) - 1));
+                break;
+            case rule_kind::from_file: {
+                r.file = read_string(ctx, v, kp, "a CSV (.csv) or HDF5 (.h5, .hdf5) file of synapses");
+                std::filesystem::path file(r.file);
+                if (file.is_relative()) file = ctx.base_dir / file;
+                r.file = std::filesystem::absolute(file).lexically_normal().string();
+                for (const std::string_view flag : {"autapses", "multapses"})
+                    if (const auto* f = t->get(flag))
+                        ctx.fail(f, child_path(path, flag),
+                                 says(child_path(path, flag), *f) + "from_file makes exactly the synapses the file lists; " +
+                                     std::string(flag) + " does not apply");
+                break;
+            }
+            case rule_kind::all_to_all:
+            case rule_kind::one_to_one:
+                if (!v.is_boolean() || !v.as_boolean()->get())
+                    ctx.fail(&v, kp,
+                             says(kp, v) + "expected true: rule = { " + std::string(named[0]) +
+                                 " = true } (or the string rule = \"" + std::string(named[0]) + "\")");
+                break;
+        }
+        if (const auto* f = t->get("autapses")) r.autapses = read_bool(ctx, *f, child_path(path, "autapses"));
+        if (const auto* f = t->get("multapses")) r.multapses = read_bool(ctx, *f, child_path(path, "multapses"));
+    } else {
+        ctx.fail(&n, path, says(path, n) + "expected " + accepted);
+    }
+
+    const bool same = src.name == tgt.name;
+    const bool no_self = same && !r.autapses;
+    const std::string S = std::to_string(src.size), M = std::to_string(tgt.size);
+    const std::string name(rule_names[static_cast<std::size_t>(r.kind)]);
+    const std::string K = std::to_string(r.degree);
+    const std::string self_note = no_self ? " (autapses = false in a projection from '" + src.name + "' onto itself)" : "";
+    switch (r.kind) {
+        case rule_kind::pairwise_bernoulli:
+        case rule_kind::all_to_all:
+        case rule_kind::from_file: break;  // the file's indices are checked when it is read
+        case rule_kind::fixed_indegree:
+        case rule_kind::fixed_outdegree: {
+            const bool in = r.kind == rule_kind::fixed_indegree;
+            const endpoint& pool_pop = in ? src : tgt;
+            const std::uint64_t avail = pool_pop.size - (no_self ? 1 : 0);
+            const char* what = in ? "sources" : "targets";
+            if (r.degree > 0 && avail == 0)
+                ctx.fail(&n, path,
+                         says(path, n) + name + " = " + K + " but no " + what + " are available" + self_note);
+            if (!r.multapses && r.degree > avail)
+                ctx.fail(&n, path,
+                         says(path, n) + name + " = " + K + " with multapses = false needs " + K +
+                             " distinct " + what + ", but " + (in ? "source '" : "target '") +
+                             pool_pop.name + "' offers " + std::to_string(avail) + self_note +
+                             "; accepted: " + name + " <= " + std::to_string(avail) + ", or multapses = true");
+            break;
+        }
+        case rule_kind::fixed_total: {
+            // src.size, tgt.size <= 2^32: the product overflows only when both are 2^32.
+            const bool huge = src.size > std::numeric_limits<std::uint64_t>::max() / tgt.size;
+            const std::uint64_t pairs = huge ? std::numeric_limits<std::uint64_t>::max()
+                                             : src.size * tgt.size - (no_self ? src.size : 0);
+            if (r.degree > 0 && pairs == 0)
+                ctx.fail(&n, path, says(path, n) + "fixed_total = " + K + " but no pair of neurons may connect" + self_note);
+            if (!r.multapses && r.degree > pairs)
+                ctx.fail(&n, path,
+                         says(path, n) + "fixed_total = " + K + " with multapses = false exceeds the " +
+                             std::to_string(pairs) + " distinct pairs of '" + src.name + "' (" + S +
+                             ") and '" + tgt.name + "' (" + M + ")" + self_note +
+                             "; accepted: fixed_total <= " + std::to_string(pairs) + ", or multapses = true");
+            break;
+        }
+        case rule_kind::one_to_one:
+            if (src.size != tgt.size)
+                ctx.fail(&n, path,
+                         says(path, n) + "one_to_one connects neuron i to neuron i and needs equal sizes, but source '" +
+                             src.name + "' has " + S + " neurons and target '" + tgt.name + "' has " + M);
+            if (no_self)
+                ctx.fail(&n, path,
+                         says(path, n) + "one_to_one within population '" + src.name +
+                             "' makes only autapses i -> i, which autapses = false forbids; set autapses = true");
+            break;
+    }
+    return r;
+}
+
+projection_spec read_projection(const context& ctx, const toml::table& t, std::string_view path,
+                                const run_spec& spec) {
+    check_keys(ctx, t, path, projection_keys);
+    projection_spec pr;
+    const endpoint src = read_endpoint(ctx, t, path, "source", spec, true);
+    const endpoint tgt = read_endpoint(ctx, t, path, "target", spec, false);
+    pr.source = src.name;
+    pr.target = tgt.name;
+
+    if (const auto* n = t.get("synapse"))
+        pr.synapse = static_cast<synapse_kind>(read_choice(ctx, *n, child_path(path, "synapse"), synapse_names));
+    const std::string kind = synapse_says(pr.synapse);
+
+    pr.rule = read_rule(ctx,
+                        required(ctx, t, path, "rule",
+                                 "a connection rule (\"all_to_all\", \"one_to_one\" or a table with one of " +
+                                     join(rule_names) + ")"),
+                        child_path(path, "rule"), src, tgt);
+    if (pr.rule.kind == rule_kind::from_file) {
+        // The file's columns decide which of weight and delay the config must give.
+        const toml::node* rule_node = t.get("rule")->as_table()->get("from_file");
+        synapse_columns columns;
+        try {
+            columns = synapse_file_columns(pr.rule.file);
+        } catch (const config_error& e) {
+            const std::string fp = child_path(path, "rule.from_file");
+            ctx.fail(rule_node, fp, says(fp, *rule_node) + e.what());
+        }
+        pr.weight_from_file = columns.weight;
+        pr.delay_from_file = columns.delay;
+        for (const auto& [key, from_file] : {std::pair{"weight", columns.weight}, std::pair{"delay", columns.delay}})
+            if (const auto* n = t.get(key); n != nullptr && from_file)
+                ctx.fail(n, child_path(path, key),
+                         says(child_path(path, key), *n) + "the file " + pr.rule.file + " has a " + key +
+                             " column, which gives every synapse its " + key + "; remove " + key + " here");
+    }
+
+    const dimension wd = weight_dimension(pr.synapse);
+    const std::string wu(default_unit(wd));
+    if (!pr.weight_from_file) {
+        const std::string weight_needs = kind + " takes a weight in " + wu + " (a " +
+                                         std::string(dimension_name(wd)) +
+                                         "; delta: mV, exp_current: pA, exp_conductance: nS)";
+        const auto& wn = required(ctx, t, path, "weight",
+                                  "a weight in " + wu + " for " + kind +
+                                      (pr.rule.kind == rule_kind::from_file ? " (or a weight column in the file)" : ""));
+        const std::string wp = child_path(path, "weight");
+        pr.weight = read_synapse_distribution(ctx, wn, wp, wd, weight_needs);
+        check_weight(ctx, wn, wp, pr.weight, pr.synapse);
+    }
+
+    if (const auto* n = t.get("delay")) {
+        const std::string dp = child_path(path, "delay");
+        pr.delay = read_synapse_distribution(ctx, *n, dp, dimension::time, "a delay is a time (ms)");
+        check_delay(ctx, *n, dp, pr.delay);
+    }
+
+    if (const auto* n = t.get("tau_syn")) {
+        const std::string kp = child_path(path, "tau_syn");
+        if (pr.synapse == synapse_kind::delta)
+            ctx.fail(n, kp,
+                     says(kp, *n) + "a delta synapse has no time constant; tau_syn is only for "
+                                    "synapse = \"exp_current\" or \"exp_conductance\"");
+        pr.tau_syn_ms = read_synaptic_quantity(ctx, *n, kp, dimension::time, "tau_syn is a time (ms)");
+        if (!(pr.tau_syn_ms > 0.0)) ctx.fail(n, kp, says(kp, *n) + "tau_syn must be a time > 0 ms");
+    }
+    if (const auto* n = t.get("E_rev")) {
+        const std::string kp = child_path(path, "E_rev");
+        if (pr.synapse != synapse_kind::exp_conductance)
+            ctx.fail(n, kp,
+                     says(kp, *n) + "only synapse = \"exp_conductance\" has a reversal potential; this "
+                                    "projection has " + kind);
+        pr.E_rev_mV = read_synaptic_quantity(ctx, *n, kp, dimension::voltage, "E_rev is a voltage (mV)");
+    }
+    return pr;
+}
+
+void read_projections(const context& ctx, const toml::table& root, run_spec& spec) {
+    const toml::array* list = optional_tables(ctx, root, "projection");
+    if (list == nullptr) return;
+    if (list->size() > max_projections)
+        ctx.fail(list, "projection",
+                 "projection has " + std::to_string(list->size()) + " entries; at most " +
+                     std::to_string(max_projections) +
+                     " [[projection]] tables are allowed (each has its own random streams)");
+    for (std::size_t i = 0; i < list->size(); ++i)
+        spec.projections.push_back(
+            read_projection(ctx, *(*list)[i].as_table(), element_path("projection", i), spec));
+}
+
+}  // namespace
+
+void read_network(const context& ctx, const toml::table& root, run_spec& spec) {
+    read_generators(ctx, root, spec);
+    read_projections(ctx, root, spec);
+}
+
+}  // namespace ifsim::config_detail

@@ -1,0 +1,267 @@
+// Connectivity and per-synapse values drawn on the device for build_network (network.hpp's
+// synapse_source): the same row samplers (connectivity.hpp) and the same synapse_value
+// (synapses.hpp) as the host, on the same Philox words, so the network is the same bit for bit;
+// only faster. Rules whose rows are independent run here: fixed_indegree, fixed_outdegree,
+// pairwise_bernoulli and fixed_total with multapses. The rest (fixed_total without multapses draws
+// in sequence; all_to_all and one_to_one draw nothing), and anything that would not fit in device
+// memory, fall back to the host.
+//
+// Rows made in draw order (fixed degrees, fixed_total) become 64-bit keys source << 32 | target,
+// radix-sorted (CUB) into the CSR's order: by source, targets ascending, as the host's assembly.
+// pairwise_bernoulli rows come out sorted: a counting pass, a scan, a filling pass.
+#include <cuda_runtime.h>
+
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_scan.cuh>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cuda_check.cuh"
+#include "device_buffer.cuh"
+#include "launch.cuh"
+#include "ifsim/connectivity.hpp"
+#include "ifsim/cuda_info.hpp"
+#include "ifsim/network.hpp"
+#include "ifsim/synapses.hpp"
+
+namespace ifsim {
+namespace {
+
+using cuda::device_buffer;
+
+constexpr unsigned max_blocks = 65535;
+
+// Row r of a fixed-degree rule: its k picks from `pool` candidates as keys at keys[r k ...];
+// by_target rows (fixed_indegree) pick sources, so the row is the key's low word.
+__global__ void fixed_degree_kernel(philox_key key, std::uint64_t rows, std::uint64_t pool, bool no_self,
+                                    std::uint64_t k, bool multapses, bool by_target, std::uint64_t* keys) {
+    for (std::uint64_t r = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; r < rows;
+         r += std::uint64_t(gridDim.x) * blockDim.x) {
+        std::uint64_t* out = keys + r * k;
+        std::uint64_t made = 0;
+        const auto pack = [&](std::uint32_t c) { return by_target ? (std::uint64_t(c) << 32 | r) : (r << 32 | c); };
+        row_words w{key, r};
+        sample_row(
+            w, pool, no_self ? r : pool, k, multapses,
+            [&](std::uint32_t c) {  // Floyd's "already picked?": a scan of the row so far
+                const std::uint64_t x = pack(c);
+                for (std::uint64_t i = 0; i < made; ++i)
+                    if (out[i] == x) return true;
+                return false;
+            },
+            [&](std::uint32_t c) { out[made++] = pack(c); });
+    }
+}
+
+// Synapse s of fixed_total (with multapses): its pair from row s.
+__global__ void fixed_total_kernel(philox_key key, std::uint64_t n, std::uint64_t num_sources, std::uint64_t num_targets,
+                                   bool no_self, std::uint64_t* keys) {
+    for (std::uint64_t s = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; s < n;
+         s += std::uint64_t(gridDim.x) * blockDim.x) {
+        row_words w{key, s};
+        std::uint32_t i = 0, j = 0;
+        draw_pair(w, num_sources, num_targets, no_self, i, j);
+        keys[s] = std::uint64_t(i) << 32 | j;
+    }
+}
+
+// pairwise_bernoulli, pass 1: the length of each row (counts[S] = 0 for the scan's total).
+__global__ void bernoulli_count_kernel(philox_key key, std::uint64_t num_sources, std::uint64_t num_targets,
+                                       bool no_self, double log1p_neg_p, std::uint64_t* counts) {
+    for (std::uint64_t i = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; i <= num_sources;
+         i += std::uint64_t(gridDim.x) * blockDim.x) {
+        std::uint64_t n = 0;
+        if (i < num_sources) {
+            row_words w{key, i};
+            bernoulli_row(w, num_targets, no_self ? i : num_targets, log1p_neg_p, [&](std::uint32_t) { ++n; });
+        }
+        counts[i] = n;
+    }
+}
+
+// pairwise_bernoulli, pass 2: the same rows, written at their offsets.
+__global__ void bernoulli_fill_kernel(philox_key key, std::uint64_t num_sources, std::uint64_t num_targets, bool no_self,
+                                      double log1p_neg_p, const std::uint64_t* offsets, std::uint32_t* targets) {
+    for (std::uint64_t i = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; i < num_sources;
+         i += std::uint64_t(gridDim.x) * blockDim.x) {
+        std::uint32_t* out = targets + offsets[i];
+        row_words w{key, i};
+        bernoulli_row(w, num_targets, no_self ? i : num_targets, log1p_neg_p, [&](std::uint32_t j) { *out++ = j; });
+    }
+}
+
+// Sorted keys -> CSR: targets are the low words; row r starts at the first key of source >= r.
+__global__ void split_keys_kernel(const std::uint64_t* keys, std::uint64_t n, std::uint64_t num_sources,
+                                  std::uint32_t* targets, std::uint64_t* row_offsets) {
+    for (std::uint64_t s = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; s < n;
+         s += std::uint64_t(gridDim.x) * blockDim.x) {
+        targets[s] = std::uint32_t(keys[s]);
+        const std::uint64_t source = keys[s] >> 32;
+        const std::uint64_t first = s == 0 ? 0 : (keys[s - 1] >> 32) + 1;  // rows that start here
+        for (std::uint64_t r = first; r <= source; ++r) row_offsets[r] = s;
+        if (s == n - 1)
+            for (std::uint64_t r = source + 1; r <= num_sources; ++r) row_offsets[r] = n;
+    }
+}
+
+__global__ void draw_values_kernel(synapse_distribution d, philox_key key, std::uint64_t n, double* out) {
+    for (std::uint64_t s = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; s < n;
+         s += std::uint64_t(gridDim.x) * blockDim.x)
+        out[s] = synapse_value(d, philox4x32_10(make_counter(s, 0), key));
+}
+
+std::size_t free_memory() {
+    std::size_t free = 0, total = 0;
+    IFSIM_CUDA_CHECK(cudaMemGetInfo(&free, &total), "reading the free device memory");
+    return free;
+}
+
+// Most of the free memory a build may take; the rest stays for the CUDA context's own needs.
+bool fits(double bytes) { return bytes <= 0.8 * double(free_memory()); }
+
+class device_synapse_source final : public synapse_source {
+public:
+    csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets, bool same_population,
+                std::uint64_t seed, std::uint32_t projection_index) const override {
+        const bool no_self = same_population && !r.autapses;
+        const philox_key key = make_key(seed, connectivity_stream(projection_index));
+        const auto on_host = [&] {
+            return synapse_source::connect(r, num_sources, num_targets, same_population, seed, projection_index);
+        };
+        switch (r.kind) {
+            case rule_kind::fixed_indegree:
+            case rule_kind::fixed_outdegree: {
+                const bool in = r.kind == rule_kind::fixed_indegree;
+                const std::uint64_t rows = in ? num_targets : num_sources, pool = in ? num_sources : num_targets;
+                // The host checks what the rule asks (and throws its errors) before anything is drawn.
+                if (!plausible(r, num_sources, num_targets, same_population)) return on_host();
+                const std::uint64_t n = rows * r.degree;
+                if (!sorted_fits(n, num_sources)) return on_host();
+                device_buffer<std::uint64_t> keys(n, "the synapse keys");
+                IFSIM_LAUNCH(fixed_degree_kernel, cuda::grid_stride_shape(rows, max_blocks), nullptr, key, rows, pool,
+                             no_self, r.degree, r.multapses, in, keys.data());
+                return sorted_csr(keys, n, num_sources, num_targets);
+            }
+            case rule_kind::fixed_total: {
+                if (!r.multapses || !plausible(r, num_sources, num_targets, same_population)) return on_host();
+                const std::uint64_t n = r.degree;
+                if (!sorted_fits(n, num_sources)) return on_host();
+                device_buffer<std::uint64_t> keys(n, "the synapse keys");
+                IFSIM_LAUNCH(fixed_total_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, key, n, num_sources,
+                             num_targets, no_self, keys.data());
+                return sorted_csr(keys, n, num_sources, num_targets);
+            }
+            case rule_kind::pairwise_bernoulli: {
+                if (!(r.p > 0.0 && r.p < 1.0) || num_targets > (std::uint64_t{1} << 32)) return on_host();  // none, every pair, or invalid
+                const double expected = r.p * double(num_sources) * double(num_targets);
+                if (!fits(8.0 * double(num_sources + 1) * 2 + 4.0 * 1.2 * expected)) return on_host();
+                return bernoulli_csr(key, num_sources, num_targets, no_self, math::log1p(-r.p));
+            }
+            default: return on_host();
+        }
+    }
+
+    void draw(const synapse_distribution& d, philox_key key, std::vector<double>& out) const override {
+        const std::uint64_t n = out.size();
+        if (n == 0) return;
+        if (d.type == synapse_distribution::kind::constant || !fits(8.0 * double(n))) {
+            synapse_source::draw(d, key, out);
+            return;
+        }
+        device_buffer<double> values(n, "the synapse values");
+        IFSIM_LAUNCH(draw_values_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, d, key, n, values.data());
+        IFSIM_CUDA_CHECK(cudaMemcpy(out.data(), values.data(), n * sizeof(double), cudaMemcpyDeviceToHost),
+                         "copying the synapse values to the host");
+    }
+
+private:
+    // Sizes the fixed-degree and fixed_total kernels can index; the host validates the rest.
+    static bool plausible(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets, bool same) {
+        constexpr std::uint64_t max_population = std::uint64_t{1} << 32;
+        if (num_sources == 0 || num_targets == 0 || num_sources > max_population || num_targets > max_population) return false;
+        if (same && num_sources != num_targets) return false;
+        const bool no_self = same && !r.autapses;
+        if (r.kind == rule_kind::fixed_total) return r.degree < max_population * 16 && !(no_self && num_targets == 1);
+        const std::uint64_t pool = r.kind == rule_kind::fixed_indegree ? num_sources : num_targets;
+        const std::uint64_t avail = no_self ? pool - 1 : pool;
+        return (r.degree == 0 || avail > 0) && (r.multapses || r.degree <= avail);
+    }
+
+    // Keys twice (the sort is not in place), CUB's scratch, then targets and rows.
+    static bool sorted_fits(std::uint64_t n, std::uint64_t num_sources) {
+        return fits(8.0 * 2.2 * double(n) + 4.0 * double(n) + 8.0 * double(num_sources + 1));
+    }
+
+    static csr sorted_csr(device_buffer<std::uint64_t>& keys, std::uint64_t n, std::uint64_t num_sources,
+                          std::uint64_t num_targets) {
+        csr c;
+        c.num_sources = num_sources;
+        c.num_targets = num_targets;
+        c.row_offsets.assign(num_sources + 1, 0);
+        if (n == 0) return c;
+        const int end_bit = 32 + std::max(1, int(std::bit_width(num_sources - 1)));
+        {
+            device_buffer<std::uint64_t> sorted(n, "the sorted synapse keys");
+            std::size_t scratch_bytes = 0;
+            IFSIM_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, scratch_bytes, keys.data(), sorted.data(), n, 0, end_bit),
+                             "sizing the synapse sort");
+            device_buffer<unsigned char> scratch(scratch_bytes, "the synapse sort's scratch");
+            IFSIM_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(scratch.data(), scratch_bytes, keys.data(), sorted.data(), n, 0, end_bit),
+                             "sorting the synapses");
+            std::swap(keys, sorted);
+        }
+        device_buffer<std::uint32_t> targets(n, "the synapse targets");
+        device_buffer<std::uint64_t> rows(num_sources + 1, "the synapse rows");
+        IFSIM_LAUNCH(split_keys_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, keys.data(), n, num_sources,
+                     targets.data(), rows.data());
+        c.targets.resize(n);
+        IFSIM_CUDA_CHECK(cudaMemcpy(c.targets.data(), targets.data(), n * sizeof(std::uint32_t), cudaMemcpyDeviceToHost),
+                         "copying the synapse targets to the host");
+        IFSIM_CUDA_CHECK(cudaMemcpy(c.row_offsets.data(), rows.data(), (num_sources + 1) * sizeof(std::uint64_t),
+                                    cudaMemcpyDeviceToHost),
+                         "copying the synapse rows to the host");
+        return c;
+    }
+
+    static csr bernoulli_csr(philox_key key, std::uint64_t num_sources, std::uint64_t num_targets, bool no_self,
+                             double log1p_neg_p) {
+        csr c;
+        c.num_sources = num_sources;
+        c.num_targets = num_targets;
+        c.row_offsets.assign(num_sources + 1, 0);
+        device_buffer<std::uint64_t> counts(num_sources + 1, "the synapse row lengths");
+        device_buffer<std::uint64_t> offsets(num_sources + 1, "the synapse rows");
+        IFSIM_LAUNCH(bernoulli_count_kernel, cuda::grid_stride_shape(num_sources + 1, max_blocks), nullptr, key,
+                     num_sources, num_targets, no_self, log1p_neg_p, counts.data());
+        std::size_t scratch_bytes = 0;
+        IFSIM_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(nullptr, scratch_bytes, counts.data(), offsets.data(), num_sources + 1),
+                         "sizing the row scan");
+        device_buffer<unsigned char> scratch(scratch_bytes, "the row scan's scratch");
+        IFSIM_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(scratch.data(), scratch_bytes, counts.data(), offsets.data(),
+                                                       num_sources + 1),
+                         "scanning the row lengths");
+        IFSIM_CUDA_CHECK(cudaMemcpy(c.row_offsets.data(), offsets.data(), (num_sources + 1) * sizeof(std::uint64_t),
+                                    cudaMemcpyDeviceToHost),
+                         "copying the synapse rows to the host");
+        const std::uint64_t n = c.row_offsets[num_sources];
+        c.targets.resize(n);
+        if (n == 0) return c;
+        device_buffer<std::uint32_t> targets(n, "the synapse targets");
+        IFSIM_LAUNCH(bernoulli_fill_kernel, cuda::grid_stride_shape(num_sources, max_blocks), nullptr, key, num_sources,
+                     num_targets, no_self, log1p_neg_p, offsets.data(), targets.data());
+        IFSIM_CUDA_CHECK(cudaMemcpy(c.targets.data(), targets.data(), n * sizeof(std::uint32_t), cudaMemcpyDeviceToHost),
+                         "copying the synapse targets to the host");
+        return c;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<synapse_source> make_device_synapse_source() { return std::make_unique<device_synapse_source>(); }
+
+}  // namespace ifsim

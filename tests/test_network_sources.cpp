@@ -1,0 +1,452 @@
+// Where spikes and synapses come from: [[generator]] spikes arrive exactly one delay after their
+// time, on every neuron or the listed ones; from_file projections (CSV and HDF5) run the very
+// network a rule made when they list its synapses, in any order; the device draws the same
+// synapses as the host.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ifsim/backend.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/cuda_info.hpp"
+#include "ifsim/errors.hpp"
+#include "ifsim/network.hpp"
+#include "support/simulate.hpp"
+
+using namespace ifsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+population_spec lif_population(const std::string& name, std::uint64_t n) {
+    population_spec p;
+    p.name = name;
+    p.size = n;
+    p.model = model_kind::lif;
+    p.params["E_L"] = distribution::constant(0.0);
+    p.params["V_th"] = distribution::constant(20.0);
+    p.params["V_reset"] = distribution::constant(10.0);
+    p.init["V_m"] = distribution::constant(0.0);
+    return p;
+}
+
+// Generator "G" (`size` neurons) -> one silent LIF target "T", all to all, delta synapses of
+// 1.5 mV and `delay_steps` steps.
+run_spec generator_to_target(std::uint64_t size, std::vector<double> times, std::vector<std::uint64_t> neurons,
+                             std::uint32_t delay_steps) {
+    run_spec s;
+    s.simulation.dt_ms = 0.1;
+    s.simulation.duration_ms = 100.0;
+    s.simulation.real = precision::double_;
+    s.populations.push_back(lif_population("T", 1));
+    s.generators.push_back({"G", size, std::move(times), std::move(neurons)});
+    projection_spec pr;
+    pr.source = "G";
+    pr.target = "T";
+    pr.rule.kind = rule_kind::all_to_all;
+    pr.weight = synapse_distribution::constant(1.5);
+    pr.delay = synapse_distribution::constant(delay_steps * 0.1);
+    s.projections.push_back(pr);
+    return s;
+}
+
+// The target's V after every step, advancing `block` steps at a time (state read at block ends).
+std::vector<double> target_V(const run_spec& spec, std::uint64_t steps, std::uint32_t block) {
+    auto engine = make_cpu_backend(spec);
+    std::vector<double> V;
+    block_output out;
+    for (std::uint64_t t = 0; t < steps; t += block) {
+        out.clear();
+        engine->advance(t, block, out);
+        V.push_back(engine->state(0, state_variable::V_m)[0]);
+    }
+    return V;
+}
+
+class temp_dir {
+public:
+    temp_dir() : path_(fs::temp_directory_path() / ("ifsim_sources_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+    }
+    ~temp_dir() { fs::remove_all(path_); }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+// A small E/I network whose projections draw weights and delays from distributions.
+run_spec ei_network() {
+    run_spec s;
+    s.simulation.dt_ms = 0.1;
+    s.simulation.duration_ms = 200.0;
+    s.simulation.seed = 7;
+    for (const auto& [name, n] : {std::pair{"E", 400}, std::pair{"I", 100}}) {
+        population_spec p = lif_population(name, n);
+        p.params["t_ref"] = distribution::constant(2.0);
+        p.init["V_m"] = {distribution::kind::uniform, 0.0, 20.0, {}};
+        p.input.poisson_rate_Hz = 20.0;
+        p.input.poisson_weight_mV = 0.2;
+        p.input.poisson_count = 250;
+        s.populations.push_back(p);
+    }
+    const auto add = [&](const char* from, const char* to, std::uint64_t K, double w) {
+        projection_spec pr;
+        pr.source = from;
+        pr.target = to;
+        pr.rule.kind = rule_kind::fixed_indegree;
+        pr.rule.degree = K;
+        pr.rule.autapses = std::string(from) != to;
+        pr.rule.multapses = false;
+        pr.weight = {synapse_distribution::kind::normal, w, std::fabs(w) / 4};
+        pr.delay = {synapse_distribution::kind::uniform, 0.5, 3.0};
+        s.projections.push_back(pr);
+    };
+    add("E", "E", 40, 0.3);
+    add("E", "I", 40, 0.3);
+    add("I", "E", 10, -1.2);
+    add("I", "I", 10, -1.2);
+    return s;
+}
+
+// Every synapse of `b` as (source, target, delay [ms]) rows in CSR order, or shuffled.
+struct listed_synapses {
+    std::vector<std::uint64_t> source, target;
+    std::vector<double> delay_ms;
+};
+
+listed_synapses list_synapses(const built_projection& b, double dt_ms, bool shuffle) {
+    listed_synapses l;
+    for (std::uint64_t i = 0; i < b.conn.num_sources; ++i)
+        for (std::uint64_t s = b.conn.row_offsets[i]; s < b.conn.row_offsets[i + 1]; ++s) {
+            l.source.push_back(i);
+            l.target.push_back(b.conn.targets[s]);
+            l.delay_ms.push_back(b.delay_of(s) * dt_ms);
+        }
+    if (shuffle) {
+        std::vector<std::size_t> order(l.source.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::shuffle(order.begin(), order.end(), std::mt19937(12345));
+        listed_synapses out;
+        for (const std::size_t k : order) {
+            out.source.push_back(l.source[k]);
+            out.target.push_back(l.target[k]);
+            out.delay_ms.push_back(l.delay_ms[k]);
+        }
+        return out;
+    }
+    return l;
+}
+
+void write_csv(const fs::path& file, const listed_synapses& l) {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fprintf(f, "# written by test_network_sources\ndelay, source, target\n");
+    for (std::size_t k = 0; k < l.source.size(); ++k)
+        std::fprintf(f, "%.17g,%llu,%llu\n", l.delay_ms[k], (unsigned long long)l.source[k], (unsigned long long)l.target[k]);
+    std::fclose(f);
+}
+
+void write_h5(const fs::path& file, const listed_synapses& l) {
+    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const hsize_t n = l.source.size();
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const auto put = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data) {
+        const hid_t d = H5Dcreate2(f, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+        H5Dclose(d);
+    };
+    put("source", H5T_STD_U32LE, H5T_NATIVE_UINT64, l.source.data());
+    put("target", H5T_STD_I64LE, H5T_NATIVE_UINT64, l.target.data());
+    put("delay", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, l.delay_ms.data());
+    H5Sclose(space);
+    H5Fclose(f);
+}
+
+// All spikes of a run, per population.
+std::vector<spike_list> run_all(const run_spec& spec) {
+    auto engine = make_cpu_backend(spec);
+    block_output out;
+    engine->advance(0, std::uint32_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms)), out);
+    return out.spikes;
+}
+
+bool same_spikes(const std::vector<spike_list>& a, const std::vector<spike_list>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t p = 0; p < a.size(); ++p)
+        if (a[p].step != b[p].step || a[p].neuron != b[p].neuron) return false;
+    return true;
+}
+
+}  // namespace
+
+// A spike given at time T reaches its target at T + delay: the target's V jumps at the end of step
+// T/dt - 1 + d, exactly like a neuron's spike at the end of step T/dt - 1.
+TEST(Generators, SpikeArrivesOneDelayAfterItsTime) {
+    const run_spec spec = generator_to_target(1, {2.0, 5.0}, {}, 10);
+    const std::vector<double> V = target_V(spec, 100, 1);
+    const std::uint64_t first = 20 - 1 + 10, second = 50 - 1 + 10;  // steps ending at 3.0 and 6.0 ms
+    for (std::uint64_t t = 0; t < first; ++t) ASSERT_EQ(V[t], 0.0) << "step " << t;
+    EXPECT_EQ(V[first], 1.5);
+    const double P = std::exp(-0.1 / 20.0);  // tau_m = C_m / g_L = 20 ms (defaults)
+    EXPECT_NEAR(V[second - 1], 1.5 * std::pow(P, double(second - 1 - first)), 1e-12);
+    EXPECT_NEAR(V[second], 1.5 * std::pow(P, double(second - first)) + 1.5, 1e-12);
+}
+
+// The schedule is cut into intervals by the backend; any block length gives the same trajectory.
+TEST(Generators, SameResultForAnyBlockLength) {
+    const run_spec spec = generator_to_target(3, {0.1, 0.7, 2.05, 2.1, 4.0, 9.95}, {0, 2, 1, 1, 0, 2}, 4);
+    const std::vector<double> by_step = target_V(spec, 840, 1);
+    for (const std::uint32_t block : {3u, 7u, 40u}) {  // 840 steps: a whole number of each
+        const std::vector<double> V = target_V(spec, 840, block);
+        for (std::size_t k = 0; k < V.size(); ++k)
+            ASSERT_EQ(V[k], by_step[(k + 1) * block - 1]) << "block " << block << ", block end " << k;
+    }
+}
+
+// Without `neurons` every neuron fires at every time; with it only the listed spikes happen.
+TEST(Generators, EveryNeuronOrOnlyTheListedOnes) {
+    const auto events = [](run_spec spec) {
+        spec.populations[0].size = 5;  // 5 targets: each spike is 5 synaptic events
+        auto engine = make_cpu_backend(spec);
+        block_output out;
+        engine->advance(0, 1000, out);
+        return engine->network().events;
+    };
+    EXPECT_EQ(events(generator_to_target(4, {1.0, 2.0, 3.0}, {}, 5)), 4u * 3u * 5u);
+    EXPECT_EQ(events(generator_to_target(4, {1.0, 2.0, 3.0}, {3, 3, 0}, 5)), 3u * 5u);
+    // Spikes at or after the end of the run are never delivered.
+    EXPECT_EQ(events(generator_to_target(4, {1.0, 150.0}, {1, 2}, 5)), 1u * 5u);
+}
+
+TEST(Generators, ConfigRoundTrip) {
+    const std::string text = R"(
+[simulation]
+dt = "0.1 ms"
+[[population]]
+name = "T"
+size = 2
+model = "lif"
+[[generator]]
+name = "kick"
+size = 3
+times = ["1 ms", "2.5 ms", "0.06 ms"]
+neurons = [2, 0, 1]
+[[projection]]
+source = "kick"
+target = "T"
+rule = "all_to_all"
+weight = "1 mV"
+)";
+    const run_spec spec = parse_config(text, "<test>");
+    ASSERT_EQ(spec.generators.size(), 1u);
+    EXPECT_EQ(spec.generators[0].size, 3u);
+    EXPECT_EQ(spec.generators[0].times_ms, (std::vector<double>{1.0, 2.5, 0.06}));
+    EXPECT_EQ(spec.generators[0].neurons, (std::vector<std::uint64_t>{2, 0, 1}));
+    const run_spec back = parse_config(to_toml(spec), spec.source_path);
+    EXPECT_EQ(to_toml(back), to_toml(spec));
+    EXPECT_EQ(back.generators[0].times_ms, spec.generators[0].times_ms);
+    const network net = build_network(spec);
+    ASSERT_EQ(net.generators.size(), 1u);
+    EXPECT_EQ(net.generators[0].step, (std::vector<std::uint64_t>{0, 9, 24}));  // 0.06 ms rounds to the first step
+    EXPECT_EQ(net.generators[0].neuron, (std::vector<std::uint32_t>{1, 2, 0}));
+    EXPECT_TRUE(net.projections[0].from_generator);
+}
+
+// A from_file projection listing the synapses a rule made (delays from the file, weights drawn from
+// the projection's distribution by synapse index) is the same network: the same spikes, bit for
+// bit, whether the file lists the synapses in CSR order or shuffled, as CSV or as HDF5.
+TEST(FromFile, ListingARulesSynapsesRunsTheSameNetwork) {
+    temp_dir dir;
+    const run_spec by_rule = ei_network();
+    const network net = build_network(by_rule);
+    const auto reference = run_all(by_rule);
+    EXPECT_GT(reference[0].size(), 1000u);  // an active network: a wrong synapse would show
+    for (const bool shuffle : {false, true})
+        for (const char* ext : {".csv", ".h5"}) {
+            run_spec by_file = by_rule;
+            for (std::size_t k = 0; k < net.projections.size(); ++k) {
+                std::string name = "p" + std::to_string(k);
+                name += shuffle ? "_shuffled" : "";
+                name += ext;
+                const fs::path file = dir.path() / name;
+                const listed_synapses l = list_synapses(net.projections[k], by_rule.simulation.dt_ms, shuffle);
+                if (std::string(ext) == ".csv") write_csv(file, l); else write_h5(file, l);
+                by_file.projections[k].rule = {};
+                by_file.projections[k].rule.kind = rule_kind::from_file;
+                by_file.projections[k].rule.file = file.string();
+                by_file.projections[k].delay_from_file = true;
+            }
+            const network file_net = build_network(by_file);
+            for (std::size_t k = 0; k < net.projections.size(); ++k) {
+                EXPECT_EQ(file_net.projections[k].conn.row_offsets, net.projections[k].conn.row_offsets);
+                EXPECT_EQ(file_net.projections[k].conn.targets, net.projections[k].conn.targets);
+                EXPECT_EQ(file_net.projections[k].weight, net.projections[k].weight);
+                EXPECT_EQ(file_net.projections[k].delay, net.projections[k].delay);
+            }
+            EXPECT_TRUE(same_spikes(run_all(by_file), reference)) << ext << (shuffle ? ", shuffled" : "");
+        }
+}
+
+// The file's weights become the synapses' weights (to the channel's quantum); rows are sorted by
+// target within a source, repeated pairs kept; a file read through a config resolves relative to
+// the config's folder.
+TEST(FromFile, WeightsAndDelaysFromTheFileThroughAConfig) {
+    temp_dir dir;
+    {
+        std::ofstream f(dir.path() / "syn.csv");
+        f << "source,target,weight,delay\n2,1,0.75,1.0\n0,3,0.5,2.0\n2,0,1.25,1.5\n0,3,0.25,2.0\n";
+    }
+    const std::string text = R"(
+[[population]]
+name = "E"
+size = 4
+model = "lif"
+[[projection]]
+source = "E"
+target = "E"
+rule = { from_file = "syn.csv" }
+)";
+    const fs::path config = dir.path() / "net.toml";
+    std::ofstream(config) << text;
+    const run_spec spec = load_config(config);
+    ASSERT_EQ(spec.projections.size(), 1u);
+    EXPECT_TRUE(spec.projections[0].weight_from_file);
+    EXPECT_TRUE(spec.projections[0].delay_from_file);
+    EXPECT_EQ(fs::path(spec.projections[0].rule.file), fs::absolute(dir.path() / "syn.csv").lexically_normal());
+    const network net = build_network(spec);
+    const built_projection& b = net.projections[0];
+    EXPECT_EQ(b.conn.row_offsets, (std::vector<std::uint64_t>{0, 2, 2, 4, 4}));
+    EXPECT_EQ(b.conn.targets, (std::vector<std::uint32_t>{3, 3, 0, 1}));
+    const double q = net.channels[0][0].format.quantum;
+    std::vector<double> w;
+    for (const std::int32_t x : b.weight) w.push_back(x * q);
+    EXPECT_EQ(w, (std::vector<double>{0.5, 0.25, 1.25, 0.75}));  // exact: multiples of a power of two
+    std::vector<std::uint16_t> d;
+    for (std::uint64_t s = 0; s < 4; ++s) d.push_back(b.delay_of(s));
+    EXPECT_EQ(d, (std::vector<std::uint16_t>{20, 20, 15, 10}));
+    // The resolved config names the file absolutely and reads back the same.
+    EXPECT_EQ(to_toml(parse_config(to_toml(spec), spec.source_path)), to_toml(spec));
+}
+
+TEST(FromFile, IndicesOutsideThePopulationsFailWhenBuilt) {
+    temp_dir dir;
+    std::ofstream(dir.path() / "syn.csv") << "source,target\n0,1\n1,4\n";
+    run_spec spec;
+    spec.populations.push_back(lif_population("E", 4));
+    projection_spec pr;
+    pr.source = pr.target = "E";
+    pr.rule.kind = rule_kind::from_file;
+    pr.rule.file = (dir.path() / "syn.csv").string();
+    pr.weight = synapse_distribution::constant(0.1);
+    spec.projections.push_back(pr);
+    try {
+        build_network(spec);
+        FAIL() << "target 4 of a population of 4 was accepted";
+    } catch (const config_error& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find("projection 0 (E -> E)"), std::string::npos) << m;
+        EXPECT_NE(m.find("syn.csv:3"), std::string::npos) << m;
+    }
+}
+
+// CPU = GPU with a generator and a from_file projection (skips without a usable CUDA device).
+TEST(NetworkSources, CudaEqualsCpu) {
+    if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    temp_dir dir;
+    run_spec spec = ei_network();
+    const network net = build_network(spec);
+    const fs::path file = dir.path() / "ee.csv";
+    write_csv(file, list_synapses(net.projections[0], spec.simulation.dt_ms, true));
+    spec.projections[0].rule = {};
+    spec.projections[0].rule.kind = rule_kind::from_file;
+    spec.projections[0].rule.file = file.string();
+    spec.projections[0].delay_from_file = true;
+    std::vector<double> times;
+    for (int k = 1; k <= 40; ++k) times.push_back(4.7 * k);
+    spec.generators.push_back({"kick", 50, times, {}});
+    projection_spec kick;
+    kick.source = "kick";
+    kick.target = "E";
+    kick.rule.kind = rule_kind::fixed_outdegree;
+    kick.rule.degree = 20;
+    kick.weight = synapse_distribution::constant(2.0);
+    kick.delay = synapse_distribution::constant(0.3);
+    spec.projections.push_back(kick);
+    for (const precision real : {precision::single, precision::double_}) {
+        spec.simulation.real = real;
+        const auto collect = [&](const std::string& name) {
+            auto engine = test::make_backend(name, spec);
+            std::vector<spike_list> all(spec.populations.size());
+            block_output out;
+            for (std::uint64_t t = 0; t < 2000; t += 250) {
+                out.clear();
+                engine->advance(t, 250, out);
+                for (std::size_t p = 0; p < all.size(); ++p) {
+                    all[p].step.insert(all[p].step.end(), out.spikes[p].step.begin(), out.spikes[p].step.end());
+                    all[p].neuron.insert(all[p].neuron.end(), out.spikes[p].neuron.begin(), out.spikes[p].neuron.end());
+                }
+            }
+            return std::pair{all, engine->network().events};
+        };
+        const auto [cpu, cpu_events] = collect("cpu");
+        const auto [gpu, gpu_events] = collect("cuda");
+        EXPECT_GT(cpu[0].size(), 1000u);
+        EXPECT_TRUE(same_spikes(cpu, gpu)) << (real == precision::single ? "float" : "double");
+        EXPECT_EQ(cpu_events, gpu_events);
+    }
+}
+
+// The device draws the same connectivity and synapse values as the host, rule by rule (skips
+// without a usable CUDA device). The CUDA backend builds every network with it.
+TEST(NetworkSources, DeviceDrawsEqualHostDraws) {
+    if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
+#if IFSIM_HAVE_CUDA
+    const std::unique_ptr<synapse_source> device = make_device_synapse_source();
+    const synapse_source host;
+    struct rule_case {
+        rule_kind kind;
+        double p;
+        std::uint64_t degree;
+        bool autapses, multapses, same;
+    };
+    const rule_case cases[] = {
+        {rule_kind::fixed_indegree, 0, 50, false, false, true}, {rule_kind::fixed_indegree, 0, 50, true, true, false},
+        {rule_kind::fixed_outdegree, 0, 30, false, false, true}, {rule_kind::fixed_outdegree, 0, 300, true, true, false},
+        {rule_kind::pairwise_bernoulli, 0.05, 0, false, true, true}, {rule_kind::pairwise_bernoulli, 0.3, 0, true, true, false},
+        {rule_kind::fixed_total, 0, 40000, false, true, true}, {rule_kind::fixed_total, 0, 0, true, true, false},
+    };
+    for (const rule_case& c : cases) {
+        connection_rule r;
+        r.kind = c.kind;
+        r.p = c.p;
+        r.degree = c.degree;
+        r.autapses = c.autapses;
+        r.multapses = c.multapses;
+        const std::uint64_t S = 700, M = c.same ? 700 : 333;
+        const csr a = host.connect(r, S, M, c.same, 99, 3), b = device->connect(r, S, M, c.same, 99, 3);
+        EXPECT_EQ(a.row_offsets, b.row_offsets) << "rule " << int(c.kind) << ", degree " << c.degree;
+        EXPECT_EQ(a.targets, b.targets) << "rule " << int(c.kind) << ", degree " << c.degree;
+    }
+    using K = synapse_distribution::kind;
+    for (const synapse_distribution d : {synapse_distribution{K::uniform, 0.5, 2.0}, synapse_distribution{K::normal, -1.0, 0.7},
+                                         synapse_distribution{K::lognormal, 2.0, 1.5}}) {
+        std::vector<double> a(100003), b(100003);
+        host.draw(d, make_key(5, 0x20001), a);
+        device->draw(d, make_key(5, 0x20001), b);
+        EXPECT_TRUE(a == b) << "distribution " << int(d.type);
+    }
+#endif
+}

@@ -1,0 +1,329 @@
+// Tests for ifsim/synapse_file.hpp: CSV and HDF5 synapse lists read back, and every rejection
+// naming the file, the line (CSV) or row (HDF5), and the offending text. HDF5 files are written
+// with the plain C API, independently of the library's helpers.
+#include "ifsim/errors.hpp"
+#include "ifsim/synapse_file.hpp"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ifsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+using u64s = std::vector<std::uint64_t>;
+using doubles = std::vector<double>;
+
+const synapse_file_limits limits{10, 20, false};  // 10 sources, 20 targets
+
+// One dataset to write: values are converted by HDF5 from double to `file_type`.
+struct h5_dataset {
+    std::string name;
+    hid_t file_type;
+    doubles values;
+    std::vector<hsize_t> dims = {};  // empty: 1-D of values.size()
+};
+
+// A fresh folder per test, removed afterwards.
+class synapse_file : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() /
+               ("ifsim_test_synapse_file_" + std::to_string(::getpid()) + "_" + info->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    fs::path csv(const std::string& text, const std::string& name = "conn.csv") const {
+        const fs::path path = dir_ / name;
+        std::ofstream(path, std::ios::binary) << text;
+        return path;
+    }
+
+    fs::path h5(std::initializer_list<h5_dataset> datasets, const std::string& name = "conn.h5") const {
+        const fs::path path = dir_ / name;
+        const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        EXPECT_GE(file, 0);
+        for (const auto& d : datasets) {
+            const std::vector<hsize_t> dims = d.dims.empty() ? std::vector<hsize_t>{d.values.size()} : d.dims;
+            const hid_t space = H5Screate_simple(int(dims.size()), dims.data(), nullptr);
+            const hid_t set =
+                H5Dcreate2(file, d.name.c_str(), d.file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+            EXPECT_GE(set, 0) << d.name;
+            if (!d.values.empty()) {
+                EXPECT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.values.data()), 0);
+            }
+            H5Dclose(set);
+            H5Sclose(space);
+        }
+        H5Fclose(file);
+        return path;
+    }
+
+    fs::path dir_;
+};
+
+// The message of the config_error that reading `file` throws; a test failure when none is thrown.
+std::string error_of(const fs::path& file, const synapse_file_limits& l = limits) {
+    try {
+        read_synapse_file(file, l);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << file << " was read without an error";
+    return "";
+}
+
+std::string columns_error_of(const fs::path& file) {
+    try {
+        synapse_file_columns(file);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << file << ": synapse_file_columns gave no error";
+    return "";
+}
+
+void expect_mentions(const std::string& message, std::initializer_list<std::string_view> parts) {
+    for (const std::string_view part : parts)
+        EXPECT_NE(message.find(part), std::string::npos) << "no '" << part << "' in: " << message;
+}
+// The trace gives the caller's line on failure.
+#define EXPECT_MENTIONS(message, ...)          \
+    do {                                       \
+        SCOPED_TRACE("EXPECT_MENTIONS");       \
+        expect_mentions(message, {__VA_ARGS__}); \
+    } while (0)
+
+// --- CSV, accepted -------------------------------------------------------------------------------
+
+TEST_F(synapse_file, csv_all_columns_round_trip) {
+    const auto t = read_synapse_file(csv("source,target,weight,delay\n0,19,0.5,1.5\n9,0,2e-1,0.1\n3,3,0,10\n"), limits);
+    EXPECT_EQ(t.source, (u64s{0, 9, 3}));
+    EXPECT_EQ(t.target, (u64s{19, 0, 3}));
+    EXPECT_EQ(t.weight, (doubles{0.5, 0.2, 0.0}));
+    EXPECT_EQ(t.delay_ms, (doubles{1.5, 0.1, 10.0}));
+}
+
+TEST_F(synapse_file, csv_source_and_target_only) {
+    const auto t = read_synapse_file(csv("source,target\n1,2\n3,4"), limits);  // no final newline
+    EXPECT_EQ(t.source, (u64s{1, 3}));
+    EXPECT_EQ(t.target, (u64s{2, 4}));
+    EXPECT_TRUE(t.weight.empty());
+    EXPECT_TRUE(t.delay_ms.empty());
+}
+
+TEST_F(synapse_file, csv_columns_in_any_order) {
+    const auto t = read_synapse_file(csv("delay,target,source\n2.5,7,1\n"), limits);
+    EXPECT_EQ(t.source, (u64s{1}));
+    EXPECT_EQ(t.target, (u64s{7}));
+    EXPECT_TRUE(t.weight.empty());
+    EXPECT_EQ(t.delay_ms, (doubles{2.5}));
+}
+
+TEST_F(synapse_file, csv_comments_blank_lines_crlf_and_spaces) {
+    const auto t = read_synapse_file(
+        csv("# made by hand\r\n\r\n  source , target,weight\r\n# first\r\n 1 ,\t2 , -0.5 \r\n   \r\n3,4,-1e-3\r\n"),
+        limits);
+    EXPECT_EQ(t.source, (u64s{1, 3}));
+    EXPECT_EQ(t.target, (u64s{2, 4}));
+    EXPECT_EQ(t.weight, (doubles{-0.5, -1e-3}));
+}
+
+TEST_F(synapse_file, csv_header_only_is_zero_synapses) {
+    const auto t = read_synapse_file(csv("source,target,weight\n"), limits);
+    EXPECT_TRUE(t.source.empty());
+    EXPECT_TRUE(t.target.empty());
+    EXPECT_TRUE(t.weight.empty());
+}
+
+TEST_F(synapse_file, csv_columns_from_the_header) {
+    const auto both = synapse_file_columns(csv("# c\ntarget,delay,source,weight\n"));
+    EXPECT_TRUE(both.weight);
+    EXPECT_TRUE(both.delay);
+    const auto none = synapse_file_columns(csv("source,target\n1,x\n"));  // rows are not read
+    EXPECT_FALSE(none.weight);
+    EXPECT_FALSE(none.delay);
+}
+
+// --- CSV, rejected -------------------------------------------------------------------------------
+
+TEST_F(synapse_file, csv_header_errors) {
+    EXPECT_MENTIONS(error_of(csv("source,weight\n1,2\n")), "conn.csv: no column 'target'",
+                    "must name source and target");
+    EXPECT_MENTIONS(error_of(csv("# x\nsource,target,w\n")), "conn.csv:2:", "unknown column 'w'",
+                    "source, target, weight and delay");
+    EXPECT_MENTIONS(error_of(csv("source,target,source\n")), "conn.csv:1:", "'source' appears twice");
+    EXPECT_MENTIONS(error_of(csv("source,,target\n")), "conn.csv:1:", "empty column name");
+    EXPECT_MENTIONS(error_of(csv("# only a comment\n\n")), "conn.csv: no header");
+    EXPECT_MENTIONS(columns_error_of(csv("target\n")), "no column 'source'");
+}
+
+TEST_F(synapse_file, csv_field_count) {
+    EXPECT_MENTIONS(error_of(csv("source,target,weight,delay\n1,2,0.5,1\n\n1,2,0.5\n")), "conn.csv:4:",
+                    "3 fields, but the header names 4 (source,target,weight,delay)");
+    EXPECT_MENTIONS(error_of(csv("source, target\n1,2,3\n")), "conn.csv:2:", "3 fields",
+                    "names 2 (source,target)");
+}
+
+TEST_F(synapse_file, csv_index_that_is_not_a_whole_number) {
+    for (const std::string text : {"1.5", "-1", "1e3", "x", "+1"})
+        EXPECT_MENTIONS(error_of(csv("source,target\n0,0\n" + text + ",1\n")), "conn.csv:3:",
+                        "source = '" + text + "' is not a neuron index", "whole number >= 0");
+    EXPECT_MENTIONS(error_of(csv("source,target\n1, \n")), "conn.csv:2:", "target is empty");
+    EXPECT_MENTIONS(error_of(csv("source,target\n1,99999999999999999999999\n")), "conn.csv:2:",
+                    "target = 99999999999999999999999 is not a neuron", "(0..19)");
+}
+
+TEST_F(synapse_file, csv_index_outside_the_population) {
+    EXPECT_MENTIONS(error_of(csv("source,target\n9,19\n10,0\n")), "conn.csv:3:",
+                    "source = 10 is not a neuron of the source population (0..9)");
+    EXPECT_MENTIONS(error_of(csv("source,target\n0,20\n")), "conn.csv:2:",
+                    "target = 20 is not a neuron of the target population (0..19)");
+    EXPECT_MENTIONS(error_of(csv("source,target\n0,0\n"), {0, 5, false}), "source population, which is empty");
+}
+
+TEST_F(synapse_file, csv_bad_weight_or_delay_text) {
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,abc\n")), "conn.csv:2:",
+                    "weight = 'abc' is not a number");
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,0.5mV\n")), "weight = '0.5mV' is not a number");
+    EXPECT_MENTIONS(error_of(csv("source,target,delay\n1,2,\n")), "conn.csv:2:", "delay is empty");
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,1e400\n")), "weight = '1e400' is out of the range");
+}
+
+TEST_F(synapse_file, csv_weight_not_finite) {
+    for (const std::string text : {"inf", "-inf", "nan"})
+        EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2," + text + "\n")), "conn.csv:2:",
+                        "weight = " + text, "not a finite number");
+}
+
+TEST_F(synapse_file, csv_weights_of_both_signs) {
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,0\n1,2,0.25\n1,3,0.5\n1,4,-0.5\n")), "conn.csv:5:",
+                    "weight = -0.5 has the other sign than weight = 0.25 on line 3");
+}
+
+TEST_F(synapse_file, csv_negative_conductance) {
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,0.5\n1,3,-2\n"), {10, 20, true}), "conn.csv:3:",
+                    "weight = -2 is negative", "conductances must be >= 0 nS");
+    EXPECT_NO_THROW(read_synapse_file(csv("source,target,weight\n1,2,-2\n"), limits));
+}
+
+TEST_F(synapse_file, csv_delay_not_positive) {
+    for (const std::string text : {"0", "-1", "inf"})
+        EXPECT_MENTIONS(error_of(csv("source,target,delay\n1,2,1\n1,2," + text + "\n")), "conn.csv:3:",
+                        "delay = " + text, "finite and > 0 ms");
+}
+
+// --- HDF5 ----------------------------------------------------------------------------------------
+
+TEST_F(synapse_file, h5_round_trip_int32_and_float32) {
+    const auto t = read_synapse_file(h5({{"source", H5T_STD_I32LE, {0, 9, 4}},
+                                         {"target", H5T_STD_I32BE, {19, 0, 4}},
+                                         {"weight", H5T_IEEE_F32LE, {0.5, 0.25, 0}},
+                                         {"delay", H5T_STD_U8LE, {1, 2, 3}},
+                                         {"other", H5T_IEEE_F64LE, {1}}}),  // ignored
+                                     limits);
+    EXPECT_EQ(t.source, (u64s{0, 9, 4}));
+    EXPECT_EQ(t.target, (u64s{19, 0, 4}));
+    EXPECT_EQ(t.weight, (doubles{0.5, 0.25, 0}));
+    EXPECT_EQ(t.delay_ms, (doubles{1, 2, 3}));
+}
+
+TEST_F(synapse_file, h5_round_trip_uint64_and_float64) {
+    const auto t = read_synapse_file(h5({{"source", H5T_STD_U64LE, {1, 2}},
+                                         {"target", H5T_STD_U64LE, {3, 4}},
+                                         {"weight", H5T_IEEE_F64LE, {-0.1, -1e-9}}},
+                                        "conn.hdf5"),
+                                     limits);
+    EXPECT_EQ(t.source, (u64s{1, 2}));
+    EXPECT_EQ(t.target, (u64s{3, 4}));
+    EXPECT_EQ(t.weight, (doubles{-0.1, -1e-9}));
+    EXPECT_TRUE(t.delay_ms.empty());
+}
+
+TEST_F(synapse_file, h5_empty_datasets_are_zero_synapses) {
+    const auto t = read_synapse_file(h5({{"source", H5T_STD_I64LE, {}}, {"target", H5T_STD_I64LE, {}}}), limits);
+    EXPECT_TRUE(t.source.empty());
+    EXPECT_TRUE(t.target.empty());
+}
+
+TEST_F(synapse_file, h5_columns_from_the_dataset_names) {
+    const auto c = synapse_file_columns(
+        h5({{"source", H5T_STD_I32LE, {1}}, {"target", H5T_STD_I32LE, {1}}, {"delay", H5T_IEEE_F64LE, {1}}}));
+    EXPECT_FALSE(c.weight);
+    EXPECT_TRUE(c.delay);
+}
+
+TEST_F(synapse_file, h5_missing_target) {
+    const auto file = h5({{"source", H5T_STD_I32LE, {1}}, {"weight", H5T_IEEE_F64LE, {1}}});
+    EXPECT_MENTIONS(error_of(file), "conn.h5: no dataset 'target'", "source and target");
+    EXPECT_MENTIONS(columns_error_of(file), "no dataset 'target'");
+}
+
+TEST_F(synapse_file, h5_lengths_differ) {
+    EXPECT_MENTIONS(error_of(h5({{"source", H5T_STD_I32LE, {1, 2, 3}},
+                                 {"target", H5T_STD_I32LE, {1, 2}},
+                                 {"weight", H5T_IEEE_F64LE, {1, 2, 3}}})),
+                    "conn.h5: datasets of different lengths (source 3, target 2, weight 3)");
+}
+
+TEST_F(synapse_file, h5_negative_index) {
+    EXPECT_MENTIONS(error_of(h5({{"source", H5T_STD_I32LE, {1, 2, -3}}, {"target", H5T_STD_I64LE, {1, 2, 3}}})),
+                    "conn.h5: row 2: source = -3 is negative");
+}
+
+TEST_F(synapse_file, h5_two_dimensional_dataset) {
+    EXPECT_MENTIONS(error_of(h5({{"source", H5T_STD_I32LE, {1, 2}},
+                                 {"target", H5T_STD_I32LE, {1, 2}},
+                                 {"weight", H5T_IEEE_F64LE, {1, 2}, {2, 1}}})),
+                    "conn.h5: dataset 'weight' has 2 dimensions", "1-D");
+}
+
+TEST_F(synapse_file, h5_source_must_hold_integers) {
+    EXPECT_MENTIONS(error_of(h5({{"source", H5T_IEEE_F64LE, {1}}, {"target", H5T_STD_I32LE, {1}}})),
+                    "dataset 'source' holds floating-point numbers", "must hold integers");
+}
+
+TEST_F(synapse_file, h5_rows_are_checked) {
+    const h5_dataset source{"source", H5T_STD_U16LE, {1, 2, 3}}, target{"target", H5T_STD_U16LE, {1, 2, 3}};
+    EXPECT_MENTIONS(error_of(h5({source, {"target", H5T_STD_U16LE, {1, 20, 3}}})),
+                    "conn.h5: row 1: target = 20 is not a neuron of the target population (0..19)");
+    EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0, -1, 1}}})),
+                    "conn.h5: row 2: weight = 1 has the other sign than weight = -1 on row 1");
+    EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0, -1, 1}}}), {10, 20, true}),
+                    "conn.h5: row 1: weight = -1 is negative; conductances must be >= 0 nS");
+    EXPECT_MENTIONS(error_of(h5({source, target, {"delay", H5T_IEEE_F32LE, {1, 1, 0}}})),
+                    "conn.h5: row 2: delay = 0", "> 0 ms");
+}
+
+TEST_F(synapse_file, h5_not_an_hdf5_file) {
+    EXPECT_MENTIONS(error_of(csv("source,target\n", "conn.h5")), "conn.h5: cannot be read as an HDF5 file");
+}
+
+// --- either format --------------------------------------------------------------------------------
+
+TEST_F(synapse_file, unknown_extension) {
+    EXPECT_MENTIONS(error_of(csv("source,target\n", "conn.txt")), "conn.txt: unknown extension '.txt'", ".csv",
+                    ".h5 / .hdf5");
+    EXPECT_MENTIONS(columns_error_of(csv("source,target\n", "conn")), "conn: no extension");
+}
+
+TEST_F(synapse_file, missing_file) {
+    EXPECT_MENTIONS(error_of(dir_ / "absent.csv"), "absent.csv: no such file");
+    EXPECT_MENTIONS(columns_error_of(dir_ / "absent.h5"), "absent.h5: no such file");
+}
+
+}  // namespace
+}  // namespace ifsim
