@@ -4,7 +4,7 @@
 The same network, read from the ifsim config: 3200 E + 800 I LIF neurons (C_m 200 pF, g_L 10 nS,
 E_L = V_reset = -60 mV, V_th = -50 mV, t_ref 5 ms with v clamped), pairwise-Bernoulli p = 0.02,
 exponential conductances 4 nS (tau 5 ms, E_rev 0 mV) and 51 nS (tau 10 ms, E_rev -80 mV), delay
-0.2 ms, V uniform in [V_reset, V_th]; the kick is the config's generator (SpikeGeneratorGroup with
+0.2 ms, V uniform in [V_reset, V_th]; the kick is the config's generator (a SpikeGeneratorGroup with
 the same times and neurons) through p = 0.01 synapses of 100 nS. Brian2 draws its own
 connectivity and initial V (another realisation of the same network) and integrates with
 exponential Euler, v checked against threshold on the grid (as ifsim).
@@ -58,7 +58,7 @@ def run(config, seed, duration_ms, threads, make_jobs):
     kick = b2.SpikeGeneratorGroup(gen["size"], np.array(gen["neurons"]), np.array(gen["times"]) * b2.ms)
     synapses = []
     for pr in config["projection"]:
-        src = {"E": E, "I": I, "kick": kick}[pr["source"]]
+        src = kick if pr["source"] == "kick" else {"E": E, "I": I}[pr["source"]]
         tgt = {"E": E, "I": I}[pr["target"]]
         var = "g_e" if pr["E_rev"] == "0 mV" else "g_i"
         s = b2.Synapses(src, tgt, on_pre=f"{var} += w", delay=quantity(pr["delay"]),
@@ -70,7 +70,9 @@ def run(config, seed, duration_ms, threads, make_jobs):
             s.connect(condition="i != j", p=rule["pairwise_bernoulli"])
         synapses.append(s)
     mon = b2.SpikeMonitor(G)
-    b2.run(duration_ms * b2.ms)
+    # An explicit Network: run()'s magic collection would miss the Synapses held in the list.
+    net = b2.Network(G, kick, mon, *synapses)
+    net.run(duration_ms * b2.ms)
     b2.device.build(directory=build_dir, compile=True, run=True, debug=False)
     with open(os.path.join(build_dir, "results", "last_run_info.txt")) as f:
         wall_s, completed = map(float, f.read().split())

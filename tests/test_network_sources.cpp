@@ -20,24 +20,15 @@
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
+#include "support/network.hpp"
 #include "support/simulate.hpp"
 
 using namespace ifsim;
+using test::lif_population;
 namespace fs = std::filesystem;
 
 namespace {
 
-population_spec lif_population(const std::string& name, std::uint64_t n) {
-    population_spec p;
-    p.name = name;
-    p.size = n;
-    p.model = model_kind::lif;
-    p.params["E_L"] = distribution::constant(0.0);
-    p.params["V_th"] = distribution::constant(20.0);
-    p.params["V_reset"] = distribution::constant(10.0);
-    p.init["V_m"] = distribution::constant(0.0);
-    return p;
-}
 
 // Generator "G" (`size` neurons) -> one silent LIF target "T", all to all, delta synapses of
 // 1.5 mV and `delay_steps` steps.
@@ -86,37 +77,13 @@ private:
     fs::path path_;
 };
 
-// A small E/I network whose projections draw weights and delays from distributions.
-run_spec ei_network() {
-    run_spec s;
-    s.simulation.dt_ms = 0.1;
-    s.simulation.duration_ms = 200.0;
-    s.simulation.seed = 7;
-    for (const auto& [name, n] : {std::pair{"E", 400}, std::pair{"I", 100}}) {
-        population_spec p = lif_population(name, n);
-        p.params["t_ref"] = distribution::constant(2.0);
-        p.init["V_m"] = {distribution::kind::uniform, 0.0, 20.0, {}};
-        p.input.poisson_rate_Hz = 20.0;
-        p.input.poisson_weight_mV = 0.2;
-        p.input.poisson_count = 250;
-        s.populations.push_back(p);
-    }
-    const auto add = [&](const char* from, const char* to, std::uint64_t K, double w) {
-        projection_spec pr;
-        pr.source = from;
-        pr.target = to;
-        pr.rule.kind = rule_kind::fixed_indegree;
-        pr.rule.degree = K;
-        pr.rule.autapses = std::string(from) != to;
+// The tests' small E/I network, its weights drawn per synapse and no repeated pairs.
+run_spec ei_with_drawn_weights() {
+    run_spec s = test::small_network(200.0);
+    for (auto& pr : s.projections) {
         pr.rule.multapses = false;
-        pr.weight = {synapse_distribution::kind::normal, w, std::fabs(w) / 4};
-        pr.delay = {synapse_distribution::kind::uniform, 0.5, 3.0};
-        s.projections.push_back(pr);
-    };
-    add("E", "E", 40, 0.3);
-    add("E", "I", 40, 0.3);
-    add("I", "E", 10, -1.2);
-    add("I", "I", 10, -1.2);
+        pr.weight = {synapse_distribution::kind::normal, pr.weight.a, std::fabs(pr.weight.a) / 4};
+    }
     return s;
 }
 
@@ -175,20 +142,6 @@ void write_h5(const fs::path& file, const listed_synapses& l) {
     H5Fclose(f);
 }
 
-// All spikes of a run, per population.
-std::vector<spike_list> run_all(const run_spec& spec) {
-    auto engine = make_cpu_backend(spec);
-    block_output out;
-    engine->advance(0, std::uint32_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms)), out);
-    return out.spikes;
-}
-
-bool same_spikes(const std::vector<spike_list>& a, const std::vector<spike_list>& b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t p = 0; p < a.size(); ++p)
-        if (a[p].step != b[p].step || a[p].neuron != b[p].neuron) return false;
-    return true;
-}
 
 }  // namespace
 
@@ -270,16 +223,16 @@ weight = "1 mV"
 // bit, whether the file lists the synapses in CSR order or shuffled, as CSV or as HDF5.
 TEST(FromFile, ListingARulesSynapsesRunsTheSameNetwork) {
     temp_dir dir;
-    const run_spec by_rule = ei_network();
+    const run_spec by_rule = ei_with_drawn_weights();
     const network net = build_network(by_rule);
-    const auto reference = run_all(by_rule);
+    const auto reference = test::run_spikes("cpu", by_rule, 1000);
     EXPECT_GT(reference[0].size(), 1000u);  // an active network: a wrong synapse would show
     for (const bool shuffle : {false, true})
         for (const char* ext : {".csv", ".h5"}) {
             run_spec by_file = by_rule;
             for (std::size_t k = 0; k < net.projections.size(); ++k) {
-                std::string name = "p" + std::to_string(k);
-                name += shuffle ? "_shuffled" : "";
+                std::string name = shuffle ? "shuffled_p" : "p";  // appended, not "p" + ...: gcc 12's -Wrestrict
+                name += std::to_string(k);
                 name += ext;
                 const fs::path file = dir.path() / name;
                 const listed_synapses l = list_synapses(net.projections[k], by_rule.simulation.dt_ms, shuffle);
@@ -296,7 +249,7 @@ TEST(FromFile, ListingARulesSynapsesRunsTheSameNetwork) {
                 EXPECT_EQ(file_net.projections[k].weight, net.projections[k].weight);
                 EXPECT_EQ(file_net.projections[k].delay, net.projections[k].delay);
             }
-            EXPECT_TRUE(same_spikes(run_all(by_file), reference)) << ext << (shuffle ? ", shuffled" : "");
+            EXPECT_TRUE(test::same_spikes(test::run_spikes("cpu", by_file, 1000), reference)) << ext << (shuffle ? ", shuffled" : "");
         }
 }
 
@@ -366,7 +319,7 @@ TEST(FromFile, IndicesOutsideThePopulationsFailWhenBuilt) {
 TEST(NetworkSources, CudaEqualsCpu) {
     if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
     temp_dir dir;
-    run_spec spec = ei_network();
+    run_spec spec = ei_with_drawn_weights();
     const network net = build_network(spec);
     const fs::path file = dir.path() / "ee.csv";
     write_csv(file, list_synapses(net.projections[0], spec.simulation.dt_ms, true));
@@ -387,25 +340,9 @@ TEST(NetworkSources, CudaEqualsCpu) {
     spec.projections.push_back(kick);
     for (const precision real : {precision::single, precision::double_}) {
         spec.simulation.real = real;
-        const auto collect = [&](const std::string& name) {
-            auto engine = test::make_backend(name, spec);
-            std::vector<spike_list> all(spec.populations.size());
-            block_output out;
-            for (std::uint64_t t = 0; t < 2000; t += 250) {
-                out.clear();
-                engine->advance(t, 250, out);
-                for (std::size_t p = 0; p < all.size(); ++p) {
-                    all[p].step.insert(all[p].step.end(), out.spikes[p].step.begin(), out.spikes[p].step.end());
-                    all[p].neuron.insert(all[p].neuron.end(), out.spikes[p].neuron.begin(), out.spikes[p].neuron.end());
-                }
-            }
-            return std::pair{all, engine->network().events};
-        };
-        const auto [cpu, cpu_events] = collect("cpu");
-        const auto [gpu, gpu_events] = collect("cuda");
+        const auto cpu = test::run_spikes("cpu", spec, 250);
         EXPECT_GT(cpu[0].size(), 1000u);
-        EXPECT_TRUE(same_spikes(cpu, gpu)) << (real == precision::single ? "float" : "double");
-        EXPECT_EQ(cpu_events, gpu_events);
+        EXPECT_TRUE(test::same_spikes(cpu, test::run_spikes("cuda", spec, 250))) << (real == precision::single ? "float" : "double");
     }
 }
 

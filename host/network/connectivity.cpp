@@ -79,13 +79,14 @@ csr by_source(std::uint64_t num_sources, std::uint64_t num_targets, RowFn row_fn
 
 // A CSR shaped for the synapses whose sources are `src` (row offsets counted, targets sized), and
 // the next free slot of each row for the caller to fill.
-csr counted_rows(std::uint64_t num_sources, std::uint64_t num_targets, const std::vector<std::uint32_t>& src,
+template <class Index>
+csr counted_rows(std::uint64_t num_sources, std::uint64_t num_targets, const std::vector<Index>& src,
                  std::vector<std::uint64_t>& fill) {
     csr c;
     c.num_sources = num_sources;
     c.num_targets = num_targets;
     c.row_offsets.assign(num_sources + 1, 0);
-    for (const std::uint32_t s : src) ++c.row_offsets[s + 1];
+    for (const Index s : src) ++c.row_offsets[s + 1];
     for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
     c.targets.resize(src.size());
     fill.assign(c.row_offsets.begin(), c.row_offsets.end() - 1);
@@ -275,17 +276,11 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
 
 csr csr_of_pairs(const std::vector<std::uint64_t>& sources, const std::vector<std::uint64_t>& targets,
                  std::uint64_t num_sources, std::uint64_t num_targets, std::vector<std::uint64_t>& order) {
-    csr c;
-    c.num_sources = num_sources;
-    c.num_targets = num_targets;
-    c.row_offsets.assign(num_sources + 1, 0);
-    for (const std::uint64_t i : sources) ++c.row_offsets[i + 1];
-    for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
     // Counting sort by source keeps the list order within a row; a stable sort by target follows.
+    std::vector<std::uint64_t> fill;
+    csr c = counted_rows(num_sources, num_targets, sources, fill);
     order.resize(sources.size());
-    std::vector<std::uint64_t> fill(c.row_offsets.begin(), c.row_offsets.end() - 1);
     for (std::uint64_t k = 0; k < sources.size(); ++k) order[fill[sources[k]]++] = k;
-    c.targets.resize(sources.size());
     const auto n = static_cast<std::int64_t>(num_sources);
 #pragma omp parallel for schedule(dynamic, 256)
     for (std::int64_t i = 0; i < n; ++i) {

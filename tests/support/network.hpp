@@ -1,0 +1,109 @@
+// Networks for the tests: a LIF population, a Brunel-type E/I network, and the spikes of a run.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ifsim/backend.hpp"
+#include "ifsim/spec.hpp"
+#include "simulate.hpp"
+
+namespace ifsim::test {
+
+// A LIF population at rest, E_L = 0, threshold 20 mV, reset 10 mV (other parameters default).
+inline population_spec lif_population(const std::string& name, std::uint64_t n) {
+    population_spec p;
+    p.name = name;
+    p.size = n;
+    p.model = model_kind::lif;
+    p.params["E_L"] = distribution::constant(0.0);
+    p.params["V_th"] = distribution::constant(20.0);
+    p.params["V_reset"] = distribution::constant(10.0);
+    p.init["V_m"] = distribution::constant(0.0);
+    return p;
+}
+
+// A Brunel-type E/I network: LIF neurons (tau_m 20 ms, theta 20 mV, V_r 10 mV), delta synapses
+// J and -g J with fixed in-degrees K_E and K_I, and `inputs` Poisson inputs of J at rate_Hz each.
+struct ei_network {
+    std::uint64_t n_E, n_I, K_E, K_I;
+    double J, g, rate_Hz;
+    std::uint64_t inputs;
+    synapse_distribution delay;
+    bool autapses = true;
+    bool bernoulli = false;  // pairwise_bernoulli with p = K / N instead of fixed in-degrees
+};
+
+inline run_spec make_ei(const ei_network& e, double duration_ms) {
+    run_spec s;
+    s.simulation.dt_ms = 0.1;
+    s.simulation.duration_ms = duration_ms;
+    s.simulation.real = precision::single;
+    for (const auto& [name, n] : {std::pair{"E", e.n_E}, std::pair{"I", e.n_I}}) {
+        population_spec p = lif_population(name, n);
+        p.params["C_m"] = distribution::constant(250.0);
+        p.params["g_L"] = distribution::constant(12.5);  // tau_m = 20 ms
+        p.init["V_m"] = {distribution::kind::uniform, 0.0, 20.0, {}};
+        p.input.poisson_rate_Hz = e.rate_Hz;
+        p.input.poisson_weight_mV = e.J;
+        p.input.poisson_count = e.inputs;
+        s.populations.push_back(p);
+    }
+    const auto add = [&](const char* src, const char* tgt, std::uint64_t K, std::uint64_t n_src, double w) {
+        projection_spec pr;
+        pr.source = src;
+        pr.target = tgt;
+        pr.rule.kind = e.bernoulli ? rule_kind::pairwise_bernoulli : rule_kind::fixed_indegree;
+        pr.rule.degree = K;
+        pr.rule.p = double(K) / double(n_src);
+        pr.rule.autapses = e.autapses || std::string(src) != tgt;
+        pr.weight = synapse_distribution::constant(w);
+        pr.delay = e.delay;
+        s.projections.push_back(pr);
+    };
+    add("E", "E", e.K_E, e.n_E, e.J);
+    add("E", "I", e.K_E, e.n_E, e.J);
+    add("I", "E", e.K_I, e.n_I, -e.g * e.J);
+    add("I", "I", e.K_I, e.n_I, -e.g * e.J);
+    return s;
+}
+
+// A small one, heterogeneous delays: the determinism and CPU = GPU tests.
+inline run_spec small_network(double duration_ms) {
+    return make_ei({800, 200, 80, 20, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}},
+                   duration_ms);
+}
+
+// Every spike of a run on `backend` ("cpu" or "cuda"), advancing `block` steps at a time.
+inline std::vector<spike_list> run_spikes(const std::string& backend, const run_spec& spec, std::uint32_t block) {
+    auto engine = make_backend(backend, spec);
+    std::vector<spike_list> all(spec.populations.size());
+    block_output out;
+    const auto total = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
+    for (std::uint64_t t = 0; t < total; t += block) {
+        out.clear();
+        engine->advance(t, std::uint32_t(std::min<std::uint64_t>(block, total - t)), out);
+        for (std::size_t p = 0; p < all.size(); ++p) {
+            auto& a = all[p];
+            const auto& s = out.spikes[p];
+            a.step.insert(a.step.end(), s.step.begin(), s.step.end());
+            a.neuron.insert(a.neuron.end(), s.neuron.begin(), s.neuron.end());
+            a.offset.insert(a.offset.end(), s.offset.begin(), s.offset.end());
+        }
+    }
+    return all;
+}
+
+// The same spikes (steps, neurons, offsets) in every population.
+inline bool same_spikes(const std::vector<spike_list>& a, const std::vector<spike_list>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t p = 0; p < a.size(); ++p)
+        if (a[p].step != b[p].step || a[p].neuron != b[p].neuron || a[p].offset != b[p].offset) return false;
+    return true;
+}
+
+}  // namespace ifsim::test
