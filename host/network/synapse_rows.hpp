@@ -1,0 +1,87 @@
+// Private to host/network: what the synapse-file readers share (synapse_file.hpp): the columns, the
+// checks every row passes, and the two formats' readers (synapse_csv.cpp, synapse_hdf5.cpp).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "ifsim/errors.hpp"
+#include "ifsim/synapse_file.hpp"
+
+namespace ifsim::synapse_file_detail {
+
+namespace fs = std::filesystem;
+
+// Column indices follow `column_names`.
+enum column : std::size_t { source, target, weight, delay, num_columns };
+constexpr std::array<const char*, num_columns> column_names{"source", "target", "weight", "delay"};
+
+enum class format { csv, hdf5 };
+
+// Shortest text that reads back as v ("0.2", "-1e-05", "inf").
+std::string number(double v);
+
+// --- the checks every row passes ----------------------------------------------------------------
+
+// `at` is where the row sits: the CSV line (1-based) or the HDF5 row (0-based). The passing path is
+// a comparison or two per value; building a message happens only on failure.
+class row_checks {
+public:
+    row_checks(const fs::path& file, const synapse_file_limits& limits, format f)
+        : file_(file), limits_(limits), csv_(f == format::csv) {}
+
+    void source(std::uint64_t v, std::uint64_t at) const {
+        if (v >= limits_.num_sources) not_a_neuron(column::source, std::to_string(v), at);
+    }
+    void target(std::uint64_t v, std::uint64_t at) const {
+        if (v >= limits_.num_targets) not_a_neuron(column::target, std::to_string(v), at);
+    }
+    void weight(double w, std::uint64_t at) {
+        if (!std::isfinite(w)) fail(at, "weight = " + number(w) + " is not a finite number");
+        if (w < 0 && limits_.weights_non_negative)
+            fail(at, "weight = " + number(w) + " is negative; conductances must be >= 0 nS");
+        if (w == 0) return;
+        if (sign_ == 0) {
+            sign_ = w;
+            sign_at_ = at;
+        } else if ((w < 0) != (sign_ < 0)) {
+            // One projection feeds one synaptic channel, whose sign is fixed.
+            fail(at, "weight = " + number(w) + " has the other sign than weight = " + number(sign_) + " on " +
+                         (csv_ ? "line " : "row ") + std::to_string(sign_at_) +
+                         "; all weights of a file must have the sign of its first nonzero weight");
+        }
+    }
+    void delay(double d, std::uint64_t at) const {
+        if (!(std::isfinite(d) && d > 0))
+            fail(at, "delay = " + number(d) + " is not allowed; a delay must be finite and > 0 ms");
+    }
+
+    // Also for an index too large for 64 bits, given as text.
+    [[noreturn]] void not_a_neuron(column c, const std::string& text, std::uint64_t at) const {
+        const std::uint64_t n = c == column::source ? limits_.num_sources : limits_.num_targets;
+        const std::string population = std::string("the ") + column_names[c] + " population";
+        fail(at, std::string(column_names[c]) + " = " + text + " is not a neuron of " + population +
+                     (n == 0 ? ", which is empty" : " (0.." + std::to_string(n - 1) + ")"));
+    }
+
+    [[noreturn]] void fail(std::uint64_t at, const std::string& what) const {
+        throw config_error(file_.string() + (csv_ ? ":" : ": row ") + std::to_string(at) + ": " + what);
+    }
+
+private:
+    const fs::path& file_;
+    const synapse_file_limits& limits_;
+    bool csv_;
+    double sign_ = 0;           // the first nonzero weight, 0 before it
+    std::uint64_t sign_at_ = 0;  // where it is
+};
+
+synapse_columns csv_columns(const fs::path& file);
+synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits);
+synapse_columns h5_columns(const fs::path& file);
+synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits);
+
+}  // namespace ifsim::synapse_file_detail
