@@ -57,6 +57,9 @@ const toml::node& required(const context& ctx, const toml::table& t, std::string
 const toml::array* optional_tables(const context& ctx, const toml::table& root, const std::string& key);
 // Letters, digits and _, not starting with a digit: population and generator names.
 bool is_identifier(std::string_view s);
+// The required `name` of a [[population]] or [[generator]] (`what`), an identifier; its node too.
+std::string read_name(const context& ctx, const toml::table& t, std::string_view path, std::string_view what,
+                      const toml::node*& node);
 
 double read_quantity(const context& ctx, const toml::node& n, std::string_view path, dimension d);
 std::int64_t read_integer(const context& ctx, const toml::node& n, std::string_view path,

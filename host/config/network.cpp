@@ -21,14 +21,12 @@ namespace {
 generator_spec read_generator(const context& ctx, const toml::table& t, std::string_view path, const run_spec& spec) {
     check_keys(ctx, t, path, generator_keys);
     generator_spec g;
-    const auto& name_node = required(ctx, t, path, "name", "a name");
+    const toml::node* name_node = nullptr;
+    g.name = read_name(ctx, t, path, "generator", name_node);
     const std::string np = child_path(path, "name");
-    g.name = read_string(ctx, name_node, np, "a name of letters, digits and _");
-    if (!is_identifier(g.name))
-        ctx.fail(&name_node, np, says(np, name_node) + "a generator name is letters, digits and _, not starting with a digit");
     const auto taken = [&](const char* by) {
-        ctx.fail(&name_node, np,
-                 says(np, name_node) + "populations and generators need distinct names; '" + g.name +
+        ctx.fail(name_node, np,
+                 says(np, *name_node) + "populations and generators need distinct names; '" + g.name +
                      "' is already used by " + by);
     };
     for (const auto& p : spec.populations)

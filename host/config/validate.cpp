@@ -28,6 +28,16 @@ const toml::node& required(const context& ctx, const toml::table& t, std::string
     return *n;
 }
 
+std::string read_name(const context& ctx, const toml::table& t, std::string_view path, std::string_view what,
+                      const toml::node*& node) {
+    node = &required(ctx, t, path, "name", "a name");
+    const std::string np = child_path(path, "name");
+    std::string name = read_string(ctx, *node, np, "a name of letters, digits and _");
+    if (!is_identifier(name))
+        ctx.fail(node, np, says(np, *node) + "a " + std::string(what) + " name is letters, digits and _, not starting with a digit");
+    return name;
+}
+
 // One of a fixed set of words; returns its index.
 std::size_t read_choice(const context& ctx, const toml::node& n, std::string_view path,
                         std::span<const std::string_view> choices) {
@@ -430,17 +440,13 @@ population_spec read_population(const context& ctx, const toml::table& t, std::s
                                 const std::vector<population_spec>& earlier) {
     check_keys(ctx, t, path, population_keys);
     population_spec pop;
-    const auto& name_node = required(ctx, t, path, "name", "a name");
+    const toml::node* name_node = nullptr;
+    pop.name = read_name(ctx, t, path, "population", name_node);
     const std::string name_path = child_path(path, "name");
-    pop.name = read_string(ctx, name_node, name_path, "a name of letters, digits and _");
-    if (!is_identifier(pop.name))
-        ctx.fail(&name_node, name_path,
-                 says(name_path, name_node) +
-                     "a population name is letters, digits and _, not starting with a digit");
     for (const auto& e : earlier)
         if (e.name == pop.name)
-            ctx.fail(&name_node, name_path,
-                     says(name_path, name_node) + "population names must be unique; '" + pop.name +
+            ctx.fail(name_node, name_path,
+                     says(name_path, *name_node) + "population names must be unique; '" + pop.name +
                          "' is already used by an earlier population");
 
     pop.size = static_cast<std::uint64_t>(
