@@ -16,9 +16,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -387,8 +389,11 @@ public:
         ctx_.max_blocks = unsigned(prop.multiProcessorCount) * (2048u / cuda::threads_per_block);
 
         // The network's random parts are drawn on the device (the same synapses as the CPU's),
-        // assembled on the host and uploaded below.
-        net_ = build_network(spec, *make_device_synapse_source());
+        // assembled on the host and uploaded below; IFSIM_SYNAPSE_DRAWS=host draws them on the host
+        // instead, to tell a fault of the device draws from one of the run (docs/cuda.md).
+        const char* draws = std::getenv("IFSIM_SYNAPSE_DRAWS");
+        net_ = draws != nullptr && std::string_view(draws) == "host" ? build_network(spec)
+                                                                     : build_network(spec, *make_device_synapse_source());
         const std::uint32_t slots = net_.max_delay_steps + 1;
         std::uint64_t first_id = 0;
         for (std::size_t p = 0; p < spec.populations.size(); ++p) {

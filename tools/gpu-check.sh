@@ -295,6 +295,15 @@ else
     elif [[ -z $last ]]; then
       last="exit $rc, no output"
     fi
+    # A network that differs: once more with its synapses drawn on the host (docs/cuda.md), to
+    # tell a fault of the device draws from one of the run.
+    if ((rc != 124 && rc != 137)) && [[ $last != identical* ]] && grep -q '^\[\[projection\]\]' "$ex"; then
+      left=$((deadline - SECONDS)); ((left >= 1)) || left=1
+      host=$(env "LD_LIBRARY_PATH=$bundle_ldpath" IFSIM_SYNAPSE_DRAWS=host timeout -k 5 "$left" \
+               "$ifsim" compare "$ex" --set "simulation.duration=$duration" 2>&1 | tail -n1) || true
+      printf '(IFSIM_SYNAPSE_DRAWS=host) %s\n' "$host" >>"$compare_log"
+      last+="; with host draws: ${host:-no output}"
+    fi
     compare_rows+=("| $name | $(md_escape "$last") |")
   done
   result[compare]="$n_same of $n_ex identical"
