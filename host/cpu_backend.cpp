@@ -143,7 +143,10 @@ private:
         const std::uint64_t last = std::min(first + chunk, d_.size);
         const std::int64_t count = std::int64_t(last - first);
         Real xi[chunk], xi_ou[chunk], u_bridge[chunk], n_input[chunk] = {}, offset[chunk];
-        Real I_syn[chunk] = {}, V_syn[chunk] = {};
+        // Without current synapses I_syn is -0, the exact identity of +: I_bias + I_syn is then
+        // I_bias to the bit (as on the GPU, which skips the add), and the update loop has no select.
+        Real I_syn[chunk], V_syn[chunk] = {};
+        std::fill_n(I_syn, count, has_current_ ? Real(0) : -Real(0));
         if (!channels_.empty()) take_arrivals(first, count, step, I_syn, V_syn);
         if (any_noise_) {
             draw_chunk(key_, d_.first_id + first, count, step, xi, xi_ou, u_bridge);
@@ -152,11 +155,14 @@ private:
             std::fill_n(xi_ou, count, Real(0));
             std::fill_n(u_bridge, count, Real(1));
         }
-        for (std::int64_t j = 0; j < count; ++j) {
-            const std::uint64_t i = first + std::uint64_t(j);
-            n_input[j] = any_poisson_ ? poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step},
-                                                      poisson_table_.get())
-                                      : Real(0);
+        if (poisson_table_) {
+            poisson_by_table(first, int(count), step, n_input);
+        } else if (any_poisson_) {
+            for (std::int64_t j = 0; j < count; ++j) {
+                const std::uint64_t i = first + std::uint64_t(j);
+                n_input[j] = poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step},
+                                           poisson_table_.get());
+            }
         }
         // Compile-time flags keep the vector loop free of branches.
         const bool ou = !d_.I_ou.empty();
@@ -164,12 +170,57 @@ private:
         if (!ou && interpolate_) update_lanes<false, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
         if (ou && !interpolate_) update_lanes<true, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
         if (ou && interpolate_) update_lanes<true, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-        for (std::int64_t j = 0; j < count; ++j) {
-            if (offset[j] < Real(0)) continue;
-            mine.step.push_back(step);
-            mine.neuron.push_back(first + std::uint64_t(j));
-            mine.offset.push_back(double(offset[j]));
+        collect_spikes(first, count, step, offset, mine);
+    }
+
+    // The chunk's spikes (offset >= 0), in neuron order. Spikes are rare, so a vector test of each
+    // group of neurons spares most groups the scalar scan.
+    static void collect_spikes(std::uint64_t first, std::int64_t count, std::uint64_t step, const Real* offset,
+                               spike_list& mine) {
+        constexpr int group = 64;
+        for (int g = 0; g < int(count); g += group) {
+            const int end = std::min(g + group, int(count));
+            int any = 0;  // an int: gcc vectorises this reduction, not a bool or 64-bit one
+            for (int j = g; j < end; ++j) any |= int(offset[j] >= Real(0));
+            if (!any) continue;
+            for (int j = g; j < end; ++j) {
+                if (offset[j] < Real(0)) continue;
+                mine.step.push_back(step);
+                mine.neuron.push_back(first + std::uint64_t(j));
+                mine.offset.push_back(double(offset[j]));
+            }
         }
+    }
+
+    // The Poisson input of a chunk of a population with one Poisson mean (poisson_table_, and then
+    // the input is on for every neuron), equal to poisson_input's: the uniforms and the first
+    // terms of the CDF search in vector loops; only the neurons whose refractory period ends inside
+    // the step and the rare longer searches go one by one through poisson_input.
+    void poisson_by_table(std::uint64_t first, int count, std::uint64_t step, Real* n_input) const {
+        constexpr std::uint32_t head = 16;  // P(count >= 16) < 0.05 for every mean the table serves
+        double u[chunk];
+        std::uint32_t k[chunk];
+        draw_search_uniforms(key_, d_.first_id + first, count, step, u);
+        const poisson_cdf& table = *poisson_table_;
+        const Real* ref = d_.ref.data() + first;
+        int odd = 0;  // an int: gcc vectorises this reduction, not a bool
+        for (int j = 0; j < count; ++j) {
+            k[j] = search_cdf_head<head>(u[j], table);
+            n_input[j] = ref[j] >= Real(1) ? Real(0) : Real(k[j]);  // no input while refractory
+            odd |= int((ref[j] > Real(0) && ref[j] < Real(1)) || (ref[j] == Real(0) && k[j] == head));
+        }
+        if (!odd) return;
+        for (int j = 0; j < count; ++j) {
+            if (ref[j] >= Real(1) || (ref[j] == Real(0) && k[j] < head)) continue;
+            const std::uint64_t i = first + std::uint64_t(j);
+            n_input[j] = poisson_input(coeffs(i).input, ref[j], noise_source{key_, d_.first_id + i, step}, &table);
+        }
+    }
+
+    [[gnu::flatten]] static void draw_search_uniforms(philox_key key, std::uint64_t first_id, int count,
+                                                      std::uint64_t step, double* u) {
+#pragma omp simd
+        for (int j = 0; j < count; ++j) u[j] = poisson_search_uniform(key, first_id + std::uint64_t(j), step);
     }
 
     const typename population_data<Model, Real>::coeffs_type& coeffs(std::uint64_t i) const {
@@ -180,22 +231,40 @@ private:
     // exp channels' state (in channel order), the delta channels' voltage jump; then each channel's
     // slot is taken (zeroed) and the exp states step on (synapses.hpp).
     void take_arrivals(std::uint64_t first, std::int64_t count, std::uint64_t step, Real* I_syn, Real* V_syn) {
-        Real unused = 0;
+        const Real* V = d_.V.data() + first;
         for (auto& ch : channels_) {
             std::int64_t* slot = ch.ring.data() + (step % slots_) * d_.size + first;
             Real* x = ch.x.empty() ? nullptr : ch.x.data() + first;
-            for (std::int64_t j = 0; j < count; ++j)
-                if (!take_channel(ch.kind, ch.coeffs, ch.format, slot[j], x ? x[j] : unused, d_.V[first + std::uint64_t(j)],
-                                  I_syn[j], V_syn[j]))
-                    throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first + j, step);
+            using enum synapse_kind;
+            const int n = int(count);  // <= chunk
+            const int bad = ch.kind == delta         ? take_lanes<delta>(ch, slot, x, V, n, I_syn, V_syn)
+                            : ch.kind == exp_current ? take_lanes<exp_current>(ch, slot, x, V, n, I_syn, V_syn)
+                                                     : take_lanes<exp_conductance>(ch, slot, x, V, n, I_syn, V_syn);
+            if (bad >= 0)
+                throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first + std::uint64_t(bad), step);
         }
+    }
+
+    // take_channel for `count` neurons, with the kind fixed at compile time so that the loop is
+    // straight-line vector code. The overflow check only remembers where: the last neuron whose
+    // slot was out of range, or -1 (an int: gcc vectorises that reduction, not a 64-bit one).
+    template <synapse_kind Kind>
+    static int take_lanes(const channel_state<Real>& ch, std::int64_t* slot, Real* x, const Real* V, int count,
+                          Real* I_syn, Real* V_syn) {
+        int bad = -1;
+        for (int j = 0; j < count; ++j) {
+            Real no_state = 0;
+            Real& state = Kind == synapse_kind::delta ? no_state : x[j];
+            const bool ok = take_channel(Kind, ch.coeffs, ch.format, slot[j], state, V[j], I_syn[j], V_syn[j]);
+            bad = ok ? bad : j;
+        }
+        return bad;
     }
 
     template <bool Ou, bool Interpolate>
     [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
                                        const Real* xi_ou, const Real* u_bridge, const Real* n_input,
                                        const Real* I_syn, const Real* V_syn, Real* offset) {
-        const bool with_current = has_current_;
         const std::size_t coeff_stride = d_.coeffs.size() > 1 ? 1 : 0;
         const std::size_t bias_stride = d_.I_e.size() > 1 ? 1 : 0;
         const auto* coeffs = d_.coeffs.data();
@@ -213,7 +282,7 @@ private:
             if constexpr (Ou) s.I_ou = I_ou[j];
             const Real I_bias = I_e[i * bias_stride] + I_step;
             const stepped<Real> r =
-                update_neuron<Model>(coeffs[i * coeff_stride], s, with_current ? I_bias + I_syn[j] : I_bias,
+                update_neuron<Model>(coeffs[i * coeff_stride], s, I_bias + I_syn[j],
                                      Interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;

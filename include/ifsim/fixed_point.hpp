@@ -21,6 +21,7 @@
 #include <string>
 
 #include "ifsim/errors.hpp"
+#include "ifsim/math.hpp"
 #include "ifsim/platform.hpp"
 
 namespace ifsim {
@@ -92,7 +93,7 @@ IFSIM_HD std::int64_t to_fixed(float w, const fixed_point_format& f) {
 // (exact up to 2^53), then one rounding to float; the same steps on host and device.
 template <class Real = double>
 IFSIM_HD Real from_fixed(std::int64_t v, const fixed_point_format& f) {
-    return static_cast<Real>(static_cast<double>(v) * f.quantum);
+    return static_cast<Real>(math::to_double(v) * f.quantum);
 }
 
 // acc += x with two's-complement wrap-around (what atomicAdd on the bit pattern does). Returns

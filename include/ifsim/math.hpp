@@ -68,6 +68,17 @@ IFSIM_HD double sqrt(double x) {
 #endif
 }
 
+// static_cast<double>(v), correctly rounded, from two 32-bit halves that convert exactly: the
+// high half times 2^32 and the low half are exact, so their sum rounds once, like the cast. AVX2
+// has no 64-bit integer conversion, so the cast keeps a loop scalar; this vectorises.
+IFSIM_HD double to_double(std::int64_t v) {
+    const double hi = static_cast<double>(static_cast<std::int32_t>(v >> 32)) * 4294967296.0;
+    // the low 32 bits as an unsigned value: shifted into int32 range, converted, shifted back
+    const auto lo_shifted = static_cast<std::int32_t>(static_cast<std::uint32_t>(v) ^ 0x80000000u);
+    const double lo = static_cast<double>(lo_shifted) + 2147483648.0;
+    return hi + lo;
+}
+
 namespace detail {
 
 IFSIM_HD std::uint32_t bits(float x) {

@@ -138,7 +138,13 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
 
     Real offset = Real(1);
     if (interpolate) {
+#ifdef __CUDA_ARCH__
         const Real inside = crossed ? Model::crossing(c, V0, moved.V, w0, I, h) : Real(0.5);  // bridge: midpoint
+#else
+        // Computed for every neuron, then selected: the CPU's update loop stays straight-line.
+        const Real at_crossing = Model::crossing(c, V0, moved.V, w0, I, h);
+        const Real inside = crossed ? at_crossing : Real(0.5);  // bridge: midpoint
+#endif
         offset = at_start ? Real(0) : inside;
         offset = (Real(1) - h) + h * offset;
     } else {

@@ -187,11 +187,17 @@ IFSIM_HD poisson_cdf make_poisson_cdf(double mean) {
 
 namespace detail {
 
-// One 52-bit uniform from words x, y of the first Poisson block: ((hi:lo >> 12) + 1/2) 2^-52 in
-// (0, 1), exact.
+// The 52-bit uniform ((hi:lo >> 12) + 1/2) 2^-52 in (0, 1) of two Philox words, exact (math::
+// to_double: the value is below 2^52, and the CPU converts it in vector lanes).
+IFSIM_HD double uniform52(std::uint32_t hi, std::uint32_t lo) {
+    const auto bits52 = static_cast<std::int64_t>((static_cast<std::uint64_t>(hi) << 20) | (lo >> 12));
+    return (math::to_double(bits52) + 0.5) * 0x1p-52;
+}
+
+// The uniform of the CDF search: words x, y of the first Poisson block.
 IFSIM_HD double poisson_uniform(poisson_words& words) {
     const std::uint32_t hi = words.next(), lo = words.next();
-    return (static_cast<double>((static_cast<std::uint64_t>(hi) << 20) | (lo >> 12)) + 0.5) * 0x1p-52;
+    return uniform52(hi, lo);
 }
 
 IFSIM_HD std::uint32_t search_cdf(double u, const double* cdf) {
@@ -202,10 +208,27 @@ IFSIM_HD std::uint32_t search_cdf(double u, const double* cdf) {
 
 }  // namespace detail
 
+// The uniform that poisson_count inverts for (id, step) when the mean is below
+// poisson_inversion_max_mean.
+IFSIM_HD double poisson_search_uniform(philox_key key, std::uint64_t id, std::uint64_t step) {
+    const philox_block b = draw(key, id, step, static_cast<std::uint32_t>(rng_purpose::poisson));
+    return detail::uniform52(b.x, b.y);
+}
+
+// The search of poisson_count over the first `Head` terms of the CDF, branch free for vector
+// lanes: the number of cdf[0..Head) below u. The cdf is nondecreasing, so these are a prefix and
+// a result below Head is the search's own; Head means the search goes on past them.
+template <std::uint32_t Head>
+IFSIM_HD std::uint32_t search_cdf_head(double u, const poisson_cdf& table) {
+    static_assert(Head < poisson_cdf_terms);
+    std::uint32_t k = 0;
+    for (std::uint32_t t = 0; t < Head; ++t) k += u > table.cdf[t] ? 1u : 0u;
+    return k;
+}
+
 // poisson_count for a mean in (0, poisson_inversion_max_mean) whose table is at hand.
 IFSIM_HD std::uint32_t poisson_count(const poisson_cdf& table, philox_key key, std::uint64_t id, std::uint64_t step) {
-    detail::poisson_words words{key, id, step};
-    return detail::search_cdf(detail::poisson_uniform(words), table.cdf);
+    return detail::search_cdf(poisson_search_uniform(key, id, step), table.cdf);
 }
 
 template <class Real>

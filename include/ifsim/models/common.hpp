@@ -89,12 +89,18 @@ IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Rea
     return V_inf + (V0 - V_inf) * P + noise * xi;
 }
 
+// f limited to [0, 1] (NaN stays NaN).
+template <class Real>
+IFSIM_HD Real clamp_unit(Real f) {
+    return f < Real(0) ? Real(0) : (f > Real(1) ? Real(1) : f);
+}
+
 // Where, as a fraction of the step, a trajectory from v0 to v1 crossed `level` (linear guess).
+// Computed, then selected: a branch here would keep the CPU's update loop out of vector lanes.
 template <class Real>
 IFSIM_HD Real linear_crossing(Real v0, Real v1, Real level) {
-    if (!(v1 > v0)) return Real(1);
-    const Real f = (level - v0) / (v1 - v0);
-    return f < Real(0) ? Real(0) : (f > Real(1) ? Real(1) : f);
+    const Real f = clamp_unit((level - v0) / (v1 - v0));
+    return v1 > v0 ? f : Real(1);
 }
 
 }  // namespace ifsim

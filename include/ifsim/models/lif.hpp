@@ -53,15 +53,18 @@ struct leaky_model {
     }
 
     // Fraction of the (partial) step at which V crossed threshold. Without noise the trajectory is
-    // known exactly: t* = tau_m ln((V_inf - V0) / (V_inf - V_th)).
+    // known exactly: t* = tau_m ln((V_inf - V0) / (V_inf - V_th)). Both are computed and one
+    // selected, so that the CPU's update loop stays straight-line.
     template <class Real>
     IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real w0, Real I, Real h) {
         const Real V_inf = c.leak.E_L + (I - w0) * c.leak.inv_g_L;
         const Real V_th = c.reset.spike_at;
-        if (c.noise.sigma_step != Real(0) || !(V_inf > V_th) || !(V0 < V_th))
-            return linear_crossing(V0, V1, V_th);
+        // Noise switches the exact case off through a threshold no V_inf exceeds: a select on the
+        // population-wide condition itself would keep gcc from vectorising the loop.
+        const Real V_th_exact = c.noise.sigma_step == Real(0) ? V_th : math::detail::inf<Real>();
+        const bool exact = V_inf > V_th_exact && V0 < V_th;
         const Real f = math::log((V_inf - V0) / (V_inf - V_th)) / (h * c.leak.dt_over_tau);
-        return f < Real(0) ? Real(0) : (f > Real(1) ? Real(1) : f);
+        return exact ? clamp_unit(f) : linear_crossing(V0, V1, V_th);
     }
 
     // The refractory neuron: V clamped at V_reset, w relaxing.

@@ -105,7 +105,7 @@ struct qif_model {
     IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real, Real I, Real h) {
         Real u = V0 - c.V_m;
         const Real f = drift(c, u, I, h);
-        if (f >= Real(0)) return f > Real(1) ? Real(1) : f;
+        if (f >= Real(0)) return clamp_unit(f);
         return linear_crossing(V0, V1, c.reset.spike_at);  // crossed by noise or a Poisson jump
     }
 
