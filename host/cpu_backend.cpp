@@ -160,8 +160,7 @@ private:
         } else if (any_poisson_) {
             for (std::int64_t j = 0; j < count; ++j) {
                 const std::uint64_t i = first + std::uint64_t(j);
-                n_input[j] = poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step},
-                                           poisson_table_.get());
+                n_input[j] = poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step});
             }
         }
         // Compile-time flags keep the vector loop free of branches.
@@ -203,15 +202,17 @@ private:
         draw_search_uniforms(key_, d_.first_id + first, count, step, u);
         const poisson_cdf& table = *poisson_table_;
         const Real* ref = d_.ref.data() + first;
+        // A refractory period ending inside the step, or a search past the head.
+        const auto scalar = [](Real r, std::uint32_t n) { return (r > Real(0) && r < Real(1)) || (r == Real(0) && n == head); };
         int odd = 0;  // an int: gcc vectorises this reduction, not a bool
         for (int j = 0; j < count; ++j) {
             k[j] = search_cdf_head<head>(u[j], table);
             n_input[j] = ref[j] >= Real(1) ? Real(0) : Real(k[j]);  // no input while refractory
-            odd |= int((ref[j] > Real(0) && ref[j] < Real(1)) || (ref[j] == Real(0) && k[j] == head));
+            odd |= int(scalar(ref[j], k[j]));
         }
         if (!odd) return;
         for (int j = 0; j < count; ++j) {
-            if (ref[j] >= Real(1) || (ref[j] == Real(0) && k[j] < head)) continue;
+            if (!scalar(ref[j], k[j])) continue;
             const std::uint64_t i = first + std::uint64_t(j);
             n_input[j] = poisson_input(coeffs(i).input, ref[j], noise_source{key_, d_.first_id + i, step}, &table);
         }

@@ -353,3 +353,20 @@ TEST(Math, FmaIsFused) {
     const double b = 1.0 + 0x1p-30;
     EXPECT_EQ(m::fma(b, b, -(1.0 + 0x1p-29)), 0x1p-60);
 }
+
+// to_double rounds a 64-bit integer exactly as the cast does, including the ties and carries
+// where the low half decides the rounding of values above 2^53.
+TEST(Math, ToDoubleEqualsTheCast) {
+    constexpr std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+    constexpr std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+    std::vector<std::int64_t> values = {0, 1, -1, lo, lo + 1, hi, hi - 1, 0xffffffffLL, -0xffffffffLL,
+                                        0x100000000LL, (1LL << 53) + 1, (1LL << 53) + 3, -(1LL << 53) - 1,
+                                        (1LL << 62) + (1LL << 9) + 1, (1LL << 62) + (1LL << 9), (1LL << 62) + (3LL << 9)};
+    std::mt19937_64 gen(7);
+    for (int k = 0; k < 200000; ++k) {
+        const auto v = static_cast<std::int64_t>(gen());
+        values.push_back(v);
+        values.push_back(v >> (k % 63));
+    }
+    for (const std::int64_t v : values) ASSERT_EQ(m::to_double(v), static_cast<double>(v)) << v;
+}
