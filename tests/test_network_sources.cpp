@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -20,6 +21,8 @@
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
+#include "ifsim/random.hpp"
+#include "ifsim/synapses.hpp"
 #include "support/network.hpp"
 #include "support/simulate.hpp"
 
@@ -348,6 +351,52 @@ TEST(NetworkSources, CudaEqualsCpu) {
 
 // The device draws the same connectivity and synapse values as the host, rule by rule (skips
 // without a usable CUDA device). The CUDA backend builds every network with it.
+// The host draws a whole projection's values in vector lanes, one loop per kind; every value must
+// be the one its definition gives for its synapse's Philox block: the normal clipped at zero on the
+// far side of the mean, the lognormal with the mean's sign.
+TEST(NetworkSources, HostDrawsFollowTheDefinitionForEveryKind) {
+    using K = synapse_distribution::kind;
+    const philox_key key = make_key(11, 0x20002);
+    const auto defined = [&](const synapse_distribution& d, std::uint64_t s) {
+        const philox_block r = philox4x32_10(make_counter(s, 0), key);
+        double z0 = 0, z1 = 0;
+        box_muller<double>(r.x, r.y, z0, z1);
+        switch (d.type) {
+            case K::constant: return d.a;
+            case K::uniform: return d.a + (d.b - d.a) * uniform_open<double>(r.x);
+            case K::normal: {
+                const double v = d.a + d.b * z0;
+                return d.a > 0 ? std::max(v, 0.0) : std::min(v, 0.0);
+            }
+            case K::lognormal: {
+                const double m = std::fabs(d.a), s2 = math::log1p(d.b * d.b / (m * m));
+                const double v = math::exp(math::log(m) - 0.5 * s2 + math::sqrt(s2) * z0);
+                return d.a < 0 ? -v : v;
+            }
+        }
+        return 0.0;
+    };
+    const synapse_source host;
+    for (const synapse_distribution d :
+         {synapse_distribution::constant(-0.75), synapse_distribution{K::uniform, 0.5, 2.0},
+          synapse_distribution{K::normal, 0.3, 1.0}, synapse_distribution{K::normal, -0.3, 1.0},
+          synapse_distribution{K::normal, 0.0, 0.0}, synapse_distribution{K::lognormal, 2.0, 1.5},
+          synapse_distribution{K::lognormal, -2.0, 1.5}}) {
+        std::vector<double> drawn(10007);  // not a multiple of any vector width
+        host.draw(d, key, drawn);
+        std::size_t differ = 0, clipped = 0;
+        for (std::uint64_t s = 0; s < drawn.size(); ++s) {
+            const double want = defined(d, s);
+            differ += std::memcmp(&drawn[s], &want, sizeof want) != 0;
+            clipped += want == 0.0;
+        }
+        EXPECT_EQ(differ, 0u) << "kind " << int(d.type) << ", a = " << d.a;
+        if (d.type == K::normal && d.b > 0) {
+            EXPECT_GT(clipped, 3000u) << "the clip is exercised";
+        }
+    }
+}
+
 TEST(NetworkSources, DeviceDrawsEqualHostDraws) {
     if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
 #if IFSIM_HAVE_CUDA

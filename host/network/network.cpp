@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include <omp.h>
+
 #include "ifsim/errors.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
@@ -84,11 +86,41 @@ csr synapse_source::connect(const connection_rule& r, std::uint64_t num_sources,
     return ifsim::connect(r, num_sources, num_targets, same_population, seed, projection_index);
 }
 
+namespace {
+
+// out[s] for s in [first, last). Flattened (Philox, log, sincos inlined into the loop) so that gcc
+// runs it in vector lanes; one instance per kind, as a switch inside would keep it scalar.
+template <synapse_distribution::kind K>
+[[gnu::flatten]] void draw_range(const synapse_distribution d, philox_key key, double* out, std::int64_t first,
+                                 std::int64_t last) {
+#pragma omp simd
+    for (std::int64_t s = first; s < last; ++s) {
+        const philox_block r = philox4x32_10(make_counter(std::uint64_t(s), 0), key);
+        out[s] = synapse_value_of<K>(d, r.x, r.y);
+    }
+}
+
+// Every value is a pure function of its synapse index: drawn in parallel, the same bits.
+template <synapse_distribution::kind K>
+void draw_values(const synapse_distribution& d, philox_key key, double* out, std::int64_t n) {
+#pragma omp parallel
+    {
+        const std::int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+        draw_range<K>(d, key, out, n * t / T, n * (t + 1) / T);
+    }
+}
+
+}  // namespace
+
 void synapse_source::draw(const synapse_distribution& d, philox_key key, std::vector<double>& out) const {
-    // Every value is a pure function of its synapse index: drawn in parallel, the same bits.
-    const std::uint64_t n = out.size();
-#pragma omp parallel for schedule(static)
-    for (std::uint64_t s = 0; s < n; ++s) out[s] = synapse_value(d, philox4x32_10(make_counter(s, 0), key));
+    using kind = synapse_distribution::kind;
+    const auto n = std::int64_t(out.size());
+    switch (d.type) {
+        case kind::constant: return draw_values<kind::constant>(d, key, out.data(), n);
+        case kind::uniform: return draw_values<kind::uniform>(d, key, out.data(), n);
+        case kind::normal: return draw_values<kind::normal>(d, key, out.data(), n);
+        case kind::lognormal: return draw_values<kind::lognormal>(d, key, out.data(), n);
+    }
 }
 
 double network::bytes_per_synapse() const {
@@ -195,8 +227,6 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         if (!pr.delay_from_file && pr.delay.type == synapse_distribution::kind::constant) {
             b.constant_delay = to_steps(pr.delay.a);
         } else {
-            b.delay.resize(n);
-            // to_steps may throw, which must not leave a parallel region: check after.
             std::vector<double> ms(n);
             if (pr.delay_from_file) {
 #pragma omp parallel for schedule(static)
@@ -204,10 +234,25 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             } else {
                 source.draw(pr.delay, dkey, ms);
             }
-            for (std::uint64_t s = 0; s < n; ++s) b.delay[s] = to_steps(ms[s]);
+            // to_steps in vector lanes: a delay out of range is marked, and to_steps throws for
+            // the first one after the loop (an exception must not leave a parallel region).
+            b.delay.resize(n);
+            std::uint64_t bad = n;
+            std::uint16_t lo = 65535, hi = 0;
+#pragma omp parallel for simd schedule(static) reduction(min : bad, lo) reduction(max : hi)
+            for (std::uint64_t s = 0; s < n; ++s) {
+                const double steps = std::max(1.0, std::nearbyint(ms[s] / sim.dt_ms));
+                const bool fits = steps <= 65535.0;
+                const auto d = std::uint16_t(fits ? steps : 1.0);
+                b.delay[s] = d;
+                bad = fits ? bad : std::min(bad, s);
+                lo = std::min(lo, d);
+                hi = std::max(hi, d);
+            }
+            if (bad < n) to_steps(ms[bad]);
             // One delay after rounding (a file's, a narrow range): stored once.
-            if (n > 0 && std::all_of(b.delay.begin(), b.delay.end(), [&](std::uint16_t d) { return d == b.delay[0]; })) {
-                b.constant_delay = b.delay[0];
+            if (n > 0 && lo == hi) {
+                b.constant_delay = lo;
                 b.delay = {};
             }
         }

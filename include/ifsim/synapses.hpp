@@ -28,29 +28,42 @@ namespace ifsim {
 // block 0), next to its connectivity stream. The config allows fewer than 2^16 projections.
 inline constexpr std::uint32_t weight_stream_base = 0x20000, delay_stream_base = 0x30000;
 
-// One value of a synapse_distribution from its Philox block. normal: clipped at zero on the far
-// side of the mean; lognormal: |value| has mean |a| and standard deviation b. In double, with
-// ifsim::math, so the host and the device draw the same bits.
+// One value of a synapse_distribution of kind K from the first two words x, y of its Philox block
+// (words, not the block: a loop keeps them in registers). normal: clipped at zero on
+// the far side of the mean; lognormal: |value| has mean |a| and standard deviation b. In double,
+// with ifsim::math, so the host and the device draw the same bits. Straight-line code for a kind
+// fixed at compile time (signs as factors of +-1, not selects on d.a), so that a loop over
+// synapses runs in vector lanes.
+template <synapse_distribution::kind K>
+IFSIM_HD double synapse_value_of(const synapse_distribution& d, std::uint32_t x, std::uint32_t y) {
+    using kind = synapse_distribution::kind;
+    if constexpr (K == kind::constant) {
+        return d.a;
+    } else if constexpr (K == kind::uniform) {
+        return d.a + (d.b - d.a) * uniform_open<double>(x);
+    } else {
+        double z0 = 0, z1 = 0;
+        box_muller<double>(x, y, z0, z1);
+        const double sign = d.a > 0 ? 1.0 : -1.0;
+        if constexpr (K == kind::normal) {
+            const double v = d.a + d.b * z0;
+            return v * sign > 0 ? v : 0.0;  // d.a > 0: v > 0; else v < 0
+        } else {
+            const double m = d.a * sign;  // |a| (a = 0 is rejected by the config)
+            const double s2 = math::log1p((d.b * d.b) / (m * m));  // variance of log|value|
+            const double mu = math::log(m) - 0.5 * s2;
+            return sign * math::exp(mu + math::sqrt(s2) * z0);
+        }
+    }
+}
+
 IFSIM_HD double synapse_value(const synapse_distribution& d, const philox_block& r) {
     using kind = synapse_distribution::kind;
     switch (d.type) {
-        case kind::constant: return d.a;
-        case kind::uniform: return d.a + (d.b - d.a) * uniform_open<double>(r.x);
-        case kind::normal: {
-            double z0 = 0, z1 = 0;
-            box_muller<double>(r.x, r.y, z0, z1);
-            const double v = d.a + d.b * z0;
-            return d.a > 0 ? (v > 0 ? v : 0.0) : (v < 0 ? v : 0.0);
-        }
-        case kind::lognormal: {
-            double z0 = 0, z1 = 0;
-            box_muller<double>(r.x, r.y, z0, z1);
-            const double m = d.a < 0 ? -d.a : d.a;
-            const double s2 = math::log1p((d.b * d.b) / (m * m));  // variance of log|value|
-            const double mu = math::log(m) - 0.5 * s2;
-            const double v = math::exp(mu + math::sqrt(s2) * z0);
-            return d.a < 0 ? -v : v;
-        }
+        case kind::constant: return synapse_value_of<kind::constant>(d, r.x, r.y);
+        case kind::uniform: return synapse_value_of<kind::uniform>(d, r.x, r.y);
+        case kind::normal: return synapse_value_of<kind::normal>(d, r.x, r.y);
+        case kind::lognormal: return synapse_value_of<kind::lognormal>(d, r.x, r.y);
     }
     return d.a;
 }
