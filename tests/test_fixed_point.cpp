@@ -239,6 +239,10 @@ TEST(FixedPoint, OverflowIsDetected) {
     EXPECT_TRUE(ifsim::weight_to_fixed(std::ldexp(2147483647.0, -30), g, w32));
     EXPECT_EQ(w32, 2147483647);
     EXPECT_FALSE(ifsim::weight_to_fixed(2.0, g, w32));  // 2^31 quanta: fits int64, not int32
+    EXPECT_TRUE(ifsim::weight_to_fixed(-std::ldexp(2147483647.0, -30), g, w32));
+    EXPECT_EQ(w32, -2147483647);
+    EXPECT_FALSE(ifsim::weight_to_fixed(-2.0, g, w32));
+    EXPECT_FALSE(ifsim::weight_to_fixed(std::nan(""), g, w32));
 
     // Bad requests are config errors.
     EXPECT_THROW(choose_format(std::nan(""), 10), ifsim::config_error);

@@ -9,7 +9,10 @@
 #include <cstdint>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
+
+#include <omp.h>
 
 #include "ifsim/errors.hpp"
 
@@ -93,17 +96,67 @@ csr counted_rows(std::uint64_t num_sources, std::uint64_t num_targets, const std
     return c;
 }
 
-// Groups (source, target) pairs by source, targets sorted within each row.
-csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets,
-               const std::vector<std::uint32_t>& src, const std::vector<std::uint32_t>& tgt) {
-    std::vector<std::uint64_t> fill;
-    csr c = counted_rows(num_sources, num_targets, src, fill);
-    for (std::size_t k = 0; k < src.size(); ++k) c.targets[fill[src[k]]++] = tgt[k];
-    const auto n = static_cast<std::int64_t>(num_sources);
-#pragma omp parallel for schedule(dynamic, 256)
-    for (std::int64_t i = 0; i < n; ++i)
-        std::sort(c.targets.begin() + static_cast<std::ptrdiff_t>(c.row_offsets[i]),
-                  c.targets.begin() + static_cast<std::ptrdiff_t>(c.row_offsets[i + 1]));
+// Stable counting sort in parallel: item k < n has key(k) < num_keys, and place(k, position) puts
+// it where it belongs among all items ordered by key, ties by k. Each thread counts and places its
+// own contiguous share of the items, after those of the threads before it, so the positions are
+// the same for every thread count. Returns the start of each key's items (num_keys + 1 entries).
+template <class Key, class Place>
+std::vector<std::uint64_t> counting_sort(std::uint64_t n, std::uint64_t num_keys, Key key, Place place) {
+    // Each thread counts into num_keys words: no more threads than that pays for.
+    const std::uint64_t useful = std::max<std::uint64_t>(1, n / std::max<std::uint64_t>(num_keys, 1));
+    const int threads = int(std::min<std::uint64_t>(useful, std::uint64_t(omp_get_max_threads())));
+    std::vector<std::uint64_t> start(num_keys + 1, 0);
+    std::vector<std::vector<std::uint64_t>> next;  // per thread: its next position for each key
+#pragma omp parallel num_threads(threads)
+    {
+        const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
+#pragma omp single
+        next.resize(T);
+        std::vector<std::uint64_t>& mine = next[t];
+        mine.assign(num_keys, 0);
+        const std::uint64_t lo = n * t / T, hi = n * (t + 1) / T;
+        for (std::uint64_t k = lo; k < hi; ++k) ++mine[key(k)];
+#pragma omp barrier
+#pragma omp single
+        {
+            std::uint64_t at = 0;
+            for (std::uint64_t b = 0; b < num_keys; ++b) {
+                start[b] = at;
+                for (std::uint64_t u = 0; u < T; ++u) {
+                    const std::uint64_t count = next[u][b];
+                    next[u][b] = at;
+                    at += count;
+                }
+            }
+            start[num_keys] = at;
+        }
+        for (std::uint64_t k = lo; k < hi; ++k) place(k, mine[key(k)]++);
+    }
+    return start;
+}
+
+// Groups (source, target) pairs by source, targets ascending within each row: sorted by target,
+// then stably by source, so no row needs sorting on its own. Consumes the pairs.
+csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, std::vector<std::uint32_t> src,
+               std::vector<std::uint32_t> tgt) {
+    const std::uint64_t n = src.size();
+    std::vector<std::uint32_t> src_by_target(n);
+    const std::vector<std::uint64_t> by_target = counting_sort(
+        n, num_targets, [&](std::uint64_t k) { return tgt[k]; },
+        [&](std::uint64_t k, std::uint64_t at) { src_by_target[at] = src[k]; });
+    src = {};
+    // tgt becomes the targets in that order: by_target[j] .. by_target[j + 1] hold target j.
+    const auto m = static_cast<std::int64_t>(num_targets);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t j = 0; j < m; ++j)
+        std::fill(tgt.begin() + std::ptrdiff_t(by_target[j]), tgt.begin() + std::ptrdiff_t(by_target[j + 1]), std::uint32_t(j));
+    csr c;
+    c.num_sources = num_sources;
+    c.num_targets = num_targets;
+    c.targets.resize(n);
+    c.row_offsets = counting_sort(
+        n, num_sources, [&](std::uint64_t k) { return src_by_target[k]; },
+        [&](std::uint64_t k, std::uint64_t at) { c.targets[at] = tgt[k]; });
     return c;
 }
 
@@ -267,7 +320,7 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
                     while (!taken.insert((std::uint64_t{src[s]} << 32) | tgt[s]).second);
                 }
             }
-            return from_pairs(num_sources, num_targets, src, tgt);
+            return from_pairs(num_sources, num_targets, std::move(src), std::move(tgt));
         }
         case rule_kind::from_file: break;  // validate() threw
     }

@@ -278,12 +278,14 @@ network build_network(const run_spec& spec, const synapse_source& source) {
     }
     for (std::size_t k = 0; k < net.projections.size(); ++k) {
         built_projection& b = net.projections[k];
-        const fixed_point_format& f = net.channels[b.target][b.channel].format;
+        const fixed_point_format f = net.channels[b.target][b.channel].format;
         b.weight.resize(weights[k].size());
         std::uint64_t bad = weights[k].size();  // the first weight that does not fit, if any
-#pragma omp parallel for schedule(static) reduction(min : bad)
-        for (std::size_t s = 0; s < weights[k].size(); ++s)
-            if (!weight_to_fixed(weights[k][s], f, b.weight[s])) bad = std::min<std::uint64_t>(bad, s);
+#pragma omp parallel for simd schedule(static) reduction(min : bad)
+        for (std::size_t s = 0; s < weights[k].size(); ++s) {
+            const bool fits = weight_to_fixed(weights[k][s], f, b.weight[s]);
+            bad = fits ? bad : std::min<std::uint64_t>(bad, s);
+        }
         if (bad < weights[k].size())
             throw config_error(describe(spec.projections[k], k) + ": weight " + std::to_string(weights[k][bad]) +
                                " does not fit the fixed-point format of its channel");
