@@ -394,17 +394,21 @@ public:
                 before[p] = out.spikes[p].size();
                 populations_[p]->advance(first_step + done, n, out.spikes[p], out);
             }
+            std::vector<batch> batches;
             for (const auto& proj : net_.projections) {
+                batch b{&proj, populations_[proj.target]->ring(proj.channel), nullptr, nullptr, nullptr, 0};
                 if (proj.from_generator) {
                     const generator_spikes& g = net_.generators[proj.source];
                     const auto [lo, hi] = g.between(first_step + done, first_step + done + n);
-                    deliver(proj, g.step.data() + lo, g.neuron.data() + lo, hi - lo);
+                    b.step = g.step.data() + lo, b.neuron32 = g.neuron.data() + lo, b.num = hi - lo;
                 } else {
                     const spike_list& s = out.spikes[proj.source];
                     const std::size_t from = before[proj.source];
-                    deliver(proj, s.step.data() + from, s.neuron.data() + from, s.size() - from);
+                    b.step = s.step.data() + from, b.neuron64 = s.neuron.data() + from, b.num = s.size() - from;
                 }
+                if (b.num > 0) batches.push_back(b);
             }
+            deliver(batches);
             done += n;
         }
     }
@@ -418,46 +422,72 @@ public:
     }
 
 private:
+    // One projection's spikes of an interval: neuron[k] fired in step[k], k < num (a population's
+    // spikes, neuron64, or a generator's, neuron32).
+    struct batch {
+        const built_projection* proj;
+        population_runner::ring_view ring;
+        const std::uint64_t* step;
+        const std::uint64_t* neuron64;
+        const std::uint32_t* neuron32;
+        std::size_t num;
+    };
+
     // Spike k of the interval, from neuron i in step t, adds each synapse's weight to the slot of
-    // step t + delay of its target. Each thread owns a range of targets and takes, from every row
-    // (sorted by target), the synapses in its range: plain adds, no two threads on one slot.
-    // Integer sums, so neither the thread count nor the order changes a bit. No add can overflow
-    // (the channel's format holds every synapse onto a neuron at once); the slot's range is
-    // checked again when it is read.
-    // The spikes: neuron[k] fired in step[k], k < num (a population's or a generator's).
-    template <class Index>
-    void deliver(const built_projection& proj, const std::uint64_t* step, const Index* neuron, std::size_t num) {
-        const population_runner::ring_view ring = populations_[proj.target]->ring(proj.channel);
-        if (num == 0) return;
-        for (std::size_t k = 0; k < num; ++k) events_ += proj.conn.row_offsets[neuron[k] + 1] - proj.conn.row_offsets[neuron[k]];
-        const std::uint64_t* rows = proj.conn.row_offsets.data();
-        const std::uint32_t* targets = proj.conn.targets.data();
-        const std::int32_t* weights = proj.weight.data();
-        const std::uint64_t synapses = proj.conn.targets.size();
-        const int threads = int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()),
-                                                         std::max<std::uint64_t>(1, num * synapses / proj.conn.num_sources / 4096)));
+    // step t + delay of its target. Each thread owns a range of every ring's targets and takes, from
+    // every row (sorted by target), the synapses in its range: plain adds, no two threads on one
+    // slot. All projections in one parallel region: one fork and join per interval, however many
+    // projections (the microcircuit has 64, and intervals of one step). Integer sums, so neither the
+    // thread count nor the order changes a bit. No add can overflow (the channel's format holds
+    // every synapse onto a neuron at once); the slot's range is checked again when it is read.
+    void deliver(const std::vector<batch>& batches) {
+        if (batches.empty()) return;
+        std::uint64_t work = 0;
+        for (const batch& b : batches) {
+            const std::uint64_t* rows = b.proj->conn.row_offsets.data();
+            for (std::size_t k = 0; k < b.num; ++k) {
+                const std::uint64_t i = b.neuron64 ? b.neuron64[k] : b.neuron32[k];
+                work += rows[i + 1] - rows[i];
+            }
+        }
+        events_ += work;
+        const int threads = int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()), std::max<std::uint64_t>(1, work / 4096)));
 #pragma omp parallel num_threads(threads)
         {
             const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
-            const auto lo = std::uint32_t(ring.n * t / T), hi = std::uint32_t(ring.n * (t + 1) / T);
-            for (std::size_t k = 0; k < num; ++k) {
-                const std::uint64_t i = neuron[k];
-                const std::uint32_t* row = targets + rows[i];
-                const std::uint32_t* end = targets + rows[i + 1];
-                const std::uint32_t* first = T == 1 ? row : std::lower_bound(row, end, lo);
-                const std::uint32_t* last = T == 1 ? end : std::lower_bound(first, end, hi);
-                const std::uint64_t now = step[k] % ring.slots;
-                const auto slot_after = [&](std::uint64_t delay) {  // delay < slots: no division
-                    const std::uint64_t r = now + delay;
-                    return ring.data + (r >= ring.slots ? r - ring.slots : r) * ring.n;
-                };
-                if (proj.delay.empty()) {
-                    std::int64_t* dst = slot_after(proj.constant_delay);
-                    for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
-                } else {
-                    for (const std::uint32_t* p = first; p != last; ++p)
-                        slot_after(proj.delay[std::size_t(p - targets)])[*p] += weights[p - targets];
-                }
+            for (const batch& b : batches) {
+                if (b.neuron64) deliver_part(b, b.neuron64, t, T);
+                else deliver_part(b, b.neuron32, t, T);
+            }
+        }
+    }
+
+    // Thread t of T: the synapses of batch b onto its range of b's targets.
+    template <class Index>
+    static void deliver_part(const batch& b, const Index* neuron, std::uint64_t t, std::uint64_t T) {
+        const built_projection& proj = *b.proj;
+        const population_runner::ring_view& ring = b.ring;
+        const auto lo = std::uint32_t(ring.n * t / T), hi = std::uint32_t(ring.n * (t + 1) / T);
+        const std::uint64_t* rows = proj.conn.row_offsets.data();
+        const std::uint32_t* targets = proj.conn.targets.data();
+        const std::int32_t* weights = proj.weight.data();
+        for (std::size_t k = 0; k < b.num; ++k) {
+            const std::uint64_t i = neuron[k];
+            const std::uint32_t* row = targets + rows[i];
+            const std::uint32_t* end = targets + rows[i + 1];
+            const std::uint32_t* first = T == 1 ? row : std::lower_bound(row, end, lo);
+            const std::uint32_t* last = T == 1 ? end : std::lower_bound(first, end, hi);
+            const std::uint64_t now = b.step[k] % ring.slots;
+            const auto slot_after = [&](std::uint64_t delay) {  // delay < slots: no division
+                const std::uint64_t r = now + delay;
+                return ring.data + (r >= ring.slots ? r - ring.slots : r) * ring.n;
+            };
+            if (proj.delay.empty()) {
+                std::int64_t* dst = slot_after(proj.constant_delay);
+                for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
+            } else {
+                for (const std::uint32_t* p = first; p != last; ++p)
+                    slot_after(proj.delay[std::size_t(p - targets)])[*p] += weights[p - targets];
             }
         }
     }
