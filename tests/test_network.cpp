@@ -233,6 +233,24 @@ TEST(Network, BitwiseIndependentOfThreadsAndBlockSize) {
     EXPECT_TRUE(same_spikes(one, three));
 }
 
+// Delivery shares an interval's synapses among threads once it has thousands of them; small_network
+// has too few, so this network is denser. The spikes must not depend on the thread count.
+TEST(Network, DeliverySharedByThreadsEqualsOneThread) {
+    const int saved = omp_get_max_threads();
+    const run_spec spec =
+        make_ei({4000, 1000, 400, 100, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}}, 150.0);
+    const auto one = run_blocks(spec, 1, 1500);
+    const auto three = run_blocks(spec, 3, 1500);
+    auto engine = make_cpu_backend(spec);
+    block_output out;
+    engine->advance(0, 1500, out);
+    omp_set_num_threads(saved);
+    EXPECT_TRUE(same_spikes(one, three));
+    // Not vacuous: per interval (8 steps, the min delay) the threads share over 3 x 4096 events.
+    const double per_interval = double(engine->network().events) / (1500.0 / 8.0);
+    EXPECT_GT(per_interval, 3 * 4096.0);
+}
+
 TEST(Network, RecurrentInputChangesTheActivity) {
     // Guards the tests above against a delivery that silently does nothing.
     run_spec spec = small_network(300.0);
