@@ -400,11 +400,15 @@ public:
                 if (proj.from_generator) {
                     const generator_spikes& g = net_.generators[proj.source];
                     const auto [lo, hi] = g.between(first_step + done, first_step + done + n);
-                    b.step = g.step.data() + lo, b.neuron32 = g.neuron.data() + lo, b.num = hi - lo;
+                    b.step = g.step.data() + lo;
+                    b.neuron32 = g.neuron.data() + lo;
+                    b.num = hi - lo;
                 } else {
                     const spike_list& s = out.spikes[proj.source];
                     const std::size_t from = before[proj.source];
-                    b.step = s.step.data() + from, b.neuron64 = s.neuron.data() + from, b.num = s.size() - from;
+                    b.step = s.step.data() + from;
+                    b.neuron64 = s.neuron.data() + from;
+                    b.num = s.size() - from;
                 }
                 if (b.num > 0) batches.push_back(b);
             }
