@@ -9,31 +9,17 @@
 #   SIZES (default "1e5 1e6"), SKIP_BRIAN2=1 to leave Brian2 out.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${BUILD_DIR:-$root/build-bench}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" cpu_vs_brian2
 target_s=${TARGET_S:-2.5}
-threads=${THREADS:-$(nproc)}
 sizes=${SIZES:-"1e5 1e6"}
-# A stable label (VM host names are not): <distribution>-<cores>core, e.g. debian-2core.
-machine=${MACHINE_LABEL:-$(. /etc/os-release 2>/dev/null; echo "${ID:-linux}")-$(nproc --all)core}
-python=/usr/bin/python3   # Debian's python3-brian lives here, not in a pyenv python
-"$root/tools/setup.sh" --bench
 models="lif eif qif alif adex"
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-noisy-populations.md
-work=$(mktemp -d "${TMPDIR:-/tmp}/ifsim_cpu_vs_brian2.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-log() { printf '%s\n' "$*" >&2; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 
 # (a) Build the benchmark (Release) if it is missing or stale; never more than 2 jobs.
-if [[ ! -f $build/CMakeCache.txt ]]; then
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 ||
-        { cat "$work/cmake.log" >&2; exit 1; }
-fi
-cmake --build "$build" -j2 --target ifsim_bench_cpu >"$work/build.log" 2>&1 ||
-    { tail -40 "$work/build.log" >&2; log "cpu_vs_brian2: building ifsim_bench_cpu failed"; exit 1; }
+build_target ifsim_bench_cpu
 bench=$build/bench/ifsim_bench_cpu
 [[ -x $bench ]] || { log "cpu_vs_brian2: no executable at $bench"; exit 1; }
 export OMP_NUM_THREADS=$threads

@@ -12,24 +12,12 @@
 #   DURATION (simulated, default "1 s").
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${BUILD_DIR:-$root/build-bench}
-threads=${THREADS:-$(nproc)}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" microcircuit
 runs=${RUNS:-1}
 duration=${DURATION:-1 s}
-machine=${MACHINE_LABEL:-$(. /etc/os-release 2>/dev/null; echo "${ID:-linux}")-$(nproc --all)core}
-python=/usr/bin/python3
 config=$root/examples/microcircuit.toml
-"$root/tools/setup.sh" --bench
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-microcircuit.md
-work=$(mktemp -d "${TMPDIR:-/tmp}/ifsim_microcircuit.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-log() { printf '%s\n' "$*" >&2; }
-
-if [[ ! -f $build/CMakeCache.txt ]]; then
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
-fi
-cmake --build "$build" -j2 --target ifsim >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
+build_target ifsim
 export OMP_NUM_THREADS=$threads
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= runs; ++r)); do

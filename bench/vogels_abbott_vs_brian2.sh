@@ -10,23 +10,12 @@
 #   THREADS (default nproc), SEEDS (default "1 2 3"), DURATION_MS (default 2000).
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${BUILD_DIR:-$root/build-bench}
-threads=${THREADS:-$(nproc)}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" va
 read -r -a seeds <<<"${SEEDS:-1 2 3}"
 duration=${DURATION_MS:-2000}
-machine=${MACHINE_LABEL:-$(. /etc/os-release 2>/dev/null; echo "${ID:-linux}")-$(nproc --all)core}
-python=/usr/bin/python3   # Debian's python3-brian
 config=$root/examples/vogels_abbott.toml
-"$root/tools/setup.sh" --bench
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-vogels-abbott.md
-work=$(mktemp -d "${TMPDIR:-/tmp}/ifsim_va.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-if [[ ! -f $build/CMakeCache.txt ]]; then
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
-fi
-cmake --build "$build" -j2 --target ifsim >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
+build_target ifsim
 export OMP_NUM_THREADS=$threads
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 

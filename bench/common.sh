@@ -1,0 +1,28 @@
+# Sourced by the bench scripts: `. "$(dirname "${BASH_SOURCE[0]}")/common.sh" NAME`. Installs what
+# the benchmarks need (tools/setup.sh --bench) and sets
+#   root     the repository
+#   build    the Release build folder (BUILD_DIR, default build-bench)
+#   threads  THREADS, default nproc
+#   machine  MACHINE_LABEL, default <distribution>-<cores>core (VM host names are not stable)
+#   python   Debian's python3, where python3-brian lives (not a pyenv python)
+#   work     a scratch folder ifsim_NAME.XXXXXX, removed on exit
+# and defines log (to stderr) and build_target TARGET.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+threads=${THREADS:-$(nproc)}
+machine=${MACHINE_LABEL:-$(. /etc/os-release 2>/dev/null; echo "${ID:-linux}")-$(nproc --all)core}
+python=/usr/bin/python3
+"$root/tools/setup.sh" --bench
+work=$(mktemp -d "${TMPDIR:-/tmp}/ifsim_$1.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+log() { printf '%s\n' "$*" >&2; }
+
+# Configures $build (Release) if it has never been, then builds TARGET with at most 2 jobs.
+build_target() {
+    if [[ ! -f $build/CMakeCache.txt ]]; then
+        cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 ||
+            { cat "$work/cmake.log" >&2; exit 1; }
+    fi
+    cmake --build "$build" -j2 --target "$1" >"$work/build.log" 2>&1 ||
+        { tail -40 "$work/build.log" >&2; log "building $1 failed"; exit 1; }
+}
