@@ -389,12 +389,12 @@ public:
         const std::uint32_t interval = net_.empty() ? num_steps : net_.min_delay_steps;
         for (std::uint32_t done = 0; done < num_steps;) {
             const std::uint32_t n = std::min(interval, num_steps - done);
-            std::vector<std::size_t> before(populations_.size());
+            before_.resize(populations_.size());
             for (std::size_t p = 0; p < populations_.size(); ++p) {
-                before[p] = out.spikes[p].size();
+                before_[p] = out.spikes[p].size();
                 populations_[p]->advance(first_step + done, n, out.spikes[p], out);
             }
-            std::vector<batch> batches;
+            batches_.clear();
             for (const auto& proj : net_.projections) {
                 batch b{&proj, populations_[proj.target]->ring(proj.channel), nullptr, nullptr, nullptr, 0};
                 if (proj.from_generator) {
@@ -405,14 +405,14 @@ public:
                     b.num = hi - lo;
                 } else {
                     const spike_list& s = out.spikes[proj.source];
-                    const std::size_t from = before[proj.source];
+                    const std::size_t from = before_[proj.source];
                     b.step = s.step.data() + from;
                     b.neuron64 = s.neuron.data() + from;
                     b.num = s.size() - from;
                 }
-                if (b.num > 0) batches.push_back(b);
+                if (b.num > 0) batches_.push_back(b);
             }
-            deliver(batches);
+            deliver(batches_);
             done += n;
         }
     }
@@ -498,6 +498,10 @@ private:
 
     ifsim::network net_;
     std::uint64_t events_ = 0;  // synaptic events delivered
+    // Per interval, kept to spare an allocation each (intervals can be one step long): where each
+    // population's spikes of the interval start, and the interval's delivery batches.
+    std::vector<std::size_t> before_;
+    std::vector<batch> batches_;
     std::vector<std::unique_ptr<population_runner>> populations_;
 };
 
