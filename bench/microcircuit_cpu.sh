@@ -2,19 +2,20 @@
 # The Potjans-Diesmann (2014) cortical microcircuit (examples/microcircuit.toml: 77,169 LIF, 3.0e8
 # exponential current synapses, normal weights and delays, DC background) on ifsim's CPU backend,
 # RUNS times: network build time, wall time per simulated second (real-time factor), synaptic
-# events/s, bytes per synapse, peak memory and per-population rates. Writes
-# bench/results/<date>-cpu-<machine>-microcircuit.md and prints it. Measures; asserts nothing.
-# (No peer beside it yet: NEST 3.10, a PyPI wheel, would be the natural one. The GPU run is in
-# tools/gpu-check.sh.)
+# events/s, bytes per synapse, peak memory and per-population rates; then the same network in
+# NEST 3.10 (bench/nest_microcircuit.py), the simulator this model was published with, RUNS times,
+# with the same threads. Writes bench/results/<date>-cpu-<machine>-microcircuit.md and prints it.
+# Measures; asserts nothing. (The GPU run is in tools/gpu-check.sh.)
 #
 # Environment: MACHINE_LABEL (default <distribution>-<cores>core), BUILD_DIR (default build-bench),
-#   THREADS (default nproc), RUNS (default 1; each takes about a minute and a half on 2 cores),
-#   DURATION (simulated, default "1 s").
+#   THREADS (default nproc), RUNS (default 1; on 2 cores an ifsim run takes about a minute and a
+#   half, a NEST run about 6 minutes and 14 GiB), DURATION_MS (simulated, default 1000),
+#   SKIP_NEST=1 (ifsim only). NEST comes from PyPI (nest-simulator==3.10.0) into the venv .bench-venv.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh" microcircuit
 runs=${RUNS:-1}
-duration=${DURATION:-1 s}
+duration_ms=${DURATION_MS:-1000}
 config=$root/examples/microcircuit.toml
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-microcircuit.md
 build_target ifsim
@@ -23,24 +24,43 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= runs; ++r)); do
     log "ifsim run $r/$runs (builds 3e8 synapses first)"
     /usr/bin/time -f '%M' -o "$work/rss$r" "$build/tools/ifsim" run "$config" --backend cpu --threads "$threads" \
-        --set "simulation.duration=$duration" --quiet --out "$work/run$r" >/dev/null
+        --set "simulation.duration=$duration_ms ms" --quiet --out "$work/run$r" >/dev/null
 done
+if [[ ${SKIP_NEST:-0} != 1 ]]; then
+    venv=$root/.bench-venv
+    [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
+    "$venv/bin/python" -c 'import nest' 2>/dev/null ||
+        "$venv/bin/pip" install --quiet nest-simulator==3.10.0 >&2
+    for ((r = 1; r <= runs; ++r)); do
+        log "NEST run $r/$runs (builds the same network first)"
+        /usr/bin/time -f '%M' -o "$work/nest_rss$r" "$venv/bin/python" "$root/bench/nest_microcircuit.py" "$config" \
+            --threads "$threads" --duration-ms "$duration_ms" >"$work/nest$r.json" 2>"$work/nest$r.log" ||
+            { tail -5 "$work/nest$r.log" >&2; log "NEST run $r failed"; exit 1; }
+    done
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 "$python" - "$work" "$runs" >"$work/table.md" <<'PY'
-import json, sys
+import json, os, sys
 work, runs = sys.argv[1], int(sys.argv[2])
-print("| run | network_build_s | wall_s | real_time_factor | synaptic_events_per_s | synapses | bytes_per_synapse | peak_RSS_GiB |")
-print("|---|---|---|---|---|---|---|---|")
+def rss(name):
+    return int(open(f"{work}/{name}").read().split()[-1]) / 2**20
+print("| engine | run | network_build_s | wall_s | real_time_factor | synaptic_events_per_s | synapses | bytes_per_synapse | peak_RSS_GiB |")
+print("|---|---|---|---|---|---|---|---|---|")
 for r in range(1, runs + 1):
     s = json.load(open(f"{work}/run{r}/summary.json"))
-    rss = int(open(f"{work}/rss{r}").read().split()[-1]) / 2**20
-    print(f"| {r} | {s['network_build_s']:.1f} | {s['wall_s']:.1f} | {s['real_time_factor']:.1f} | "
-          f"{s['synaptic_events_per_s']:.3g} | {s['synapses']} | {s['bytes_per_synapse']:g} | {rss:.1f} |")
+    print(f"| ifsim | {r} | {s['network_build_s']:.1f} | {s['wall_s']:.1f} | {s['real_time_factor']:.1f} | "
+          f"{s['synaptic_events_per_s']:.3g} | {s['synapses']} | {s['bytes_per_synapse']:g} | {rss(f'rss{r}'):.1f} |")
+nest = [json.load(open(f"{work}/nest{r}.json")) for r in range(1, runs + 1) if os.path.exists(f"{work}/nest{r}.json")]
+for r, s in enumerate(nest, 1):
+    print(f"| NEST {s['nest']} | {r} | {s['build_s']:.1f} | {s['wall_s']:.1f} | {s['real_time_factor']:.1f} | "
+          f"- | {s['synapses']} | - | {rss(f'nest_rss{r}'):.1f} |")
 s = json.load(open(f"{work}/run1/summary.json"))
 print()
-print("Rates of run 1 over the whole run (Hz): " +
+print("Rates of run 1 over the whole run (Hz), ifsim: " +
       ", ".join(f"{p['name']} {p['mean_rate_Hz']:.2f}" for p in s["populations"]) + ".")
+if nest:
+    print("NEST: " + ", ".join(f"{k} {v:.2f}" for k, v in nest[0]["rates_Hz"].items()) + ".")
 PY
 
 {
@@ -52,7 +72,7 @@ PY
   echo
   echo "Network: \`examples/microcircuit.toml\` (Potjans & Diesmann 2014, full scale: 77,169 LIF, 3.0e8"
   echo "exp_current synapses with normal weights and delays, DC background), float, dt = 0.1 ms,"
-  echo "$duration simulated from the start (the first ~100 ms are the start-up transient), every spike"
+  echo "$duration_ms ms simulated from the start (the first ~100 ms are the start-up transient), every spike"
   echo "written to SONATA HDF5. wall_s: the simulation loop (summary.json); network_build_s: drawing"
   echo "and assembling the synapses before it; peak RSS of the whole process."
   echo

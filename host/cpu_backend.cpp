@@ -1,6 +1,7 @@
 // The CPU backend: structure-of-arrays state, OpenMP over neurons, the shared per-neuron update.
 // Every neuron's arithmetic is independent of the others and spikes are gathered in neuron order,
-// so results do not depend on OMP_NUM_THREADS.
+// so results do not depend on OMP_NUM_THREADS. Flags and indices reduced over a vector loop are
+// ints: gcc vectorises an int reduction, not a bool or a 64-bit one.
 #include <omp.h>
 
 #include <algorithm>
@@ -179,7 +180,7 @@ private:
         constexpr int group = 64;
         for (int g = 0; g < int(count); g += group) {
             const int end = std::min(g + group, int(count));
-            int any = 0;  // an int: gcc vectorises this reduction, not a bool or 64-bit one
+            int any = 0;
             for (int j = g; j < end; ++j) any |= int(offset[j] >= Real(0));
             if (!any) continue;
             for (int j = g; j < end; ++j) {
@@ -204,7 +205,7 @@ private:
         const Real* ref = d_.ref.data() + first;
         // A refractory period ending inside the step, or a search past the head.
         const auto scalar = [](Real r, std::uint32_t n) { return (r > Real(0) && r < Real(1)) || (r == Real(0) && n == head); };
-        int odd = 0;  // an int: gcc vectorises this reduction, not a bool
+        int odd = 0;
         for (int j = 0; j < count; ++j) {
             k[j] = search_cdf_head<head>(u[j], table);
             n_input[j] = ref[j] >= Real(1) ? Real(0) : Real(k[j]);  // no input while refractory
@@ -248,7 +249,7 @@ private:
 
     // take_channel for `count` neurons, with the kind fixed at compile time so that the loop is
     // straight-line vector code. The overflow check only remembers where: the last neuron whose
-    // slot was out of range, or -1 (an int: gcc vectorises that reduction, not a 64-bit one).
+    // slot was out of range, or -1.
     template <synapse_kind Kind>
     static int take_lanes(const channel_state<Real>& ch, std::int64_t* slot, Real* x, const Real* V, int count,
                           Real* I_syn, Real* V_syn) {

@@ -2,12 +2,13 @@
 # Installs what ifsim needs to build, test and plot, from Debian's packages. Idempotent: installs
 # only what is missing, so a second run costs a second. Needs root (or sudo) the first time.
 #   tools/setup.sh           build + test + plot dependencies
-#   tools/setup.sh --bench   also Brian2, the peer the CPU benchmark compares against
+#   tools/setup.sh --bench   also the peers the CPU benchmarks compare against: Brian2, and the venv
+#                            tool that bench/microcircuit_cpu.sh installs NEST (PyPI) with
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config libcli11-dev libtomlplusplus-dev libhdf5-dev libgtest-dev
           python3 python3-numpy python3-matplotlib python3-h5py)
-if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-brian python3-scipy); fi
+if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-brian python3-scipy python3-venv); fi
 
 missing=()
 for p in "${packages[@]}"; do
