@@ -103,6 +103,7 @@ def main():
     with open(args.config, "rb") as f:
         cfg = tomllib.load(f)
 
+    os.environ["PYNEST_QUIET"] = "1"  # no banner on stdout, which carries the JSON
     import nest  # noqa: E402 (after argument errors, which need no NEST)
     nest.verbosity = nest.VerbosityLevel.ERROR
 
