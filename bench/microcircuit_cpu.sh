@@ -29,7 +29,7 @@ done
 if [[ ${SKIP_NEST:-0} != 1 ]]; then
     venv=$root/.bench-venv
     [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
-    "$venv/bin/python" -c 'import nest' 2>/dev/null ||
+    "$venv/bin/python" -c 'import nest' >/dev/null 2>&1 ||
         "$venv/bin/pip" install --quiet nest-simulator==3.10.0 >&2
     for ((r = 1; r <= runs; ++r)); do
         log "NEST run $r/$runs (builds the same network first)"

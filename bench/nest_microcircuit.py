@@ -103,7 +103,10 @@ def main():
     with open(args.config, "rb") as f:
         cfg = tomllib.load(f)
 
-    os.environ["PYNEST_QUIET"] = "1"  # no banner on stdout, which carries the JSON
+    # NEST writes its banner and messages to stdout (C++ and Python): send them to stderr and keep
+    # the real stdout for the JSON.
+    result = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     import nest  # noqa: E402 (after argument errors, which need no NEST)
     nest.verbosity = nest.VerbosityLevel.ERROR
 
@@ -121,7 +124,7 @@ def main():
         "nest": nest.__version__, "neurons": sum(len(p) for p in pops.values()), "synapses": synapses,
         "connections": nest.num_connections, "threads": args.threads, "sim_ms": args.duration_ms,
         "build_s": t1 - t0, "wall_s": wall, "real_time_factor": wall / (args.duration_ms * 1e-3),
-        "rates_Hz": rates}))
+        "rates_Hz": rates}), file=result)
 
 
 if __name__ == "__main__":
