@@ -467,6 +467,8 @@ private:
         }
     }
 
+    static constexpr std::ptrdiff_t ahead = 16;  // synapses between a prefetch and its add
+
     // Thread t of T: the synapses of batch b onto its range of b's targets.
     template <class Index>
     static void deliver_part(const batch& b, const Index* neuron, std::uint64_t t, std::uint64_t T) {
@@ -491,8 +493,18 @@ private:
                 std::int64_t* dst = slot_after(proj.constant_delay);
                 for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
             } else {
-                for (const std::uint32_t* p = first; p != last; ++p)
-                    slot_after(proj.delay[std::size_t(p - targets)])[*p] += weights[p - targets];
+                // Each add lands in a random slot of a ring that may not fit the cache (the
+                // microcircuit's are 37 MB), and the core alone overlaps few of those misses:
+                // asking early for the line of the add `ahead` synapses on made the microcircuit's
+                // delivery 1.5x faster. (One slot row, as above, stays cached: no gain measured.)
+                const std::uint16_t* delay = proj.delay.data();
+                const auto add = [&](const std::uint32_t* p) { slot_after(delay[p - targets])[*p] += weights[p - targets]; };
+                const std::uint32_t* p = first;
+                for (; last - p > ahead; ++p) {
+                    __builtin_prefetch(slot_after(delay[p + ahead - targets]) + p[ahead], 1, 1);
+                    add(p);
+                }
+                for (; p != last; ++p) add(p);
             }
         }
     }
