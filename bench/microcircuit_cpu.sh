@@ -74,7 +74,10 @@ PY
   echo "exp_current synapses with normal weights and delays, DC background), float, dt = 0.1 ms,"
   echo "$duration_ms ms simulated from the start (the first ~100 ms are the start-up transient), every spike"
   echo "written to SONATA HDF5. wall_s: the simulation loop (summary.json); network_build_s: drawing"
-  echo "and assembling the synapses before it; peak RSS of the whole process."
+  echo "and assembling the synapses before it; peak RSS of the whole process. NEST:"
+  echo "\`bench/nest_microcircuit.py\` builds the same network from the same config with NEST's own draws"
+  echo "(iaf_psc_exp, fixed_total_number, the same clipping), all spikes recorded in memory; its build is"
+  echo "Create + Connect + Prepare, its wall time Run. One engine at a time, the same threads."
   echo
   cat "$work/table.md"
 } >"$out_md"
