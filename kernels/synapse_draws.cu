@@ -18,6 +18,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -166,7 +167,7 @@ public:
         }
     }
 
-    void draw(const synapse_distribution& d, philox_key key, std::vector<double>& out) const override {
+    void draw(const synapse_distribution& d, philox_key key, std::span<double> out) const override {
         const std::uint64_t n = out.size();
         if (n == 0) return;
         if (d.type == synapse_distribution::kind::constant || !fits(8.0 * double(n))) {

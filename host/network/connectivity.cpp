@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include "ifsim/errors.hpp"
+#include "ifsim/uninitialized_vector.hpp"
 
 namespace ifsim {
 
@@ -82,14 +83,14 @@ csr by_source(std::uint64_t num_sources, std::uint64_t num_targets, RowFn row_fn
 
 // A CSR shaped for the synapses whose sources are `src` (row offsets counted, targets sized), and
 // the next free slot of each row for the caller to fill.
-template <class Index>
-csr counted_rows(std::uint64_t num_sources, std::uint64_t num_targets, const std::vector<Index>& src,
+template <class Indices>
+csr counted_rows(std::uint64_t num_sources, std::uint64_t num_targets, const Indices& src,
                  std::vector<std::uint64_t>& fill) {
     csr c;
     c.num_sources = num_sources;
     c.num_targets = num_targets;
     c.row_offsets.assign(num_sources + 1, 0);
-    for (const Index s : src) ++c.row_offsets[s + 1];
+    for (const auto s : src) ++c.row_offsets[s + 1];
     for (std::uint64_t i = 0; i < num_sources; ++i) c.row_offsets[i + 1] += c.row_offsets[i];
     c.targets.resize(src.size());
     fill.assign(c.row_offsets.begin(), c.row_offsets.end() - 1);
@@ -137,10 +138,10 @@ std::vector<std::uint64_t> counting_sort(std::uint64_t n, std::uint64_t num_keys
 
 // Groups (source, target) pairs by source, targets ascending within each row: sorted by target,
 // then stably by source, so no row needs sorting on its own. Consumes the pairs.
-csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, std::vector<std::uint32_t> src,
-               std::vector<std::uint32_t> tgt) {
+csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, uninitialized_vector<std::uint32_t> src,
+               uninitialized_vector<std::uint32_t> tgt) {
     const std::uint64_t n = src.size();
-    std::vector<std::uint32_t> src_by_target(n);
+    uninitialized_vector<std::uint32_t> src_by_target(n);
     const std::vector<std::uint64_t> by_target = counting_sort(
         n, num_targets, [&](std::uint64_t k) { return tgt[k]; },
         [&](std::uint64_t k, std::uint64_t at) { src_by_target[at] = src[k]; });
@@ -274,7 +275,7 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
         case rule_kind::fixed_indegree: {
             // per target: K sources, stored flat (K per target), then transposed by counting
             const std::uint64_t k = r.degree;
-            std::vector<std::uint32_t> sources(num_targets * k);
+            uninitialized_vector<std::uint32_t> sources(num_targets * k);
             const auto m = static_cast<std::int64_t>(num_targets);
 #pragma omp parallel
             {
@@ -299,7 +300,7 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
         }
         case rule_kind::fixed_total: {
             const std::uint64_t n = r.degree;
-            std::vector<std::uint32_t> src(n), tgt(n);
+            uninitialized_vector<std::uint32_t> src(n), tgt(n);
             const auto draw = [&](row_words& w, std::uint64_t s) {
                 draw_pair(w, num_sources, num_targets, no_self, src[s], tgt[s]);
             };

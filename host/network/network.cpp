@@ -14,6 +14,7 @@
 #include "ifsim/errors.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
+#include "ifsim/uninitialized_vector.hpp"
 
 namespace ifsim {
 namespace {
@@ -112,7 +113,7 @@ void draw_values(const synapse_distribution& d, philox_key key, double* out, std
 
 }  // namespace
 
-void synapse_source::draw(const synapse_distribution& d, philox_key key, std::vector<double>& out) const {
+void synapse_source::draw(const synapse_distribution& d, philox_key key, std::span<double> out) const {
     using kind = synapse_distribution::kind;
     const auto n = std::int64_t(out.size());
     switch (d.type) {
@@ -183,7 +184,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
     net.channels.resize(spec.populations.size());
 
     // Connectivity and real-valued weights, projection by projection.
-    std::vector<std::vector<double>> weights(spec.projections.size());
+    std::vector<uninitialized_vector<double>> weights(spec.projections.size());
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
         built_projection b;
@@ -227,7 +228,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         if (!pr.delay_from_file && pr.delay.type == synapse_distribution::kind::constant) {
             b.constant_delay = to_steps(pr.delay.a);
         } else {
-            std::vector<double> ms(n);
+            uninitialized_vector<double> ms(n);
             if (pr.delay_from_file) {
 #pragma omp parallel for schedule(static)
                 for (std::uint64_t s = 0; s < n; ++s) ms[s] = listed.delay_ms[row[s]];

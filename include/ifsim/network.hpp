@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -70,7 +71,7 @@ public:
     virtual csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
                         bool same_population, std::uint64_t seed, std::uint32_t projection_index) const;
     // out[s] = synapse_value(d, philox4x32_10(make_counter(s, 0), key)) for every s < out.size().
-    virtual void draw(const synapse_distribution& d, philox_key key, std::vector<double>& out) const;
+    virtual void draw(const synapse_distribution& d, philox_key key, std::span<double> out) const;
 };
 
 // Throws config_error for a delay above 65535 steps, a fixed-point format that cannot hold a
