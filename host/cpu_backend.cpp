@@ -42,8 +42,12 @@ struct channel_state {
 class population_runner {
 public:
     virtual ~population_runner() = default;
-    virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
-                         block_output& out) = 0;
+    // One interval in three parts, so that a single team of threads updates every population:
+    // start on one thread before the team, update on each of its `threads` threads, finish on one
+    // thread after it (the interval's spikes appended to `spikes`, in step and neuron order).
+    virtual void start(int threads) = 0;
+    virtual void update(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
+    virtual void finish(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
     // The ring buffer of `channel`: the arrivals of step t for neuron j are at
     // data[(t % slots) * n + j].
@@ -84,25 +88,30 @@ public:
 
     ring_view ring(std::size_t channel) override { return {channels_[channel].ring.data(), slots_, d_.size}; }
 
-    void advance(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes,
-                 block_output& out) override {
-        const int threads = threads_for(d_.size);
+    void start(int threads) override {
         thread_spikes_.resize(std::size_t(threads));
         for (auto& t : thread_spikes_) t.clear();
-        const std::int64_t num_chunks = std::int64_t((d_.size + chunk - 1) / chunk);
+    }
 
-#pragma omp parallel num_threads(threads)
-        {
-            spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
-            for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
+    // Static schedule: thread t takes the same contiguous run of chunks in every step (the same
+    // loop, trip count and team), so it updates its own neurons step after step with no barrier
+    // (nowait), and then the next population's. Only a state sample waits for the whole step.
+    void update(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) override {
+        spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
+        const std::int64_t num_chunks = std::int64_t((d_.size + chunk - 1) / chunk);
+        for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
+            if (samples_at(step)) {  // the same answer on every thread
+#pragma omp barrier
 #pragma omp single
                 sample(step, out);
-                const Real I_step = d_.steps.at(step);
-                // Static schedule: thread t takes a contiguous run of chunks, in thread order.
-#pragma omp for schedule(static)
-                for (std::int64_t k = 0; k < num_chunks; ++k) update_chunk(std::uint64_t(k) * chunk, step, I_step, mine);
             }
+            const Real I_step = d_.steps.at(step);
+#pragma omp for schedule(static) nowait
+            for (std::int64_t k = 0; k < num_chunks; ++k) update_chunk(std::uint64_t(k) * chunk, step, I_step, mine);
         }
+    }
+
+    void finish(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) override {
         merge(first_step, num_steps, spikes);
         check_finite(first_step + num_steps);
     }
@@ -117,14 +126,6 @@ private:
     // Neurons per chunk: the noise of a chunk is drawn in one vectorised loop, then the neurons are
     // updated one by one with it.
     static constexpr std::uint64_t chunk = 512;
-    // Below this many neurons per thread the barrier of every step costs more than it saves.
-    static constexpr std::uint64_t min_neurons_per_thread = 1024;
-
-    static int threads_for(std::uint64_t n) {
-        const std::uint64_t useful = std::max<std::uint64_t>(1, n / min_neurons_per_thread);
-        return int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()), useful));
-    }
-
     // The noise of `count` consecutive neurons. Flattened (everything inlined) and written over
     // plain arrays so that gcc vectorises Philox, log and sincos across neurons.
     [[gnu::flatten]] static void draw_chunk(philox_key key, std::uint64_t first_id, std::int64_t count,
@@ -294,6 +295,12 @@ private:
         }
     }
 
+    bool samples_at(std::uint64_t step) const {
+        for (const auto& r : samplers)
+            if (step % r.interval_steps == 0) return true;
+        return false;
+    }
+
     void sample(std::uint64_t step, block_output& out) const {
         for (const auto& r : samplers) {
             if (step % r.interval_steps != 0) continue;
@@ -367,6 +374,7 @@ public:
                                        : make_runner<double>(pop, spec.simulation, first_id, net_.channels[p], slots));
             first_id += pop.size;
         }
+        num_neurons_ = first_id;
         for (std::size_t r = 0; r < spec.states.size(); ++r) {
             const auto& rec = spec.states[r];
             std::size_t p = 0;
@@ -391,10 +399,17 @@ public:
         for (std::uint32_t done = 0; done < num_steps;) {
             const std::uint32_t n = std::min(interval, num_steps - done);
             before_.resize(populations_.size());
+            const int threads = update_threads();
             for (std::size_t p = 0; p < populations_.size(); ++p) {
                 before_[p] = out.spikes[p].size();
-                populations_[p]->advance(first_step + done, n, out.spikes[p], out);
+                populations_[p]->start(threads);
             }
+            // One team for every population of the interval: a fork and join per interval, not
+            // per population (the microcircuit has 8, and intervals of one step).
+#pragma omp parallel num_threads(threads)
+            for (const auto& population : populations_) population->update(first_step + done, n, out);
+            for (std::size_t p = 0; p < populations_.size(); ++p)
+                populations_[p]->finish(first_step + done, n, out.spikes[p]);
             batches_.clear();
             for (const auto& proj : net_.projections) {
                 batch b{&proj, populations_[proj.target]->ring(proj.channel), nullptr, nullptr, nullptr, 0};
@@ -427,6 +442,14 @@ public:
     }
 
 private:
+    // Below this many neurons per thread a team costs more than it saves.
+    static constexpr std::uint64_t min_neurons_per_thread = 1024;
+
+    int update_threads() const {
+        const std::uint64_t useful = std::max<std::uint64_t>(1, num_neurons_ / min_neurons_per_thread);
+        return int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()), useful));
+    }
+
     // One projection's spikes of an interval: neuron[k] fired in step[k], k < num (a population's
     // spikes, neuron64, or a generator's, neuron32).
     struct batch {
@@ -510,6 +533,7 @@ private:
     }
 
     ifsim::network net_;
+    std::uint64_t num_neurons_ = 0;  // in all populations
     std::uint64_t events_ = 0;  // synaptic events delivered
     // Per interval, kept to spare an allocation each (intervals can be one step long): where each
     // population's spikes of the interval start, and the interval's delivery batches.
