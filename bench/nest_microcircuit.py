@@ -11,7 +11,8 @@ compare in distribution.
 Refuses any config outside that subset. Prints one JSON object on stdout:
 neurons, synapses, threads, sim_ms, build_s (Create + Connect + Prepare, which sorts the
 connections and builds the presynaptic tables), wall_s (Run: the simulation loop), real_time_factor,
-rates_Hz (per population). Run with the python of the venv that bench/microcircuit_cpu.sh sets up (.bench-venv).
+rates_Hz (per population). Run with the python of the venv that bench/microcircuit_cpu.sh sets up
+(.bench-venv).
 """
 import argparse
 import json
