@@ -55,9 +55,8 @@ def build(nest, cfg, threads):
     for p in cfg["population"]:
         if p.get("model") != "lif" or set(p.get("input", {})) - {"I_e"}:
             sys.exit(f"nest_microcircuit: population {p['name']}: only LIF with a constant I_e is supported")
-        q = {k: quantity(v, u) for (k, u), v in zip(
-            [("C_m", "pF"), ("g_L", "nS"), ("E_L", "mV"), ("V_th", "mV"), ("V_reset", "mV"), ("t_ref", "ms")],
-            [p["params"][k] for k in ("C_m", "g_L", "E_L", "V_th", "V_reset", "t_ref")])}
+        units = {"C_m": "pF", "g_L": "nS", "E_L": "mV", "V_th": "mV", "V_reset": "mV", "t_ref": "ms"}
+        q = {k: quantity(p["params"][k], u) for k, u in units.items()}
         tau_syn = taus.get(p["name"], 1.0)  # without incoming synapses any value will do
         pop = nest.Create("iaf_psc_exp", p["size"], params={
             "C_m": q["C_m"], "tau_m": q["C_m"] / q["g_L"], "E_L": q["E_L"], "V_th": q["V_th"],

@@ -442,8 +442,10 @@ public:
     }
 
 private:
-    // Below this many neurons per thread a team costs more than it saves.
+    // Below this many neurons (updates) or synaptic events (delivery) per thread a team costs more
+    // than it saves.
     static constexpr std::uint64_t min_neurons_per_thread = 1024;
+    static constexpr std::uint64_t min_events_per_thread = 4096;
 
     int update_threads() const {
         const std::uint64_t useful = std::max<std::uint64_t>(1, num_neurons_ / min_neurons_per_thread);
@@ -479,7 +481,8 @@ private:
             }
         }
         events_ += work;
-        const int threads = int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()), std::max<std::uint64_t>(1, work / 4096)));
+        const int threads = int(std::min<std::uint64_t>(std::uint64_t(omp_get_max_threads()),
+                                                         std::max<std::uint64_t>(1, work / min_events_per_thread)));
 #pragma omp parallel num_threads(threads)
         {
             const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());

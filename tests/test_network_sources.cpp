@@ -349,8 +349,6 @@ TEST(NetworkSources, CudaEqualsCpu) {
     }
 }
 
-// The device draws the same connectivity and synapse values as the host, rule by rule (skips
-// without a usable CUDA device). The CUDA backend builds every network with it.
 // The host draws a whole projection's values in vector lanes, one loop per kind; every value must
 // be the one its definition gives for its synapse's Philox block: the normal clipped at zero on the
 // far side of the mean, the lognormal with the mean's sign.
@@ -397,6 +395,8 @@ TEST(NetworkSources, HostDrawsFollowTheDefinitionForEveryKind) {
     }
 }
 
+// The device draws the same connectivity and synapse values as the host, rule by rule (skips
+// without a usable CUDA device). The CUDA backend builds every network with it.
 TEST(NetworkSources, DeviceDrawsEqualHostDraws) {
     if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
 #if IFSIM_HAVE_CUDA

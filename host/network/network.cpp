@@ -216,9 +216,10 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         } else {
             source.draw(pr.weight, wkey, weights[k]);
         }
-        // Delays in whole steps, at least one.
+        // Delays in whole steps, at least one; to_steps also checks the range.
+        const auto steps_of = [&](double ms) { return std::max(1.0, std::nearbyint(ms / sim.dt_ms)); };
         const auto to_steps = [&](double ms) -> std::uint16_t {
-            const double steps = std::max(1.0, std::nearbyint(ms / sim.dt_ms));
+            const double steps = steps_of(ms);
             if (!(steps <= 65535.0))
                 throw config_error(describe(pr, k) + ": a delay of " + std::to_string(ms) + " ms is " +
                                    std::to_string(steps) + " steps of dt = " + std::to_string(sim.dt_ms) +
@@ -242,7 +243,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             std::uint16_t lo = 65535, hi = 0;
 #pragma omp parallel for simd schedule(static) reduction(min : bad, lo) reduction(max : hi)
             for (std::uint64_t s = 0; s < n; ++s) {
-                const double steps = std::max(1.0, std::nearbyint(ms[s] / sim.dt_ms));
+                const double steps = steps_of(ms[s]);
                 const bool fits = steps <= 65535.0;
                 const auto d = std::uint16_t(fits ? steps : 1.0);
                 b.delay[s] = d;
