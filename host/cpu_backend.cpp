@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -48,6 +49,9 @@ public:
     virtual void start(int threads) = 0;
     virtual void update(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
     virtual void finish(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) = 0;
+    // After a block ending at `step`: throws numerical_error for the lowest neuron whose V is not
+    // finite, else for the lowest whose synaptic input overflowed in the run (as the GPU does).
+    virtual void check(std::uint64_t step) const = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
     // The ring buffer of `channel`: the arrivals of step t for neuron j are at
     // data[(t % slots) * n + j].
@@ -113,7 +117,14 @@ public:
 
     void finish(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) override {
         merge(first_step, num_steps, spikes);
-        check_finite(first_step + num_steps);
+    }
+
+    void check(std::uint64_t step) const override {
+        for (std::uint64_t i = 0; i < d_.size; ++i)
+            if (!std::isfinite(d_.V[i]))
+                throw numerical_error("membrane potential is not finite", d_.first_id + i, step);
+        if (first_overflow_ != no_overflow)
+            throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first_overflow_, step);
     }
 
     std::vector<double> state(state_variable v) const override {
@@ -243,25 +254,32 @@ private:
             const int bad = ch.kind == delta         ? take_lanes<delta>(ch, slot, x, V, n, I_syn, V_syn)
                             : ch.kind == exp_current ? take_lanes<exp_current>(ch, slot, x, V, n, I_syn, V_syn)
                                                      : take_lanes<exp_conductance>(ch, slot, x, V, n, I_syn, V_syn);
-            if (bad >= 0)
-                throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first + std::uint64_t(bad), step);
+            if (bad < n) note_overflow(first + std::uint64_t(bad));
         }
     }
 
     // take_channel for `count` neurons, with the kind fixed at compile time so that the loop is
-    // straight-line vector code. The overflow check only remembers where: the last neuron whose
-    // slot was out of range, or -1.
+    // straight-line vector code. The overflow check only remembers where: the first neuron whose
+    // slot was out of range, or count.
     template <synapse_kind Kind>
     static int take_lanes(const channel_state<Real>& ch, std::int64_t* slot, Real* x, const Real* V, int count,
                           Real* I_syn, Real* V_syn) {
-        int bad = -1;
+        int bad = count;
         for (int j = 0; j < count; ++j) {
             Real no_state = 0;
             Real& state = Kind == synapse_kind::delta ? no_state : x[j];
             const bool ok = take_channel(Kind, ch.coeffs, ch.format, slot[j], state, V[j], I_syn[j], V_syn[j]);
-            bad = ok ? bad : j;
+            bad = ok ? bad : std::min(bad, j);
         }
         return bad;
+    }
+
+    // Called by the update's threads; reported by check() after the block, not thrown here: an
+    // exception must not leave a parallel region.
+    void note_overflow(std::uint64_t neuron) {
+        std::atomic_ref<std::uint64_t> first(first_overflow_);
+        for (std::uint64_t seen = first.load(); neuron < seen && !first.compare_exchange_weak(seen, neuron);) {
+        }
     }
 
     template <bool Ou, bool Interpolate>
@@ -329,12 +347,6 @@ private:
         }
     }
 
-    void check_finite(std::uint64_t step) const {
-        for (std::uint64_t i = 0; i < d_.size; ++i)
-            if (!std::isfinite(d_.V[i]))
-                throw numerical_error("membrane potential is not finite", d_.first_id + i, step);
-    }
-
     population_data<Model, Real> d_;
     philox_key key_;
     bool interpolate_;
@@ -345,6 +357,8 @@ private:
     std::uint32_t slots_;                      // ring-buffer slots (steps)
     std::vector<channel_state<Real>> channels_;
     bool has_current_ = false;                 // some channel is an exp channel
+    static constexpr std::uint64_t no_overflow = ~std::uint64_t(0);
+    alignas(64) std::uint64_t first_overflow_ = no_overflow;  // the lowest neuron whose arrivals overflowed
 };
 
 template <class Real>
@@ -431,6 +445,7 @@ public:
             deliver(batches_);
             done += n;
         }
+        for (const auto& population : populations_) population->check(first_step + num_steps);
     }
 
     std::vector<double> state(std::size_t population, state_variable v) const override {
@@ -504,18 +519,29 @@ private:
         const std::uint64_t* rows = proj.conn.row_offsets.data();
         const std::uint32_t* targets = proj.conn.targets.data();
         const std::int32_t* weights = proj.weight.data();
+        const std::uint16_t* delay = proj.delay.empty() ? nullptr : proj.delay.data();
         for (std::size_t k = 0; k < b.num; ++k) {
+            if (k + 1 < b.num) {
+                // The row of the next spike is rarely cached: ask now for the line where this
+                // thread's part of it begins (seek_target's first guess), so that its miss
+                // overlaps this spike's adds rather than stalling the next search.
+                const std::uint64_t j = neuron[k + 1];
+                const std::uint64_t at = rows[j] + (rows[j + 1] - rows[j]) * lo / ring.n;
+                __builtin_prefetch(targets + at);
+                __builtin_prefetch(weights + at);
+                if (delay) __builtin_prefetch(delay + at);
+            }
             const std::uint64_t i = neuron[k];
             const std::uint32_t* row = targets + rows[i];
             const std::uint32_t* end = targets + rows[i + 1];
-            const std::uint32_t* first = T == 1 ? row : std::lower_bound(row, end, lo);
-            const std::uint32_t* last = T == 1 ? end : std::lower_bound(first, end, hi);
+            const std::uint32_t* first = t == 0 ? row : seek_target(row, end, lo, ring.n);
+            const std::uint32_t* last = t + 1 == T ? end : seek_target(row, end, hi, ring.n);
             const std::uint64_t now = b.step[k] % ring.slots;
             const auto slot_after = [&](std::uint64_t delay) {  // delay < slots: no division
                 const std::uint64_t r = now + delay;
                 return ring.data + (r >= ring.slots ? r - ring.slots : r) * ring.n;
             };
-            if (proj.delay.empty()) {
+            if (!delay) {
                 std::int64_t* dst = slot_after(proj.constant_delay);
                 for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
             } else {
@@ -523,7 +549,6 @@ private:
                 // microcircuit's are 37 MB), and the core alone overlaps few of those misses:
                 // asking early for the line of the add `ahead` synapses on made the microcircuit's
                 // delivery 1.5x faster. (One slot row, as above, stays cached: no gain measured.)
-                const std::uint16_t* delay = proj.delay.data();
                 const auto add = [&](const std::uint32_t* p) { slot_after(delay[p - targets])[*p] += weights[p - targets]; };
                 const std::uint32_t* p = first;
                 for (; last - p > ahead; ++p) {

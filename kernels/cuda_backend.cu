@@ -426,14 +426,24 @@ public:
             populations_[p]->samplers.push_back(std::move(s));
         }
 
-        // Memory: state and parameters first, then the spike pools sized from what is left.
+        // Memory: state, parameters, synapses and generator spikes first, then the spike pools
+        // sized from what is left.
         std::vector<memory_part> parts;
-        std::size_t fixed = 0;
         for (const auto& p : populations_)
-            for (auto& part : p->setup_memory()) {
-                fixed += part.bytes;
-                parts.push_back(std::move(part));
-            }
+            for (auto& part : p->setup_memory()) parts.push_back(std::move(part));
+        for (std::size_t k = 0; k < net_.projections.size(); ++k) {
+            const built_projection& b = net_.projections[k];
+            if (b.conn.targets.empty()) continue;  // not uploaded (upload_projections)
+            parts.push_back({"projection " + std::to_string(k) + " synapses",
+                             b.conn.row_offsets.size() * sizeof(std::uint64_t) +
+                                 b.conn.targets.size() * (sizeof(std::uint32_t) + sizeof(std::int32_t)) +
+                                 b.delay.size() * sizeof(std::uint16_t)});
+        }
+        for (std::size_t g = 0; g < net_.generators.size(); ++g)
+            parts.push_back({"generator " + std::to_string(g) + " spikes",
+                             net_.generators[g].step.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t))});
+        std::size_t fixed = 0;
+        for (const auto& part : parts) fixed += part.bytes;
         const double left = usable_fraction * double(free_device_memory()) - double(fixed);
         const double pool_share = left > 0 ? left / 4.0 / double(std::max<std::size_t>(1, populations_.size())) : 0.0;
         std::vector<std::uint64_t> pools;
@@ -445,19 +455,12 @@ public:
             parts.push_back({"population '" + spec.populations[p].name + "' spike buffers",
                              pools.back() * populations_[p]->spike_entry_bytes()});
         }
-        for (std::size_t k = 0; k < net_.projections.size(); ++k) {
-            const built_projection& b = net_.projections[k];
-            parts.push_back({"projection " + std::to_string(k) + " synapses",
-                             b.conn.row_offsets.size() * sizeof(std::uint64_t) +
-                                 b.conn.targets.size() * (sizeof(std::uint32_t) + sizeof(std::int32_t)) +
-                                 b.delay.size() * sizeof(std::uint16_t)});
-        }
-        for (std::size_t g = 0; g < net_.generators.size(); ++g)
-            parts.push_back({"generator " + std::to_string(g) + " spikes",
-                             net_.generators[g].step.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t))});
         check_fits(parts, "the run", ctx_.name);
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
         upload_projections(slots);
+        // The setup's memsets and pageable copies ran on the legacy stream, which the
+        // non-blocking compute and copy streams do not wait for.
+        IFSIM_CUDA_CHECK(cudaDeviceSynchronize(), "finishing the setup");
     }
 
     std::string name() const override { return "cuda"; }
@@ -528,6 +531,7 @@ private:
         IFSIM_CUDA_CHECK(cudaMemset(d_events_.data(), 0, sizeof(unsigned long long)), "clearing the event counter");
         for (std::size_t k = 0; k < net_.projections.size(); ++k) {
             const built_projection& b = net_.projections[k];
+            if (b.conn.targets.empty()) continue;  // nothing to deliver
             const std::string of = " of projection " + std::to_string(k);
             device_synapses d;
             d.rows = device_buffer<std::uint64_t>(b.conn.row_offsets, "the synapse rows" + of);

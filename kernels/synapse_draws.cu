@@ -18,6 +18,7 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -161,7 +162,8 @@ public:
                 if (!(r.p > 0.0 && r.p < 1.0) || num_targets > (std::uint64_t{1} << 32)) return on_host();  // none, every pair, or invalid
                 const double expected = r.p * double(num_sources) * double(num_targets);
                 if (!fits(8.0 * double(num_sources + 1) * 2 + 4.0 * 1.2 * expected)) return on_host();
-                return bernoulli_csr(key, num_sources, num_targets, no_self, math::log1p(-r.p));
+                if (auto c = bernoulli_csr(key, num_sources, num_targets, no_self, math::log1p(-r.p))) return std::move(*c);
+                return on_host();  // more synapses than the estimate, and no room for them
             }
             default: return on_host();
         }
@@ -229,8 +231,9 @@ private:
         return c;
     }
 
-    static csr bernoulli_csr(philox_key key, std::uint64_t num_sources, std::uint64_t num_targets, bool no_self,
-                             double log1p_neg_p) {
+    // Nothing when the drawn synapses turn out not to fit (the caller's check used an estimate).
+    static std::optional<csr> bernoulli_csr(philox_key key, std::uint64_t num_sources, std::uint64_t num_targets,
+                                            bool no_self, double log1p_neg_p) {
         csr c;
         c.num_sources = num_sources;
         c.num_targets = num_targets;
@@ -250,8 +253,9 @@ private:
                                     cudaMemcpyDeviceToHost),
                          "copying the synapse rows to the host");
         const std::uint64_t n = c.row_offsets[num_sources];
-        c.targets.resize(n);
         if (n == 0) return c;
+        if (!fits(4.0 * double(n))) return std::nullopt;
+        c.targets.resize(n);
         device_buffer<std::uint32_t> targets(n, "the synapse targets");
         IFSIM_LAUNCH(bernoulli_fill_kernel, cuda::grid_stride_shape(num_sources, max_blocks), nullptr, key, num_sources,
                      num_targets, no_self, log1p_neg_p, offsets.data(), targets.data());

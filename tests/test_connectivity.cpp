@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <set>
 #include <vector>
 
@@ -341,4 +342,33 @@ TEST(Connectivity, RowWordsUniformIntegerIsExact) {
     EXPECT_GT(uniform_counts_pvalue(counts, 1.0), alpha);
     row_words w{key, 0};
     for (int i = 0; i < 1000; ++i) ASSERT_EQ(w.below(1), 0u);
+}
+
+TEST(Connectivity, SeekTargetEqualsLowerBound) {
+    // Every value 0..n against std::lower_bound, on rows that the even-spread guess gets right,
+    // gets wrong in either direction (targets bunched at one end), with repeats (multapses), of
+    // length 0, 1 and n.
+    constexpr std::uint32_t n = 300;
+    std::mt19937 gen(seed);
+    std::vector<std::vector<std::uint32_t>> rows{{}, {0}, {n - 1}, {150}};
+    std::vector<std::uint32_t> all(n);
+    for (std::uint32_t j = 0; j < n; ++j) all[j] = j;
+    rows.push_back(all);
+    for (int r = 0; r < 200; ++r) {
+        const std::uint32_t length = std::uniform_int_distribution<std::uint32_t>(1, 2 * n)(gen);
+        // Targets from [lo, hi): the whole range, or a part of it at either end or the middle.
+        const std::uint32_t lo = r % 4 == 1 ? n / 2 : r % 4 == 3 ? n / 3 : 0;
+        const std::uint32_t hi = r % 4 == 2 ? n / 5 : r % 4 == 3 ? n / 3 + 7 : n;
+        std::vector<std::uint32_t> row(length);
+        for (auto& t : row) t = std::uniform_int_distribution<std::uint32_t>(lo, hi - 1)(gen);
+        std::sort(row.begin(), row.end());
+        rows.push_back(row);
+    }
+    for (const auto& row : rows) {
+        const std::uint32_t* begin = row.data();
+        const std::uint32_t* end = row.data() + row.size();
+        for (std::uint32_t value = 0; value <= n; ++value)
+            ASSERT_EQ(seek_target(begin, end, value, n) - begin, std::lower_bound(begin, end, value) - begin)
+                << "value " << value << " in a row of " << row.size();
+    }
 }

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "ifsim/analysis.hpp"
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/synapses.hpp"
 #include "ifsim/theory_table.hpp"
@@ -259,6 +261,51 @@ TEST(Network, RecurrentInputChangesTheActivity) {
     const auto without = run_blocks(spec, 2, 100);
     EXPECT_FALSE(same_spikes(with, without));
     EXPECT_LT(with[0].size(), without[0].size());  // inhibition dominates (g = 5)
+}
+
+// Projections that draw no synapse (p = 0) leave nothing to deliver: the run is the run without
+// them, on every backend (their min delay of 0 once kept the CPU's interval loop from advancing).
+TEST(Network, ProjectionsWithoutSynapsesRunAsNone) {
+    const int saved = omp_get_max_threads();
+    run_spec spec = small_network(100.0);
+    for (auto& pr : spec.projections) {
+        pr.rule.kind = rule_kind::pairwise_bernoulli;
+        pr.rule.p = 0.0;
+    }
+    run_spec without = spec;
+    without.projections.clear();
+    const auto expected = run_blocks(without, 2, 100);
+    EXPECT_GT(expected[0].size(), 100u);  // not vacuous
+    EXPECT_TRUE(same_spikes(run_blocks(spec, 2, 100), expected));
+    omp_set_num_threads(saved);
+    if (test::cuda_unavailable().empty()) EXPECT_TRUE(same_spikes(test::run_spikes("cuda", spec, 100), expected));
+}
+
+// A membrane potential that is not finite ends the run after the block, naming the lowest such
+// neuron of the first population with one and the block's last step, the same on every backend
+// (the CPU once checked after every min-delay interval, the GPU after the block).
+TEST(Network, NonFiniteStateReportedAfterTheBlock) {
+    run_spec spec = small_network(100.0);
+    const auto nan_at = [](std::uint64_t n, const std::vector<std::uint64_t>& bad) {
+        distribution I_e{distribution::kind::array, 0.0, 0.0, std::vector<double>(n, 0.0)};
+        for (const auto i : bad) I_e.values[i] = std::nan("");
+        return I_e;
+    };
+    spec.populations[0].input.I_e = nan_at(800, {500, 37});
+    spec.populations[1].input.I_e = nan_at(200, {3});
+    std::vector<std::string> backends{"cpu"};
+    if (test::cuda_unavailable().empty()) backends.push_back("cuda");
+    for (const auto& backend : backends) {
+        auto engine = test::make_backend(backend, spec);
+        block_output out;
+        try {
+            engine->advance(0, 50, out);  // min delay 8 steps: six intervals and part of a seventh
+            ADD_FAILURE() << backend << ": no error";
+        } catch (const numerical_error& e) {
+            EXPECT_EQ(e.neuron(), 37u) << backend;
+            EXPECT_EQ(e.step(), 50u) << backend;
+        }
+    }
 }
 
 // Brunel (2000) model A in its asynchronous-irregular state (g = 6, nu_ext = 4 nu_thr; Fig. 8B):

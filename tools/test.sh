@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 tools/build.sh
-ctest --test-dir "${IFSIM_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)"
+ctest --test-dir "${IFSIM_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)" --timeout 900

@@ -51,12 +51,13 @@ struct network {
     std::vector<std::vector<synapse_channel>> channels;  // per population (empty without input)
     std::vector<built_projection> projections;
     std::vector<generator_spikes> generators;  // per [[generator]]
-    std::uint32_t min_delay_steps = 0;  // 0 without projections
+    std::uint32_t min_delay_steps = 0;  // 0 without synapses
     std::uint32_t max_delay_steps = 0;
     std::uint64_t synapses = 0;
     double build_seconds = 0.0;
 
-    bool empty() const { return projections.empty(); }
+    // Nothing to deliver: no projections, or only ones without synapses (p = 0, an empty file).
+    bool empty() const { return synapses == 0; }
     // Bytes the stored synapses take: target (4) + weight (4) + delay (2 where heterogeneous).
     double bytes_per_synapse() const;
 };
