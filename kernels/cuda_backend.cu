@@ -1,10 +1,11 @@
 // The CUDA backend: every population's state on device 0, advanced a block of steps per call.
 //
 // A block runs as chunks of steps (spike_pipeline.cuh): for each chunk, every population's update
-// kernels (one per step, plus a gather kernel at each sampled step) are queued back to back on the
-// compute stream, with the step current of each step computed on the host as the CPU backend does
-// and passed as an argument; the chunk's spikes are sorted on the device and drained to the host
-// on a copy stream while the next chunks compute. At the end of the block the sampled rows and the
+// kernels (one per step, plus a gather kernel at each sampled step) are queued on the compute
+// stream, one min-delay interval of every population at a time with the network's delivery kernel
+// after each, with the step current of each step computed on the host as the CPU backend does and
+// passed as an argument; the chunk's spikes are sorted on the device and drained to the host on a
+// copy stream while the next chunks compute. At the end of the block the sampled rows and the
 // NaN flag are copied and the host synchronises once: the same spike_list, in the same order, and
 // the same samples as the CPU backend.
 //
@@ -120,8 +121,12 @@ public:
     virtual std::vector<memory_part> block_memory(std::uint32_t num_steps, std::uint32_t chunk) const = 0;
     virtual void reserve_block(std::uint32_t num_steps, std::uint32_t chunk) = 0;
     virtual void begin_block() = 0;
-    // Queues chunk j (`steps` steps from `first_step`); returns without waiting.
-    virtual void launch_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) = 0;
+    // Chunk j (`steps` steps from `first_step`) is queued in parts, none of which waits:
+    // begin_chunk, launch_steps for consecutive runs [k0, k1) of its steps (the other populations'
+    // steps and the network's delivery in between), end_chunk.
+    virtual void begin_chunk(std::uint32_t steps) = 0;
+    virtual void launch_steps(std::uint64_t first_step, std::uint32_t k0, std::uint32_t k1) = 0;
+    virtual void end_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) = 0;
     // Waits for chunk j and appends its spikes.
     virtual void drain_chunk(std::uint64_t j, spike_list& spikes) = 0;
     // Queues the copies of the block's samples and NaN flag; after the stream has been
@@ -129,13 +134,8 @@ public:
     virtual void queue_block_end() = 0;
     virtual void end_block(std::uint64_t last_step, block_output& out) = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
-    // The spike pool of the chunk last launched, for delivery.
-    struct pool_view {
-        const std::uint32_t* neuron;
-        const std::uint64_t* base;
-        const std::uint32_t* counts;
-    };
-    virtual pool_view pool() const = 0;
+    // The spike pool of the chunk being launched, for delivery (fixed between reserve_blocks).
+    virtual cuda::delivery_source pool() const = 0;
     // Channel c's ring buffer (slots x size()).
     virtual std::int64_t* ring(std::size_t c) const = 0;
     std::vector<sampler> samplers;
@@ -250,9 +250,10 @@ public:
         for (auto& s : samplers) s.rows = 0;
     }
 
-    void launch_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) override {
-        const cuda::spike_sink<Real> sink = spikes_->begin_chunk(steps, ctx_.stream);
-        pool_ = {sink.d_neuron, sink.d_base, sink.d_counts};
+    void begin_chunk(std::uint32_t steps) override { spikes_->begin_chunk(steps, ctx_.stream); }
+
+    void launch_steps(std::uint64_t first_step, std::uint32_t k0, std::uint32_t k1) override {
+        const cuda::spike_sink<Real> sink = spikes_->sink();
         const cuda::population_view<Model, Real> view{d_coeffs_.data(), per_neuron_coeffs_ ? 1u : 0u,
                                                       d_I_e_.data(),    per_neuron_bias_ ? 1u : 0u,
                                                       d_V_.data(),      d_w_.data(),
@@ -260,7 +261,7 @@ public:
                                                       n_,               h_.first_id,
                                                       key_,             any_noise_};
         const cuda::launch_shape shape = cuda::grid_stride_shape(n_, ctx_.max_blocks);
-        for (std::uint32_t k = 0; k < steps; ++k) {
+        for (std::uint32_t k = k0; k < k1; ++k) {
             const std::uint64_t step = first_step + k;
             for (auto& s : samplers) {
                 if (step % s.interval_steps != 0) continue;
@@ -275,6 +276,9 @@ public:
             cuda::launch("update_kernel", update_, shape, ctx_.stream, __FILE__, __LINE__, view, sink, step, k,
                          h_.steps.at(step), syn_);
         }
+    }
+
+    void end_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) override {
         spikes_->end_chunk(j, first_step, steps, ctx_.stream);
     }
 
@@ -312,7 +316,10 @@ public:
             throw numerical_error("synaptic input overflowed its fixed-point range", h_.first_id + h_overflow_[0], last_step);
     }
 
-    pool_view pool() const override { return pool_; }
+    cuda::delivery_source pool() const override {
+        const cuda::spike_sink<Real> sink = spikes_->sink();
+        return {sink.d_neuron, sink.d_base, sink.d_counts, 0, 0};
+    }
     std::int64_t* ring(std::size_t c) const override { return d_rings_.at(c).data(); }
 
     std::vector<double> state(state_variable v) const override {
@@ -361,7 +368,6 @@ private:
     cuda::channel_set<Real> syn_{};                      // what the update kernel gets
     device_buffer<unsigned long long> d_overflow_;       // lowest neuron whose slot left its range
     pinned_buffer<unsigned long long> h_overflow_;
-    pool_view pool_{};
 };
 
 template <class Real>
@@ -475,9 +481,6 @@ public:
         // overlaps computing.
         std::uint64_t chunk = (num_steps + 3) / 4;
         for (const auto& p : populations_) chunk = std::min(chunk, p->max_chunk());
-        // A network's chunk is at most one min-delay interval: its spikes are delivered after it,
-        // before any of them can be due.
-        if (!net_.empty()) chunk = std::min<std::uint64_t>(chunk, net_.min_delay_steps);
         const auto c = std::uint32_t(std::max<std::uint64_t>(chunk, 1));
         if (num_steps > reserved_steps_ || c > reserved_chunk_) {
             std::vector<memory_part> parts;
@@ -487,13 +490,23 @@ public:
             for (auto& p : populations_) p->reserve_block(std::max(num_steps, reserved_steps_), std::max(c, reserved_chunk_));
             reserved_steps_ = std::max(num_steps, reserved_steps_);
             reserved_chunk_ = std::max(c, reserved_chunk_);
+            upload_delivery_sources();  // the pools' counters moved
         }
+        // Within a chunk, the populations advance one min-delay interval at a time and the
+        // interval's spikes are delivered after it, before any of them can be due; the host
+        // still waits only per chunk.
+        const std::uint32_t interval = net_.empty() ? c : net_.min_delay_steps;
         const std::uint64_t chunks = (num_steps + c - 1) / c;
         const auto launch = [&](std::uint64_t j) {
             const std::uint64_t first = first_step + j * c;
             const auto steps = std::uint32_t(std::min<std::uint64_t>(c, first_step + num_steps - first));
-            for (auto& p : populations_) p->launch_chunk(j, first, steps);
-            deliver(first, steps);
+            for (auto& p : populations_) p->begin_chunk(steps);
+            for (std::uint32_t k0 = 0; k0 < steps; k0 += interval) {
+                const std::uint32_t k1 = std::min(steps, k0 + interval);
+                for (auto& p : populations_) p->launch_steps(first, k0, k1);
+                deliver(first, k0, k1);
+            }
+            for (auto& p : populations_) p->end_chunk(j, first, steps);
         };
         for (auto& p : populations_) p->begin_block();
         // Two chunks in flight: chunk j + 2 reuses chunk j's sorted slot (spike_pipeline.cuh).
@@ -551,6 +564,20 @@ private:
             d.from_generator = b.from_generator;
             synapses_.push_back(std::move(d));
         }
+        // The populations' projections grouped by source, for one delivery launch per interval.
+        std::vector<cuda::device_projection> grouped;
+        for (std::size_t p = 0; p < populations_.size(); ++p) {
+            const auto first = unsigned(grouped.size());
+            for (const auto& d : synapses_)
+                if (!d.from_generator && d.source == p) grouped.push_back(d.view);
+            if (grouped.size() == first) continue;
+            delivery_populations_.push_back(p);
+            h_delivery_sources_.push_back({nullptr, nullptr, nullptr, first, unsigned(grouped.size()) - first});
+        }
+        d_projections_ = device_buffer<cuda::device_projection>(grouped, "the projection table");
+        d_delivery_sources_ = device_buffer<cuda::delivery_source>(h_delivery_sources_.size(), "the delivery table");
+        for (const auto& d : synapses_)
+            if (d.from_generator) generator_projections_.push_back({d.source, d.view});
         for (std::size_t g = 0; g < net_.generators.size(); ++g) {
             const std::string of = " of generator " + std::to_string(g);
             generators_.push_back({device_buffer<std::uint64_t>(net_.generators[g].step, "the spike steps" + of),
@@ -558,23 +585,38 @@ private:
         }
     }
 
-    // Queues the delivery of the chunk just launched (steps from `first`) through every projection.
-    void deliver(std::uint64_t first, std::uint32_t steps) {
-        for (const auto& d : synapses_) {
-            if (d.from_generator) {
-                const auto [lo, hi] = net_.generators[d.source].between(first, first + steps);
-                if (lo == hi) continue;
-                const generator_buffers& g = generators_[d.source];
-                IFSIM_LAUNCH(cuda::deliver_listed_kernel, cuda::grid_stride_shape((hi - lo) * 32, ctx_.max_blocks),
-                             ctx_.stream, d.view, g.step.data() + lo, g.neuron.data() + lo, std::uint64_t(hi - lo));
-                continue;
-            }
-            const population_runner::pool_view pool = populations_[d.source]->pool();
-            // One warp per spike; the grid covers the most spikes a chunk can hold, capped.
-            const std::uint64_t most = populations_[d.source]->size() * steps;
-            IFSIM_LAUNCH(cuda::deliver_kernel, cuda::grid_stride_shape(most * 32, ctx_.max_blocks), ctx_.stream, d.view,
-                         pool.neuron, pool.base, pool.counts, steps, first);
+    // Queues the delivery of steps [k0, k1) of the chunk from `first`: the populations' spikes in
+    // one launch, each generator's listed spikes in one launch per projection.
+    void deliver(std::uint64_t first, std::uint32_t k0, std::uint32_t k1) {
+        if (!h_delivery_sources_.empty())
+            IFSIM_LAUNCH(cuda::deliver_interval_kernel, (cuda::launch_shape{ctx_.max_blocks, cuda::threads_per_block}),
+                         ctx_.stream, static_cast<const cuda::delivery_source*>(d_delivery_sources_.data()),
+                         unsigned(h_delivery_sources_.size()),
+                         static_cast<const cuda::device_projection*>(d_projections_.data()), k0, k1 - k0, first);
+        for (const auto& g : generator_projections_) {
+            const auto [lo, hi] = net_.generators[g.generator].between(first + k0, first + k1);
+            if (lo == hi) continue;
+            const generator_buffers& b = generators_[g.generator];
+            IFSIM_LAUNCH(cuda::deliver_listed_kernel, cuda::grid_stride_shape((hi - lo) * 32, ctx_.max_blocks),
+                         ctx_.stream, g.view, b.step.data() + lo, b.neuron.data() + lo, std::uint64_t(hi - lo));
         }
+    }
+
+    // The populations' spike pools with their projections, for deliver_interval_kernel; again
+    // whenever the pools' counters are reallocated. Queued on the compute stream, from a host
+    // copy that outlives the copy.
+    void upload_delivery_sources() {
+        if (h_delivery_sources_.empty()) return;
+        for (std::size_t s = 0; s < h_delivery_sources_.size(); ++s) {
+            const cuda::delivery_source pool = populations_[delivery_populations_[s]]->pool();
+            h_delivery_sources_[s].neuron = pool.neuron;
+            h_delivery_sources_[s].base = pool.base;
+            h_delivery_sources_[s].counts = pool.counts;
+        }
+        IFSIM_CUDA_CHECK(cudaMemcpyAsync(d_delivery_sources_.data(), h_delivery_sources_.data(),
+                                         h_delivery_sources_.size() * sizeof(cuda::delivery_source),
+                                         cudaMemcpyHostToDevice, ctx_.stream),
+                         "copying the delivery table to the device");
     }
 
     struct device_synapses {
@@ -591,6 +633,10 @@ private:
         device_buffer<std::uint64_t> step;
         device_buffer<std::uint32_t> neuron;
     };
+    struct generator_projection {
+        std::size_t generator;
+        cuda::device_projection view;
+    };
 
     cuda::stream_owner stream_, copy_stream_;  // first members: destroyed last, after every buffer used on them
     device_context ctx_;
@@ -598,9 +644,16 @@ private:
     std::uint32_t reserved_steps_ = 0, reserved_chunk_ = 0;
     ifsim::network net_;
     std::vector<std::unique_ptr<population_runner>> populations_;
-    std::vector<device_synapses> synapses_;            // per projection, after populations_ (rings)
+    std::vector<device_synapses> synapses_;            // per projection with synapses, after populations_ (rings)
     std::vector<generator_buffers> generators_;        // per generator
     device_buffer<unsigned long long> d_events_;       // synaptic events delivered
+    // deliver_interval_kernel's tables: the populations' projections grouped by source, and per
+    // source population with projections its pool and group (host copy, its population, device).
+    device_buffer<cuda::device_projection> d_projections_;
+    std::vector<cuda::delivery_source> h_delivery_sources_;
+    std::vector<std::size_t> delivery_populations_;
+    device_buffer<cuda::delivery_source> d_delivery_sources_;
+    std::vector<generator_projection> generator_projections_;  // a generator's projections: one launch each
 };
 
 }  // namespace

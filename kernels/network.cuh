@@ -56,21 +56,44 @@ __device__ inline void deliver_spike(const device_projection& proj, unsigned lan
     }
 }
 
-// The chunk's spikes (spike pool regions of steps first_step + k, k < steps) through `proj`: one
-// warp per spike.
-__global__ inline void deliver_kernel(device_projection proj, const std::uint32_t* d_neuron, const std::uint64_t* d_base,
-                                      const std::uint32_t* d_counts, std::uint32_t steps, std::uint64_t first_step) {
-    const std::uint64_t total = d_base[steps - 1] + d_counts[steps - 1];
+// A source population as an interval's delivery sees it: its spike pool (compaction.cuh) and
+// its projections, consecutive in the kernel's projection list.
+struct delivery_source {
+    const std::uint32_t* neuron;  // the pool: neuron index within the population
+    const std::uint64_t* base;    // start of each step's region, by step of the chunk
+    const std::uint32_t* counts;  // spikes of each step of the chunk
+    unsigned first_projection, num_projections;
+};
+
+// The spikes of steps k0 .. k0 + steps - 1 of the chunk (steps first_step + k) of every source
+// through each of its projections: one warp per (spike, projection) pair, the pairs of source 0
+// first, spike by spike. One launch per interval for the whole network, not one per projection
+// (the microcircuit has 64 and intervals of one step).
+__global__ inline void deliver_interval_kernel(const delivery_source* sources, unsigned num_sources,
+                                               const device_projection* projections, std::uint32_t k0,
+                                               std::uint32_t steps, std::uint64_t first_step) {
     const unsigned lane = threadIdx.x & 31u;
     const std::uint64_t warps = (std::uint64_t(gridDim.x) * blockDim.x) / 32;
-    for (std::uint64_t e = (std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32; e < total; e += warps) {
-        // The step whose region holds spike e: the last k with d_base[k] <= e.
-        std::uint32_t lo = 0, hi = steps - 1;
-        while (lo < hi) {
-            const std::uint32_t mid = (lo + hi + 1) / 2;
-            if (d_base[mid] <= e) lo = mid; else hi = mid - 1;
+    std::uint64_t pair = (std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+    std::uint64_t before = 0;  // pairs of the sources before this one
+    for (unsigned s = 0; s < num_sources; ++s) {
+        const delivery_source src = sources[s];
+        const std::uint32_t last = k0 + steps - 1;
+        const std::uint64_t from = src.base[k0], to = src.base[last] + src.counts[last];  // the interval's pool entries
+        const std::uint64_t pairs = (to - from) * src.num_projections;
+        for (; pair < before + pairs; pair += warps) {
+            const std::uint64_t e = from + (pair - before) / src.num_projections;
+            const auto p = unsigned((pair - before) % src.num_projections);
+            // The step whose region holds entry e: the last k with base[k] <= e.
+            std::uint32_t lo = k0, hi = last;
+            while (lo < hi) {
+                const std::uint32_t mid = (lo + hi + 1) / 2;
+                if (src.base[mid] <= e) lo = mid; else hi = mid - 1;
+            }
+            const device_projection& proj = projections[src.first_projection + p];
+            deliver_spike(proj, lane, src.neuron[e], (first_step + lo) % proj.slots);
         }
-        deliver_spike(proj, lane, d_neuron[e], (first_step + lo) % proj.slots);
+        before += pairs;
     }
 }
 

@@ -82,12 +82,15 @@ public:
     // What reserve(steps) allocates on the device, roughly (the sort scratch is not known before).
     static std::size_t reserve_bytes(std::uint32_t steps) { return std::size_t(steps) * 20; }
 
+    // Where the update kernels append, and delivery reads, a chunk's spikes (the same buffers for
+    // every chunk until the next reserve).
+    spike_sink<Real> sink() const { return {d_counts_.data(), d_base_.data(), d_neuron_.data(), d_offset_.data(), capacity_}; }
+
     // Before chunk j's kernels: its counters cleared.
-    spike_sink<Real> begin_chunk(std::uint32_t steps, cudaStream_t compute) {
+    void begin_chunk(std::uint32_t steps, cudaStream_t compute) {
         if (steps > reserved_) throw runtime_failure("internal error: spike chunk longer than reserved" + of_);
         IFSIM_CUDA_CHECK(cudaMemsetAsync(d_counts_.data(), 0, steps * sizeof(std::uint32_t), compute),
                          "clearing the spike counters" + of_);
-        return {d_counts_.data(), d_base_.data(), d_neuron_.data(), d_offset_.data(), capacity_};
     }
 
     // After chunk j's kernels: sort into slot j % 2, copy the counts, mark the chunk done.

@@ -1,0 +1,118 @@
+// The GPU's delivery kernel (kernels/network.cuh) run on the host: it has no barriers, shuffles or
+// shared memory, so running each thread of its grid in turn, with atomicAdd as a plain add, is a
+// faithful execution. Against a plain loop over the same spikes: every ring slot and the event
+// count equal, for random pools, projections, delays, intervals inside the chunk and grid sizes.
+// This checks the kernel's indexing on machines without a GPU; Network.CudaEqualsCpu checks the
+// whole path on one.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+// Just enough of CUDA for network.cuh's kernels on the host.
+#define __global__
+#define __device__
+namespace {
+struct thread_index {
+    unsigned x;
+};
+thread_index blockIdx, blockDim, threadIdx, gridDim;
+unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
+    const unsigned long long old = *p;
+    *p += v;
+    return old;
+}
+}  // namespace
+#include "../kernels/network.cuh"
+
+using namespace ifsim::cuda;
+
+namespace {
+
+struct host_projection {
+    std::vector<std::uint64_t> rows{0};
+    std::vector<std::uint32_t> targets;
+    std::vector<std::int32_t> weights;
+    std::vector<std::uint16_t> delays;  // empty: constant_delay
+    std::uint16_t constant_delay = 1;
+};
+
+// A source population's spike pool for one chunk: per step, a region of distinct neurons.
+struct host_pool {
+    std::vector<std::uint32_t> neuron;
+    std::vector<std::uint64_t> base;
+    std::vector<std::uint32_t> counts;
+};
+
+}  // namespace
+
+TEST(DeliveryKernel, RunOnTheHostEqualsAPlainLoop) {
+    std::mt19937 gen(20261127);
+    const auto below = [&](std::uint32_t n) { return std::uint32_t(gen() % n); };
+    for (int trial = 0; trial < 300; ++trial) {
+        const std::uint64_t slots = 2 + below(20), n_target = 1 + below(50);
+        const std::uint32_t chunk_steps = 1 + below(12);
+        const std::uint32_t k0 = below(chunk_steps), steps = 1 + below(chunk_steps - k0);
+        const std::uint64_t first_step = below(1000);
+        std::vector<host_projection> projections;
+        std::vector<host_pool> pools;
+        std::vector<delivery_source> sources;
+        const std::uint32_t num_populations = 1 + below(4);
+        pools.reserve(num_populations);
+        for (std::uint32_t p = 0; p < num_populations; ++p) {
+            const std::uint32_t n = 1 + below(40), num_projections = below(4);  // some without any
+            const auto first = unsigned(projections.size());
+            for (std::uint32_t q = 0; q < num_projections; ++q) {
+                host_projection h;
+                for (std::uint32_t i = 0; i < n; ++i) {
+                    for (std::uint32_t s = below(70); s > 0; --s) {
+                        h.targets.push_back(below(std::uint32_t(n_target)));
+                        h.weights.push_back(std::int32_t(below(2001)) - 1000);
+                        h.delays.push_back(std::uint16_t(1 + below(std::uint32_t(slots) - 1)));
+                    }
+                    h.rows.push_back(h.targets.size());
+                }
+                h.constant_delay = std::uint16_t(1 + below(std::uint32_t(slots) - 1));
+                if (below(2) == 0) h.delays.clear();
+                projections.push_back(std::move(h));
+            }
+            host_pool& pool = pools.emplace_back();
+            for (std::uint32_t k = 0; k < chunk_steps; ++k) {
+                pool.base.push_back(pool.neuron.size());
+                for (std::uint32_t i = 0; i < n; ++i)
+                    if (below(5) == 0) pool.neuron.push_back(i);
+                pool.counts.push_back(std::uint32_t(pool.neuron.size() - pool.base.back()));
+            }
+            if (num_projections > 0)
+                sources.push_back({pool.neuron.data(), pool.base.data(), pool.counts.data(), first, num_projections});
+        }
+
+        std::vector<std::int64_t> ring(slots * n_target, 0), expected(slots * n_target, 0);
+        unsigned long long events = 0, expected_events = 0;
+        std::vector<device_projection> views;
+        for (const host_projection& h : projections)
+            views.push_back({h.rows.data(), h.targets.data(), h.weights.data(), h.delays.empty() ? nullptr : h.delays.data(),
+                             h.constant_delay, ring.data(), slots, n_target, &events});
+        for (const delivery_source& src : sources)
+            for (std::uint32_t k = k0; k < k0 + steps; ++k)
+                for (std::uint64_t e = src.base[k]; e < src.base[k] + src.counts[k]; ++e)
+                    for (unsigned q = 0; q < src.num_projections; ++q) {
+                        const host_projection& h = projections[src.first_projection + q];
+                        const std::uint32_t i = src.neuron[e];
+                        expected_events += h.rows[i + 1] - h.rows[i];
+                        for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s) {
+                            const std::uint64_t delay = h.delays.empty() ? h.constant_delay : h.delays[s];
+                            expected[((first_step + k + delay) % slots) * n_target + h.targets[s]] += h.weights[s];
+                        }
+                    }
+
+        gridDim.x = 1 + below(4);
+        blockDim.x = 64;
+        for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x)
+            for (threadIdx.x = 0; threadIdx.x < blockDim.x; ++threadIdx.x)
+                deliver_interval_kernel(sources.data(), unsigned(sources.size()), views.data(), k0, steps, first_step);
+        ASSERT_EQ(ring, expected) << "trial " << trial;
+        ASSERT_EQ(events, expected_events) << "trial " << trial;
+    }
+}
