@@ -278,7 +278,9 @@ TEST(Network, ProjectionsWithoutSynapsesRunAsNone) {
     EXPECT_GT(expected[0].size(), 100u);  // not vacuous
     EXPECT_TRUE(same_spikes(run_blocks(spec, 2, 100), expected));
     omp_set_num_threads(saved);
-    if (test::cuda_unavailable().empty()) EXPECT_TRUE(same_spikes(test::run_spikes("cuda", spec, 100), expected));
+    if (test::cuda_unavailable().empty()) {
+        EXPECT_TRUE(same_spikes(test::run_spikes("cuda", spec, 100), expected));
+    }
 }
 
 // A membrane potential that is not finite ends the run after the block, naming the lowest such
