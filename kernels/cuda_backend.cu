@@ -261,8 +261,10 @@ public:
                                                       n_,               h_.first_id,
                                                       key_,             any_noise_};
         const cuda::launch_shape shape = cuda::grid_stride_shape(n_, ctx_.max_blocks);
+        cuda::channel_set<Real> syn = syn_;
         for (std::uint32_t k = k0; k < k1; ++k) {
             const std::uint64_t step = first_step + k;
+            syn.slot = step % slots_;
             for (auto& s : samplers) {
                 if (step % s.interval_steps != 0) continue;
                 const Real* src = s.variable == state_variable::V_m ? d_V_.data()
@@ -274,7 +276,7 @@ public:
                 ++s.rows;
             }
             cuda::launch("update_kernel", update_, shape, ctx_.stream, __FILE__, __LINE__, view, sink, step, k,
-                         h_.steps.at(step), syn_);
+                         h_.steps.at(step), syn);
         }
     }
 

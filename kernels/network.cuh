@@ -28,6 +28,7 @@ struct channel_set {
     device_channel<Real> channel[max_device_channels];
     unsigned count;
     std::uint64_t slots;
+    std::uint64_t slot;             // this step's: step % slots, set by the host for each launch
     bool has_current;               // some exp channel: the bias gets I_syn added, as on the CPU
     unsigned long long* d_overflow; // lowest neuron whose slot left its range, or all ones
 };

@@ -83,7 +83,7 @@ __global__ void __launch_bounds__(threads_per_block)
                 Real I = I_bias, V_syn = Real(0);
                 if constexpr (Synapses) {  // the CPU's take_arrivals, channel by channel
                     Real I_syn = Real(0), unused = Real(0);
-                    const std::uint64_t at = (step % syn.slots) * p.n + i;
+                    const std::uint64_t at = syn.slot * p.n + i;  // not a 64-bit % per thread
                     for (unsigned ch = 0; ch < syn.count; ++ch) {
                         const device_channel<Real>& dc = syn.channel[ch];
                         if (!take_channel(dc.kind, dc.coeffs, dc.format, dc.ring[at], dc.x ? dc.x[i] : unused, s.V, I_syn,
