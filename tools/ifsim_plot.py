@@ -280,15 +280,23 @@ def theory_from_ifsim(ifsim, outdir):
         return read_theory(csv_path)
 
 
+def measured_rates(spikes, name, neuron, t_end):
+    counts = spikes[name]["counts"] if name in spikes else np.zeros(0)
+    return np.array([counts[i] if i < counts.size else 0 for i in neuron]) / (t_end * 1e-3)
+
+
 def plot_fi(ax, spikes, theory, colors, t_end):
-    for name, table in theory.items():
-        if table.size == 0:
-            continue
+    """The measured rate of each neuron against its I_e with the theory's curve; where I_e is the
+    same for every neuron (a network), the rates' distribution against the theory's rate."""
+    tables = {name: t for name, t in theory.items() if t.size}
+    if all(np.ptp(t[:, 1]) == 0 for t in tables.values()):
+        plot_rate_distribution(ax, spikes, tables, colors, t_end)
+        return
+    for name, table in tables.items():
         neuron, current, rate = table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
         order = np.argsort(current, kind="stable")
         color = colors.get(name, "0.3")
-        counts = spikes[name]["counts"] if name in spikes else np.zeros(0)
-        measured = np.array([counts[i] if i < counts.size else 0 for i in neuron]) / (t_end * 1e-3)
+        measured = measured_rates(spikes, name, neuron, t_end)
         ax.plot(current, measured, ".", ms=2.5, color=color, alpha=0.6,
                 label=f"{name} simulated")
         ax.plot(current[order], rate[order], "-", lw=1.4, color="k" if len(theory) == 1 else color,
@@ -296,6 +304,27 @@ def plot_fi(ax, spikes, theory, colors, t_end):
     ax.set_xlabel("I_e (pA)")
     ax.set_ylabel("rate (Hz)")
     ax.set_title("Rate per neuron vs input current", fontsize=10, loc="left")
+    outside_legend(ax)
+
+
+def plot_rate_distribution(ax, spikes, tables, colors, t_end):
+    measured = {name: measured_rates(spikes, name, t[:, 0].astype(np.int64), t_end) for name, t in tables.items()}
+    # Rates are spike counts / T: bins of a whole number of counts, centred on them (no comb).
+    seconds = t_end * 1e-3
+    top_count = max((m.max() for m in measured.values() if m.size), default=0.0) * seconds
+    width = max(1, math.ceil(top_count / 50))
+    bins = (np.arange(0, top_count + 2 * width, width) - 0.5 * width) / seconds
+    for name, table in tables.items():
+        color = colors.get(name, "0.3")
+        m = measured[name]
+        ax.hist(m, bins=bins, histtype="step", lw=1.2, color=color,
+                label=f"{name} simulated, mean {m.mean():.3g} Hz")
+        theory_rate = float(np.nanmean(table[:, 2]))
+        if math.isfinite(theory_rate):
+            ax.axvline(theory_rate, color=color, ls="--", lw=1.2, label=f"{name} theory {theory_rate:.3g} Hz")
+    ax.set_xlabel("rate (Hz)")
+    ax.set_ylabel("neurons")
+    ax.set_title("Rate per neuron against theory", fontsize=10, loc="left")
     outside_legend(ax)
 
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Quick start (1): set up, build, and run the main example — on the GPU when one is usable, else on
-# the CPU — then plot it. Outputs: out/fi_curve/{spikes.h5, summary.json, theory.csv, plot.png}.
+# Quick start (1): set up, build, and run the main example, Brunel's network (12,500 LIF neurons,
+# 15.6 million synapses, 1 s) — on the GPU when one is usable, else on the CPU — then its
+# mean-field theory and the plot. Outputs: out/brunel/{spikes.h5, summary.json, theory.csv, plot.png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 tools/build.sh
 bin=${IFSIM_BUILD_DIR:-build}/tools/ifsim
-example=examples/fi_curve.toml
-out=out/fi_curve
+example=examples/brunel.toml
+out=out/brunel
 "$bin" run "$example" --out "$out" --backend auto
 "$bin" theory "$out/config.resolved.toml" --out "$out/theory.csv"
 /usr/bin/python3 tools/ifsim_plot.py "$out" --png "$out/plot.png"
-echo "quickstart: wrote $out/spikes.h5, $out/summary.json and $out/plot.png"
+echo "quickstart: wrote $out/spikes.h5, $out/summary.json, $out/theory.csv and $out/plot.png"
