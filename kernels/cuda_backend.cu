@@ -466,6 +466,14 @@ public:
         check_fits(parts, "the run", ctx_.name);
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
         upload_projections(slots);
+        // The synapses live on the device from now on: the host's copy goes (3 GB for the
+        // microcircuit), its statistics stay.
+        bytes_per_synapse_ = net_.bytes_per_synapse();
+        for (auto& b : net_.projections) {
+            b.conn = {};
+            b.weight = {};
+            b.delay = {};
+        }
         // The setup's memsets and pageable copies ran on the legacy stream, which the
         // non-blocking compute and copy streams do not wait for.
         IFSIM_CUDA_CHECK(cudaDeviceSynchronize(), "finishing the setup");
@@ -527,7 +535,7 @@ public:
     }
 
     network_stats network() const override {
-        network_stats s{net_.synapses, net_.bytes_per_synapse(), net_.build_seconds, 0};
+        network_stats s{net_.synapses, bytes_per_synapse_, net_.build_seconds, 0};
         if (!d_events_.empty()) {
             IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "waiting for the stream");
             unsigned long long events = 0;
@@ -644,7 +652,8 @@ private:
     device_context ctx_;
     std::size_t num_records_;
     std::uint32_t reserved_steps_ = 0, reserved_chunk_ = 0;
-    ifsim::network net_;
+    ifsim::network net_;  // after the setup without its synapses (on the device)
+    double bytes_per_synapse_ = 0.0;
     std::vector<std::unique_ptr<population_runner>> populations_;
     std::vector<device_synapses> synapses_;            // per projection with synapses, after populations_ (rings)
     std::vector<generator_buffers> generators_;        // per generator
