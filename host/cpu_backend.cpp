@@ -526,7 +526,7 @@ private:
                 // thread's part of it begins (seek_target's first guess), so that its miss
                 // overlaps this spike's adds rather than stalling the next search.
                 const std::uint64_t j = neuron[k + 1];
-                const std::uint64_t at = rows[j] + (rows[j + 1] - rows[j]) * lo / ring.n;
+                const std::uint64_t at = rows[j] + even_spread_index(rows[j + 1] - rows[j], lo, ring.n);
                 __builtin_prefetch(targets + at);
                 __builtin_prefetch(weights + at);
                 if (delay) __builtin_prefetch(delay + at);
@@ -537,8 +537,8 @@ private:
             const std::uint32_t* first = t == 0 ? row : seek_target(row, end, lo, ring.n);
             const std::uint32_t* last = t + 1 == T ? end : seek_target(row, end, hi, ring.n);
             const std::uint64_t now = b.step[k] % ring.slots;
-            const auto slot_after = [&](std::uint64_t delay) {  // delay < slots: no division
-                const std::uint64_t r = now + delay;
+            const auto slot_after = [&](std::uint64_t d) {  // d < slots: no division
+                const std::uint64_t r = now + d;
                 return ring.data + (r >= ring.slots ? r - ring.slots : r) * ring.n;
             };
             if (!delay) {

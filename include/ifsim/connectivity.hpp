@@ -33,6 +33,12 @@ struct csr {
     std::vector<std::uint32_t> targets;      // target index per synapse, sorted within each row
 };
 
+// Where in a row of `length` synapses over n targets the first target >= value lies if the row
+// spreads evenly: seek_target's first guess.
+inline std::uint64_t even_spread_index(std::uint64_t length, std::uint32_t value, std::uint64_t n) {
+    return length * value / n;
+}
+
 // The first synapse of a row (sorted targets [row, end) among n) whose target is >= value:
 // std::lower_bound's answer for any sorted row. The random rules spread a row evenly over the n
 // targets, so the search starts where an even spread puts `value` and gallops from there: one or
@@ -43,7 +49,7 @@ inline const std::uint32_t* seek_target(const std::uint32_t* row, const std::uin
     const auto length = std::uint64_t(end - row);
     if (length == 0 || value == 0) return row;
     if (value >= n) return end;
-    const std::uint32_t* guess = row + length * value / n;  // < end, as value < n
+    const std::uint32_t* guess = row + even_spread_index(length, value, n);  // < end, as value < n
     std::ptrdiff_t step = 1;
     if (*guess < value) {  // after guess; every target before lo is < value
         const std::uint32_t* lo = guess + 1;
