@@ -198,7 +198,6 @@ public:
         for (auto& s : samplers) s.d_neurons = device_buffer<std::uint64_t>(s.neurons, "the recorded neurons" + of_);
         syn_ = {};
         syn_.count = unsigned(channels_.size());
-        syn_.slots = slots_;
         for (std::size_t c = 0; c < channels_.size(); ++c) {
             const synapse_channel& ch = channels_[c];
             const bool exp_kind = ch.kind != synapse_kind::delta;

@@ -27,8 +27,7 @@ template <class Real>
 struct channel_set {
     device_channel<Real> channel[max_device_channels];
     unsigned count;
-    std::uint64_t slots;
-    std::uint64_t slot;             // this step's: step % slots, set by the host for each launch
+    std::uint64_t slot;             // this step's ring slot, step % slots, set by the host for each launch
     bool has_current;               // some exp channel: the bias gets I_syn added, as on the CPU
     unsigned long long* d_overflow; // lowest neuron whose slot left its range, or all ones
 };
@@ -76,10 +75,10 @@ __global__ inline void deliver_interval_kernel(const delivery_source* sources, u
     const unsigned lane = threadIdx.x & 31u;
     const std::uint64_t warps = (std::uint64_t(gridDim.x) * blockDim.x) / 32;
     std::uint64_t pair = (std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+    const std::uint32_t last = k0 + steps - 1;
     std::uint64_t before = 0;  // pairs of the sources before this one
     for (unsigned s = 0; s < num_sources; ++s) {
         const delivery_source src = sources[s];
-        const std::uint32_t last = k0 + steps - 1;
         const std::uint64_t from = src.base[k0], to = src.base[last] + src.counts[last];  // the interval's pool entries
         const std::uint64_t pairs = (to - from) * src.num_projections;
         for (; pair < before + pairs; pair += warps) {

@@ -226,8 +226,9 @@ network build_network(const run_spec& spec, const synapse_source& source) {
                                    " ms; at most 65535 steps are allowed");
             return std::uint16_t(steps);
         };
+        std::uint16_t lo = 65535, hi = 0;  // the projection's delay range [steps]
         if (!pr.delay_from_file && pr.delay.type == synapse_distribution::kind::constant) {
-            b.constant_delay = to_steps(pr.delay.a);
+            b.constant_delay = lo = hi = to_steps(pr.delay.a);
         } else {
             uninitialized_vector<double> ms(n);
             if (pr.delay_from_file) {
@@ -240,7 +241,6 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             // the first one after the loop (an exception must not leave a parallel region).
             b.delay.resize(n);
             std::uint64_t bad = n;
-            std::uint16_t lo = 65535, hi = 0;
 #pragma omp parallel for simd schedule(static) reduction(min : bad, lo) reduction(max : hi)
             for (std::uint64_t s = 0; s < n; ++s) {
                 const double steps = steps_of(ms[s]);
@@ -257,6 +257,10 @@ network build_network(const run_spec& spec, const synapse_source& source) {
                 b.constant_delay = lo;
                 b.delay = {};
             }
+        }
+        if (n > 0) {  // a projection without synapses delivers nothing, whatever its delays
+            net.min_delay_steps = net.min_delay_steps == 0 ? lo : std::min<std::uint32_t>(net.min_delay_steps, lo);
+            net.max_delay_steps = std::max<std::uint32_t>(net.max_delay_steps, hi);
         }
         net.synapses += n;
         net.projections.push_back(std::move(b));
@@ -294,14 +298,6 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         weights[k] = {};  // release as we go
     }
 
-    for (const auto& b : net.projections) {
-        const auto [lo, hi] = b.delay.empty() ? std::pair{b.constant_delay, b.constant_delay}
-                                              : std::pair{*std::min_element(b.delay.begin(), b.delay.end()),
-                                                          *std::max_element(b.delay.begin(), b.delay.end())};
-        if (b.conn.targets.empty()) continue;
-        net.min_delay_steps = net.min_delay_steps == 0 ? lo : std::min<std::uint32_t>(net.min_delay_steps, lo);
-        net.max_delay_steps = std::max<std::uint32_t>(net.max_delay_steps, hi);
-    }
     for (const auto& g : spec.generators) net.generators.push_back(schedule(g, sim.dt_ms));
     net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return net;
