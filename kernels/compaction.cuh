@@ -28,12 +28,12 @@ struct spike_sink {
     std::uint64_t capacity;    // pool entries
 };
 
-// Start of step k's region. Every thread computes it (two cached loads); block 0 thread 0 also
-// stores it for step k + 1 to read.
+// Start of step k's region. Every thread computes it (two cached loads); the one thread told to
+// (the first of the population's blocks) also stores it for step k + 1 to read.
 template <class Real>
-__device__ std::uint64_t region_start(const spike_sink<Real>& sink, std::uint32_t k) {
+__device__ std::uint64_t region_start(const spike_sink<Real>& sink, std::uint32_t k, bool stores) {
     const std::uint64_t base = k == 0 ? 0 : sink.d_base[k - 1] + sink.d_counts[k - 1];
-    if (blockIdx.x == 0 && threadIdx.x == 0) sink.d_base[k] = base;
+    if (stores) sink.d_base[k] = base;
     return base;
 }
 

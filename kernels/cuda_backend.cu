@@ -1,10 +1,10 @@
 // The CUDA backend: every population's state on device 0, advanced a block of steps per call.
 //
-// A block runs as chunks of steps (spike_pipeline.cuh): for each chunk, every population's update
-// kernels (one per step, plus a gather kernel at each sampled step) are queued on the compute
-// stream, one min-delay interval of every population at a time with the network's delivery kernel
-// after each, with the step current of each step computed on the host as the CPU backend does and
-// passed as an argument; the chunk's spikes are sorted on the device and drained to the host on a
+// A block runs as chunks of steps (spike_pipeline.cuh): for each chunk, one update kernel per
+// step and group of populations (update_group.cuh; plus a gather kernel at each sampled step) is
+// queued on the compute stream, one min-delay interval at a time with the network's delivery
+// kernel after each, with the step currents computed on the host as the CPU backend does and
+// passed as arguments; the chunk's spikes are sorted on the device and drained to the host on a
 // copy stream while the next chunks compute. At the end of the block the sampled rows and the
 // NaN flag are copied and the host synchronises once: the same spike_list, in the same order, and
 // the same samples as the CPU backend.
@@ -86,6 +86,16 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
                           "record fewer neurons or less often.");
 }
 
+// Populations stepped by one update launch (update_group.cuh).
+class update_group {
+public:
+    virtual ~update_group() = default;
+    // The members' tables to the device, again whenever their spike counters move (queued).
+    virtual void upload() = 0;
+    // Queues step `step`, the chunk's k-th, of every member.
+    virtual void launch_step(std::uint64_t step, std::uint32_t k) = 0;
+};
+
 // The launch context every population shares.
 struct device_context {
     cudaStream_t stream = nullptr;       // kernels, sorts, counts
@@ -122,10 +132,10 @@ public:
     virtual void reserve_block(std::uint32_t num_steps, std::uint32_t chunk) = 0;
     virtual void begin_block() = 0;
     // Chunk j (`steps` steps from `first_step`) is queued in parts, none of which waits:
-    // begin_chunk, launch_steps for consecutive runs [k0, k1) of its steps (the other populations'
-    // steps and the network's delivery in between), end_chunk.
+    // begin_chunk; for each step, launch_samples and then its group's update (update_group);
+    // end_chunk.
     virtual void begin_chunk(std::uint32_t steps) = 0;
-    virtual void launch_steps(std::uint64_t first_step, std::uint32_t k0, std::uint32_t k1) = 0;
+    virtual void launch_samples(std::uint64_t step) = 0;  // the state records due at `step`, before it
     virtual void end_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) = 0;
     // Waits for chunk j and appends its spikes.
     virtual void drain_chunk(std::uint64_t j, spike_list& spikes) = 0;
@@ -138,17 +148,24 @@ public:
     virtual cuda::delivery_source pool() const = 0;
     // Channel c's ring buffer (slots x size()).
     virtual std::int64_t* ring(std::size_t c) const = 0;
+    // The update kernel instance: populations with the same one share a group.
+    virtual const void* update_kernel() const = 0;
+    // The group of `members` (this population first; all with its update kernel).
+    virtual std::unique_ptr<update_group> make_group(const std::vector<population_runner*>& members) const = 0;
     std::vector<sampler> samplers;
 };
 
 template <class Model, class Real>
+class cuda_update_group;
+
+template <class Model, class Real>
 class cuda_population final : public population_runner {
     using coeffs_type = typename Model::template coeffs<Real>;
-    using kernel_type = void (*)(cuda::population_view<Model, Real>, cuda::spike_sink<Real>, std::uint64_t,
-                                 std::uint32_t, Real, cuda::channel_set<Real>);
     using pipeline_type = cuda::spike_pipeline<Real>;
 
 public:
+    using kernel_type = void (*)(const cuda::update_member<Model, Real>*, cuda::group_step<Real>);
+
     cuda_population(population_data<Model, Real> data, philox_key key, bool interpolate, std::string name,
                     const device_context& ctx, std::vector<synapse_channel> channels, std::uint32_t slots,
                     double dt_ms)
@@ -251,33 +268,29 @@ public:
 
     void begin_chunk(std::uint32_t steps) override { spikes_->begin_chunk(steps, ctx_.stream); }
 
-    void launch_steps(std::uint64_t first_step, std::uint32_t k0, std::uint32_t k1) override {
-        const cuda::spike_sink<Real> sink = spikes_->sink();
-        const cuda::population_view<Model, Real> view{d_coeffs_.data(), per_neuron_coeffs_ ? 1u : 0u,
-                                                      d_I_e_.data(),    per_neuron_bias_ ? 1u : 0u,
-                                                      d_V_.data(),      d_w_.data(),
-                                                      d_I_ou_.data(),   d_ref_.data(),
-                                                      n_,               h_.first_id,
-                                                      key_,             any_noise_};
-        const cuda::launch_shape shape = cuda::grid_stride_shape(n_, ctx_.max_blocks);
-        cuda::channel_set<Real> syn = syn_;
-        for (std::uint32_t k = k0; k < k1; ++k) {
-            const std::uint64_t step = first_step + k;
-            syn.slot = step % slots_;
-            for (auto& s : samplers) {
-                if (step % s.interval_steps != 0) continue;
-                const Real* src = s.variable == state_variable::V_m ? d_V_.data()
-                                  : s.variable == state_variable::w ? d_w_.data()
-                                                                    : d_I_ou_.data();
-                const std::uint64_t m = s.neurons.size();
-                IFSIM_LAUNCH((cuda::gather_kernel<Real>), cuda::grid_stride_shape(m, ctx_.max_blocks), ctx_.stream,
-                             src, static_cast<const std::uint64_t*>(s.d_neurons.data()), m, s.d_rows.data() + s.rows * m);
-                ++s.rows;
-            }
-            cuda::launch("update_kernel", update_, shape, ctx_.stream, __FILE__, __LINE__, view, sink, step, k,
-                         h_.steps.at(step), syn);
+    void launch_samples(std::uint64_t step) override {
+        for (auto& s : samplers) {
+            if (step % s.interval_steps != 0) continue;
+            const Real* src = s.variable == state_variable::V_m ? d_V_.data()
+                              : s.variable == state_variable::w ? d_w_.data()
+                                                                : d_I_ou_.data();
+            const std::uint64_t m = s.neurons.size();
+            IFSIM_LAUNCH((cuda::gather_kernel<Real>), cuda::grid_stride_shape(m, ctx_.max_blocks), ctx_.stream, src,
+                         static_cast<const std::uint64_t*>(s.d_neurons.data()), m, s.d_rows.data() + s.rows * m);
+            ++s.rows;
         }
     }
+
+    // What the update kernel reads of this population (its spike sink moves with reserve_block).
+    cuda::update_member<Model, Real> member() const {
+        return {{d_coeffs_.data(), per_neuron_coeffs_ ? 1u : 0u, d_I_e_.data(), per_neuron_bias_ ? 1u : 0u, d_V_.data(),
+                 d_w_.data(), d_I_ou_.data(), d_ref_.data(), n_, h_.first_id, key_, any_noise_},
+                spikes_->sink(),
+                syn_};
+    }
+    Real step_current(std::uint64_t step) const { return h_.steps.at(step); }
+    kernel_type kernel() const { return update_; }
+    std::uint32_t slots() const { return slots_; }
 
     void end_chunk(std::uint64_t j, std::uint64_t first_step, std::uint32_t steps) override {
         spikes_->end_chunk(j, first_step, steps, ctx_.stream);
@@ -322,6 +335,18 @@ public:
         return {sink.d_neuron, sink.d_base, sink.d_counts, 0, 0};
     }
     std::int64_t* ring(std::size_t c) const override { return d_rings_.at(c).data(); }
+    const void* update_kernel() const override { return reinterpret_cast<const void*>(update_); }
+
+    std::unique_ptr<update_group> make_group(const std::vector<population_runner*>& members) const override {
+        std::vector<const cuda_population*> typed;
+        for (const population_runner* m : members) {
+            const auto* t = dynamic_cast<const cuda_population*>(m);
+            if (t == nullptr || t->update_ != update_)
+                throw runtime_failure("internal error: population '" + name_ + "' grouped with another update kernel");
+            typed.push_back(t);
+        }
+        return std::make_unique<cuda_update_group<Model, Real>>(std::move(typed), ctx_);
+    }
 
     std::vector<double> state(state_variable v) const override {
         const device_buffer<Real>& src = v == state_variable::V_m ? d_V_ : v == state_variable::w ? d_w_ : d_I_ou_;
@@ -369,6 +394,53 @@ private:
     cuda::channel_set<Real> syn_{};                      // what the update kernel gets
     device_buffer<unsigned long long> d_overflow_;       // lowest neuron whose slot left its range
     pinned_buffer<unsigned long long> h_overflow_;
+};
+
+// Typed: one update launch per step for all its members.
+template <class Model, class Real>
+class cuda_update_group final : public update_group {
+public:
+    using member_type = cuda_population<Model, Real>;
+
+    cuda_update_group(std::vector<const member_type*> members, const device_context& ctx)
+        : members_(std::move(members)), ctx_(ctx), kernel_(members_.front()->kernel()),
+          slots_(members_.front()->slots()) {
+        std::vector<std::uint64_t> sizes;
+        for (const member_type* m : members_) sizes.push_back(m->size());
+        first_block_ = cuda::group_blocks(sizes, cuda::threads_per_block, ctx_.max_blocks);
+        h_members_.resize(members_.size());
+        d_members_ = device_buffer<cuda::update_member<Model, Real>>(members_.size(), "the update group table");
+    }
+
+    void upload() override {
+        for (std::size_t m = 0; m < members_.size(); ++m) h_members_[m] = members_[m]->member();
+        IFSIM_CUDA_CHECK(cudaMemcpyAsync(d_members_.data(), h_members_.data(),
+                                         h_members_.size() * sizeof(cuda::update_member<Model, Real>),
+                                         cudaMemcpyHostToDevice, ctx_.stream),
+                         "copying the update group table to the device");
+    }
+
+    void launch_step(std::uint64_t step, std::uint32_t k) override {
+        cuda::group_step<Real> g{};
+        g.step = step;
+        g.slot = step % slots_;
+        g.k = k;
+        g.members = unsigned(members_.size());
+        std::copy(first_block_.begin(), first_block_.end(), g.first_block);
+        for (std::size_t m = 0; m < members_.size(); ++m) g.I_step[m] = members_[m]->step_current(step);
+        cuda::launch("update_kernel", kernel_, cuda::launch_shape{first_block_.back(), cuda::threads_per_block},
+                     ctx_.stream, __FILE__, __LINE__,
+                     static_cast<const cuda::update_member<Model, Real>*>(d_members_.data()), g);
+    }
+
+private:
+    std::vector<const member_type*> members_;
+    const device_context& ctx_;
+    typename member_type::kernel_type kernel_;
+    std::uint32_t slots_;
+    std::vector<unsigned> first_block_;  // member m's first block; the grid size last
+    std::vector<cuda::update_member<Model, Real>> h_members_;  // outlives its copy
+    device_buffer<cuda::update_member<Model, Real>> d_members_;
 };
 
 template <class Real>
@@ -464,6 +536,7 @@ public:
         }
         check_fits(parts, "the run", ctx_.name);
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
+        make_groups();
         upload_projections(slots);
         // The synapses live on the device from now on: the host's copy goes (3 GB for the
         // microcircuit), its statistics stay.
@@ -499,7 +572,9 @@ public:
             for (auto& p : populations_) p->reserve_block(std::max(num_steps, reserved_steps_), std::max(c, reserved_chunk_));
             reserved_steps_ = std::max(num_steps, reserved_steps_);
             reserved_chunk_ = std::max(c, reserved_chunk_);
-            upload_delivery_sources();  // the pools' counters moved
+            // The pools' counters moved.
+            for (auto& g : groups_) g->upload();
+            upload_delivery_sources();
         }
         // Within a chunk, the populations advance one min-delay interval at a time and the
         // interval's spikes are delivered after it, before any of them can be due; the host
@@ -512,7 +587,10 @@ public:
             for (auto& p : populations_) p->begin_chunk(steps);
             for (std::uint32_t k0 = 0; k0 < steps; k0 += interval) {
                 const std::uint32_t k1 = std::min(steps, k0 + interval);
-                for (auto& p : populations_) p->launch_steps(first, k0, k1);
+                for (std::uint32_t k = k0; k < k1; ++k) {
+                    for (auto& p : populations_) p->launch_samples(first + k);
+                    for (auto& g : groups_) g->launch_step(first + k, k);
+                }
                 deliver(first, k0, k1);
             }
             for (auto& p : populations_) p->end_chunk(j, first, steps);
@@ -546,6 +624,17 @@ public:
     }
 
 private:
+    // One update group per kernel instance (at most max_group_members populations each).
+    void make_groups() {
+        std::vector<const void*> kernels;
+        for (const auto& p : populations_) kernels.push_back(p->update_kernel());
+        for (const auto& members : cuda::group_by_key(kernels)) {
+            std::vector<population_runner*> group;
+            for (const std::size_t p : members) group.push_back(populations_[p].get());
+            groups_.push_back(group.front()->make_group(group));
+        }
+    }
+
     // The projections' synapses to the device, pointing at their target channels' rings.
     void upload_projections(std::uint32_t slots) {
         if (net_.empty()) return;
@@ -654,6 +743,7 @@ private:
     ifsim::network net_;  // after the setup without its synapses (on the device)
     double bytes_per_synapse_ = 0.0;
     std::vector<std::unique_ptr<population_runner>> populations_;
+    std::vector<std::unique_ptr<update_group>> groups_;  // after populations_ (they point at them)
     std::vector<device_synapses> synapses_;            // per projection with synapses, after populations_ (rings)
     std::vector<generator_buffers> generators_;        // per generator
     device_buffer<unsigned long long> d_events_;       // synaptic events delivered

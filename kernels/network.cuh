@@ -10,7 +10,8 @@
 
 namespace ifsim::cuda {
 
-// One channel of a target population, as the update kernel sees it.
+// One channel of a target population, as the update kernel sees it; the step's slot comes with
+// each launch (update_group.cuh's group_step).
 template <class Real>
 struct device_channel {
     synapse_kind kind;
@@ -27,7 +28,6 @@ template <class Real>
 struct channel_set {
     device_channel<Real> channel[max_device_channels];
     unsigned count;
-    std::uint64_t slot;             // this step's ring slot, step % slots, set by the host for each launch
     bool has_current;               // some exp channel: the bias gets I_syn added, as on the CPU
     unsigned long long* d_overflow; // lowest neuron whose slot left its range, or all ones
 };

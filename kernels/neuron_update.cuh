@@ -1,7 +1,8 @@
 // The neuron update kernel: one thread per neuron in a warp-uniform grid-stride loop, one launch
-// per step. It loads the neuron's state, draws the step's noise through cuRAND's Philox (the same
-// bits as ifsim's host Philox, random.hpp), calls the shared update_neuron, stores the state and
-// hands a spike to the warp's compaction (compaction.cuh). No model arithmetic lives here.
+// per step for a group of populations (update_group.cuh). It loads the neuron's state, draws the
+// step's noise through cuRAND's Philox (the same bits as ifsim's host Philox, random.hpp), calls
+// the shared update_neuron, stores the state and hands a spike to the warp's compaction
+// (compaction.cuh). No model arithmetic lives here.
 #pragma once
 
 #include <curand_kernel.h>
@@ -11,6 +12,7 @@
 #include "compaction.cuh"
 #include "launch.cuh"
 #include "network.cuh"
+#include "update_group.cuh"
 #include "ifsim/neuron_update.hpp"
 #include "ifsim/random.hpp"
 
@@ -51,39 +53,61 @@ struct population_view {
     bool any_noise;              // some neuron uses its noise block: draw it for all, as the CPU does
 };
 
-// Step `step` (the chunk's k-th) with step current I_step [pA]. Ou: the population has an OU
-// current; Poisson: some neuron has Poisson input (without it, the sampler's loop and its double
-// arithmetic are not compiled in, which leaves registers for more resident warps); Interpolate:
-// spike times inside the step.
-// Synapses: the population has synaptic channels (`syn`, passed by value: a few hundred bytes of
-// kernel parameters).
+// One population of a group as the kernel sees it: written to the device when the group's
+// spike counters move, read by each block into shared memory once per launch.
+template <class Model, class Real>
+struct update_member {
+    population_view<Model, Real> p;
+    spike_sink<Real> sink;
+    channel_set<Real> syn;
+};
+
+// Step g.step (the chunk's g.k-th) of every population of a group (update_group.cuh), each on its
+// blocks. Ou: the populations have an OU current; Poisson: some neuron has Poisson input (without
+// it, the sampler's loop and its double arithmetic are not compiled in, which leaves registers for
+// more resident warps); Interpolate: spike times inside the step; Synapses: the populations have
+// synaptic channels.
 template <class Model, class Real, bool Ou, bool Poisson, bool Interpolate, bool Synapses>
 __global__ void __launch_bounds__(threads_per_block)
-    update_kernel(population_view<Model, Real> p, spike_sink<Real> sink, std::uint64_t step, std::uint32_t k,
-                  Real I_step, channel_set<Real> syn) {
-    const std::uint64_t base = region_start(sink, k);
-    const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
+    update_kernel(const update_member<Model, Real>* d_members, group_step<Real> g) {
+    const block_part<Real> part = member_of_block(g, blockIdx.x);
+    // The member, some hundred bytes, copied word by word into shared memory by the whole block.
+    using member_type = update_member<Model, Real>;
+    static_assert(sizeof(member_type) % sizeof(std::uint32_t) == 0, "copied as 32-bit words");
+    __shared__ alignas(member_type) std::uint32_t member_words[sizeof(member_type) / sizeof(std::uint32_t)];
+    const auto* from = reinterpret_cast<const std::uint32_t*>(d_members + part.member);
+    for (unsigned w = threadIdx.x; w < sizeof(member_type) / sizeof(std::uint32_t); w += blockDim.x)
+        member_words[w] = from[w];
+    __syncthreads();
+    const member_type& m = *reinterpret_cast<const member_type*>(member_words);
+    const population_view<Model, Real>& p = m.p;
+    const spike_sink<Real>& sink = m.sink;
+    const channel_set<Real>& syn = m.syn;
+
+    const std::uint64_t base = region_start(sink, g.k, blockIdx.x == part.first && threadIdx.x == 0);
+    const std::uint64_t stride = std::uint64_t(part.blocks) * blockDim.x;
     // Rounded up to whole warps so that every lane of a warp runs the same iterations: the
     // compaction's ballot needs all 32.
     const std::uint64_t n_warps = (p.n + 31) / 32 * 32;
     const auto for_each_neuron = [&](auto coeffs_of) {
-        for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n_warps; i += stride) {
+        for (std::uint64_t i = std::uint64_t(blockIdx.x - part.first) * blockDim.x + threadIdx.x; i < n_warps;
+             i += stride) {
             Real offset = Real(-1);
             if (i < p.n) {
                 const auto c = coeffs_of(i);  // unused fields are never loaded
                 neuron_state<Real> s{p.d_V[i], Real(0), Real(0), p.d_ref[i]};
                 if constexpr (Model::adaptive) s.w = p.d_w[i];
                 if constexpr (Ou) s.I_ou = p.d_I_ou[i];
-                const noise_source src{p.key, p.first_id + i, step};
+                const noise_source src{p.key, p.first_id + i, g.step};
                 const step_noise<Real> z =
-                    p.any_noise ? device_step_noise<Real>(p.key, src.id, step) : step_noise<Real>{};
+                    p.any_noise ? device_step_noise<Real>(p.key, src.id, g.step) : step_noise<Real>{};
                 Real n_input = Real(0);
                 if constexpr (Poisson) n_input = poisson_input(c.input, s.ref, src);
-                const Real I_bias = p.d_I_e[i * p.bias_stride] + I_step;
+                const Real I_bias = p.d_I_e[i * p.bias_stride] + part.I_step;
                 Real I = I_bias, V_syn = Real(0);
                 if constexpr (Synapses) {  // the CPU's take_arrivals, channel by channel
                     Real I_syn = Real(0), unused = Real(0);
-                    const std::uint64_t at = syn.slot * p.n + i;  // not a 64-bit % per thread
+                    const std::uint64_t at = g.slot * p.n + i;  // not a 64-bit % per thread
                     for (unsigned ch = 0; ch < syn.count; ++ch) {
                         const device_channel<Real>& dc = syn.channel[ch];
                         if (!take_channel(dc.kind, dc.coeffs, dc.format, dc.ring[at], dc.x ? dc.x[i] : unused, s.V, I_syn,
@@ -99,7 +123,7 @@ __global__ void __launch_bounds__(threads_per_block)
                 p.d_ref[i] = r.state.ref;
                 offset = r.offset;
             }
-            append_spike(sink, k, base, offset >= Real(0), std::uint32_t(i), offset);
+            append_spike(sink, g.k, base, offset >= Real(0), std::uint32_t(i), offset);
         }
     };
     if (p.coeff_stride == 0) {

@@ -442,6 +442,51 @@ TEST(Network, CudaEqualsCpu) {
     }
 }
 
+// Populations in several update groups (kernels/update_group.cuh), CPU = GPU bit for bit: 17 of
+// one kernel (a full group of 16, then one more), the chain's head without synaptic input, an EIF,
+// and one driven by white noise instead of Poisson input; each with its own size (1 to 704
+// neurons: one to three blocks) and its own step current (skips without a usable CUDA device).
+TEST(Network, CudaGroupsEqualCpu) {
+    if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    const run_spec base = small_network(200.0);
+    run_spec spec = base;
+    spec.populations.clear();
+    spec.projections.clear();
+    for (int i = 0; i < 20; ++i) {
+        population_spec p = base.populations[0];
+        p.name = "P" + std::to_string(i);
+        p.size = std::uint64_t(1 + 37 * i);
+        p.input.steps = {{5.0 * (i % 7), 40.0 + i}, {-3.0 * i, 60.0}};
+        if (i == 18) {
+            p.model = model_kind::eif;
+            p.params["V_T"] = distribution::constant(18.0);
+            p.params["Delta_T"] = distribution::constant(2.0);
+        }
+        if (i == 19) {
+            p.input.poisson_count = 0;
+            p.input.I_e = distribution::constant(300.0);  // 24 mV over E_L
+            p.input.sigma_V = distribution::constant(4.0);
+        }
+        spec.populations.push_back(p);
+        if (i == 0) continue;
+        projection_spec pr = base.projections[0];
+        pr.source = spec.populations[std::size_t(i - 1)].name;
+        pr.target = p.name;
+        pr.rule.degree = std::min<std::uint64_t>(20, spec.populations[std::size_t(i - 1)].size);
+        pr.weight = synapse_distribution::constant(i % 2 == 0 ? 0.5 : -0.5);
+        spec.projections.push_back(pr);
+    }
+    const auto cpu = test::run_spikes("cpu", spec, 250);
+    const auto gpu = test::run_spikes("cuda", spec, 333);
+    ASSERT_EQ(cpu.size(), spec.populations.size());
+    for (std::size_t p = 0; p < cpu.size(); ++p) {
+        EXPECT_GT(cpu[p].size(), 0u) << spec.populations[p].name;
+        EXPECT_TRUE(cpu[p].step == gpu[p].step && cpu[p].neuron == gpu[p].neuron && cpu[p].offset == gpu[p].offset)
+            << spec.populations[p].name << ": " << cpu[p].size() << " spikes on the CPU, " << gpu[p].size()
+            << " on the GPU";
+    }
+}
+
 // The cortical microcircuit (Potjans & Diesmann 2014), full scale from examples/microcircuit.toml
 // (tools/make_microcircuit.py), 300 ms: each population's rate over [100, 300) ms, after the
 // transient from the random start, near the rates reported for the model (their Fig. 6; about
