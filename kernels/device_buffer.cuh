@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "cuda_check.cuh"
 
@@ -22,7 +22,7 @@ public:
         if (n > 0) IFSIM_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&d_), n * sizeof(T)), "allocating " + what);
     }
     // A device copy of `host` (synchronous: only at setup).
-    device_buffer(const std::vector<T>& host, const std::string& what) : device_buffer(host.size(), what) {
+    device_buffer(std::span<const T> host, const std::string& what) : device_buffer(host.size(), what) {
         if (n_ > 0)
             IFSIM_CUDA_CHECK(cudaMemcpy(d_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice), "uploading " + what);
     }

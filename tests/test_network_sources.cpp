@@ -285,7 +285,7 @@ rule = { from_file = "syn.csv" }
     const network net = build_network(spec);
     const built_projection& b = net.projections[0];
     EXPECT_EQ(b.conn.row_offsets, (std::vector<std::uint64_t>{0, 2, 2, 4, 4}));
-    EXPECT_EQ(b.conn.targets, (std::vector<std::uint32_t>{3, 3, 0, 1}));
+    EXPECT_EQ(b.conn.targets, (uninitialized_vector<std::uint32_t>{3, 3, 0, 1}));
     const double q = net.channels[0][0].format.quantum;
     std::vector<double> w;
     for (const std::int32_t x : b.weight) w.push_back(x * q);

@@ -23,14 +23,17 @@
 #include "ifsim/math.hpp"
 #include "ifsim/platform.hpp"
 #include "ifsim/random.hpp"
+#include "ifsim/uninitialized_vector.hpp"
 
 namespace ifsim {
 
 // Connectivity stored by presynaptic neuron. Ids are local to the source and target populations.
+// The per-synapse arrays are filled whole by parallel loops, so they skip std::vector's serial
+// zero fill (uninitialized_vector.hpp): 3 GB for the microcircuit's synapses.
 struct csr {
     std::uint64_t num_sources = 0, num_targets = 0;
-    std::vector<std::uint64_t> row_offsets;  // num_sources + 1; row i is [row_offsets[i], row_offsets[i+1])
-    std::vector<std::uint32_t> targets;      // target index per synapse, sorted within each row
+    std::vector<std::uint64_t> row_offsets;    // num_sources + 1; row i is [row_offsets[i], row_offsets[i+1])
+    uninitialized_vector<std::uint32_t> targets;  // target index per synapse, sorted within each row
 };
 
 // Where in a row of `length` synapses over n targets the first target >= value lies if the row

@@ -40,8 +40,8 @@ struct built_projection {
     bool from_generator = false;
     std::size_t channel = 0;             // index into network::channels[target]
     csr conn;
-    std::vector<std::int32_t> weight;    // per synapse, in the channel's quanta
-    std::vector<std::uint16_t> delay;    // per synapse [steps]; empty when all equal constant_delay
+    uninitialized_vector<std::int32_t> weight;  // per synapse, in the channel's quanta
+    uninitialized_vector<std::uint16_t> delay;  // per synapse [steps]; empty when all equal constant_delay
     std::uint16_t constant_delay = 1;    // [steps]
 
     std::uint16_t delay_of(std::uint64_t synapse) const { return delay.empty() ? constant_delay : delay[synapse]; }
