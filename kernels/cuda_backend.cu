@@ -102,6 +102,7 @@ struct device_context {
     cudaStream_t copy_stream = nullptr;  // sorted spikes to the host
     std::string name;     // the GPU's name
     unsigned max_blocks;  // grid-stride kernels: enough resident blocks to fill every multiprocessor
+    unsigned multiprocessors;
 };
 
 // A state record as the population sees it; its rows of a chunk live on the device until drained.
@@ -407,7 +408,14 @@ public:
           slots_(members_.front()->slots()) {
         std::vector<std::uint64_t> sizes;
         for (const member_type* m : members_) sizes.push_back(m->size());
-        first_block_ = cuda::group_blocks(sizes, cuda::threads_per_block, ctx_.max_blocks);
+        // One wave: a population's blocks at most as many as can be resident at once with this
+        // kernel's registers (a float LIF 6 per multiprocessor, a double AdEx 2), so that none
+        // waits for a second wave with its share of the grid-stride loop.
+        int resident = 0;
+        IFSIM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel_, int(cuda::threads_per_block), 0),
+                         "reading the update kernel's occupancy");
+        const unsigned max_blocks = ctx_.multiprocessors * unsigned(std::max(resident, 1));
+        first_block_ = cuda::group_blocks(sizes, cuda::threads_per_block, std::min(max_blocks, ctx_.max_blocks));
         h_members_.resize(members_.size());
         d_members_ = device_buffer<cuda::update_member<Model, Real>>(members_.size(), "the update group table");
     }
@@ -465,7 +473,8 @@ public:
         ctx_.stream = stream_.get();
         ctx_.copy_stream = copy_stream_.get();
         // 2048 resident threads per multiprocessor on every supported architecture.
-        ctx_.max_blocks = unsigned(prop.multiProcessorCount) * (2048u / cuda::threads_per_block);
+        ctx_.multiprocessors = unsigned(prop.multiProcessorCount);
+        ctx_.max_blocks = ctx_.multiprocessors * (2048u / cuda::threads_per_block);
 
         // The network's random parts are drawn on the device (the same synapses as the CPU's),
         // assembled on the host and uploaded below; IFSIM_SYNAPSE_DRAWS=host draws them on the host

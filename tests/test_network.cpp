@@ -442,48 +442,77 @@ TEST(Network, CudaEqualsCpu) {
     }
 }
 
-// Populations in several update groups (kernels/update_group.cuh), CPU = GPU bit for bit: 17 of
-// one kernel (a full group of 16, then one more), the chain's head without synaptic input, an EIF,
-// and one driven by white noise instead of Poisson input; each with its own size (1 to 704
-// neurons: one to three blocks) and its own step current (skips without a usable CUDA device).
+// Populations in several update groups (kernels/update_group.cuh), CPU = GPU bit for bit in float
+// and double: 17 of one kernel (a full group of 16, then one more), the chain's head without
+// synaptic input, an EIF, and one driven by white noise instead of Poisson input, in five groups.
+// Each has its own size and step current; one has per-neuron thresholds, and one, 400,000 neurons,
+// more than a GPU's resident blocks hold, so its blocks stride. The GPU advances 100 steps and
+// then 1900, so the spike counters move and the groups' tables are uploaded again (skips without
+// a usable CUDA device).
 TEST(Network, CudaGroupsEqualCpu) {
     if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
-    const run_spec base = small_network(200.0);
-    run_spec spec = base;
-    spec.populations.clear();
-    spec.projections.clear();
-    for (int i = 0; i < 20; ++i) {
-        population_spec p = base.populations[0];
-        p.name = "P" + std::to_string(i);
-        p.size = std::uint64_t(1 + 37 * i);
-        p.input.steps = {{5.0 * (i % 7), 40.0 + i}, {-3.0 * i, 60.0}};
-        if (i == 18) {
-            p.model = model_kind::eif;
-            p.params["V_T"] = distribution::constant(18.0);
-            p.params["Delta_T"] = distribution::constant(2.0);
+    for (const precision real : {precision::single, precision::double_}) {
+        run_spec base = small_network(200.0);
+        base.simulation.real = real;
+        run_spec spec = base;
+        spec.populations.clear();
+        spec.projections.clear();
+        for (int i = 0; i < 20; ++i) {
+            population_spec p = base.populations[0];
+            p.name = std::string("P") + std::to_string(i);
+            p.size = std::uint64_t(1 + 37 * i);
+            p.input.steps = {{5.0 * (i % 7), 40.0 + i}, {-3.0 * i, 60.0}};
+            if (i == 1) {
+                p.size = 400000;
+                p.input.poisson_rate_Hz = 10.0;  // fluctuation-driven, a few Hz: 16 mV mean drive
+            }
+            if (i == 5) p.params["V_th"] = {distribution::kind::uniform, 18.0, 22.0, {}};
+            if (i == 18) {
+                p.model = model_kind::eif;
+                p.params["V_T"] = distribution::constant(18.0);
+                p.params["Delta_T"] = distribution::constant(2.0);
+            }
+            if (i == 19) {
+                p.input.poisson_count = 0;
+                p.input.I_e = distribution::constant(300.0);  // 24 mV over E_L
+                p.input.sigma_V = distribution::constant(4.0);
+            }
+            spec.populations.push_back(p);
+            if (i == 0) continue;
+            projection_spec pr = base.projections[0];
+            pr.source = spec.populations[std::size_t(i - 1)].name;
+            pr.target = p.name;
+            pr.rule.degree = std::min<std::uint64_t>(20, spec.populations[std::size_t(i - 1)].size);
+            pr.weight = synapse_distribution::constant(i % 2 == 0 ? 0.5 : -0.5);
+            spec.projections.push_back(pr);
         }
-        if (i == 19) {
-            p.input.poisson_count = 0;
-            p.input.I_e = distribution::constant(300.0);  // 24 mV over E_L
-            p.input.sigma_V = distribution::constant(4.0);
+        const auto collect = [&](const std::string& name, std::vector<std::uint32_t> blocks) {
+            auto engine = test::make_backend(name, spec);
+            std::vector<spike_list> all(spec.populations.size());
+            block_output out;
+            std::uint64_t t = 0;
+            for (const std::uint32_t block : blocks) {
+                out.clear();
+                engine->advance(t, block, out);
+                t += block;
+                for (std::size_t p = 0; p < all.size(); ++p) {
+                    const auto& s = out.spikes[p];
+                    all[p].step.insert(all[p].step.end(), s.step.begin(), s.step.end());
+                    all[p].neuron.insert(all[p].neuron.end(), s.neuron.begin(), s.neuron.end());
+                    all[p].offset.insert(all[p].offset.end(), s.offset.begin(), s.offset.end());
+                }
+            }
+            return all;
+        };
+        const auto cpu = collect("cpu", {250, 250, 250, 250, 250, 250, 250, 250});
+        const auto gpu = collect("cuda", {100, 1900});
+        ASSERT_EQ(cpu.size(), spec.populations.size());
+        for (std::size_t p = 0; p < cpu.size(); ++p) {
+            EXPECT_GT(cpu[p].size(), 0u) << spec.populations[p].name;
+            EXPECT_TRUE(cpu[p].step == gpu[p].step && cpu[p].neuron == gpu[p].neuron && cpu[p].offset == gpu[p].offset)
+                << spec.populations[p].name << (real == precision::single ? " float: " : " double: ") << cpu[p].size()
+                << " spikes on the CPU, " << gpu[p].size() << " on the GPU";
         }
-        spec.populations.push_back(p);
-        if (i == 0) continue;
-        projection_spec pr = base.projections[0];
-        pr.source = spec.populations[std::size_t(i - 1)].name;
-        pr.target = p.name;
-        pr.rule.degree = std::min<std::uint64_t>(20, spec.populations[std::size_t(i - 1)].size);
-        pr.weight = synapse_distribution::constant(i % 2 == 0 ? 0.5 : -0.5);
-        spec.projections.push_back(pr);
-    }
-    const auto cpu = test::run_spikes("cpu", spec, 250);
-    const auto gpu = test::run_spikes("cuda", spec, 333);
-    ASSERT_EQ(cpu.size(), spec.populations.size());
-    for (std::size_t p = 0; p < cpu.size(); ++p) {
-        EXPECT_GT(cpu[p].size(), 0u) << spec.populations[p].name;
-        EXPECT_TRUE(cpu[p].step == gpu[p].step && cpu[p].neuron == gpu[p].neuron && cpu[p].offset == gpu[p].offset)
-            << spec.populations[p].name << ": " << cpu[p].size() << " spikes on the CPU, " << gpu[p].size()
-            << " on the GPU";
     }
 }
 

@@ -19,6 +19,7 @@ TEST(UpdateGroup, EveryBlockStepsTheMemberWhoseRangeHoldsIt) {
         for (unsigned m = 0; m < members; ++m) sizes.push_back(gen() % 3 == 0 ? gen() % 3 : gen() % 20000);
         const std::vector<unsigned> first = group_blocks(sizes, 256, max_blocks);
         ASSERT_EQ(first.size(), members + 1u);
+        ASSERT_EQ(first[0], 0u);  // the ranges tile the grid from block 0
         group_step<float> g{};
         g.members = members;
         for (unsigned m = 0; m <= members; ++m) g.first_block[m] = first[m];
