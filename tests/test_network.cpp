@@ -421,12 +421,7 @@ TEST(Network, CudaEqualsCpu) {
             for (std::uint64_t t = 0; t < 2000; t += block) {
                 out.clear();
                 engine->advance(t, std::uint32_t(std::min<std::uint64_t>(block, 2000 - t)), out);
-                for (std::size_t p = 0; p < all.size(); ++p) {
-                    const auto& s = out.spikes[p];
-                    all[p].step.insert(all[p].step.end(), s.step.begin(), s.step.end());
-                    all[p].neuron.insert(all[p].neuron.end(), s.neuron.begin(), s.neuron.end());
-                    all[p].offset.insert(all[p].offset.end(), s.offset.begin(), s.offset.end());
-                }
+                test::append_spikes(all, out);
             }
             return std::pair{all, engine->state(0, state_variable::V_m)};
         };
@@ -495,12 +490,7 @@ TEST(Network, CudaGroupsEqualCpu) {
                 out.clear();
                 engine->advance(t, block, out);
                 t += block;
-                for (std::size_t p = 0; p < all.size(); ++p) {
-                    const auto& s = out.spikes[p];
-                    all[p].step.insert(all[p].step.end(), s.step.begin(), s.step.end());
-                    all[p].neuron.insert(all[p].neuron.end(), s.neuron.begin(), s.neuron.end());
-                    all[p].offset.insert(all[p].offset.end(), s.offset.begin(), s.offset.end());
-                }
+                test::append_spikes(all, out);
             }
             return all;
         };

@@ -78,6 +78,17 @@ inline run_spec small_network(double duration_ms) {
                    duration_ms);
 }
 
+// A block's spikes appended to those of the run so far, population by population.
+inline void append_spikes(std::vector<spike_list>& all, const block_output& out) {
+    for (std::size_t p = 0; p < all.size(); ++p) {
+        auto& a = all[p];
+        const auto& s = out.spikes[p];
+        a.step.insert(a.step.end(), s.step.begin(), s.step.end());
+        a.neuron.insert(a.neuron.end(), s.neuron.begin(), s.neuron.end());
+        a.offset.insert(a.offset.end(), s.offset.begin(), s.offset.end());
+    }
+}
+
 // Every spike of a run on `backend` ("cpu" or "cuda"), advancing `block` steps at a time.
 inline std::vector<spike_list> run_spikes(const std::string& backend, const run_spec& spec, std::uint32_t block) {
     auto engine = make_backend(backend, spec);
@@ -87,13 +98,7 @@ inline std::vector<spike_list> run_spikes(const std::string& backend, const run_
     for (std::uint64_t t = 0; t < total; t += block) {
         out.clear();
         engine->advance(t, std::uint32_t(std::min<std::uint64_t>(block, total - t)), out);
-        for (std::size_t p = 0; p < all.size(); ++p) {
-            auto& a = all[p];
-            const auto& s = out.spikes[p];
-            a.step.insert(a.step.end(), s.step.begin(), s.step.end());
-            a.neuron.insert(a.neuron.end(), s.neuron.begin(), s.neuron.end());
-            a.offset.insert(a.offset.end(), s.offset.begin(), s.offset.end());
-        }
+        append_spikes(all, out);
     }
     return all;
 }
