@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # One call on a lent GPU machine (docs/gpu.md): builds ifsim with the dependency bundle .gpu-deps/
 # (made here by tools/gpu-deps.sh), runs every test (the CUDA instances and label gpu too), `ifsim
-# compare` on every example and the GPU benchmark, and prints a markdown table last. Called as
+# compare` on every example, the GPU benchmark and compute-sanitizer, and prints a markdown table
+# last. Called as
 #   run(command="bash tools/gpu-check.sh", carry=[".gpu-deps"])
 # Logs go to $OUT (default out/gpu-check): device.log, build.log, tests.log (tests-host-draws.log:
-# failed tests rerun with the synapses drawn on the host), compare.log, bench.log and the table
-# gpu-check.md. A failing step is recorded and the next one still runs; the exit
+# failed tests rerun with the synapses drawn on the host), compare.log, bench.log, sanitize.log
+# (compute-sanitizer's memcheck and racecheck on a short Brunel run) and the table gpu-check.md. A failing step is recorded and the next one still runs; the exit
 # status is non-zero if anything failed. Every step is under `timeout`, and all of it under a
 # total budget, so one call fits well inside the device's 10-minute command limit.
 #
@@ -89,7 +90,7 @@ write_table() {
     echo "| step | result | seconds |"
     echo "|---|---|---|"
     local s
-    for s in device build tests compare bench; do
+    for s in device build tests compare bench sanitize; do
       echo "| $s | $(md_escape "${result[$s]:-not run}") | ${took[$s]:--} |"
     done
     if ((${#compare_rows[@]})); then
@@ -365,7 +366,38 @@ fi
 took[bench]=$((SECONDS - s))
 echo "gpu-check: bench ${result[bench]} (${took[bench]} s)" >&2
 
-# (f) The table, last. ----------------------------------------------------------------------------
+# (f) compute-sanitizer on a short network run: memcheck (out-of-bounds and misaligned accesses,
+# leaks) and racecheck (shared-memory hazards, e.g. the update groups' table copy). Brunel's two
+# populations are one update group; 20 ms is 200 steps and 13 delivery intervals.
+s=$SECONDS
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer \
+              /opt/nvidia/*/compute-sanitizer /opt/nvidia/*/*/compute-sanitizer 2>/dev/null | head -1 || true)
+if [[ ! -x $ifsim ]]; then
+  result[sanitize]="not run: $ifsim was not built"
+elif [[ -z $sanitizer ]]; then
+  result[sanitize]="not run: no compute-sanitizer found"
+elif ((t_total - (SECONDS - t0) < 30)); then
+  result[sanitize]="not run: no time left"
+else
+  sanitize_log=$out/sanitize.log
+  : >"$sanitize_log"
+  result[sanitize]=""
+  for tool in memcheck racecheck; do
+    rc=0
+    echo "+ $sanitizer --tool $tool ifsim run examples/brunel.toml --backend cuda (20 ms)" >>"$sanitize_log"
+    env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$(budget 60 0)" "$sanitizer" --tool "$tool" --error-exitcode 3 \
+      "$ifsim" run examples/brunel.toml --backend cuda --set simulation.duration=20ms --quiet --out "$out/sanitize-$tool" \
+      >>"$sanitize_log" 2>&1 || rc=$?
+    errors=$(grep -oE 'ERROR SUMMARY: [0-9]+' "$sanitize_log" | tail -1 | grep -oE '[0-9]+$' || true)
+    if ((rc == 0)); then result[sanitize]+="$tool ${errors:-?} errors; "
+    elif ((rc == 124 || rc == 137)); then result[sanitize]+="$tool TIMEOUT; "
+    else result[sanitize]+="$tool FAILED (exit $rc, ${errors:-?} errors); "; fail sanitize; fi
+  done
+fi
+took[sanitize]=$((SECONDS - s))
+echo "gpu-check: sanitize ${result[sanitize]} (${took[sanitize]} s)" >&2
+
+# (g) The table, last. ----------------------------------------------------------------------------
 write_table
 echo
 cat "$table"
