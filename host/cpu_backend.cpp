@@ -265,11 +265,12 @@ private:
     static int take_lanes(const channel_state<Real>& ch, std::int64_t* slot, Real* x, const Real* V, int count,
                           Real* I_syn, Real* V_syn) {
         int bad = count;
+#pragma GCC ivdep
         for (int j = 0; j < count; ++j) {
-            Real no_state = 0;
-            Real& state = Kind == synapse_kind::delta ? no_state : x[j];
+            Real state = Kind == synapse_kind::delta ? Real(0) : x[j];
             const bool ok = take_channel(Kind, ch.coeffs, ch.format, slot[j], state, V[j], I_syn[j], V_syn[j]);
-            bad = ok ? bad : std::min(bad, j);
+            if constexpr (Kind != synapse_kind::delta) x[j] = state;
+            bad = std::min(bad, ok ? count : j);
         }
         return bad;
     }
