@@ -67,6 +67,7 @@ const toml::array* optional_tables(const context& ctx, const toml::table& root, 
 namespace {
 
 constexpr std::int64_t two_to_32 = std::int64_t{1} << 32;
+constexpr double max_steps = 1099511627776.0;  // 2^40
 
 
 bool is_report_name(std::string_view s) {
@@ -132,6 +133,13 @@ simulation_spec read_simulation(const context& ctx, const toml::table& root) {
                      "\" is longer than simulation.duration = \"" +
                      format_quantity(sim.duration_ms, dimension::time) +
                      "\"; dt must be <= duration");
+    // Steps are counted in 64 bits and key the noise (16 Philox blocks per step; cuRAND's offset
+    // is 64 per step): 2^40 steps, 3.5 years of 0.1 ms, keeps every count exact.
+    if (const double steps = sim.duration_ms / sim.dt_ms; steps > max_steps)
+        ctx.fail(dt ? dt : duration, dt ? "simulation.dt" : "simulation.duration",
+                 "simulation.duration / simulation.dt = " + format_quantity(sim.duration_ms, dimension::time) + " / " +
+                     format_quantity(sim.dt_ms, dimension::time) + " is " + format_number(steps) +
+                     " steps; at most 2^40 = 1099511627776 are allowed: a longer dt or a shorter duration");
 
     if (const auto* n = t->get("seed"))
         sim.seed = static_cast<std::uint64_t>(read_integer(ctx, *n, "simulation.seed", 0, two_to_32 - 1));
