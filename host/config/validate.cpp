@@ -581,6 +581,8 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             r.name = read_string(ctx, *n, np, "letters, digits, _ and -");
             if (!is_report_name(r.name))
                 ctx.fail(n, np, says(np, *n) + "a report name is letters, digits, _ and - (it names the file <name>.h5)");
+            if (r.name == "spikes")
+                ctx.fail(n, np, says(np, *n) + "'spikes' names the spike file, spikes.h5; choose another name");
         }
         for (const auto& e : spec.states)
             if (e.name == r.name)
