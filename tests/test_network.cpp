@@ -382,6 +382,37 @@ TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
     EXPECT_FALSE(network_mean_field(s).has_value());
 }
 
+// Synapse values that no format or delay can hold are errors that name the projection and say
+// why (found by fuzzing: a NaN delay was taken as one step, and an out-of-range weight's error
+// named neither projection nor remedy).
+TEST(Network, UnrepresentableSynapseValuesAreNamedErrors) {
+    const auto message = [](const run_spec& s) {
+        try {
+            build_network(s);
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    const auto contains = [](const std::string& text, const char* part) { return text.find(part) != std::string::npos; };
+    run_spec s = small_network(10.0);
+    s.projections[0].weight = {synapse_distribution::kind::lognormal, 1.0, 1e155};  // draws NaN
+    std::string m = message(s);
+    EXPECT_TRUE(contains(m, "projection 0 (E -> E)") && contains(m, "not finite") && contains(m, "weight")) << m;
+
+    s = small_network(10.0);
+    s.projections[1].delay = {synapse_distribution::kind::lognormal, 1.5, 1e160};
+    m = message(s);
+    EXPECT_TRUE(contains(m, "projection 1 (E -> I)") && contains(m, "not finite") && contains(m, "delay")) << m;
+
+    s = small_network(10.0);
+    s.projections[2].synapse = synapse_kind::exp_current;  // a channel of its own
+    s.projections[2].tau_syn_ms = 5.0;
+    s.projections[2].weight = synapse_distribution::constant(-1e-300);
+    m = message(s);
+    EXPECT_TRUE(contains(m, "projection 2 (I -> E)") && contains(m, "fixed-point") && contains(m, "1e-290")) << m;
+}
+
 TEST(Network, CountsSynapsesAndDeliveredEvents) {
     run_spec s = pair(synapse_kind::delta, 1.0, 5);
     s.populations[0].size = 3;  // three sources firing once each, all to the one target

@@ -220,6 +220,9 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         const auto steps_of = [&](double ms) { return std::max(1.0, std::nearbyint(ms / sim.dt_ms)); };
         const auto to_steps = [&](double ms) -> std::uint16_t {
             const double steps = steps_of(ms);
+            if (!std::isfinite(ms))
+                throw config_error(describe(pr, k) + ": a delay of " + std::to_string(ms) +
+                                   " ms is not finite: the delay distribution's parameters are out of range");
             if (!(steps <= 65535.0))
                 throw config_error(describe(pr, k) + ": a delay of " + std::to_string(ms) + " ms is " +
                                    std::to_string(steps) + " steps of dt = " + std::to_string(sim.dt_ms) +
@@ -244,7 +247,8 @@ network build_network(const run_spec& spec, const synapse_source& source) {
 #pragma omp parallel for simd schedule(static) reduction(min : bad, lo) reduction(max : hi)
             for (std::uint64_t s = 0; s < n; ++s) {
                 const double steps = steps_of(ms[s]);
-                const bool fits = steps <= 65535.0;
+                // x - x is 0 only for finite x: a NaN delay would otherwise pass max(1, NaN) as 1
+                const bool fits = steps <= 65535.0 && ms[s] - ms[s] == 0.0;
                 const auto d = std::uint16_t(fits ? steps : 1.0);
                 b.delay[s] = d;
                 bad = fits ? bad : std::min(bad, s);
@@ -272,14 +276,21 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         for (std::size_t c = 0; c < net.channels[p].size(); ++c) {
             double max_abs = 0.0;
             std::vector<std::uint64_t> inputs(spec.populations[p].size, 0);
+            std::string feeding;  // the projections onto this channel, for an error
             for (std::size_t k = 0; k < net.projections.size(); ++k) {
                 const built_projection& b = net.projections[k];
                 if (b.target != p || b.channel != c) continue;
+                feeding += (feeding.empty() ? "" : ", ") + describe(spec.projections[k], k);
                 for (const double w : weights[k]) max_abs = std::max(max_abs, std::fabs(w));
                 for (const std::uint32_t t : b.conn.targets) ++inputs[t];
             }
             const std::uint64_t most = inputs.empty() ? 0 : *std::max_element(inputs.begin(), inputs.end());
-            net.channels[p][c].format = choose_format(max_abs, most);
+            try {
+                net.channels[p][c].format = choose_format(max_abs, most);
+            } catch (const config_error& e) {
+                throw config_error(feeding + ": the weights do not fit a fixed-point format (" + e.what() +
+                                   "); weights must be finite, of magnitude 1e-290 to 1e290 in their unit");
+            }
         }
     }
     for (std::size_t k = 0; k < net.projections.size(); ++k) {
@@ -294,7 +305,9 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         }
         if (bad < weights[k].size())
             throw config_error(describe(spec.projections[k], k) + ": weight " + std::to_string(weights[k][bad]) +
-                               " does not fit the fixed-point format of its channel");
+                               (std::isfinite(weights[k][bad])
+                                    ? " does not fit the fixed-point format of its channel"
+                                    : " is not finite: the weight distribution's parameters are out of range"));
         weights[k] = {};  // release as we go
     }
 
