@@ -607,6 +607,23 @@ TEST(Network, VogelsAbbottSustainsItsActivityAfterTheKick) {
     EXPECT_EQ(silent[0].size() + silent[1].size(), 0u) << "the network fired without its kick";
 }
 
+// Populations that cannot fit in memory fail before anything is allocated, the largest named
+// (found by fuzzing: 2^32 neurons swapped for minutes). 64 x 2^32 neurons in double need 4 TiB for
+// V and the refractory count alone; all equal, the first is named.
+TEST(Network, TooManyNeuronsFailClearlyBeforeAllocating) {
+    run_spec s;
+    s.simulation.real = precision::double_;
+    for (int p = 0; p < 64; ++p) s.populations.push_back(lif_population(std::string("P") + std::to_string(p), 1ull << 32));
+    try {
+        build_network(s);
+        FAIL() << "no error";
+    } catch (const runtime_failure& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("GiB"), std::string::npos) << what;
+        EXPECT_NE(what.find("population 'P0'"), std::string::npos) << what;
+    }
+}
+
 // A network that cannot fit in memory fails before anything is drawn, with the need, what is
 // available and the largest projection named (not std::bad_alloc half way).
 TEST(Network, TooLargeANetworkFailsClearlyBeforeBuilding) {

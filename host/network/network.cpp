@@ -145,23 +145,29 @@ std::uint64_t available_memory() {
     return 0;
 }
 
-// Before anything is drawn: what the build needs at its peak (per synapse its target, weight and
-// delay, and the weights in double while the fixed-point format is chosen), against the memory
-// available; the largest projection named. from_file projections are not counted (their size is
-// known only once read).
-void check_network_fits(const run_spec& spec) {
+// Before anything is drawn or allocated: what the run needs at least, against the memory
+// available, the largest part named. Per synapse at the build's peak its target, weight and delay,
+// and the weight in double while the fixed-point format is chosen (from_file projections are not
+// counted: their size is known only once read); per neuron its membrane potential and refractory
+// count (more arrays with adaptation, OU input, heterogeneous parameters or synapses).
+void check_fits_in_memory(const run_spec& spec) {
     const std::uint64_t available = available_memory();
     if (available == 0) return;
     double total = 0.0, largest = 0.0;
-    std::size_t which = 0;
+    std::string which;
+    const auto add = [&](double bytes, const std::string& name) {
+        total += bytes;
+        if (bytes > largest) largest = bytes, which = name;
+    };
+    const double real_bytes = spec.simulation.real == precision::single ? 4.0 : 8.0;
+    for (const population_spec& p : spec.populations)
+        add(double(p.size) * 2.0 * real_bytes, "population '" + p.name + "'");
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
         const source_ref s = find_source(spec, pr.source);
         const std::size_t t = population_index(spec, pr.target);
         const double n = expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size), pr.source == pr.target);
-        const double bytes = n * (4.0 + 4.0 + 2.0 + 8.0);
-        total += bytes;
-        if (bytes > largest) largest = bytes, which = k;
+        add(n * (4.0 + 4.0 + 2.0 + 8.0), describe(pr, k));
     }
     if (total <= 0.9 * double(available)) return;
     const auto gib = [](double b) {
@@ -169,9 +175,9 @@ void check_network_fits(const run_spec& spec) {
         std::snprintf(text, sizeof text, "%.3g", b / double(1ull << 30));
         return std::string(text);
     };
-    throw runtime_failure("the network needs about " + gib(total) + " GiB to build, but " + gib(double(available)) +
-                          " GiB of memory are available; the largest part is " + describe(spec.projections[which], which) +
-                          " (" + gib(largest) + " GiB). Reduce the sizes or the connection counts.");
+    throw runtime_failure("the run needs at least about " + gib(total) + " GiB, but " + gib(double(available)) +
+                          " GiB of memory are available; the largest part is " + which + " (" + gib(largest) +
+                          " GiB). Reduce the sizes or the connection counts.");
 }
 
 }  // namespace
@@ -179,7 +185,7 @@ void check_network_fits(const run_spec& spec) {
 network build_network(const run_spec& spec, const synapse_source& source) {
     const auto start = std::chrono::steady_clock::now();
     const simulation_spec& sim = spec.simulation;
-    check_network_fits(spec);
+    check_fits_in_memory(spec);
     network net;
     net.channels.resize(spec.populations.size());
 
