@@ -259,6 +259,11 @@ TEST(Connectivity, FixedTotalWithoutMultapsesOrAutapses) {
     const csr all = connect(rule(rule_kind::fixed_total, 0, n * (n - 1), false, false), n, n, true, seed, 8);
     const csr ref = connect(rule(rule_kind::all_to_all, 0, 0, false, false), n, n, true, seed, 8);
     EXPECT_EQ(all.targets, ref.targets);
+    // few synapses among 1e10 pairs: taken pairs in a hash set rather than a 1.25 GB bitmap
+    const csr sparse = connect(rule(rule_kind::fixed_total, 0, 3000, false, false), 100000, 100000, true, seed, 8);
+    expect_well_formed(sparse, true);
+    EXPECT_EQ(num_synapses(sparse), 3000u);
+    EXPECT_EQ(num_autapses(sparse), 0u);
 }
 
 TEST(Connectivity, AllToAllAndOneToOneStructure) {

@@ -312,13 +312,31 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
                     draw(w, static_cast<std::uint64_t>(s));
                 }
             } else {
-                // in synapse order: a pair already taken is redrawn from the row's next words
-                seen_t taken;
-                taken.reserve(n);
-                for (std::uint64_t s = 0; s < n; ++s) {
-                    row_words w{key, s};
-                    do draw(w, s);
-                    while (!taken.insert((std::uint64_t{src[s]} << 32) | tgt[s]).second);
+                // In synapse order: a pair already taken is redrawn from the row's next words. Near
+                // every pair taken that is ~ln(pairs) draws per synapse, so the taken pairs are
+                // a bitmap where it is no larger than the hash set would be (or 128 MB): the same
+                // draws, some 20x faster than the set (3200^2 pairs all taken: minutes before).
+                const auto fill_in_order = [&](auto take) {
+                    for (std::uint64_t s = 0; s < n; ++s) {
+                        row_words w{key, s};
+                        do draw(w, s);
+                        while (!take(std::uint64_t{src[s]} * num_targets + tgt[s]));
+                    }
+                };
+                const double pairs = double(num_sources) * double(num_targets);
+                if (pairs / 8.0 <= std::max(double(1 << 27), 32.0 * double(n))) {
+                    std::vector<std::uint64_t> bits(std::size_t((pairs + 63.0) / 64.0), 0);
+                    fill_in_order([&](std::uint64_t pair) {
+                        std::uint64_t& word = bits[pair / 64];
+                        const std::uint64_t bit = std::uint64_t{1} << (pair % 64);
+                        const bool fresh = (word & bit) == 0;
+                        word |= bit;
+                        return fresh;
+                    });
+                } else {
+                    seen_t taken;
+                    taken.reserve(n);
+                    fill_in_order([&](std::uint64_t pair) { return taken.insert(pair).second; });
                 }
             }
             return from_pairs(num_sources, num_targets, std::move(src), std::move(tgt));
