@@ -212,33 +212,36 @@ TEST(cli, cuda_backend_without_a_device_fails_cleanly) {
     EXPECT_NE(a.err.find("backend auto: CPU"), std::string::npos) << a.err;
 }
 
-TEST(cli, sigint_leaves_valid_files_and_an_interrupted_summary) {
-    const fs::path out = fresh_dir("sigint");
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        const std::string cfg = example("noisy_lif.toml");
-        const std::string dir = out.string();
-        execl(IFSIM_BINARY, "ifsim", "run", cfg.c_str(), "--out", dir.c_str(), "--quiet", "--set",
-              "simulation.duration=1000s", static_cast<char*>(nullptr));
-        _exit(127);
+// Ctrl-C and SIGTERM (kill, timeout, Slurm) alike: the files closed and valid, the summary written.
+TEST(cli, sigint_or_sigterm_leaves_valid_files_and_an_interrupted_summary) {
+    for (const int sig : {SIGINT, SIGTERM}) {
+        const fs::path out = fresh_dir(sig == SIGINT ? "sigint" : "sigterm");
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            const std::string cfg = example("noisy_lif.toml");
+            const std::string dir = out.string();
+            execl(IFSIM_BINARY, "ifsim", "run", cfg.c_str(), "--out", dir.c_str(), "--quiet", "--set",
+                  "simulation.duration=1000s", static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        // Wait until the run is under way (the resolved config is written before the first step).
+        for (int i = 0; i < 200 && !fs::exists(out / "config.resolved.toml"); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        kill(pid, sig);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        ASSERT_TRUE(WIFEXITED(status)) << "signal " << sig;
+        EXPECT_EQ(WEXITSTATUS(status), 130);
+        const std::string summary = slurp(out / "summary.json");
+        EXPECT_EQ(json_field(summary, "status"), "\"interrupted\"");
+        const hid_t file = H5Fopen((out / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        ASSERT_GE(file, 0);
+        const auto id = read_dataset<std::uint64_t>(file, "/spikes/E/node_ids", H5T_NATIVE_UINT64);
+        H5Fclose(file);
+        EXPECT_EQ(json_field(summary, "spikes"), std::to_string(id.size()));
     }
-    // Wait until the run is under way (the resolved config is written before the first step).
-    for (int i = 0; i < 200 && !fs::exists(out / "config.resolved.toml"); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    kill(pid, SIGINT);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 130);
-    const std::string summary = slurp(out / "summary.json");
-    EXPECT_EQ(json_field(summary, "status"), "\"interrupted\"");
-    const hid_t file = H5Fopen((out / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    ASSERT_GE(file, 0);
-    const auto id = read_dataset<std::uint64_t>(file, "/spikes/E/node_ids", H5T_NATIVE_UINT64);
-    H5Fclose(file);
-    EXPECT_EQ(json_field(summary, "spikes"), std::to_string(id.size()));
 }
 
 TEST(cli, theory_writes_one_row_per_neuron) {

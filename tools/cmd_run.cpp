@@ -20,7 +20,9 @@ cuda_status probe_cuda();  // cmd_info.cpp
 namespace {
 
 std::atomic<bool> stop_requested{false};
-extern "C" void on_sigint(int) { stop_requested.store(true); }
+// SIGINT (Ctrl-C) and SIGTERM (kill, timeout, Slurm, Docker) end the run after the current block,
+// its files closed and valid.
+extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 
 std::string format_duration(double s) {
     char buf[32];
@@ -105,7 +107,8 @@ int run(const run_args& args) {
         prepare_output_dir(dir);
         auto engine = choose_backend(spec, args.backend, args.quiet);
 
-        std::signal(SIGINT, on_sigint);
+        std::signal(SIGINT, on_stop_signal);
+        std::signal(SIGTERM, on_stop_signal);
         progress_printer progress(!args.quiet);
         run_options options;
         options.out_dir = dir;
