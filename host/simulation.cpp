@@ -20,6 +20,25 @@ namespace {
 
 const char* unit_of(state_variable v) { return v == state_variable::V_m ? "mV" : "pA"; }
 
+// A sample that float cannot hold (a double run's state beyond 3.4e38) would reach its report as
+// inf: the run stops there instead, the blocks before it written. `first_step` starts the block.
+void check_samples(const run_spec& spec, std::uint64_t first_step, const block_output& out) {
+    for (std::size_t r = 0; r < spec.states.size(); ++r) {
+        const state_record& rec = spec.states[r];
+        const std::vector<float>& v = out.samples[r];
+        for (std::size_t k = 0; k < v.size(); ++k) {
+            if (std::isfinite(v[k])) continue;
+            const std::size_t m = rec.neurons.size();
+            const auto every = std::uint64_t(std::llround(rec.interval_ms / spec.simulation.dt_ms));
+            const std::uint64_t first_sample = (first_step + every - 1) / every * every;
+            throw numerical_error("state record '" + rec.name + "': " + rec.variable + " of population '" +
+                                      rec.population + "' is beyond the range of its float report (|x| > 3.4e38); "
+                                      "its inputs or parameters drive it out of any physical range",
+                                  rec.neurons[k % m], first_sample + (k / m) * every);
+        }
+    }
+}
+
 // Per-neuron inter-spike interval sums for the summary's mean CV, updated as spikes stream by.
 class isi_accumulator {
 public:
@@ -222,6 +241,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             out.samples.resize(spec.states.size());
             out.sample_rows.resize(spec.states.size());
             engine.advance(step, n, out);
+            check_samples(spec, step, out);
             writer.submit(out);
             step += n;
             if (options.on_progress)

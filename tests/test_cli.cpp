@@ -244,6 +244,32 @@ TEST(cli, sigint_or_sigterm_leaves_valid_files_and_an_interrupted_summary) {
     }
 }
 
+// A double run whose state leaves float's range stops with a numerical error naming the record,
+// rather than writing inf into the float report (found by fuzzing).
+TEST(cli, state_beyond_the_reports_float_range_fails_by_name) {
+    const fs::path dir = fresh_dir("beyond_float");
+    fs::create_directories(dir);
+    std::ofstream(dir / "run.toml") << R"([simulation]
+precision = "double"
+duration = "20 ms"
+
+[[population]]
+name = "E"
+size = 1
+model = "lif"
+input = { I_e = "-1e40 pA" }
+
+[[record]]
+state = "V_m"
+population = "E"
+)";
+    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --quiet");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("state record 'E_V_m'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("float report"), std::string::npos) << r.err;
+    EXPECT_EQ(json_field(slurp(dir / "out" / "summary.json"), "status"), "\"failed\"");
+}
+
 TEST(cli, theory_writes_one_row_per_neuron) {
     const auto r = ifsim("theory " + example("fi_curve.toml"));
     ASSERT_EQ(r.code, 0) << r.err;
