@@ -75,6 +75,17 @@ pair_trace trace(const run_spec& spec, std::uint64_t steps) {
     return tr;
 }
 
+// What build_network says of `s`: the message of the Error it throws, or "accepted".
+template <class Error>
+std::string build_error(const run_spec& s) {
+    try {
+        build_network(s);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
 }  // namespace
 
 TEST(Network, DeltaSynapseDeliversExactlyDelayStepsLater) {
@@ -386,30 +397,22 @@ TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
 // why (found by fuzzing: a NaN delay was taken as one step, and an out-of-range weight's error
 // named neither projection nor remedy).
 TEST(Network, UnrepresentableSynapseValuesAreNamedErrors) {
-    const auto message = [](const run_spec& s) {
-        try {
-            build_network(s);
-        } catch (const config_error& e) {
-            return std::string(e.what());
-        }
-        return std::string("accepted");
-    };
     const auto contains = [](const std::string& text, const char* part) { return text.find(part) != std::string::npos; };
     run_spec s = small_network(10.0);
     s.projections[0].weight = {synapse_distribution::kind::lognormal, 1.0, 1e155};  // draws NaN
-    std::string m = message(s);
+    std::string m = build_error<config_error>(s);
     EXPECT_TRUE(contains(m, "projection 0 (E -> E)") && contains(m, "not finite") && contains(m, "weight")) << m;
 
     s = small_network(10.0);
     s.projections[1].delay = {synapse_distribution::kind::lognormal, 1.5, 1e160};
-    m = message(s);
+    m = build_error<config_error>(s);
     EXPECT_TRUE(contains(m, "projection 1 (E -> I)") && contains(m, "not finite") && contains(m, "delay")) << m;
 
     s = small_network(10.0);
     s.projections[2].synapse = synapse_kind::exp_current;  // a channel of its own
     s.projections[2].tau_syn_ms = 5.0;
     s.projections[2].weight = synapse_distribution::constant(-1e-300);
-    m = message(s);
+    m = build_error<config_error>(s);
     EXPECT_TRUE(contains(m, "projection 2 (I -> E)") && contains(m, "fixed-point") && contains(m, "1e-290")) << m;
 }
 
@@ -613,15 +616,14 @@ TEST(Network, VogelsAbbottSustainsItsActivityAfterTheKick) {
 TEST(Network, TooManyNeuronsFailClearlyBeforeAllocating) {
     run_spec s;
     s.simulation.real = precision::double_;
-    for (int p = 0; p < 64; ++p) s.populations.push_back(lif_population(std::string("P") + std::to_string(p), 1ull << 32));
-    try {
-        build_network(s);
-        FAIL() << "no error";
-    } catch (const runtime_failure& e) {
-        const std::string what = e.what();
-        EXPECT_NE(what.find("GiB"), std::string::npos) << what;
-        EXPECT_NE(what.find("population 'P0'"), std::string::npos) << what;
+    for (int p = 0; p < 64; ++p) {
+        std::string name = std::to_string(p);
+        name.insert(name.begin(), 'P');
+        s.populations.push_back(lif_population(name, 1ull << 32));
     }
+    const std::string what = build_error<runtime_failure>(s);
+    EXPECT_NE(what.find("GiB"), std::string::npos) << what;
+    EXPECT_NE(what.find("population 'P0'"), std::string::npos) << what;
 }
 
 // A network that cannot fit in memory fails before anything is drawn, with the need, what is
@@ -635,12 +637,7 @@ TEST(Network, TooLargeANetworkFailsClearlyBeforeBuilding) {
     pr.rule.degree = 100000;  // 4e14 synapses
     pr.weight = synapse_distribution::constant(0.1);
     s.projections.push_back(pr);
-    try {
-        build_network(s);
-        FAIL() << "no error";
-    } catch (const runtime_failure& e) {
-        const std::string what = e.what();
-        EXPECT_NE(what.find("GiB"), std::string::npos) << what;
-        EXPECT_NE(what.find("projection 0 (A -> A)"), std::string::npos) << what;
-    }
+    const std::string what = build_error<runtime_failure>(s);
+    EXPECT_NE(what.find("GiB"), std::string::npos) << what;
+    EXPECT_NE(what.find("projection 0 (A -> A)"), std::string::npos) << what;
 }
