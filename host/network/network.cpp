@@ -14,6 +14,7 @@
 #include "ifsim/errors.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
+#include "ifsim/units.hpp"
 #include "ifsim/uninitialized_vector.hpp"
 
 namespace ifsim {
@@ -227,11 +228,11 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         const auto to_steps = [&](double ms) -> std::uint16_t {
             const double steps = steps_of(ms);
             if (!std::isfinite(ms))
-                throw config_error(describe(pr, k) + ": a delay of " + std::to_string(ms) +
+                throw config_error(describe(pr, k) + ": a delay of " + format_number(ms) +
                                    " ms is not finite: the delay distribution's parameters are out of range");
             if (!(steps <= 65535.0))
-                throw config_error(describe(pr, k) + ": a delay of " + std::to_string(ms) + " ms is " +
-                                   std::to_string(steps) + " steps of dt = " + std::to_string(sim.dt_ms) +
+                throw config_error(describe(pr, k) + ": a delay of " + format_number(ms) + " ms is " +
+                                   format_number(steps) + " steps of dt = " + format_number(sim.dt_ms) +
                                    " ms; at most 65535 steps are allowed");
             return std::uint16_t(steps);
         };
@@ -310,7 +311,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             bad = fits ? bad : std::min<std::uint64_t>(bad, s);
         }
         if (bad < weights[k].size())
-            throw config_error(describe(spec.projections[k], k) + ": weight " + std::to_string(weights[k][bad]) +
+            throw config_error(describe(spec.projections[k], k) + ": weight " + format_number(weights[k][bad]) +
                                (std::isfinite(weights[k][bad])
                                     ? " does not fit the fixed-point format of its channel"
                                     : " is not finite: the weight distribution's parameters are out of range"));
