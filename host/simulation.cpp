@@ -20,6 +20,22 @@ namespace {
 
 const char* unit_of(state_variable v) { return v == state_variable::V_m ? "mV" : "pA"; }
 
+// A backend's numerical error with the population and block it was found in: the backends check
+// after each block of steps and name the neuron by its global id.
+numerical_error located(const numerical_error& e, const run_spec& spec, std::uint64_t first_step, std::uint32_t steps) {
+    std::uint64_t first_id = 0;
+    for (const population_spec& p : spec.populations) {
+        if (e.neuron() < first_id + p.size)
+            return numerical_error(e.reason() + " in population '" + p.name + "' (its neuron " +
+                                       std::to_string(e.neuron() - first_id) + "), found by the check after steps " +
+                                       std::to_string(first_step) + "-" + std::to_string(first_step + steps - 1) +
+                                       "; its inputs or parameters drive it out of range",
+                                   e.neuron(), e.step());
+        first_id += p.size;
+    }
+    return e;
+}
+
 // A sample that float cannot hold (a double run's state beyond 3.4e38) would reach its report as
 // inf: the run stops there instead, the blocks before it written. `first_step` starts the block.
 void check_samples(const run_spec& spec, std::uint64_t first_step, const block_output& out) {
@@ -240,7 +256,11 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             out.spikes.resize(names.size());
             out.samples.resize(spec.states.size());
             out.sample_rows.resize(spec.states.size());
-            engine.advance(step, n, out);
+            try {
+                engine.advance(step, n, out);
+            } catch (const numerical_error& e) {
+                throw located(e, spec, step, n);
+            }
             check_samples(spec, step, out);
             writer.submit(out);
             step += n;

@@ -270,6 +270,31 @@ population = "E"
     EXPECT_EQ(json_field(slurp(dir / "out" / "summary.json"), "status"), "\"failed\"");
 }
 
+// A V that is not finite is reported with its population and the block whose check found it,
+// not only a global neuron id and the block's last step (found by fuzzing).
+TEST(cli, non_finite_state_names_population_and_block) {
+    const fs::path dir = fresh_dir("non_finite");
+    fs::create_directories(dir);
+    std::ofstream(dir / "run.toml") << R"([simulation]
+duration = "20 ms"
+
+[[population]]
+name = "A"
+size = 3
+model = "lif"
+
+[[population]]
+name = "B"
+size = 2
+model = "lif"
+input = { I_e = "-1e40 pA" }
+)";
+    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --quiet");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("not finite in population 'B' (its neuron 0)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("check after steps 0-199"), std::string::npos) << r.err;
+}
+
 TEST(cli, theory_writes_one_row_per_neuron) {
     const auto r = ifsim("theory " + example("fi_curve.toml"));
     ASSERT_EQ(r.code, 0) << r.err;

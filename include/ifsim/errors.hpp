@@ -19,11 +19,13 @@ public:
     numerical_error(const std::string& what, std::uint64_t neuron, std::uint64_t step)
         : std::runtime_error(what + " (neuron " + std::to_string(neuron) + ", step " +
                              std::to_string(step) + ")"),
-          neuron_(neuron), step_(step) {}
+          reason_(what), neuron_(neuron), step_(step) {}
+    const std::string& reason() const { return reason_; }  // what() without neuron and step
     std::uint64_t neuron() const { return neuron_; }
     std::uint64_t step() const { return step_; }
 
 private:
+    std::string reason_;
     std::uint64_t neuron_;
     std::uint64_t step_;
 };
