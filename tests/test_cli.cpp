@@ -54,6 +54,13 @@ fs::path fresh_dir(const std::string& name) {
 
 std::string example(const std::string& name) { return std::string(IFSIM_SOURCE_DIR) + "/examples/" + name; }
 
+// `ifsim run` of the config `toml`, written to run.toml in the fresh folder `dir`; outputs in dir/out.
+result run_config(const fs::path& dir, const std::string& toml) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "run.toml") << toml;
+    return ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --quiet");
+}
+
 template <class T>
 std::vector<T> read_dataset(hid_t file, const std::string& path, hid_t type) {
     const hid_t ds = H5Dopen2(file, path.c_str(), H5P_DEFAULT);
@@ -248,8 +255,7 @@ TEST(cli, sigint_or_sigterm_leaves_valid_files_and_an_interrupted_summary) {
 // rather than writing inf into the float report (found by fuzzing).
 TEST(cli, state_beyond_the_reports_float_range_fails_by_name) {
     const fs::path dir = fresh_dir("beyond_float");
-    fs::create_directories(dir);
-    std::ofstream(dir / "run.toml") << R"([simulation]
+    const auto r = run_config(dir, R"([simulation]
 precision = "double"
 duration = "20 ms"
 
@@ -262,8 +268,7 @@ input = { I_e = "-1e40 pA" }
 [[record]]
 state = "V_m"
 population = "E"
-)";
-    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --quiet");
+)");
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_NE(r.err.find("state record 'E_V_m'"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("float report"), std::string::npos) << r.err;
@@ -273,9 +278,7 @@ population = "E"
 // A V that is not finite is reported with its population and the block whose check found it,
 // not only a global neuron id and the block's last step (found by fuzzing).
 TEST(cli, non_finite_state_names_population_and_block) {
-    const fs::path dir = fresh_dir("non_finite");
-    fs::create_directories(dir);
-    std::ofstream(dir / "run.toml") << R"([simulation]
+    const auto r = run_config(fresh_dir("non_finite"), R"([simulation]
 duration = "20 ms"
 
 [[population]]
@@ -288,8 +291,7 @@ name = "B"
 size = 2
 model = "lif"
 input = { I_e = "-1e40 pA" }
-)";
-    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --quiet");
+)");
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_NE(r.err.find("not finite in population 'B' (its neuron 0)"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("check after steps 0-199"), std::string::npos) << r.err;
