@@ -395,8 +395,7 @@ public:
             std::size_t p = 0;
             while (spec.populations[p].name != rec.population) ++p;
             populations_[p]->samplers.push_back(
-                {r, parse_state_variable(rec.variable), rec.neurons,
-                 std::uint64_t(std::llround(rec.interval_ms / spec.simulation.dt_ms))});
+                {r, parse_state_variable(rec.variable), rec.neurons, rec.interval_steps(spec.simulation.dt_ms)});
         }
     }
 

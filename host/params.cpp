@@ -52,9 +52,8 @@ std::string check_params(const neuron_params& p, model_kind m) {
     for (const auto& f : param_fields) {
         if (uses(f.name) && !std::isfinite(p.*f.member))
             return std::string(f.name) + " = " + format_number(p.*f.member) + " must be a finite number";
-        // Within 1 kV: beyond any neuron, and within float's range where V is recorded (a double
-        // run's E_L = -1e300 mV was recorded as -inf).
-        if (uses(f.name) && f.dim == dimension::voltage && !(std::fabs(p.*f.member) <= 1e6))
+        // (a double run's E_L = -1e300 mV was recorded as -inf)
+        if (uses(f.name) && f.dim == dimension::voltage && !(std::fabs(p.*f.member) <= max_abs_voltage_mV))
             return std::string(f.name) + " = " + format_number(p.*f.member) + " mV must be within +-1e6 mV";
     }
     const auto positive = [](double v) { return v > 0.0; };

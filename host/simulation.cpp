@@ -45,7 +45,7 @@ void check_samples(const run_spec& spec, std::uint64_t first_step, const block_o
         for (std::size_t k = 0; k < v.size(); ++k) {
             if (std::isfinite(v[k])) continue;
             const std::size_t m = rec.neurons.size();
-            const auto every = std::uint64_t(std::llround(rec.interval_ms / spec.simulation.dt_ms));
+            const std::uint64_t every = rec.interval_steps(spec.simulation.dt_ms);
             const std::uint64_t first_sample = (first_step + every - 1) / every * every;
             throw numerical_error("state record '" + rec.name + "': " + rec.variable + " of population '" +
                                       rec.population + "' is beyond the range of its float report (|x| > 3.4e38); "

@@ -509,8 +509,7 @@ public:
             s.record = r;
             s.variable = parse_state_variable(rec.variable);
             s.neurons = rec.neurons;
-            s.interval_steps =
-                std::max<std::uint64_t>(1, std::uint64_t(std::llround(rec.interval_ms / spec.simulation.dt_ms)));
+            s.interval_steps = rec.interval_steps(spec.simulation.dt_ms);
             populations_[p]->samplers.push_back(std::move(s));
         }
 

@@ -440,11 +440,12 @@ void read_init(const context& ctx, const toml::table& t, std::string_view path,
         pop.init[std::string(key)] = n ? read_distribution(ctx, *n, child_path(p, key), d, who) : fallback;
     };
     get("V_m", dimension::voltage, pop.params.at("E_L"));
-    // Within 1 kV, as the voltage parameters (check_params): float recording holds it.
+    // Within max_abs_voltage_mV, as the voltage parameters (check_params).
     if (const toml::node* n = init ? init->get("V_m") : nullptr) {
         const distribution& d = pop.init.at("V_m");
-        bool in_range = std::fabs(d.a) <= 1e6 && std::fabs(d.b) <= 1e6;
-        for (const double v : d.values) in_range = in_range && std::fabs(v) <= 1e6;
+        const auto fits = [](double v) { return std::fabs(v) <= max_abs_voltage_mV; };
+        bool in_range = fits(d.a) && fits(d.b);
+        for (const double v : d.values) in_range = in_range && fits(v);
         if (!in_range)
             ctx.fail(n, child_path(p, "V_m"), says(child_path(p, "V_m"), *n) + "V_m must be within +-1e6 mV");
     }

@@ -3,6 +3,8 @@
 // config can be written back from this alone.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -84,6 +86,11 @@ struct state_record {
     std::string variable;                 // "V_m", "w" or "I_noise"
     std::vector<std::uint64_t> neurons;   // indices within the population
     double interval_ms = 1.0;             // sampling interval, a whole number of steps
+
+    // The sampling interval in steps of dt (at least one): a sample at every multiple of it.
+    std::uint64_t interval_steps(double dt_ms) const {
+        return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(interval_ms / dt_ms)));
+    }
 };
 
 // What a synapse does to its target.

@@ -68,6 +68,10 @@ inline constexpr std::array<param_field, 14> param_fields = {{
     {"tau_w", dimension::time, &neuron_params::tau_w, "adaptation time constant"},
 }};
 
+// Largest |voltage| a parameter or initial V_m may have [mV]: 1 kV, beyond any neuron and within
+// float's range, in which V is recorded.
+inline constexpr double max_abs_voltage_mV = 1e6;
+
 // Names of the parameters that model `m` reads, in the order of param_fields.
 std::span<const std::string_view> model_param_names(model_kind m);
 
