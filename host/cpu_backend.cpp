@@ -453,7 +453,7 @@ public:
     }
 
     network_stats network() const override {
-        return {net_.synapses, net_.bytes_per_synapse(), net_.build_seconds, events_};
+        return {net_.synapses, net_.bytes_per_synapse(), net_.build_seconds, events_, net_.projection_synapses};
     }
 
 private:

@@ -229,6 +229,10 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         summary.bytes_per_synapse = net.bytes_per_synapse;
         summary.network_build_s = net.build_s;
         summary.synaptic_events = net.events;
+        summary.projections.clear();
+        for (std::size_t k = 0; k < spec.projections.size(); ++k)
+            summary.projections.push_back({spec.projections[k].source, spec.projections[k].target,
+                                           k < net.projection_synapses.size() ? net.projection_synapses[k] : 0});
         if (summary.wall_s > 0) summary.synaptic_events_per_s = double(net.events) / summary.wall_s;
         summary.spikes = 0;
         for (std::size_t p = 0; p < pops.size(); ++p) {

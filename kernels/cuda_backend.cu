@@ -620,7 +620,7 @@ public:
     }
 
     network_stats network() const override {
-        network_stats s{net_.synapses, bytes_per_synapse_, net_.build_seconds, 0};
+        network_stats s{net_.synapses, bytes_per_synapse_, net_.build_seconds, 0, net_.projection_synapses};
         if (!d_events_.empty()) {
             IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "waiting for the stream");
             unsigned long long events = 0;

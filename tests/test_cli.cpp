@@ -166,6 +166,75 @@ TEST(cli, set_and_seed_reach_the_run) {
     EXPECT_NE(json_field(slurp(a / "summary.json"), "config_digest"), json_field(slurp(b / "summary.json"), "config_digest"));
 }
 
+// The digest identifies the model, not where its file lies: a copy elsewhere and the resolved
+// config run again resolve to the same bytes.
+TEST(cli, config_digest_is_the_same_from_any_path_and_for_the_resolved_config) {
+    const std::string model = R"([simulation]
+duration = "5 ms"
+
+[[population]]
+name = "E"
+size = 10
+model = "lif"
+input = { I_e = "400 pA" }
+)";
+    const fs::path a = fresh_dir("digest_a"), b = fresh_dir("digest_b") / "deeper";
+    ASSERT_EQ(run_config(a, model).code, 0);
+    ASSERT_EQ(run_config(b, model).code, 0);
+    const fs::path again = fresh_dir("digest_again");
+    ASSERT_EQ(ifsim("run " + (a / "out" / "config.resolved.toml").string() + " --out " + again.string() + " --quiet").code, 0);
+
+    const std::string digest = json_field(slurp(a / "out" / "summary.json"), "config_digest");
+    EXPECT_EQ(digest.size(), 66u) << digest;  // 64 hex digits, quoted
+    EXPECT_EQ(json_field(slurp(b / "out" / "summary.json"), "config_digest"), digest);
+    EXPECT_EQ(json_field(slurp(again / "summary.json"), "config_digest"), digest);
+    EXPECT_EQ(slurp(again / "config.resolved.toml"), slurp(a / "out" / "config.resolved.toml"));
+    EXPECT_NE(json_field(slurp(again / "summary.json"), "config_file"),
+              json_field(slurp(a / "out" / "summary.json"), "config_file"));
+}
+
+// A file that lists no synapses is a legal projection, but one the user hears about; summary.json
+// counts every projection's synapses.
+TEST(cli, projection_without_synapses_is_a_warning_and_counted_in_the_summary) {
+    const fs::path dir = fresh_dir("empty_projection");
+    fs::create_directories(dir);
+    std::ofstream(dir / "none.csv") << "source,target,weight\n# no rows\n";
+    const auto r = run_config(dir, R"([simulation]
+duration = "5 ms"
+
+[[population]]
+name = "E"
+size = 10
+model = "lif"
+
+[[projection]]
+source = "E"
+target = "E"
+rule = { from_file = "none.csv" }
+
+[[projection]]
+source = "E"
+target = "E"
+rule = { fixed_indegree = 3 }
+weight = "0.1 mV"
+)");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: projection[0] (E -> E) makes no synapses: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("none.csv lists none"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("projection[1]"), std::string::npos) << r.err;
+
+    const std::string json = slurp(dir / "out" / "summary.json");
+    const auto at = json.find("\"projections\"");
+    ASSERT_NE(at, std::string::npos) << json;
+    const std::string projections = json.substr(at, json.find(']', at) - at);
+    const auto first = projections.find("\"synapses\": 0");
+    const auto second = projections.find("\"synapses\": 30");
+    ASSERT_NE(first, std::string::npos) << projections;
+    ASSERT_NE(second, std::string::npos) << projections;
+    EXPECT_LT(first, second) << projections;  // config order
+    EXPECT_NE(projections.find("\"source\": \"E\""), std::string::npos) << projections;
+}
+
 // Every malformed config: exit code 2, a message naming the key and value, and no output at all.
 TEST(cli, bad_configs_exit_2_with_the_key_and_nothing_written) {
     int checked = 0;

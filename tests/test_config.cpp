@@ -437,6 +437,27 @@ TEST(Config, BadOverridesAreExplained) {
     // A parameter the model does not read.
     m = error_of(minimal, {"population.E.params.V_T=-50"});
     EXPECT_NE(m.find("not a parameter of model 'lif'"), std::string::npos) << m;
+
+    // A config whose table is not one is at fault itself: told with its line, not blamed on the
+    // override (which --threads or --seed may have made).
+    m = error_of("simulation = 5\n" + std::string(minimal), {"simulation.threads=2"});
+    EXPECT_NE(m.find("test.toml:1:14: simulation = 5: expected a table"), std::string::npos) << m;
+    EXPECT_EQ(m.find("--set"), std::string::npos) << m;
+}
+
+// Text from the config reaches a message escaped and cut: a NUL cannot end it early, a long value
+// cannot flood it.
+TEST(Config, MessagesShowControlCharactersAndCutLongValues) {
+    std::string m = error_of("[[population]]\nname = \"E\\u0000X\"\nsize = 1\nmodel = \"lif\"\n");
+    EXPECT_NE(m.find("population[0].name = \"E\\u0000X\": a population name is letters"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\0'), std::string::npos);
+
+    m = error_of("[[population]]\nname = \"E\"\nsize = 1\nmodel = \"" + std::string(5000, 'x') + "\"\n");
+    EXPECT_NE(m.find("model = \"" + std::string(60, 'x') + "... (5000 bytes)\""), std::string::npos) << m;
+    EXPECT_LT(m.size(), 400u) << m;
+
+    m = error_of("[simulation]\n\"d\\tt\" = 1\n" + std::string(minimal));
+    EXPECT_NE(m.find("unknown key 'simulation.d\\tt'"), std::string::npos) << m;
 }
 
 TEST(Config, RoundTripThroughToToml) {
@@ -742,7 +763,7 @@ source = "I"
 target = "E"
 rule = { pairwise_bernoulli = 1e-9 }
 synapse = "exp_conductance"
-weight = "1e-300 nS"
+weight = "1e-280 nS"
 E_rev = -77.77777777777777
 )",
                                       "odd.toml");

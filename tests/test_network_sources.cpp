@@ -395,6 +395,35 @@ TEST(NetworkSources, HostDrawsFollowTheDefinitionForEveryKind) {
     }
 }
 
+// The config bounds weights and delays by the furthest draw (synapse_value_extremes): no draw lies
+// beyond it, and it is where the definition puts it (the bounds; 6.76 std from the mean, the
+// largest 32-bit Box-Muller radius; the lognormal's matching tail).
+TEST(NetworkSources, NoDrawLiesBeyondTheExtremes) {
+    using K = synapse_distribution::kind;
+    const double z_max = std::sqrt(-2.0 * std::log(0x1p-33));  // u1 = 2^-33, 6.7637
+    const synapse_source host;
+    for (const synapse_distribution d :
+         {synapse_distribution::constant(-0.75), synapse_distribution{K::uniform, 0.5, 2.0},
+          synapse_distribution{K::normal, 0.3, 1.0}, synapse_distribution{K::normal, -0.3, 1.0},
+          synapse_distribution{K::lognormal, 2.0, 1.5}, synapse_distribution{K::lognormal, -2.0, 1.5}}) {
+        const auto [lo, hi] = synapse_value_extremes(d);
+        std::vector<double> drawn(1 << 20);
+        host.draw(d, make_key(5, 0x20000), drawn);
+        const auto [min, max] = std::minmax_element(drawn.begin(), drawn.end());
+        EXPECT_LE(lo, *min) << "kind " << int(d.type) << ", a = " << d.a;
+        EXPECT_GE(hi, *max) << "kind " << int(d.type) << ", a = " << d.a;
+        const double s2 = std::log1p(d.b * d.b / (d.a * d.a)), tail = std::exp(std::log(std::fabs(d.a)) - 0.5 * s2 + std::sqrt(s2) * z_max);
+        const double furthest = d.type == K::constant  ? d.a
+                                : d.type == K::uniform ? d.b
+                                : d.type == K::normal  ? d.a + (d.a > 0 ? 1 : -1) * d.b * z_max
+                                                       : (d.a > 0 ? tail : -tail);
+        EXPECT_NEAR(d.a > 0 ? hi : lo, furthest, 1e-9 * std::fabs(furthest)) << "kind " << int(d.type) << ", a = " << d.a;
+    }
+    // Parameters that overflow give NaN extremes, which the config rejects.
+    const auto [lo, hi] = synapse_value_extremes({K::lognormal, 1e200, 1e250});
+    EXPECT_TRUE(std::isnan(lo) && std::isnan(hi));
+}
+
 // The device draws the same connectivity and synapse values as the host, rule by rule (skips
 // without a usable CUDA device). The CUDA backend builds every network with it.
 TEST(NetworkSources, DeviceDrawsEqualHostDraws) {

@@ -209,6 +209,12 @@ TEST_F(synapse_file, csv_weight_not_finite) {
                         "weight = " + text, "not a finite number");
 }
 
+TEST_F(synapse_file, csv_weight_beyond_any_synapse) {
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,0.5\n1,3,-2e6\n")), "conn.csv:3:",
+                    "weight = -2e+06 is beyond any synapse", "magnitude must be at most 1e+06");
+    EXPECT_NO_THROW(read_synapse_file(csv("source,target,weight\n1,2,1e6\n"), limits));
+}
+
 TEST_F(synapse_file, csv_weights_of_both_signs) {
     EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,0\n1,2,0.25\n1,3,0.5\n1,4,-0.5\n")), "conn.csv:5:",
                     "weight = -0.5 has the other sign than weight = 0.25 on line 3");
@@ -304,6 +310,8 @@ TEST_F(synapse_file, h5_rows_are_checked) {
                     "conn.h5: row 2: weight = 1 has the other sign than weight = -1 on row 1");
     EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0, -1, 1}}}), {10, 20, true}),
                     "conn.h5: row 1: weight = -1 is negative; conductances must be >= 0 nS");
+    EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {1, 1e7, 1}}})),
+                    "conn.h5: row 1: weight = 1e+07 is beyond any synapse");
     EXPECT_MENTIONS(error_of(h5({source, target, {"delay", H5T_IEEE_F32LE, {1, 1, 0}}})),
                     "conn.h5: row 2: delay = 0", "> 0 ms");
 }

@@ -78,6 +78,19 @@ std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string&
 #endif
 }
 
+// A projection without synapses is legal (p = 0, an empty file) but rarely meant: said before the
+// run, --quiet or not.
+void warn_about_empty_projections(const run_spec& spec, const network_stats& net) {
+    for (std::size_t k = 0; k < spec.projections.size() && k < net.projection_synapses.size(); ++k) {
+        if (net.projection_synapses[k] != 0) continue;
+        const projection_spec& p = spec.projections[k];
+        std::cerr << "ifsim: warning: projection[" << k << "] (" << p.source << " -> " << p.target
+                  << ") makes no synapses"
+                  << (p.rule.kind == rule_kind::from_file ? ": " + p.rule.file + " lists none" : std::string())
+                  << "\n";
+    }
+}
+
 void print_summary(const run_summary& s, const std::filesystem::path& dir) {
     std::fprintf(stderr, "%s: %llu steps of %g ms on %s (%s, %s) in %.3g s: %.3g neuron-steps/s, real-time factor %.3g\n",
                  s.status.c_str(), (unsigned long long)s.steps, s.dt_ms, s.backend.c_str(), s.device.c_str(),
@@ -106,6 +119,7 @@ int run(const run_args& args) {
         created_dir = !std::filesystem::exists(dir);
         prepare_output_dir(dir);
         auto engine = choose_backend(spec, args.backend, args.quiet);
+        warn_about_empty_projections(spec, engine->network());
 
         std::signal(SIGINT, on_stop_signal);
         std::signal(SIGTERM, on_stop_signal);

@@ -2,7 +2,9 @@
 // as completely as the populations: names resolve, rules fit the sizes, weights have one sign,
 // files exist and have the columns the projection needs.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <set>
 #include <string>
@@ -11,6 +13,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/synapse_file.hpp"
+#include "ifsim/synapses.hpp"
 
 namespace ifsim::config_detail {
 
@@ -112,7 +115,7 @@ endpoint read_endpoint(const context& ctx, const toml::table& t, std::string_vie
     const std::string near = suggest(name, names);
     const bool either = generators_allowed && !spec.generators.empty();
     ctx.fail(&n, kp,
-             says(kp, n) + (either ? "no population or generator" : "no population") + " is named '" + name + "'" +
+             says(kp, n) + (either ? "no population or generator" : "no population") + " is named '" + printable(name) + "'" +
                  (near.empty() ? "" : "; did you mean '" + near + "'?") + " (" +
                  (either ? "populations and generators" : "populations") + ": " + join(names) + ")");
 }
@@ -228,7 +231,21 @@ std::pair<const toml::node*, std::string> form_of(const toml::node& n, std::stri
     return {&n, std::string(path)};
 }
 
-// Every weight of a projection has one sign (the sign of `a`); conductances are >= 0.
+// Where a per-synapse value's draws reach, for a message: "" for a constant (the value says it),
+// else "its draws reach 1.35e+06 pA (6.76 std from the mean, ...); ".
+std::string reach(const synapse_distribution& v, double extreme, dimension d) {
+    using K = synapse_distribution::kind;
+    if (v.type == K::constant) return "";
+    std::array<char, 32> text{};
+    std::snprintf(text.data(), text.size(), "%.3g", extreme);
+    const char* how = v.type == K::uniform ? "its bounds"
+                      : v.type == K::normal ? "6.76 std from the mean, the furthest normal draw"
+                                            : "the furthest lognormal draw";
+    return "its draws reach " + std::string(text.data()) + " " + std::string(default_unit(d)) + " (" + how + "); ";
+}
+
+// Every weight of a projection has one sign (the sign of `a`); conductances are >= 0; every draw
+// is finite and within max_abs_weight, and the largest is 0 or at least min_largest_abs_weight.
 void check_weight(const context& ctx, const toml::node& n, std::string_view path,
                   const synapse_distribution& w, synapse_kind k) {
     using K = synapse_distribution::kind;
@@ -264,17 +281,42 @@ void check_weight(const context& ctx, const toml::node& n, std::string_view path
                          head + "a lognormal weight has the sign of its mean, which must not be 0");
             break;
     }
+    const dimension d = weight_dimension(k);
+    const std::string unit(default_unit(d));
+    const auto [lo, hi] = synapse_value_extremes(w);
+    if (!std::isfinite(lo) || !std::isfinite(hi))
+        ctx.fail(at, p, head + "its draws overflow to infinity or NaN; the parameters are out of range");
+    const double furthest = std::fabs(lo) > std::fabs(hi) ? lo : hi;
+    if (std::fabs(furthest) > max_abs_weight)
+        ctx.fail(at, p,
+                 head + reach(w, furthest, d) + "a weight's magnitude must be at most " +
+                     format_quantity(max_abs_weight, d) + ", beyond any synapse");
+    if (furthest != 0.0 && std::fabs(furthest) < min_largest_abs_weight)
+        ctx.fail(at, p,
+                 head + reach(w, furthest, d) + "too small for fixed point: the largest weight must be 0 or of magnitude at least " +
+                     format_quantity(min_largest_abs_weight, d));
 }
 
+// A delay is > 0 (for a distribution, its low end or mean), every draw finite and at most
+// max_delay_steps steps of dt.
 void check_delay(const context& ctx, const toml::node& n, std::string_view path,
-                 const synapse_distribution& dl) {
+                 const synapse_distribution& dl, double dt_ms) {
     using K = synapse_distribution::kind;
-    if (dl.a > 0.0) return;  // uniform: high >= low was checked; normal, lognormal: std >= 0
     const auto [at, p] = form_of(n, path);
-    const char* what = dl.type == K::constant  ? "a delay must be > 0 ms"
-                       : dl.type == K::uniform ? "the low end of a delay range must be > 0 ms"
-                                               : "the mean of a delay must be > 0 ms";
-    ctx.fail(at, p, says(p, *at) + what + " (delays are rounded to whole steps of dt, at least one)");
+    if (!(dl.a > 0.0)) {  // uniform: high >= low was checked; normal, lognormal: std >= 0
+        const char* what = dl.type == K::constant  ? "a delay must be > 0 ms"
+                           : dl.type == K::uniform ? "the low end of a delay range must be > 0 ms"
+                                                   : "the mean of a delay must be > 0 ms";
+        ctx.fail(at, p, says(p, *at) + what + " (delays are rounded to whole steps of dt, at least one)");
+    }
+    const auto [lo, hi] = synapse_value_extremes(dl);
+    if (!std::isfinite(lo) || !std::isfinite(hi))
+        ctx.fail(at, p, says(p, *at) + "its draws overflow to infinity or NaN; the parameters are out of range");
+    if (delay_steps(hi, dt_ms) > max_delay_steps)
+        ctx.fail(at, p,
+                 says(p, *at) + reach(dl, hi, dimension::time) + "a delay must be at most " +
+                     format_number(max_delay_steps) + " steps of dt = \"" + format_quantity(dt_ms, dimension::time) +
+                     "\" (" + format_quantity(max_delay_steps * dt_ms, dimension::time) + ")");
 }
 
 // The rule, and whether it can be realised between populations of these sizes (connect() checks
@@ -475,7 +517,7 @@ projection_spec read_projection(const context& ctx, const toml::table& t, std::s
     if (const auto* n = t.get("delay")) {
         const std::string dp = child_path(path, "delay");
         pr.delay = read_synapse_distribution(ctx, *n, dp, dimension::time, "a delay is a time (ms)");
-        check_delay(ctx, *n, dp, pr.delay);
+        check_delay(ctx, *n, dp, pr.delay, spec.simulation.dt_ms);
     }
 
     if (const auto* n = t.get("tau_syn")) {

@@ -185,7 +185,9 @@ void apply_one(toml::table& root, std::string_view text, context& ctx) {
                 expanded.insert(sub->as_string()->get(), true);
                 sub = table->insert_or_assign(seg, std::move(expanded)).first->second.as_table();
             }
-            if (!sub->is_table()) fail("cannot set a key inside '" + here + "' = " + render(*sub) + ": it is not a table");
+            // Not a table: the config is at fault, not the override (which --seed or --threads may
+            // have made), and is told as the config check would tell it.
+            if (!sub->is_table()) optional_table(ctx, *table, path, seg);
             table = sub->as_table();
             level = node->children;
             path = here;

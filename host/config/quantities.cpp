@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -20,18 +21,7 @@ bool within(std::string_view inner, std::string_view outer) {
            (inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[');
 }
 
-std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
+std::string quote(std::string_view s) { return "\"" + printable(s) + "\""; }
 
 std::string a_dimension(dimension d) {
     const std::string_view n = dimension_name(d);
@@ -52,6 +42,36 @@ std::string type_name(const toml::node& n) {
 }
 
 }  // namespace
+
+std::string printable(std::string_view s) {
+    constexpr std::size_t max_len = 60;
+    std::size_t cut = s.size();
+    if (s.size() > max_len) {
+        cut = max_len;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+    }
+    std::string out;
+    for (const char c : s.substr(0, cut)) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (u < 0x20 || u == 0x7F) {
+                    std::array<char, 8> hex{};
+                    std::snprintf(hex.data(), hex.size(), "\\u%04X", unsigned(u));
+                    out += hex.data();
+                } else {
+                    out += c;
+                }
+        }
+    }
+    if (cut < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
+    return out;
+}
 
 void context::fail(const toml::node* at, std::string_view path, const std::string& message) const {
     const std::pair<std::string, std::string>* via = nullptr;
@@ -138,7 +158,7 @@ void check_keys(const context& ctx, const toml::table& t, std::string_view path,
         for (auto a : allowed) known = known || a == k.str();
         if (known) continue;
         const std::string near = suggest(k.str(), allowed);
-        std::string msg = "unknown key '" + child_path(path, k.str()) + "'";
+        std::string msg = "unknown key '" + child_path(path, printable(k.str())) + "'";
         msg += near.empty() ? "" : "; did you mean '" + near + "'?";
         msg += " (" + (path.empty() ? std::string("the top level") : std::string(path)) +
                " accepts: " + join(allowed) + ")";

@@ -223,17 +223,17 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         } else {
             source.draw(pr.weight, wkey, weights[k]);
         }
-        // Delays in whole steps, at least one; to_steps also checks the range.
-        const auto steps_of = [&](double ms) { return std::max(1.0, std::nearbyint(ms / sim.dt_ms)); };
+        // Delays in whole steps; to_steps also checks the range (a file's delays are first
+        // checked here: the config checked its distributions' extremes).
         const auto to_steps = [&](double ms) -> std::uint16_t {
-            const double steps = steps_of(ms);
+            const double steps = delay_steps(ms, sim.dt_ms);
             if (!std::isfinite(ms))
                 throw config_error(describe(pr, k) + ": a delay of " + format_number(ms) +
                                    " ms is not finite: the delay distribution's parameters are out of range");
-            if (!(steps <= 65535.0))
+            if (!(steps <= max_delay_steps))
                 throw config_error(describe(pr, k) + ": a delay of " + format_number(ms) + " ms is " +
                                    format_number(steps) + " steps of dt = " + format_number(sim.dt_ms) +
-                                   " ms; at most 65535 steps are allowed");
+                                   " ms; at most " + format_number(max_delay_steps) + " steps are allowed");
             return std::uint16_t(steps);
         };
         std::uint16_t lo = 65535, hi = 0;  // the projection's delay range [steps]
@@ -253,9 +253,9 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             std::uint64_t bad = n;
 #pragma omp parallel for simd schedule(static) reduction(min : bad, lo) reduction(max : hi)
             for (std::uint64_t s = 0; s < n; ++s) {
-                const double steps = steps_of(ms[s]);
+                const double steps = delay_steps(ms[s], sim.dt_ms);
                 // x - x is 0 only for finite x: a NaN delay would otherwise pass max(1, NaN) as 1
-                const bool fits = steps <= 65535.0 && ms[s] - ms[s] == 0.0;
+                const bool fits = steps <= max_delay_steps && ms[s] - ms[s] == 0.0;
                 const auto d = std::uint16_t(fits ? steps : 1.0);
                 b.delay[s] = d;
                 bad = fits ? bad : std::min(bad, s);
@@ -274,6 +274,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             net.max_delay_steps = std::max<std::uint32_t>(net.max_delay_steps, hi);
         }
         net.synapses += n;
+        net.projection_synapses.push_back(n);
         net.projections.push_back(std::move(b));
     }
 
@@ -296,7 +297,9 @@ network build_network(const run_spec& spec, const synapse_source& source) {
                 net.channels[p][c].format = choose_format(max_abs, most);
             } catch (const config_error& e) {
                 throw config_error(feeding + ": the weights do not fit a fixed-point format (" + e.what() +
-                                   "); weights must be finite, of magnitude 1e-290 to 1e290 in their unit");
+                                   "); the largest weight of a channel must be 0 or of magnitude " +
+                                   format_number(min_largest_abs_weight) + " to " + format_number(max_abs_weight) +
+                                   " in its unit");
             }
         }
     }

@@ -10,6 +10,7 @@
 
 #include "ifsim/errors.hpp"
 #include "ifsim/synapse_file.hpp"
+#include "ifsim/synapses.hpp"
 
 namespace ifsim::synapse_file_detail {
 
@@ -41,6 +42,9 @@ public:
     }
     void weight(double w, std::uint64_t at) {
         if (!std::isfinite(w)) fail(at, "weight = " + number(w) + " is not a finite number");
+        if (std::fabs(w) > max_abs_weight)
+            fail(at, "weight = " + number(w) + " is beyond any synapse; a weight's magnitude must be at most " +
+                         number(max_abs_weight) + " in the synapse's unit (mV, pA or nS)");
         if (w < 0 && limits_.weights_non_negative)
             fail(at, "weight = " + number(w) + " is negative; conductances must be >= 0 nS");
         if (w == 0) return;

@@ -182,6 +182,21 @@ std::string summary_json(const run_summary& s) {
     }
     pops += s.populations.empty() ? "]" : "\n  ]";
 
+    if (!s.projections.empty()) {
+        std::string& projections = run.raw("projections");
+        projections += '[';
+        for (std::size_t i = 0; i < s.projections.size(); ++i) {
+            const auto& p = s.projections[i];
+            projections += i == 0 ? "\n    " : ",\n    ";
+            object_writer projection(projections, 6);
+            projection.member("source", p.source);
+            projection.member("target", p.target);
+            projection.member("synapses", p.synapses);
+            projection.end();
+        }
+        projections += "\n  ]";
+    }
+
     std::string& files = run.raw("files");
     files += '[';
     for (std::size_t i = 0; i < s.files.size(); ++i) {

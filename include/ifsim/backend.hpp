@@ -44,6 +44,7 @@ struct network_stats {
     double bytes_per_synapse = 0.0;  // as stored: target, weight, and delay where heterogeneous
     double build_s = 0.0;            // connectivity, weights and delays [s]
     std::uint64_t events = 0;        // synaptic events delivered (spikes x their synapses)
+    std::vector<std::uint64_t> projection_synapses;  // per [[projection]], in config order
 };
 
 class backend {

@@ -54,6 +54,7 @@ struct network {
     std::uint32_t min_delay_steps = 0;  // 0 without synapses
     std::uint32_t max_delay_steps = 0;
     std::uint64_t synapses = 0;
+    std::vector<std::uint64_t> projection_synapses;  // per [[projection]], in config order
     double build_seconds = 0.0;
 
     // Nothing to deliver: no projections, or only ones without synapses (p = 0, an empty file).

@@ -21,6 +21,11 @@ struct population_summary {
     std::uint64_t neurons_with_cv = 0;  // neurons that entered mean_cv
 };
 
+struct projection_summary {
+    std::string source, target;  // population or generator names
+    std::uint64_t synapses = 0;
+};
+
 struct run_summary {
     std::string status;   // "completed" | "interrupted" | "failed"
     std::string message;  // why, when not completed; empty otherwise
@@ -42,6 +47,7 @@ struct run_summary {
     std::uint64_t synaptic_events = 0;
     double synaptic_events_per_s = 0;  // synaptic_events / wall_s
     std::vector<population_summary> populations;
+    std::vector<projection_summary> projections;  // one per [[projection]], in config order
     std::vector<std::string> files;  // output files, relative to the output folder
 };
 

@@ -32,10 +32,10 @@ struct synapse_file_limits {
 // names and shapes (cheap; config validation calls it). Throws config_error.
 synapse_columns synapse_file_columns(const std::filesystem::path& file);
 
-// The whole file, every row checked: source < num_sources, target < num_targets, weights finite
-// and of one sign (the first nonzero weight sets it; >= 0 with weights_non_negative), delays
-// finite and > 0. Throws config_error naming the file and the row (CSV: "<file>:<line>:", 1-based
-// line of the file; HDF5: "<file>: row <i>:", 0-based).
+// The whole file, every row checked: source < num_sources, target < num_targets, weights finite,
+// within max_abs_weight (synapses.hpp) and of one sign (the first nonzero weight sets it; >= 0
+// with weights_non_negative), delays finite and > 0. Throws config_error naming the file and the
+// row (CSV: "<file>:<line>:", 1-based line of the file; HDF5: "<file>: row <i>:", 0-based).
 synapse_table read_synapse_file(const std::filesystem::path& file, const synapse_file_limits& limits);
 
 }  // namespace ifsim

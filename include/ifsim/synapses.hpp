@@ -13,8 +13,10 @@
 // Arrivals are summed in fixed point (fixed_point.hpp), so they do not depend on delivery order.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 #include "ifsim/fixed_point.hpp"
 #include "ifsim/math.hpp"
@@ -66,6 +68,34 @@ IFSIM_HD double synapse_value(const synapse_distribution& d, const philox_block&
         case kind::lognormal: return synapse_value_of<kind::lognormal>(d, r.x, r.y);
     }
     return d.a;
+}
+
+// A weight's magnitude in its unit (mV, pA or nS) is at most this: beyond any synapse, and a
+// delta weight as large as the largest voltage (max_abs_voltage_mV).
+inline constexpr double max_abs_weight = 1e6;
+// A projection's largest |weight|, unless 0, is at least this: the fixed-point quantum, about
+// 2^-30 of it, must stay a normal double (fixed_point.hpp).
+inline constexpr double min_largest_abs_weight = 1e-290;
+// A delay is a whole number of steps, at least one, stored in 16 bits.
+inline constexpr double max_delay_steps = 65535.0;
+
+// A delay of `ms` in steps of dt: rounded to the nearest (ties to even), at least one.
+inline double delay_steps(double ms, double dt_ms) { return std::max(1.0, std::nearbyint(ms / dt_ms)); }
+
+// The least and the greatest value synapse_value can draw from d: those of the extreme Philox
+// words (u nearest 0 and 1 for uniform; for normal and lognormal the largest radius, u1 = 2^-33,
+// at the angles nearest 0 and pi), as every kind's value is monotone in u or in the normal z.
+// NaN when the parameters overflow.
+inline std::pair<double, double> synapse_value_extremes(const synapse_distribution& d) {
+    constexpr std::uint32_t low = 0, high = 0xFFFFFFFFu, half_turn = 0x80000000u;
+    double lo = INFINITY, hi = -INFINITY;
+    for (const auto& [x, y] : {std::pair{low, low}, std::pair{low, half_turn}, std::pair{high, low}}) {
+        const double v = synapse_value(d, {x, y, 0, 0});
+        if (std::isnan(v)) return {NAN, NAN};
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    return {lo, hi};
 }
 
 // One channel's per-neuron step, given the fixed-point arrivals of the step.
