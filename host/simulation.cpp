@@ -107,8 +107,6 @@ void sort_by_time(const std::vector<double>& t, const std::vector<std::uint64_t>
     }
 }
 
-std::string precision_name(precision p) { return p == precision::single ? "float" : "double"; }
-
 }  // namespace
 
 std::uint64_t total_steps(const simulation_spec& sim) {

@@ -235,6 +235,44 @@ weight = "0.1 mV"
     EXPECT_NE(projections.find("\"source\": \"E\""), std::string::npos) << projections;
 }
 
+// `check` validates without running: the plan on stdout with exact synapse counts, a synapse file
+// read whole (a bad row is found here, not only when a run builds), --build the real network.
+TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
+    auto r = ifsim("check " + example("brunel.toml"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("brunel.toml: valid"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("10000 steps"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("projections  4, 15625000 synapses"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[2] I -> E  fixed_indegree 250  delta  2500000 synapses"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("memory       at least"), std::string::npos) << r.out;
+
+    // --build against a run of the same network: the same synapses.
+    const fs::path dir = fresh_dir("check_build");
+    const std::string va = example("vogels_abbott.toml") + " --set simulation.duration=\"1 ms\"";
+    r = ifsim("check " + va + " --build");
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_EQ(ifsim("run " + va + " --quiet --out " + dir.string()).code, 0);
+    const std::string synapses = json_field(slurp(dir / "summary.json"), "synapses");
+    ASSERT_FALSE(synapses.empty());
+    EXPECT_NE(r.out.find("built        " + synapses + " synapses, 8 B each"), std::string::npos) << r.out << synapses;
+
+    // A row the config check cannot see (it reads the header): check reads the file, exit 2.
+    const fs::path bad = fresh_dir("check_file");
+    fs::create_directories(bad);
+    std::ofstream(bad / "syn.csv") << "source,target,weight\n0,1,0.5\n0,10,0.5\n";
+    std::ofstream(bad / "net.toml") << "[[population]]\nname = \"E\"\nsize = 10\nmodel = \"lif\"\n\n"
+                                       "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = { from_file = \"syn.csv\" }\n";
+    r = ifsim("check " + (bad / "net.toml").string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.err.find("projection[0] (E -> E): "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("syn.csv:3: target = 10 is not a neuron"), std::string::npos) << r.err;
+
+    r = ifsim("check " + std::string(IFSIM_SOURCE_DIR) + "/tests/configs/bad/projection_weight_beyond_range.toml");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("projection[0].weight = \"2e6 pA\""), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
 // Every malformed config: exit code 2, a message naming the key and value, and no output at all.
 TEST(cli, bad_configs_exit_2_with_the_key_and_nothing_written) {
     int checked = 0;

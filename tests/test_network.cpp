@@ -622,8 +622,8 @@ TEST(Network, TooManyNeuronsFailClearlyBeforeAllocating) {
         s.populations.push_back(lif_population(name, 1ull << 32));
     }
     const std::string what = build_error<runtime_failure>(s);
-    EXPECT_NE(what.find("GiB"), std::string::npos) << what;
-    EXPECT_NE(what.find("population 'P0'"), std::string::npos) << what;
+    EXPECT_NE(what.find("needs at least about 4 TiB"), std::string::npos) << what;
+    EXPECT_NE(what.find("population 'P0' (64 GiB)"), std::string::npos) << what;
 }
 
 // A network that cannot fit in memory fails before anything is drawn, with the need, what is

@@ -28,6 +28,10 @@ int info();
 // Runs CPU and CUDA in float and prints "identical" or the first population, neuron, step and
 // variable that differ (exit 1). Needs the CUDA library and a device.
 int compare(const std::filesystem::path& config, std::vector<std::string> overrides, std::uint32_t block);
+// Validates a config as `run` does and prints what it would run (steps, populations, projections
+// and their synapse counts, records, memory) without running it; with `build`, also builds the
+// network on the CPU. Exit 2 for a bad config.
+int check(const std::filesystem::path& config, const std::vector<std::string>& overrides, bool build);
 int theory(const std::filesystem::path& config, const std::vector<std::string>& overrides,
            const std::filesystem::path& csv_out);
 

@@ -36,6 +36,15 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 100000u));
 #endif
 
+    std::filesystem::path check_config;
+    std::vector<std::string> check_overrides;
+    bool check_build = false;
+    auto* check_cmd = app.add_subcommand(
+        "check", "Validate a config and print what it would run (synapses, memory) without running it");
+    check_cmd->add_option("config", check_config, "Config file (TOML)")->required();
+    check_cmd->add_option("--set", check_overrides, "Override a config value: KEY=VALUE (repeatable)");
+    check_cmd->add_flag("--build", check_build, "Also build the network on the CPU (every synapse, exact counts)");
+
     std::filesystem::path theory_config, theory_csv;
     std::vector<std::string> theory_overrides;
     auto* theory_cmd = app.add_subcommand(
@@ -52,6 +61,7 @@ int main(int argc, char** argv) {
         return code == 0 ? exit_ok : exit_bad_input;
     }
     if (*run_cmd) return run(ra);
+    if (*check_cmd) return check(check_config, check_overrides, check_build);
     if (*theory_cmd) return theory(theory_config, theory_overrides, theory_csv);
     if (compare_cmd && *compare_cmd) return compare(compare_config, compare_overrides, compare_block);
     return info();

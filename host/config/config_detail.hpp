@@ -115,15 +115,10 @@ inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace"
 inline constexpr std::array<std::string_view, 4> generator_keys = {"name", "size", "times", "neurons"};
 inline constexpr std::array<std::string_view, 8> projection_keys = {
     "source", "target", "rule", "synapse", "weight", "delay", "tau_syn", "E_rev"};
-// The rule names, in the order of rule_kind, then the flags a rule table may carry.
-inline constexpr std::array<std::string_view, 7> rule_names = {
-    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all", "one_to_one", "from_file"};
+// The rule names (rule_names, connectivity.hpp), then the flags a rule table may carry.
 inline constexpr std::array<std::string_view, 9> rule_keys = {
     "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all",
     "one_to_one",         "from_file",      "autapses",        "multapses"};
-// The names of synapse_kind, in its order.
-inline constexpr std::array<std::string_view, 3> synapse_names = {"delta", "exp_current",
-                                                                  "exp_conductance"};
 inline constexpr std::array<std::string_view, 3> synapse_distribution_keys = {"uniform", "normal",
                                                                               "lognormal"};
 // At most this many [[projection]] tables: each has its own RNG streams below 2^16 above its base

@@ -101,7 +101,7 @@ std::string to_toml(const run_spec& spec) {
       << "dt = " << q(s.dt_ms, dimension::time) << "\n"
       << "duration = " << q(s.duration_ms, dimension::time) << "\n"
       << "seed = " << s.seed << "\n"
-      << "precision = " << quote(s.real == precision::single ? "float" : "double") << "\n"
+      << "precision = " << quote(precision_name(s.real)) << "\n"
       << "spike_timing = " << quote(s.timing == spike_timing::grid ? "grid" : "interpolated") << "\n"
       << "threads = " << s.threads << "  # 0: OpenMP default\n";
 
@@ -153,7 +153,6 @@ std::string to_toml(const run_spec& spec) {
     }
 
     for (const auto& p : spec.projections) {
-        static constexpr const char* synapse_names[] = {"delta", "exp_current", "exp_conductance"};
         static constexpr dimension weight_dims[] = {dimension::voltage, dimension::current,
                                                     dimension::conductance};
         const auto k = static_cast<std::size_t>(p.synapse);

@@ -133,9 +133,6 @@ double network::bytes_per_synapse() const {
     return bytes / double(synapses);
 }
 
-namespace {
-
-// Bytes the host can still give (MemAvailable), or 0 when unknown.
 std::uint64_t available_memory() {
     std::ifstream f("/proc/meminfo");
     std::string key;
@@ -146,19 +143,11 @@ std::uint64_t available_memory() {
     return 0;
 }
 
-// Before anything is drawn or allocated: what the run needs at least, against the memory
-// available, the largest part named. Per synapse at the build's peak its target, weight and delay,
-// and the weight in double while the fixed-point format is chosen (from_file projections are not
-// counted: their size is known only once read); per neuron its membrane potential and refractory
-// count (more arrays with adaptation, OU input, heterogeneous parameters or synapses).
-void check_fits_in_memory(const run_spec& spec) {
-    const std::uint64_t available = available_memory();
-    if (available == 0) return;
-    double total = 0.0, largest = 0.0;
-    std::string which;
+memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses) {
+    memory_estimate m;
     const auto add = [&](double bytes, const std::string& name) {
-        total += bytes;
-        if (bytes > largest) largest = bytes, which = name;
+        m.bytes += bytes;
+        if (bytes > m.largest) m.largest = bytes, m.largest_part = name;
     };
     const double real_bytes = spec.simulation.real == precision::single ? 4.0 : 8.0;
     for (const population_spec& p : spec.populations)
@@ -167,18 +156,35 @@ void check_fits_in_memory(const run_spec& spec) {
         const projection_spec& pr = spec.projections[k];
         const source_ref s = find_source(spec, pr.source);
         const std::size_t t = population_index(spec, pr.target);
-        const double n = expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size), pr.source == pr.target);
+        const double n = k < synapses.size() ? synapses[k]
+                                             : expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size),
+                                                                 pr.source == pr.target);
         add(n * (4.0 + 4.0 + 2.0 + 8.0), describe(pr, k));
     }
-    if (total <= 0.9 * double(available)) return;
-    const auto gib = [](double b) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%.3g", b / double(1ull << 30));
-        return std::string(text);
-    };
-    throw runtime_failure("the run needs at least about " + gib(total) + " GiB, but " + gib(double(available)) +
-                          " GiB of memory are available; the largest part is " + which + " (" + gib(largest) +
-                          " GiB). Reduce the sizes or the connection counts.");
+    return m;
+}
+
+std::string format_bytes(double bytes) {
+    static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    std::size_t u = 0;
+    while (u + 1 < std::size(units) && bytes >= 1024.0) bytes /= 1024.0, ++u;
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g %s", bytes, units[u]);
+    return text;
+}
+
+namespace {
+
+// Before anything is drawn or allocated: estimate_memory against the memory available.
+void check_fits_in_memory(const run_spec& spec) {
+    const std::uint64_t available = available_memory();
+    if (available == 0) return;
+    const memory_estimate m = estimate_memory(spec);
+    if (m.bytes <= 0.9 * double(available)) return;
+    throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + ", but " +
+                          format_bytes(double(available)) + " of memory are available; the largest part is " +
+                          m.largest_part + " (" + format_bytes(m.largest) +
+                          "). Reduce the sizes or the connection counts.");
 }
 
 }  // namespace

@@ -15,9 +15,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ifsim/math.hpp"
@@ -79,6 +81,9 @@ enum class rule_kind {
     one_to_one,          // i -> i; needs num_sources == num_targets
     from_file,           // the synapses a file lists (synapse_file.hpp); built by build_network, not connect()
 };
+// The rule names as the config writes them, in the order of rule_kind.
+inline constexpr std::array<std::string_view, 7> rule_names = {
+    "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all", "one_to_one", "from_file"};
 
 struct connection_rule {
     rule_kind kind = rule_kind::all_to_all;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -75,6 +76,22 @@ public:
     // out[s] = synapse_value(d, philox4x32_10(make_counter(s, 0), key)) for every s < out.size().
     virtual void draw(const synapse_distribution& d, philox_key key, std::span<double> out) const;
 };
+
+// What a run needs at least, before anything is drawn: per synapse at the build's peak its target,
+// weight and delay, and the weight in double while the fixed-point format is chosen; per neuron
+// its membrane potential and refractory count (more arrays with adaptation, OU input,
+// heterogeneous parameters or synapses). Projection k has synapses[k] synapses where given, else
+// expected_synapses (0 for from_file, whose size is known only once read).
+struct memory_estimate {
+    double bytes = 0.0;
+    double largest = 0.0;      // bytes of the largest part
+    std::string largest_part;  // "population 'E'" or "projection 3 (L4E -> L23E)"
+};
+memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses = {});
+// Bytes the host can still give (MemAvailable), or 0 when unknown.
+std::uint64_t available_memory();
+// "1.25 GiB", "372 KiB", "40 B": three digits in the largest binary unit below the value.
+std::string format_bytes(double bytes);
 
 // Throws config_error for a delay above 65535 steps, a fixed-point format that cannot hold a
 // channel's worst case, what connect() rejects, or a synapse file that read_synapse_file rejects.

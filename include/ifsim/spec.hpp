@@ -4,11 +4,13 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ifsim/connectivity.hpp"
@@ -61,6 +63,7 @@ struct population_spec {
 };
 
 enum class precision { single, double_ };
+inline std::string_view precision_name(precision p) { return p == precision::single ? "float" : "double"; }
 enum class spike_timing {
     grid,         // spikes at the end of the step in which threshold is crossed
     interpolated  // spike time found inside the step; refractoriness counted from it
@@ -99,6 +102,8 @@ enum class synapse_kind {
     exp_current,     // a current [pA] that jumps by the weight and decays with tau_syn
     exp_conductance  // a conductance [nS] that jumps by the weight and decays with tau_syn; current g (E_rev - V)
 };
+// The names of synapse_kind as the config writes them, in its order.
+inline constexpr std::array<std::string_view, 3> synapse_names = {"delta", "exp_current", "exp_conductance"};
 
 // One value per synapse, drawn from the stateless RNG keyed by (seed, the projection's weight or
 // delay stream, synapse index in the projection's CSR order). All values keep the sign of `a`

@@ -1,0 +1,148 @@
+// `ifsim check`: validates a config as `run` would, without running it, and prints what it would
+// run: steps, populations, projections with their synapse counts, records, and the memory the
+// build needs against what the machine has. For batch jobs: check on the login node, then submit.
+// --build also builds the network (every synapse file row, fixed-point formats, delays in steps),
+// so that nothing a run checks before its first step is left out.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/connectivity.hpp"
+#include "ifsim/errors.hpp"
+#include "ifsim/network.hpp"
+#include "ifsim/simulation.hpp"
+#include "ifsim/synapse_file.hpp"
+
+namespace ifsim::cli {
+
+namespace {
+
+std::string format(const char* pattern, double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, pattern, v);
+    return text;
+}
+
+// "fixed_indegree 1000", "pairwise_bernoulli 0.1", "from_file /data/syn.csv", "all_to_all".
+std::string rule_text(const connection_rule& r) {
+    const std::string name(rule_names[std::size_t(r.kind)]);
+    switch (r.kind) {
+        case rule_kind::pairwise_bernoulli: return name + " " + format("%g", r.p);
+        case rule_kind::fixed_indegree:
+        case rule_kind::fixed_outdegree:
+        case rule_kind::fixed_total: return name + " " + std::to_string(r.degree);
+        case rule_kind::from_file: return name + " " + r.file;
+        case rule_kind::all_to_all:
+        case rule_kind::one_to_one: return name;
+    }
+    return name;
+}
+
+std::uint64_t source_size(const run_spec& spec, const std::string& name) {
+    for (const auto& p : spec.populations)
+        if (p.name == name) return p.size;
+    for (const auto& g : spec.generators)
+        if (g.name == name) return g.size;
+    return 0;
+}
+
+// Each projection's synapse count: exact for every rule but pairwise_bernoulli (its mean); a
+// synapse file is read whole, every row checked as the build will.
+std::vector<double> synapse_counts(const run_spec& spec) {
+    std::vector<double> counts;
+    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+        const projection_spec& pr = spec.projections[k];
+        const double S = double(source_size(spec, pr.source)), T = double(source_size(spec, pr.target));
+        if (pr.rule.kind != rule_kind::from_file) {
+            counts.push_back(expected_synapses(pr.rule, S, T, pr.source == pr.target));
+            continue;
+        }
+        try {
+            const synapse_table t = read_synapse_file(
+                pr.rule.file, {std::uint64_t(S), std::uint64_t(T), pr.synapse == synapse_kind::exp_conductance});
+            counts.push_back(double(t.source.size()));
+        } catch (const config_error& e) {
+            throw config_error("projection[" + std::to_string(k) + "] (" + pr.source + " -> " + pr.target +
+                               "): " + e.what());
+        }
+    }
+    return counts;
+}
+
+void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
+    const auto& sim = spec.simulation;
+    std::printf("%s: valid\n", spec.source_path.c_str());
+    std::printf("  simulation   dt %g ms, %g ms = %llu steps, seed %llu, %s, %s spike timing\n", sim.dt_ms,
+                sim.duration_ms, (unsigned long long)total_steps(sim), (unsigned long long)sim.seed,
+                std::string(precision_name(sim.real)).c_str(), sim.timing == spike_timing::grid ? "grid" : "interpolated");
+
+    std::uint64_t neurons = 0;
+    for (const auto& p : spec.populations) neurons += p.size;
+    std::printf("  populations  %zu, %llu neurons\n", spec.populations.size(), (unsigned long long)neurons);
+    for (const auto& p : spec.populations)
+        std::printf("    %-12s %-5s %llu\n", p.name.c_str(), std::string(model_name(p.model)).c_str(),
+                    (unsigned long long)p.size);
+
+    for (const auto& g : spec.generators)
+        std::printf("  generator    %-12s %llu neurons, %zu spike times\n", g.name.c_str(), (unsigned long long)g.size,
+                    g.times_ms.size());
+
+    if (!spec.projections.empty()) {
+        double total = 0;
+        bool expected = false;
+        for (std::size_t k = 0; k < synapses.size(); ++k) {
+            total += synapses[k];
+            expected = expected || spec.projections[k].rule.kind == rule_kind::pairwise_bernoulli;
+        }
+        std::printf("  projections  %zu, %s%s synapses\n", spec.projections.size(), expected ? "about " : "",
+                    format("%.0f", total).c_str());
+        for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+            const projection_spec& pr = spec.projections[k];
+            const bool mean = pr.rule.kind == rule_kind::pairwise_bernoulli;
+            std::printf("    [%zu] %s -> %s  %s  %s  %s%s synapses\n", k, pr.source.c_str(), pr.target.c_str(),
+                        rule_text(pr.rule).c_str(), std::string(synapse_names[std::size_t(pr.synapse)]).c_str(),
+                        mean ? "about " : "", format("%.0f", synapses[k]).c_str());
+        }
+    }
+
+    if (!spec.spikes.populations.empty())
+        std::printf("  records      spikes of %zu population(s)\n", spec.spikes.populations.size());
+    for (const auto& r : spec.states) {
+        const double samples = double(total_steps(sim) / r.interval_steps(sim.dt_ms)) * double(r.neurons.size());
+        std::printf("  records      %s of %s: %zu neurons every %g ms, %s values (%s)\n", r.variable.c_str(),
+                    r.population.c_str(), r.neurons.size(), r.interval_ms, format("%.3g", samples).c_str(),
+                    format_bytes(samples * 4.0).c_str());
+    }
+
+    const memory_estimate m = estimate_memory(spec, synapses);
+    const std::uint64_t available = available_memory();
+    std::printf("  memory       at least %s for the build (largest: %s, %s); %s\n", format_bytes(m.bytes).c_str(),
+                m.largest_part.c_str(), format_bytes(m.largest).c_str(),
+                available == 0 ? "available memory unknown" : (format_bytes(double(available)) + " available").c_str());
+}
+
+}  // namespace
+
+int check(const std::filesystem::path& config, const std::vector<std::string>& overrides, bool build) {
+    try {
+        const run_spec spec = load_config(config, overrides);
+        print_plan(spec, synapse_counts(spec));
+        if (build) {
+            const network net = build_network(spec);
+            std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
+                        net.bytes_per_synapse(), net.build_seconds);
+        }
+        return exit_ok;
+    } catch (const config_error& e) {
+        std::cerr << "ifsim: error: " << e.what() << "\n";
+        return exit_bad_input;
+    } catch (const std::exception& e) {
+        std::cerr << "ifsim check failed: " << e.what() << "\n";
+        return exit_failure;
+    }
+}
+
+}  // namespace ifsim::cli
