@@ -311,6 +311,13 @@ TEST(cli, unusable_arguments_exit_2) {
     const auto r = ifsim("run " + example("fi_curve.toml") + " --out " + (file / "sub").string());
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_NE(r.err.find("output folder"), std::string::npos) << r.err;
+    // Out of range: blamed on the option given, not on the override it would become.
+    for (const std::string option : {"--seed 4294967296", "--threads 2147483648"}) {
+        const auto o = ifsim("run " + example("fi_curve.toml") + " " + option);
+        EXPECT_EQ(o.code, 2) << option;
+        EXPECT_NE(o.err.find(option.substr(0, option.find(' ')) + ": Value"), std::string::npos) << o.err;
+        EXPECT_EQ(o.err.find("--set"), std::string::npos) << o.err;
+    }
 }
 
 TEST(cli, cuda_backend_without_a_device_fails_cleanly) {

@@ -17,8 +17,11 @@ int main(int argc, char** argv) {
     run_cmd->add_option("-o,--out", ra.out_dir, "Output folder (default: out/<config name>)");
     run_cmd->add_option("-b,--backend", ra.backend, "auto | cpu | cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-    run_cmd->add_option("--seed", ra.seed, "Override simulation.seed");
-    run_cmd->add_option("--threads", ra.threads, "CPU threads (default: all)");
+    // Ranges checked here, so that a bad value is blamed on the option given, not on the
+    // simulation.seed / simulation.threads override it becomes.
+    run_cmd->add_option("--seed", ra.seed, "Override simulation.seed")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{0xFFFFFFFF}));
+    run_cmd->add_option("--threads", ra.threads, "CPU threads (default: all)")->check(CLI::Range(0u, 2147483647u));
     run_cmd->add_option("--set", ra.overrides, "Override a config value: KEY=VALUE (repeatable)");
     run_cmd->add_flag("-q,--quiet", ra.quiet, "No progress or summary on stderr");
 
