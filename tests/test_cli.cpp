@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -271,6 +273,60 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("projection[0].weight = \"2e6 pA\""), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+// One CSV line's fields, quotes as RFC 4180 writes them.
+std::vector<std::string> csv_fields(const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+        else if (c == '"') quoted = !quoted;
+        else if (c == ',' && !quoted) out.emplace_back();
+        else out.back() += c;
+    }
+    return out;
+}
+
+std::set<std::string> bench_scratch_dirs() {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+        if (e.path().filename().string().starts_with("ifsim-bench-")) names.insert(e.path().filename().string());
+    return names;
+}
+
+// `bench` times whole runs: a CSV line per run and the median, rates consistent with the work
+// done (10 neurons x 50 steps), and its scratch output folders gone afterwards.
+TEST(cli, bench_times_runs_and_leaves_nothing_behind) {
+    const std::set<std::string> before = bench_scratch_dirs();
+    const fs::path dir = fresh_dir("bench");
+    fs::create_directories(dir);
+    std::ofstream(dir / "b.toml") << "[simulation]\nduration = \"5 ms\"\n\n[[population]]\nname = \"E\"\nsize = 10\n"
+                                     "model = \"lif\"\ninput = { I_e = \"500 pA\" }\n\n[[record]]\nspikes = [\"E\"]\n";
+    const auto r = ifsim("bench " + (dir / "b.toml").string() + " --backend cpu --runs 3 --csv");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::vector<std::vector<std::string>> rows;
+    for (std::string line; std::getline(lines, line);) rows.push_back(csv_fields(line));
+    ASSERT_EQ(rows.size(), 5u) << r.out;  // header, 3 runs, median
+    ASSERT_EQ(rows[0].size(), 10u) << r.out;
+    EXPECT_EQ(rows[0][6], "wall_s");
+    std::vector<double> walls;
+    for (std::size_t k = 1; k < rows.size(); ++k) {
+        ASSERT_EQ(rows[k].size(), 10u) << r.out;
+        EXPECT_EQ(rows[k][1], "cpu");
+        EXPECT_EQ(rows[k][4], k < 4 ? std::to_string(k) : std::string("median"));
+        const double wall = std::stod(rows[k][6]), rate = std::stod(rows[k][8]);
+        ASSERT_GT(wall, 0.0);
+        if (k < 4) {
+            EXPECT_NEAR(rate * wall, 500.0, 1e-4 * 500.0) << r.out;  // neurons x steps
+            walls.push_back(wall);
+        }
+    }
+    std::sort(walls.begin(), walls.end());
+    EXPECT_EQ(std::stod(rows[4][6]), walls[1]) << r.out;
+    EXPECT_EQ(bench_scratch_dirs(), before);
 }
 
 // Every malformed config: exit code 2, a message naming the key and value, and no output at all.

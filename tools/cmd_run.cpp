@@ -19,11 +19,6 @@ cuda_status probe_cuda();  // cmd_info.cpp
 
 namespace {
 
-std::atomic<bool> stop_requested{false};
-// SIGINT (Ctrl-C) and SIGTERM (kill, timeout, Slurm, Docker) end the run after the current block,
-// its files closed and valid.
-extern "C" void on_stop_signal(int) { stop_requested.store(true); }
-
 std::string format_duration(double s) {
     char buf[32];
     if (s < 60) std::snprintf(buf, sizeof buf, "%.0f s", s);
@@ -62,7 +57,16 @@ private:
     double last_ = 0;
 };
 
-// cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr).
+}  // namespace
+
+std::atomic<bool> stop_requested{false};
+extern "C" void on_stop_signal(int) { stop_requested.store(true); }
+
+void stop_on_sigint_and_sigterm() {
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+}
+
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet) {
     if (choice == "cpu") return make_cpu_backend(spec);
     const cuda_status s = probe_cuda();
@@ -78,8 +82,6 @@ std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string&
 #endif
 }
 
-// A projection without synapses is legal (p = 0, an empty file) but rarely meant: said before the
-// run, --quiet or not.
 void warn_about_empty_projections(const run_spec& spec, const network_stats& net) {
     for (std::size_t k = 0; k < spec.projections.size() && k < net.projection_synapses.size(); ++k) {
         if (net.projection_synapses[k] != 0) continue;
@@ -90,6 +92,8 @@ void warn_about_empty_projections(const run_spec& spec, const network_stats& net
                   << "\n";
     }
 }
+
+namespace {
 
 void print_summary(const run_summary& s, const std::filesystem::path& dir) {
     std::fprintf(stderr, "%s: %llu steps of %g ms on %s (%s, %s) in %.3g s: %.3g neuron-steps/s, real-time factor %.3g\n",
@@ -121,8 +125,7 @@ int run(const run_args& args) {
         auto engine = choose_backend(spec, args.backend, args.quiet);
         warn_about_empty_projections(spec, engine->network());
 
-        std::signal(SIGINT, on_stop_signal);
-        std::signal(SIGTERM, on_stop_signal);
+        stop_on_sigint_and_sigterm();
         progress_printer progress(!args.quiet);
         run_options options;
         options.out_dir = dir;

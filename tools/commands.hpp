@@ -1,10 +1,18 @@
 // The ifsim subcommands. Each returns the process exit code: 0 success, 2 bad input, 1 failure.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace ifsim {
+class backend;
+struct network_stats;
+struct run_spec;
+}  // namespace ifsim
 
 namespace ifsim::cli {
 
@@ -24,6 +32,29 @@ struct run_args {
 };
 
 int run(const run_args& args);
+
+// What `run` and `bench` share (cmd_run.cpp).
+// Set by SIGINT (Ctrl-C) or SIGTERM (kill, timeout, Slurm, Docker) once stop_on_sigint_and_sigterm
+// was called: the run ends after the current block, its files closed and valid.
+extern std::atomic<bool> stop_requested;
+void stop_on_sigint_and_sigterm();
+// cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr unless quiet).
+std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet);
+// A projection without synapses is legal (p = 0, an empty file) but rarely meant: said on stderr
+// before the run, --quiet or not.
+void warn_about_empty_projections(const run_spec& spec, const network_stats& net);
+
+struct bench_args {
+    std::filesystem::path config;
+    std::string backend = "auto";
+    unsigned runs = 3;
+    std::optional<unsigned> threads;
+    std::vector<std::string> overrides;
+    bool csv = false;
+};
+// Runs a config `runs` times (outputs to a temporary folder, removed) and prints per run and as
+// the median: network build time, wall time, real-time factor, neuron-steps/s, synaptic events/s.
+int bench(const bench_args& args);
 int info();
 // Runs CPU and CUDA in float and prints "identical" or the first population, neuron, step and
 // variable that differ (exit 1). Needs the CUDA library and a device.

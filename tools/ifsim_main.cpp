@@ -39,6 +39,17 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 100000u));
 #endif
 
+    bench_args ba;
+    auto* bench_cmd = app.add_subcommand(
+        "bench", "Time a config here: build, wall time, real-time factor, neuron-steps/s, synaptic events/s");
+    bench_cmd->add_option("config", ba.config, "Config file (TOML)")->required();
+    bench_cmd->add_option("-b,--backend", ba.backend, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    bench_cmd->add_option("--runs", ba.runs, "Runs, one after the other (default 3); the median is printed last")
+        ->check(CLI::Range(1u, 1000u));
+    bench_cmd->add_option("--threads", ba.threads, "CPU threads (default: all)")->check(CLI::Range(0u, 2147483647u));
+    bench_cmd->add_option("--set", ba.overrides, "Override a config value: KEY=VALUE (repeatable)");
+    bench_cmd->add_flag("--csv", ba.csv, "CSV on stdout: one line per run, then the median");
+
     std::filesystem::path check_config;
     std::vector<std::string> check_overrides;
     bool check_build = false;
@@ -64,6 +75,7 @@ int main(int argc, char** argv) {
         return code == 0 ? exit_ok : exit_bad_input;
     }
     if (*run_cmd) return run(ra);
+    if (*bench_cmd) return bench(ba);
     if (*check_cmd) return check(check_config, check_overrides, check_build);
     if (*theory_cmd) return theory(theory_config, theory_overrides, theory_csv);
     if (compare_cmd && *compare_cmd) return compare(compare_config, compare_overrides, compare_block);

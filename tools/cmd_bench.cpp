@@ -1,0 +1,134 @@
+// `ifsim bench`: how fast a config runs here. The whole run (network build, step loop, spikes and
+// reports written as configured, into a temporary folder removed afterwards) `runs` times, one
+// after the other; per run and as the median: build time, wall time, real-time factor,
+// neuron-steps/s and synaptic events/s. The bench/ scripts set these next to hardware floors and
+// peer simulators.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "commands.hpp"
+#include "ifsim/backend.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
+#include "ifsim/simulation.hpp"
+
+namespace ifsim::cli {
+
+namespace {
+
+// A folder for one run's files, gone when this goes.
+class scratch_dir {
+public:
+    explicit scratch_dir(unsigned run)
+        : path_(std::filesystem::temp_directory_path() /
+                ("ifsim-bench-" + std::to_string(getpid()) + "-" + std::to_string(run))) {}
+    ~scratch_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct timing {
+    double build_s, wall_s, real_time_factor, neuron_steps_per_s, synaptic_events_per_s;
+};
+
+// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180): the CPU device
+// is "2 threads, AVX2+FMA".
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void print_row(const std::string& label, const timing& t, bool csv, const std::string& csv_head) {
+    if (csv)
+        std::printf("%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g\n", csv_head.c_str(), label.c_str(), t.build_s, t.wall_s,
+                    t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s);
+    else
+        std::printf("%-7s %9.3g %9.3g %17.3g %19.3g %22.3g\n", label.c_str(), t.build_s, t.wall_s,
+                    t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s);
+}
+
+}  // namespace
+
+int bench(const bench_args& args) {
+    try {
+        std::vector<std::string> overrides = args.overrides;
+        if (args.threads) overrides.push_back("simulation.threads=" + std::to_string(*args.threads));
+        const run_spec spec = load_config(args.config, overrides);
+        stop_on_sigint_and_sigterm();
+
+        std::vector<timing> runs;
+        std::string csv_head;
+        for (unsigned r = 1; r <= args.runs && !stop_requested.load(); ++r) {
+            const scratch_dir dir(r);
+            prepare_output_dir(dir.path());
+            auto engine = choose_backend(spec, args.backend, r > 1);
+            if (r == 1) warn_about_empty_projections(spec, engine->network());
+            run_options options;
+            options.out_dir = dir.path();
+            options.stop = &stop_requested;
+            const run_summary s = run_simulation(spec, *engine, options);
+            if (s.status != "completed") break;
+            const timing t{s.network_build_s, s.wall_s, s.real_time_factor, s.neuron_steps_per_s,
+                           s.synaptic_events_per_s};
+            if (r == 1) {
+                if (args.csv) {
+                    csv_head = csv_field(args.config.string()) + "," + s.backend + "," + csv_field(s.device) + "," +
+                               s.precision;
+                    std::printf("config,backend,device,precision,run,build_s,wall_s,real_time_factor,"
+                                "neuron_steps_per_s,synaptic_events_per_s\n");
+                } else {
+                    std::printf("%s: %g ms simulated, %llu neurons, %llu synapses, on %s (%s, %s)\n",
+                                args.config.string().c_str(), s.simulated_ms, (unsigned long long)s.neurons,
+                                (unsigned long long)s.synapses, s.backend.c_str(), s.device.c_str(),
+                                s.precision.c_str());
+                    std::printf("%-7s %9s %9s %17s %19s %22s\n", "run", "build_s", "wall_s", "real_time_factor",
+                                "neuron_steps_per_s", "synaptic_events_per_s");
+                }
+            }
+            print_row(std::to_string(r), t, args.csv, csv_head);
+            std::fflush(stdout);
+            runs.push_back(t);
+        }
+        if (runs.size() < args.runs) {
+            std::cerr << "ifsim bench: interrupted after " << runs.size() << " of " << args.runs << " runs\n";
+            return exit_interrupted;
+        }
+        const auto med = [&](double timing::*field) {
+            std::vector<double> v;
+            for (const timing& t : runs) v.push_back(t.*field);
+            return median(v);
+        };
+        print_row("median",
+                  {med(&timing::build_s), med(&timing::wall_s), med(&timing::real_time_factor),
+                   med(&timing::neuron_steps_per_s), med(&timing::synaptic_events_per_s)},
+                  args.csv, csv_head);
+        return exit_ok;
+    } catch (const config_error& e) {
+        std::cerr << "ifsim: error: " << e.what() << "\n";
+        return exit_bad_input;
+    } catch (const std::exception& e) {
+        std::cerr << "ifsim bench failed: " << e.what() << "\n";
+        return exit_failure;
+    }
+}
+
+}  // namespace ifsim::cli
