@@ -238,6 +238,7 @@ std::string reach(const synapse_distribution& v, double extreme, dimension d) {
     if (v.type == K::constant) return "";
     std::array<char, 32> text{};
     std::snprintf(text.data(), text.size(), "%.3g", extreme);
+    // 6.76: box_muller's largest |z| in double (random.hpp)
     const char* how = v.type == K::uniform ? "its bounds"
                       : v.type == K::normal ? "6.76 std from the mean, the furthest normal draw"
                                             : "the furthest lognormal draw";
@@ -282,7 +283,6 @@ void check_weight(const context& ctx, const toml::node& n, std::string_view path
             break;
     }
     const dimension d = weight_dimension(k);
-    const std::string unit(default_unit(d));
     const auto [lo, hi] = synapse_value_extremes(w);
     if (!std::isfinite(lo) || !std::isfinite(hi))
         ctx.fail(at, p, head + "its draws overflow to infinity or NaN; the parameters are out of range");
