@@ -6,6 +6,7 @@
 #include <numeric>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <system_error>
 
@@ -125,6 +126,29 @@ void prepare_output_dir(const std::filesystem::path& dir) {
     std::filesystem::remove(probe, ec);
 }
 
+std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {
+    std::ifstream f(dir / "summary.json", std::ios::binary);
+    const std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::string> names;
+    const std::string key = "\"files\": [";
+    std::size_t at = json.find(key);
+    if (at == std::string::npos) return names;
+    at += key.size();
+    // The list summary_json writes: quoted names, commas, white space, "]". Anything else (an
+    // escape, a path) ends the reading: only plain names of files in `dir` are taken.
+    while (at < json.size()) {
+        at = json.find_first_not_of(" \n,", at);
+        if (at == std::string::npos || json[at] != '"') break;
+        const std::size_t end = json.find('"', at + 1);
+        if (end == std::string::npos) break;
+        const std::string name = json.substr(at + 1, end - at - 1);
+        if (name.empty() || name == "." || name == ".." || name.find_first_of("/\\") != std::string::npos) break;
+        names.push_back(name);
+        at = end + 1;
+    }
+    return names;
+}
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
     const auto tmp = std::filesystem::path(path.string() + ".part");
     {
@@ -138,6 +162,12 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 run_summary run_simulation(const run_spec& spec, backend& engine, const run_options& options) {
     const auto& sim = spec.simulation;
     const std::filesystem::path& dir = options.out_dir;
+    // The folder holds one run: an earlier run's files go (a report it recorded and this run
+    // does not would otherwise pass for this run's), other files stay.
+    for (const std::string& name : earlier_run_files(dir)) {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(dir / name, ec)) std::filesystem::remove(dir / name, ec);
+    }
     const std::string resolved = to_toml(spec);
     write_file_atomically(dir / "config.resolved.toml", resolved);
 

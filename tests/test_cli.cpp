@@ -329,6 +329,26 @@ TEST(cli, bench_times_runs_and_leaves_nothing_behind) {
     EXPECT_EQ(bench_scratch_dirs(), before);
 }
 
+// A folder holds one run: a second run into it removes the first one's files (here a report the
+// second does not record), and leaves the user's own files alone.
+TEST(cli, a_run_replaces_the_earlier_run_in_its_folder) {
+    const fs::path dir = fresh_dir("rerun");
+    const std::string model = "[simulation]\nduration = \"5 ms\"\n\n[[population]]\nname = \"E\"\nsize = 4\n"
+                              "model = \"lif\"\ninput = { I_e = \"500 pA\" }\n\n[[record]]\nspikes = [\"E\"]\n";
+    ASSERT_EQ(run_config(dir, model + "\n[[record]]\nname = \"E_V\"\nstate = \"V_m\"\npopulation = \"E\"\n").code, 0);
+    ASSERT_TRUE(fs::exists(dir / "out" / "E_V.h5"));
+    std::ofstream(dir / "out" / "notes.txt") << "mine";
+
+    std::ofstream(dir / "run.toml") << model;
+    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("replacing the earlier run there"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "out" / "E_V.h5"));
+    EXPECT_TRUE(fs::exists(dir / "out" / "spikes.h5"));
+    EXPECT_TRUE(fs::exists(dir / "out" / "summary.json"));
+    EXPECT_EQ(slurp(dir / "out" / "notes.txt"), "mine");
+}
+
 // Every malformed config: exit code 2, a message naming the key and value, and no output at all.
 TEST(cli, bad_configs_exit_2_with_the_key_and_nothing_written) {
     int checked = 0;

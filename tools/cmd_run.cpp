@@ -124,6 +124,8 @@ int run(const run_args& args) {
         prepare_output_dir(dir);
         auto engine = choose_backend(spec, args.backend, args.quiet);
         warn_about_empty_projections(spec, engine->network());
+        if (!args.quiet && !earlier_run_files(dir).empty())
+            std::cerr << dir.string() << ": replacing the earlier run there (its files; other files stay)\n";
 
         stop_on_sigint_and_sigterm();
         progress_printer progress(!args.quiet);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ifsim/backend.hpp"
 #include "ifsim/spec.hpp"
@@ -34,8 +35,13 @@ std::uint64_t total_steps(const simulation_spec& sim);
 // Creates out_dir if needed and checks that files can be written there; config_error otherwise.
 void prepare_output_dir(const std::filesystem::path& dir);
 
+// The files an earlier run wrote to `dir`, as its summary.json lists them (plain names); none
+// without one.
+std::vector<std::string> earlier_run_files(const std::filesystem::path& dir);
+
 // Runs `spec` on `engine`, writing spikes.h5, <report>.h5, config.resolved.toml and summary.json to
-// options.out_dir. Returns the summary (status "completed" or "interrupted"). An exception during
+// options.out_dir, after removing an earlier run's files there (earlier_run_files; other files
+// stay). Returns the summary (status "completed" or "interrupted"). An exception during
 // the run closes the files, writes summary.json with status "failed" and is rethrown.
 run_summary run_simulation(const run_spec& spec, backend& engine, const run_options& options);
 
