@@ -132,7 +132,7 @@ std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {
     std::vector<std::string> names;
     const std::string key = "\"files\": [";
     std::size_t at = json.find(key);
-    if (at == std::string::npos) return names;
+    if (at == std::string::npos || json.find("\"ifsim_version\": ") == std::string::npos) return names;  // not ifsim's
     at += key.size();
     // The list summary_json writes: quoted names, commas, white space, "]". Anything else (an
     // escape, a path) ends the reading: only plain names of files in `dir` are taken.
