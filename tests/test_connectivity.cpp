@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ifsim/errors.hpp"
+#include "support/statistics.hpp"
 
 using namespace ifsim;
 
@@ -28,14 +29,8 @@ constexpr double alpha = 1e-3;
 constexpr double z_crit = 3.29;  // two-sided normal quantile for alpha = 1e-3
 constexpr std::uint64_t seed = 20240611;
 
-double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-
-// Upper tail of chi-squared with dof degrees of freedom (Wilson-Hilferty; dof >= 5 here).
-double chi2_pvalue(double chi2, double dof) {
-    const double h = 2.0 / (9.0 * dof);
-    const double z = (std::cbrt(chi2 / dof) - (1.0 - h)) / std::sqrt(h);
-    return 1.0 - normal_cdf(z);
-}
+using test::chi2_pvalue;
+using test::normal_cdf;
 
 double binomial_pmf(std::uint64_t n, double p, std::uint64_t k) {
     const double dn = static_cast<double>(n), dk = static_cast<double>(k);

@@ -4,6 +4,7 @@
 // synapses as the host.
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <random>
 #include <string>
@@ -25,13 +27,13 @@
 #include "ifsim/synapses.hpp"
 #include "support/network.hpp"
 #include "support/simulate.hpp"
+#include "support/statistics.hpp"
 
 using namespace ifsim;
 using test::lif_population;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 // Generator "G" (`size` neurons) -> one silent LIF target "T", all to all, delta synapses of
 // 1.5 mV and `delay_steps` steps.
@@ -51,6 +53,18 @@ run_spec generator_to_target(std::uint64_t size, std::vector<double> times, std:
     pr.delay = synapse_distribution::constant(delay_steps * 0.1);
     s.projections.push_back(pr);
     return s;
+}
+
+// Poisson generator "bg": `size` neurons at `rate_Hz` during [start_ms, stop_ms).
+generator_spec poisson_generator(std::uint64_t size, double rate_Hz, double start_ms, double stop_ms) {
+    generator_spec g;
+    g.name = "bg";
+    g.size = size;
+    g.type = generator_spec::kind::poisson;
+    g.rate_Hz = rate_Hz;
+    g.start_ms = start_ms;
+    g.stop_ms = stop_ms;
+    return g;
 }
 
 // The target's V after every step, advancing `block` steps at a time (state read at block ends).
@@ -187,6 +201,115 @@ TEST(Generators, EveryNeuronOrOnlyTheListedOnes) {
     EXPECT_EQ(events(generator_to_target(4, {1.0, 150.0}, {1, 2}, 5)), 1u * 5u);
 }
 
+// A Poisson generator's neurons: spikes in step order inside their window, counts per neuron and
+// per step Poisson (fixed seed, alpha = 1e-4 per check: |z| < 3.89), and a neuron's spikes that
+// fall in one step all kept (each arrives).
+TEST(Generators, PoissonNeuronsFireAtTheirRateInTheirWindow) {
+    simulation_spec sim;
+    sim.duration_ms = 1000.0;
+    sim.seed = 3;
+    const generator_spec g = poisson_generator(4000, 50.0, 100.0, 600.0);
+    const generator_spikes s = schedule(g, sim, 2);
+    ASSERT_EQ(s.step.size(), s.neuron.size());
+    ASSERT_FALSE(s.step.empty());
+    EXPECT_GE(s.step.front(), 1000u);  // after 100 ms: steps from (100, 100.1] on
+    EXPECT_LE(s.step.back(), 5999u);   // before 600 ms
+    std::vector<std::uint64_t> per_neuron(g.size, 0), per_step(10000, 0);
+    std::uint64_t repeats = 0;  // a neuron firing again in the same step
+    for (std::size_t k = 0; k < s.step.size(); ++k) {
+        if (k > 0) {
+            ASSERT_TRUE(s.step[k - 1] < s.step[k] || (s.step[k - 1] == s.step[k] && s.neuron[k - 1] <= s.neuron[k])) << k;
+            repeats += s.step[k - 1] == s.step[k] && s.neuron[k - 1] == s.neuron[k];
+        }
+        ++per_neuron[s.neuron[k]];
+        ++per_step[s.step[k]];
+    }
+    const auto check = [](const std::map<long long, std::uint64_t>& counts, double mean, const char* what) {
+        const test::poisson_fit f = test::fit_poisson(counts, mean);
+        EXPECT_LT(std::abs(f.z_mean), 3.89) << what << ": mean " << f.mean << " against " << mean;
+        EXPECT_LT(std::abs(f.z_var), 3.89) << what << ": variance " << f.var << " against " << mean;
+        EXPECT_GT(f.p, 1e-4) << what << ": chi2 " << f.chi2 << " on " << f.dof << " dof";
+    };
+    std::map<long long, std::uint64_t> neuron_counts, step_counts;
+    for (const auto c : per_neuron) ++neuron_counts[(long long)c];
+    for (std::uint64_t t = 1000; t < 6000; ++t) ++step_counts[(long long)per_step[t]];
+    check(neuron_counts, 50.0 * 0.5, "spikes per neuron in 500 ms");
+    check(step_counts, 4000 * 50.0 * 1e-4, "spikes per step of all neurons");
+    // P(>= 2 in a step) = 1 - e^-l (1 + l), l = 0.005: about 250 repeats in 4000 x 5000 steps.
+    const double l = 50.0 * 1e-4, expected = 4000.0 * 5000.0 * (1.0 - std::exp(-l) * (1.0 + l));
+    EXPECT_LT(std::abs(double(repeats) - expected), 3.89 * std::sqrt(expected)) << repeats << " against " << expected;
+}
+
+// Each neuron alone from its own counters: the same spikes on any number of threads; another seed
+// or another generator (its stream) gives other spikes. Spikes after the run's end are not drawn.
+TEST(Generators, PoissonSpikesDependOnSeedAndGeneratorOnly) {
+    simulation_spec sim;
+    sim.duration_ms = 200.0;
+    const generator_spec g = poisson_generator(3001, 20.0, 0.0, 1e9);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const generator_spikes one = schedule(g, sim, 0);
+    omp_set_num_threads(3);
+    const generator_spikes three = schedule(g, sim, 0);
+    omp_set_num_threads(threads);
+    EXPECT_EQ(one.step, three.step);
+    EXPECT_EQ(one.neuron, three.neuron);
+    EXPECT_LT(one.step.back(), 2000u);
+    EXPECT_NE(schedule(g, sim, 1).neuron, one.neuron);
+    sim.seed += 1;
+    EXPECT_NE(schedule(g, sim, 0).neuron, one.neuron);
+}
+
+// Through a network: 1000 generator neurons at 10 Hz onto silent LIF targets, all to all, 0.01 mV:
+// 1e4 arrivals/s of 0.01 mV with tau_m = 20 ms hold the mean V at 2 mV (Campbell). The generator's
+// 8000 spikes in the measured 800 ms set the error, about 1 %; 5 % is allowed.
+TEST(Generators, PoissonGeneratorDrivesItsTargetsAtItsRate) {
+    run_spec s;
+    s.simulation.duration_ms = 1000.0;
+    s.simulation.real = precision::double_;
+    s.populations.push_back(lif_population("T", 2));
+    s.populations[0].params["V_th"] = distribution::constant(1e3);  // never fires
+    s.generators.push_back(poisson_generator(1000, 10.0, 0.0, 1000.0));
+    projection_spec pr;
+    pr.source = "bg";
+    pr.target = "T";
+    pr.rule.kind = rule_kind::all_to_all;
+    pr.weight = synapse_distribution::constant(0.01);
+    s.projections.push_back(pr);
+    const std::vector<double> V = target_V(s, 10000, 1);
+    double sum = 0;
+    for (std::size_t t = 2000; t < V.size(); ++t) sum += V[t];
+    EXPECT_NEAR(sum / double(V.size() - 2000), 2.0, 0.1);
+}
+
+TEST(Generators, PoissonConfigRoundTripAndOverrides) {
+    const std::string text = R"(
+[simulation]
+duration = "2 s"
+[[population]]
+name = "T"
+size = 2
+model = "lif"
+[[generator]]
+name = "bg"
+size = 30
+rate = "12.5 Hz"
+start = "0.5 s"
+)";
+    const run_spec spec = parse_config(text, "<test>", {"generator.bg.rate=\"25 Hz\""});
+    ASSERT_EQ(spec.generators.size(), 1u);
+    const generator_spec& g = spec.generators[0];
+    EXPECT_EQ(g.type, generator_spec::kind::poisson);
+    EXPECT_EQ(g.rate_Hz, 25.0);
+    EXPECT_EQ(g.start_ms, 500.0);
+    EXPECT_EQ(g.stop_ms, 2000.0);  // the run's duration
+    EXPECT_TRUE(g.times_ms.empty());
+    const run_spec back = parse_config(to_toml(spec), spec.source_path);
+    EXPECT_EQ(to_toml(back), to_toml(spec));
+    EXPECT_EQ(back.generators[0].rate_Hz, 25.0);
+    EXPECT_EQ(back.generators[0].stop_ms, 2000.0);
+}
+
 TEST(Generators, ConfigRoundTrip) {
     const std::string text = R"(
 [simulation]
@@ -318,7 +441,8 @@ TEST(FromFile, IndicesOutsideThePopulationsFailWhenBuilt) {
     }
 }
 
-// CPU = GPU with a generator and a from_file projection (skips without a usable CUDA device).
+// CPU = GPU with generators (listed times and Poisson) and a from_file projection (skips without a
+// usable CUDA device).
 TEST(NetworkSources, CudaEqualsCpu) {
     if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
     temp_dir dir;
@@ -341,6 +465,12 @@ TEST(NetworkSources, CudaEqualsCpu) {
     kick.weight = synapse_distribution::constant(2.0);
     kick.delay = synapse_distribution::constant(0.3);
     spec.projections.push_back(kick);
+    spec.generators.push_back(poisson_generator(200, 30.0, 5.0, 20.0));  // its schedule, drawn on the host
+    projection_spec background = kick;
+    background.source = "bg";
+    background.rule.degree = 10;
+    background.weight = synapse_distribution::constant(0.5);
+    spec.projections.push_back(background);
     for (const precision real : {precision::single, precision::double_}) {
         spec.simulation.real = real;
         const auto cpu = test::run_spikes("cpu", spec, 250);

@@ -11,6 +11,7 @@
 
 #if IFSIM_HAVE_CUDA
 #include "ifsim/cuda_info.hpp"
+#include "support/statistics.hpp"
 #endif
 
 #include <algorithm>
@@ -50,14 +51,8 @@ double ks_pvalue(std::vector<double> xs, const std::function<double(double)>& cd
     return kolmogorov_tail(d * (sn + 0.12 + 0.11 / sn));
 }
 
-double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-
-// Upper tail of chi-squared with dof degrees of freedom (Wilson-Hilferty; dof >= 5 here).
-double chi2_pvalue(double chi2, double dof) {
-    const double h = 2.0 / (9.0 * dof);
-    const double z = (std::cbrt(chi2 / dof) - (1.0 - h)) / std::sqrt(h);
-    return 1.0 - normal_cdf(z);
-}
+using test::chi2_pvalue;
+using test::normal_cdf;
 
 struct moments {
     double mean, var, skew, exkurt;
@@ -312,65 +307,18 @@ TEST(Independence, StepsAndIds) {
 
 namespace {
 
-long double poisson_pmf(long double mean, long long k) {
-    return std::exp(k * std::log(mean) - mean - std::lgamma(static_cast<long double>(k) + 1));
-}
-
 void check_poisson(double mean, std::uint64_t n) {
     std::map<long long, std::uint64_t> counts;
-    double s1 = 0, s2 = 0;
     // a stream per mean, so the five tests are independent of one another
     const philox_key key = make_key(777u, static_cast<std::uint32_t>(mean * 10));
-    for (std::uint64_t i = 0; i < n; ++i) {
-        const std::uint32_t k = poisson_count<double>(mean, key, i % 5000, i / 5000);
-        ++counts[k];
-        s1 += k;
-        s2 += double(k) * k;
-    }
-    const double dn = double(n);
-    const double m = s1 / dn, v = s2 / dn - m * m;
-    // var of the sample mean = mean / n; of the sample variance ~ (mu4 - sigma^4) / n with
-    // mu4 = mean (1 + 3 mean) for Poisson
-    const double z_mean = (m - mean) / std::sqrt(mean / dn);
-    const double z_var = (v - mean) / std::sqrt((mean * (1 + 3 * mean) - mean * mean) / dn);
-
-    // chi-squared over bins with expected count >= 5, tails merged into the outermost bins
-    const long long mode = static_cast<long long>(mean);
-    long long lo = mode, hi = mode;
-    while (lo > 0 && dn * poisson_pmf(mean, lo - 1) >= 5) --lo;
-    while (dn * poisson_pmf(mean, hi + 1) >= 5) ++hi;
-    double chi2 = 0;
-    int bins = 0;
-    long double below = 0;  // P(k < lo)
-    for (long long k = 0; k < lo; ++k) below += poisson_pmf(mean, k);
-    long double cum = below;
-    std::uint64_t obs_below = 0, obs_above = 0;
-    for (const auto& [k, c] : counts) {
-        if (k < lo) obs_below += c;
-        if (k > hi) obs_above += c;
-    }
-    auto add = [&](double observed, double expected) {
-        chi2 += (observed - expected) * (observed - expected) / expected;
-        ++bins;
-    };
-    for (long long k = lo; k <= hi; ++k) {
-        const long double p = poisson_pmf(mean, k);
-        cum += p;
-        double obs = counts.count(k) ? double(counts[k]) : 0.0;
-        if (k == lo) obs += double(obs_below);
-        if (k == hi) obs += double(obs_above);
-        long double pe = p;
-        if (k == lo) pe += below;
-        if (k == hi) pe += std::max<long double>(0, 1 - cum);
-        add(obs, double(dn * pe));
-    }
-    const double p = bins > 1 ? chi2_pvalue(chi2, bins - 1) : 1.0;
-    std::cout << "[ stat ] poisson mean " << mean << ": sample mean " << m << " (z " << z_mean
-              << "), var " << v << " (z " << z_var << "), chi2 " << chi2 << " on " << bins - 1
-              << " dof, p = " << p << "\n";
-    EXPECT_LT(std::abs(z_mean), z_crit);
-    EXPECT_LT(std::abs(z_var), z_crit);
-    EXPECT_GT(p, alpha);
+    for (std::uint64_t i = 0; i < n; ++i) ++counts[poisson_count<double>(mean, key, i % 5000, i / 5000)];
+    const test::poisson_fit f = test::fit_poisson(counts, mean);
+    std::cout << "[ stat ] poisson mean " << mean << ": sample mean " << f.mean << " (z " << f.z_mean
+              << "), var " << f.var << " (z " << f.z_var << "), chi2 " << f.chi2 << " on " << f.dof
+              << " dof, p = " << f.p << "\n";
+    EXPECT_LT(std::abs(f.z_mean), z_crit);
+    EXPECT_LT(std::abs(f.z_var), z_crit);
+    EXPECT_GT(f.p, alpha);
 }
 
 }  // namespace

@@ -86,9 +86,16 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
         std::printf("    %-12s %-5s %llu\n", p.name.c_str(), std::string(model_name(p.model)).c_str(),
                     (unsigned long long)p.size);
 
-    for (const auto& g : spec.generators)
-        std::printf("  generator    %-12s %llu neurons, %zu spike times\n", g.name.c_str(), (unsigned long long)g.size,
-                    g.times_ms.size());
+    for (const auto& g : spec.generators) {
+        const double spikes = expected_generator_spikes(g, sim);
+        if (g.type == generator_spec::kind::poisson)
+            std::printf("  generator    %-12s %llu neurons, Poisson %g Hz during [%g, %g) ms, about %s spikes\n",
+                        g.name.c_str(), (unsigned long long)g.size, g.rate_Hz, g.start_ms, g.stop_ms,
+                        format("%.0f", spikes).c_str());
+        else
+            std::printf("  generator    %-12s %llu neurons, %s listed spikes\n", g.name.c_str(), (unsigned long long)g.size,
+                        format("%.0f", spikes).c_str());
+    }
 
     if (!spec.projections.empty()) {
         double total = 0;

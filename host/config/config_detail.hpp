@@ -112,7 +112,8 @@ inline constexpr std::array<std::string_view, 6> record_keys = {"spikes",   "sta
                                                                 "neurons",  "interval", "name"};
 inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace", "uniform",
                                                                       "normal", "array"};
-inline constexpr std::array<std::string_view, 4> generator_keys = {"name", "size", "times", "neurons"};
+inline constexpr std::array<std::string_view, 7> generator_keys = {"name", "size", "times", "neurons",
+                                                                   "rate", "start", "stop"};
 inline constexpr std::array<std::string_view, 8> projection_keys = {
     "source", "target", "rule", "synapse", "weight", "delay", "tau_syn", "E_rev"};
 // The rule names (rule_names, connectivity.hpp), then the flags a rule table may carry.
@@ -124,6 +125,9 @@ inline constexpr std::array<std::string_view, 3> synapse_distribution_keys = {"u
 // At most this many [[projection]] tables: each has its own RNG streams below 2^16 above its base
 // (connectivity.hpp, synapses.hpp).
 inline constexpr std::size_t max_projections = 65535;
+// At most this many [[generator]] tables: a Poisson generator's stream is below 2^16 above
+// generator_stream_base (network.hpp).
+inline constexpr std::size_t max_generators = 65535;
 
 // ---- template definitions ----
 

@@ -12,6 +12,7 @@
 #include "config_detail.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/network.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
 
@@ -20,6 +21,43 @@ namespace ifsim::config_detail {
 namespace {
 
 // ---- [[generator]] ----
+
+// rate, start and stop of a Poisson generator: a rate >= 0, 0 <= start < stop (stop defaults to the
+// run's duration), and no more spikes to draw ahead than max_generator_spikes.
+void read_poisson_generator(const context& ctx, const toml::table& t, std::string_view path, const toml::node& rate,
+                            const simulation_spec& sim, generator_spec& g) {
+    g.type = generator_spec::kind::poisson;
+    if (const auto* n = t.get("neurons"))
+        ctx.fail(n, child_path(path, "neurons"),
+                 says(child_path(path, "neurons"), *n) + "neurons goes with times; every neuron of a Poisson "
+                                                         "generator fires at its rate");
+    const std::string rp = child_path(path, "rate");
+    g.rate_Hz = read_quantity(ctx, rate, rp, dimension::frequency);
+    if (!(g.rate_Hz >= 0.0)) ctx.fail(&rate, rp, says(rp, rate) + "a rate must be >= 0 Hz");
+    g.stop_ms = sim.duration_ms;
+    for (auto [key, ms] : {std::pair<std::string_view, double*>{"start", &g.start_ms}, {"stop", &g.stop_ms}})
+        if (const auto* n = t.get(key)) {
+            const std::string kp = child_path(path, key);
+            *ms = read_quantity(ctx, *n, kp, dimension::time);
+            if (!(*ms >= 0.0)) ctx.fail(n, kp, says(kp, *n) + "a time must be >= 0 ms");
+        }
+    if (!(g.start_ms < g.stop_ms)) {
+        const auto* n = t.get("stop") ? t.get("stop") : t.get("start");
+        const std::string kp = child_path(path, t.get("stop") ? "stop" : "start");
+        ctx.fail(n, kp,
+                 says(kp, *n) + "start = \"" + format_quantity(g.start_ms, dimension::time) + "\" must be before stop = \"" +
+                     format_quantity(g.stop_ms, dimension::time) + "\"" +
+                     (t.get("stop") ? "" : " (the run's duration, stop's default)"));
+    }
+    const double spikes = expected_generator_spikes(g, sim);
+    if (spikes > double(max_generator_spikes))
+        ctx.fail(&rate, rp,
+                 says(rp, rate) + format_number(double(g.size)) + " neurons at this rate for " +
+                     format_quantity(std::min(g.stop_ms, sim.duration_ms) - g.start_ms, dimension::time) + " make about " +
+                     format_number(spikes) + " spikes, more than the " + format_number(double(max_generator_spikes)) +
+                     " a generator draws ahead; for independent Poisson input to each neuron of a population use its "
+                     "input.poisson instead");
+}
 
 generator_spec read_generator(const context& ctx, const toml::table& t, std::string_view path, const run_spec& spec) {
     check_keys(ctx, t, path, generator_keys);
@@ -40,9 +78,27 @@ generator_spec read_generator(const context& ctx, const toml::table& t, std::str
     g.size = static_cast<std::uint64_t>(read_integer(ctx, required(ctx, t, path, "size", "the number of neurons"),
                                                      child_path(path, "size"), 1, std::int64_t{1} << 32));
 
+    const toml::node* rate = t.get("rate");
+    const toml::node* given_times = t.get("times");
+    if ((rate == nullptr) == (given_times == nullptr))
+        ctx.fail(rate ? rate : &t, rate ? child_path(path, "rate") : std::string(path),
+                 (rate ? says(child_path(path, "rate"), *rate) : std::string()) + std::string(path) +
+                     (rate ? " has both times and rate" : " has neither times nor rate") +
+                     ": a generator fires at given times (times = [\"10 ms\", ...]) or as Poisson processes "
+                     "(rate = \"10 Hz\"), one of the two");
+    if (rate != nullptr) {
+        read_poisson_generator(ctx, t, path, *rate, spec.simulation, g);
+        return g;
+    }
+    for (const std::string_view key : {"start", "stop"})
+        if (const auto* n = t.get(key))
+            ctx.fail(n, child_path(path, key),
+                     says(child_path(path, key), *n) + "start and stop go with rate (a Poisson generator); a "
+                                                       "generator with times fires exactly then");
+
     const double dt = spec.simulation.dt_ms;
     const std::string tp = child_path(path, "times");
-    const auto& times = required(ctx, t, path, "times", "a list of spike times");
+    const auto& times = *given_times;
     if (!times.is_array()) ctx.fail(&times, tp, says(tp, times) + "expected a list of spike times, e.g. [\"10 ms\", \"12.5 ms\"]");
     for (std::size_t i = 0; i < times.as_array()->size(); ++i) {
         const std::string ip = element_path(tp, i);
@@ -79,6 +135,10 @@ generator_spec read_generator(const context& ctx, const toml::table& t, std::str
 void read_generators(const context& ctx, const toml::table& root, run_spec& spec) {
     const toml::array* list = optional_tables(ctx, root, "generator");
     if (list == nullptr) return;
+    if (list->size() > max_generators)
+        ctx.fail(list, "generator",
+                 "generator has " + std::to_string(list->size()) + " entries; at most " + std::to_string(max_generators) +
+                     " [[generator]] tables are allowed (each has its own random stream)");
     for (std::size_t i = 0; i < list->size(); ++i)
         spec.generators.push_back(read_generator(ctx, *(*list)[i].as_table(), element_path("generator", i), spec));
 }

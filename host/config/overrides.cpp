@@ -57,8 +57,13 @@ constexpr std::array<schema_node, 6> record_schema = {{{"spikes", K::value, {}},
                                                        {"neurons", K::value, {}},
                                                        {"interval", K::value, {}},
                                                        {"name", K::value, {}}}};
-constexpr std::array<schema_node, 4> generator_schema = {
-    {{"name", K::value, {}}, {"size", K::value, {}}, {"times", K::value, {}}, {"neurons", K::value, {}}}};
+constexpr std::array<schema_node, 7> generator_schema = {{{"name", K::value, {}},
+                                                          {"size", K::value, {}},
+                                                          {"times", K::value, {}},
+                                                          {"neurons", K::value, {}},
+                                                          {"rate", K::value, {}},
+                                                          {"start", K::value, {}},
+                                                          {"stop", K::value, {}}}};
 constexpr std::array<schema_node, 9> rule_schema = {{{"pairwise_bernoulli", K::value, {}},
                                                      {"fixed_indegree", K::value, {}},
                                                      {"fixed_outdegree", K::value, {}},

@@ -146,8 +146,14 @@ std::string to_toml(const run_spec& spec) {
     for (const auto& g : spec.generators) {
         o << "\n[[generator]]\n"
           << "name = " << quote(g.name) << "\n"
-          << "size = " << g.size << "\n"
-          << "times = " << list(g.times_ms, [](double v) { return q(v, dimension::time); }) << "\n";
+          << "size = " << g.size << "\n";
+        if (g.type == generator_spec::kind::poisson) {
+            o << "rate = " << q(g.rate_Hz, dimension::frequency) << "  # each neuron a Poisson process\n"
+              << "start = " << q(g.start_ms, dimension::time) << "\n"
+              << "stop = " << q(g.stop_ms, dimension::time) << "\n";
+            continue;
+        }
+        o << "times = " << list(g.times_ms, [](double v) { return q(v, dimension::time); }) << "\n";
         if (!g.neurons.empty())
             o << "neurons = " << list(g.neurons, [](std::uint64_t v) { return std::to_string(v); }) << "\n";
     }

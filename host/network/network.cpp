@@ -41,25 +41,6 @@ source_ref find_source(const run_spec& spec, const std::string& name) {
 }
 
 // A generator's spikes by step: a time T is the end of step round(T / dt) - 1 (T >= dt / 2).
-generator_spikes schedule(const generator_spec& g, double dt_ms) {
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> spikes;
-    const auto step_of = [&](double ms) { return std::uint64_t(std::nearbyint(ms / dt_ms)) - 1; };
-    if (g.neurons.empty()) {
-        spikes.reserve(g.times_ms.size() * g.size);
-        for (const double t : g.times_ms)
-            for (std::uint64_t i = 0; i < g.size; ++i) spikes.emplace_back(step_of(t), std::uint32_t(i));
-    } else {
-        for (std::size_t k = 0; k < g.times_ms.size(); ++k) spikes.emplace_back(step_of(g.times_ms[k]), std::uint32_t(g.neurons[k]));
-    }
-    std::sort(spikes.begin(), spikes.end());
-    generator_spikes out;
-    for (const auto& [step, neuron] : spikes) {
-        out.step.push_back(step);
-        out.neuron.push_back(neuron);
-    }
-    return out;
-}
-
 // The channel of `target` that projection `pr` feeds, added if new.
 std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
     const bool exp_kind = pr.synapse != synapse_kind::delta;
@@ -76,12 +57,6 @@ std::string describe(const projection_spec& pr, std::size_t index) {
 }
 
 }  // namespace
-
-std::pair<std::size_t, std::size_t> generator_spikes::between(std::uint64_t first, std::uint64_t last) const {
-    const auto lo = std::lower_bound(step.begin(), step.end(), first);
-    const auto hi = std::lower_bound(lo, step.end(), last);
-    return {std::size_t(lo - step.begin()), std::size_t(hi - step.begin())};
-}
 
 csr synapse_source::connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
                             bool same_population, std::uint64_t seed, std::uint32_t projection_index) const {
@@ -161,6 +136,8 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
                                                                  pr.source == pr.target);
         add(n * (4.0 + 4.0 + 2.0 + 8.0), describe(pr, k));
     }
+    for (const generator_spec& g : spec.generators)
+        add(expected_generator_spikes(g, spec.simulation) * (8.0 + 4.0), "generator '" + g.name + "'");
     return m;
 }
 
@@ -336,7 +313,8 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         weights[k] = {};  // release as we go
     }
 
-    for (const auto& g : spec.generators) net.generators.push_back(schedule(g, sim.dt_ms));
+    for (std::size_t g = 0; g < spec.generators.size(); ++g)
+        net.generators.push_back(schedule(spec.generators[g], sim, std::uint32_t(g)));
     net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return net;
 }

@@ -36,6 +36,20 @@ struct generator_spikes {
     std::pair<std::size_t, std::size_t> between(std::uint64_t first, std::uint64_t last) const;
 };
 
+// A generator draws its spikes ahead, at most this many (12 bytes each); the config checks it.
+inline constexpr std::uint64_t max_generator_spikes = std::uint64_t{1} << 30;
+// RNG stream of Poisson generator g (g < 2^16: the config allows at most 65535 generators), above
+// the weight and delay streams (synapses.hpp).
+inline constexpr std::uint32_t generator_stream_base = 0x40000;
+
+// The spikes generator `g` (the index-th) makes during the run: exact for listed times, the mean
+// for a Poisson generator.
+double expected_generator_spikes(const generator_spec& g, const simulation_spec& sim);
+// Its spikes in step order (generators.cpp): the listed times rounded to the grid, or each
+// neuron's Poisson process from (sim.seed, generator_stream_base + index), spikes that fall in
+// the run only.
+generator_spikes schedule(const generator_spec& g, const simulation_spec& sim, std::uint32_t index);
+
 struct built_projection {
     std::size_t source = 0, target = 0;  // population indices; source: a generator's when from_generator
     bool from_generator = false;

@@ -121,14 +121,21 @@ struct synapse_distribution {
     static synapse_distribution constant(double v) { return {kind::constant, v, 0.0}; }
 };
 
-// A [[generator]]: `size` neurons that fire at given times and only send spikes, through
-// projections (NEST's spike_generator, Brian2's SpikeGeneratorGroup). A time is rounded to the grid
-// of dt and is the spike's time like a neuron's: its effect on a target comes one delay later.
+// A [[generator]]: `size` neurons that only send spikes, through projections. Either at given
+// times (NEST's spike_generator, Brian2's SpikeGeneratorGroup): a time is rounded to the grid of dt
+// and is the spike's time like a neuron's, its effect on a target comes one delay later. Or as
+// independent Poisson processes (NEST's poisson_generator with parrot neurons, Brian2's
+// PoissonGroup): each neuron fires at rate_Hz during [start_ms, stop_ms), every spike at the end
+// of the step it falls in, so a step can hold several (network.hpp, schedule).
 struct generator_spec {
+    enum class kind { times, poisson };
     std::string name;
     std::uint64_t size = 0;
-    std::vector<double> times_ms;        // spike times [ms], each above dt / 2 (it rounds to >= dt)
-    std::vector<std::uint64_t> neurons;  // the neuron of each time; empty: every neuron at every time
+    std::vector<double> times_ms;        // times: spike times [ms], each above dt / 2 (it rounds to >= dt)
+    std::vector<std::uint64_t> neurons;  // times: the neuron of each time; empty: every neuron at every time
+    kind type = kind::times;
+    double rate_Hz = 0.0;                // poisson: each neuron's rate
+    double start_ms = 0.0, stop_ms = 0.0;  // poisson: when the neurons fire, start <= t < stop
 };
 
 // A [[projection]]: synapses from every neuron of `source` chosen by `rule` onto `target`.

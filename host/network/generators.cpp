@@ -1,0 +1,98 @@
+// Generators' spikes over the run (network.hpp): the listed times on the step grid, or each
+// neuron's Poisson process drawn ahead from the stateless RNG, in step order for both backends.
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include <omp.h>
+
+#include "ifsim/math.hpp"
+#include "ifsim/network.hpp"
+#include "ifsim/random.hpp"
+#include "ifsim/simulation.hpp"
+
+namespace ifsim {
+
+namespace {
+
+using spike = std::pair<std::uint64_t, std::uint32_t>;  // (step, neuron)
+
+std::vector<spike> listed_spikes(const generator_spec& g, double dt_ms) {
+    std::vector<spike> spikes;
+    const auto step_of = [&](double ms) { return std::uint64_t(std::nearbyint(ms / dt_ms)) - 1; };
+    if (g.neurons.empty()) {
+        spikes.reserve(g.times_ms.size() * g.size);
+        for (const double t : g.times_ms)
+            for (std::uint64_t i = 0; i < g.size; ++i) spikes.emplace_back(step_of(t), std::uint32_t(i));
+    } else {
+        for (std::size_t k = 0; k < g.times_ms.size(); ++k)
+            spikes.emplace_back(step_of(g.times_ms[k]), std::uint32_t(g.neurons[k]));
+    }
+    return spikes;
+}
+
+// Neuron i's inter-spike intervals are exponential, -log(u) / rate, u the words of the Philox
+// blocks (subsequence i, block 0, 1, ...) of the generator's stream, four per block; a spike at t
+// falls in the step (k dt, (k + 1) dt] that holds it, whose end is its time. Neurons are drawn in
+// parallel, each alone: the same spikes on any number of threads.
+std::vector<spike> poisson_spikes(const generator_spec& g, const simulation_spec& sim, std::uint32_t index) {
+    const double stop = std::min(g.stop_ms, sim.duration_ms);  // later spikes are never delivered
+    if (!(g.rate_Hz > 0.0) || !(g.start_ms < stop)) return {};
+    const philox_key key = make_key(sim.seed, generator_stream_base + index);
+    const double mean_interval_ms = 1000.0 / g.rate_Hz;
+    const std::uint64_t steps = total_steps(sim);
+    std::vector<std::vector<spike>> parts(static_cast<std::size_t>(omp_get_max_threads()));
+#pragma omp parallel
+    {
+        const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
+        std::vector<spike>& out = parts[t];
+        for (std::uint64_t i = g.size * t / T; i < g.size * (t + 1) / T; ++i) {
+            double time = g.start_ms;
+            philox_block words{};
+            for (std::uint64_t n = 0;; ++n) {
+                if (n % 4 == 0) words = philox4x32_10(make_counter(i, n / 4), key);
+                const std::uint32_t w = n % 4 == 0 ? words.x : n % 4 == 1 ? words.y : n % 4 == 2 ? words.z : words.w;
+                time -= math::log(uniform_open<double>(w)) * mean_interval_ms;
+                if (!(time < stop)) break;
+                const std::uint64_t step = std::uint64_t(std::ceil(time / sim.dt_ms)) - 1;
+                if (step >= steps) break;
+                out.emplace_back(step, std::uint32_t(i));
+            }
+        }
+    }
+    std::vector<spike> spikes;
+    for (auto& p : parts) spikes.insert(spikes.end(), p.begin(), p.end());
+    return spikes;
+}
+
+}  // namespace
+
+double expected_generator_spikes(const generator_spec& g, const simulation_spec& sim) {
+    if (g.type == generator_spec::kind::times)
+        return double(g.times_ms.size()) * double(g.neurons.empty() ? g.size : 1);
+    const double span_ms = std::min(g.stop_ms, sim.duration_ms) - g.start_ms;
+    return span_ms > 0.0 ? double(g.size) * g.rate_Hz * span_ms * 1e-3 : 0.0;
+}
+
+generator_spikes schedule(const generator_spec& g, const simulation_spec& sim, std::uint32_t index) {
+    std::vector<spike> spikes = g.type == generator_spec::kind::times ? listed_spikes(g, sim.dt_ms)
+                                                                      : poisson_spikes(g, sim, index);
+    std::sort(spikes.begin(), spikes.end());
+    generator_spikes out;
+    out.step.reserve(spikes.size());
+    out.neuron.reserve(spikes.size());
+    for (const auto& [step, neuron] : spikes) {
+        out.step.push_back(step);
+        out.neuron.push_back(neuron);
+    }
+    return out;
+}
+
+std::pair<std::size_t, std::size_t> generator_spikes::between(std::uint64_t first, std::uint64_t last) const {
+    const auto lo = std::lower_bound(step.begin(), step.end(), first);
+    const auto hi = std::lower_bound(lo, step.end(), last);
+    return {std::size_t(lo - step.begin()), std::size_t(hi - step.begin())};
+}
+
+}  // namespace ifsim
