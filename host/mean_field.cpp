@@ -1,6 +1,7 @@
 // The mean-field (diffusion-approximation) rates of a network of LIF populations with delta
 // synapses: Brunel (2000) generalised to any number of populations, projection rules and weight
 // distributions (theory_table.hpp).
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <optional>
@@ -46,7 +47,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
     const auto& pops = spec.populations;
     // Where the theory holds: LIF populations with one parameter set, constant bias and white
     // noise, optional Poisson input, no OU current or step current; delta synapses between them
-    // with rules of known in-degree (no from_file), no generators (their input is not stationary).
+    // with rules of known in-degree (no from_file); generators only if Poisson throughout the run
+    // (listed times, or a window, are not stationary input).
     for (const auto& p : pops) {
         if (p.model != model_kind::lif || !p.input.I_e.is_constant() || !p.input.sigma_V.is_constant() ||
             !(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0) || !p.input.steps.time_ms.empty())
@@ -54,7 +56,9 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
         for (const auto& [name, d] : p.params)
             if (!d.is_constant()) return std::nullopt;
     }
-    if (!spec.generators.empty()) return std::nullopt;
+    for (const auto& g : spec.generators)
+        if (g.type != generator_spec::kind::poisson || g.start_ms > 0.0 || g.stop_ms < spec.simulation.duration_ms)
+            return std::nullopt;
     for (const auto& pr : spec.projections)
         if (pr.synapse != synapse_kind::delta || pr.rule.kind == rule_kind::from_file) return std::nullopt;
 
@@ -84,10 +88,22 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
         th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * in.poisson_weight_mV * in.poisson_weight_mV;
     }
     for (const auto& pr : spec.projections) {
-        const std::size_t s = index(pr.source), t = index(pr.target);
+        const std::size_t t = index(pr.target);
+        const moments w = weight_moments(pr.weight);
+        // From a Poisson generator: K inputs at its fixed rate, like the population's Poisson input.
+        if (const auto g = std::find_if(spec.generators.begin(), spec.generators.end(),
+                                        [&](const generator_spec& x) { return x.name == pr.source; });
+            g != spec.generators.end()) {
+            const double K = expected_synapses(pr.rule, double(g->size), double(pops[t].size), false) /
+                             double(pops[t].size);
+            const double tau_s = th[t].p.C_m / th[t].p.g_L / ms_per_s;
+            th[t].mu_fixed += tau_s * K * w.m1 * g->rate_Hz;
+            th[t].var_fixed += tau_s * K * w.m2 * g->rate_Hz;
+            continue;
+        }
+        const std::size_t s = index(pr.source);
         const double K = expected_synapses(pr.rule, double(pops[s].size), double(pops[t].size), s == t) /
                          double(pops[t].size);
-        const moments w = weight_moments(pr.weight);
         th[t].source.push_back(s);
         th[t].k_m1.push_back(K * w.m1);
         th[t].k_m2.push_back(K * w.m2);

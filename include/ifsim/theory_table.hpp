@@ -23,10 +23,11 @@ std::string theory_csv(const run_spec& spec);
 //   mu_p = I_e/g_L + tau_m (sum_inputs rate K E[w]),  sigma_p^2 = 2 sigma_V^2 + tau_m (sum_inputs rate K E[w^2]),
 //   nu_p = siegert(mu_p, sigma_p),
 // summing the Poisson inputs (count, rate, weight) and every projection (mean in-degree K of its
-// rule, weight moments of its distribution, the source's rate). Solved by damped fixed-point
-// iteration from rest. Nothing (nullopt) unless every population is a LIF with constant
-// parameters, bias and white noise and no OU or step current, every projection is a delta
-// synapse, and the iteration converges.
+// rule, weight moments of its distribution, the source's rate: a Poisson generator's is its
+// rate). Solved by damped fixed-point iteration from rest. Nothing (nullopt) unless every
+// population is a LIF with constant parameters, bias and white noise and no OU or step current,
+// every projection is a delta synapse, every generator is Poisson throughout the run, and the
+// iteration converges.
 std::optional<std::vector<double>> network_mean_field(const run_spec& spec);
 
 }  // namespace ifsim
