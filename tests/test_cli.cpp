@@ -329,6 +329,17 @@ TEST(cli, bench_times_runs_and_leaves_nothing_behind) {
     EXPECT_EQ(bench_scratch_dirs(), before);
 }
 
+// A network that takes seconds to build says so before it starts; --quiet silences it.
+TEST(cli, a_large_network_announces_its_build) {
+    const std::string args = "run " + example("brunel.toml") + " --backend cpu --set simulation.duration=\"1 ms\" --out ";
+    auto r = ifsim(args + fresh_dir("announce").string());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("building the network: about 1.56e+07 synapses\n"), std::string::npos) << r.err;
+    r = ifsim(args + fresh_dir("announce_quiet").string() + " --quiet");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err.find("building"), std::string::npos) << r.err;
+}
+
 // A folder holds one run: a second run into it removes the first one's files (here a report the
 // second does not record), and leaves the user's own files alone.
 TEST(cli, a_run_replaces_the_earlier_run_in_its_folder) {

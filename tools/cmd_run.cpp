@@ -11,6 +11,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/network.hpp"
 #include "ifsim/simulation.hpp"
 
 namespace ifsim::cli {
@@ -68,13 +69,19 @@ void stop_on_sigint_and_sigterm() {
 }
 
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet) {
-    if (choice == "cpu") return make_cpu_backend(spec);
-    const cuda_status s = probe_cuda();
-    if (!s.usable) {
+    // Millions of synapses take seconds to build, before the first progress line.
+    const auto announce_build = [&] {
+        if (const double synapses = estimate_memory(spec).synapses; !quiet && synapses >= 1e7)
+            std::fprintf(stderr, "building the network: about %.3g synapses\n", synapses);
+    };
+    const cuda_status s = choice == "cpu" ? cuda_status{} : probe_cuda();
+    if (choice == "cpu" || !s.usable) {
         if (choice == "cuda") throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
-        if (!quiet) std::cerr << "backend auto: CPU (" << s.reason << ")\n";
+        if (choice == "auto" && !quiet) std::cerr << "backend auto: CPU (" << s.reason << ")\n";
+        announce_build();
         return make_cpu_backend(spec);
     }
+    announce_build();
 #if IFSIM_HAVE_CUDA
     return make_cuda_backend(spec);
 #else

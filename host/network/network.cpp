@@ -134,6 +134,7 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         const double n = k < synapses.size() ? synapses[k]
                                              : expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size),
                                                                  pr.source == pr.target);
+        m.synapses += n;
         add(n * (4.0 + 4.0 + 2.0 + 8.0), describe(pr, k));
     }
     for (const generator_spec& g : spec.generators)

@@ -97,6 +97,7 @@ public:
 // heterogeneous parameters or synapses). Projection k has synapses[k] synapses where given, else
 // expected_synapses (0 for from_file, whose size is known only once read).
 struct memory_estimate {
+    double synapses = 0.0;  // in all projections, as counted above
     double bytes = 0.0;
     double largest = 0.0;      // bytes of the largest part
     std::string largest_part;  // "population 'E'" or "projection 3 (L4E -> L23E)"
