@@ -266,7 +266,7 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
                                        "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = { from_file = \"syn.csv\" }\n";
     r = ifsim("check " + (bad / "net.toml").string());
     EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.err.find("projection[0] (E -> E): "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("projection 0 (E -> E): "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("syn.csv:3: target = 10 is not a neuron"), std::string::npos) << r.err;
 
     r = ifsim("check " + std::string(IFSIM_SOURCE_DIR) + "/tests/configs/bad/projection_weight_beyond_range.toml");

@@ -10,11 +10,9 @@
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
-#include "ifsim/connectivity.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/simulation.hpp"
-#include "ifsim/synapse_file.hpp"
 
 namespace ifsim::cli {
 
@@ -39,37 +37,6 @@ std::string rule_text(const connection_rule& r) {
         case rule_kind::one_to_one: return name;
     }
     return name;
-}
-
-std::uint64_t source_size(const run_spec& spec, const std::string& name) {
-    for (const auto& p : spec.populations)
-        if (p.name == name) return p.size;
-    for (const auto& g : spec.generators)
-        if (g.name == name) return g.size;
-    return 0;
-}
-
-// Each projection's synapse count: exact for every rule but pairwise_bernoulli (its mean); a
-// synapse file is read whole, every row checked as the build will.
-std::vector<double> synapse_counts(const run_spec& spec) {
-    std::vector<double> counts;
-    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
-        const projection_spec& pr = spec.projections[k];
-        const double S = double(source_size(spec, pr.source)), T = double(source_size(spec, pr.target));
-        if (pr.rule.kind != rule_kind::from_file) {
-            counts.push_back(expected_synapses(pr.rule, S, T, pr.source == pr.target));
-            continue;
-        }
-        try {
-            const synapse_table t = read_synapse_file(
-                pr.rule.file, {std::uint64_t(S), std::uint64_t(T), pr.synapse == synapse_kind::exp_conductance});
-            counts.push_back(double(t.source.size()));
-        } catch (const config_error& e) {
-            throw config_error("projection[" + std::to_string(k) + "] (" + pr.source + " -> " + pr.target +
-                               "): " + e.what());
-        }
-    }
-    return counts;
 }
 
 void print_plan(const run_spec& spec, const std::vector<double>& synapses) {

@@ -142,6 +142,27 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
     return m;
 }
 
+std::vector<double> synapse_counts(const run_spec& spec) {
+    std::vector<double> counts;
+    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+        const projection_spec& pr = spec.projections[k];
+        const source_ref s = find_source(spec, pr.source);
+        const std::uint64_t num_targets = spec.populations[population_index(spec, pr.target)].size;
+        if (pr.rule.kind != rule_kind::from_file) {
+            counts.push_back(expected_synapses(pr.rule, double(s.size), double(num_targets), pr.source == pr.target));
+            continue;
+        }
+        try {
+            const synapse_table t =
+                read_synapse_file(pr.rule.file, {s.size, num_targets, pr.synapse == synapse_kind::exp_conductance});
+            counts.push_back(double(t.source.size()));
+        } catch (const config_error& e) {
+            throw config_error(describe(pr, k) + ": " + e.what());
+        }
+    }
+    return counts;
+}
+
 std::string format_bytes(double bytes) {
     static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     std::size_t u = 0;

@@ -103,6 +103,10 @@ struct memory_estimate {
     std::string largest_part;  // "population 'E'" or "projection 3 (L4E -> L23E)"
 };
 memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses = {});
+// Each projection's synapse count before anything is drawn: the mean of its rule (exact for every
+// rule but pairwise_bernoulli), or a synapse file's rows, the file read whole and every row
+// checked as the build will (config_error naming the projection, file and row).
+std::vector<double> synapse_counts(const run_spec& spec);
 // Bytes the host can still give (MemAvailable), or 0 when unknown.
 std::uint64_t available_memory();
 // "1.25 GiB", "372 KiB", "40 B": three digits in the largest binary unit below the value.
