@@ -260,6 +260,25 @@ TEST(Generators, PoissonSpikesDependOnSeedAndGeneratorOnly) {
     EXPECT_NE(schedule(g, sim, 0).neuron, one.neuron);
 }
 
+// A long run with few spikes takes the other ordering path (the steps' counts would outweigh the
+// spikes): the same (step, neuron) order, on any number of threads.
+TEST(Generators, PoissonScheduleIsInStepOrderForLongSparseRuns) {
+    simulation_spec sim;
+    sim.duration_ms = 200e3;  // 2e6 steps
+    const generator_spec g = poisson_generator(10, 0.5, 0.0, 200e3);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const generator_spikes one = schedule(g, sim, 0);
+    omp_set_num_threads(3);
+    const generator_spikes three = schedule(g, sim, 0);
+    omp_set_num_threads(threads);
+    EXPECT_EQ(one.step, three.step);
+    EXPECT_EQ(one.neuron, three.neuron);
+    EXPECT_NEAR(double(one.step.size()), 1000.0, 4.0 * std::sqrt(1000.0));
+    for (std::size_t k = 1; k < one.step.size(); ++k)
+        ASSERT_TRUE(one.step[k - 1] < one.step[k] || (one.step[k - 1] == one.step[k] && one.neuron[k - 1] <= one.neuron[k])) << k;
+}
+
 // Through a network: 1000 generator neurons at 10 Hz onto silent LIF targets, all to all, 0.01 mV:
 // 1e4 arrivals/s of 0.01 mV with tau_m = 20 ms hold the mean V at 2 mV (Campbell). The generator's
 // 8000 spikes in the measured 800 ms set the error, about 1 %; 5 % is allowed.
