@@ -116,3 +116,57 @@ TEST(DeliveryKernel, RunOnTheHostEqualsAPlainLoop) {
         ASSERT_EQ(events, expected_events) << "trial " << trial;
     }
 }
+
+// The generators' kernel (deliver_listed_kernel), run the same way: a slice of a listed schedule
+// (steps ascending, a neuron repeated within a step, as Poisson generators make them) through one
+// projection equals a plain loop, for random projections, slices and grid sizes.
+TEST(DeliveryKernel, ListedSpikesRunOnTheHostEqualAPlainLoop) {
+    std::mt19937 gen(20261206);
+    const auto below = [&](std::uint32_t n) { return std::uint32_t(gen() % n); };
+    for (int trial = 0; trial < 300; ++trial) {
+        const std::uint64_t slots = 2 + below(20), n_target = 1 + below(50);
+        const std::uint32_t n_source = 1 + below(40);
+        host_projection h;
+        for (std::uint32_t i = 0; i < n_source; ++i) {
+            for (std::uint32_t s = below(70); s > 0; --s) {
+                h.targets.push_back(below(std::uint32_t(n_target)));
+                h.weights.push_back(std::int32_t(below(2001)) - 1000);
+                h.delays.push_back(std::uint16_t(1 + below(std::uint32_t(slots) - 1)));
+            }
+            h.rows.push_back(h.targets.size());
+        }
+        h.constant_delay = std::uint16_t(1 + below(std::uint32_t(slots) - 1));
+        if (below(2) == 0) h.delays.clear();
+        std::vector<std::uint64_t> step;
+        std::vector<std::uint32_t> neuron;
+        for (std::uint64_t t = below(500), end = t + below(40); t < end; ++t)
+            for (std::uint32_t i = 0; i < n_source; ++i)
+                for (std::uint32_t r = below(8) == 0 ? 1 + below(3) : 0; r > 0; --r) {  // 0 to 3 spikes
+                    step.push_back(t);
+                    neuron.push_back(i);
+                }
+
+        std::vector<std::int64_t> ring(slots * n_target, 0), expected(slots * n_target, 0);
+        unsigned long long events = 0, expected_events = 0;
+        const device_projection view{h.rows.data(), h.targets.data(), h.weights.data(),
+                                     h.delays.empty() ? nullptr : h.delays.data(), h.constant_delay, ring.data(),
+                                     slots, n_target, &events};
+        const std::uint64_t lo = step.empty() ? 0 : below(std::uint32_t(step.size())), count = step.size() - lo;
+        for (std::uint64_t e = lo; e < step.size(); ++e) {
+            const std::uint32_t i = neuron[e];
+            expected_events += h.rows[i + 1] - h.rows[i];
+            for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s) {
+                const std::uint64_t delay = h.delays.empty() ? h.constant_delay : h.delays[s];
+                expected[((step[e] + delay) % slots) * n_target + h.targets[s]] += h.weights[s];
+            }
+        }
+
+        gridDim.x = 1 + below(4);
+        blockDim.x = 64;
+        for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x)
+            for (threadIdx.x = 0; threadIdx.x < blockDim.x; ++threadIdx.x)
+                deliver_listed_kernel(view, step.data() + lo, neuron.data() + lo, count);
+        ASSERT_EQ(ring, expected) << "trial " << trial;
+        ASSERT_EQ(events, expected_events) << "trial " << trial;
+    }
+}
