@@ -26,6 +26,7 @@
 #include "cuda_check.cuh"
 #include "device_buffer.cuh"
 #include "launch.cuh"
+#include "synapse_draws.cuh"
 #include "ifsim/connectivity.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/network.hpp"
@@ -37,85 +38,6 @@ namespace {
 using cuda::device_buffer;
 
 constexpr unsigned max_blocks = 65535;
-
-// Row r of a fixed-degree rule: its k picks from `pool` candidates as keys at keys[r k ...];
-// by_target rows (fixed_indegree) pick sources, so the row is the key's low word.
-__global__ void fixed_degree_kernel(philox_key key, std::uint64_t rows, std::uint64_t pool, bool no_self,
-                                    std::uint64_t k, bool multapses, bool by_target, std::uint64_t* keys) {
-    for (std::uint64_t r = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; r < rows;
-         r += std::uint64_t(gridDim.x) * blockDim.x) {
-        std::uint64_t* out = keys + r * k;
-        std::uint64_t made = 0;
-        const auto pack = [&](std::uint32_t c) { return by_target ? (std::uint64_t(c) << 32 | r) : (r << 32 | c); };
-        row_words w{key, r};
-        sample_row(
-            w, pool, no_self ? r : pool, k, multapses,
-            [&](std::uint32_t c) {  // Floyd's "already picked?": a scan of the row so far
-                const std::uint64_t x = pack(c);
-                for (std::uint64_t i = 0; i < made; ++i)
-                    if (out[i] == x) return true;
-                return false;
-            },
-            [&](std::uint32_t c) { out[made++] = pack(c); });
-    }
-}
-
-// Synapse s of fixed_total (with multapses): its pair from row s.
-__global__ void fixed_total_kernel(philox_key key, std::uint64_t n, std::uint64_t num_sources, std::uint64_t num_targets,
-                                   bool no_self, std::uint64_t* keys) {
-    for (std::uint64_t s = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; s < n;
-         s += std::uint64_t(gridDim.x) * blockDim.x) {
-        row_words w{key, s};
-        std::uint32_t i = 0, j = 0;
-        draw_pair(w, num_sources, num_targets, no_self, i, j);
-        keys[s] = std::uint64_t(i) << 32 | j;
-    }
-}
-
-// pairwise_bernoulli, pass 1: the length of each row (counts[S] = 0 for the scan's total).
-__global__ void bernoulli_count_kernel(philox_key key, std::uint64_t num_sources, std::uint64_t num_targets,
-                                       bool no_self, double log1p_neg_p, std::uint64_t* counts) {
-    for (std::uint64_t i = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; i <= num_sources;
-         i += std::uint64_t(gridDim.x) * blockDim.x) {
-        std::uint64_t n = 0;
-        if (i < num_sources) {
-            row_words w{key, i};
-            bernoulli_row(w, num_targets, no_self ? i : num_targets, log1p_neg_p, [&](std::uint32_t) { ++n; });
-        }
-        counts[i] = n;
-    }
-}
-
-// pairwise_bernoulli, pass 2: the same rows, written at their offsets.
-__global__ void bernoulli_fill_kernel(philox_key key, std::uint64_t num_sources, std::uint64_t num_targets, bool no_self,
-                                      double log1p_neg_p, const std::uint64_t* offsets, std::uint32_t* targets) {
-    for (std::uint64_t i = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; i < num_sources;
-         i += std::uint64_t(gridDim.x) * blockDim.x) {
-        std::uint32_t* out = targets + offsets[i];
-        row_words w{key, i};
-        bernoulli_row(w, num_targets, no_self ? i : num_targets, log1p_neg_p, [&](std::uint32_t j) { *out++ = j; });
-    }
-}
-
-// Sorted keys -> CSR: targets are the low words; row r starts at the first key of source >= r.
-__global__ void split_keys_kernel(const std::uint64_t* keys, std::uint64_t n, std::uint64_t num_sources,
-                                  std::uint32_t* targets, std::uint64_t* row_offsets) {
-    for (std::uint64_t s = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; s < n;
-         s += std::uint64_t(gridDim.x) * blockDim.x) {
-        targets[s] = std::uint32_t(keys[s]);
-        const std::uint64_t source = keys[s] >> 32;
-        const std::uint64_t first = s == 0 ? 0 : (keys[s - 1] >> 32) + 1;  // rows that start here
-        for (std::uint64_t r = first; r <= source; ++r) row_offsets[r] = s;
-        if (s == n - 1)
-            for (std::uint64_t r = source + 1; r <= num_sources; ++r) row_offsets[r] = n;
-    }
-}
-
-__global__ void draw_values_kernel(synapse_distribution d, philox_key key, std::uint64_t n, double* out) {
-    for (std::uint64_t s = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; s < n;
-         s += std::uint64_t(gridDim.x) * blockDim.x)
-        out[s] = synapse_value(d, philox4x32_10(make_counter(s, 0), key));
-}
 
 std::size_t free_memory() {
     std::size_t free = 0, total = 0;
@@ -145,7 +67,7 @@ public:
                 const std::uint64_t n = rows * r.degree;
                 if (!sorted_fits(n, num_sources)) return on_host();
                 device_buffer<std::uint64_t> keys(n, "the synapse keys");
-                IFSIM_LAUNCH(fixed_degree_kernel, cuda::grid_stride_shape(rows, max_blocks), nullptr, key, rows, pool,
+                IFSIM_LAUNCH(cuda::fixed_degree_kernel, cuda::grid_stride_shape(rows, max_blocks), nullptr, key, rows, pool,
                              no_self, r.degree, r.multapses, in, keys.data());
                 return sorted_csr(keys, n, num_sources, num_targets);
             }
@@ -154,7 +76,7 @@ public:
                 const std::uint64_t n = r.degree;
                 if (!sorted_fits(n, num_sources)) return on_host();
                 device_buffer<std::uint64_t> keys(n, "the synapse keys");
-                IFSIM_LAUNCH(fixed_total_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, key, n, num_sources,
+                IFSIM_LAUNCH(cuda::fixed_total_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, key, n, num_sources,
                              num_targets, no_self, keys.data());
                 return sorted_csr(keys, n, num_sources, num_targets);
             }
@@ -177,7 +99,7 @@ public:
             return;
         }
         device_buffer<double> values(n, "the synapse values");
-        IFSIM_LAUNCH(draw_values_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, d, key, n, values.data());
+        IFSIM_LAUNCH(cuda::draw_values_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, d, key, n, values.data());
         IFSIM_CUDA_CHECK(cudaMemcpy(out.data(), values.data(), n * sizeof(double), cudaMemcpyDeviceToHost),
                          "copying the synapse values to the host");
     }
@@ -220,7 +142,7 @@ private:
         }
         device_buffer<std::uint32_t> targets(n, "the synapse targets");
         device_buffer<std::uint64_t> rows(num_sources + 1, "the synapse rows");
-        IFSIM_LAUNCH(split_keys_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, keys.data(), n, num_sources,
+        IFSIM_LAUNCH(cuda::split_keys_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, keys.data(), n, num_sources,
                      targets.data(), rows.data());
         c.targets.resize(n);
         IFSIM_CUDA_CHECK(cudaMemcpy(c.targets.data(), targets.data(), n * sizeof(std::uint32_t), cudaMemcpyDeviceToHost),
@@ -240,7 +162,7 @@ private:
         c.row_offsets.assign(num_sources + 1, 0);
         device_buffer<std::uint64_t> counts(num_sources + 1, "the synapse row lengths");
         device_buffer<std::uint64_t> offsets(num_sources + 1, "the synapse rows");
-        IFSIM_LAUNCH(bernoulli_count_kernel, cuda::grid_stride_shape(num_sources + 1, max_blocks), nullptr, key,
+        IFSIM_LAUNCH(cuda::bernoulli_count_kernel, cuda::grid_stride_shape(num_sources + 1, max_blocks), nullptr, key,
                      num_sources, num_targets, no_self, log1p_neg_p, counts.data());
         std::size_t scratch_bytes = 0;
         IFSIM_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(nullptr, scratch_bytes, counts.data(), offsets.data(), num_sources + 1),
@@ -257,7 +179,7 @@ private:
         if (!fits(4.0 * double(n))) return std::nullopt;
         c.targets.resize(n);
         device_buffer<std::uint32_t> targets(n, "the synapse targets");
-        IFSIM_LAUNCH(bernoulli_fill_kernel, cuda::grid_stride_shape(num_sources, max_blocks), nullptr, key, num_sources,
+        IFSIM_LAUNCH(cuda::bernoulli_fill_kernel, cuda::grid_stride_shape(num_sources, max_blocks), nullptr, key, num_sources,
                      num_targets, no_self, log1p_neg_p, offsets.data(), targets.data());
         IFSIM_CUDA_CHECK(cudaMemcpy(c.targets.data(), targets.data(), n * sizeof(std::uint32_t), cudaMemcpyDeviceToHost),
                          "copying the synapse targets to the host");

@@ -10,20 +10,8 @@
 #include <random>
 #include <vector>
 
-// Just enough of CUDA for network.cuh's kernels on the host.
-#define __global__
-#define __device__
-namespace {
-struct thread_index {
-    unsigned x;
-};
-thread_index blockIdx, blockDim, threadIdx, gridDim;
-unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
-    const unsigned long long old = *p;
-    *p += v;
-    return old;
-}
-}  // namespace
+#include "support/cuda_on_host.hpp"
+// after the shim:
 #include "../kernels/network.cuh"
 
 using namespace ifsim::cuda;
@@ -107,11 +95,9 @@ TEST(DeliveryKernel, RunOnTheHostEqualsAPlainLoop) {
                         }
                     }
 
-        gridDim.x = 1 + below(4);
-        blockDim.x = 64;
-        for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x)
-            for (threadIdx.x = 0; threadIdx.x < blockDim.x; ++threadIdx.x)
-                deliver_interval_kernel(sources.data(), unsigned(sources.size()), views.data(), k0, steps, first_step);
+        cuda_on_host::run_grid(1 + below(4), 64, [&] {
+            deliver_interval_kernel(sources.data(), unsigned(sources.size()), views.data(), k0, steps, first_step);
+        });
         ASSERT_EQ(ring, expected) << "trial " << trial;
         ASSERT_EQ(events, expected_events) << "trial " << trial;
     }
@@ -161,11 +147,8 @@ TEST(DeliveryKernel, ListedSpikesRunOnTheHostEqualAPlainLoop) {
             }
         }
 
-        gridDim.x = 1 + below(4);
-        blockDim.x = 64;
-        for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x)
-            for (threadIdx.x = 0; threadIdx.x < blockDim.x; ++threadIdx.x)
-                deliver_listed_kernel(view, step.data() + lo, neuron.data() + lo, count);
+        cuda_on_host::run_grid(1 + below(4), 64,
+                               [&] { deliver_listed_kernel(view, step.data() + lo, neuron.data() + lo, count); });
         ASSERT_EQ(ring, expected) << "trial " << trial;
         ASSERT_EQ(events, expected_events) << "trial " << trial;
     }
