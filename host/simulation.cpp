@@ -270,8 +270,20 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.spikes += pops[p].spikes;
         }
         summary.populations = pops;
-        if (spikes) spikes->close();
-        for (auto& r : reports) r.close();
+        const auto close_files = [&] {
+            if (spikes) spikes->close();
+            for (auto& r : reports) r.close();
+        };
+        if (summary.status == "completed") {
+            close_files();  // an error here is the run's
+        } else {
+            // After a failure a file may not close (its disk is full); summary.json still says why.
+            try {
+                close_files();
+            } catch (const std::exception& e) {
+                summary.message += "; closing the files then failed too: " + std::string(e.what());
+            }
+        }
         summary.files.push_back("summary.json");
         write_summary_json(dir / "summary.json", summary);
     };

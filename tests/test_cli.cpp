@@ -30,11 +30,12 @@ struct result {
     std::string out;  // stdout
 };
 
-// Runs the ifsim binary with `args` (already shell-quoted), capturing both streams.
-result ifsim(const std::string& args) {
+// Runs the ifsim binary with `args` (already shell-quoted), capturing both streams; `shell` runs
+// first in the same shell (limits, traps).
+result ifsim(const std::string& args, const std::string& shell = "") {
     const fs::path dir = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()));
     fs::create_directories(dir);
-    const std::string cmd = std::string(IFSIM_BINARY) + " " + args + " >" + (dir / "o").string() + " 2>" +
+    const std::string cmd = shell + std::string(IFSIM_BINARY) + " " + args + " >" + (dir / "o").string() + " 2>" +
                             (dir / "e").string();
     const int status = std::system(cmd.c_str());
     result r;
@@ -338,6 +339,21 @@ TEST(cli, a_large_network_announces_its_build) {
     r = ifsim(args + fresh_dir("announce_quiet").string() + " --quiet");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.err.find("building"), std::string::npos) << r.err;
+}
+
+// A write that fails mid-run (here a file size limit; a full disk behaves alike) ends the run with
+// exit 1, the file named, and a summary.json that says "failed" and why. Before, HDF5's cleanup at
+// exit segfaulted on the file whose writes had failed, and closing it kept summary.json unwritten.
+TEST(cli, a_failing_write_ends_the_run_cleanly) {
+    const fs::path dir = fresh_dir("write_fails");
+    const auto r = ifsim("run " + example("brunel.toml") + " --backend cpu --quiet --set simulation.duration=\"200 ms\" --out " +
+                             dir.string(),
+                         "ulimit -f 300; trap '' XFSZ; ");  // 300 KiB per file; EFBIG instead of a signal
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("spikes.h5.part': HDF5 failed to append"), std::string::npos) << r.err;
+    const std::string json = slurp(dir / "summary.json");
+    EXPECT_EQ(json_field(json, "status"), "\"failed\"") << json;
+    EXPECT_NE(json_field(json, "message").find("HDF5 failed to append"), std::string::npos) << json;
 }
 
 // A folder holds one run: a second run into it removes the first one's files (here a report the

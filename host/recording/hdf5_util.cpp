@@ -11,6 +11,11 @@ namespace ifsim::h5 {
 namespace {
 
 std::mutex& hdf5_mutex() {
+    // Before HDF5's first call: no cleanup at exit. ifsim closes its files itself, and the
+    // library's own pass segfaulted on a file whose writes had failed (a full disk, found by
+    // testing one).
+    static const herr_t no_atexit = H5dont_atexit();
+    (void)no_atexit;
     static std::mutex m;
     return m;
 }
@@ -52,6 +57,11 @@ void fail(std::string_view what, const std::filesystem::path& file) {
         if (c == '\n') c = ' ';  // HDF5 puts a newline inside some descriptions
     std::string message = "'" + file.string() + "': HDF5 failed to ";
     message += what;
+    // HDF5 says "file write failed", not why; a full disk is the usual reason.
+    std::error_code ec;
+    const auto space = std::filesystem::space(file.parent_path().empty() ? "." : file.parent_path(), ec);
+    if (!ec && space.available < (std::uintmax_t{1} << 20))
+        message += " (the file system holding it is full: " + std::to_string(space.available / 1024) + " KiB free)";
     if (!stack.empty()) message += ": " + stack;
     throw runtime_failure(message);
 }
