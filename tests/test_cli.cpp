@@ -220,9 +220,16 @@ source = "E"
 target = "E"
 rule = { fixed_indegree = 3 }
 weight = "0.1 mV"
+
+[[generator]]
+name = "idle"
+size = 3
+rate = "5 Hz"
 )");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.err.find("warning: projection[0] (E -> E) makes no synapses: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("warning: generator 'idle' is the source of no projection; it sends nothing"), std::string::npos)
+        << r.err;
     EXPECT_NE(r.err.find("none.csv lists none"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("projection[1]"), std::string::npos) << r.err;
 

@@ -301,6 +301,21 @@ TEST(Generators, PoissonGeneratorDrivesItsTargetsAtItsRate) {
     EXPECT_NEAR(sum / double(V.size() - 2000), 2.0, 0.1);
 }
 
+// A generator no projection leaves sends nothing, so its spikes are not drawn (a 4e9-neuron one
+// took minutes for nothing).
+TEST(Generators, OnlyGeneratorsThatSendAreDrawn) {
+    run_spec s = generator_to_target(2, {1.0, 2.0}, {}, 5);
+    generator_spec idle = poisson_generator(1000, 50.0, 0.0, 100.0);
+    idle.name = "idle";
+    s.generators.push_back(idle);
+    const network net = build_network(s);
+    ASSERT_EQ(net.generators.size(), 2u);
+    EXPECT_EQ(net.generators[0].step.size(), 4u);
+    EXPECT_TRUE(net.generators[1].step.empty());
+    EXPECT_TRUE(sends_spikes(s, s.generators[0]));
+    EXPECT_FALSE(sends_spikes(s, s.generators[1]));
+}
+
 TEST(Generators, PoissonConfigRoundTripAndOverrides) {
     const std::string text = R"(
 [simulation]

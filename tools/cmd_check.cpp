@@ -55,13 +55,14 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
 
     for (const auto& g : spec.generators) {
         const double spikes = expected_generator_spikes(g, sim);
+        const char* unused = sends_spikes(spec, g) ? "" : " (no projection leaves it: not drawn)";
         if (g.type == generator_spec::kind::poisson)
-            std::printf("  generator    %-12s %llu neurons, Poisson %g Hz during [%g, %g) ms, about %s spikes\n",
+            std::printf("  generator    %-12s %llu neurons, Poisson %g Hz during [%g, %g) ms, about %s spikes%s\n",
                         g.name.c_str(), (unsigned long long)g.size, g.rate_Hz, g.start_ms, g.stop_ms,
-                        format("%.0f", spikes).c_str());
+                        format("%.0f", spikes).c_str(), unused);
         else
-            std::printf("  generator    %-12s %llu neurons, %s listed spikes\n", g.name.c_str(), (unsigned long long)g.size,
-                        format("%.0f", spikes).c_str());
+            std::printf("  generator    %-12s %llu neurons, %s listed spikes%s\n", g.name.c_str(), (unsigned long long)g.size,
+                        format("%.0f", spikes).c_str(), unused);
     }
 
     if (!spec.projections.empty()) {

@@ -90,6 +90,9 @@ std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string&
 }
 
 void warn_about_empty_projections(const run_spec& spec, const network_stats& net) {
+    for (const generator_spec& g : spec.generators)
+        if (!sends_spikes(spec, g))
+            std::cerr << "ifsim: warning: generator '" << g.name << "' is the source of no projection; it sends nothing\n";
     for (std::size_t k = 0; k < spec.projections.size() && k < net.projection_synapses.size(); ++k) {
         if (net.projection_synapses[k] != 0) continue;
         const projection_spec& p = spec.projections[k];

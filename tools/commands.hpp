@@ -40,8 +40,8 @@ extern std::atomic<bool> stop_requested;
 void stop_on_sigint_and_sigterm();
 // cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr unless quiet).
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet);
-// A projection without synapses is legal (p = 0, an empty file) but rarely meant: said on stderr
-// before the run, --quiet or not.
+// A projection without synapses (p = 0, an empty file) or a generator without projections is
+// legal but rarely meant: said on stderr before the run, --quiet or not.
 void warn_about_empty_projections(const run_spec& spec, const network_stats& net);
 
 struct bench_args {

@@ -58,6 +58,11 @@ std::string describe(const projection_spec& pr, std::size_t index) {
 
 }  // namespace
 
+bool sends_spikes(const run_spec& spec, const generator_spec& g) {
+    return std::any_of(spec.projections.begin(), spec.projections.end(),
+                       [&](const projection_spec& pr) { return pr.source == g.name; });
+}
+
 csr synapse_source::connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
                             bool same_population, std::uint64_t seed, std::uint32_t projection_index) const {
     return ifsim::connect(r, num_sources, num_targets, same_population, seed, projection_index);
@@ -138,7 +143,8 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         add(n * (4.0 + 4.0 + 2.0 + 8.0), describe(pr, k));
     }
     for (const generator_spec& g : spec.generators)
-        add(expected_generator_spikes(g, spec.simulation) * (8.0 + 4.0), "generator '" + g.name + "'");
+        if (sends_spikes(spec, g))
+            add(expected_generator_spikes(g, spec.simulation) * (8.0 + 4.0), "generator '" + g.name + "'");
     return m;
 }
 
@@ -335,8 +341,10 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         weights[k] = {};  // release as we go
     }
 
+    // A generator no projection leaves sends nothing: its spikes are not drawn.
     for (std::size_t g = 0; g < spec.generators.size(); ++g)
-        net.generators.push_back(schedule(spec.generators[g], sim, std::uint32_t(g)));
+        net.generators.push_back(sends_spikes(spec, spec.generators[g]) ? schedule(spec.generators[g], sim, std::uint32_t(g))
+                                                                        : generator_spikes{});
     net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return net;
 }
