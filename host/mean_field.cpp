@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ifsim/analysis.hpp"
+#include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/theory_table.hpp"
 
@@ -57,7 +58,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
             if (!d.is_constant()) return std::nullopt;
     }
     for (const auto& g : spec.generators)
-        if (g.type != generator_spec::kind::poisson || g.start_ms > 0.0 || g.stop_ms < spec.simulation.duration_ms)
+        if (sends_spikes(spec, g) &&
+            (g.type != generator_spec::kind::poisson || g.start_ms > 0.0 || g.stop_ms < spec.simulation.duration_ms))
             return std::nullopt;
     for (const auto& pr : spec.projections)
         if (pr.synapse != synapse_kind::delta || pr.rule.kind == rule_kind::from_file) return std::nullopt;

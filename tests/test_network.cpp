@@ -435,6 +435,9 @@ TEST(NetworkTheory, PoissonGeneratorDrivesItsTargetsLikePoissonInput) {
 
     s.generators[0].start_ms = 100.0;
     EXPECT_FALSE(network_mean_field(s).has_value());
+    s.projections.clear();  // a generator that sends nothing changes nothing
+    s.projections.push_back(as_input.projections[0]);
+    EXPECT_TRUE(network_mean_field(s).has_value());
 }
 
 TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
