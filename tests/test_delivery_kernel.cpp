@@ -26,6 +26,24 @@ struct host_projection {
     std::uint16_t constant_delay = 1;
 };
 
+// Rows of 0-69 synapses for n sources: random targets, weights in [-1000, 1000] quanta, and
+// per-synapse delays in [1, slots) or (half the time) one constant delay.
+template <class Below>
+host_projection random_projection(Below& below, std::uint32_t n, std::uint64_t slots, std::uint64_t n_target) {
+    host_projection h;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        for (std::uint32_t s = below(70); s > 0; --s) {
+            h.targets.push_back(below(std::uint32_t(n_target)));
+            h.weights.push_back(std::int32_t(below(2001)) - 1000);
+            h.delays.push_back(std::uint16_t(1 + below(std::uint32_t(slots) - 1)));
+        }
+        h.rows.push_back(h.targets.size());
+    }
+    h.constant_delay = std::uint16_t(1 + below(std::uint32_t(slots) - 1));
+    if (below(2) == 0) h.delays.clear();
+    return h;
+}
+
 // A source population's spike pool for one chunk: per step, a region of distinct neurons.
 struct host_pool {
     std::vector<std::uint32_t> neuron;
@@ -51,20 +69,7 @@ TEST(DeliveryKernel, RunOnTheHostEqualsAPlainLoop) {
         for (std::uint32_t p = 0; p < num_populations; ++p) {
             const std::uint32_t n = 1 + below(40), num_projections = below(4);  // some without any
             const auto first = unsigned(projections.size());
-            for (std::uint32_t q = 0; q < num_projections; ++q) {
-                host_projection h;
-                for (std::uint32_t i = 0; i < n; ++i) {
-                    for (std::uint32_t s = below(70); s > 0; --s) {
-                        h.targets.push_back(below(std::uint32_t(n_target)));
-                        h.weights.push_back(std::int32_t(below(2001)) - 1000);
-                        h.delays.push_back(std::uint16_t(1 + below(std::uint32_t(slots) - 1)));
-                    }
-                    h.rows.push_back(h.targets.size());
-                }
-                h.constant_delay = std::uint16_t(1 + below(std::uint32_t(slots) - 1));
-                if (below(2) == 0) h.delays.clear();
-                projections.push_back(std::move(h));
-            }
+            for (std::uint32_t q = 0; q < num_projections; ++q) projections.push_back(random_projection(below, n, slots, n_target));
             host_pool& pool = pools.emplace_back();
             for (std::uint32_t k = 0; k < chunk_steps; ++k) {
                 pool.base.push_back(pool.neuron.size());
@@ -112,17 +117,7 @@ TEST(DeliveryKernel, ListedSpikesRunOnTheHostEqualAPlainLoop) {
     for (int trial = 0; trial < 300; ++trial) {
         const std::uint64_t slots = 2 + below(20), n_target = 1 + below(50);
         const std::uint32_t n_source = 1 + below(40);
-        host_projection h;
-        for (std::uint32_t i = 0; i < n_source; ++i) {
-            for (std::uint32_t s = below(70); s > 0; --s) {
-                h.targets.push_back(below(std::uint32_t(n_target)));
-                h.weights.push_back(std::int32_t(below(2001)) - 1000);
-                h.delays.push_back(std::uint16_t(1 + below(std::uint32_t(slots) - 1)));
-            }
-            h.rows.push_back(h.targets.size());
-        }
-        h.constant_delay = std::uint16_t(1 + below(std::uint32_t(slots) - 1));
-        if (below(2) == 0) h.delays.clear();
+        const host_projection h = random_projection(below, n_source, slots, n_target);
         std::vector<std::uint64_t> step;
         std::vector<std::uint32_t> neuron;
         for (std::uint64_t t = below(500), end = t + below(40); t < end; ++t)

@@ -67,6 +67,15 @@ generator_spec poisson_generator(std::uint64_t size, double rate_Hz, double star
     return g;
 }
 
+// Generator g's schedule (index 0) drawn on `threads` OpenMP threads.
+generator_spikes schedule_on_threads(int threads, const generator_spec& g, const simulation_spec& sim) {
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    generator_spikes s = schedule(g, sim, 0);
+    omp_set_num_threads(before);
+    return s;
+}
+
 // The target's V after every step, advancing `block` steps at a time (state read at block ends).
 std::vector<double> target_V(const run_spec& spec, std::uint64_t steps, std::uint32_t block) {
     auto engine = make_cpu_backend(spec);
@@ -246,12 +255,7 @@ TEST(Generators, PoissonSpikesDependOnSeedAndGeneratorOnly) {
     simulation_spec sim;
     sim.duration_ms = 200.0;
     const generator_spec g = poisson_generator(3001, 20.0, 0.0, 1e9);
-    const int threads = omp_get_max_threads();
-    omp_set_num_threads(1);
-    const generator_spikes one = schedule(g, sim, 0);
-    omp_set_num_threads(3);
-    const generator_spikes three = schedule(g, sim, 0);
-    omp_set_num_threads(threads);
+    const generator_spikes one = schedule_on_threads(1, g, sim), three = schedule_on_threads(3, g, sim);
     EXPECT_EQ(one.step, three.step);
     EXPECT_EQ(one.neuron, three.neuron);
     EXPECT_LT(one.step.back(), 2000u);
@@ -266,12 +270,7 @@ TEST(Generators, PoissonScheduleIsInStepOrderForLongSparseRuns) {
     simulation_spec sim;
     sim.duration_ms = 200e3;  // 2e6 steps
     const generator_spec g = poisson_generator(10, 0.5, 0.0, 200e3);
-    const int threads = omp_get_max_threads();
-    omp_set_num_threads(1);
-    const generator_spikes one = schedule(g, sim, 0);
-    omp_set_num_threads(3);
-    const generator_spikes three = schedule(g, sim, 0);
-    omp_set_num_threads(threads);
+    const generator_spikes one = schedule_on_threads(1, g, sim), three = schedule_on_threads(3, g, sim);
     EXPECT_EQ(one.step, three.step);
     EXPECT_EQ(one.neuron, three.neuron);
     EXPECT_NEAR(double(one.step.size()), 1000.0, 4.0 * std::sqrt(1000.0));

@@ -15,7 +15,6 @@
 #include "commands.hpp"
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
-#include "ifsim/errors.hpp"
 #include "ifsim/simulation.hpp"
 
 namespace ifsim::cli {
@@ -69,7 +68,7 @@ void print_row(const std::string& label, const timing& t, bool csv, const std::s
 }  // namespace
 
 int bench(const bench_args& args) {
-    try {
+    return reporting_errors("bench", [&] {
         std::vector<std::string> overrides = args.overrides;
         if (args.threads) overrides.push_back("simulation.threads=" + std::to_string(*args.threads));
         const run_spec spec = load_config(args.config, overrides);
@@ -122,13 +121,7 @@ int bench(const bench_args& args) {
                    med(&timing::neuron_steps_per_s), med(&timing::synaptic_events_per_s)},
                   args.csv, csv_head);
         return exit_ok;
-    } catch (const config_error& e) {
-        std::cerr << "ifsim: error: " << e.what() << "\n";
-        return exit_bad_input;
-    } catch (const std::exception& e) {
-        std::cerr << "ifsim bench failed: " << e.what() << "\n";
-        return exit_failure;
-    }
+    });
 }
 
 }  // namespace ifsim::cli

@@ -4,13 +4,11 @@
 // --build also builds the network (every synapse file row, fixed-point formats, delays in steps),
 // so that nothing a run checks before its first step is left out.
 #include <cstdio>
-#include <iostream>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
-#include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/simulation.hpp"
 
@@ -102,7 +100,7 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
 }  // namespace
 
 int check(const std::filesystem::path& config, const std::vector<std::string>& overrides, bool build) {
-    try {
+    return reporting_errors("check", [&] {
         const run_spec spec = load_config(config, overrides);
         print_plan(spec, synapse_counts(spec));
         if (build) {
@@ -111,13 +109,7 @@ int check(const std::filesystem::path& config, const std::vector<std::string>& o
                         net.bytes_per_synapse(), net.build_seconds);
         }
         return exit_ok;
-    } catch (const config_error& e) {
-        std::cerr << "ifsim: error: " << e.what() << "\n";
-        return exit_bad_input;
-    } catch (const std::exception& e) {
-        std::cerr << "ifsim check failed: " << e.what() << "\n";
-        return exit_failure;
-    }
+    });
 }
 
 }  // namespace ifsim::cli

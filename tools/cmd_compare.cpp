@@ -8,7 +8,6 @@
 #include "commands.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
-#include "ifsim/errors.hpp"
 #include "ifsim/simulation.hpp"
 
 namespace ifsim::cli {
@@ -83,7 +82,7 @@ std::optional<std::string> compare_run(const run_spec& spec, std::uint64_t steps
 }  // namespace
 
 int compare(const std::filesystem::path& config, std::vector<std::string> overrides, std::uint32_t block) {
-    try {
+    return reporting_errors("compare", [&] {
         overrides.push_back("simulation.precision=float");  // the bitwise contract is for float
         const run_spec spec = load_config(config, overrides);
         const cuda_status status = probe_cuda();
@@ -105,13 +104,7 @@ int compare(const std::filesystem::path& config, std::vector<std::string> overri
         }
         std::cout << "differ: " << *difference << "\n";
         return exit_failure;
-    } catch (const config_error& e) {
-        std::cerr << "ifsim: error: " << e.what() << "\n";
-        return exit_bad_input;
-    } catch (const std::exception& e) {
-        std::cerr << "ifsim compare failed: " << e.what() << "\n";
-        return exit_failure;
-    }
+    });
 }
 
 }  // namespace ifsim::cli

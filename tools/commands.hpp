@@ -3,9 +3,11 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ifsim {
@@ -32,6 +34,10 @@ struct run_args {
 };
 
 int run(const run_args& args);
+
+// body's exit code; a config_error it throws is exit 2 ("ifsim: error: ..."), any other
+// exception exit 1 ("ifsim <command> failed: ...").
+int reporting_errors(std::string_view command, const std::function<int()>& body);
 
 // What `run` and `bench` share (cmd_run.cpp).
 // Set by SIGINT (Ctrl-C) or SIGTERM (kill, timeout, Slurm, Docker) once stop_on_sigint_and_sigterm

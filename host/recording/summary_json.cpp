@@ -135,6 +135,17 @@ private:
     bool first_ = true;
 };
 
+// A top-level member's array: one item per line, indented under its key ("[]" when empty).
+template <class T, class Put>
+void put_array(std::string& out, const std::vector<T>& items, Put put) {
+    out += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        out += i == 0 ? "\n    " : ",\n    ";
+        put(out, items[i]);
+    }
+    out += items.empty() ? "]" : "\n  ]";
+}
+
 }  // namespace
 
 std::string summary_json(const run_summary& s) {
@@ -166,12 +177,8 @@ std::string summary_json(const run_summary& s) {
         run.member("synaptic_events_per_s", s.synaptic_events_per_s);
     }
 
-    std::string& pops = run.raw("populations");
-    pops += '[';
-    for (std::size_t i = 0; i < s.populations.size(); ++i) {
-        const auto& p = s.populations[i];
-        pops += i == 0 ? "\n    " : ",\n    ";
-        object_writer pop(pops, 6);
+    put_array(run.raw("populations"), s.populations, [](std::string& out, const population_summary& p) {
+        object_writer pop(out, 6);
         pop.member("name", p.name);
         pop.member("neurons", p.neurons);
         pop.member("spikes", p.spikes);
@@ -179,31 +186,16 @@ std::string summary_json(const run_summary& s) {
         pop.member("mean_cv", p.mean_cv);
         pop.member("neurons_with_cv", p.neurons_with_cv);
         pop.end();
-    }
-    pops += s.populations.empty() ? "]" : "\n  ]";
-
-    if (!s.projections.empty()) {
-        std::string& projections = run.raw("projections");
-        projections += '[';
-        for (std::size_t i = 0; i < s.projections.size(); ++i) {
-            const auto& p = s.projections[i];
-            projections += i == 0 ? "\n    " : ",\n    ";
-            object_writer projection(projections, 6);
+    });
+    if (!s.projections.empty())
+        put_array(run.raw("projections"), s.projections, [](std::string& out, const projection_summary& p) {
+            object_writer projection(out, 6);
             projection.member("source", p.source);
             projection.member("target", p.target);
             projection.member("synapses", p.synapses);
             projection.end();
-        }
-        projections += "\n  ]";
-    }
-
-    std::string& files = run.raw("files");
-    files += '[';
-    for (std::size_t i = 0; i < s.files.size(); ++i) {
-        files += i == 0 ? "\n    " : ",\n    ";
-        put_string(files, s.files[i]);
-    }
-    files += s.files.empty() ? "]" : "\n  ]";
+        });
+    put_array(run.raw("files"), s.files, [](std::string& out, const std::string& f) { put_string(out, f); });
     run.end();
     out += '\n';
     return out;
