@@ -15,25 +15,29 @@ out_md=$root/bench/results/$(date +%F)-cpu-$machine-brunel.md
 build_target ifsim
 ifsim=$build/tools/ifsim
 export OMP_NUM_THREADS=$threads
+# The hardware floor's denominator (bench/README.md), measured before the runs.
+bandwidth=$("$ifsim" info --bandwidth | sed -n 's/^cpu copy bandwidth: \([0-9.]*\) GB\/s.*/\1/p')
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "engine,run,neurons,synapses,wall_s,real_time_factor,rate_Hz,synaptic_events,synaptic_events_per_s,bytes_per_synapse,build_s" >"$work/runs.csv"
+echo "engine,run,neurons,synapses,wall_s,real_time_factor,rate_Hz,synaptic_events,synaptic_events_per_s,bytes_per_synapse,build_s,floor_s,of_floor" >"$work/runs.csv"
 for ((r = 1; r <= runs; ++r)); do
     log "ifsim run $r/$runs"
     "$ifsim" run "$config" --backend cpu --threads "$threads" --quiet --out "$work/ifsim$r" >/dev/null
-    "$python" - "$work/ifsim$r/summary.json" "$r" >>"$work/runs.csv" <<'PY'
+    "$python" - "$work/ifsim$r/summary.json" "$r" "$bandwidth" >>"$work/runs.csv" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 rate = s["spikes"] / (s["neurons"] * s["simulated_ms"] * 1e-3)
+floor = s["least_bytes_moved"] / (float(sys.argv[3]) * 1e9)
 print(f"ifsim,{sys.argv[2]},{s['neurons']},{s['synapses']},{s['wall_s']:.4f},{s['real_time_factor']:.4g},{rate:.3f},"
-      f"{s['synaptic_events']},{s['synaptic_events_per_s']:.4g},{s['bytes_per_synapse']:g},{s['network_build_s']:.3f}")
+      f"{s['synaptic_events']},{s['synaptic_events_per_s']:.4g},{s['bytes_per_synapse']:g},{s['network_build_s']:.3f},"
+      f"{floor:.3g},{floor / s['wall_s']:.3g}")
 PY
     if [[ ${SKIP_BRIAN2:-0} != 1 ]]; then
         log "brian2 run $r/$runs (compiles each time, ~30 s)"
         line=$(cd "$work" && "$python" "$root/bench/brian2_brunel.py" --threads "$threads" 2>"$work/brian2_$r.err") ||
             { tail -20 "$work/brian2_$r.err" >&2; exit 1; }
         IFS=, read -r _ n syn _ _ wall rtf rate ev evs <<<"$line"
-        echo "brian2,$r,$n,$syn,$wall,$rtf,$rate,$ev,$evs,," >>"$work/runs.csv"
+        echo "brian2,$r,$n,$syn,$wall,$rtf,$rate,$ev,$evs,,,," >>"$work/runs.csv"
     fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -42,11 +46,12 @@ brian_version=$("$python" -c 'import brian2; print(brian2.__version__)' 2>/dev/n
 "$python" - "$work/runs.csv" >"$work/table.md" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-print("| engine | run | wall_s | real_time_factor | rate_Hz | synaptic_events | synaptic_events_per_s | synapses | bytes_per_synapse | network_build_s |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| engine | run | wall_s | real_time_factor | rate_Hz | synaptic_events | synaptic_events_per_s | synapses | bytes_per_synapse | network_build_s | floor_s | of_floor |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     print(f"| {r['engine']} | {r['run']} | {r['wall_s']} | {r['real_time_factor']} | {r['rate_Hz']} | {r['synaptic_events']} | "
-          f"{r['synaptic_events_per_s']} | {r['synapses']} | {r['bytes_per_synapse'] or '-'} | {r['build_s'] or '-'} |")
+          f"{r['synaptic_events_per_s']} | {r['synapses']} | {r['bytes_per_synapse'] or '-'} | {r['build_s'] or '-'} | "
+          f"{r['floor_s'] or '-'} | {r['of_floor'] or '-'} |")
 med = {e: statistics.median(float(r['wall_s']) for r in rows if r['engine'] == e) for e in {r['engine'] for r in rows}}
 print()
 for e in sorted(med):
@@ -68,7 +73,9 @@ PY
   echo "thread during the run; Brian2: double, spikes kept in memory by a SpikeMonitor. wall_s: the"
   echo "simulation loop only (ifsim's summary.json; Brian2's last_run_info.txt), network build and"
   echo "compilation excluded. Brian2 lets input arriving during refractoriness move v; ifsim drops it"
-  echo "(as NEST does), hence slightly different rates. Mean-field rate: 55.8 Hz."
+  echo "(as NEST does), hence slightly different rates. Mean-field rate: 55.8 Hz. floor_s: ifsim's"
+  echo "least_bytes_moved (summary.json) over the copy bandwidth, $bandwidth GB/s (\`ifsim info --bandwidth\`"
+  echo "before the runs); of_floor = floor_s / wall_s (bench/README.md)."
   echo
   cat "$work/table.md"
 } >"$out_md"

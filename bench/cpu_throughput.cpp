@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ifsim/backend.hpp"
+#include "ifsim/memory_traffic.hpp"
 #include "ifsim/spec.hpp"
 
 namespace {
@@ -20,28 +21,6 @@ using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t0) {
     return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-// Bytes per neuron-step the update must read and write: V and the refractory counter (and w for
-// the adaptive models) in the run's precision, each read once and written once.
-double state_bytes(ifsim::model_kind m, std::size_t real_size) {
-    const int arrays = 2 + (ifsim::has_adaptation(m) ? 1 : 0);
-    return 2.0 * arrays * double(real_size);
-}
-
-// Copy bandwidth of this machine (read + write bytes / s) over `bytes` per array, all threads.
-double copy_bandwidth(std::size_t bytes) {
-    const std::size_t n = bytes / sizeof(double);
-    std::vector<double> a(n, 1.0), b(n, 0.0);
-    double best = 0;
-    for (int rep = 0; rep < 5; ++rep) {
-        const auto t0 = clock_type::now();
-#pragma omp parallel for schedule(static)
-        for (std::size_t i = 0; i < n; ++i) b[i] = a[i];
-        best = std::max(best, 2.0 * double(bytes) / seconds_since(t0));
-        std::swap(a, b);
-    }
-    return best;
 }
 
 ifsim::run_spec noisy_population(ifsim::model_kind m, std::uint64_t n, bool bridge) {
@@ -83,7 +62,7 @@ int main(int argc, char** argv) {
     }
     if (sizes.empty()) sizes = {100000, 1000000};
 
-    const double bandwidth = copy_bandwidth(std::size_t(256) << 20);
+    const double bandwidth = ifsim::host_copy_bandwidth(ifsim::host_copy_bytes);
     if (csv) std::printf("model,N,steps,threads,wall_s,neuron_steps_per_s,rate_Hz,bytes_per_neuron_step,floor_neuron_steps_per_s\n");
     else std::printf("# copy bandwidth %.2f GB/s, %d threads\n", bandwidth * 1e-9, omp_get_max_threads());
     for (const auto m : models) {
@@ -104,7 +83,8 @@ int main(int argc, char** argv) {
             const double wall = seconds_since(t0);
             const double nsps = double(n) * double(steps) / wall;
             const double rate = double(spikes) / (double(n) * double(steps) * spec.simulation.dt_ms * 1e-3);
-            const double bytes = state_bytes(m, sizeof(float));
+            // V and the refractory state (and w for the adaptive models), read and written.
+            const double bytes = engine->least_bytes_per_step() / double(n);
             const double floor = bandwidth / bytes;
             if (csv)
                 std::printf("%s,%llu,%llu,%d,%.4f,%.4g,%.3f,%.0f,%.4g\n", std::string(ifsim::model_name(m)).c_str(),

@@ -58,9 +58,6 @@ timing time_steps(ifsim::backend& b, std::uint64_t n, std::uint64_t steps) {
     return {s, double(spikes) / (double(n) * double(steps) * 1e-4)};
 }
 
-// Bytes per neuron-step the update must move: V and ref (and w) read and written, float.
-double state_bytes(ifsim::model_kind m) { return 2.0 * 4.0 * (2 + (ifsim::has_adaptation(m) ? 1 : 0)); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,7 +74,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ifsim_bench_gpu: no usable CUDA device (%s)\n", status.reason.c_str());
         return 1;
     }
-    const double bandwidth = ifsim::device_copy_bandwidth(std::size_t(1) << 30);
+    const double bandwidth = ifsim::device_copy_bandwidth(ifsim::device_copy_bytes);
     std::printf("# device %s, copy bandwidth %.1f GB/s\n", status.devices[0].name.c_str(), bandwidth * 1e-9);
     std::printf("model,N,steps,wall_s,neuron_steps_per_s,rate_Hz,bytes_per_neuron_step,achieved_GB_s,of_copy_bandwidth,"
                 "silent_neuron_steps_per_s,recording_cost,cpu_neuron_steps_per_s,speedup\n");
@@ -86,13 +83,14 @@ int main(int argc, char** argv) {
             try {
                 auto gpu = ifsim::make_cuda_backend(noisy_population(m, n, false));
                 const timing t = time_steps(*gpu, n, steps);
+                // V and the refractory state (and w for AdEx), read and written.
+                const double bytes = gpu->least_bytes_per_step() / double(n);
                 gpu.reset();
                 auto quiet = ifsim::make_cuda_backend(noisy_population(m, n, true));
                 const timing q = time_steps(*quiet, n, steps);
                 quiet.reset();
                 const double nsps = double(n) * double(steps) / t.seconds;
                 const double silent = double(n) * double(steps) / q.seconds;
-                const double bytes = state_bytes(m);
                 // The CPU on the same work, at the smallest size only (it is ~1000x slower).
                 double cpu = 0;
                 if (n == sizes.front()) {

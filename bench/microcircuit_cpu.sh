@@ -20,6 +20,8 @@ config=$root/examples/microcircuit.toml
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-microcircuit.md
 build_target ifsim
 export OMP_NUM_THREADS=$threads
+# The hardware floor's denominator (bench/README.md), measured before the runs.
+bandwidth=$("$build/tools/ifsim" info --bandwidth | sed -n 's/^cpu copy bandwidth: \([0-9.]*\) GB\/s.*/\1/p')
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= runs; ++r)); do
     log "ifsim run $r/$runs (builds 3e8 synapses first)"
@@ -40,21 +42,23 @@ if [[ ${SKIP_NEST:-0} != 1 ]]; then
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-"$python" - "$work" "$runs" >"$work/table.md" <<'PY'
+"$python" - "$work" "$runs" "$bandwidth" >"$work/table.md" <<'PY'
 import json, os, sys
-work, runs = sys.argv[1], int(sys.argv[2])
+work, runs, bandwidth = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) * 1e9
 def rss(name):
     return int(open(f"{work}/{name}").read().split()[-1]) / 2**20
-print("| engine | run | network_build_s | wall_s | real_time_factor | synaptic_events_per_s | synapses | bytes_per_synapse | peak_RSS_GiB |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| engine | run | network_build_s | wall_s | real_time_factor | synaptic_events_per_s | synapses | bytes_per_synapse | peak_RSS_GiB | floor_s | of_floor |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in range(1, runs + 1):
     s = json.load(open(f"{work}/run{r}/summary.json"))
+    floor = s["least_bytes_moved"] / bandwidth
     print(f"| ifsim | {r} | {s['network_build_s']:.1f} | {s['wall_s']:.1f} | {s['real_time_factor']:.1f} | "
-          f"{s['synaptic_events_per_s']:.3g} | {s['synapses']} | {s['bytes_per_synapse']:g} | {rss(f'rss{r}'):.1f} |")
+          f"{s['synaptic_events_per_s']:.3g} | {s['synapses']} | {s['bytes_per_synapse']:g} | {rss(f'rss{r}'):.1f} | "
+          f"{floor:.3g} | {floor / s['wall_s']:.3g} |")
 nest = [json.load(open(f"{work}/nest{r}.json")) for r in range(1, runs + 1) if os.path.exists(f"{work}/nest{r}.json")]
 for r, s in enumerate(nest, 1):
     print(f"| NEST {s['nest']} | {r} | {s['build_s']:.1f} | {s['wall_s']:.1f} | {s['real_time_factor']:.1f} | "
-          f"- | {s['synapses']} | - | {rss(f'nest_rss{r}'):.1f} |")
+          f"- | {s['synapses']} | - | {rss(f'nest_rss{r}'):.1f} | - | - |")
 s = json.load(open(f"{work}/run1/summary.json"))
 print()
 print("Rates of run 1 over the whole run (Hz), ifsim: " +
@@ -77,7 +81,9 @@ PY
   echo "and assembling the synapses before it; peak RSS of the whole process. NEST:"
   echo "\`bench/nest_microcircuit.py\` builds the same network from the same config with NEST's own draws"
   echo "(iaf_psc_exp, fixed_total_number, the same clipping), all spikes recorded in memory; its build is"
-  echo "Create + Connect + Prepare, its wall time Run. One engine at a time, the same threads."
+  echo "Create + Connect + Prepare, its wall time Run. One engine at a time, the same threads. floor_s:"
+  echo "ifsim's least_bytes_moved (summary.json) over the copy bandwidth, $bandwidth GB/s (\`ifsim info"
+  echo "--bandwidth\` before the runs); of_floor = floor_s / wall_s (bench/README.md)."
   echo
   cat "$work/table.md"
 } >"$out_md"

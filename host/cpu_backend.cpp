@@ -13,6 +13,7 @@
 
 #include "ifsim/backend.hpp"
 #include "ifsim/build_info.hpp"
+#include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/neuron_update.hpp"
 #include "ifsim/population_setup.hpp"
@@ -61,6 +62,7 @@ public:
     };
     virtual ring_view ring(std::size_t channel) = 0;
     std::vector<sampler> samplers;
+    double least_bytes_per_step = 0;  // memory_traffic.hpp
 };
 
 template <class Model, class Real>
@@ -69,6 +71,7 @@ public:
     cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate,
                    const std::vector<synapse_channel>& channels, std::uint32_t ring_slots, double dt_ms)
         : d_(std::move(data)), key_(key), interpolate_(interpolate), slots_(ring_slots) {
+        least_bytes_per_step = ifsim::least_bytes_per_step(d_, channels);
         for (const auto& c : d_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
             any_poisson_ = any_poisson_ || (c.input.flags & input_flag::poisson);
@@ -455,6 +458,14 @@ public:
     network_stats network() const override {
         return {net_.synapses, net_.bytes_per_synapse(), net_.build_seconds, events_, net_.projection_synapses};
     }
+
+    double least_bytes_per_step() const override {
+        double bytes = 0;
+        for (const auto& population : populations_) bytes += population->least_bytes_per_step;
+        return bytes;
+    }
+
+    double copy_bandwidth() const override { return host_copy_bandwidth(host_copy_bytes); }
 
 private:
     // Below this many neurons (updates) or synaptic events (delivery) per thread a team costs more

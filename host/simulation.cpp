@@ -14,6 +14,7 @@
 #include "ifsim/build_info.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory_traffic.hpp"
 #include "ifsim/recording.hpp"
 
 namespace ifsim {
@@ -262,6 +263,8 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.projections.push_back({spec.projections[k].source, spec.projections[k].target,
                                            k < net.projection_synapses.size() ? net.projection_synapses[k] : 0});
         if (summary.wall_s > 0) summary.synaptic_events_per_s = double(net.events) / summary.wall_s;
+        summary.least_bytes_moved = double(step) * engine.least_bytes_per_step() +
+                                    (net.synapses > 0 ? double(net.events) * least_bytes_per_event(net.bytes_per_synapse) : 0.0);
         summary.spikes = 0;
         for (std::size_t p = 0; p < pops.size(); ++p) {
             if (summary.simulated_ms > 0)

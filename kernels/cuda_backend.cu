@@ -37,6 +37,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
 
@@ -154,6 +155,7 @@ public:
     // The group of `members` (this population first; all with its update kernel).
     virtual std::unique_ptr<update_group> make_group(const std::vector<population_runner*>& members) const = 0;
     std::vector<sampler> samplers;
+    double least_bytes_per_step = 0;  // memory_traffic.hpp
 };
 
 template <class Model, class Real>
@@ -173,6 +175,7 @@ public:
         : h_(std::move(data)), name_(std::move(name)), of_(" of population '" + name_ + "'"), ctx_(ctx), key_(key),
           n_(h_.size), has_w_(!h_.w.empty()), has_ou_(!h_.I_ou.empty()), per_neuron_coeffs_(h_.coeffs.size() > 1),
           per_neuron_bias_(h_.I_e.size() > 1), channels_(std::move(channels)), slots_(slots), dt_ms_(dt_ms) {
+        least_bytes_per_step = ifsim::least_bytes_per_step(h_, channels_);
         if (channels_.size() > cuda::max_device_channels)
             throw runtime_failure("population '" + name_ + "' has " + std::to_string(channels_.size()) +
                                   " kinds of synaptic input (synapse, tau_syn, E_rev); the CUDA backend takes at most " +
@@ -629,6 +632,21 @@ public:
             s.events = events;
         }
         return s;
+    }
+
+    double least_bytes_per_step() const override {
+        double bytes = 0;
+        for (const auto& p : populations_) bytes += p->least_bytes_per_step;
+        return bytes;
+    }
+
+    // Copies of 1 GiB, or of a quarter of what the network leaves free; below 256 MiB the L2 cache
+    // (50 MiB on an H100) would weigh in, so none is measured.
+    double copy_bandwidth() const override {
+        const std::size_t bytes = std::min(device_copy_bytes, free_device_memory() / 4);
+        if (bytes < (std::size_t(256) << 20))
+            throw runtime_failure("only " + mib(4 * bytes) + " MiB of device memory is free beside the network");
+        return device_copy_bandwidth(bytes);
     }
 
 private:

@@ -318,23 +318,51 @@ TEST(cli, bench_times_runs_and_leaves_nothing_behind) {
     std::vector<std::vector<std::string>> rows;
     for (std::string line; std::getline(lines, line);) rows.push_back(csv_fields(line));
     ASSERT_EQ(rows.size(), 5u) << r.out;  // header, 3 runs, median
-    ASSERT_EQ(rows[0].size(), 10u) << r.out;
-    EXPECT_EQ(rows[0][6], "wall_s");
+    ASSERT_EQ(rows[0].size(), 14u) << r.out;
+    EXPECT_EQ(rows[0][8], "wall_s");
+    EXPECT_EQ(rows[0][12], "floor_s");
     std::vector<double> walls;
     for (std::size_t k = 1; k < rows.size(); ++k) {
-        ASSERT_EQ(rows[k].size(), 10u) << r.out;
+        ASSERT_EQ(rows[k].size(), 14u) << r.out;
         EXPECT_EQ(rows[k][1], "cpu");
-        EXPECT_EQ(rows[k][4], k < 4 ? std::to_string(k) : std::string("median"));
-        const double wall = std::stod(rows[k][6]), rate = std::stod(rows[k][8]);
+        EXPECT_EQ(rows[k][6], k < 4 ? std::to_string(k) : std::string("median"));
+        // 500 neuron-steps, each reading and writing V and the refractory state in float.
+        EXPECT_EQ(rows[k][4], "8000") << r.out;
+        const double bandwidth = std::stod(rows[k][5]);
+        const double wall = std::stod(rows[k][8]), rate = std::stod(rows[k][10]);
+        const double floor = std::stod(rows[k][12]), of_floor = std::stod(rows[k][13]);
         ASSERT_GT(wall, 0.0);
+        EXPECT_GT(bandwidth, 1e8) << r.out;
+        EXPECT_NEAR(floor, 8000.0 / bandwidth, 1e-5 * floor) << r.out;
         if (k < 4) {
             EXPECT_NEAR(rate * wall, 500.0, 1e-4 * 500.0) << r.out;  // neurons x steps
+            EXPECT_NEAR(of_floor, floor / wall, 1e-5 * of_floor) << r.out;
             walls.push_back(wall);
         }
     }
     std::sort(walls.begin(), walls.end());
-    EXPECT_EQ(std::stod(rows[4][6]), walls[1]) << r.out;
+    EXPECT_EQ(std::stod(rows[4][8]), walls[1]) << r.out;
     EXPECT_EQ(bench_scratch_dirs(), before);
+}
+
+// summary.json's least_bytes_moved (memory_traffic.hpp), by hand: 200 steps of 10 + 5 LIF neurons
+// reading and writing V and the refractory state in float (16 B each) and the 5 targets' arrival
+// slots (int64, read and cleared: 16 B each), and per synaptic event its synapse (8 B as stored)
+// and its arrival slot read and written.
+TEST(cli, summary_counts_the_least_bytes_moved) {
+    const fs::path dir = fresh_dir("least_bytes");
+    const auto r = run_config(dir, "[simulation]\nduration = \"20 ms\"\n\n"
+                                   "[[population]]\nname = \"E\"\nsize = 10\nmodel = \"lif\"\n"
+                                   "input = { I_e = \"500 pA\" }\n\n"
+                                   "[[population]]\nname = \"T\"\nsize = 5\nmodel = \"lif\"\n\n"
+                                   "[[projection]]\nsource = \"E\"\ntarget = \"T\"\nrule = \"all_to_all\"\n"
+                                   "weight = \"0.1 mV\"\ndelay = \"1 ms\"\n\n[[record]]\nspikes = [\"E\"]\n");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string summary = slurp(dir / "out" / "summary.json");
+    ASSERT_EQ(json_field(summary, "bytes_per_synapse"), "8");
+    const double events = std::stod(json_field(summary, "synaptic_events"));
+    EXPECT_GT(events, 0.0);
+    EXPECT_EQ(std::stod(json_field(summary, "least_bytes_moved")), 200.0 * (15 * 16 + 5 * 16) + events * (8 + 16));
 }
 
 // A network that takes seconds to build says so before it starts; --quiet silences it.
@@ -533,6 +561,17 @@ TEST(cli, info_reports_build_and_devices) {
     ASSERT_EQ(r.code, 0);
     EXPECT_NE(r.out.find("ifsim "), std::string::npos);
     EXPECT_NE(r.out.find("cuda"), std::string::npos);
+    EXPECT_EQ(r.out.find("copy bandwidth"), std::string::npos);  // measured only when asked
+}
+
+// `info --bandwidth` measures the host's copy bandwidth: a positive number of GB/s.
+TEST(cli, info_measures_the_copy_bandwidth_when_asked) {
+    const auto r = ifsim("info --bandwidth");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string key = "cpu copy bandwidth: ";
+    const auto at = r.out.find(key);
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_GT(std::stod(r.out.substr(at + key.size())), 0.1) << r.out;
 }
 
 }  // namespace

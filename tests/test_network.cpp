@@ -14,6 +14,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/synapses.hpp"
 #include "ifsim/theory_table.hpp"
@@ -484,6 +485,34 @@ TEST(Network, CountsSynapsesAndDeliveredEvents) {
     EXPECT_EQ(n.synapses, 3u);
     EXPECT_EQ(n.events, 3u);
     EXPECT_EQ(n.bytes_per_synapse, 8.0);
+}
+
+// The hardware floor's numerator (memory_traffic.hpp), counted by hand. Per step: every neuron's
+// state read and written (doubles: V and the refractory state, and w for the ALIF), the per-neuron
+// parameters of the population whose C_m varies read, and the target's arrival slot read and
+// cleared and its exp current read and written. Per event: the synapse as stored (8 B) and the
+// arrival slot read and written. The run's total is checked through `ifsim run` (test_cli.cpp).
+TEST(Network, LeastBytesCountStateParametersSlotsAndEvents) {
+    run_spec s = pair(synapse_kind::exp_current, 1.0, 5);
+    s.populations[0].size = 3;
+    s.populations[1].model = model_kind::alif;
+    population_spec u = lif_population("U", 4);
+    u.params["C_m"] = {distribution::kind::uniform, 200.0, 300.0, {}};
+    s.populations.push_back(u);
+    const auto engine = make_cpu_backend(s);
+    const double per_step = 3 * (2 * 2 * 8)                                           // S: V, refractory
+                            + 1 * (2 * 3 * 8) + 1 * 2 * (8 + 8)                       // T: and w; slot, I
+                            + 4 * (2 * 2 * 8) + 4.0 * sizeof(lif_model::coeffs<double>);  // U
+    EXPECT_EQ(engine->least_bytes_per_step(), per_step);
+    EXPECT_EQ(least_bytes_per_event(engine->network().bytes_per_synapse), 8.0 + 2 * 8);
+}
+
+// The copy bandwidth is measured, positive and finite; a copy of nothing is refused.
+TEST(Network, HostCopyBandwidthIsMeasured) {
+    const double bw = host_copy_bandwidth(std::size_t(8) << 20);
+    EXPECT_GT(bw, 1e8);  // 0.1 GB/s: far below any machine's, far above a broken timer's zero
+    EXPECT_TRUE(std::isfinite(bw));
+    EXPECT_THROW(host_copy_bandwidth(4), runtime_failure);
 }
 
 // CPU = GPU bit for bit on small networks with every synapse kind and heterogeneous delays, in

@@ -1,12 +1,15 @@
 // `ifsim bench`: how fast a config runs here. The whole run (network build, step loop, spikes and
 // reports written as configured, into a temporary folder removed afterwards) `runs` times, one
 // after the other; per run and as the median: build time, wall time, real-time factor,
-// neuron-steps/s and synaptic events/s. The bench/ scripts set these next to hardware floors and
-// peer simulators.
+// neuron-steps/s, synaptic events/s, and the hardware floor: the run's least bytes moved over the
+// copy bandwidth measured after the first run, and the share of the wall time it is. The bench/
+// scripts set these next to peer simulators.
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <system_error>
@@ -39,7 +42,20 @@ private:
 
 struct timing {
     double build_s, wall_s, real_time_factor, neuron_steps_per_s, synaptic_events_per_s;
+    double floor_s;   // least_bytes_moved / copy bandwidth; NaN when the bandwidth is unknown
+    double of_floor;  // floor_s / wall_s: near 1 the loop is memory-bound
 };
+
+// The copy bandwidth of the memory `engine` keeps its state in, or NaN (and why, on stderr) when
+// it cannot be measured, e.g. with too little device memory left beside the network.
+double measured_bandwidth(const backend& engine) {
+    try {
+        return engine.copy_bandwidth();
+    } catch (const std::exception& e) {
+        std::cerr << "ifsim bench: no hardware floor: the copy bandwidth could not be measured: " << e.what() << '\n';
+        return std::nan("");
+    }
+}
 
 // A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180): the CPU device
 // is "2 threads, AVX2+FMA".
@@ -50,6 +66,12 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
+std::string fmt_g(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", x);
+    return buf;
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
@@ -58,11 +80,12 @@ double median(std::vector<double> v) {
 
 void print_row(const std::string& label, const timing& t, bool csv, const std::string& csv_head) {
     if (csv)
-        std::printf("%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g\n", csv_head.c_str(), label.c_str(), t.build_s, t.wall_s,
-                    t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s);
+        std::printf("%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", csv_head.c_str(), label.c_str(), t.build_s,
+                    t.wall_s, t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s, t.floor_s,
+                    t.of_floor);
     else
-        std::printf("%-7s %9.3g %9.3g %17.3g %19.3g %22.3g\n", label.c_str(), t.build_s, t.wall_s,
-                    t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s);
+        std::printf("%-7s %9.3g %9.3g %17.3g %19.3g %22.3g %9.3g %9.3g\n", label.c_str(), t.build_s, t.wall_s,
+                    t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s, t.floor_s, t.of_floor);
 }
 
 }  // namespace
@@ -76,6 +99,7 @@ int bench(const bench_args& args) {
 
         std::vector<timing> runs;
         std::string csv_head;
+        double bandwidth = 0;  // [bytes / s]
         for (unsigned r = 1; r <= args.runs && !stop_requested.load(); ++r) {
             const scratch_dir dir(r);
             prepare_output_dir(dir.path());
@@ -86,21 +110,28 @@ int bench(const bench_args& args) {
             options.stop = &stop_requested;
             const run_summary s = run_simulation(spec, *engine, options);
             if (s.status != "completed") break;
-            const timing t{s.network_build_s, s.wall_s, s.real_time_factor, s.neuron_steps_per_s,
-                           s.synaptic_events_per_s};
+            // After the first run, not before: measured beside the network, as the run saw memory.
+            if (r == 1) bandwidth = measured_bandwidth(*engine);
+            const double floor_s = s.least_bytes_moved / bandwidth;
+            const timing t{s.network_build_s,        s.wall_s,      s.real_time_factor, s.neuron_steps_per_s,
+                           s.synaptic_events_per_s, floor_s,       floor_s / s.wall_s};
             if (r == 1) {
                 if (args.csv) {
                     csv_head = csv_field(args.config.string()) + "," + s.backend + "," + csv_field(s.device) + "," +
-                               s.precision;
-                    std::printf("config,backend,device,precision,run,build_s,wall_s,real_time_factor,"
-                                "neuron_steps_per_s,synaptic_events_per_s\n");
+                               s.precision + "," + fmt_g(s.least_bytes_moved) + "," + fmt_g(bandwidth);
+                    std::printf("config,backend,device,precision,least_bytes_moved,copy_bandwidth_B_per_s,run,build_s,"
+                                "wall_s,real_time_factor,neuron_steps_per_s,synaptic_events_per_s,floor_s,of_floor\n");
                 } else {
                     std::printf("%s: %g ms simulated, %llu neurons, %llu synapses, on %s (%s, %s)\n",
                                 args.config.string().c_str(), s.simulated_ms, (unsigned long long)s.neurons,
                                 (unsigned long long)s.synapses, s.backend.c_str(), s.device.c_str(),
                                 s.precision.c_str());
-                    std::printf("%-7s %9s %9s %17s %19s %22s\n", "run", "build_s", "wall_s", "real_time_factor",
-                                "neuron_steps_per_s", "synaptic_events_per_s");
+                    std::printf("floor_s = %.3g GB moved at the least / copy bandwidth %.3g GB/s; of_floor = floor_s / "
+                                "wall_s\n",
+                                s.least_bytes_moved * 1e-9, bandwidth * 1e-9);
+                    std::printf("%-7s %9s %9s %17s %19s %22s %9s %9s\n", "run", "build_s", "wall_s",
+                                "real_time_factor", "neuron_steps_per_s", "synaptic_events_per_s", "floor_s",
+                                "of_floor");
                 }
             }
             print_row(std::to_string(r), t, args.csv, csv_head);
@@ -118,7 +149,8 @@ int bench(const bench_args& args) {
         };
         print_row("median",
                   {med(&timing::build_s), med(&timing::wall_s), med(&timing::real_time_factor),
-                   med(&timing::neuron_steps_per_s), med(&timing::synaptic_events_per_s)},
+                   med(&timing::neuron_steps_per_s), med(&timing::synaptic_events_per_s), med(&timing::floor_s),
+                   med(&timing::of_floor)},
                   args.csv, csv_head);
         return exit_ok;
     });

@@ -1,13 +1,26 @@
 // `ifsim info`: version, how this binary was built, and what CUDA reports.
 #include <omp.h>
 
+#include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
 #include "ifsim/build_info.hpp"
 #include "ifsim/cuda_info.hpp"
+#include "ifsim/memory_traffic.hpp"
 
 namespace ifsim::cli {
+
+namespace {
+
+std::string gb_per_s(double bytes_per_s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", bytes_per_s * 1e-9);
+    return buf;
+}
+
+}  // namespace
 
 cuda_status probe_cuda() {
 #if IFSIM_HAVE_CUDA
@@ -19,22 +32,32 @@ cuda_status probe_cuda() {
 #endif
 }
 
-int info() {
-    std::cout << "ifsim " << build::version << "\n"
-              << "build:        " << build::build_type << ", " << build::cxx_compiler
-              << (build::host_fma ? ", x86-64-v3 (AVX2 + FMA)" : ", baseline ISA (fma via libm)") << "\n"
-              << "cpu threads:  " << omp_get_max_threads() << " (OpenMP)\n"
-              << "cuda library: " << (IFSIM_HAVE_CUDA ? "built" : "not built") << "\n";
-    const cuda_status s = probe_cuda();
-    if (s.runtime_version) std::cout << "cuda runtime: " << s.runtime_version << ", driver " << s.driver_version << "\n";
-    if (!s.usable) std::cout << "cuda devices: none usable (" << s.reason << ")\n";
-    for (std::size_t d = 0; d < s.devices.size(); ++d) {
-        const auto& dev = s.devices[d];
-        std::cout << "cuda device " << d << ": " << dev.name << ", sm_" << dev.major << dev.minor << ", "
-                  << dev.multiprocessors << " SMs, " << dev.free_memory / (1u << 20) << " / "
-                  << dev.total_memory / (1u << 20) << " MiB free\n";
-    }
-    return exit_ok;
+int info(bool bandwidth) {
+    return reporting_errors("info", [&] {
+        std::cout << "ifsim " << build::version << "\n"
+                  << "build:        " << build::build_type << ", " << build::cxx_compiler
+                  << (build::host_fma ? ", x86-64-v3 (AVX2 + FMA)" : ", baseline ISA (fma via libm)") << "\n"
+                  << "cpu threads:  " << omp_get_max_threads() << " (OpenMP)\n"
+                  << "cuda library: " << (IFSIM_HAVE_CUDA ? "built" : "not built") << "\n";
+        if (bandwidth)
+            std::cout << "cpu copy bandwidth: " << gb_per_s(host_copy_bandwidth(host_copy_bytes)) << " GB/s ("
+                      << omp_get_max_threads() << " threads, 256 MiB arrays)\n";
+        const cuda_status s = probe_cuda();
+        if (s.runtime_version) std::cout << "cuda runtime: " << s.runtime_version << ", driver " << s.driver_version << "\n";
+        if (!s.usable) std::cout << "cuda devices: none usable (" << s.reason << ")\n";
+        for (std::size_t d = 0; d < s.devices.size(); ++d) {
+            const auto& dev = s.devices[d];
+            std::cout << "cuda device " << d << ": " << dev.name << ", sm_" << dev.major << dev.minor << ", "
+                      << dev.multiprocessors << " SMs, " << dev.free_memory / (1u << 20) << " / "
+                      << dev.total_memory / (1u << 20) << " MiB free\n";
+        }
+#if IFSIM_HAVE_CUDA
+        if (bandwidth && s.usable)
+            std::cout << "cuda device 0 copy bandwidth: " << gb_per_s(device_copy_bandwidth(device_copy_bytes))
+                      << " GB/s (1 GiB copies)\n";
+#endif
+        return exit_ok;
+    });
 }
 
 }  // namespace ifsim::cli

@@ -61,7 +61,9 @@ struct bench_args {
 // Runs a config `runs` times (outputs to a temporary folder, removed) and prints per run and as
 // the median: network build time, wall time, real-time factor, neuron-steps/s, synaptic events/s.
 int bench(const bench_args& args);
-int info();
+// Version, build options and CUDA devices; with `bandwidth`, also the measured copy bandwidths that
+// `ifsim bench` divides a run's least bytes moved by.
+int info(bool bandwidth);
 // Runs CPU and CUDA in float and prints "identical" or the first population, neuron, step and
 // variable that differ (exit 1). Needs the CUDA library and a device.
 int compare(const std::filesystem::path& config, std::vector<std::string> overrides, std::uint32_t block);

@@ -123,8 +123,8 @@ write_table() {
       echo "### Networks, 1 s simulated: Brunel model A, 12,500 neurons (bench/configs/brunel_bernoulli.toml);"
       echo "### the microcircuit, 77,169 neurons, 3e8 synapses (examples/microcircuit.toml)"
       echo
-      echo "| network | backend | device | wall_s | real_time_factor | spikes | synaptic_events_per_s | bytes_per_synapse | network_build_s |"
-      echo "|---|---|---|---|---|---|---|---|---|"
+      echo "| network | backend | device | wall_s | real_time_factor | spikes | synaptic_events_per_s | bytes_per_synapse | network_build_s | floor_s | of_floor |"
+      echo "|---|---|---|---|---|---|---|---|---|---|---|"
       printf '%s\n' "${network_rows[@]}"
     fi
     echo
@@ -343,18 +343,25 @@ else
   else result[bench]="FAILED (exit $rc): $(grep -v '^#' "$bench_log" | tail -n1 | cut -c1-160)"; fail bench; fi
 fi
 # Networks, 1 s simulated, their summaries: Brunel on both backends, the microcircuit on the GPU
-# (published anchors: real-time factor 0.27 GeNN, 0.39 NEST GPU on an RTX 4090).
+# (published anchors: real-time factor 0.27 GeNN, 0.39 NEST GPU on an RTX 4090). A GPU row's
+# hardware floor is its least_bytes_moved over the copy bandwidth ifsim_bench_gpu measured.
 network_rows=()
+device_bandwidth=$(grep -m1 -oE 'copy bandwidth [0-9.]+ GB/s' "$bench_log" 2>/dev/null | cut -d' ' -f3 || true)
 run_network() {  # run_network NAME CONFIG BACKEND CAP
   local rc=0 json=$out/$1-$3/summary.json
-  ((t_total - (SECONDS - t0) > 20)) || { network_rows+=("| $1 | $3 | not run: no time left | | | | | | |"); return; }
+  ((t_total - (SECONDS - t0) > 20)) || { network_rows+=("| $1 | $3 | not run: no time left | | | | | | | | |"); return; }
   env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$(budget "$4" 0)" "$ifsim" run "$2" --set simulation.duration=1s \
     --backend "$3" --quiet --out "$out/$1-$3" >>"$bench_log" 2>&1 || rc=$?
   field() { grep -m1 "\"$1\"" "$json" | sed -E 's/.*: *//; s/,$//; s/"//g'; }
   if ((rc == 0)) && [[ -f $json ]]; then
-    network_rows+=("| $1 | $3 | $(field device) | $(field wall_s) | $(field real_time_factor) | $(field spikes) | $(field synaptic_events_per_s) | $(field bytes_per_synapse) | $(field network_build_s) |")
+    local floor="-" of_floor="-"
+    if [[ $3 == cuda && -n $device_bandwidth ]]; then
+      read -r floor of_floor < <(awk -v b="$(field least_bytes_moved)" -v bw="$device_bandwidth" -v w="$(field wall_s)" \
+        'BEGIN { f = b / (bw * 1e9); printf "%.3g %.3g\n", f, f / w }')
+    fi
+    network_rows+=("| $1 | $3 | $(field device) | $(field wall_s) | $(field real_time_factor) | $(field spikes) | $(field synaptic_events_per_s) | $(field bytes_per_synapse) | $(field network_build_s) | $floor | $of_floor |")
   else
-    network_rows+=("| $1 | $3 | exit $rc | | | | | | |")
+    network_rows+=("| $1 | $3 | exit $rc | | | | | | | | |")
     [[ $3 == cuda ]] && fail bench
   fi
 }

@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--set", ra.overrides, "Override a config value: KEY=VALUE (repeatable)");
     run_cmd->add_flag("-q,--quiet", ra.quiet, "No progress or summary on stderr");
 
-    app.add_subcommand("info", "Version, build options and devices found");
+    bool info_bandwidth = false;
+    app.add_subcommand("info", "Version, build options and devices found")
+        ->add_flag("--bandwidth", info_bandwidth,
+                   "Also measure the copy bandwidth of the host's memory and each usable GPU's (a few seconds)");
 
     std::filesystem::path compare_config;
     std::vector<std::string> compare_overrides;
@@ -79,5 +82,5 @@ int main(int argc, char** argv) {
     if (*check_cmd) return check(check_config, check_overrides, check_build);
     if (*theory_cmd) return theory(theory_config, theory_overrides, theory_csv);
     if (compare_cmd && *compare_cmd) return compare(compare_config, compare_overrides, compare_block);
-    return info();
+    return info(info_bandwidth);
 }

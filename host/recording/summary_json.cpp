@@ -169,6 +169,7 @@ std::string summary_json(const run_summary& s) {
     run.member("spikes", s.spikes);
     run.member("neuron_steps_per_s", s.neuron_steps_per_s);
     run.member("real_time_factor", s.real_time_factor);
+    run.member("least_bytes_moved", s.least_bytes_moved);
     if (s.synapses > 0) {
         run.member("synapses", s.synapses);
         run.member("bytes_per_synapse", s.bytes_per_synapse);

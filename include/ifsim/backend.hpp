@@ -59,6 +59,10 @@ public:
     virtual std::vector<double> state(std::size_t population, state_variable v) const = 0;
     // The network's size and the synaptic events delivered so far (zero without projections).
     virtual network_stats network() const { return {}; }
+    // The bytes one step of every population must move at the least (memory_traffic.hpp).
+    virtual double least_bytes_per_step() const = 0;
+    // The copy bandwidth of the memory holding the state, measured now [bytes read + written / s].
+    virtual double copy_bandwidth() const = 0;
 };
 
 std::unique_ptr<backend> make_cpu_backend(const run_spec& spec);

@@ -47,6 +47,8 @@ std::unique_ptr<synapse_source> make_device_synapse_source();
 // Device-to-device copy bandwidth of device 0 (bytes read + written per second), best of a few
 // copies of `bytes`: the denominator of the GPU benchmark's bandwidth ratio.
 double device_copy_bandwidth(std::size_t bytes);
+// The copy size it is measured with where memory allows: far beyond the L2 cache.
+inline constexpr std::size_t device_copy_bytes = std::size_t(1) << 30;
 
 // cuRAND's raw Philox4_32_10 words on device 0 for block blocks[i] of subsequence ids[i]
 // (kernels/curand_probe.cu, through the update kernel's own draw): the device half of the check

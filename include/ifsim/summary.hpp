@@ -40,6 +40,9 @@ struct run_summary {
     double wall_s = 0;              // wall-clock time of the step loop [s]
     double neuron_steps_per_s = 0;  // neurons * steps / wall_s
     double real_time_factor = 0;    // wall time / simulated time (< 1: faster than real time)
+    // Bytes the step loop had to read and write at the least (memory_traffic.hpp): the numerator
+    // of the hardware floor, least_bytes_moved / copy bandwidth.
+    double least_bytes_moved = 0;
     // Networks only (zero otherwise):
     std::uint64_t synapses = 0;
     double bytes_per_synapse = 0;   // as stored
