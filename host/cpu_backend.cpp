@@ -529,7 +529,8 @@ private:
         const auto lo = std::uint32_t(ring.n * t / T), hi = std::uint32_t(ring.n * (t + 1) / T);
         const std::uint64_t* rows = proj.conn.row_offsets.data();
         const std::uint32_t* targets = proj.conn.targets.data();
-        const std::int32_t* weights = proj.weight.data();
+        const std::int32_t* weights = proj.weight.empty() ? nullptr : proj.weight.data();
+        const std::int64_t constant_weight = proj.constant_weight;
         const std::uint16_t* delay = proj.delay.empty() ? nullptr : proj.delay.data();
         for (std::size_t k = 0; k < b.num; ++k) {
             if (k + 1 < b.num) {
@@ -539,7 +540,7 @@ private:
                 const std::uint64_t j = neuron[k + 1];
                 const std::uint64_t at = rows[j] + even_spread_index(rows[j + 1] - rows[j], lo, ring.n);
                 __builtin_prefetch(targets + at);
-                __builtin_prefetch(weights + at);
+                if (weights) __builtin_prefetch(weights + at);
                 if (delay) __builtin_prefetch(delay + at);
             }
             const std::uint64_t i = neuron[k];
@@ -554,13 +555,18 @@ private:
             };
             if (!delay) {
                 std::int64_t* dst = slot_after(proj.constant_delay);
-                for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
+                if (weights)
+                    for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
+                else
+                    for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += constant_weight;
             } else {
                 // Each add lands in a random slot of a ring that may not fit the cache (the
                 // microcircuit's are 37 MB), and the core alone overlaps few of those misses:
                 // asking early for the line of the add `ahead` synapses on made the microcircuit's
                 // delivery 1.5x faster. (One slot row, as above, stays cached: no gain measured.)
-                const auto add = [&](const std::uint32_t* p) { slot_after(delay[p - targets])[*p] += weights[p - targets]; };
+                const auto add = [&](const std::uint32_t* p) {
+                    slot_after(delay[p - targets])[*p] += weights ? weights[p - targets] : constant_weight;
+                };
                 const std::uint32_t* p = first;
                 for (; last - p > ahead; ++p) {
                     __builtin_prefetch(slot_after(delay[p + ahead - targets]) + p[ahead], 1, 1);

@@ -526,7 +526,7 @@ public:
             if (b.conn.targets.empty()) continue;  // not uploaded (upload_projections)
             parts.push_back({"projection " + std::to_string(k) + " synapses",
                              b.conn.row_offsets.size() * sizeof(std::uint64_t) +
-                                 b.conn.targets.size() * (sizeof(std::uint32_t) + sizeof(std::int32_t)) +
+                                 b.conn.targets.size() * sizeof(std::uint32_t) + b.weight.size() * sizeof(std::int32_t) +
                                  b.delay.size() * sizeof(std::uint16_t)});
         }
         for (std::size_t g = 0; g < net_.generators.size(); ++g)
@@ -677,8 +677,9 @@ private:
             d.delays = device_buffer<std::uint16_t>(b.delay, "the synapse delays" + of);
             d.view = {d.rows.data(),
                       d.targets.data(),
-                      d.weights.data(),
+                      b.weight.empty() ? nullptr : d.weights.data(),
                       b.delay.empty() ? nullptr : d.delays.data(),
+                      b.constant_weight,
                       b.constant_delay,
                       populations_[b.target]->ring(b.channel),
                       slots,

@@ -36,8 +36,9 @@ struct channel_set {
 struct device_projection {
     const std::uint64_t* rows;      // num_sources + 1
     const std::uint32_t* targets;
-    const std::int32_t* weights;    // fixed point, the target channel's quanta
+    const std::int32_t* weights;    // fixed point, the target channel's quanta; null when all equal constant_weight
     const std::uint16_t* delays;    // per synapse [steps]; null when all equal constant_delay
+    std::int32_t constant_weight;
     std::uint16_t constant_delay;
     std::int64_t* ring;             // the target channel's ring
     std::uint64_t slots, n_target;
@@ -51,8 +52,9 @@ __device__ inline void deliver_spike(const device_projection& proj, unsigned lan
     for (std::uint64_t s = proj.rows[i] + lane; s < proj.rows[i + 1]; s += 32) {
         const std::uint64_t d = proj.delays ? proj.delays[s] : proj.constant_delay;
         const std::uint64_t r = now + d >= proj.slots ? now + d - proj.slots : now + d;
+        const std::int32_t w = proj.weights ? proj.weights[s] : proj.constant_weight;
         atomicAdd(reinterpret_cast<unsigned long long*>(proj.ring + r * proj.n_target + proj.targets[s]),
-                  static_cast<unsigned long long>(static_cast<long long>(proj.weights[s])));
+                  static_cast<unsigned long long>(static_cast<long long>(w)));
     }
 }
 

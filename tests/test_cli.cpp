@@ -264,7 +264,7 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     ASSERT_EQ(ifsim("run " + va + " --quiet --out " + dir.string()).code, 0);
     const std::string synapses = json_field(slurp(dir / "summary.json"), "synapses");
     ASSERT_FALSE(synapses.empty());
-    EXPECT_NE(r.out.find("built        " + synapses + " synapses, 8 B each"), std::string::npos) << r.out << synapses;
+    EXPECT_NE(r.out.find("built        " + synapses + " synapses, 4 B each"), std::string::npos) << r.out << synapses;
 
     // A row the config check cannot see (it reads the header): check reads the file, exit 2.
     const fs::path bad = fresh_dir("check_file");
@@ -347,8 +347,8 @@ TEST(cli, bench_times_runs_and_leaves_nothing_behind) {
 
 // summary.json's least_bytes_moved (memory_traffic.hpp), by hand: 200 steps of 10 + 5 LIF neurons
 // reading and writing V and the refractory state in float (16 B each) and the 5 targets' arrival
-// slots (int64, read and cleared: 16 B each), and per synaptic event its synapse (8 B as stored)
-// and its arrival slot read and written.
+// slots (int64, read and cleared: 16 B each), and per synaptic event its synapse (4 B as stored:
+// the target; the one weight and delay are stored once) and its arrival slot read and written.
 TEST(cli, summary_counts_the_least_bytes_moved) {
     const fs::path dir = fresh_dir("least_bytes");
     const auto r = run_config(dir, "[simulation]\nduration = \"20 ms\"\n\n"
@@ -359,10 +359,10 @@ TEST(cli, summary_counts_the_least_bytes_moved) {
                                    "weight = \"0.1 mV\"\ndelay = \"1 ms\"\n\n[[record]]\nspikes = [\"E\"]\n");
     ASSERT_EQ(r.code, 0) << r.err;
     const std::string summary = slurp(dir / "out" / "summary.json");
-    ASSERT_EQ(json_field(summary, "bytes_per_synapse"), "8");
+    ASSERT_EQ(json_field(summary, "bytes_per_synapse"), "4");
     const double events = std::stod(json_field(summary, "synaptic_events"));
     EXPECT_GT(events, 0.0);
-    EXPECT_EQ(std::stod(json_field(summary, "least_bytes_moved")), 200.0 * (15 * 16 + 5 * 16) + events * (8 + 16));
+    EXPECT_EQ(std::stod(json_field(summary, "least_bytes_moved")), 200.0 * (15 * 16 + 5 * 16) + events * (4 + 16));
 }
 
 // A network that takes seconds to build says so before it starts; --quiet silences it.

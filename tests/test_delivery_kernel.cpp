@@ -21,13 +21,25 @@ namespace {
 struct host_projection {
     std::vector<std::uint64_t> rows{0};
     std::vector<std::uint32_t> targets;
-    std::vector<std::int32_t> weights;
+    std::vector<std::int32_t> weights;  // empty: constant_weight
     std::vector<std::uint16_t> delays;  // empty: constant_delay
+    std::int32_t constant_weight = 0;
     std::uint16_t constant_delay = 1;
+
+    std::int32_t weight_of(std::uint64_t s) const { return weights.empty() ? constant_weight : weights[s]; }
+    std::uint64_t delay_of(std::uint64_t s) const { return delays.empty() ? constant_delay : delays[s]; }
+    // As the backend hands it to the kernels.
+    device_projection view(std::int64_t* ring, std::uint64_t slots, std::uint64_t n_target,
+                           unsigned long long* events) const {
+        return {rows.data(),     targets.data(),  weights.empty() ? nullptr : weights.data(),
+                delays.empty() ? nullptr : delays.data(), constant_weight, constant_delay, ring, slots, n_target,
+                events};
+    }
 };
 
-// Rows of 0-69 synapses for n sources: random targets, weights in [-1000, 1000] quanta, and
-// per-synapse delays in [1, slots) or (half the time) one constant delay.
+// Rows of 0-69 synapses for n sources: random targets, and, each independently, weights in
+// [-1000, 1000] quanta or (half the time) one constant weight, per-synapse delays in [1, slots) or
+// (half the time) one constant delay.
 template <class Below>
 host_projection random_projection(Below& below, std::uint32_t n, std::uint64_t slots, std::uint64_t n_target) {
     host_projection h;
@@ -39,7 +51,9 @@ host_projection random_projection(Below& below, std::uint32_t n, std::uint64_t s
         }
         h.rows.push_back(h.targets.size());
     }
+    h.constant_weight = std::int32_t(below(2001)) - 1000;
     h.constant_delay = std::uint16_t(1 + below(std::uint32_t(slots) - 1));
+    if (below(2) == 0) h.weights.clear();
     if (below(2) == 0) h.delays.clear();
     return h;
 }
@@ -84,9 +98,7 @@ TEST(DeliveryKernel, RunOnTheHostEqualsAPlainLoop) {
         std::vector<std::int64_t> ring(slots * n_target, 0), expected(slots * n_target, 0);
         unsigned long long events = 0, expected_events = 0;
         std::vector<device_projection> views;
-        for (const host_projection& h : projections)
-            views.push_back({h.rows.data(), h.targets.data(), h.weights.data(), h.delays.empty() ? nullptr : h.delays.data(),
-                             h.constant_delay, ring.data(), slots, n_target, &events});
+        for (const host_projection& h : projections) views.push_back(h.view(ring.data(), slots, n_target, &events));
         for (const delivery_source& src : sources)
             for (std::uint32_t k = k0; k < k0 + steps; ++k)
                 for (std::uint64_t e = src.base[k]; e < src.base[k] + src.counts[k]; ++e)
@@ -94,10 +106,9 @@ TEST(DeliveryKernel, RunOnTheHostEqualsAPlainLoop) {
                         const host_projection& h = projections[src.first_projection + q];
                         const std::uint32_t i = src.neuron[e];
                         expected_events += h.rows[i + 1] - h.rows[i];
-                        for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s) {
-                            const std::uint64_t delay = h.delays.empty() ? h.constant_delay : h.delays[s];
-                            expected[((first_step + k + delay) % slots) * n_target + h.targets[s]] += h.weights[s];
-                        }
+                        for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s)
+                            expected[((first_step + k + h.delay_of(s)) % slots) * n_target + h.targets[s]] +=
+                                h.weight_of(s);
                     }
 
         cuda_on_host::run_grid(1 + below(4), 64, [&] {
@@ -129,17 +140,13 @@ TEST(DeliveryKernel, ListedSpikesRunOnTheHostEqualAPlainLoop) {
 
         std::vector<std::int64_t> ring(slots * n_target, 0), expected(slots * n_target, 0);
         unsigned long long events = 0, expected_events = 0;
-        const device_projection view{h.rows.data(), h.targets.data(), h.weights.data(),
-                                     h.delays.empty() ? nullptr : h.delays.data(), h.constant_delay, ring.data(),
-                                     slots, n_target, &events};
+        const device_projection view = h.view(ring.data(), slots, n_target, &events);
         const std::uint64_t lo = step.empty() ? 0 : below(std::uint32_t(step.size())), count = step.size() - lo;
         for (std::uint64_t e = lo; e < step.size(); ++e) {
             const std::uint32_t i = neuron[e];
             expected_events += h.rows[i + 1] - h.rows[i];
-            for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s) {
-                const std::uint64_t delay = h.delays.empty() ? h.constant_delay : h.delays[s];
-                expected[((step[e] + delay) % slots) * n_target + h.targets[s]] += h.weights[s];
-            }
+            for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s)
+                expected[((step[e] + h.delay_of(s)) % slots) * n_target + h.targets[s]] += h.weight_of(s);
         }
 
         cuda_on_host::run_grid(1 + below(4), 64,

@@ -484,14 +484,36 @@ TEST(Network, CountsSynapsesAndDeliveredEvents) {
     const network_stats n = engine->network();
     EXPECT_EQ(n.synapses, 3u);
     EXPECT_EQ(n.events, 3u);
-    EXPECT_EQ(n.bytes_per_synapse, 8.0);
+    EXPECT_EQ(n.bytes_per_synapse, 4.0);  // the target; the one weight and delay are stored once
+}
+
+// A projection whose synapses all have one weight in quanta stores it once, as it does one delay:
+// a constant, a distribution that draws one value, and, from the per-synapse weights it replaces,
+// the same fixed-point value. Weights that differ are stored per synapse.
+TEST(Network, OneWeightIsStoredOnce) {
+    run_spec s = pair(synapse_kind::delta, 1.0, 5);
+    s.populations[0].size = 40;
+    s.projections.push_back(s.projections[0]);
+    s.projections[1].weight = {synapse_distribution::kind::normal, 1.0, 0.0};
+    s.projections.push_back(s.projections[0]);
+    s.projections[2].weight = {synapse_distribution::kind::uniform, 0.5, 1.5};
+    const network net = build_network(s);
+    const fixed_point_format f = net.channels[1][0].format;
+    for (const std::size_t k : {0, 1}) {
+        const built_projection& b = net.projections[k];
+        EXPECT_TRUE(b.weight.empty()) << "projection " << k;
+        EXPECT_EQ(b.constant_weight, to_fixed(1.0, f)) << "projection " << k;
+        EXPECT_EQ(b.weight_of(39), b.constant_weight);
+    }
+    EXPECT_EQ(net.projections[2].weight.size(), 40u);
+    EXPECT_EQ(net.bytes_per_synapse(), (40 * 4 + 40 * 4 + 40 * 8) / 120.0);
 }
 
 // The hardware floor's numerator (memory_traffic.hpp), counted by hand. Per step: every neuron's
 // state read and written (doubles: V and the refractory state, and w for the ALIF), the per-neuron
 // parameters of the population whose C_m varies read, and the target's arrival slot read and
-// cleared and its exp current read and written. Per event: the synapse as stored (8 B) and the
-// arrival slot read and written. The run's total is checked through `ifsim run` (test_cli.cpp).
+// cleared and its exp current read and written. Per event: the synapse as stored (4 B: one weight
+// and delay are stored once) and the arrival slot read and written. The run's total is checked through `ifsim run` (test_cli.cpp).
 TEST(Network, LeastBytesCountStateParametersSlotsAndEvents) {
     run_spec s = pair(synapse_kind::exp_current, 1.0, 5);
     s.populations[0].size = 3;
@@ -504,7 +526,7 @@ TEST(Network, LeastBytesCountStateParametersSlotsAndEvents) {
                             + 1 * (2 * 3 * 8) + 1 * 2 * (8 + 8)                       // T: and w; slot, I
                             + 4 * (2 * 2 * 8) + 4.0 * sizeof(lif_model::coeffs<double>);  // U
     EXPECT_EQ(engine->least_bytes_per_step(), per_step);
-    EXPECT_EQ(least_bytes_per_event(engine->network().bytes_per_synapse), 8.0 + 2 * 8);
+    EXPECT_EQ(least_bytes_per_event(engine->network().bytes_per_synapse), 4.0 + 2 * 8);
 }
 
 // The copy bandwidth is measured, positive and finite; a copy of nothing is refused.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -40,7 +41,6 @@ source_ref find_source(const run_spec& spec, const std::string& name) {
     return {p, false, spec.populations[p].size};
 }
 
-// A generator's spikes by step: a time T is the end of step round(T / dt) - 1 (T >= dt / 2).
 // The channel of `target` that projection `pr` feeds, added if new.
 std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
     const bool exp_kind = pr.synapse != synapse_kind::delta;
@@ -54,6 +54,11 @@ std::size_t channel_for(std::vector<synapse_channel>& channels, const projection
 
 std::string describe(const projection_spec& pr, std::size_t index) {
     return "projection " + std::to_string(index) + " (" + pr.source + " -> " + pr.target + ")";
+}
+
+// A constant weight is one value to draw and to store, not one per synapse.
+bool has_one_weight(const projection_spec& pr) {
+    return !pr.weight_from_file && pr.weight.type == synapse_distribution::kind::constant;
 }
 
 }  // namespace
@@ -109,7 +114,7 @@ double network::bytes_per_synapse() const {
     if (synapses == 0) return 0.0;
     double bytes = 0.0;
     for (const auto& p : projections)
-        bytes += double(p.conn.targets.size()) * (4.0 + 4.0 + (p.delay.empty() ? 0.0 : 2.0));
+        bytes += double(p.conn.targets.size()) * (4.0 + (p.weight.empty() ? 0.0 : 4.0) + (p.delay.empty() ? 0.0 : 2.0));
     return bytes / double(synapses);
 }
 
@@ -140,7 +145,8 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
                                              : expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size),
                                                                  pr.source == pr.target);
         m.synapses += n;
-        add(n * (4.0 + 4.0 + 2.0 + 8.0), describe(pr, k));
+        // The target and delay, and where weights vary, each drawn (double) and in fixed point.
+        add(n * (4.0 + 2.0 + (has_one_weight(pr) ? 0.0 : 8.0 + 4.0)), describe(pr, k));
     }
     for (const generator_spec& g : spec.generators)
         if (sends_spikes(spec, g))
@@ -227,8 +233,11 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         const std::uint64_t n = num_synapses(b.conn);
         const philox_key wkey = make_key(sim.seed, weight_stream_base + std::uint32_t(k));
         const philox_key dkey = make_key(sim.seed, delay_stream_base + std::uint32_t(k));
-        weights[k].resize(n);
-        if (pr.weight_from_file) {
+        const bool one_weight = has_one_weight(pr);
+        weights[k].resize(one_weight ? std::min<std::uint64_t>(n, 1) : n);
+        if (one_weight) {
+            if (n > 0) weights[k][0] = pr.weight.a;
+        } else if (pr.weight_from_file) {
 #pragma omp parallel for schedule(static)
             for (std::uint64_t s = 0; s < n; ++s) weights[k][s] = listed.weight[row[s]];
         } else {
@@ -329,15 +338,25 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         const double* const in = weights[k].data();  // plain pointers, as for the delays above
         std::int32_t* const out = b.weight.data();
         std::uint64_t bad = 0;  // weights that do not fit; the first is named below
+        std::int32_t lo = std::numeric_limits<std::int32_t>::max(), hi = std::numeric_limits<std::int32_t>::min();
         // f firstprivate: read through the shared copy, gcc kept this loop scalar.
-#pragma omp parallel for simd schedule(static) reduction(+ : bad) firstprivate(f)
-        for (std::uint64_t s = 0; s < n; ++s) bad += weight_to_fixed(in[s], f, out[s]) ? 0 : 1;
+#pragma omp parallel for simd schedule(static) reduction(+ : bad) reduction(min : lo) reduction(max : hi) firstprivate(f)
+        for (std::uint64_t s = 0; s < n; ++s) {
+            bad += weight_to_fixed(in[s], f, out[s]) ? 0 : 1;
+            lo = std::min(lo, out[s]);
+            hi = std::max(hi, out[s]);
+        }
         for (std::uint64_t s = 0; bad > 0; ++s)
             if (std::int32_t unused = 0; !weight_to_fixed(in[s], f, unused))
                 throw config_error(describe(spec.projections[k], k) + ": weight " + format_number(in[s]) +
                                    (std::isfinite(in[s])
                                         ? " does not fit the fixed-point format of its channel"
                                         : " is not finite: the weight distribution's parameters are out of range"));
+        // One weight in quanta (a constant, a file's, a narrow range): stored once, as delays are.
+        if (n > 0 && lo == hi) {
+            b.constant_weight = lo;
+            b.weight = {};
+        }
         weights[k] = {};  // release as we go
     }
 

@@ -57,10 +57,14 @@ struct built_projection {
     bool from_generator = false;
     std::size_t channel = 0;             // index into network::channels[target]
     csr conn;
-    uninitialized_vector<std::int32_t> weight;  // per synapse, in the channel's quanta
+    // Per synapse, in the channel's quanta; empty when all equal constant_weight (Brunel's: 4 bytes
+    // per synapse fewer to store and to stream per spike).
+    uninitialized_vector<std::int32_t> weight;
     uninitialized_vector<std::uint16_t> delay;  // per synapse [steps]; empty when all equal constant_delay
+    std::int32_t constant_weight = 0;    // [quanta]
     std::uint16_t constant_delay = 1;    // [steps]
 
+    std::int32_t weight_of(std::uint64_t synapse) const { return weight.empty() ? constant_weight : weight[synapse]; }
     std::uint16_t delay_of(std::uint64_t synapse) const { return delay.empty() ? constant_delay : delay[synapse]; }
 };
 
@@ -93,8 +97,9 @@ public:
     virtual void draw(const synapse_distribution& d, philox_key key, std::span<double> out) const;
 };
 
-// What a run needs at least, before anything is drawn: per synapse at the build's peak its target,
-// weight and delay, and the weight in double while the fixed-point format is chosen; per neuron
+// What a run needs at least, before anything is drawn: per synapse at the build's peak its target
+// and delay, and, unless the weight is a constant (stored once), its weight in fixed point and in
+// double while the fixed-point format is chosen; per neuron
 // its membrane potential and refractory count (more arrays with adaptation, OU input,
 // heterogeneous parameters or synapses). Projection k has synapses[k] synapses where given, else
 // expected_synapses (0 for from_file, whose size is known only once read).
