@@ -531,7 +531,8 @@ private:
         const std::uint32_t* targets = proj.conn.targets.data();
         const std::int32_t* weights = proj.weight.empty() ? nullptr : proj.weight.data();
         const std::int64_t constant_weight = proj.constant_weight;
-        const std::uint16_t* delay = proj.delay.empty() ? nullptr : proj.delay.data();
+        const std::uint8_t* delay8 = proj.delay8.empty() ? nullptr : proj.delay8.data();
+        const std::uint16_t* delay16 = proj.delay16.empty() ? nullptr : proj.delay16.data();
         for (std::size_t k = 0; k < b.num; ++k) {
             if (k + 1 < b.num) {
                 // The row of the next spike is rarely cached: ask now for the line where this
@@ -541,7 +542,8 @@ private:
                 const std::uint64_t at = rows[j] + even_spread_index(rows[j + 1] - rows[j], lo, ring.n);
                 __builtin_prefetch(targets + at);
                 if (weights) __builtin_prefetch(weights + at);
-                if (delay) __builtin_prefetch(delay + at);
+                if (delay8) __builtin_prefetch(delay8 + at);
+                if (delay16) __builtin_prefetch(delay16 + at);
             }
             const std::uint64_t i = neuron[k];
             const std::uint32_t* row = targets + rows[i];
@@ -553,7 +555,7 @@ private:
                 const std::uint64_t r = now + d;
                 return ring.data + (r >= ring.slots ? r - ring.slots : r) * ring.n;
             };
-            if (!delay) {
+            if (!delay8 && !delay16) {
                 std::int64_t* dst = slot_after(proj.constant_delay);
                 if (weights)
                     for (const std::uint32_t* p = first; p != last; ++p) dst[*p] += weights[p - targets];
@@ -564,15 +566,19 @@ private:
                 // microcircuit's are 37 MB), and the core alone overlaps few of those misses:
                 // asking early for the line of the add `ahead` synapses on made the microcircuit's
                 // delivery 1.5x faster. (One slot row, as above, stays cached: no gain measured.)
-                const auto add = [&](const std::uint32_t* p) {
-                    slot_after(delay[p - targets])[*p] += weights ? weights[p - targets] : constant_weight;
+                const auto add_delayed = [&]<class Delay>(const Delay* delay) {
+                    const auto add = [&](const std::uint32_t* p) {
+                        slot_after(delay[p - targets])[*p] += weights ? weights[p - targets] : constant_weight;
+                    };
+                    const std::uint32_t* p = first;
+                    for (; last - p > ahead; ++p) {
+                        __builtin_prefetch(slot_after(delay[p + ahead - targets]) + p[ahead], 1, 1);
+                        add(p);
+                    }
+                    for (; p != last; ++p) add(p);
                 };
-                const std::uint32_t* p = first;
-                for (; last - p > ahead; ++p) {
-                    __builtin_prefetch(slot_after(delay[p + ahead - targets]) + p[ahead], 1, 1);
-                    add(p);
-                }
-                for (; p != last; ++p) add(p);
+                if (delay8) add_delayed(delay8);
+                else add_delayed(delay16);
             }
         }
     }

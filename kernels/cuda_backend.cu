@@ -527,7 +527,7 @@ public:
             parts.push_back({"projection " + std::to_string(k) + " synapses",
                              b.conn.row_offsets.size() * sizeof(std::uint64_t) +
                                  b.conn.targets.size() * sizeof(std::uint32_t) + b.weight.size() * sizeof(std::int32_t) +
-                                 b.delay.size() * sizeof(std::uint16_t)});
+                                 b.delay8.size() * sizeof(std::uint8_t) + b.delay16.size() * sizeof(std::uint16_t)});
         }
         for (std::size_t g = 0; g < net_.generators.size(); ++g)
             parts.push_back({"generator " + std::to_string(g) + " spikes",
@@ -555,7 +555,8 @@ public:
         for (auto& b : net_.projections) {
             b.conn = {};
             b.weight = {};
-            b.delay = {};
+            b.delay8 = {};
+            b.delay16 = {};
         }
         // The setup's memsets and pageable copies ran on the legacy stream, which the
         // non-blocking compute and copy streams do not wait for.
@@ -674,11 +675,13 @@ private:
             d.rows = device_buffer<std::uint64_t>(b.conn.row_offsets, "the synapse rows" + of);
             d.targets = device_buffer<std::uint32_t>(b.conn.targets, "the synapse targets" + of);
             d.weights = device_buffer<std::int32_t>(b.weight, "the synapse weights" + of);
-            d.delays = device_buffer<std::uint16_t>(b.delay, "the synapse delays" + of);
+            d.delays8 = device_buffer<std::uint8_t>(b.delay8, "the synapse delays" + of);
+            d.delays16 = device_buffer<std::uint16_t>(b.delay16, "the synapse delays" + of);
             d.view = {d.rows.data(),
                       d.targets.data(),
                       b.weight.empty() ? nullptr : d.weights.data(),
-                      b.delay.empty() ? nullptr : d.delays.data(),
+                      b.delay8.empty() ? nullptr : d.delays8.data(),
+                      b.delay16.empty() ? nullptr : d.delays16.data(),
                       b.constant_weight,
                       b.constant_delay,
                       populations_[b.target]->ring(b.channel),
@@ -748,7 +751,8 @@ private:
         device_buffer<std::uint64_t> rows;
         device_buffer<std::uint32_t> targets;
         device_buffer<std::int32_t> weights;
-        device_buffer<std::uint16_t> delays;
+        device_buffer<std::uint8_t> delays8;
+        device_buffer<std::uint16_t> delays16;
         cuda::device_projection view{};
         std::size_t source = 0;  // a population, or a generator when from_generator
         bool from_generator = false;

@@ -37,7 +37,10 @@ struct device_projection {
     const std::uint64_t* rows;      // num_sources + 1
     const std::uint32_t* targets;
     const std::int32_t* weights;    // fixed point, the target channel's quanta; null when all equal constant_weight
-    const std::uint16_t* delays;    // per synapse [steps]; null when all equal constant_delay
+    // Per synapse [steps], in one byte or in two (the other null); both null when all equal
+    // constant_delay.
+    const std::uint8_t* delays8;
+    const std::uint16_t* delays16;
     std::int32_t constant_weight;
     std::uint16_t constant_delay;
     std::int64_t* ring;             // the target channel's ring
@@ -50,7 +53,7 @@ struct device_projection {
 __device__ inline void deliver_spike(const device_projection& proj, unsigned lane, std::uint32_t i, std::uint64_t now) {
     if (lane == 0) atomicAdd(proj.d_events, (unsigned long long)(proj.rows[i + 1] - proj.rows[i]));
     for (std::uint64_t s = proj.rows[i] + lane; s < proj.rows[i + 1]; s += 32) {
-        const std::uint64_t d = proj.delays ? proj.delays[s] : proj.constant_delay;
+        const std::uint64_t d = proj.delays8 ? proj.delays8[s] : proj.delays16 ? proj.delays16[s] : proj.constant_delay;
         const std::uint64_t r = now + d >= proj.slots ? now + d - proj.slots : now + d;
         const std::int32_t w = proj.weights ? proj.weights[s] : proj.constant_weight;
         atomicAdd(reinterpret_cast<unsigned long long*>(proj.ring + r * proj.n_target + proj.targets[s]),

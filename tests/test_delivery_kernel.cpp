@@ -21,25 +21,36 @@ namespace {
 struct host_projection {
     std::vector<std::uint64_t> rows{0};
     std::vector<std::uint32_t> targets;
-    std::vector<std::int32_t> weights;  // empty: constant_weight
-    std::vector<std::uint16_t> delays;  // empty: constant_delay
+    std::vector<std::int32_t> weights;    // empty: constant_weight
+    std::vector<std::uint8_t> delays8;    // one of the two, or neither: constant_delay
+    std::vector<std::uint16_t> delays16;
     std::int32_t constant_weight = 0;
     std::uint16_t constant_delay = 1;
 
     std::int32_t weight_of(std::uint64_t s) const { return weights.empty() ? constant_weight : weights[s]; }
-    std::uint64_t delay_of(std::uint64_t s) const { return delays.empty() ? constant_delay : delays[s]; }
+    std::uint64_t delay_of(std::uint64_t s) const {
+        return !delays8.empty() ? delays8[s] : !delays16.empty() ? delays16[s] : constant_delay;
+    }
     // As the backend hands it to the kernels.
     device_projection view(std::int64_t* ring, std::uint64_t slots, std::uint64_t n_target,
                            unsigned long long* events) const {
-        return {rows.data(),     targets.data(),  weights.empty() ? nullptr : weights.data(),
-                delays.empty() ? nullptr : delays.data(), constant_weight, constant_delay, ring, slots, n_target,
+        return {rows.data(),
+                targets.data(),
+                weights.empty() ? nullptr : weights.data(),
+                delays8.empty() ? nullptr : delays8.data(),
+                delays16.empty() ? nullptr : delays16.data(),
+                constant_weight,
+                constant_delay,
+                ring,
+                slots,
+                n_target,
                 events};
     }
 };
 
 // Rows of 0-69 synapses for n sources: random targets, and, each independently, weights in
-// [-1000, 1000] quanta or (half the time) one constant weight, per-synapse delays in [1, slots) or
-// (half the time) one constant delay.
+// [-1000, 1000] quanta or (half the time) one constant weight, and delays in [1, slots): per synapse
+// in one byte (a quarter of the time) or in two (half), or one constant delay.
 template <class Below>
 host_projection random_projection(Below& below, std::uint32_t n, std::uint64_t slots, std::uint64_t n_target) {
     host_projection h;
@@ -47,14 +58,18 @@ host_projection random_projection(Below& below, std::uint32_t n, std::uint64_t s
         for (std::uint32_t s = below(70); s > 0; --s) {
             h.targets.push_back(below(std::uint32_t(n_target)));
             h.weights.push_back(std::int32_t(below(2001)) - 1000);
-            h.delays.push_back(std::uint16_t(1 + below(std::uint32_t(slots) - 1)));
+            h.delays16.push_back(std::uint16_t(1 + below(std::uint32_t(slots) - 1)));
         }
         h.rows.push_back(h.targets.size());
     }
     h.constant_weight = std::int32_t(below(2001)) - 1000;
     h.constant_delay = std::uint16_t(1 + below(std::uint32_t(slots) - 1));
     if (below(2) == 0) h.weights.clear();
-    if (below(2) == 0) h.delays.clear();
+    switch (below(4)) {
+        case 0: h.delays8.assign(h.delays16.begin(), h.delays16.end()); [[fallthrough]];  // slots < 256
+        case 1: h.delays16.clear(); break;
+        default: break;
+    }
     return h;
 }
 

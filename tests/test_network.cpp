@@ -101,6 +101,40 @@ TEST(Network, DeltaSynapseDeliversExactlyDelayStepsLater) {
     }
 }
 
+// Per-synapse delays arrive exactly delay_of(s) steps after the spike, in one byte each up to 255
+// steps and in two beyond: 60 targets of one source, delays drawn over [0.1, 25.5] ms (1-255
+// steps) and over [0.1, 40] ms (1-400 steps).
+TEST(Network, EachSynapseArrivesAfterItsOwnDelay) {
+    for (const double longest_ms : {25.5, 40.0}) {
+        run_spec s = pair(synapse_kind::delta, 2.0, 1);
+        s.populations[1].size = 60;
+        s.projections[0].delay = {synapse_distribution::kind::uniform, 0.1, longest_ms};
+        const built_projection b = std::move(build_network(s).projections[0]);
+        const bool narrow = longest_ms < 25.55;
+        ASSERT_EQ(b.delay8.size(), narrow ? 60u : 0u);
+        ASSERT_EQ(b.delay16.size(), narrow ? 0u : 60u);
+        auto engine = make_cpu_backend(s);
+        std::uint64_t spike = 0;
+        std::vector<std::uint64_t> arrived(60, 0);  // the step after which V first left 0
+        block_output out;
+        for (std::uint64_t t = 0; t < 600; ++t) {
+            out.clear();
+            engine->advance(t, 1, out);
+            if (spike == 0 && out.spikes[0].size() > 0) spike = t;
+            const std::vector<double> V = engine->state(1, state_variable::V_m);
+            for (std::size_t j = 0; j < 60; ++j)
+                if (arrived[j] == 0 && V[j] != 0.0) arrived[j] = t;
+        }
+        ASSERT_GT(spike, 0u);
+        std::uint16_t longest = 0;
+        for (std::size_t j = 0; j < 60; ++j) {
+            EXPECT_EQ(arrived[j], spike + b.delay_of(j)) << "target " << j;
+            longest = std::max(longest, b.delay_of(j));
+        }
+        EXPECT_GT(longest, narrow ? 200 : 255);  // the range is used, up to its end
+    }
+}
+
 TEST(Network, InhibitoryDeltaSynapseLowersV) {
     const pair_trace tr = trace(pair(synapse_kind::delta, -1.5, 4), 100);
     EXPECT_EQ(tr.V[tr.first_spike + 4], -1.5);
@@ -215,14 +249,14 @@ TEST(Network, WeightAndDelayDistributions) {
     EXPECT_NEAR(zero_fraction, 0.4602, 5 * std::sqrt(0.46 * 0.54 / n));
     EXPECT_GE(stats(c).lo, 0.0);
     // Delays: uniform [1, 3] ms -> steps 10..30; constant 0.25 ms -> 2 steps (rounded, >= 1).
-    const auto& d0 = net.projections[0].delay;
+    const auto& d0 = net.projections[0].delay8;  // at most 255 steps: one byte each
     ASSERT_EQ(d0.size(), 160000u);
     EXPECT_EQ(*std::min_element(d0.begin(), d0.end()), 10);
     EXPECT_EQ(*std::max_element(d0.begin(), d0.end()), 30);
-    EXPECT_TRUE(net.projections[3].delay.empty());
+    EXPECT_TRUE(net.projections[3].delay8.empty() && net.projections[3].delay16.empty());
     EXPECT_EQ(net.projections[3].constant_delay, 2);
     // Normal(2 ms, 0.5 ms) reaches below 0.05 ms in 160,000 draws: clipped, then one step.
-    EXPECT_EQ(*std::min_element(net.projections[1].delay.begin(), net.projections[1].delay.end()), 1);
+    EXPECT_EQ(*std::min_element(net.projections[1].delay8.begin(), net.projections[1].delay8.end()), 1);
     EXPECT_EQ(net.min_delay_steps, 1u);
 }
 
@@ -485,6 +519,9 @@ TEST(Network, CountsSynapsesAndDeliveredEvents) {
     EXPECT_EQ(n.synapses, 3u);
     EXPECT_EQ(n.events, 3u);
     EXPECT_EQ(n.bytes_per_synapse, 4.0);  // the target; the one weight and delay are stored once
+    run_spec varying = s;
+    varying.projections[0].delay = {synapse_distribution::kind::uniform, 0.1, 3.0};
+    EXPECT_EQ(make_cpu_backend(varying)->network().bytes_per_synapse, 5.0);  // and a one-byte delay
 }
 
 // A projection whose synapses all have one weight in quanta stores it once, as it does one delay:

@@ -406,7 +406,8 @@ TEST(FromFile, ListingARulesSynapsesRunsTheSameNetwork) {
                 EXPECT_EQ(file_net.projections[k].conn.row_offsets, net.projections[k].conn.row_offsets);
                 EXPECT_EQ(file_net.projections[k].conn.targets, net.projections[k].conn.targets);
                 EXPECT_EQ(file_net.projections[k].weight, net.projections[k].weight);
-                EXPECT_EQ(file_net.projections[k].delay, net.projections[k].delay);
+                EXPECT_EQ(file_net.projections[k].delay8, net.projections[k].delay8);
+                EXPECT_EQ(file_net.projections[k].delay16, net.projections[k].delay16);
             }
             EXPECT_TRUE(test::same_spikes(test::run_spikes("cpu", by_file, 1000), reference)) << ext << (shuffle ? ", shuffled" : "");
         }

@@ -56,6 +56,36 @@ std::string describe(const projection_spec& pr, std::size_t index) {
     return "projection " + std::to_string(index) + " (" + pr.source + " -> " + pr.target + ")";
 }
 
+// Delays converted to whole steps: their least and greatest, and how many were out of range.
+struct steps_range {
+    std::uint16_t lo = std::numeric_limits<std::uint16_t>::max(), hi = 0;
+    std::uint64_t bad = 0;
+};
+
+// in[s] ms as whole steps of dt into `out` (resized to n), in vector lanes; a delay out of range
+// (NaN, infinite, beyond max_delay_steps or the storage type) is stored as 1 and counted, for the
+// caller to name after the loop (an exception must not leave a parallel region).
+template <class Delay>
+steps_range delays_to_steps(const double* in, std::uint64_t n, double dt, uninitialized_vector<Delay>& out) {
+    out.resize(n);
+    Delay* const stored = out.data();  // plain pointers: gcc keeps loops over members scalar
+    constexpr double most = std::min<double>(max_delay_steps, std::numeric_limits<Delay>::max());
+    std::uint16_t lo = std::numeric_limits<std::uint16_t>::max(), hi = 0;
+    std::uint64_t bad = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : bad) reduction(min : lo) reduction(max : hi)
+    for (std::uint64_t s = 0; s < n; ++s) {
+        const double steps = delay_steps(in[s], dt);
+        // x - x is 0 only for finite x: a NaN delay would otherwise pass max(1, NaN) as 1
+        const bool fits = steps <= most && in[s] - in[s] == 0.0;
+        const auto d = std::uint16_t(fits ? steps : 1.0);
+        stored[s] = Delay(d);
+        bad += fits ? 0 : 1;
+        lo = std::min(lo, d);
+        hi = std::max(hi, d);
+    }
+    return {lo, hi, bad};
+}
+
 // A constant weight is one value to draw and to store, not one per synapse.
 bool has_one_weight(const projection_spec& pr) {
     return !pr.weight_from_file && pr.weight.type == synapse_distribution::kind::constant;
@@ -114,7 +144,8 @@ double network::bytes_per_synapse() const {
     if (synapses == 0) return 0.0;
     double bytes = 0.0;
     for (const auto& p : projections)
-        bytes += double(p.conn.targets.size()) * (4.0 + (p.weight.empty() ? 0.0 : 4.0) + (p.delay.empty() ? 0.0 : 2.0));
+        bytes += 4.0 * double(p.conn.targets.size()) + 4.0 * double(p.weight.size()) + double(p.delay8.size()) +
+                 2.0 * double(p.delay16.size());
     return bytes / double(synapses);
 }
 
@@ -267,29 +298,25 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             } else {
                 source.draw(pr.delay, dkey, ms);
             }
-            // to_steps in vector lanes: delays out of range are counted, and to_steps throws for
-            // the first one after the loop (an exception must not leave a parallel region).
-            b.delay.resize(n);
+            // In one byte each where every delay fits one (delay_steps grows with ms; a NaN, which
+            // max passes over, is out of range below either way).
             const double* const in = ms.data();
-            std::uint16_t* const out = b.delay.data();
-            const double dt = sim.dt_ms;
-            std::uint64_t bad = 0;
-#pragma omp parallel for simd schedule(static) reduction(+ : bad) reduction(min : lo) reduction(max : hi)
-            for (std::uint64_t s = 0; s < n; ++s) {
-                const double steps = delay_steps(in[s], dt);
-                // x - x is 0 only for finite x: a NaN delay would otherwise pass max(1, NaN) as 1
-                const bool fits = steps <= max_delay_steps && in[s] - in[s] == 0.0;
-                const auto d = std::uint16_t(fits ? steps : 1.0);
-                out[s] = d;
-                bad += fits ? 0 : 1;
-                lo = std::min(lo, d);
-                hi = std::max(hi, d);
-            }
-            for (std::uint64_t s = 0; bad > 0; ++s) to_steps(in[s]);
+            double longest_ms = 0.0;
+#pragma omp parallel for simd schedule(static) reduction(max : longest_ms)
+            for (std::uint64_t s = 0; s < n; ++s) longest_ms = std::max(longest_ms, in[s]);
+            const steps_range r = delay_steps(longest_ms, sim.dt_ms) <= std::numeric_limits<std::uint8_t>::max()
+                                      ? delays_to_steps(in, n, sim.dt_ms, b.delay8)
+                                      : delays_to_steps(in, n, sim.dt_ms, b.delay16);
+            for (std::uint64_t s = 0; r.bad > 0 && s < n; ++s) to_steps(in[s]);  // throws for the first
+            if (r.bad > 0)  // the width is chosen by the longest delay: cannot happen
+                throw runtime_failure(describe(pr, k) + ": a delay does not fit the width chosen for them");
+            lo = r.lo;
+            hi = r.hi;
             // One delay after rounding (a file's, a narrow range): stored once.
             if (n > 0 && lo == hi) {
                 b.constant_delay = lo;
-                b.delay = {};
+                b.delay8 = {};
+                b.delay16 = {};
             }
         }
         if (n > 0) {  // a projection without synapses delivers nothing, whatever its delays

@@ -60,12 +60,17 @@ struct built_projection {
     // Per synapse, in the channel's quanta; empty when all equal constant_weight (Brunel's: 4 bytes
     // per synapse fewer to store and to stream per spike).
     uninitialized_vector<std::int32_t> weight;
-    uninitialized_vector<std::uint16_t> delay;  // per synapse [steps]; empty when all equal constant_delay
+    // Per synapse [steps]: in one byte where every delay of the projection fits one (at most 255
+    // steps, as all of the microcircuit's do), else in two; both empty when all equal constant_delay.
+    uninitialized_vector<std::uint8_t> delay8;
+    uninitialized_vector<std::uint16_t> delay16;
     std::int32_t constant_weight = 0;    // [quanta]
     std::uint16_t constant_delay = 1;    // [steps]
 
     std::int32_t weight_of(std::uint64_t synapse) const { return weight.empty() ? constant_weight : weight[synapse]; }
-    std::uint16_t delay_of(std::uint64_t synapse) const { return delay.empty() ? constant_delay : delay[synapse]; }
+    std::uint16_t delay_of(std::uint64_t synapse) const {
+        return !delay8.empty() ? delay8[synapse] : !delay16.empty() ? delay16[synapse] : constant_delay;
+    }
 };
 
 struct network {
