@@ -31,8 +31,13 @@ done
 if [[ ${SKIP_NEST:-0} != 1 ]]; then
     venv=$root/.bench-venv
     [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
-    "$venv/bin/python" -c 'import nest' >/dev/null 2>&1 ||
-        "$venv/bin/pip" install --quiet nest-simulator==3.10.0 >&2
+    # The NEST the table names, not whatever an older run left in the venv.
+    nest_wanted=3.10.0
+    nest_found=$("$venv/bin/python" -c 'import nest; print(nest.__version__)' 2>/dev/null | tail -n1 || true)
+    if [[ $nest_found != "$nest_wanted" ]]; then
+        log "installing NEST $nest_wanted into $venv (found: ${nest_found:-none})"
+        "$venv/bin/pip" install --quiet "nest-simulator==$nest_wanted" >&2
+    fi
     for ((r = 1; r <= runs; ++r)); do
         log "NEST run $r/$runs (builds the same network first)"
         /usr/bin/time -f '%M' -o "$work/nest_rss$r" "$venv/bin/python" "$root/bench/nest_microcircuit.py" "$config" \
