@@ -329,12 +329,16 @@ network build_network(const run_spec& spec, const synapse_source& source) {
     }
 
     // Each channel's fixed-point format: its largest weight, and the most inputs one of its
-    // neurons can receive in one step (every synapse onto it arriving together).
+    // neurons can receive in one step (every synapse onto it arriving together). Any bound on those
+    // keeps every sum in range; the exact most can only refine the quantum where the synapses onto
+    // the channel, the bound, give a coarser one than a single input would. With int64 sums that
+    // takes over 2^32 of them, so the neurons are counted (0.4 s of the microcircuit's build,
+    // serially) only then.
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
         for (std::size_t c = 0; c < net.channels[p].size(); ++c) {
             double max_abs = 0.0;
-            std::vector<std::uint64_t> inputs(spec.populations[p].size, 0);
-            std::string feeding;  // the projections onto this channel, for an error
+            std::uint64_t onto = 0;  // synapses onto the channel
+            std::string feeding;     // the projections onto this channel, for an error
             for (std::size_t k = 0; k < net.projections.size(); ++k) {
                 const built_projection& b = net.projections[k];
                 if (b.target != p || b.channel != c) continue;
@@ -344,11 +348,19 @@ network build_network(const run_spec& spec, const synapse_source& source) {
 #pragma omp parallel for simd schedule(static) reduction(max : largest)
                 for (std::uint64_t s = 0; s < weights[k].size(); ++s) largest = std::max(largest, std::fabs(w[s]));
                 max_abs = std::max(max_abs, largest);
-                for (const std::uint32_t t : b.conn.targets) ++inputs[t];
+                onto += num_synapses(b.conn);
             }
-            const std::uint64_t most = inputs.empty() ? 0 : *std::max_element(inputs.begin(), inputs.end());
+            const auto most_inputs = [&] {
+                std::vector<std::uint64_t> inputs(spec.populations[p].size, 0);
+                for (const built_projection& b : net.projections)
+                    if (b.target == p && b.channel == c)
+                        for (const std::uint32_t t : b.conn.targets) ++inputs[t];
+                return inputs.empty() ? std::uint64_t{0} : *std::max_element(inputs.begin(), inputs.end());
+            };
             try {
-                net.channels[p][c].format = choose_format(max_abs, most);
+                fixed_point_format f = choose_format(max_abs, onto);
+                if (f.exponent != choose_format(max_abs, 1).exponent) f = choose_format(max_abs, most_inputs());
+                net.channels[p][c].format = f;
             } catch (const config_error& e) {
                 throw config_error(feeding + ": the weights do not fit a fixed-point format (" + e.what() +
                                    "); the largest weight of a channel must be 0 or of magnitude " +
