@@ -17,6 +17,8 @@ config=$root/examples/vogels_abbott.toml
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-vogels-abbott.md
 build_target ifsim
 export OMP_NUM_THREADS=$threads
+# The hardware floor's denominator (bench/README.md), measured before the runs.
+bandwidth=$("$build/tools/ifsim" info --bandwidth | sed -n 's/^cpu copy bandwidth: \([0-9.]*\) GB\/s.*/\1/p')
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 rows=()
@@ -24,10 +26,10 @@ for seed in "${seeds[@]}"; do
     echo "ifsim seed $seed" >&2
     "$build/tools/ifsim" run "$config" --backend cpu --threads "$threads" --quiet --out "$work/ifsim$seed" \
         --set "simulation.seed=$seed" --set "simulation.duration=${duration}ms" >/dev/null
-    rows+=("$("$python" - "$work/ifsim$seed" "$seed" <<'PY'
+    rows+=("$("$python" - "$work/ifsim$seed" "$seed" "$bandwidth" <<'PY'
 import json, sys
 import h5py, numpy as np
-out, seed = sys.argv[1], sys.argv[2]
+out, seed, bandwidth = sys.argv[1], sys.argv[2], float(sys.argv[3]) * 1e9
 s = json.load(open(f"{out}/summary.json"))
 f = h5py.File(f"{out}/spikes.h5")
 rates, cv = [], float("nan")
@@ -38,7 +40,9 @@ for name, n in (("E", 3200), ("I", 800)):
     if name == "E":
         isi = np.concatenate([np.diff(np.sort(t[late & (i == k)])) for k in range(n)])
         cv = isi.std() / isi.mean()
-print(f"| ifsim | {seed} | {s['wall_s']:.3f} | {s['real_time_factor']:.4g} | {rates[0]:.2f} | {rates[1]:.2f} | {cv:.2f} |")
+floor = s["least_bytes_moved"] / bandwidth
+print(f"| ifsim | {seed} | {s['wall_s']:.3f} | {s['real_time_factor']:.4g} | {rates[0]:.2f} | {rates[1]:.2f} | {cv:.2f} | "
+      f"{floor:.3g} | {floor / s['wall_s']:.3g} |")
 PY
 )")
     echo "brian2 seed $seed (compiles, ~1 min)" >&2
@@ -46,7 +50,7 @@ PY
                --threads "$threads" --duration-ms "$duration" 2>"$work/brian2_$seed.err") ||
         { tail -20 "$work/brian2_$seed.err" >&2; exit 1; }
     IFS=, read -r _ _ _ _ wall rtf rate_E rate_I cv <<<"$line"
-    rows+=("| brian2 | $seed | $wall | $rtf | $rate_E | $rate_I | $cv |")
+    rows+=("| brian2 | $seed | $wall | $rtf | $rate_E | $rate_I | $cv | - | - |")
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 brian_version=$("$python" -c 'import brian2; print(brian2.__version__)' 2>/dev/null || echo "?")
@@ -61,10 +65,12 @@ brian_version=$("$python" -c 'import brian2; print(brian2.__version__)' 2>/dev/n
   echo "Network: \`examples/vogels_abbott.toml\`, ${duration} ms simulated, every spike recorded; the seed"
   echo "draws ifsim's connectivity and initial V, and Brian2's (another realisation of the same network)."
   echo "Rates and the pooled ISI CV of E over [200 ms, end). wall_s: the simulation loop only (ifsim's"
-  echo "summary.json, Brian2's last_run_info.txt); network build and compilation excluded."
+  echo "summary.json, Brian2's last_run_info.txt); network build and compilation excluded. floor_s:"
+  echo "ifsim's least_bytes_moved (summary.json) over the copy bandwidth, $bandwidth GB/s (\`ifsim info"
+  echo "--bandwidth\` before the runs); of_floor = floor_s / wall_s (bench/README.md)."
   echo
-  echo "| engine | seed | wall_s | real_time_factor | rate_E_Hz | rate_I_Hz | isi_cv_E |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| engine | seed | wall_s | real_time_factor | rate_E_Hz | rate_I_Hz | isi_cv_E | floor_s | of_floor |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 } >"$out_md"
 cat "$out_md"
