@@ -11,8 +11,8 @@
 
 #if IFSIM_HAVE_CUDA
 #include "ifsim/cuda_info.hpp"
-#include "support/statistics.hpp"
 #endif
+#include "support/statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
