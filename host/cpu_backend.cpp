@@ -74,6 +74,7 @@ public:
         least_bytes_per_step = ifsim::least_bytes_per_step(d_, channels);
         for (const auto& c : d_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
+            any_bridge_ = any_bridge_ || (c.input.flags & input_flag::bridge);
             any_poisson_ = any_poisson_ || (c.input.flags & input_flag::poisson);
         }
         // One Poisson mean for the whole population (the rate and count are per population; only
@@ -180,11 +181,15 @@ private:
             }
         }
         // Compile-time flags keep the vector loop free of branches.
-        const bool ou = !d_.I_ou.empty();
-        if (!ou && !interpolate_) update_lanes<false, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-        if (!ou && interpolate_) update_lanes<false, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-        if (ou && !interpolate_) update_lanes<true, false>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-        if (ou && interpolate_) update_lanes<true, true>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+        const auto lanes = [&]<bool Bridge>() {
+            const bool ou = !d_.I_ou.empty();
+            if (!ou && !interpolate_) update_lanes<false, false, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+            if (!ou && interpolate_) update_lanes<false, true, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+            if (ou && !interpolate_) update_lanes<true, false, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+            if (ou && interpolate_) update_lanes<true, true, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+        };
+        if (any_bridge_) lanes.template operator()<true>();
+        else lanes.template operator()<false>();
         collect_spikes(first, count, step, offset, mine);
     }
 
@@ -286,7 +291,7 @@ private:
         }
     }
 
-    template <bool Ou, bool Interpolate>
+    template <bool Ou, bool Interpolate, bool Bridge>
     [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
                                        const Real* xi_ou, const Real* u_bridge, const Real* n_input,
                                        const Real* I_syn, const Real* V_syn, Real* offset) {
@@ -307,7 +312,7 @@ private:
             if constexpr (Ou) s.I_ou = I_ou[j];
             const Real I_bias = I_e[i * bias_stride] + I_step;
             const stepped<Real> r =
-                update_neuron<Model>(coeffs[i * coeff_stride], s, I_bias + I_syn[j],
+                update_neuron<Model, Real, Bridge>(coeffs[i * coeff_stride], s, I_bias + I_syn[j],
                                      Interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;
@@ -355,6 +360,7 @@ private:
     philox_key key_;
     bool interpolate_;
     bool any_noise_ = false;    // some neuron uses its step's noise block: draw it for the chunk
+    bool any_bridge_ = false;   // some neuron checks the Brownian bridge: its exp is needed
     bool any_poisson_ = false;  // some neuron has Poisson input
     std::unique_ptr<poisson_cdf> poisson_table_;  // every neuron's full-step Poisson CDF, if one
     std::vector<spike_list> thread_spikes_;

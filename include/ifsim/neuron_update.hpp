@@ -105,8 +105,10 @@ struct stepped {
 // Straight-line code: every case is computed and the right one selected, so that a vector unit
 // updates 8 neurons at once and GPU threads do not diverge. The price is work done for every neuron
 // that only some need: the partial-step propagator and the bridge probability cost an exp each (on
-// the GPU, relax() and adapt() branch around the partial step, which whole warps skip).
-template <class Model, class Real>
+// the GPU, relax() and adapt() branch around the partial step, which whole warps skip). A caller
+// whose neurons all lack the bridge flag says so with MayBridge = false: the same result, without
+// the bridge's exp.
+template <class Model, class Real, bool MayBridge = true>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, step_noise<Real> z, Real n_input,
                                      Real V_syn = Real(0)) {
@@ -132,7 +134,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     const Real x_full = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge;
     const Real x = h == Real(1) ? x_full : x_full / h;  // x / 1 == x exactly; the GPU skips the division
     const bool bridge_on = (flags & input_flag::bridge) != 0;
-    const bool bridged = bridge_on & (z.u_bridge < math::exp(x));
+    const bool bridged = MayBridge && bridge_on && z.u_bridge < math::exp(x);
     const bool at_start = V0 >= threshold;  // only from initial conditions: spike at the step's start
     const bool crossed = moved.V >= threshold;
 
