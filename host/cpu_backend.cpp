@@ -22,6 +22,13 @@
 namespace ifsim {
 namespace {
 
+// Calls f.template operator()<B>() with B = b: a run-time flag as a compile-time one.
+template <class F>
+void with_flag(bool b, F&& f) {
+    if (b) f.template operator()<true>();
+    else f.template operator()<false>();
+}
+
 // A state record as the population sees it.
 struct sampler {
     std::size_t record;                   // index into block_output::samples
@@ -71,6 +78,10 @@ public:
     cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate,
                    const std::vector<synapse_channel>& channels, std::uint32_t ring_slots, double dt_ms)
         : d_(std::move(data)), key_(key), interpolate_(interpolate), slots_(ring_slots) {
+        const auto whole = [](Real x) { return x == std::floor(x); };
+        partial_steps_ = interpolate_ ||
+                         !std::all_of(d_.coeffs.begin(), d_.coeffs.end(), [&](const auto& c) { return whole(c.reset.ref_steps); }) ||
+                         !std::all_of(d_.ref.begin(), d_.ref.end(), whole);
         least_bytes_per_step = ifsim::least_bytes_per_step(d_, channels);
         for (const auto& c : d_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
@@ -180,16 +191,17 @@ private:
                 n_input[j] = poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step});
             }
         }
-        // Compile-time flags keep the vector loop free of branches.
-        const auto lanes = [&]<bool Bridge>() {
-            const bool ou = !d_.I_ou.empty();
-            if (!ou && !interpolate_) update_lanes<false, false, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-            if (!ou && interpolate_) update_lanes<false, true, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-            if (ou && !interpolate_) update_lanes<true, false, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-            if (ou && interpolate_) update_lanes<true, true, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
-        };
-        if (any_bridge_) lanes.template operator()<true>();
-        else lanes.template operator()<false>();
+        // Compile-time flags keep the vector loop free of branches and of work no neuron needs.
+        with_flag(!d_.I_ou.empty(), [&]<bool Ou>() {
+            with_flag(any_bridge_, [&]<bool Bridge>() {
+                const auto lanes = [&]<bool Interpolate, bool Partial>() {
+                    update_lanes<Ou, Interpolate, Bridge, Partial>(first, count, I_step, xi, xi_ou, u_bridge, n_input,
+                                                                   I_syn, V_syn, offset);
+                };
+                if (interpolate_) lanes.template operator()<true, true>();
+                else with_flag(partial_steps_, [&]<bool Partial>() { lanes.template operator()<false, Partial>(); });
+            });
+        });
         collect_spikes(first, count, step, offset, mine);
     }
 
@@ -291,7 +303,7 @@ private:
         }
     }
 
-    template <bool Ou, bool Interpolate, bool Bridge>
+    template <bool Ou, bool Interpolate, bool Bridge, bool Partial>
     [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
                                        const Real* xi_ou, const Real* u_bridge, const Real* n_input,
                                        const Real* I_syn, const Real* V_syn, Real* offset) {
@@ -312,7 +324,7 @@ private:
             if constexpr (Ou) s.I_ou = I_ou[j];
             const Real I_bias = I_e[i * bias_stride] + I_step;
             const stepped<Real> r =
-                update_neuron<Model, Real, Bridge>(coeffs[i * coeff_stride], s, I_bias + I_syn[j],
+                update_neuron<Model, Real, Bridge, Partial>(coeffs[i * coeff_stride], s, I_bias + I_syn[j],
                                      Interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;
@@ -361,6 +373,9 @@ private:
     bool interpolate_;
     bool any_noise_ = false;    // some neuron uses its step's noise block: draw it for the chunk
     bool any_bridge_ = false;   // some neuron checks the Brownian bridge: its exp is needed
+    // Some neuron may integrate part of a step: spike times inside steps, or a refractory period
+    // or initial refractory state that is not a whole number of steps.
+    bool partial_steps_ = true;
     bool any_poisson_ = false;  // some neuron has Poisson input
     std::unique_ptr<poisson_cdf> poisson_table_;  // every neuron's full-step Poisson CDF, if one
     std::vector<spike_list> thread_spikes_;

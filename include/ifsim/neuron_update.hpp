@@ -106,9 +106,11 @@ struct stepped {
 // updates 8 neurons at once and GPU threads do not diverge. The price is work done for every neuron
 // that only some need: the partial-step propagator and the bridge probability cost an exp each (on
 // the GPU, relax() and adapt() branch around the partial step, which whole warps skip). A caller
-// whose neurons all lack the bridge flag says so with MayBridge = false: the same result, without
-// the bridge's exp.
-template <class Model, class Real, bool MayBridge = true>
+// that knows more says so, for the same result with less work: MayBridge = false where no neuron
+// has the bridge flag (no bridge exp), MayBePartial = false where no free neuron can have a
+// fractional refractory state left, as on the grid with t_ref a whole number of steps (h is the
+// constant 1, and the partial-step propagator's exp goes).
+template <class Model, class Real, bool MayBridge = true, bool MayBePartial = true>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, step_noise<Real> z, Real n_input,
                                      Real V_syn = Real(0)) {
@@ -118,7 +120,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     s.I_ou = (flags & input_flag::ou_current) ? I_ou_next : s.I_ou;
 
     const bool clamped = s.ref >= Real(1);
-    const Real h = clamped ? Real(1) : Real(1) - s.ref;  // the part of the step to integrate
+    const Real h = clamped || !MayBePartial ? Real(1) : Real(1) - s.ref;  // the part of the step to integrate
     const Real V0 = s.V;
     const Real w0 = s.w;
     const Real threshold = c.reset.spike_at;
