@@ -79,8 +79,8 @@ public:
                    const std::vector<synapse_channel>& channels, std::uint32_t ring_slots, double dt_ms)
         : d_(std::move(data)), key_(key), interpolate_(interpolate), slots_(ring_slots) {
         const auto whole = [](Real x) { return x == std::floor(x); };
-        partial_steps_ = interpolate_ ||
-                         !std::all_of(d_.coeffs.begin(), d_.coeffs.end(), [&](const auto& c) { return whole(c.reset.ref_steps); }) ||
+        const auto whole_t_ref = [&](const auto& c) { return whole(c.reset.ref_steps); };
+        partial_steps_ = interpolate_ || !std::all_of(d_.coeffs.begin(), d_.coeffs.end(), whole_t_ref) ||
                          !std::all_of(d_.ref.begin(), d_.ref.end(), whole);
         least_bytes_per_step = ifsim::least_bytes_per_step(d_, channels);
         for (const auto& c : d_.coeffs) {
