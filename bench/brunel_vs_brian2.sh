@@ -16,7 +16,7 @@ build_target ifsim
 ifsim=$build/tools/ifsim
 export OMP_NUM_THREADS=$threads
 # The hardware floor's denominator (bench/README.md), measured before the runs.
-bandwidth=$("$ifsim" info --bandwidth | sed -n 's/^cpu copy bandwidth: \([0-9.]*\) GB\/s.*/\1/p')
+bandwidth=$(copy_bandwidth_GB_s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "engine,run,neurons,synapses,wall_s,real_time_factor,rate_Hz,synaptic_events,synaptic_events_per_s,bytes_per_synapse,build_s,floor_s,of_floor" >"$work/runs.csv"

@@ -6,7 +6,7 @@
 #   machine  MACHINE_LABEL, default <distribution>-<cores>core (VM host names are not stable)
 #   python   Debian's python3, where python3-brian lives (not a pyenv python)
 #   work     a scratch folder ifsim_NAME.XXXXXX, removed on exit
-# and defines log (to stderr) and build_target TARGET.
+# and defines log (to stderr), build_target TARGET and copy_bandwidth_GB_s.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
 threads=${THREADS:-$(nproc)}
@@ -25,4 +25,10 @@ build_target() {
     fi
     cmake --build "$build" -j2 --target "$1" >"$work/build.log" 2>&1 ||
         { tail -40 "$work/build.log" >&2; log "building $1 failed"; exit 1; }
+}
+
+# The host's copy bandwidth in GB/s, as `ifsim info --bandwidth` measures it (needs target ifsim):
+# the hardware floor's denominator (bench/README.md).
+copy_bandwidth_GB_s() {
+    "$build/tools/ifsim" info --bandwidth | sed -n 's/^cpu copy bandwidth: \([0-9.]*\) GB\/s.*/\1/p'
 }

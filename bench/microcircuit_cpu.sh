@@ -21,7 +21,7 @@ out_md=$root/bench/results/$(date +%F)-cpu-$machine-microcircuit.md
 build_target ifsim
 export OMP_NUM_THREADS=$threads
 # The hardware floor's denominator (bench/README.md), measured before the runs.
-bandwidth=$("$build/tools/ifsim" info --bandwidth | sed -n 's/^cpu copy bandwidth: \([0-9.]*\) GB\/s.*/\1/p')
+bandwidth=$(copy_bandwidth_GB_s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= runs; ++r)); do
     log "ifsim run $r/$runs (builds 3e8 synapses first)"

@@ -31,6 +31,14 @@ struct host_projection {
     std::uint64_t delay_of(std::uint64_t s) const {
         return !delays8.empty() ? delays8[s] : !delays16.empty() ? delays16[s] : constant_delay;
     }
+    // The plain loop the kernels are checked against: neuron i's spike in `step` adds each synapse's
+    // weight to its target's slot `delay` steps on, and counts its events.
+    void deliver(std::uint32_t i, std::uint64_t step, std::uint64_t slots, std::uint64_t n_target,
+                 std::vector<std::int64_t>& ring, unsigned long long& events) const {
+        events += rows[i + 1] - rows[i];
+        for (std::uint64_t s = rows[i]; s < rows[i + 1]; ++s)
+            ring[((step + delay_of(s)) % slots) * n_target + targets[s]] += weight_of(s);
+    }
     // As the backend hands it to the kernels.
     device_projection view(std::int64_t* ring, std::uint64_t slots, std::uint64_t n_target,
                            unsigned long long* events) const {
@@ -117,14 +125,9 @@ TEST(DeliveryKernel, RunOnTheHostEqualsAPlainLoop) {
         for (const delivery_source& src : sources)
             for (std::uint32_t k = k0; k < k0 + steps; ++k)
                 for (std::uint64_t e = src.base[k]; e < src.base[k] + src.counts[k]; ++e)
-                    for (unsigned q = 0; q < src.num_projections; ++q) {
-                        const host_projection& h = projections[src.first_projection + q];
-                        const std::uint32_t i = src.neuron[e];
-                        expected_events += h.rows[i + 1] - h.rows[i];
-                        for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s)
-                            expected[((first_step + k + h.delay_of(s)) % slots) * n_target + h.targets[s]] +=
-                                h.weight_of(s);
-                    }
+                    for (unsigned q = 0; q < src.num_projections; ++q)
+                        projections[src.first_projection + q].deliver(src.neuron[e], first_step + k, slots, n_target,
+                                                                      expected, expected_events);
 
         cuda_on_host::run_grid(1 + below(4), 64, [&] {
             deliver_interval_kernel(sources.data(), unsigned(sources.size()), views.data(), k0, steps, first_step);
@@ -157,12 +160,8 @@ TEST(DeliveryKernel, ListedSpikesRunOnTheHostEqualAPlainLoop) {
         unsigned long long events = 0, expected_events = 0;
         const device_projection view = h.view(ring.data(), slots, n_target, &events);
         const std::uint64_t lo = step.empty() ? 0 : below(std::uint32_t(step.size())), count = step.size() - lo;
-        for (std::uint64_t e = lo; e < step.size(); ++e) {
-            const std::uint32_t i = neuron[e];
-            expected_events += h.rows[i + 1] - h.rows[i];
-            for (std::uint64_t s = h.rows[i]; s < h.rows[i + 1]; ++s)
-                expected[((step[e] + h.delay_of(s)) % slots) * n_target + h.targets[s]] += h.weight_of(s);
-        }
+        for (std::uint64_t e = lo; e < step.size(); ++e)
+            h.deliver(neuron[e], step[e], slots, n_target, expected, expected_events);
 
         cuda_on_host::run_grid(1 + below(4), 64,
                                [&] { deliver_listed_kernel(view, step.data() + lo, neuron.data() + lo, count); });

@@ -41,9 +41,11 @@ int info(bool bandwidth) {
                   << "cuda library: " << (IFSIM_HAVE_CUDA ? "built" : "not built") << "\n";
         if (bandwidth)
             std::cout << "cpu copy bandwidth: " << gb_per_s(host_copy_bandwidth(host_copy_bytes)) << " GB/s ("
-                      << omp_get_max_threads() << " threads, 256 MiB arrays)\n";
+                      << omp_get_max_threads() << " threads, " << (host_copy_bytes >> 20)
+                      << " MiB arrays)\n";
         const cuda_status s = probe_cuda();
-        if (s.runtime_version) std::cout << "cuda runtime: " << s.runtime_version << ", driver " << s.driver_version << "\n";
+        if (s.runtime_version)
+            std::cout << "cuda runtime: " << s.runtime_version << ", driver " << s.driver_version << "\n";
         if (!s.usable) std::cout << "cuda devices: none usable (" << s.reason << ")\n";
         for (std::size_t d = 0; d < s.devices.size(); ++d) {
             const auto& dev = s.devices[d];
@@ -54,7 +56,7 @@ int info(bool bandwidth) {
 #if IFSIM_HAVE_CUDA
         if (bandwidth && s.usable)
             std::cout << "cuda device 0 copy bandwidth: " << gb_per_s(device_copy_bandwidth(device_copy_bytes))
-                      << " GB/s (1 GiB copies)\n";
+                      << " GB/s (" << (device_copy_bytes >> 20) << " MiB copies)\n";
 #endif
         return exit_ok;
     });
