@@ -63,8 +63,7 @@ PY
 {
   echo "# Brunel model A on the CPU: ifsim vs Brian2, $(date +%F), $machine"
   echo
-  echo "\`bench/brunel_vs_brian2.sh\` (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))."
-  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores; $threads threads each."
+  provenance brunel_vs_brian2.sh " each"
   echo "Load average before: $load_before; after: $load_after. Brian2 $brian_version (cpp_standalone, OpenMP, its default flags)."
   echo
   echo "Network: \`bench/configs/brunel_bernoulli.toml\`: 10,000 E + 2,500 I LIF, delta synapses J = 0.1 mV,"

@@ -6,7 +6,7 @@
 #   machine  MACHINE_LABEL, default <distribution>-<cores>core (VM host names are not stable)
 #   python   Debian's python3, where python3-brian lives (not a pyenv python)
 #   work     a scratch folder ifsim_NAME.XXXXXX, removed on exit
-# and defines log (to stderr), build_target TARGET and copy_bandwidth_GB_s.
+# and defines log (to stderr), build_target TARGET, copy_bandwidth_GB_s and provenance.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
 threads=${THREADS:-$(nproc)}
@@ -31,4 +31,12 @@ build_target() {
 # the hardware floor's denominator (bench/README.md).
 copy_bandwidth_GB_s() {
     "$build/tools/ifsim" info --bandwidth | sed -n 's/^cpu copy bandwidth: \([0-9.]*\) GB\/s.*/\1/p'
+}
+
+# The lines under a result's title: the script and commit, the machine and threads (SUFFIX after
+# "N threads"), and ifsim's build as `ifsim info` prints it (type, compiler, host instruction set).
+provenance() {  # SCRIPT [SUFFIX]
+    echo "\`bench/$1\` (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))."
+    echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores; $threads threads${2:-}."
+    echo "ifsim build: $("$build/tools/ifsim" info | sed -n 's/^build: *//p')."
 }

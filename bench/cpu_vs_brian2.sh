@@ -24,8 +24,10 @@ bench=$build/bench/ifsim_bench_cpu
 [[ -x $bench ]] || { log "cpu_vs_brian2: no executable at $bench"; exit 1; }
 export OMP_NUM_THREADS=$threads
 
-# The copy-bandwidth line, as the benchmark prints it (only its non-CSV mode does).
-bw_line=$("$bench" 1000 --steps 100 --models lif | grep '^# copy bandwidth' | sed 's/^# //')
+# The copy-bandwidth and host-code lines, as the benchmark prints them (only its non-CSV mode does).
+header=$("$bench" 1000 --steps 100 --models lif)
+bw_line=$(grep '^# copy bandwidth' <<<"$header" | sed 's/^# //')
+host_isa=$(sed -n 's/^# host code: //p' <<<"$header")
 log "ifsim: $bw_line"
 
 # (b) Calibrate: 100 steps per model and N, then choose steps (a multiple of 100, >= 500) so that
@@ -149,7 +151,7 @@ print("| date | $(date '+%F %H:%M %Z') |")
 print("| machine | $machine: $cpu_model, $cores logical cores |")
 print("| threads used | $threads (OpenMP, both engines) |")
 print("| $bw_line | floor = copy bandwidth / bytes per neuron-step |")
-print("| ifsim | commit $commit$dirty, $compiler_version, Release, single precision, dt 0.1 ms |")
+print("| ifsim | commit $commit$dirty, $compiler_version, Release, $host_isa, single precision, dt 0.1 ms |")
 print("| Brian2 | $brian2_version, cpp_standalone + OpenMP, double precision, Euler-Maruyama, dt 0.1 ms |")
 print("| load average (1/5/15 min) | before $load_before, after $load_after |")
 print("| script wall time | ${elapsed} s |")

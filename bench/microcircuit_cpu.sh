@@ -75,8 +75,7 @@ PY
 {
   echo "# The cortical microcircuit on the CPU, $(date +%F), $machine"
   echo
-  echo "\`bench/microcircuit_cpu.sh\` (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))."
-  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores; $threads threads."
+  provenance microcircuit_cpu.sh
   echo "Load average before: $load_before; after: $load_after."
   echo
   echo "Network: \`examples/microcircuit.toml\` (Potjans & Diesmann 2014, full scale: 77,169 LIF, 3.0e8"

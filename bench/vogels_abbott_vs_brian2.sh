@@ -58,8 +58,7 @@ brian_version=$("$python" -c 'import brian2; print(brian2.__version__)' 2>/dev/n
 {
   echo "# Vogels-Abbott COBA on the CPU: ifsim vs Brian2, $(date +%F), $machine"
   echo
-  echo "\`bench/vogels_abbott_vs_brian2.sh\` (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))."
-  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc --all) cores; $threads threads each."
+  provenance vogels_abbott_vs_brian2.sh " each"
   echo "Load average before: $load_before; after: $load_after. Brian2 $brian_version (cpp_standalone, OpenMP, exponential Euler)."
   echo
   echo "Network: \`examples/vogels_abbott.toml\`, ${duration} ms simulated, every spike recorded; the seed"

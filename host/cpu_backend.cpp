@@ -425,7 +425,7 @@ public:
 
     std::string name() const override { return "cpu"; }
     std::string device() const override {
-        return std::to_string(omp_get_max_threads()) + " threads" + (build::host_fma ? ", AVX2+FMA" : "");
+        return std::to_string(omp_get_max_threads()) + " threads, " + build::host_isa;
     }
 
     // Populations advance together one min-delay interval at a time: a spike of the interval

@@ -36,7 +36,7 @@ int info(bool bandwidth) {
     return reporting_errors("info", [&] {
         std::cout << "ifsim " << build::version << "\n"
                   << "build:        " << build::build_type << ", " << build::cxx_compiler
-                  << (build::host_fma ? ", x86-64-v3 (AVX2 + FMA)" : ", baseline ISA (fma via libm)") << "\n"
+                  << ", " << build::host_isa << "\n"
                   << "cpu threads:  " << omp_get_max_threads() << " (OpenMP)\n"
                   << "cuda library: " << (IFSIM_HAVE_CUDA ? "built" : "not built") << "\n";
         if (bandwidth)
