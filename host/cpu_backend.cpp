@@ -205,23 +205,29 @@ private:
         collect_spikes(first, count, step, offset, mine);
     }
 
-    // The chunk's spikes (offset >= 0), in neuron order. Spikes are rare, so a vector test of each
-    // group of neurons spares most groups the scalar scan.
-    static void collect_spikes(std::uint64_t first, std::int64_t count, std::uint64_t step, const Real* offset,
-                               spike_list& mine) {
+    // body(j) for each j < count where pred(j), in order, for a pred that is rarely true: a vector
+    // test of each group of 64 spares most groups the scalar pass.
+    template <class Pred, class Body>
+    static void for_each_rare(std::int64_t count, Pred pred, Body body) {
         constexpr int group = 64;
         for (int g = 0; g < int(count); g += group) {
             const int end = std::min(g + group, int(count));
             int any = 0;
-            for (int j = g; j < end; ++j) any |= int(offset[j] >= Real(0));
+            for (int j = g; j < end; ++j) any |= int(pred(j));
             if (!any) continue;
-            for (int j = g; j < end; ++j) {
-                if (offset[j] < Real(0)) continue;
-                mine.step.push_back(step);
-                mine.neuron.push_back(first + std::uint64_t(j));
-                mine.offset.push_back(double(offset[j]));
-            }
+            for (int j = g; j < end; ++j)
+                if (pred(j)) body(j);
         }
+    }
+
+    // The chunk's spikes (offset >= 0), in neuron order.
+    static void collect_spikes(std::uint64_t first, std::int64_t count, std::uint64_t step, const Real* offset,
+                               spike_list& mine) {
+        for_each_rare(count, [&](int j) { return offset[j] >= Real(0); }, [&](int j) {
+            mine.step.push_back(step);
+            mine.neuron.push_back(first + std::uint64_t(j));
+            mine.offset.push_back(double(offset[j]));
+        });
     }
 
     // The Poisson input of a chunk of a population with one Poisson mean (poisson_table_, and then
@@ -315,6 +321,7 @@ private:
         Real* w = Model::adaptive ? d_.w.data() + first : nullptr;
         Real* I_ou = Ou ? d_.I_ou.data() + first : nullptr;
         Real* ref = d_.ref.data() + first;
+        Real bridge_x[Bridge ? chunk : 1], bridge_offset[Bridge ? chunk : 1];  // the bridges left undecided
 // ivdep, not omp simd: OpenMP would privatise the per-lane structs into arrays and block it.
 #pragma GCC ivdep
         for (std::int64_t j = 0; j < count; ++j) {
@@ -323,15 +330,35 @@ private:
             if constexpr (Model::adaptive) s.w = w[j];
             if constexpr (Ou) s.I_ou = I_ou[j];
             const Real I_bias = I_e[i * bias_stride] + I_step;
-            const stepped<Real> r =
-                update_neuron<Model, Real, Bridge, Partial>(coeffs[i * coeff_stride], s, I_bias + I_syn[j],
-                                     Interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
+            const stepped<Real> r = update_neuron<Model, Real, Bridge, Partial, Bridge>(
+                coeffs[i * coeff_stride], s, I_bias + I_syn[j], Interpolate, {xi[j], xi_ou[j], u_bridge[j]},
+                n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;
             if constexpr (Model::adaptive) w[j] = r.state.w;
             if constexpr (Ou) I_ou[j] = r.state.I_ou;
             ref[j] = r.state.ref;
+            if constexpr (Bridge) bridge_x[j] = r.bridge_x, bridge_offset[j] = r.bridge_offset;
         }
+        if constexpr (Bridge) settle_bridges<Interpolate>(first, count, u_bridge, bridge_x, bridge_offset, offset);
+    }
+
+    // The bridge crossings update_lanes left undecided. Most neurons are far enough below
+    // threshold that bridge_may_fire rules a crossing out without the exp; the rest go through
+    // settle_bridge one by one.
+    template <bool Interpolate>
+    void settle_bridges(std::uint64_t first, std::int64_t count, const Real* u, const Real* x,
+                        const Real* bridge_offset, Real* offset) {
+        for_each_rare(count, [&](int j) { return bridge_may_fire(u[j], x[j]); }, [&](int j) {
+            const std::uint64_t i = first + std::uint64_t(j);
+            stepped<Real> r{{d_.V[i], Model::adaptive ? d_.w[i] : Real(0), Real(0), d_.ref[i]}, offset[j], x[j],
+                            bridge_offset[j]};
+            r = settle_bridge<Model>(coeffs(i), r, u[j], Interpolate);
+            offset[j] = r.offset;
+            d_.V[i] = r.state.V;
+            if constexpr (Model::adaptive) d_.w[i] = r.state.w;
+            d_.ref[i] = r.state.ref;
+        });
     }
 
     bool samples_at(std::uint64_t step) const {

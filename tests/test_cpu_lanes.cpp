@@ -2,11 +2,14 @@
 // (update_neuron with its default flags, drawing its own noise): the same V bit for bit, step by
 // step. The loop skips work by population-wide flags (no bridge: no bridge exp; grid timing with
 // whole-step refractory periods: no partial-step exp), so each population here sits on one side of
-// them: a refractory period of 20.5 steps, whole-step ones, white noise with the bridge, adaptation
-// and interpolated spike times.
+// them: a refractory period of 20.5 steps, whole-step ones, white noise with the bridge (decided
+// after the loop, and only where bridge_may_fire lets it through), adaptation and interpolated
+// spike times.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -59,6 +62,9 @@ TEST(CpuLanes, EqualThePerNeuronUpdate) {
         {"LIF, t_ref 20.5 steps, grid", model_kind::lif, 2.05, 0.0, spike_timing::grid},
         {"LIF, t_ref 20 steps, grid", model_kind::lif, 2.0, 0.0, spike_timing::grid},
         {"LIF, white noise and bridge", model_kind::lif, 2.0, 3.0, spike_timing::grid},
+        {"LIF, white noise and bridge, t_ref 20.5 steps", model_kind::lif, 2.05, 3.0, spike_timing::grid},
+        {"LIF, white noise and bridge, interpolated", model_kind::lif, 2.0, 3.0, spike_timing::interpolated},
+        {"aLIF, white noise and bridge", model_kind::alif, 2.0, 3.0, spike_timing::grid},
         {"LIF, interpolated", model_kind::lif, 2.0, 0.0, spike_timing::interpolated},
         {"AdEx, t_ref 20.5 steps, grid", model_kind::adex, 2.05, 0.0, spike_timing::grid},
     };
@@ -69,8 +75,37 @@ TEST(CpuLanes, EqualThePerNeuronUpdate) {
         spec.populations[0].input.I_e = {distribution::kind::linspace, 300.0, 900.0, {}};
         spec.populations[0].input.sigma_V = distribution::constant(c.sigma_V);
         if (c.model == model_kind::lif) expect_same_as_per_neuron<lif_model>(spec, 1000, c.name);
+        else if (c.model == model_kind::alif) expect_same_as_per_neuron<alif_model>(spec, 1000, c.name);
         else expect_same_as_per_neuron<adex_model>(spec, 1000, c.name);
     }
+}
+
+// Where bridge_may_fire says no, the exp must say no too: the bound exp(x) <= 1 / (1 - x) and its
+// margin, tried where they are tightest (x near 0, u just below and above exp(x)) and across the
+// exponents the bridge sees.
+template <class Real>
+void expect_the_bound_holds() {
+    std::mt19937_64 gen(20261206);
+    std::uniform_real_distribution<double> log_x(-9.0, 3.0), rel(-0.02, 0.02);
+    std::uint64_t ruled_out = 0, crossing = 0;
+    for (int k = 0; k < 2'000'000; ++k) {
+        const Real x = Real(-std::pow(10.0, log_x(gen)));
+        const Real u = std::min(Real(1), Real(double(math::exp(x)) * (1.0 + rel(gen))));
+        if (!(u > Real(0))) continue;
+        const bool fires = bridge_fires(u, x);
+        crossing += fires;
+        if (!bridge_may_fire(u, x)) {
+            ++ruled_out;
+            ASSERT_FALSE(fires) << "x = " << x << ", u = " << u;
+        }
+    }
+    EXPECT_GT(ruled_out, 100'000u);  // the bound does rule out crossings near its edge
+    EXPECT_GT(crossing, 100'000u);
+}
+
+TEST(CpuLanes, TheBridgeIsRuledOutOnlyWhereItCannotCross) {
+    expect_the_bound_holds<float>();
+    expect_the_bound_holds<double>();
 }
 
 }  // namespace

@@ -95,7 +95,31 @@ template <class Real>
 struct stepped {
     neuron_state<Real> state;
     Real offset;
+    // Only from update_neuron<..., DeferBridge = true>, where the bridge is left undecided: the
+    // exponent of its crossing probability for a free neuron that did not spike otherwise
+    // (no_crossing for the others), and the offset a spike by it has (settle_bridge).
+    Real bridge_x;
+    Real bridge_offset;
 };
+
+// A bridge exponent whose probability is 0 (exp flushes it to +0; bridge_may_fire is false).
+template <class Real>
+inline constexpr Real no_crossing = Real(-1e30);
+
+// Whether the Brownian bridge crossed threshold: u < P = exp(x), u the step's uniform.
+template <class Real>
+IFSIM_HD bool bridge_fires(Real u, Real x) {
+    return u < math::exp(x);
+}
+
+// False only where bridge_fires is false for certain, at the cost of a multiply: for x <= 0,
+// exp(x) <= 1 / (1 - x), and the margin of 1e-3 is thousands of times the roundings and the exp's
+// error. Near threshold the probability is large and the exp is needed; away from it, where most
+// neurons are most of the time, it is not.
+template <class Real>
+IFSIM_HD bool bridge_may_fire(Real u, Real x) {
+    return !(u * (Real(1) - x) >= Real(1.001));
+}
 
 // Advances one neuron by one step, given the step's noise `z` (draw_step_noise, or the defaults
 // when needs_step_noise is false), its Poisson input count `n_input` (poisson_input) and the
@@ -109,8 +133,10 @@ struct stepped {
 // that knows more says so, for the same result with less work: MayBridge = false where no neuron
 // has the bridge flag (no bridge exp), MayBePartial = false where no free neuron can have a
 // fractional refractory state left, as on the grid with t_ref a whole number of steps (h is the
-// constant 1, and the partial-step propagator's exp goes).
-template <class Model, class Real, bool MayBridge = true, bool MayBePartial = true>
+// constant 1, and the partial-step propagator's exp goes). DeferBridge = true leaves the bridge
+// undecided (bridge_x, bridge_offset) for settle_bridge to decide after the vector loop, which
+// computes its exp only for the few neurons bridge_may_fire lets through.
+template <class Model, class Real, bool MayBridge = true, bool MayBePartial = true, bool DeferBridge = false>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, step_noise<Real> z, Real n_input,
                                      Real V_syn = Real(0)) {
@@ -135,12 +161,13 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     // P(an OU path from V0 to V1, both below threshold, touched it) over h * dt.
     const Real x_full = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge;
     const Real x = h == Real(1) ? x_full : x_full / h;  // x / 1 == x exactly; the GPU skips the division
-    const bool bridge_on = (flags & input_flag::bridge) != 0;
-    const bool bridged = MayBridge && bridge_on && z.u_bridge < math::exp(x);
+    const bool bridge_on = MayBridge && (flags & input_flag::bridge) != 0;
+    const bool bridged = !DeferBridge && bridge_on && bridge_fires(z.u_bridge, x);
     const bool at_start = V0 >= threshold;  // only from initial conditions: spike at the step's start
     const bool crossed = moved.V >= threshold;
 
     Real offset = Real(1);
+    Real bridge_offset = Real(1);  // the offset of a spike by the bridge alone
     if (interpolate) {
 #ifdef __CUDA_ARCH__
         const Real inside = crossed ? Model::crossing(c, V0, moved.V, w0, I, h) : Real(0.5);  // bridge: midpoint
@@ -151,6 +178,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
 #endif
         offset = at_start ? Real(0) : inside;
         offset = (Real(1) - h) + h * offset;
+        bridge_offset = (Real(1) - h) + h * Real(0.5);
     } else {
         offset = at_start ? Real(1) - h : Real(1);
     }
@@ -158,7 +186,21 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
 
     neuron_state<Real> next = select(clamped, held, moved);
     next.ref = clamped ? s.ref - Real(1) : Real(0);
-    return {select(spike, fired<Model>(c, next, offset, interpolate), next), spike ? offset : Real(-1)};
+    const bool undecided = DeferBridge && bridge_on && !clamped && !spike;
+    return {select(spike, fired<Model>(c, next, offset, interpolate), next), spike ? offset : Real(-1),
+            undecided ? x : no_crossing<Real>, bridge_offset};
+}
+
+// What update_neuron<..., DeferBridge = true> left undecided, decided: the neuron `r` stepped to
+// spikes now if the bridge crossed, with the state and offset update_neuron would have given it.
+template <class Model, class Real>
+IFSIM_HD stepped<Real> settle_bridge(const typename Model::template coeffs<Real>& c, stepped<Real> r, Real u_bridge,
+                                     bool interpolate) {
+    if (bridge_fires(u_bridge, r.bridge_x)) {
+        r.state = fired<Model>(c, r.state, r.bridge_offset, interpolate);
+        r.offset = r.bridge_offset;
+    }
+    return r;
 }
 
 // The same, drawing the step's noise and input itself: what one GPU thread calls.
