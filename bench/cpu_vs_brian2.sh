@@ -106,7 +106,7 @@ cores=$(nproc --all)
 compiler=$(grep -m1 '^CMAKE_CXX_COMPILER:' "$build/CMakeCache.txt" | cut -d= -f2-)
 compiler_version=$("$compiler" --version 2>/dev/null | head -1 || echo "$compiler")
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " + uncommitted changes" || true)
+dirty=$(git -C "$root" status --porcelain --untracked-files=no -- . ':!bench/results' 2>/dev/null | grep -q . && echo " + uncommitted changes" || true)
 mkdir -p "$(dirname "$out_md")"
 "$python" - "$work/ifsim.csv" "$work/brian2.csv" "$work/nobridge.csv" >"$out_md" <<EOF
 import csv, math, sys
