@@ -78,10 +78,6 @@ public:
     cpu_population(population_data<Model, Real> data, philox_key key, bool interpolate,
                    const std::vector<synapse_channel>& channels, std::uint32_t ring_slots, double dt_ms)
         : d_(std::move(data)), key_(key), interpolate_(interpolate), slots_(ring_slots) {
-        const auto whole = [](Real x) { return x == std::floor(x); };
-        const auto whole_t_ref = [&](const auto& c) { return whole(c.reset.ref_steps); };
-        partial_steps_ = interpolate_ || !std::all_of(d_.coeffs.begin(), d_.coeffs.end(), whole_t_ref) ||
-                         !std::all_of(d_.ref.begin(), d_.ref.end(), whole);
         least_bytes_per_step = ifsim::least_bytes_per_step(d_, channels);
         for (const auto& c : d_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
@@ -194,12 +190,7 @@ private:
         // Compile-time flags keep the vector loop free of branches and of work no neuron needs.
         with_flag(!d_.I_ou.empty(), [&]<bool Ou>() {
             with_flag(any_bridge_, [&]<bool Bridge>() {
-                const auto lanes = [&]<bool Interpolate, bool Partial>() {
-                    update_lanes<Ou, Interpolate, Bridge, Partial>(first, count, I_step, xi, xi_ou, u_bridge, n_input,
-                                                                   I_syn, V_syn, offset);
-                };
-                if (interpolate_) lanes.template operator()<true, true>();
-                else with_flag(partial_steps_, [&]<bool Partial>() { lanes.template operator()<false, Partial>(); });
+                update_lanes<Ou, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
             });
         });
         collect_spikes(first, count, step, offset, mine);
@@ -309,7 +300,13 @@ private:
         }
     }
 
-    template <bool Ou, bool Interpolate, bool Bridge, bool Partial>
+    // The chunk's update in vector lanes, as if every neuron integrated a whole step and spiked on
+    // the grid: no partial-step propagator, no crossing time, and the bridge's exp left to
+    // settle_bridges. The few neurons for which that is not so are redone one by one from their
+    // start state by the full update_neuron: those whose refractory period ends inside the step,
+    // and, with interpolated timing, those that spiked. The result is the full update's, bit for
+    // bit, for every neuron.
+    template <bool Ou, bool Bridge>
     [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
                                        const Real* xi_ou, const Real* u_bridge, const Real* n_input,
                                        const Real* I_syn, const Real* V_syn, Real* offset) {
@@ -321,6 +318,20 @@ private:
         Real* w = Model::adaptive ? d_.w.data() + first : nullptr;
         Real* I_ou = Ou ? d_.I_ou.data() + first : nullptr;
         Real* ref = d_.ref.data() + first;
+        const auto bias = [&](std::int64_t j) {
+            return I_e[(std::size_t(first) + std::size_t(j)) * bias_stride] + I_step + I_syn[j];
+        };
+        // The start state, kept only where some neuron may be redone below.
+        int any_partial = 0;
+        for (std::int64_t j = 0; j < count; ++j) any_partial |= int(ref[j] > Real(0) && ref[j] < Real(1));
+        const bool redo = interpolate_ || any_partial;
+        Real V0[chunk], w0[Model::adaptive ? chunk : 1], I_ou0[Ou ? chunk : 1], ref0[chunk];
+        if (redo) {
+            std::copy_n(V, count, V0);
+            if constexpr (Model::adaptive) std::copy_n(w, count, w0);
+            if constexpr (Ou) std::copy_n(I_ou, count, I_ou0);
+            std::copy_n(ref, count, ref0);
+        }
         Real bridge_x[Bridge ? chunk : 1], bridge_offset[Bridge ? chunk : 1];  // the bridges left undecided
 // ivdep, not omp simd: OpenMP would privatise the per-lane structs into arrays and block it.
 #pragma GCC ivdep
@@ -329,10 +340,8 @@ private:
             neuron_state<Real> s{V[j], Real(0), Real(0), ref[j]};
             if constexpr (Model::adaptive) s.w = w[j];
             if constexpr (Ou) s.I_ou = I_ou[j];
-            const Real I_bias = I_e[i * bias_stride] + I_step;
-            const stepped<Real> r = update_neuron<Model, Real, Bridge, Partial, Bridge>(
-                coeffs[i * coeff_stride], s, I_bias + I_syn[j], Interpolate, {xi[j], xi_ou[j], u_bridge[j]},
-                n_input[j], V_syn[j]);
+            const stepped<Real> r = update_neuron<Model, Real, Bridge, false, Bridge>(
+                coeffs[i * coeff_stride], s, bias(j), false, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;
             if constexpr (Model::adaptive) w[j] = r.state.w;
@@ -340,20 +349,33 @@ private:
             ref[j] = r.state.ref;
             if constexpr (Bridge) bridge_x[j] = r.bridge_x, bridge_offset[j] = r.bridge_offset;
         }
-        if constexpr (Bridge) settle_bridges<Interpolate>(first, count, u_bridge, bridge_x, bridge_offset, offset);
+        if constexpr (Bridge) settle_bridges(first, count, u_bridge, bridge_x, bridge_offset, offset);
+        if (!redo) return;
+        const bool interpolate = interpolate_;
+        const auto partial = [&](int j) { return ref0[j] > Real(0) && ref0[j] < Real(1); };
+        for_each_rare(count, [&](int j) { return partial(j) || (interpolate && offset[j] >= Real(0)); }, [&](int j) {
+            const neuron_state<Real> s{V0[j], Model::adaptive ? w0[j] : Real(0), Ou ? I_ou0[j] : Real(0), ref0[j]};
+            const stepped<Real> r = update_neuron<Model, Real, Bridge>(coeffs[(std::size_t(first) + j) * coeff_stride],
+                                                                       s, bias(j), interpolate,
+                                                                       {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
+            offset[j] = r.offset;
+            V[j] = r.state.V;
+            if constexpr (Model::adaptive) w[j] = r.state.w;
+            if constexpr (Ou) I_ou[j] = r.state.I_ou;
+            ref[j] = r.state.ref;
+        });
     }
 
     // The bridge crossings update_lanes left undecided. Most neurons are far enough below
     // threshold that bridge_may_fire rules a crossing out without the exp; the rest go through
     // settle_bridge one by one.
-    template <bool Interpolate>
     void settle_bridges(std::uint64_t first, std::int64_t count, const Real* u, const Real* x,
                         const Real* bridge_offset, Real* offset) {
         for_each_rare(count, [&](int j) { return bridge_may_fire(u[j], x[j]); }, [&](int j) {
             const std::uint64_t i = first + std::uint64_t(j);
             stepped<Real> r{{d_.V[i], Model::adaptive ? d_.w[i] : Real(0), Real(0), d_.ref[i]}, offset[j], x[j],
                             bridge_offset[j]};
-            r = settle_bridge<Model>(coeffs(i), r, u[j], Interpolate);
+            r = settle_bridge<Model>(coeffs(i), r, u[j], false);
             offset[j] = r.offset;
             d_.V[i] = r.state.V;
             if constexpr (Model::adaptive) d_.w[i] = r.state.w;
@@ -400,9 +422,6 @@ private:
     bool interpolate_;
     bool any_noise_ = false;    // some neuron uses its step's noise block: draw it for the chunk
     bool any_bridge_ = false;   // some neuron checks the Brownian bridge: its exp is needed
-    // Some neuron may integrate part of a step: spike times inside steps, or a refractory period
-    // or initial refractory state that is not a whole number of steps.
-    bool partial_steps_ = true;
     bool any_poisson_ = false;  // some neuron has Poisson input
     std::unique_ptr<poisson_cdf> poisson_table_;  // every neuron's full-step Poisson CDF, if one
     std::vector<spike_list> thread_spikes_;

@@ -1,10 +1,10 @@
 // The CPU backend's vector loop against the plain per-neuron update a GPU thread runs
 // (update_neuron with its default flags, drawing its own noise): the same V bit for bit, step by
-// step. The loop skips work by population-wide flags (no bridge: no bridge exp; grid timing with
-// whole-step refractory periods: no partial-step exp), so each population here sits on one side of
-// them: a refractory period of 20.5 steps, whole-step ones, white noise with the bridge (decided
-// after the loop, and only where bridge_may_fire lets it through), adaptation and interpolated
-// spike times.
+// step. The loop assumes whole steps on the grid and redoes the exceptions one by one (a
+// refractory period ending inside a step, every spike when timing is interpolated), and decides
+// the bridge after the loop, so each population here takes one of those paths: a refractory
+// period of 20.5 steps, whole-step ones, white noise with the bridge, an OU current, Poisson
+// input, adaptation and interpolated spike times.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -26,6 +26,7 @@ struct lane_case {
     model_kind model;
     double t_ref_ms, sigma_V;
     spike_timing timing;
+    double sigma_I = 0.0, poisson_rate_Hz = 0.0;
 };
 
 // `steps` single steps of the backend and of update_neuron per neuron; fails at the first V that
@@ -44,12 +45,13 @@ void expect_same_as_per_neuron(const run_spec& spec, std::uint64_t steps, const 
         spikes += out.spikes[0].size();
         const std::vector<double> V = engine->state(0, state_variable::V_m);
         for (std::uint64_t i = 0; i < d.size; ++i) {
-            neuron_state<float> s{d.V[i], d.w.empty() ? 0.0f : d.w[i], 0.0f, d.ref[i]};
+            neuron_state<float> s{d.V[i], d.w.empty() ? 0.0f : d.w[i], d.I_ou.empty() ? 0.0f : d.I_ou[i], d.ref[i]};
             const float I_bias = d.I_e[d.I_e.size() > 1 ? i : 0] + d.steps.at(step);
             const stepped<float> r = update_neuron<Model, float>(d.coeffs[d.coeffs.size() > 1 ? i : 0], s, I_bias,
                                                                  interpolate, noise_source{key, i, step});
             d.V[i] = r.state.V;
             if (!d.w.empty()) d.w[i] = r.state.w;
+            if (!d.I_ou.empty()) d.I_ou[i] = r.state.I_ou;
             d.ref[i] = r.state.ref;
             ASSERT_EQ(V[i], double(d.V[i])) << name << ": neuron " << i << ", step " << step;
         }
@@ -67,6 +69,10 @@ TEST(CpuLanes, EqualThePerNeuronUpdate) {
         {"aLIF, white noise and bridge", model_kind::alif, 2.0, 3.0, spike_timing::grid},
         {"LIF, interpolated", model_kind::lif, 2.0, 0.0, spike_timing::interpolated},
         {"AdEx, t_ref 20.5 steps, grid", model_kind::adex, 2.05, 0.0, spike_timing::grid},
+        {"AdEx, interpolated", model_kind::adex, 2.0, 0.0, spike_timing::interpolated},
+        {"LIF, OU current, t_ref 20.5 steps", model_kind::lif, 2.05, 0.0, spike_timing::grid, 200.0},
+        {"LIF, Poisson input, t_ref 20.5 steps, interpolated", model_kind::lif, 2.05, 0.0,
+         spike_timing::interpolated, 0.0, 2000.0},
     };
     for (const lane_case& c : cases) {
         run_spec spec = one_population(c.model, 700, 100.0, 0.1, precision::single);  // past one 512-neuron chunk
@@ -74,6 +80,12 @@ TEST(CpuLanes, EqualThePerNeuronUpdate) {
         set_param(spec, "t_ref", c.t_ref_ms);
         spec.populations[0].input.I_e = {distribution::kind::linspace, 300.0, 900.0, {}};
         spec.populations[0].input.sigma_V = distribution::constant(c.sigma_V);
+        spec.populations[0].input.sigma_I = distribution::constant(c.sigma_I);
+        if (c.poisson_rate_Hz > 0.0) {
+            spec.populations[0].input.poisson_rate_Hz = c.poisson_rate_Hz;
+            spec.populations[0].input.poisson_weight_mV = 0.5;
+            spec.populations[0].input.poisson_count = 10;
+        }
         if (c.model == model_kind::lif) expect_same_as_per_neuron<lif_model>(spec, 1000, c.name);
         else if (c.model == model_kind::alif) expect_same_as_per_neuron<alif_model>(spec, 1000, c.name);
         else expect_same_as_per_neuron<adex_model>(spec, 1000, c.name);

@@ -129,13 +129,14 @@ IFSIM_HD bool bridge_may_fire(Real u, Real x) {
 // Straight-line code: every case is computed and the right one selected, so that a vector unit
 // updates 8 neurons at once and GPU threads do not diverge. The price is work done for every neuron
 // that only some need: the partial-step propagator and the bridge probability cost an exp each (on
-// the GPU, relax() and adapt() branch around the partial step, which whole warps skip). A caller
-// that knows more says so, for the same result with less work: MayBridge = false where no neuron
-// has the bridge flag (no bridge exp), MayBePartial = false where no free neuron can have a
-// fractional refractory state left, as on the grid with t_ref a whole number of steps (h is the
-// constant 1, and the partial-step propagator's exp goes). DeferBridge = true leaves the bridge
-// undecided (bridge_x, bridge_offset) for settle_bridge to decide after the vector loop, which
-// computes its exp only for the few neurons bridge_may_fire lets through.
+// the GPU, relax() and adapt() branch around the partial step, which whole warps skip, and the
+// crossing time is computed for spiking neurons only). A caller that knows more says so, for the
+// same result with less work: MayBridge = false where no neuron has the bridge flag (no bridge
+// exp); MayBePartial = false where no free neuron has a fractional refractory state left (h is the
+// constant 1, and the partial-step propagator's exp goes; the CPU backend's vector loop assumes so
+// and redoes the exceptions); DeferBridge = true leaves the bridge undecided (bridge_x,
+// bridge_offset) for settle_bridge, which computes its exp only for the few neurons
+// bridge_may_fire lets through.
 template <class Model, class Real, bool MayBridge = true, bool MayBePartial = true, bool DeferBridge = false>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, step_noise<Real> z, Real n_input,
@@ -169,13 +170,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     Real offset = Real(1);
     Real bridge_offset = Real(1);  // the offset of a spike by the bridge alone
     if (interpolate) {
-#ifdef __CUDA_ARCH__
         const Real inside = crossed ? Model::crossing(c, V0, moved.V, w0, I, h) : Real(0.5);  // bridge: midpoint
-#else
-        // Computed for every neuron, then selected: the CPU's update loop stays straight-line.
-        const Real at_crossing = Model::crossing(c, V0, moved.V, w0, I, h);
-        const Real inside = crossed ? at_crossing : Real(0.5);  // bridge: midpoint
-#endif
         offset = at_start ? Real(0) : inside;
         offset = (Real(1) - h) + h * offset;
         bridge_offset = (Real(1) - h) + h * Real(0.5);
