@@ -58,7 +58,7 @@ double measured_bandwidth(const backend& engine) {
 }
 
 // A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180): the CPU device
-// is "2 threads, AVX2+FMA".
+// is "2 threads, -march=x86-64-v4".
 std::string csv_field(const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string out = "\"";

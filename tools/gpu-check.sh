@@ -78,7 +78,7 @@ budget() {  # budget CAP RESERVE
   local b=$(($1 < left ? $1 : left))
   echo $((b < 1 ? 1 : b))
 }
-fail() { failed+=("$1"); }
+fail() { [[ " ${failed[*]} " == *" $1 "* ]] || failed+=("$1"); }  # each step named once
 md_escape() { local s=${1//|/\\|}; echo "${s//$'\n'/ }"; }
 
 write_table() {

@@ -51,7 +51,7 @@ class backend {
 public:
     virtual ~backend() = default;
     virtual std::string name() const = 0;    // "cpu" or "cuda"
-    virtual std::string device() const = 0;  // e.g. "2 threads, AVX2+FMA" or the GPU's name
+    virtual std::string device() const = 0;  // e.g. "2 threads, -march=x86-64-v4" or the GPU's name
     // Advances every population from step `first_step` by `num_steps` steps. State records sample
     // the state at the start of every step that is a multiple of their interval.
     virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
