@@ -21,19 +21,24 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     bool csv = false, no_bridge = false;
     ifsim::bench::add_sizes(app, sizes, "1e5 1e6");
-    app.add_option("--steps", steps, "timed steps, after 100 untimed ones (default 1000)")->check(CLI::PositiveNumber);
+    app.add_option("--steps", steps, "timed steps, after 100 untimed ones (default 1000)")
+        ->check(CLI::PositiveNumber);
     std::vector<std::string> all;
     for (const auto m : ifsim::all_models) all.emplace_back(ifsim::model_name(m));
-    app.add_option("--models", names, "comma-separated models (default all)")->delimiter(',')->check(CLI::IsMember(all));
+    app.add_option("--models", names, "comma-separated models (default all)")
+        ->delimiter(',')
+        ->check(CLI::IsMember(all));
     app.add_flag("--no-bridge", no_bridge, "threshold on the grid only (Brian2's discretisation)");
     app.add_flag("--csv", csv, "CSV rows instead of text");
     CLI11_PARSE(app, argc, argv);
 
     const double bandwidth = ifsim::host_copy_bandwidth(ifsim::host_copy_bytes);
-    if (csv) std::printf("model,N,steps,threads,wall_s,neuron_steps_per_s,rate_Hz,bytes_per_neuron_step,floor_neuron_steps_per_s\n");
+    if (csv)
+        std::printf("model,N,steps,threads,wall_s,neuron_steps_per_s,rate_Hz,bytes_per_neuron_step,"
+                    "floor_neuron_steps_per_s\n");
     else
-        std::printf("# copy bandwidth %.2f GB/s, %d threads\n# host code: %s\n", bandwidth * 1e-9, omp_get_max_threads(),
-                    ifsim::build::host_isa);
+        std::printf("# copy bandwidth %.2f GB/s, %d threads\n# host code: %s\n", bandwidth * 1e-9,
+                    omp_get_max_threads(), ifsim::build::host_isa);
     for (const auto m : ifsim::all_models) {
         if (!names.empty() && std::find(names.begin(), names.end(), ifsim::model_name(m)) == names.end()) continue;
         for (const std::uint64_t n : ifsim::bench::as_sizes(sizes)) {

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     std::vector<double> sizes{1e6, 1e7, 1e8};
     std::uint64_t steps = 1000, cpu_steps = 200;
     ifsim::bench::add_sizes(app, sizes, "1e6 1e7 1e8");
-    app.add_option("--steps", steps, "timed GPU steps, after 100 untimed ones (default 1000)")->check(CLI::PositiveNumber);
+    app.add_option("--steps", steps, "timed GPU steps, after 100 untimed ones (default 1000)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--cpu-steps", cpu_steps, "timed CPU steps at the smallest size (default 200)")
         ->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);

@@ -70,7 +70,8 @@ inline CLI::Option* add_sizes(CLI::App& app, std::vector<double>& sizes, const s
             [](const std::string& text) -> std::string {
                 char* end = nullptr;
                 const double v = std::strtod(text.c_str(), &end);
-                const bool whole = end != text.c_str() && *end == '\0' && v >= 1 && v <= 4294967296.0 && std::floor(v) == v;
+                const bool number = end != text.c_str() && *end == '\0';
+                const bool whole = number && v >= 1 && v <= 4294967296.0 && std::floor(v) == v;
                 return whole ? "" : "'" + text + "' is not a size: a whole number in [1, 2^32] (e.g. 1e6)";
             },
             "SIZE"));

@@ -135,7 +135,8 @@ public:
             if (!std::isfinite(d_.V[i]))
                 throw numerical_error("membrane potential is not finite", d_.first_id + i, step);
         if (first_overflow_ != no_overflow)
-            throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first_overflow_, step);
+            throw numerical_error("synaptic input overflowed its fixed-point range", d_.first_id + first_overflow_,
+                                  step);
     }
 
     std::vector<double> state(state_variable v) const override {
@@ -233,7 +234,9 @@ private:
         const poisson_cdf& table = *poisson_table_;
         const Real* ref = d_.ref.data() + first;
         // A refractory period ending inside the step, or a search past the head.
-        const auto scalar = [](Real r, std::uint32_t n) { return (r > Real(0) && r < Real(1)) || (r == Real(0) && n == head); };
+        const auto scalar = [](Real r, std::uint32_t n) {
+            return (r > Real(0) && r < Real(1)) || (r == Real(0) && n == head);
+        };
         int odd = 0;
         for (int j = 0; j < count; ++j) {
             k[j] = search_cdf_head<head>(u[j], table);
@@ -355,9 +358,9 @@ private:
         const auto partial = [&](int j) { return ref0[j] > Real(0) && ref0[j] < Real(1); };
         for_each_rare(count, [&](int j) { return partial(j) || (interpolate && offset[j] >= Real(0)); }, [&](int j) {
             const neuron_state<Real> s{V0[j], Model::adaptive ? w0[j] : Real(0), Ou ? I_ou0[j] : Real(0), ref0[j]};
-            const stepped<Real> r = update_neuron<Model, Real, Bridge>(coeffs[(std::size_t(first) + j) * coeff_stride],
-                                                                       s, bias(j), interpolate,
-                                                                       {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
+            const stepped<Real> r =
+                update_neuron<Model, Real, Bridge>(coeffs[(std::size_t(first) + j) * coeff_stride], s, bias(j),
+                                                   interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;
             if constexpr (Model::adaptive) w[j] = r.state.w;
