@@ -197,6 +197,10 @@ private:
         collect_spikes(first, count, step, offset, mine);
     }
 
+    // Whether a neuron with refractory state `ref` [steps] at the start of a step integrates only
+    // part of it: its refractory period ends inside the step.
+    static bool ends_inside_step(Real ref) { return ref > Real(0) && ref < Real(1); }
+
     // body(j) for each j < count where pred(j), in order, for a pred that is rarely true: a vector
     // test of each group of 64 spares most groups the scalar pass.
     template <class Pred, class Body>
@@ -235,7 +239,7 @@ private:
         const Real* ref = d_.ref.data() + first;
         // A refractory period ending inside the step, or a search past the head.
         const auto scalar = [](Real r, std::uint32_t n) {
-            return (r > Real(0) && r < Real(1)) || (r == Real(0) && n == head);
+            return ends_inside_step(r) || (r == Real(0) && n == head);
         };
         int odd = 0;
         for (int j = 0; j < count; ++j) {
@@ -326,7 +330,7 @@ private:
         };
         // The start state, kept only where some neuron may be redone below.
         int any_partial = 0;
-        for (std::int64_t j = 0; j < count; ++j) any_partial |= int(ref[j] > Real(0) && ref[j] < Real(1));
+        for (std::int64_t j = 0; j < count; ++j) any_partial |= int(ends_inside_step(ref[j]));
         const bool redo = interpolate_ || any_partial;
         Real V0[chunk], w0[Model::adaptive ? chunk : 1], I_ou0[Ou ? chunk : 1], ref0[chunk];
         if (redo) {
@@ -355,8 +359,8 @@ private:
         if constexpr (Bridge) settle_bridges(first, count, u_bridge, bridge_x, bridge_offset, offset);
         if (!redo) return;
         const bool interpolate = interpolate_;
-        const auto partial = [&](int j) { return ref0[j] > Real(0) && ref0[j] < Real(1); };
-        for_each_rare(count, [&](int j) { return partial(j) || (interpolate && offset[j] >= Real(0)); }, [&](int j) {
+        const auto redone = [&](int j) { return ends_inside_step(ref0[j]) || (interpolate && offset[j] >= Real(0)); };
+        for_each_rare(count, redone, [&](int j) {
             const neuron_state<Real> s{V0[j], Model::adaptive ? w0[j] : Real(0), Ou ? I_ou0[j] : Real(0), ref0[j]};
             const stepped<Real> r =
                 update_neuron<Model, Real, Bridge>(coeffs[(std::size_t(first) + j) * coeff_stride], s, bias(j),

@@ -17,12 +17,15 @@ extern "C" [[gnu::constructor(101)]] void ifsim_check_host_cpu() {
 #define IFSIM_PRESENT(macro, name) __builtin_cpu_supports(name) != 0,
     const bool present[num_x86_features] = {IFSIM_X86_FEATURES(IFSIM_PRESENT)};
 #undef IFSIM_PRESENT
-    bool any_missing = false;
-    for (unsigned k = 0; k < num_x86_features; ++k) any_missing = any_missing || (required_x86_features[k] && !present[k]);
+    bool missing[num_x86_features], any_missing = false;
+    for (unsigned k = 0; k < num_x86_features; ++k) {
+        missing[k] = required_x86_features[k] && !present[k];
+        any_missing = any_missing || missing[k];
+    }
     if (!any_missing) return;
     std::fprintf(stderr, "ifsim: this build's host code (%s) uses", ifsim::build::host_isa);
     for (unsigned k = 0; k < num_x86_features; ++k)
-        if (required_x86_features[k] && !present[k]) std::fprintf(stderr, " %s", x86_feature_names[k]);
+        if (missing[k]) std::fprintf(stderr, " %s", x86_feature_names[k]);
     std::fprintf(stderr,
                  ", which this CPU lacks. Build ifsim on a machine like this one, or configure it with "
                  "-DIFSIM_CPU_ARCH=x86-64-v3 (or another -march this CPU runs; README, Building by hand).\n");
