@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include "ifsim/errors.hpp"
+#include "ifsim/sort_by_key.hpp"
 #include "ifsim/uninitialized_vector.hpp"
 
 namespace ifsim {
@@ -97,54 +98,13 @@ csr counted_rows(std::uint64_t num_sources, std::uint64_t num_targets, const Ind
     return c;
 }
 
-// Stable counting sort in parallel: item k < n has key(k) < num_keys, and place(k, position) puts
-// it where it belongs among all items ordered by key, ties by k. Each thread counts and places its
-// own contiguous share of the items, after those of the threads before it, so the positions are
-// the same for every thread count. Returns the start of each key's items (num_keys + 1 entries).
-template <class Key, class Place>
-std::vector<std::uint64_t> counting_sort(std::uint64_t n, std::uint64_t num_keys, Key key, Place place) {
-    // Each thread counts into num_keys words: no more threads than that pays for.
-    const std::uint64_t useful = std::max<std::uint64_t>(1, n / std::max<std::uint64_t>(num_keys, 1));
-    const int threads = int(std::min<std::uint64_t>(useful, std::uint64_t(omp_get_max_threads())));
-    std::vector<std::uint64_t> start(num_keys + 1, 0);
-    std::vector<std::vector<std::uint64_t>> next;  // per thread: its next position for each key
-#pragma omp parallel num_threads(threads)
-    {
-        const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
-#pragma omp single
-        next.resize(T);
-        std::vector<std::uint64_t>& mine = next[t];
-        mine.assign(num_keys, 0);
-        const std::uint64_t lo = n * t / T, hi = n * (t + 1) / T;
-        for (std::uint64_t k = lo; k < hi; ++k) ++mine[key(k)];
-#pragma omp barrier
-#pragma omp single
-        {
-            std::uint64_t at = 0;
-            for (std::uint64_t b = 0; b < num_keys; ++b) {
-                start[b] = at;
-                for (std::uint64_t u = 0; u < T; ++u) {
-                    const std::uint64_t count = next[u][b];
-                    next[u][b] = at;
-                    at += count;
-                }
-            }
-            start[num_keys] = at;
-        }
-        for (std::uint64_t k = lo; k < hi; ++k) place(k, mine[key(k)]++);
-    }
-    return start;
-}
-
 // Groups (source, target) pairs by source, targets ascending within each row: sorted by target,
 // then stably by source, so no row needs sorting on its own. Consumes the pairs.
 csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, uninitialized_vector<std::uint32_t> src,
                uninitialized_vector<std::uint32_t> tgt) {
     const std::uint64_t n = src.size();
     uninitialized_vector<std::uint32_t> src_by_target(n);
-    const std::vector<std::uint64_t> by_target = counting_sort(
-        n, num_targets, [&](std::uint64_t k) { return tgt[k]; },
-        [&](std::uint64_t k, std::uint64_t at) { src_by_target[at] = src[k]; });
+    const std::vector<std::uint64_t> by_target = sort_by_key(n, num_targets, tgt.data(), src.data(), src_by_target.data());
     src = {};
     // tgt becomes the targets in that order: by_target[j] .. by_target[j + 1] hold target j.
     const auto m = static_cast<std::int64_t>(num_targets);
@@ -155,9 +115,7 @@ csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, uninitializ
     c.num_sources = num_sources;
     c.num_targets = num_targets;
     c.targets.resize(n);
-    c.row_offsets = counting_sort(
-        n, num_sources, [&](std::uint64_t k) { return src_by_target[k]; },
-        [&](std::uint64_t k, std::uint64_t at) { c.targets[at] = tgt[k]; });
+    c.row_offsets = sort_by_key(n, num_sources, src_by_target.data(), tgt.data(), c.targets.data());
     return c;
 }
 
