@@ -366,10 +366,7 @@ private:
                 update_neuron<Model, Real, Bridge>(coeffs[(std::size_t(first) + j) * coeff_stride], s, bias(j),
                                                    interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
-            V[j] = r.state.V;
-            if constexpr (Model::adaptive) w[j] = r.state.w;
-            if constexpr (Ou) I_ou[j] = r.state.I_ou;
-            ref[j] = r.state.ref;
+            store(first + std::uint64_t(j), r.state);
         });
     }
 
@@ -380,14 +377,22 @@ private:
                         const Real* bridge_offset, Real* offset) {
         for_each_rare(count, [&](int j) { return bridge_may_fire(u[j], x[j]); }, [&](int j) {
             const std::uint64_t i = first + std::uint64_t(j);
-            stepped<Real> r{{d_.V[i], Model::adaptive ? d_.w[i] : Real(0), Real(0), d_.ref[i]}, offset[j], x[j],
-                            bridge_offset[j]};
-            r = settle_bridge<Model>(coeffs(i), r, u[j], false);
+            const stepped<Real> r = settle_bridge<Model>(coeffs(i), {load(i), offset[j], x[j], bridge_offset[j]}, u[j], false);
             offset[j] = r.offset;
-            d_.V[i] = r.state.V;
-            if constexpr (Model::adaptive) d_.w[i] = r.state.w;
-            d_.ref[i] = r.state.ref;
+            store(i, r.state);
         });
+    }
+
+    // Neuron i's state in the arrays (w and I_ou 0 where the population has none), and back. The
+    // vector loop of update_lanes spells these out over plain pointers, which gcc vectorises.
+    neuron_state<Real> load(std::uint64_t i) const {
+        return {d_.V[i], Model::adaptive ? d_.w[i] : Real(0), d_.I_ou.empty() ? Real(0) : d_.I_ou[i], d_.ref[i]};
+    }
+    void store(std::uint64_t i, const neuron_state<Real>& s) {
+        d_.V[i] = s.V;
+        if constexpr (Model::adaptive) d_.w[i] = s.w;
+        if (!d_.I_ou.empty()) d_.I_ou[i] = s.I_ou;
+        d_.ref[i] = s.ref;
     }
 
     bool samples_at(std::uint64_t step) const {
