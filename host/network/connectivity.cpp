@@ -4,6 +4,7 @@
 #include "ifsim/connectivity.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <stdexcept>
 #include <cstdint>
@@ -37,7 +38,7 @@ const char* rule_name(rule_kind k) {
     return "unknown";
 }
 
-// A row's picks by sample_row, sorted; `seen` is scratch for the picks so far.
+// A row's picks by sample_row, in draw order; `seen` is scratch for the picks so far.
 void sampled_row(row_words w, std::uint64_t n, std::uint64_t excluded, std::uint64_t k, bool multapses,
                  std::vector<std::uint32_t>& out, std::unordered_set<std::uint64_t>& seen) {
     out.clear();
@@ -49,7 +50,6 @@ void sampled_row(row_words w, std::uint64_t n, std::uint64_t excluded, std::uint
             if (!multapses) seen.insert(c);
             out.push_back(c);
         });
-    std::sort(out.begin(), out.end());
 }
 
 // Assembles per-source rows, in order.
@@ -104,7 +104,7 @@ csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, uninitializ
                uninitialized_vector<std::uint32_t> tgt) {
     const std::uint64_t n = src.size();
     uninitialized_vector<std::uint32_t> src_by_target(n);
-    const std::vector<std::uint64_t> by_target = sort_by_key(n, num_targets, tgt.data(), src.data(), src_by_target.data());
+    const std::vector<std::uint64_t> by_target = sort_by_key(n, num_targets, tgt.data(), src.data(), 1, src_by_target.data());
     src = {};
     // tgt becomes the targets in that order: by_target[j] .. by_target[j + 1] hold target j.
     const auto m = static_cast<std::int64_t>(num_targets);
@@ -115,7 +115,7 @@ csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, uninitializ
     c.num_sources = num_sources;
     c.num_targets = num_targets;
     c.targets.resize(n);
-    c.row_offsets = sort_by_key(n, num_sources, src_by_target.data(), tgt.data(), c.targets.data());
+    c.row_offsets = sort_by_key(n, num_sources, src_by_target.data(), tgt.data(), 1, c.targets.data());
     return c;
 }
 
@@ -229,9 +229,11 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
             return by_source(num_sources, num_targets, [&](std::uint64_t i, row_t& row, seen_t& seen) {
                 sampled_row(row_words{key, i}, num_targets, excluded(i, num_targets), r.degree,
                             r.multapses, row, seen);
+                std::sort(row.begin(), row.end());
             });
         case rule_kind::fixed_indegree: {
-            // per target: K sources, stored flat (K per target), then transposed by counting
+            // Per target: K sources, stored flat (K per target, in draw order), then grouped by
+            // source; targets are taken in increasing order, so every row comes out sorted.
             const std::uint64_t k = r.degree;
             uninitialized_vector<std::uint32_t> sources(num_targets * k);
             const auto m = static_cast<std::int64_t>(num_targets);
@@ -248,12 +250,14 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
                               sources.begin() + static_cast<std::ptrdiff_t>(j * k));
                 }
             }
-            std::vector<std::uint64_t> fill;
-            csr c = counted_rows(num_sources, num_targets, sources, fill);
-            // targets visited in increasing order, so every row comes out sorted
-            for (std::uint64_t j = 0; j < num_targets; ++j)
-                for (std::uint64_t q = 0; q < k; ++q)
-                    c.targets[fill[sources[j * k + q]]++] = static_cast<std::uint32_t>(j);
+            std::vector<std::uint32_t> target_ids(num_targets);
+            std::iota(target_ids.begin(), target_ids.end(), std::uint32_t{0});
+            csr c;
+            c.num_sources = num_sources;
+            c.num_targets = num_targets;
+            c.targets.resize(sources.size());
+            c.row_offsets = sort_by_key(sources.size(), num_sources, sources.data(), target_ids.data(),
+                                        std::max<std::uint64_t>(k, 1), c.targets.data());
             return c;
         }
         case rule_kind::fixed_total: {

@@ -40,11 +40,28 @@ inline void stream_fence() {
 #endif
 }
 
-// Places values[k], k in [lo, hi), at out[next[key[k]]++], staged per key in a copy of the key's
+// The value of item k of sort_by_key, walking k up from `first`: values[k / group] with one
+// division per walk.
+class value_walk {
+public:
+    value_walk(const std::uint32_t* values, std::uint64_t group, std::uint64_t first)
+        : values_(values), group_(group), index_(first / group), left_(group - first % group) {}
+    std::uint32_t next() {
+        const std::uint32_t v = values_[index_];
+        if (--left_ == 0) ++index_, left_ = group_;
+        return v;
+    }
+
+private:
+    const std::uint32_t* values_;
+    std::uint64_t group_, index_, left_;
+};
+
+// Places the values of items k in [lo, hi) at out[next[key[k]]++], staged per key in a copy of the key's
 // current line of out and written a line at a time. Stored one by one, each value lands on a line
 // of its own (one per key): a cache miss per value once there are more keys than the core holds
 // lines. Lines are out's 64-byte memory lines: position p lies at (p + shift) % line in its line.
-void place_staged(const std::uint32_t* key, const std::uint32_t* values, std::uint64_t lo, std::uint64_t hi,
+void place_staged(const std::uint32_t* key, value_walk values, std::uint64_t lo, std::uint64_t hi,
                   std::vector<std::uint64_t>& next, std::uint32_t* out) {
     constexpr std::uint64_t line = 64 / sizeof(std::uint32_t);
     struct alignas(64) staged {
@@ -63,7 +80,7 @@ void place_staged(const std::uint32_t* key, const std::uint32_t* values, std::ui
     for (std::uint64_t k = lo; k < hi; ++k) {
         const std::uint32_t b = key[k];
         const std::uint64_t at = next[b]++;
-        stage[b].v[(at + shift) % line] = values[k];
+        stage[b].v[(at + shift) % line] = values.next();
         if ((at + shift) % line == line - 1) write(b, at + 1);
     }
     for (std::uint64_t b = 0; b < next.size(); ++b)
@@ -74,7 +91,7 @@ void place_staged(const std::uint32_t* key, const std::uint32_t* values, std::ui
 }  // namespace
 
 std::vector<std::uint64_t> sort_by_key(std::uint64_t n, std::uint64_t num_keys, const std::uint32_t* key,
-                                       const std::uint32_t* values, std::uint32_t* out) {
+                                       const std::uint32_t* values, std::uint64_t group, std::uint32_t* out) {
     // Each thread counts into num_keys words: no more threads than that pays for.
     const std::uint64_t useful = std::max<std::uint64_t>(1, n / std::max<std::uint64_t>(num_keys, 1));
     const int threads = int(std::min<std::uint64_t>(useful, std::uint64_t(omp_get_max_threads())));
@@ -104,10 +121,11 @@ std::vector<std::uint64_t> sort_by_key(std::uint64_t n, std::uint64_t num_keys, 
             start[num_keys] = at;
         }
         // Staging pays where the lines fill: several values per key.
+        value_walk walk(values, group, lo);
         if (num_keys <= max_staged_keys && hi - lo >= 4 * num_keys)
-            place_staged(key, values, lo, hi, mine, out);
+            place_staged(key, walk, lo, hi, mine, out);
         else
-            for (std::uint64_t k = lo; k < hi; ++k) out[mine[key[k]]++] = values[k];
+            for (std::uint64_t k = lo; k < hi; ++k) out[mine[key[k]]++] = walk.next();
     }
     return start;
 }
