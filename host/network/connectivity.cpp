@@ -4,10 +4,10 @@
 #include "ifsim/connectivity.hpp"
 
 #include <algorithm>
-#include <numeric>
 #include <cmath>
-#include <stdexcept>
 #include <cstdint>
+#include <numeric>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <utility>
