@@ -261,6 +261,26 @@ TEST(Connectivity, FixedTotalWithoutMultapsesOrAutapses) {
     EXPECT_EQ(num_autapses(sparse), 0u);
 }
 
+TEST(Connectivity, PairwiseBernoulliRowsAreTheSamplersRows) {
+    // The host draws a row's skips in batches; each row must be bernoulli_row's, which draws them
+    // one by one from the row's words (as the device does), for dense, sparse and empty rows.
+    const std::uint64_t n = 2000;
+    const std::uint32_t projection = 5;
+    const philox_key key = make_key(seed, connectivity_stream(projection));
+    for (const double p : {0.0004, 0.02, 0.7}) {
+        SCOPED_TRACE(testing::Message() << "p " << p);
+        const csr c = connect(rule(rule_kind::pairwise_bernoulli, p, 0, false, true), n, n, true, seed, projection);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            std::vector<std::uint32_t> want;
+            row_words w{key, i};
+            bernoulli_row(w, n, i, math::log1p(-p), [&](std::uint32_t j) { want.push_back(j); });
+            const std::vector<std::uint32_t> got(c.targets.begin() + std::ptrdiff_t(c.row_offsets[i]),
+                                                 c.targets.begin() + std::ptrdiff_t(c.row_offsets[i + 1]));
+            ASSERT_EQ(got, want) << "row " << i;
+        }
+    }
+}
+
 TEST(Connectivity, AllToAllAndOneToOneStructure) {
     const csr a = connect(rule(rule_kind::all_to_all, 0, 0, true, true), 7, 5, false, seed, 0);
     expect_well_formed(a, true);

@@ -102,6 +102,12 @@ IFSIM_HD std::uint32_t connectivity_stream(std::uint32_t projection_index) {
     return connectivity_stream_base + projection_index;
 }
 
+// Uniform in (0, 1) from two words: (53 bits + 1/2) * 2^-53, exact.
+IFSIM_HD double uniform53_of(std::uint32_t hi, std::uint32_t lo) {
+    const std::uint64_t u53 = (std::uint64_t{hi} << 21) | (lo >> 11);
+    return (static_cast<double>(u53) + 0.5) * 0x1p-53;
+}
+
 // The words of one row's Philox stream, in order: block b = philox(counter(row, b), key), words
 // x, y, z, w, then block b + 1.
 struct row_words {
@@ -138,20 +144,18 @@ struct row_words {
         return m >> 32;
     }
 
-    // Uniform in (0, 1) from two words: (53 bits + 1/2) * 2^-53, exact.
+    // Uniform in (0, 1) from the next two words (uniform53_of).
     IFSIM_HD double uniform53() {
         const std::uint32_t hi = next(), lo = next();
-        const std::uint64_t u53 = (std::uint64_t{hi} << 21) | (lo >> 11);
-        return (static_cast<double>(u53) + 0.5) * 0x1p-53;
+        return uniform53_of(hi, lo);
     }
 };
 
 // Number of failures before the next success of Bernoulli(p) trials, 0 < p < 1, given
 // log1p_neg_p = math::log1p(-p): floor(log(u) / log(1 - p)) is Geometric(p) on {0, 1, ...}.
 // Returned as a double (it can exceed 2^64 for tiny p); the caller compares it with what is left.
-IFSIM_HD double geometric_skip(row_words& w, double log1p_neg_p) {
-    return math::floor(math::log(w.uniform53()) / log1p_neg_p);
-}
+IFSIM_HD double geometric_skip(double u, double log1p_neg_p) { return math::floor(math::log(u) / log1p_neg_p); }
+IFSIM_HD double geometric_skip(row_words& w, double log1p_neg_p) { return geometric_skip(w.uniform53(), log1p_neg_p); }
 
 // The row samplers, shared by the host (connect()) and the device (kernels/synapse_draws.cu): each
 // emits its row's picks in draw order through `emit`.
@@ -176,18 +180,25 @@ IFSIM_HD void sample_row(row_words& w, std::uint64_t n, std::uint64_t excluded, 
     }
 }
 
-// Targets 0..m-1 except `excluded`, each with probability p (0 < p < 1, log1p_neg_p =
-// log1p(-p)), in increasing order.
-template <class Emit>
-IFSIM_HD void bernoulli_row(row_words& w, std::uint64_t m, std::uint64_t excluded, double log1p_neg_p, Emit emit) {
+// Targets 0..m-1 except `excluded`, in increasing order, given the row's geometric skips in
+// order from next_skip(): each target with probability p when the skips are Geometric(p).
+template <class NextSkip, class Emit>
+IFSIM_HD void bernoulli_row_by_skips(NextSkip next_skip, std::uint64_t m, std::uint64_t excluded, Emit emit) {
     std::uint64_t pos = 0;
     while (pos < m) {
-        const double skip = geometric_skip(w, log1p_neg_p);
+        const double skip = next_skip();
         if (!(skip < static_cast<double>(m - pos))) break;
         pos += static_cast<std::uint64_t>(skip);
         if (pos != excluded) emit(static_cast<std::uint32_t>(pos));
         ++pos;
     }
+}
+
+// The same with the skips drawn one by one from the row's words (0 < p < 1, log1p_neg_p =
+// log1p(-p)): skip i from words 2i and 2i + 1.
+template <class Emit>
+IFSIM_HD void bernoulli_row(row_words& w, std::uint64_t m, std::uint64_t excluded, double log1p_neg_p, Emit emit) {
+    bernoulli_row_by_skips([&] { return geometric_skip(w, log1p_neg_p); }, m, excluded, emit);
 }
 
 // One fixed_total pair from its row's words: source uniform in [0, S), target uniform in [0, M)
