@@ -37,7 +37,8 @@ sorted reference(const std::vector<std::uint32_t>& key, const std::vector<std::u
 
 // n items with keys below num_keys (skewed: some keys empty, some crowded) and distinct values,
 // each for `group` items.
-void expect_sorted_like_reference(std::uint64_t n, std::uint64_t num_keys, std::uint32_t seed, std::uint64_t group = 1) {
+void expect_sorted_like_reference(std::uint64_t n, std::uint64_t num_keys, std::uint32_t seed,
+                                  std::uint64_t group = 1) {
     std::mt19937 rng(seed);
     std::vector<std::uint32_t> key(n), values((n + group - 1) / group);
     for (std::uint64_t k = 0; k < n; ++k) {
@@ -71,7 +72,8 @@ void expect_sorted_like_reference(std::uint64_t n, std::uint64_t num_keys, std::
 
 TEST(SortByKey, FewKeysStagedInLines) {
     expect_sorted_like_reference(200000, 100, 1);  // ~2000 values per key
-    expect_sorted_like_reference(50000, 3000, 2);  // 3-17 per key and thread: lines partly filled, and at 5 threads too few to stage
+    // 3-17 per key and thread: lines partly filled, and at 5 threads too few to stage
+    expect_sorted_like_reference(50000, 3000, 2);
 }
 
 TEST(SortByKey, ManyKeysPlacedOneByOne) {

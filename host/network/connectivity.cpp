@@ -57,7 +57,8 @@ void sampled_row(row_words w, std::uint64_t n, std::uint64_t excluded, std::uint
 // and log inlined. A row's last batch draws a few skips it does not use.
 class skip_batches {
 public:
-    skip_batches(philox_key key, std::uint64_t row, double log1p_neg_p) : key_(key), row_(row), log1p_neg_p_(log1p_neg_p) {}
+    skip_batches(philox_key key, std::uint64_t row, double log1p_neg_p)
+        : key_(key), row_(row), log1p_neg_p_(log1p_neg_p) {}
 
     double next() {
         if (used_ == batch) draw();
@@ -145,7 +146,8 @@ csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, uninitializ
                uninitialized_vector<std::uint32_t> tgt) {
     const std::uint64_t n = src.size();
     uninitialized_vector<std::uint32_t> src_by_target(n);
-    const std::vector<std::uint64_t> by_target = sort_by_key(n, num_targets, tgt.data(), src.data(), 1, src_by_target.data());
+    const std::vector<std::uint64_t> by_target =
+        sort_by_key(n, num_targets, tgt.data(), src.data(), 1, src_by_target.data());
     src = {};
     // tgt becomes the targets in that order: by_target[j] .. by_target[j + 1] hold target j.
     const auto m = static_cast<std::int64_t>(num_targets);

@@ -57,10 +57,11 @@ private:
     std::uint64_t group_, index_, left_;
 };
 
-// Places the values of items k in [lo, hi) at out[next[key[k]]++], staged per key in a copy of the key's
-// current line of out and written a line at a time. Stored one by one, each value lands on a line
-// of its own (one per key): a cache miss per value once there are more keys than the core holds
-// lines. Lines are out's 64-byte memory lines: position p lies at (p + shift) % line in its line.
+// Places the values of items k in [lo, hi) at out[next[key[k]]++], staged per key in a copy of
+// the key's current line of out and written a line at a time. Stored one by one, each value lands
+// on a line of its own (one per key): a cache miss per value once there are more keys than the
+// core holds lines. Lines are out's 64-byte memory lines: position p lies at (p + shift) % line
+// in its line.
 void place_staged(const std::uint32_t* key, value_walk values, std::uint64_t lo, std::uint64_t hi,
                   std::vector<std::uint64_t>& next, std::uint32_t* out) {
     constexpr std::uint64_t line = 64 / sizeof(std::uint32_t);
