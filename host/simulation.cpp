@@ -91,6 +91,8 @@ private:
     std::vector<double> last_, sum_, sum2_;
     std::vector<std::uint32_t> count_;
 };
+static_assert(spike_statistics_bytes_per_neuron == 3 * sizeof(double) + sizeof(std::uint32_t),
+              "estimate_memory counts isi_accumulator's arrays");
 
 // Backends give spikes in step order and neuron order within a step; interpolated spike times (and
 // spikes at a step's start) can make that differ from time order. The file promises by_time, so

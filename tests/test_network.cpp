@@ -756,8 +756,9 @@ TEST(Network, VogelsAbbottSustainsItsActivityAfterTheKick) {
 }
 
 // Populations that cannot fit in memory fail before anything is allocated, the largest named
-// (found by fuzzing: 2^32 neurons swapped for minutes). 64 x 2^32 neurons in double need 4 TiB for
-// V and the refractory count alone; all equal, the first is named.
+// (found by fuzzing: 2^32 neurons swapped for minutes). 64 x 2^32 neurons in double need 11 TiB:
+// 16 bytes each for V and the refractory count, 28 for the run's spike statistics; all equal, the
+// first is named.
 TEST(Network, TooManyNeuronsFailClearlyBeforeAllocating) {
     run_spec s;
     s.simulation.real = precision::double_;
@@ -767,8 +768,39 @@ TEST(Network, TooManyNeuronsFailClearlyBeforeAllocating) {
         s.populations.push_back(lif_population(name, 1ull << 32));
     }
     const std::string what = build_error<runtime_failure>(s);
-    EXPECT_NE(what.find("needs at least about 4 TiB"), std::string::npos) << what;
-    EXPECT_NE(what.find("population 'P0' (64 GiB)"), std::string::npos) << what;
+    EXPECT_NE(what.find("needs at least about 11 TiB"), std::string::npos) << what;
+    EXPECT_NE(what.find("population 'P0' (176 GiB)"), std::string::npos) << what;
+}
+
+// What the estimate counts per neuron beyond V and the refractory count (a population of 2^31
+// neurons with a bias current per neuron passed the check on those alone, and was killed for
+// memory; found by fuzzing): the run's spike statistics, a per-neuron bias current kept and drawn
+// in double, the adaptation current, and per synapse channel a ring slot per step of the longest
+// delay and an exp channel's current.
+TEST(Network, MemoryEstimateCountsWhatEachNeuronNeeds) {
+    const std::uint64_t n = 1000;
+    run_spec s;
+    s.populations.push_back(lif_population("A", n));
+    const double bare = estimate_memory(s).bytes;
+    EXPECT_EQ(bare, double(n) * (2 * 4 + spike_statistics_bytes_per_neuron));
+
+    s.populations[0].input.I_e = {distribution::kind::uniform, 100.0, 200.0, {}};
+    EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * 4);  // kept as float; drawn within the statistics' 28
+    s.populations[0].model = model_kind::alif;
+    EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (4 + 4));
+
+    s.populations[0] = lif_population("A", n);
+    projection_spec pr;
+    pr.source = pr.target = "A";
+    pr.rule.kind = rule_kind::fixed_indegree;
+    pr.rule.degree = 10;
+    pr.synapse = synapse_kind::exp_current;
+    pr.tau_syn_ms = 2.0;
+    pr.weight = synapse_distribution::constant(10.0);
+    pr.delay = synapse_distribution::constant(1.5);  // 15 steps of 0.1 ms: 16 slots
+    s.projections.push_back(pr);
+    const double synapses = double(n) * 10 * (4 + 2);
+    EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (16 * 8 + 4) + synapses);
 }
 
 // A network that cannot fit in memory fails before anything is drawn, with the need, what is

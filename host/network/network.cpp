@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include <omp.h>
 
 #include "ifsim/errors.hpp"
+#include "ifsim/models.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
 #include "ifsim/units.hpp"
@@ -159,15 +161,67 @@ std::uint64_t available_memory() {
     return 0;
 }
 
+namespace {
+
+// The longest delay of any projection in steps, at most: a constant's, a distribution's largest
+// draw, 1 for synapses from files (unknown until read).
+double longest_delay_steps(const run_spec& spec) {
+    double longest = 1.0;
+    for (const projection_spec& pr : spec.projections) {
+        if (pr.delay_from_file) continue;
+        const double ms = pr.delay.type == synapse_distribution::kind::constant ? pr.delay.a
+                                                                                : synapse_value_extremes(pr.delay).second;
+        if (std::isfinite(ms)) longest = std::max(longest, std::min(delay_steps(ms, spec.simulation.dt_ms), max_delay_steps));
+    }
+    return longest;
+}
+
+// Bytes per neuron of population p at the run's peak, and of its synapse channels' rings with
+// `slots` slots (estimate_memory).
+double population_bytes_per_neuron(const run_spec& spec, const population_spec& p, double slots) {
+    const bool single = spec.simulation.real == precision::single;
+    const double real_bytes = single ? 4.0 : 8.0;
+    const auto [adaptive, coeff_bytes] = with_model(p.model, [single]<class Model>() {
+        return std::pair{Model::adaptive, double(single ? sizeof(typename Model::template coeffs<float>)
+                                                        : sizeof(typename Model::template coeffs<double>))};
+    });
+    const bool ou = !(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0);
+    // Kept for the run: the state, the bias current where it varies, the coefficients where
+    // parameters or noise vary.
+    double bytes = real_bytes * (2.0 + (adaptive ? 1.0 : 0.0) + (ou ? 1.0 : 0.0));
+    if (!p.input.I_e.is_constant()) bytes += real_bytes;
+    bool params_vary = false;
+    for (const auto& [name, d] : p.params) params_vary = params_vary || !d.is_constant();
+    double noise_drawn = 0.0;  // the noise levels drawn per neuron, in double
+    for (const distribution* d : {&p.input.sigma_V, &p.input.sigma_I})
+        if (!d->is_constant()) noise_drawn += 8.0;
+    if (params_vary || noise_drawn > 0.0) bytes += coeff_bytes;
+    // Besides, while the coefficients are derived, each neuron's parameters (double) where they
+    // vary and its noise levels, or else one value drawn per neuron (the bias current, an initial
+    // value); then, while it runs, the spike statistics.
+    bool drawn_alone = !p.input.I_e.is_constant();
+    for (const auto& [name, d] : p.init) drawn_alone = drawn_alone || !d.is_constant();
+    const double setup = std::max((params_vary ? double(sizeof(neuron_params)) : 0.0) + noise_drawn, drawn_alone ? 8.0 : 0.0);
+    bytes += std::max(setup, spike_statistics_bytes_per_neuron);
+    std::vector<synapse_channel> channels;
+    for (const projection_spec& pr : spec.projections)
+        if (pr.target == p.name) channel_for(channels, pr);
+    for (const synapse_channel& c : channels)
+        bytes += slots * 8.0 + (c.kind == synapse_kind::delta ? 0.0 : real_bytes);
+    return bytes;
+}
+
+}  // namespace
+
 memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses) {
     memory_estimate m;
     const auto add = [&](double bytes, const std::string& name) {
         m.bytes += bytes;
         if (bytes > m.largest) m.largest = bytes, m.largest_part = name;
     };
-    const double real_bytes = spec.simulation.real == precision::single ? 4.0 : 8.0;
+    const double slots = longest_delay_steps(spec) + 1.0;
     for (const population_spec& p : spec.populations)
-        add(double(p.size) * 2.0 * real_bytes, "population '" + p.name + "'");
+        add(double(p.size) * population_bytes_per_neuron(spec, p, slots), "population '" + p.name + "'");
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
         const source_ref s = find_source(spec, pr.source);

@@ -104,10 +104,16 @@ public:
 
 // What a run needs at least, before anything is drawn: per synapse at the build's peak its target
 // and delay, and, unless the weight is a constant (stored once), its weight in fixed point and in
-// double while the fixed-point format is chosen; per neuron
-// its membrane potential and refractory count (more arrays with adaptation, OU input,
-// heterogeneous parameters or synapses). Projection k has synapses[k] synapses where given, else
-// expected_synapses (0 for from_file, whose size is known only once read).
+// double while the fixed-point format is chosen; per neuron its state (V, the refractory count, w
+// with adaptation, the OU current), the run's spike statistics, every value drawn per neuron
+// (in double while the population is set up; the bias current kept), its parameters and
+// coefficients where they vary, and per synapse channel onto it a ring slot per step of the
+// longest delay and an exp channel's state. Projection k has synapses[k] synapses where given,
+// else expected_synapses (0 for from_file, whose size is known only once read).
+// The run's spike statistics per neuron (simulation.cpp): the last spike time, the sum and the sum
+// of squares of the intervals (double), and their count (32 bits).
+inline constexpr double spike_statistics_bytes_per_neuron = 3 * 8 + 4;
+
 struct memory_estimate {
     double synapses = 0.0;  // in all projections, as counted above
     double bytes = 0.0;
