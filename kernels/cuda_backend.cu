@@ -482,6 +482,10 @@ public:
         // The network's random parts are drawn on the device (the same synapses as the CPU's),
         // assembled on the host and uploaded below; IFSIM_SYNAPSE_DRAWS=host draws them on the host
         // instead, to tell a fault of the device draws from one of the run (docs/cuda.md).
+        for (const auto& pop : spec.populations)  // before the network is drawn for them
+            if (pop.size > max_pool_entries)
+                throw runtime_failure("population '" + pop.name + "' has " + std::to_string(pop.size) +
+                                      " neurons; the CUDA backend holds at most 2^31 - 1 per population");
         const char* draws = std::getenv("IFSIM_SYNAPSE_DRAWS");
         net_ = draws != nullptr && std::string_view(draws) == "host" ? build_network(spec)
                                                                      : build_network(spec, *make_device_synapse_source());
@@ -489,9 +493,6 @@ public:
         std::uint64_t first_id = 0;
         for (std::size_t p = 0; p < spec.populations.size(); ++p) {
             const auto& pop = spec.populations[p];
-            if (pop.size > max_pool_entries)
-                throw runtime_failure("population '" + pop.name + "' has " + std::to_string(pop.size) +
-                                      " neurons; the CUDA backend holds at most 2^31 - 1 per population");
             populations_.push_back(spec.simulation.real == precision::single
                                        ? make_runner<float>(pop, spec.simulation, first_id, ctx_, net_.channels[p], slots)
                                        : make_runner<double>(pop, spec.simulation, first_id, ctx_, net_.channels[p], slots));

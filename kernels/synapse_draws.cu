@@ -38,6 +38,8 @@ namespace {
 using cuda::device_buffer;
 
 constexpr unsigned max_blocks = 65535;
+// The largest fixed in- or out-degree without multapses drawn here (plausible).
+constexpr std::uint64_t max_distinct_degree = 4096;
 
 std::size_t free_memory() {
     std::size_t free = 0, total = 0;
@@ -81,7 +83,10 @@ public:
                 return sorted_csr(keys, n, num_sources, num_targets);
             }
             case rule_kind::pairwise_bernoulli: {
-                if (!(r.p > 0.0 && r.p < 1.0) || num_targets > (std::uint64_t{1} << 32)) return on_host();  // none, every pair, or invalid
+                // none, every pair, or invalid (the host says why)
+                if (!(r.p > 0.0 && r.p < 1.0) || num_sources > (std::uint64_t{1} << 32) ||
+                    num_targets > (std::uint64_t{1} << 32))
+                    return on_host();
                 const double expected = r.p * double(num_sources) * double(num_targets);
                 if (!fits(8.0 * double(num_sources + 1) * 2 + 4.0 * 1.2 * expected)) return on_host();
                 if (auto c = bernoulli_csr(key, num_sources, num_targets, no_self, math::log1p(-r.p))) return std::move(*c);
@@ -113,8 +118,13 @@ private:
         const bool no_self = same && !r.autapses;
         if (r.kind == rule_kind::fixed_total) return r.degree < max_population * 16 && !(no_self && num_targets == 1);
         const std::uint64_t pool = r.kind == rule_kind::fixed_indegree ? num_sources : num_targets;
+        const std::uint64_t rows = r.kind == rule_kind::fixed_indegree ? num_targets : num_sources;
         const std::uint64_t avail = no_self ? pool - 1 : pool;
-        return (r.degree == 0 || avail > 0) && (r.multapses || r.degree <= avail);
+        // Without multapses a thread scans its row's picks so far for each new one, K^2 / 2
+        // compares; the host's hash set takes the large degrees.
+        if (!r.multapses && r.degree > max_distinct_degree) return false;
+        return (r.degree == 0 || (avail > 0 && rows <= ~std::uint64_t{0} / r.degree)) &&
+               (r.multapses || r.degree <= avail);
     }
 
     // Keys twice (the sort is not in place), CUB's scratch, then targets and rows.

@@ -337,6 +337,13 @@ TEST(Connectivity, RejectsImpossibleRules) {
     EXPECT_NO_THROW(connect(rule(rule_kind::fixed_indegree, 0, 10, true, false), 10, 10, true, seed, 0));
     EXPECT_THROW(connect(rule(rule_kind::fixed_outdegree, 0, 6, true, false), 10, 5, false, seed, 0), config_error);
     EXPECT_THROW(connect(rule(rule_kind::fixed_indegree, 0, 1, false, true), 1, 1, true, seed, 0), config_error);
+    // more than 2^40 synapses (K x rows would wrap 64 bits for K near 2^44 and 2^20 rows)
+    EXPECT_THROW(connect(rule(rule_kind::fixed_indegree, 0, std::uint64_t{1} << 44, true, true), 10, 1 << 20, false,
+                         seed, 0),
+                 config_error);
+    EXPECT_THROW(connect(rule(rule_kind::fixed_outdegree, 0, std::uint64_t{1} << 21, true, true), 1 << 20, 10, false,
+                         seed, 0),
+                 config_error);
     // p outside [0, 1]
     EXPECT_THROW(connect(rule(rule_kind::pairwise_bernoulli, -0.1, 0, true, true), 10, 10, false, seed, 0), config_error);
     EXPECT_THROW(connect(rule(rule_kind::pairwise_bernoulli, 1.5, 0, true, true), 10, 10, false, seed, 0), config_error);
