@@ -50,9 +50,14 @@ struct device_projection {
 
 // Spike of neuron i in step `now` (mod slots) through `proj`, by the 32 lanes of a warp striding
 // over its row. Integer atomics: any order, the same sums.
-__device__ inline void deliver_spike(const device_projection& proj, unsigned lane, std::uint32_t i, std::uint64_t now) {
-    if (lane == 0) atomicAdd(proj.d_events, (unsigned long long)(proj.rows[i + 1] - proj.rows[i]));
-    for (std::uint64_t s = proj.rows[i] + lane; s < proj.rows[i + 1]; s += 32) {
+__device__ inline void deliver_spike(const device_projection& projection, unsigned lane, std::uint32_t i,
+                                     std::uint64_t now) {
+    // The fields and the row's bounds read once, into registers: across the atomics below the
+    // compiler may not assume that global memory it read is unchanged.
+    const device_projection proj = projection;
+    const std::uint64_t first = proj.rows[i], end = proj.rows[i + 1];
+    if (lane == 0) atomicAdd(proj.d_events, (unsigned long long)(end - first));
+    for (std::uint64_t s = first + lane; s < end; s += 32) {
         const std::uint64_t d = proj.delays8 ? proj.delays8[s] : proj.delays16 ? proj.delays16[s] : proj.constant_delay;
         const std::uint64_t r = now + d >= proj.slots ? now + d - proj.slots : now + d;
         const std::int32_t w = proj.weights ? proj.weights[s] : proj.constant_weight;
