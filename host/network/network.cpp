@@ -169,9 +169,10 @@ double longest_delay_steps(const run_spec& spec) {
     double longest = 1.0;
     for (const projection_spec& pr : spec.projections) {
         if (pr.delay_from_file) continue;
-        const double ms = pr.delay.type == synapse_distribution::kind::constant ? pr.delay.a
-                                                                                : synapse_value_extremes(pr.delay).second;
-        if (std::isfinite(ms)) longest = std::max(longest, std::min(delay_steps(ms, spec.simulation.dt_ms), max_delay_steps));
+        const bool one = pr.delay.type == synapse_distribution::kind::constant;
+        const double ms = one ? pr.delay.a : synapse_value_extremes(pr.delay).second;
+        if (std::isfinite(ms))
+            longest = std::max(longest, std::min(delay_steps(ms, spec.simulation.dt_ms), max_delay_steps));
     }
     return longest;
 }
@@ -201,7 +202,8 @@ double population_bytes_per_neuron(const run_spec& spec, const population_spec& 
     // value); then, while it runs, the spike statistics.
     bool drawn_alone = !p.input.I_e.is_constant();
     for (const auto& [name, d] : p.init) drawn_alone = drawn_alone || !d.is_constant();
-    const double setup = std::max((params_vary ? double(sizeof(neuron_params)) : 0.0) + noise_drawn, drawn_alone ? 8.0 : 0.0);
+    const double with_params = (params_vary ? double(sizeof(neuron_params)) : 0.0) + noise_drawn;
+    const double setup = std::max(with_params, drawn_alone ? 8.0 : 0.0);
     bytes += std::max(setup, spike_statistics_bytes_per_neuron);
     std::vector<synapse_channel> channels;
     for (const projection_spec& pr : spec.projections)
