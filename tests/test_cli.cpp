@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "ifsim/network.hpp"
 #include "support/simulate.hpp"
 
 namespace {
@@ -245,6 +246,23 @@ rate = "5 Hz"
     EXPECT_NE(projections.find("\"source\": \"E\""), std::string::npos) << projections;
 }
 
+// 2^32 neurons in double with a per-neuron bias current need over 200 GiB: check says a run here
+// would not fit (exit 0: the machine a job runs on may have the memory), and a run stops before
+// allocating anything, exit 1 with the need named (a fuzzed config like it was killed for memory).
+TEST(cli, check_says_when_a_run_would_not_fit_here) {
+    if (ifsim::available_memory() > (std::uint64_t{200} << 30)) GTEST_SKIP() << "over 200 GiB of memory available";
+    const std::string huge =
+        example("fi_curve_noisy.toml") + " --set population.fi.size=4294967296 --set simulation.precision=double";
+    auto r = ifsim("check " + huge);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("available: too little, a run here stops before it starts"), std::string::npos) << r.out;
+    const fs::path dir = fresh_dir("check_huge");
+    r = ifsim("run " + huge + " --out " + (dir / "out").string());
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("the run needs at least about"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5"));
+}
+
 // `check` validates without running: the plan on stdout with exact synapse counts, a synapse file
 // read whole (a bad row is found here, not only when a run builds), --build the real network.
 TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
@@ -255,6 +273,7 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     EXPECT_NE(r.out.find("projections  4, 15625000 synapses"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("[2] I -> E  fixed_indegree 250  delta  2500000 synapses"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("memory       at least"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("too little"), std::string::npos) << r.out;
 
     // --build against a run of the same network: the same synapses.
     const fs::path dir = fresh_dir("check_build");

@@ -92,9 +92,12 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
 
     const memory_estimate m = estimate_memory(spec, synapses);
     const std::uint64_t available = available_memory();
-    std::printf("  memory       at least %s for the build (largest: %s, %s); %s\n", format_bytes(m.bytes).c_str(),
-                m.largest_part.c_str(), format_bytes(m.largest).c_str(),
-                available == 0 ? "available memory unknown" : (format_bytes(double(available)) + " available").c_str());
+    const std::string here = available == 0                  ? "available memory unknown"
+                             : fits_in_memory(m, available) ? format_bytes(double(available)) + " available"
+                                                            : format_bytes(double(available)) +
+                                                                  " available: too little, a run here stops before it starts";
+    std::printf("  memory       at least %s for the run (largest: %s, %s); %s\n", format_bytes(m.bytes).c_str(),
+                m.largest_part.c_str(), format_bytes(m.largest).c_str(), here.c_str());
 }
 
 }  // namespace

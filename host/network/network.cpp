@@ -271,14 +271,17 @@ std::string format_bytes(double bytes) {
     return text;
 }
 
+bool fits_in_memory(const memory_estimate& m, std::uint64_t available) {
+    return available == 0 || m.bytes <= 0.9 * double(available);
+}
+
 namespace {
 
 // Before anything is drawn or allocated: estimate_memory against the memory available.
 void check_fits_in_memory(const run_spec& spec) {
     const std::uint64_t available = available_memory();
-    if (available == 0) return;
     const memory_estimate m = estimate_memory(spec);
-    if (m.bytes <= 0.9 * double(available)) return;
+    if (fits_in_memory(m, available)) return;
     throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + ", but " +
                           format_bytes(double(available)) + " of memory are available; the largest part is " +
                           m.largest_part + " (" + format_bytes(m.largest) +

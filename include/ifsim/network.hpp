@@ -121,6 +121,10 @@ struct memory_estimate {
     std::string largest_part;  // "population 'E'" or "projection 3 (L4E -> L23E)"
 };
 memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses = {});
+
+// Whether a run that needs m fits in `available` bytes, a tenth of them left for what the estimate
+// leaves out; true where the available memory is unknown (0).
+bool fits_in_memory(const memory_estimate& m, std::uint64_t available);
 // Each projection's synapse count before anything is drawn: the mean of its rule (exact for every
 // rule but pairwise_bernoulli), or a synapse file's rows, the file read whole and every row
 // checked as the build will (config_error naming the projection, file and row).
