@@ -123,7 +123,7 @@ private:
         // Without multapses a thread scans its row's picks so far for each new one, K^2 / 2
         // compares; the host's hash set takes the large degrees.
         if (!r.multapses && r.degree > max_distinct_degree) return false;
-        return (r.degree == 0 || (avail > 0 && rows <= ~std::uint64_t{0} / r.degree)) &&
+        return (r.degree == 0 || (avail > 0 && rows <= max_degree_rule_synapses / r.degree)) &&
                (r.multapses || r.degree <= avail);
     }
 

@@ -195,7 +195,7 @@ void validate(const connection_rule& r, std::uint64_t num_sources, std::uint64_t
                                    std::to_string(avail) + " distinct " + what +
                                    " available without multapses; accepted: degree <= " +
                                    std::to_string(avail) + ", or multapses = true");
-            if (r.degree > 0 && rows > (std::uint64_t{1} << 40) / r.degree)
+            if (r.degree > 0 && rows > max_degree_rule_synapses / r.degree)
                 throw config_error(name + ": degree " + std::to_string(r.degree) + " for each of " +
                                    std::to_string(rows) + " neurons; at most 2^40 synapses are supported");
             break;

@@ -232,7 +232,9 @@ IFSIM_HD void draw_pair(row_words& w, std::uint64_t num_sources, std::uint64_t n
 // Throws config_error: p outside [0, 1]; K or N larger than the distinct pairs available without
 // multapses (or any synapse requested with none possible); one_to_one with num_sources !=
 // num_targets, or within one population with autapses off; same_population with different sizes;
-// num_targets or num_sources above 2^32.
+// num_targets or num_sources above 2^32; a fixed in- or out-degree making more than
+// max_degree_rule_synapses.
+inline constexpr std::uint64_t max_degree_rule_synapses = std::uint64_t{1} << 40;
 csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
             bool same_population, std::uint64_t seed, std::uint32_t projection_index);
 
