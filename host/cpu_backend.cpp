@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ void with_flag(bool b, F&& f) {
 struct sampler {
     std::size_t record;                   // index into block_output::samples
     state_variable variable;
+    std::size_t channel;                  // I_syn, g_syn: index into the population's channels
     std::vector<std::uint64_t> neurons;  // within the population
     std::uint64_t interval_steps;
 };
@@ -140,7 +142,7 @@ public:
     }
 
     std::vector<double> state(state_variable v) const override {
-        const std::vector<Real>& src = v == state_variable::V_m ? d_.V : v == state_variable::w ? d_.w : d_.I_ou;
+        const std::vector<Real>& src = neuron_variable(v);
         if (src.empty()) return std::vector<double>(d_.size, 0.0);
         return std::vector<double>(src.begin(), src.end());
     }
@@ -402,11 +404,21 @@ private:
         return false;
     }
 
+    // A neuron's state variable (empty where the population lacks it: w, I_noise).
+    const std::vector<Real>& neuron_variable(state_variable v) const {
+        switch (v) {
+            case state_variable::V_m: return d_.V;
+            case state_variable::w: return d_.w;
+            case state_variable::I_noise: return d_.I_ou;
+            default: throw std::invalid_argument("state: I_syn and g_syn are a synaptic channel's; record them");
+        }
+    }
+
     void sample(std::uint64_t step, block_output& out) const {
         for (const auto& r : samplers) {
             if (step % r.interval_steps != 0) continue;
-            const std::vector<Real>& src =
-                r.variable == state_variable::V_m ? d_.V : r.variable == state_variable::w ? d_.w : d_.I_ou;
+            const bool synaptic = r.variable == state_variable::I_syn || r.variable == state_variable::g_syn;
+            const std::vector<Real>& src = synaptic ? channels_[r.channel].x : neuron_variable(r.variable);
             auto& dst = out.samples[r.record];
             for (auto i : r.neurons) dst.push_back(src.empty() ? 0.0f : float(src[i]));
             ++out.sample_rows[r.record];
@@ -473,12 +485,13 @@ public:
             first_id += pop.size;
         }
         num_neurons_ = first_id;
+        num_records_ = spec.states.size();
         for (std::size_t r = 0; r < spec.states.size(); ++r) {
             const auto& rec = spec.states[r];
             std::size_t p = 0;
             while (spec.populations[p].name != rec.population) ++p;
-            populations_[p]->samplers.push_back(
-                {r, parse_state_variable(rec.variable), rec.neurons, rec.interval_steps(spec.simulation.dt_ms)});
+            populations_[p]->samplers.push_back({r, parse_state_variable(rec.variable), recorded_channel(net_, rec),
+                                                 rec.neurons, rec.interval_steps(spec.simulation.dt_ms)});
         }
     }
 
@@ -492,6 +505,8 @@ public:
     // populations are independent within it. Then the interval's spikes are delivered.
     void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) override {
         out.spikes.resize(populations_.size());
+        if (out.samples.size() < num_records_) out.samples.resize(num_records_);
+        if (out.sample_rows.size() < num_records_) out.sample_rows.resize(num_records_, 0);
         const std::uint32_t interval = net_.empty() ? num_steps : net_.min_delay_steps;
         for (std::uint32_t done = 0; done < num_steps;) {
             const std::uint32_t n = std::min(interval, num_steps - done);
@@ -665,6 +680,7 @@ private:
 
     ifsim::network net_;
     std::uint64_t num_neurons_ = 0;  // in all populations
+    std::size_t num_records_ = 0;    // state records
     std::uint64_t events_ = 0;  // synaptic events delivered
     // Per interval, kept to spare an allocation each (intervals can be one step long): where each
     // population's spikes of the interval start, and the interval's delivery batches.
@@ -687,7 +703,9 @@ state_variable parse_state_variable(const std::string& name) {
     if (name == "V_m") return state_variable::V_m;
     if (name == "w") return state_variable::w;
     if (name == "I_noise") return state_variable::I_noise;
-    throw config_error("unknown state variable '" + name + "' (allowed: V_m, w, I_noise)");
+    if (name == "I_syn") return state_variable::I_syn;
+    if (name == "g_syn") return state_variable::g_syn;
+    throw config_error("unknown state variable '" + name + "' (allowed: V_m, w, I_noise, I_syn, g_syn)");
 }
 
 }  // namespace ifsim

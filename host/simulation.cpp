@@ -20,7 +20,9 @@
 namespace ifsim {
 namespace {
 
-const char* unit_of(state_variable v) { return v == state_variable::V_m ? "mV" : "pA"; }
+const char* unit_of(state_variable v) {
+    return v == state_variable::V_m ? "mV" : v == state_variable::g_syn ? "nS" : "pA";
+}
 
 // A backend's numerical error with the population and block it was found in: the backends check
 // after each block of steps and name the neuron by its global id.

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -110,6 +111,7 @@ struct device_context {
 struct sampler {
     std::size_t record;                  // index into block_output::samples
     state_variable variable;
+    std::size_t channel = 0;             // I_syn, g_syn: index into the population's channels
     std::vector<std::uint64_t> neurons;  // within the population
     std::uint64_t interval_steps;
     device_buffer<std::uint64_t> d_neurons;
@@ -275,9 +277,8 @@ public:
     void launch_samples(std::uint64_t step) override {
         for (auto& s : samplers) {
             if (step % s.interval_steps != 0) continue;
-            const Real* src = s.variable == state_variable::V_m ? d_V_.data()
-                              : s.variable == state_variable::w ? d_w_.data()
-                                                                : d_I_ou_.data();
+            const bool synaptic = s.variable == state_variable::I_syn || s.variable == state_variable::g_syn;
+            const Real* src = synaptic ? d_channel_x_[s.channel].data() : neuron_variable(s.variable).data();
             const std::uint64_t m = s.neurons.size();
             IFSIM_LAUNCH((cuda::gather_kernel<Real>), cuda::grid_stride_shape(m, ctx_.max_blocks), ctx_.stream, src,
                          static_cast<const std::uint64_t*>(s.d_neurons.data()), m, s.d_rows.data() + s.rows * m);
@@ -353,7 +354,7 @@ public:
     }
 
     std::vector<double> state(state_variable v) const override {
-        const device_buffer<Real>& src = v == state_variable::V_m ? d_V_ : v == state_variable::w ? d_w_ : d_I_ou_;
+        const device_buffer<Real>& src = neuron_variable(v);
         if (src.empty()) return std::vector<double>(n_, 0.0);
         std::vector<Real> host(n_);
         IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "waiting for the stream");
@@ -363,6 +364,16 @@ public:
     }
 
 private:
+    // A neuron's state variable (empty where the population lacks it: w, I_noise).
+    const device_buffer<Real>& neuron_variable(state_variable v) const {
+        switch (v) {
+            case state_variable::V_m: return d_V_;
+            case state_variable::w: return d_w_;
+            case state_variable::I_noise: return d_I_ou_;
+            default: throw std::invalid_argument("state: I_syn and g_syn are a synaptic channel's; record them");
+        }
+    }
+
     template <bool Ou, bool Syn>
     static kernel_type pick_kernel(bool poisson, bool interpolate) {
         return poisson ? (interpolate ? &cuda::update_kernel<Model, Real, Ou, true, true, Syn>
@@ -512,6 +523,7 @@ public:
             sampler s;
             s.record = r;
             s.variable = parse_state_variable(rec.variable);
+            s.channel = recorded_channel(net_, rec);
             s.neurons = rec.neurons;
             s.interval_steps = rec.interval_steps(spec.simulation.dt_ms);
             populations_[p]->samplers.push_back(std::move(s));

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ifsim/network.hpp"
+#include "support/hdf5_read.hpp"
 #include "support/simulate.hpp"
 
 namespace {
@@ -146,7 +147,11 @@ TEST(cli, every_example_runs) {
             const auto data = read_dataset<float>(file, group + "/data", H5T_NATIVE_FLOAT);
             const auto ids = read_dataset<std::uint64_t>(file, group + "/mapping/node_ids", H5T_NATIVE_UINT64);
             const auto time = read_dataset<double>(file, group + "/mapping/time", H5T_NATIVE_DOUBLE);
+            const std::string variable = ifsim::test::string_attribute(file, group + "/data", "variable_name");
+            const std::string unit = ifsim::test::string_attribute(file, group + "/data", "units");
             H5Fclose(file);
+            const std::string want = variable == "V_m" ? "mV" : variable == "g_syn" ? "nS" : "pA";
+            EXPECT_EQ(unit, want) << f.path() << ": " << variable;
             ASSERT_EQ(time.size(), 3u);
             const auto rows = std::size_t(std::llround((time[1] - time[0]) / time[2]));
             EXPECT_EQ(rows, std::size_t(std::llround(20.0 / time[2]))) << f.path();  // one frame per interval

@@ -114,6 +114,7 @@ void expect_same(const run_spec& a, const run_spec& b) {
         EXPECT_EQ(a.states[i].name, b.states[i].name);
         EXPECT_EQ(a.states[i].population, b.states[i].population);
         EXPECT_EQ(a.states[i].variable, b.states[i].variable);
+        EXPECT_EQ(a.states[i].projection, b.states[i].projection);
         EXPECT_EQ(a.states[i].neurons, b.states[i].neurons);
         EXPECT_TRUE(same_bits(a.states[i].interval_ms, b.states[i].interval_ms));
     }
@@ -797,6 +798,63 @@ TEST(Config, ProjectionOverrides) {
     EXPECT_EQ(p[7].target, "I");
     expect_rule(p[7].rule, rule_kind::one_to_one, 0, 0, true, true);
     expect_rule(p[8].rule, rule_kind::fixed_total, 0, 7, true, true);
+}
+
+// I_syn and g_syn records: the channel of the named projection, or the population's only one of
+// the kind; the default name says which projection where one is named.
+TEST(Config, SynapticStateRecords) {
+    const std::string text = std::string(network_pops) + network + R"(
+[[record]]
+state = "I_syn"
+population = "E"
+[[record]]
+state = "g_syn"
+population = "E"
+projection = 2
+neurons = [0, 3]
+[[record]]
+state = "g_syn"
+population = "F"
+)";
+    const run_spec s = parse_config(text, "syn.toml", {"record.E_g_syn_2.interval=1 ms"});
+    ASSERT_EQ(s.states.size(), 3u);
+    EXPECT_EQ(s.states[0].name, "E_I_syn");
+    EXPECT_EQ(s.states[0].projection, 1u);  // E's only exp_current channel
+    EXPECT_EQ(s.states[1].name, "E_g_syn_2");
+    EXPECT_EQ(s.states[1].projection, 2u);
+    EXPECT_EQ(s.states[1].interval_ms, 1.0);
+    EXPECT_EQ(s.states[2].name, "F_g_syn");
+    EXPECT_EQ(s.states[2].projection, 4u);
+    expect_same(s, parse_config(to_toml(s), "syn.toml"));
+
+    const auto record_error = [&](const std::string& record, const std::string& extra = "") {
+        return error_of(std::string(network_pops) + network + extra + "[[record]]\n" + record);
+    };
+    std::string m = record_error("state = \"I_syn\"\npopulation = \"F\"\n");
+    EXPECT_NE(m.find("record[0].state = \"I_syn\": population 'F' receives no exp_current synapses"), std::string::npos) << m;
+    m = record_error("state = \"g_syn\"\npopulation = \"E\"\nprojection = 1\n");
+    EXPECT_NE(m.find("record[0].projection = 1: projection 1 (E -> E) makes exp_current synapses, and g_syn is the "
+                     "state of exp_conductance ones (projections of exp_conductance synapses onto 'E': 2)"),
+              std::string::npos) << m;
+    m = record_error("state = \"g_syn\"\npopulation = \"E\"\nprojection = 4\n");
+    EXPECT_NE(m.find("projection 4 (F -> F) targets 'F', not 'E'"), std::string::npos) << m;
+    m = record_error("state = \"g_syn\"\npopulation = \"E\"\nprojection = 10\n");
+    EXPECT_NE(m.find("record[0].projection = 10: out of range; expected an integer from 0 to 9"), std::string::npos) << m;
+    m = record_error("state = \"V_m\"\npopulation = \"E\"\nprojection = 1\n");
+    EXPECT_NE(m.find("key 'record[0].projection': only an I_syn or g_syn record names a projection"), std::string::npos) << m;
+    // A second conductance channel onto E (another E_rev): which one is then for the record to say.
+    const std::string second = "[[projection]]\nsource = \"F\"\ntarget = \"E\"\nrule = \"all_to_all\"\n"
+                               "synapse = \"exp_conductance\"\nweight = 1\nE_rev = 0\n";
+    m = record_error("state = \"g_syn\"\npopulation = \"E\"\n", second);
+    EXPECT_NE(m.find("population 'E' has 2 exp_conductance channels (one per tau_syn and E_rev); choose one with "
+                     "projection = <index> (projections of exp_conductance synapses onto 'E': 2, 10)"),
+              std::string::npos) << m;
+    EXPECT_EQ(parse_config(std::string(network_pops) + network + second +
+                               "[[record]]\nstate = \"g_syn\"\npopulation = \"E\"\nprojection = 10\n",
+                           "syn.toml")
+                  .states[0]
+                  .projection,
+              10u);
 }
 
 TEST(Config, BadProjectionOverridesAreExplained) {

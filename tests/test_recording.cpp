@@ -18,8 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "support/hdf5_read.hpp"
+
 namespace ifsim {
 namespace {
+
+using test::string_attribute;
 
 namespace fs = std::filesystem;
 
@@ -103,28 +107,6 @@ std::vector<std::uint64_t> read_u64(hid_t f, const std::string& p) {
 }
 std::vector<std::uint32_t> read_u32(hid_t f, const std::string& p) {
     return read<std::uint32_t>(f, p, H5T_STD_U32LE, H5T_NATIVE_UINT32);
-}
-
-// A scalar string attribute (variable or fixed length).
-std::string string_attribute(hid_t file, const std::string& object, const std::string& name) {
-    const hid_t attr = H5Aopen_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
-    if (attr < 0) throw std::runtime_error("no attribute " + object + "@" + name);
-    const hid_t type = H5Aget_type(attr);
-    std::string value;
-    EXPECT_EQ(H5Tget_class(type), H5T_STRING);
-    if (H5Tis_variable_str(type) > 0) {
-        char* text = nullptr;
-        H5Aread(attr, type, &text);
-        value = text ? text : "";
-        H5free_memory(text);
-    } else {
-        value.resize(H5Tget_size(type));
-        H5Aread(attr, type, value.data());
-        value.resize(value.find('\0') == std::string::npos ? value.size() : value.find('\0'));
-    }
-    H5Tclose(type);
-    H5Aclose(attr);
-    return value;
 }
 
 // The `sorting` attribute as libsonata reads it: an enum over uint8 {none, by_id, by_time}.

@@ -1,9 +1,12 @@
 // `ifsim compare`: the same config on the CPU and CUDA backends in float, step block by step block,
-// until the first bit that differs — or "identical".
+// until the first bit that differs — spikes, recorded samples, then the state — or "identical".
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
@@ -16,11 +19,41 @@ cuda_status probe_cuda();  // cmd_info.cpp
 
 namespace {
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+template <class T>
+bool same_bits(T a, T b) {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// The first difference between the state records' samples of a block [block_start, block_end).
+std::optional<std::string> first_sample_difference(const run_spec& spec, const block_output& a, const block_output& b,
+                                                   std::uint64_t block_start) {
+    char line[512];
+    for (std::size_t r = 0; r < spec.states.size(); ++r) {
+        const state_record& rec = spec.states[r];
+        const std::vector<float>&x = a.samples[r], &y = b.samples[r];
+        for (std::size_t k = 0; k < std::max(x.size(), y.size()); ++k) {
+            if (k < x.size() && k < y.size() && same_bits(x[k], y[k])) continue;
+            // Row j of a block samples the j-th multiple of the interval from block_start on.
+            const std::uint64_t interval = rec.interval_steps(spec.simulation.dt_ms);
+            const std::uint64_t step = (block_start + interval - 1) / interval * interval + k / rec.neurons.size() * interval;
+            const auto value = [&](const std::vector<float>& v) {
+                char text[32] = "no sample";
+                if (k < v.size()) std::snprintf(text, sizeof text, "%.9g", double(v[k]));
+                return std::string(text);
+            };
+            std::snprintf(line, sizeof line, "population %s, neuron %llu, step %llu, variable %s (record %s): cpu %s, cuda %s",
+                          rec.population.c_str(), (unsigned long long)rec.neurons[k % rec.neurons.size()],
+                          (unsigned long long)step, rec.variable.c_str(), rec.name.c_str(), value(x).c_str(),
+                          value(y).c_str());
+            return line;
+        }
+    }
+    return std::nullopt;
+}
 
 // The first difference within one block's outputs and states, as a sentence; nothing if none.
 std::optional<std::string> first_difference(const run_spec& spec, backend& cpu, backend& gpu, const block_output& a,
-                                            const block_output& b, std::uint64_t block_end) {
+                                            const block_output& b, std::uint64_t block_start, std::uint64_t block_end) {
     char line[512];
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
         const spike_list &x = a.spikes[p], &y = b.spikes[p];
@@ -41,6 +74,7 @@ std::optional<std::string> first_difference(const run_spec& spec, backend& cpu, 
             return line;
         }
     }
+    if (auto d = first_sample_difference(spec, a, b, block_start)) return d;
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
         for (const auto v : {state_variable::V_m, state_variable::w, state_variable::I_noise}) {
             const auto x = cpu.state(p, v), y = gpu.state(p, v);
@@ -74,7 +108,7 @@ std::optional<std::string> compare_run(const run_spec& spec, std::uint64_t steps
         b.clear();
         cpu->advance(step, n, a);
         gpu->advance(step, n, b);
-        if (auto d = first_difference(spec, *cpu, *gpu, a, b, step + n)) return d;
+        if (auto d = first_difference(spec, *cpu, *gpu, a, b, step, step + n)) return d;
     }
     return std::nullopt;
 }

@@ -224,6 +224,9 @@ def group_by_variable(reports):
 def plot_traces(ax, reports):
     drawn = 0
     for file_name, f in reports:
+        # Several reports of one variable (E's excitatory and inhibitory g_syn) share the panel:
+        # their traces then say which report they come from.
+        source = f"{os.path.splitext(file_name)[0]}: " if len(reports) > 1 else ""
         for pop, group in f["report"].items():
             data = group["data"]
             node_ids = group["mapping/node_ids"][:]
@@ -240,7 +243,7 @@ def plot_traces(ax, reports):
             unit = text(data.attrs.get("units", ""))
             variable = text(data.attrs.get("variable_name", file_name))
             for k, c in enumerate(columns):
-                ax.plot(t, values[:, k], lw=0.7, label=f"{pop} node {int(node_ids[c])}")
+                ax.plot(t, values[:, k], lw=0.7, label=f"{source}{pop} node {int(node_ids[c])}")
             ax.set_ylabel(f"{variable} ({unit})" if unit else variable)
             drawn += len(columns)
             if drawn >= MAX_TRACES:

@@ -6,6 +6,7 @@
 #include <array>
 #include <filesystem>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ std::string child_path(std::string_view path, std::string_view key);
 std::string element_path(std::string_view path, std::size_t index);
 // "a, b, c"
 std::string join(std::span<const std::string_view> words);
+// A state record's default name, as validation gives it and --set finds it: <population>_<state>,
+// and _<projection> after it where the record names a projection (I_syn, g_syn).
+std::string default_record_name(std::string_view population, std::string_view state,
+                                std::optional<std::int64_t> projection);
 
 // Throws on the first key of `t` not in `allowed`, suggesting the nearest allowed key.
 void check_keys(const context& ctx, const toml::table& t, std::string_view path,
@@ -108,7 +113,7 @@ inline constexpr std::array<std::string_view, 2> steps_keys = {"times", "amplitu
 inline constexpr std::array<std::string_view, 2> noise_keys = {"sigma_V", "bridge"};
 inline constexpr std::array<std::string_view, 2> ou_keys = {"sigma_I", "tau_I"};
 inline constexpr std::array<std::string_view, 3> poisson_keys = {"rate", "weight", "count"};
-inline constexpr std::array<std::string_view, 6> record_keys = {"spikes",   "state",    "population",
+inline constexpr std::array<std::string_view, 7> record_keys = {"spikes",   "state", "population", "projection",
                                                                 "neurons",  "interval", "name"};
 inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace", "uniform",
                                                                       "normal", "array"};

@@ -51,9 +51,10 @@ constexpr std::array<schema_node, 6> population_schema = {{{"name", K::value, {}
                                                            {"params", K::table, params_schema},
                                                            {"init", K::table, init_schema},
                                                            {"input", K::table, input_schema}}};
-constexpr std::array<schema_node, 6> record_schema = {{{"spikes", K::value, {}},
+constexpr std::array<schema_node, 7> record_schema = {{{"spikes", K::value, {}},
                                                        {"state", K::value, {}},
                                                        {"population", K::value, {}},
+                                                       {"projection", K::value, {}},
                                                        {"neurons", K::value, {}},
                                                        {"interval", K::value, {}},
                                                        {"name", K::value, {}}}};
@@ -99,11 +100,15 @@ std::string string_at(const toml::table& t, std::string_view key) {
 }
 
 // The name an element of [[population]], [[generator]] or [[record]] answers to (a record's default name is
-// <population>_<state>, as validation gives it). Projections have no name: only an index.
+// default_record_name, as validation gives it). Projections have no name: only an index.
 std::string element_name(const toml::table& t, std::string_view list) {
     if (list == "projection") return {};
     if (t.contains("name")) return string_at(t, "name");
-    if (list == "record" && t.contains("state")) return string_at(t, "population") + "_" + string_at(t, "state");
+    if (list == "record" && t.contains("state")) {
+        const toml::node* k = t.get("projection");
+        return default_record_name(string_at(t, "population"), string_at(t, "state"),
+                                   k && k->is_integer() ? std::optional<std::int64_t>(k->as_integer()->get()) : std::nullopt);
+    }
     return {};
 }
 

@@ -151,6 +151,13 @@ std::string join(std::span<const std::string_view> words) {
     return out;
 }
 
+std::string default_record_name(std::string_view population, std::string_view state,
+                                std::optional<std::int64_t> projection) {
+    std::string name = std::string(population) + "_" + std::string(state);
+    if (projection) name.append("_").append(std::to_string(*projection));  // not "_" + ...: gcc 12's false -Wrestrict
+    return name;
+}
+
 void check_keys(const context& ctx, const toml::table& t, std::string_view path,
                 std::span<const std::string_view> allowed) {
     for (auto&& [k, v] : t) {

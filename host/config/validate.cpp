@@ -9,6 +9,7 @@
 #include "config_detail.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/network.hpp"
 
 namespace ifsim::config_detail {
 
@@ -516,6 +517,52 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
     return out;
 }
 
+// The projection whose synaptic channel an I_syn (exp_current) or g_syn (exp_conductance) record
+// samples: `projection` where given, one onto the population with synapses of that kind; else
+// the population's only channel of that kind (channel_for: one per tau_syn and E_rev).
+std::size_t read_recorded_projection(const context& ctx, const toml::table& t, std::string_view path,
+                                     const toml::node& state_node, const std::string& variable,
+                                     const population_spec& pop, const run_spec& spec) {
+    const synapse_kind kind = variable == "I_syn" ? synapse_kind::exp_current : synapse_kind::exp_conductance;
+    const std::string kind_name(synapse_names[static_cast<std::size_t>(kind)]);
+    std::vector<synapse_channel> channels;
+    std::vector<std::size_t> first_of_channel, of_kind;  // projection indices
+    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+        const projection_spec& pr = spec.projections[k];
+        if (pr.target != pop.name || pr.synapse != kind) continue;
+        of_kind.push_back(k);
+        if (channel_for(channels, pr) == first_of_channel.size()) first_of_channel.push_back(k);
+    }
+    const std::string sp = child_path(path, "state");
+    if (of_kind.empty())
+        ctx.fail(&state_node, sp,
+                 says(sp, state_node) + "population '" + pop.name + "' receives no " + kind_name +
+                     " synapses (no [[projection]] onto it with synapse = \"" + kind_name + "\"), so there is no " +
+                     variable);
+    std::string listed;
+    for (const std::size_t k : of_kind) listed += (listed.empty() ? "" : ", ") + std::to_string(k);
+    const std::string which = " (projections of " + kind_name + " synapses onto '" + pop.name + "': " + listed + ")";
+    const toml::node* n = t.get("projection");
+    if (n == nullptr) {
+        if (first_of_channel.size() > 1)
+            ctx.fail(&state_node, sp,
+                     says(sp, state_node) + "population '" + pop.name + "' has " +
+                         std::to_string(first_of_channel.size()) + " " + kind_name +
+                         " channels (one per tau_syn and E_rev); choose one with projection = <index>" + which);
+        return first_of_channel[0];
+    }
+    const std::string pp = child_path(path, "projection");
+    const auto k = std::size_t(read_integer(ctx, *n, pp, 0, std::int64_t(spec.projections.size()) - 1));
+    const projection_spec& pr = spec.projections[k];
+    const std::string named = "projection " + std::to_string(k) + " (" + pr.source + " -> " + pr.target + ")";
+    if (pr.target != pop.name)
+        ctx.fail(n, pp, says(pp, *n) + named + " targets '" + pr.target + "', not '" + pop.name + "'" + which);
+    if (pr.synapse != kind)
+        ctx.fail(n, pp,
+                 says(pp, *n) + named + " makes " + std::string(synapse_names[static_cast<std::size_t>(pr.synapse)]) +
+                     " synapses, and " + variable + " is the state of " + kind_name + " ones" + which);
+    return k;
+}
 
 void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
     const toml::array* records = optional_tables(ctx, root, "record");
@@ -540,9 +587,9 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             continue;
         }
         state_record r;
-        static constexpr std::array<std::string_view, 3> variables = {"V_m", "w", "I_noise"};
+        static constexpr std::array<std::string_view, 5> variables = {"V_m", "w", "I_noise", "I_syn", "g_syn"};
         const auto& state_node = required(ctx, t, path, "state",
-                                          "'spikes = [...]' or 'state' (V_m | w | I_noise)");
+                                          "'spikes = [...]' or 'state' (V_m | w | I_noise | I_syn | g_syn)");
         const std::string sp = child_path(path, "state");
         r.variable = variables[read_choice(ctx, state_node, sp, variables)];
 
@@ -568,6 +615,12 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             ctx.fail(&state_node, sp,
                      says(sp, state_node) + "population '" + pop.name +
                          "' has no OU input (input.ou.sigma_I > 0), so there is no I_noise");
+        const bool synaptic = r.variable == "I_syn" || r.variable == "g_syn";
+        if (synaptic)
+            r.projection = read_recorded_projection(ctx, t, path, state_node, r.variable, pop, spec);
+        else if (const auto* n = t.get("projection"))
+            ctx.fail(n, child_path(path, "projection"),
+                     "key '" + child_path(path, "projection") + "': only an I_syn or g_syn record names a projection");
 
         r.neurons = t.contains("neurons") ? read_neurons(ctx, *t.get("neurons"), child_path(path, "neurons"), pop)
                                           : std::vector<std::uint64_t>{0};
@@ -584,7 +637,8 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                              format_quantity(spec.simulation.dt_ms, dimension::time) + "\" (>= dt)");
         }
 
-        r.name = r.population + "_" + r.variable;
+        r.name = default_record_name(r.population, r.variable,
+                                     t.contains("projection") ? std::optional<std::int64_t>(r.projection) : std::nullopt);
         if (const auto* n = t.get("name")) {
             const std::string np = child_path(path, "name");
             r.name = read_string(ctx, *n, np, "letters, digits, _ and -");

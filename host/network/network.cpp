@@ -43,7 +43,8 @@ source_ref find_source(const run_spec& spec, const std::string& name) {
     return {p, false, spec.populations[p].size};
 }
 
-// The channel of `target` that projection `pr` feeds, added if new.
+}  // namespace
+
 std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
     const bool exp_kind = pr.synapse != synapse_kind::delta;
     const double tau = exp_kind ? pr.tau_syn_ms : 0.0;
@@ -53,6 +54,8 @@ std::size_t channel_for(std::vector<synapse_channel>& channels, const projection
     channels.push_back({pr.synapse, tau, E_rev, {}});
     return channels.size() - 1;
 }
+
+namespace {
 
 std::string describe(const projection_spec& pr, std::size_t index) {
     return "projection " + std::to_string(index) + " (" + pr.source + " -> " + pr.target + ")";

@@ -89,6 +89,16 @@ struct network {
     double bytes_per_synapse() const;
 };
 
+// The channel of `target`'s `channels` that projection `pr` feeds: the one of its synapse kind,
+// tau_syn and E_rev, added if new. build_network and the config's check of state records share it.
+std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr);
+
+// The channel of its population that a state record of I_syn or g_syn samples (0 for the others).
+inline std::size_t recorded_channel(const network& net, const state_record& r) {
+    const bool synaptic = r.variable == "I_syn" || r.variable == "g_syn";
+    return synaptic ? net.projections.at(r.projection).channel : 0;
+}
+
 // Where build_network draws connectivity and per-synapse values. This one draws on the host; the
 // CUDA backend's draws on the device (kernels/synapse_draws.cu) where it can, the same bits: the
 // same Philox words through the same IFSIM_HD code.

@@ -86,7 +86,10 @@ struct spike_record {
 struct state_record {
     std::string name;                     // report name, the file is <name>.h5
     std::string population;
-    std::string variable;                 // "V_m", "w" or "I_noise"
+    std::string variable;                 // "V_m", "w", "I_noise", "I_syn" or "g_syn"
+    // I_syn, g_syn: a projection onto the population whose synaptic channel (network.hpp) is
+    // recorded; every projection of the same channel adds to it.
+    std::size_t projection = 0;
     std::vector<std::uint64_t> neurons;   // indices within the population
     double interval_ms = 1.0;             // sampling interval, a whole number of steps
 
