@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ifsim/backend.hpp"
@@ -35,8 +36,20 @@ struct sampler {
     std::size_t record;                   // index into block_output::samples
     state_variable variable;
     std::size_t channel;                  // I_syn, g_syn: index into the population's channels
-    std::vector<std::uint64_t> neurons;  // within the population
+    std::vector<std::uint64_t> neurons;  // within the population; column j of a row is neurons[j]
     std::uint64_t interval_steps;
+    // (neuron, column) by neuron: the columns a chunk of neurons fills.
+    std::vector<std::pair<std::uint64_t, std::size_t>> columns;
+    // The current interval's rows, reserved by start(): the first, and the step it samples.
+    float* rows = nullptr;
+    std::uint64_t first_row_step = 0;
+
+    sampler(std::size_t record, state_variable variable, std::size_t channel, std::vector<std::uint64_t> neurons,
+            std::uint64_t interval_steps)
+        : record(record), variable(variable), channel(channel), neurons(std::move(neurons)), interval_steps(interval_steps) {
+        for (std::size_t j = 0; j < this->neurons.size(); ++j) columns.emplace_back(this->neurons[j], j);
+        std::sort(columns.begin(), columns.end());
+    }
 };
 
 // A population's synaptic input: per channel (network.hpp) a ring buffer of fixed-point arrivals,
@@ -54,9 +67,10 @@ class population_runner {
 public:
     virtual ~population_runner() = default;
     // One interval in three parts, so that a single team of threads updates every population:
-    // start on one thread before the team, update on each of its `threads` threads, finish on one
-    // thread after it (the interval's spikes appended to `spikes`, in step and neuron order).
-    virtual void start(int threads) = 0;
+    // start on one thread before the team (the interval's sample rows appended to `out`), update
+    // on each of its `threads` threads, finish on one thread after it (the interval's spikes
+    // appended to `spikes`, in step and neuron order).
+    virtual void start(int threads, std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
     virtual void update(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
     virtual void finish(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) = 0;
     // After a block ending at `step`: throws numerical_error for the lowest neuron whose V is not
@@ -105,26 +119,35 @@ public:
 
     ring_view ring(std::size_t channel) override { return {channels_[channel].ring.data(), slots_, d_.size}; }
 
-    void start(int threads) override {
+    void start(int threads, std::uint64_t first_step, std::uint32_t num_steps, block_output& out) override {
         thread_spikes_.resize(std::size_t(threads));
         for (auto& t : thread_spikes_) t.clear();
+        for (auto& r : samplers) {
+            // The multiples of the interval in [first_step, first_step + num_steps).
+            r.first_row_step = (first_step + r.interval_steps - 1) / r.interval_steps * r.interval_steps;
+            const std::uint64_t end = first_step + num_steps;
+            const std::uint64_t rows = r.first_row_step < end ? (end - 1 - r.first_row_step) / r.interval_steps + 1 : 0;
+            std::vector<float>& dst = out.samples[r.record];
+            dst.resize(dst.size() + rows * r.neurons.size());
+            r.rows = dst.data() + dst.size() - rows * r.neurons.size();
+            out.sample_rows[r.record] += rows;
+        }
     }
 
     // Static schedule: thread t takes the same contiguous run of chunks in every step (the same
     // loop, trip count and team), so it updates its own neurons step after step with no barrier
-    // (nowait), and then the next population's. Only a state sample waits for the whole step.
-    void update(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) override {
+    // (nowait), and then the next population's. It samples the recorded neurons among them too,
+    // before it updates them, so that no thread waits for a sample either.
+    void update(std::uint64_t first_step, std::uint32_t num_steps, block_output&) override {
         spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
         const std::int64_t num_chunks = std::int64_t((d_.size + chunk - 1) / chunk);
         for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
-            if (samples_at(step)) {  // the same answer on every thread
-#pragma omp barrier
-#pragma omp single
-                sample(step, out);
-            }
             const Real I_step = d_.steps.at(step);
 #pragma omp for schedule(static) nowait
-            for (std::int64_t k = 0; k < num_chunks; ++k) update_chunk(std::uint64_t(k) * chunk, step, I_step, mine);
+            for (std::int64_t k = 0; k < num_chunks; ++k) {
+                if (!samplers.empty()) sample_chunk(std::uint64_t(k) * chunk, step);
+                update_chunk(std::uint64_t(k) * chunk, step, I_step, mine);
+            }
         }
     }
 
@@ -398,12 +421,6 @@ private:
         d_.ref[i] = s.ref;
     }
 
-    bool samples_at(std::uint64_t step) const {
-        for (const auto& r : samplers)
-            if (step % r.interval_steps == 0) return true;
-        return false;
-    }
-
     // A neuron's state variable (empty where the population lacks it: w, I_noise).
     const std::vector<Real>& neuron_variable(state_variable v) const {
         switch (v) {
@@ -414,14 +431,18 @@ private:
         }
     }
 
-    void sample(std::uint64_t step, block_output& out) const {
+    // The recorded neurons of the chunk at `first`, as they are at the start of `step`, into
+    // their row, which start() reserved.
+    void sample_chunk(std::uint64_t first, std::uint64_t step) const {
+        const std::uint64_t last = first + chunk;
         for (const auto& r : samplers) {
             if (step % r.interval_steps != 0) continue;
             const bool synaptic = r.variable == state_variable::I_syn || r.variable == state_variable::g_syn;
             const std::vector<Real>& src = synaptic ? channels_[r.channel].x : neuron_variable(r.variable);
-            auto& dst = out.samples[r.record];
-            for (auto i : r.neurons) dst.push_back(src.empty() ? 0.0f : float(src[i]));
-            ++out.sample_rows[r.record];
+            float* row = r.rows + (step - r.first_row_step) / r.interval_steps * r.neurons.size();
+            auto it = std::lower_bound(r.columns.begin(), r.columns.end(), std::pair<std::uint64_t, std::size_t>{first, 0});
+            for (; it != r.columns.end() && it->first < last; ++it)
+                row[it->second] = src.empty() ? 0.0f : float(src[it->first]);
         }
     }
 
@@ -514,7 +535,7 @@ public:
             const int threads = update_threads();
             for (std::size_t p = 0; p < populations_.size(); ++p) {
                 before_[p] = out.spikes[p].size();
-                populations_[p]->start(threads);
+                populations_[p]->start(threads, first_step + done, n, out);
             }
             // One team for every population of the interval: a fork and join per interval, not
             // per population (the microcircuit has 8, and intervals of one step).

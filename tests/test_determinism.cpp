@@ -161,6 +161,48 @@ TEST_P(determinism, state_samples_independent_of_threads) {
     for (std::size_t r = 0; r < one.size(); ++r) EXPECT_TRUE(one[r] == three[r]) << s.states[r].name;
 }
 
+// A sample is the state at the start of its step, in the record's neuron order, whatever the
+// blocks: samples every 3 steps from blocks of 7 against the state read before each single step.
+// The neurons are out of order and spread over several of the CPU backend's chunks (512 neurons).
+TEST_P(determinism, samples_are_the_state_at_the_start_of_their_step) {
+    run_spec s = busy_spec();
+    s.populations.resize(2);
+    state_record r;
+    r.name = "V";
+    r.population = s.populations[1].name;
+    r.variable = "V_m";
+    r.neurons = {4000, 7, 511, 512, 0, 13000, 1025};
+    r.interval_ms = 3 * s.simulation.dt_ms;
+    s.states.push_back(r);
+    constexpr std::uint64_t steps = 100;
+
+    auto stepped = make_backend(backend_name(), s);
+    std::vector<float> want;
+    block_output out;
+    for (std::uint64_t t = 0; t < steps; ++t) {
+        if (t % 3 == 0) {
+            const std::vector<double> V = stepped->state(1, state_variable::V_m);
+            for (const auto i : r.neurons) want.push_back(float(V[i]));
+        }
+        out.clear();
+        stepped->advance(t, 1, out);
+    }
+
+    auto blocked = make_backend(backend_name(), s);
+    std::vector<float> got;
+    std::uint64_t rows = 0;
+    for (std::uint64_t t = 0; t < steps; t += 7) {
+        out.clear();
+        blocked->advance(t, std::uint32_t(std::min<std::uint64_t>(7, steps - t)), out);
+        got.insert(got.end(), out.samples[0].begin(), out.samples[0].end());
+        rows += out.sample_rows[0];
+    }
+    EXPECT_EQ(rows, 34u);  // steps 0, 3, ..., 99
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t k = 0; k < got.size(); ++k)
+        ASSERT_EQ(got[k], want[k]) << "row " << k / r.neurons.size() << ", neuron " << r.neurons[k % r.neurons.size()];
+}
+
 TEST_P(determinism, a_different_seed_gives_different_spikes) {
     run_spec a = busy_spec(), b = busy_spec();
     b.simulation.seed = a.simulation.seed + 1;
