@@ -437,8 +437,7 @@ private:
         const std::uint64_t last = first + chunk;
         for (const auto& r : samplers) {
             if (step % r.interval_steps != 0) continue;
-            const bool synaptic = r.variable == state_variable::I_syn || r.variable == state_variable::g_syn;
-            const std::vector<Real>& src = synaptic ? channels_[r.channel].x : neuron_variable(r.variable);
+            const std::vector<Real>& src = is_synaptic(r.variable) ? channels_[r.channel].x : neuron_variable(r.variable);
             float* row = r.rows + (step - r.first_row_step) / r.interval_steps * r.neurons.size();
             auto it = std::lower_bound(r.columns.begin(), r.columns.end(), std::pair<std::uint64_t, std::size_t>{first, 0});
             for (; it != r.columns.end() && it->first < last; ++it)

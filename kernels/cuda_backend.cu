@@ -277,8 +277,7 @@ public:
     void launch_samples(std::uint64_t step) override {
         for (auto& s : samplers) {
             if (step % s.interval_steps != 0) continue;
-            const bool synaptic = s.variable == state_variable::I_syn || s.variable == state_variable::g_syn;
-            const Real* src = synaptic ? d_channel_x_[s.channel].data() : neuron_variable(s.variable).data();
+            const Real* src = is_synaptic(s.variable) ? d_channel_x_[s.channel].data() : neuron_variable(s.variable).data();
             const std::uint64_t m = s.neurons.size();
             IFSIM_LAUNCH((cuda::gather_kernel<Real>), cuda::grid_stride_shape(m, ctx_.max_blocks), ctx_.stream, src,
                          static_cast<const std::uint64_t*>(s.d_neurons.data()), m, s.d_rows.data() + s.rows * m);

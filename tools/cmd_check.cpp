@@ -85,8 +85,7 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
         std::printf("  records      spikes of %zu population(s)\n", spec.spikes.populations.size());
     for (const auto& r : spec.states) {
         const double samples = double(total_steps(sim) / r.interval_steps(sim.dt_ms)) * double(r.neurons.size());
-        const bool synaptic = r.variable == "I_syn" || r.variable == "g_syn";
-        const std::string channel = synaptic ? " (the channel of projection " + std::to_string(r.projection) + ")" : "";
+        const std::string channel = r.samples_a_channel() ? " (the channel of projection " + std::to_string(r.projection) + ")" : "";
         std::printf("  records      %s.h5: %s of %s%s, %zu neurons every %g ms, %s values (%s)\n", r.name.c_str(),
                     r.variable.c_str(), r.population.c_str(), channel.c_str(), r.neurons.size(), r.interval_ms,
                     format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());

@@ -615,8 +615,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             ctx.fail(&state_node, sp,
                      says(sp, state_node) + "population '" + pop.name +
                          "' has no OU input (input.ou.sigma_I > 0), so there is no I_noise");
-        const bool synaptic = r.variable == "I_syn" || r.variable == "g_syn";
-        if (synaptic)
+        if (r.samples_a_channel())
             r.projection = read_recorded_projection(ctx, t, path, state_node, r.variable, pop, spec);
         else if (const auto* n = t.get("projection"))
             ctx.fail(n, child_path(path, "projection"),

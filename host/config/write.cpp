@@ -181,7 +181,7 @@ std::string to_toml(const run_spec& spec) {
           << "name = " << quote(r.name) << "\n"
           << "state = " << quote(r.variable) << "\n"
           << "population = " << quote(r.population) << "\n";
-        if (r.variable == "I_syn" || r.variable == "g_syn") o << "projection = " << r.projection << "\n";
+        if (r.samples_a_channel()) o << "projection = " << r.projection << "\n";
         bool contiguous = r.neurons.size() > 2;
         for (std::size_t i = 1; contiguous && i < r.neurons.size(); ++i)
             contiguous = r.neurons[i] == r.neurons[0] + i;

@@ -38,6 +38,7 @@ struct block_output {
 // Which state variable a state_record samples: a neuron's, or its synaptic channel's state
 // (I_syn [pA] of an exp_current channel, g_syn [nS] of an exp_conductance one).
 enum class state_variable { V_m, w, I_noise, I_syn, g_syn };
+inline bool is_synaptic(state_variable v) { return v == state_variable::I_syn || v == state_variable::g_syn; }
 state_variable parse_state_variable(const std::string& name);
 
 struct network_stats {

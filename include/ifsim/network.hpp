@@ -95,8 +95,7 @@ std::size_t channel_for(std::vector<synapse_channel>& channels, const projection
 
 // The channel of its population that a state record of I_syn or g_syn samples (0 for the others).
 inline std::size_t recorded_channel(const network& net, const state_record& r) {
-    const bool synaptic = r.variable == "I_syn" || r.variable == "g_syn";
-    return synaptic ? net.projections.at(r.projection).channel : 0;
+    return r.samples_a_channel() ? net.projections.at(r.projection).channel : 0;
 }
 
 // Where build_network draws connectivity and per-synapse values. This one draws on the host; the

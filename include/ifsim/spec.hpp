@@ -90,6 +90,9 @@ struct state_record {
     // I_syn, g_syn: a projection onto the population whose synaptic channel (network.hpp) is
     // recorded; every projection of the same channel adds to it.
     std::size_t projection = 0;
+
+    // Whether it samples a synaptic channel (I_syn, g_syn) rather than a neuron's own variable.
+    bool samples_a_channel() const { return variable == "I_syn" || variable == "g_syn"; }
     std::vector<std::uint64_t> neurons;   // indices within the population
     double interval_ms = 1.0;             // sampling interval, a whole number of steps
 
