@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cpu_delivery.hpp"
+#include "cpu_philox.hpp"
 #include "ifsim/backend.hpp"
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
@@ -171,16 +172,20 @@ private:
     // Neurons per chunk: the noise of a chunk is drawn in one vectorised loop, then the neurons are
     // updated one by one with it.
     static constexpr std::uint64_t chunk = 512;
-    // The noise of `count` consecutive neurons. Flattened (everything inlined) and written over
-    // plain arrays so that gcc vectorises Philox, log and sincos across neurons.
+    // The noise of `count` consecutive neurons: their Philox blocks (cpu_philox.hpp), then the
+    // normals and uniforms of draw_step_noise from them, in a loop written over plain arrays and
+    // flattened (everything inlined) so that gcc vectorises log and sincos across neurons.
+    static_assert(chunk % philox_lanes == 0);
     [[gnu::flatten]] static void draw_chunk(philox_key key, std::uint64_t first_id, std::int64_t count,
                                             std::uint64_t step, Real* xi, Real* xi_ou, Real* u_bridge) {
+        alignas(64) std::uint32_t x[chunk], y[chunk], z[chunk];
+        draw_words(key, first_id, count, step, std::uint32_t(rng_purpose::neuron), x, y, z);
 #pragma omp simd
         for (std::int64_t j = 0; j < count; ++j) {
-            const step_noise<Real> z = draw_step_noise<Real>(key, first_id + std::uint64_t(j), step);
-            xi[j] = z.xi;
-            xi_ou[j] = z.xi_ou;
-            u_bridge[j] = z.u_bridge;
+            const step_noise<Real> noise = step_noise_from<Real>(philox_block{x[j], y[j], z[j], 0});
+            xi[j] = noise.xi;
+            xi_ou[j] = noise.xi_ou;
+            u_bridge[j] = noise.u_bridge;
         }
     }
 
@@ -279,8 +284,10 @@ private:
 
     [[gnu::flatten]] static void draw_search_uniforms(philox_key key, std::uint64_t first_id, int count,
                                                       std::uint64_t step, double* u) {
+        alignas(64) std::uint32_t x[chunk], y[chunk], z[chunk];
+        draw_words(key, first_id, count, step, std::uint32_t(rng_purpose::poisson), x, y, z);
 #pragma omp simd
-        for (int j = 0; j < count; ++j) u[j] = poisson_search_uniform(key, first_id + std::uint64_t(j), step);
+        for (int j = 0; j < count; ++j) u[j] = poisson_search_uniform(philox_block{x[j], y[j], z[j], 0});
     }
 
     const typename population_data<Model, Real>::coeffs_type& coeffs(std::uint64_t i) const {

@@ -5,6 +5,7 @@
 // moments). About 50 checks run, so a correct generator fails one of them with probability
 // < 0.5%; with 1e5-1e6 draws the tests still detect a 1% error in a variance or a skewness of
 // 0.01 with near certainty. The seeds are fixed, so an outcome never changes between runs.
+#include "../host/cpu_philox.hpp"
 #include "ifsim/random.hpp"
 
 #include <gtest/gtest.h>
@@ -102,6 +103,24 @@ TEST(Philox, KnownAnswerVectors) {
         EXPECT_EQ(out.z, k.expected.z);
         EXPECT_EQ(out.w, k.expected.w);
     }
+}
+
+// The CPU backend's 16 lanes (host/cpu_philox.hpp) draw each lane's block as draw() does: over
+// keys, steps and purposes, with ids whose high word changes inside the 16 (2^32 - 5 ...).
+TEST(Philox, CpuLanesEqualTheScalarDraw) {
+    const std::uint64_t firsts[] = {0, 1, 4096, 0xfffffffbull, 0x1fffffff0ull, 123456789012345ull};
+    const std::uint64_t steps[] = {0, 1, 9999, 0x10000000ull};
+    for (const philox_key key : {test_key, make_key(0, 0), make_key(0xffffffffu, 0xfffffffeu)})
+        for (const std::uint64_t first : firsts)
+            for (const std::uint64_t step : steps)
+                for (const std::uint32_t purpose : {0u, 1u, 15u}) {
+                    const cpu::block_lanes b = cpu::draw_lanes(key, first, step, purpose);
+                    for (int k = 0; k < cpu::philox_lanes; ++k) {
+                        const philox_block want = draw(key, first + std::uint64_t(k), step, purpose);
+                        ASSERT_TRUE(b.x[k] == want.x && b.y[k] == want.y && b.z[k] == want.z && b.w[k] == want.w)
+                            << "id " << first + std::uint64_t(k) << ", step " << step << ", purpose " << purpose;
+                    }
+                }
 }
 
 // cuRAND's curand_init(seed, subsequence, offset) for Philox4_32_10 sets key = (lo(seed),

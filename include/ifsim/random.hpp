@@ -44,28 +44,35 @@ enum class rng_purpose : std::uint32_t {
 };
 inline constexpr std::uint32_t rng_poisson_blocks = 13;
 
-namespace detail {
-
-IFSIM_HD void philox_round(philox_block& c, std::uint32_t k0, std::uint32_t k1) {
-    const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c.x;
-    const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c.z;
-    const auto hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
-    const auto hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
-    c = philox_block{hi1 ^ c.y ^ k0, lo1, hi0 ^ c.w ^ k1, lo0};
-}
-
-}  // namespace detail
-
-// Ten Philox rounds; the key is bumped by the Weyl constants between rounds.
-IFSIM_HD philox_block philox4x32_10(philox_block counter, philox_key key) {
+// Philox4x32-10 on words of type Word: std::uint32_t for one counter, or a vector of them for
+// several counters at once (the CPU backend's lanes, host/cpu_philox.hpp). mulhilo(a, m, hi, lo)
+// gives the high and low words of the 64-bit product a * m. Ten rounds; the key is bumped by the
+// Weyl constants between rounds.
+template <class Word, class MulHiLo>
+IFSIM_HD void philox4x32_10_words(Word& x, Word& y, Word& z, Word& w, philox_key key, MulHiLo mulhilo) {
     std::uint32_t k0 = key.k0, k1 = key.k1;
     for (int round = 0; round < 10; ++round) {
         if (round > 0) {
             k0 += 0x9E3779B9u;
             k1 += 0xBB67AE85u;
         }
-        detail::philox_round(counter, k0, k1);
+        Word hi0, lo0, hi1, lo1;
+        mulhilo(x, 0xD2511F53u, hi0, lo0);
+        mulhilo(z, 0xCD9E8D57u, hi1, lo1);
+        x = hi1 ^ y ^ k0;
+        y = lo1;
+        z = hi0 ^ w ^ k1;
+        w = lo0;
     }
+}
+
+IFSIM_HD philox_block philox4x32_10(philox_block counter, philox_key key) {
+    philox4x32_10_words(counter.x, counter.y, counter.z, counter.w, key,
+                        [](std::uint32_t a, std::uint32_t m, std::uint32_t& hi, std::uint32_t& lo) {
+                            const std::uint64_t p = std::uint64_t{m} * a;
+                            hi = static_cast<std::uint32_t>(p >> 32);
+                            lo = static_cast<std::uint32_t>(p);
+                        });
     return counter;
 }
 
@@ -210,9 +217,11 @@ IFSIM_HD std::uint32_t search_cdf(double u, const double* cdf) {
 
 // The uniform that poisson_count inverts for (id, step) when the mean is below
 // poisson_inversion_max_mean.
+IFSIM_HD double poisson_search_uniform(const philox_block& first_poisson_block) {
+    return detail::uniform52(first_poisson_block.x, first_poisson_block.y);
+}
 IFSIM_HD double poisson_search_uniform(philox_key key, std::uint64_t id, std::uint64_t step) {
-    const philox_block b = draw(key, id, step, static_cast<std::uint32_t>(rng_purpose::poisson));
-    return detail::uniform52(b.x, b.y);
+    return poisson_search_uniform(draw(key, id, step, static_cast<std::uint32_t>(rng_purpose::poisson)));
 }
 
 // The search of poisson_count over the first `Head` terms of the CDF, branch free for vector
