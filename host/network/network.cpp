@@ -19,6 +19,7 @@
 #include "ifsim/synapses.hpp"
 #include "ifsim/units.hpp"
 #include "ifsim/uninitialized_vector.hpp"
+#include "../cpu_philox.hpp"
 
 namespace ifsim {
 namespace {
@@ -110,15 +111,25 @@ csr synapse_source::connect(const connection_rule& r, std::uint64_t num_sources,
 
 namespace {
 
-// out[s] for s in [first, last). Flattened (Philox, log, sincos inlined into the loop) so that gcc
-// runs it in vector lanes; one instance per kind, as a switch inside would keep it scalar.
+// out[s] for s in [first, last), from the words of philox4x32_10(make_counter(s, 0), key): a
+// batch's words in Philox lanes (draw_words, step 0 and purpose 0 make that counter), then its
+// values in a loop flattened (log, sincos inlined) so that gcc runs it in vector lanes; one
+// instance per kind, as a switch inside would keep it scalar.
 template <synapse_distribution::kind K>
 [[gnu::flatten]] void draw_range(const synapse_distribution d, philox_key key, double* out, std::int64_t first,
                                  std::int64_t last) {
+    if constexpr (K == synapse_distribution::kind::constant) {
+        std::fill(out + first, out + last, d.a);
+        return;
+    }
+    constexpr std::int64_t batch = 1024;
+    static_assert(batch % cpu::philox_lanes == 0);
+    alignas(64) std::uint32_t x[batch], y[batch], z[batch];
+    for (std::int64_t s0 = first; s0 < last; s0 += batch) {
+        const std::int64_t count = std::min(batch, last - s0);
+        cpu::draw_words(key, std::uint64_t(s0), count, 0, 0, x, y, z);
 #pragma omp simd
-    for (std::int64_t s = first; s < last; ++s) {
-        const philox_block r = philox4x32_10(make_counter(std::uint64_t(s), 0), key);
-        out[s] = synapse_value_of<K>(d, r.x, r.y);
+        for (std::int64_t j = 0; j < count; ++j) out[s0 + j] = synapse_value_of<K>(d, x[j], y[j]);
     }
 }
 
