@@ -83,17 +83,19 @@ inline block_lanes draw_lanes(philox_key key, std::uint64_t first_id, std::uint6
     return b;
 }
 
-// The words x, y, z of the blocks of `purpose` in `step` for ids first_id ... first_id + count - 1,
-// into arrays of at least count rounded up to philox_lanes: by the lanes where they pay, else by
-// gcc's vectorisation of draw().
+// The words x, y, z (and w where asked) of the blocks of `purpose` in `step` for ids first_id ...
+// first_id + count - 1, into arrays of at least count rounded up to philox_lanes: by the lanes
+// where they pay, else by gcc's vectorisation of draw().
 inline void draw_words(philox_key key, std::uint64_t first_id, std::int64_t count, std::uint64_t step,
-                       std::uint32_t purpose, std::uint32_t* x, std::uint32_t* y, std::uint32_t* z) {
+                       std::uint32_t purpose, std::uint32_t* x, std::uint32_t* y, std::uint32_t* z,
+                       std::uint32_t* w = nullptr) {
     if constexpr (philox_lanes_pay) {
         for (std::int64_t j = 0; j < count; j += philox_lanes) {
             const block_lanes b = draw_lanes(key, first_id + std::uint64_t(j), step, purpose);
             std::memcpy(x + j, &b.x, sizeof b.x);
             std::memcpy(y + j, &b.y, sizeof b.y);
             std::memcpy(z + j, &b.z, sizeof b.z);
+            if (w) std::memcpy(w + j, &b.w, sizeof b.w);
         }
     } else {
 #pragma omp simd
@@ -102,6 +104,7 @@ inline void draw_words(philox_key key, std::uint64_t first_id, std::int64_t coun
             x[j] = b.x;
             y[j] = b.y;
             z[j] = b.z;
+            if (w) w[j] = b.w;
         }
     }
 }

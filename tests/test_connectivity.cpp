@@ -123,6 +123,17 @@ connection_rule rule(rule_kind k, double p, std::uint64_t degree, bool autapses,
 
 }  // namespace
 
+// A row's words from its first block, given (the host draws first blocks in Philox lanes), go on
+// as the row's own: the block's four words, then block 1's.
+TEST(Connectivity, RowWordsFromAGivenFirstBlockContinueTheRow) {
+    const philox_key key = make_key(seed, connectivity_stream(3));
+    for (const std::uint64_t row : {0ull, 17ull, 0x100000003ull}) {
+        row_words fresh{key, row};
+        row_words given{key, row, 1, philox4x32_10(make_counter(row, 0), key), 0};
+        for (int k = 0; k < 12; ++k) ASSERT_EQ(given.next(), fresh.next()) << "row " << row << ", word " << k;
+    }
+}
+
 TEST(Connectivity, FixedIndegreeExactDistinctNoAutapses) {
     const std::uint64_t n = 1000, k = 100;
     const csr c = connect(rule(rule_kind::fixed_indegree, 0, k, false, false), n, n, true, seed, 0);

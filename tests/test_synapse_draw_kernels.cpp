@@ -76,21 +76,23 @@ TEST(SynapseDrawKernels, FixedDegreesEqualTheHostsConnect) {
                     }
 }
 
+// 500 and 2500 synapses: the host draws the rows' first blocks 1024 at a time.
 TEST(SynapseDrawKernels, FixedTotalWithMultapsesEqualsTheHostsConnect) {
     for (const shape s : {shape{40, 40, true}, shape{37, 53, false}})
         for (const bool autapses : {true, false})
-            for (const unsigned blocks : {1u, 4u}) {
-                connection_rule r;
-                r.kind = rule_kind::fixed_total;
-                r.degree = 500;
-                r.autapses = autapses;
-                std::vector<std::uint64_t> keys(r.degree);
-                const philox_key key = make_key(seed, connectivity_stream(projection));
-                cuda_on_host::run_grid(blocks, 32, [&] {
-                    cuda::fixed_total_kernel(key, r.degree, s.sources, s.targets, s.same && !autapses, keys.data());
-                });
-                expect_same(split(keys, s, blocks), connect(r, s.sources, s.targets, s.same, seed, projection), "fixed_total");
-            }
+            for (const unsigned blocks : {1u, 4u})
+                for (const std::uint64_t total : {500u, 2500u}) {
+                    connection_rule r;
+                    r.kind = rule_kind::fixed_total;
+                    r.degree = total;
+                    r.autapses = autapses;
+                    std::vector<std::uint64_t> keys(r.degree);
+                    const philox_key key = make_key(seed, connectivity_stream(projection));
+                    cuda_on_host::run_grid(blocks, 32, [&] {
+                        cuda::fixed_total_kernel(key, r.degree, s.sources, s.targets, s.same && !autapses, keys.data());
+                    });
+                    expect_same(split(keys, s, blocks), connect(r, s.sources, s.targets, s.same, seed, projection), "fixed_total");
+                }
 }
 
 // Row lengths, an exclusive scan for the offsets (CUB's on the GPU), then the rows in place.

@@ -18,6 +18,7 @@
 #include "ifsim/errors.hpp"
 #include "ifsim/sort_by_key.hpp"
 #include "ifsim/uninitialized_vector.hpp"
+#include "../cpu_philox.hpp"
 
 namespace ifsim {
 
@@ -313,11 +314,22 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
                 draw_pair(w, num_sources, num_targets, no_self, src[s], tgt[s]);
             };
             if (r.multapses) {
-                const auto ns = static_cast<std::int64_t>(n);
-#pragma omp parallel for schedule(static)
-                for (std::int64_t s = 0; s < ns; ++s) {
-                    row_words w{key, static_cast<std::uint64_t>(s)};
-                    draw(w, static_cast<std::uint64_t>(s));
+                // Each row's first block (all a pair needs but for a rare rejection) drawn a batch
+                // at a time in Philox lanes: make_counter(s, 0) is draw()'s (s, step 0, purpose 0).
+                constexpr std::uint64_t batch = 1024;
+                const auto batches = static_cast<std::int64_t>((n + batch - 1) / batch);
+#pragma omp parallel
+                {
+                    alignas(64) std::uint32_t x[batch], y[batch], z[batch], v[batch];
+#pragma omp for schedule(static)
+                    for (std::int64_t b = 0; b < batches; ++b) {
+                        const std::uint64_t first = std::uint64_t(b) * batch, count = std::min(batch, n - first);
+                        cpu::draw_words(key, first, std::int64_t(count), 0, 0, x, y, z, v);
+                        for (std::uint64_t j = 0; j < count; ++j) {
+                            row_words w{key, first + j, 1, philox_block{x[j], y[j], z[j], v[j]}, 0};
+                            draw(w, first + j);
+                        }
+                    }
                 }
             } else {
                 // In synapse order: a pair already taken is redrawn from the row's next words. Near
