@@ -218,7 +218,10 @@ private:
         // Compile-time flags keep the vector loop free of branches and of work no neuron needs.
         with_flag(!d_.I_ou.empty(), [&]<bool Ou>() {
             with_flag(any_bridge_, [&]<bool Bridge>() {
-                update_lanes<Ou, Bridge>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn, V_syn, offset);
+                with_flag(d_.coeffs.size() > 1, [&]<bool OwnCoeffs>() {
+                    update_lanes<Ou, Bridge, OwnCoeffs>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn,
+                                                        V_syn, offset);
+                });
             });
         });
         collect_spikes(first, count, step, offset, mine);
@@ -342,21 +345,29 @@ private:
     // start state by the full update_neuron: those whose refractory period ends inside the step,
     // and, with interpolated timing, those that spiked. The result is the full update's, bit for
     // bit, for every neuron.
-    template <bool Ou, bool Bridge>
+    // OwnCoeffs: every neuron has its own coefficients; else all share one set, which the loop
+    // then holds in registers rather than gathering it lane by lane.
+    template <bool Ou, bool Bridge, bool OwnCoeffs>
     [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
                                        const Real* xi_ou, const Real* u_bridge, const Real* n_input,
                                        const Real* I_syn, const Real* V_syn, Real* offset) {
-        const std::size_t coeff_stride = d_.coeffs.size() > 1 ? 1 : 0;
-        const std::size_t bias_stride = d_.I_e.size() > 1 ? 1 : 0;
         const auto* coeffs = d_.coeffs.data();
-        const Real* I_e = d_.I_e.data();
+        const typename population_data<Model, Real>::coeffs_type shared = coeffs[0];
+        const auto coeffs_of = [&](std::size_t i) -> const auto& { return OwnCoeffs ? coeffs[i] : shared; };
         Real* V = d_.V.data() + first;
         Real* w = Model::adaptive ? d_.w.data() + first : nullptr;
         Real* I_ou = Ou ? d_.I_ou.data() + first : nullptr;
         Real* ref = d_.ref.data() + first;
-        const auto bias = [&](std::int64_t j) {
-            return I_e[(std::size_t(first) + std::size_t(j)) * bias_stride] + I_step + I_syn[j];
-        };
+        // Each neuron's input current of the step, I_e + I_step + I_syn, in a loop of its own: a
+        // bias that is one for all or one per neuron is then no stride the vector loop must gather.
+        Real bias[chunk];
+        if (d_.I_e.size() > 1) {
+            const Real* I_e = d_.I_e.data() + first;
+            for (std::int64_t j = 0; j < count; ++j) bias[j] = I_e[j] + I_step + I_syn[j];
+        } else {
+            const Real I_e = d_.I_e[0];
+            for (std::int64_t j = 0; j < count; ++j) bias[j] = I_e + I_step + I_syn[j];
+        }
         // The start state, kept only where some neuron may be redone below.
         int any_partial = 0;
         for (std::int64_t j = 0; j < count; ++j) any_partial |= int(ends_inside_step(ref[j]));
@@ -377,7 +388,7 @@ private:
             if constexpr (Model::adaptive) s.w = w[j];
             if constexpr (Ou) s.I_ou = I_ou[j];
             const stepped<Real> r = update_neuron<Model, Real, Bridge, false, Bridge>(
-                coeffs[i * coeff_stride], s, bias(j), false, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
+                coeffs_of(i), s, bias[j], false, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             V[j] = r.state.V;
             if constexpr (Model::adaptive) w[j] = r.state.w;
@@ -392,7 +403,7 @@ private:
         for_each_rare(count, redone, [&](int j) {
             const neuron_state<Real> s{V0[j], Model::adaptive ? w0[j] : Real(0), Ou ? I_ou0[j] : Real(0), ref0[j]};
             const stepped<Real> r =
-                update_neuron<Model, Real, Bridge>(coeffs[(std::size_t(first) + j) * coeff_stride], s, bias(j),
+                update_neuron<Model, Real, Bridge>(coeffs_of(std::size_t(first) + std::size_t(j)), s, bias[j],
                                                    interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
             offset[j] = r.offset;
             store(first + std::uint64_t(j), r.state);
