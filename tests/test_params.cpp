@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <type_traits>
+
+#include "ifsim/models.hpp"
+
 namespace ifsim {
 
 TEST(params, defaults_are_valid_for_every_model) {
@@ -20,6 +25,30 @@ TEST(params, zeno_reset_is_rejected_without_refractoriness) {
 TEST(params, v_peak_defaults_to_five_slope_factors_above_v_t) {
     const auto p = with_model_defaults({}, model_kind::eif);
     EXPECT_DOUBLE_EQ(p.V_peak, p.V_T + 5.0 * p.Delta_T);
+}
+
+// each_field visits every field of every model's coefficients: the CPU backend keeps per-neuron
+// coefficients field by field, and a field left out would be left undefined. The bytes visited
+// are the struct's, but for the padding after the flags in double.
+template <class Real>
+void expect_each_field_covers_the_coefficients() {
+    for (const auto m : all_models)
+        with_model(m, [&]<class Model>() {
+            using coeffs = typename Model::template coeffs<Real>;
+            coeffs c{};
+            std::size_t bytes = 0, flags = 0;
+            c.each_field([&](auto& field) {
+                bytes += sizeof field;
+                flags += std::is_same_v<std::remove_cvref_t<decltype(field)>, unsigned> ? 1 : 0;
+            });
+            EXPECT_EQ(flags, 1u) << model_name(m);
+            EXPECT_EQ(bytes + (sizeof(Real) - sizeof(unsigned)), sizeof(coeffs)) << model_name(m);
+        });
+}
+
+TEST(params, each_field_covers_every_models_coefficients) {
+    expect_each_field_covers_the_coefficients<float>();
+    expect_each_field_covers_the_coefficients<double>();
 }
 
 }  // namespace ifsim

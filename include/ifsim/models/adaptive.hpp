@@ -17,6 +17,11 @@ struct adaptation_coeffs {
     Real a;              // subthreshold coupling [nS]
     Real P_w;            // exp(-dt / tau_w)
     Real dt_over_tau_w;  // for partial steps
+
+    template <class F>
+    void each_field(F&& f) {
+        f(a), f(P_w), f(dt_over_tau_w);
+    }
 };
 
 template <class Real>

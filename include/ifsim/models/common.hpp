@@ -24,6 +24,13 @@ struct reset_coeffs {
     Real spike_at;   // V_th for hard-threshold models, V_peak for the others [mV]
     Real ref_steps;  // t_ref / dt
     Real b;          // adaptation increment per spike [pA] (0 without adaptation)
+
+    // f(field) for every field in order (each coefficient struct has this: the CPU backend keeps
+    // per-neuron coefficients field by field, tests/test_params.cpp checks it covers the struct).
+    template <class F>
+    void each_field(F&& f) {
+        f(V_reset), f(spike_at), f(ref_steps), f(b);
+    }
 };
 
 // White-noise scaling for one full step; partial steps rescale it (see each model's advance).
@@ -32,6 +39,11 @@ struct noise_coeffs {
     Real sigma_V;     // stationary std of the free membrane potential [mV]
     Real sigma_step;  // std of the noise increment of V over a full step [mV]; 0 = no noise
     Real bridge;      // 2 / s^2 with s^2 the diffusion variance over a full step [1/mV^2]; 0 = off
+
+    template <class F>
+    void each_field(F&& f) {
+        f(sigma_V), f(sigma_step), f(bridge);
+    }
 };
 
 // Inputs that are not the bias current: coloured noise and Poisson spike trains.
@@ -42,6 +54,11 @@ struct input_coeffs {
     Real poisson_mean;    // expected number of input spikes per step, all inputs together
     Real poisson_weight;  // voltage jump per input spike [mV]
     unsigned flags;       // which of the inputs below are on
+
+    template <class F>
+    void each_field(F&& f) {
+        f(ou_P), f(ou_sigma_step), f(poisson_mean), f(poisson_weight), f(flags);
+    }
 };
 
 enum input_flag : unsigned {
@@ -64,6 +81,11 @@ struct leak_coeffs {
     Real inv_g_L;      // 1 / g_L [mV/pA]
     Real P;            // exp(-dt / tau_m)
     Real dt_over_tau;  // dt / tau_m, for partial steps
+
+    template <class F>
+    void each_field(F&& f) {
+        f(E_L), f(inv_g_L), f(P), f(dt_over_tau);
+    }
 };
 
 template <class Real>

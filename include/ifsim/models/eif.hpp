@@ -35,6 +35,12 @@ struct exponential_model {
         Real V_T;           // [mV]
         Real Delta_T;       // [mV]
         Real inv_Delta_T;   // [1/mV]
+
+        template <class F>
+        void each_field(F&& f) {
+            reset.each_field(f), noise.each_field(f), input.each_field(f), adaptation.each_field(f), leak.each_field(f);
+            f(V_T), f(Delta_T), f(inv_Delta_T);
+        }
     };
 
     template <class Real>

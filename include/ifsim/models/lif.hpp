@@ -27,6 +27,11 @@ struct leaky_model {
         input_coeffs<Real> input;
         adaptation_coeffs<Real> adaptation;
         leak_coeffs<Real> leak;
+
+        template <class F>
+        void each_field(F&& f) {
+            reset.each_field(f), noise.each_field(f), input.each_field(f), adaptation.each_field(f), leak.each_field(f);
+        }
     };
 
     template <class Real>

@@ -32,6 +32,12 @@ struct qif_model {
         Real inv_k;   // 1 / k [mV/nS]
         Real q_dt;    // k dt / C_m [1/mV]
         Real u_peak;  // V_peak - V_m [mV]
+
+        template <class F>
+        void each_field(F&& f) {
+            reset.each_field(f), noise.each_field(f), input.each_field(f);
+            f(V_m), f(I_rheo), f(inv_k), f(q_dt), f(u_peak);
+        }
     };
 
     template <class Real>
