@@ -801,6 +801,16 @@ TEST(Network, MemoryEstimateCountsWhatEachNeuronNeeds) {
     s.projections.push_back(pr);
     const double synapses = double(n) * 10 * (4 + 2);
     EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (16 * 8 + 4) + synapses);
+
+    // Per-neuron parameters (EIF, double): the coefficients kept, and at the setup's peak the
+    // larger of the parameters in double and the CPU's copy of the coefficients field by field.
+    s.projections.clear();
+    s.simulation.real = precision::double_;
+    s.populations[0].model = model_kind::eif;
+    s.populations[0].params["C_m"] = {distribution::kind::uniform, 190.0, 210.0, {}};
+    const double coeff = sizeof(eif_model::coeffs<double>);
+    const double peak = std::max({double(sizeof(neuron_params)), coeff, spike_statistics_bytes_per_neuron});
+    EXPECT_EQ(estimate_memory(s).bytes, double(n) * (2 * 8 + coeff + peak));
 }
 
 // A network that cannot fit in memory fails before anything is drawn, with the need, what is

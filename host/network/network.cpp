@@ -213,11 +213,13 @@ double population_bytes_per_neuron(const run_spec& spec, const population_spec& 
     if (params_vary || noise_drawn > 0.0) bytes += coeff_bytes;
     // Besides, while the coefficients are derived, each neuron's parameters (double) where they
     // vary and its noise levels, or else one value drawn per neuron (the bias current, an initial
-    // value); then, while it runs, the spike statistics.
+    // value); then the CPU backend's copy of varying coefficients field by field, made before it
+    // frees the structs (cpu_population.hpp); then, while it runs, the spike statistics.
     bool drawn_alone = !p.input.I_e.is_constant();
     for (const auto& [name, d] : p.init) drawn_alone = drawn_alone || !d.is_constant();
     const double with_params = (params_vary ? double(sizeof(neuron_params)) : 0.0) + noise_drawn;
-    const double setup = std::max(with_params, drawn_alone ? 8.0 : 0.0);
+    const double by_field = params_vary || noise_drawn > 0.0 ? coeff_bytes : 0.0;
+    const double setup = std::max({with_params, by_field, drawn_alone ? 8.0 : 0.0});
     bytes += std::max(setup, spike_statistics_bytes_per_neuron);
     std::vector<synapse_channel> channels;
     for (const projection_spec& pr : spec.projections)
