@@ -70,7 +70,7 @@ public:
             // One team for every population of the interval: a fork and join per interval, not
             // per population (the microcircuit has 8, and intervals of one step).
 #pragma omp parallel num_threads(threads)
-            for (const auto& population : populations_) population->update(first_step + done, n, out);
+            for (const auto& population : populations_) population->update(first_step + done, n);
             for (std::size_t p = 0; p < populations_.size(); ++p)
                 populations_[p]->finish(first_step + done, n, out.spikes[p]);
             batches_.clear();

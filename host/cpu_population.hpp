@@ -75,7 +75,7 @@ public:
     // on each of its `threads` threads, finish on one thread after it (the interval's spikes
     // appended to `spikes`, in step and neuron order).
     virtual void start(int threads, std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
-    virtual void update(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
+    virtual void update(std::uint64_t first_step, std::uint32_t num_steps) = 0;
     virtual void finish(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) = 0;
     // After a block ending at `step`: throws numerical_error for the lowest neuron whose V is not
     // finite, else for the lowest whose synaptic input overflowed in the run (as the GPU does).
@@ -138,7 +138,7 @@ public:
     // loop, trip count and team), so it updates its own neurons step after step with no barrier
     // (nowait), and then the next population's. It samples the recorded neurons among them too,
     // before it updates them, so that no thread waits for a sample either.
-    void update(std::uint64_t first_step, std::uint32_t num_steps, block_output&) override {
+    void update(std::uint64_t first_step, std::uint32_t num_steps) override {
         spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
         const std::int64_t num_chunks = std::int64_t((d_.size + chunk - 1) / chunk);
         for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
@@ -306,27 +306,30 @@ private:
     // neuron 0's.
     void keep_coeffs_by_field() {
         d_.coeffs[0].each_field([&](auto& field) {
-            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(field)>, unsigned>) flag_fields_.emplace_back(d_.size);
+            if constexpr (is_flags<decltype(field)>) flag_fields_.emplace_back(d_.size);
             else real_fields_.emplace_back(d_.size);
         });
-        for (std::size_t i = 0; i < d_.size; ++i) {
-            std::size_t r = 0, u = 0;
-            d_.coeffs[i].each_field([&](auto& field) {
-                if constexpr (std::is_same_v<std::remove_cvref_t<decltype(field)>, unsigned>) flag_fields_[u++][i] = field;
-                else real_fields_[r++][i] = field;
-            });
-        }
+        for (std::size_t i = 0; i < d_.size; ++i)
+            zip_fields(d_.coeffs[i], real_fields_, flag_fields_, [i](const auto& field, auto& array) { array[i] = field; });
         d_.coeffs.resize(1);
         d_.coeffs.shrink_to_fit();
     }
     coeffs_type coeffs_by_field(std::size_t i) const {
         coeffs_type c;
+        zip_fields(c, real_fields_, flag_fields_, [i](auto& field, const auto& array) { field = array[i]; });
+        return c;
+    }
+    template <class Field>
+    static constexpr bool is_flags = std::is_same_v<std::remove_cvref_t<Field>, unsigned>;
+    // f(field, its array) for each field of c in each_field's order: the flags' arrays in `flags`,
+    // the others' in `reals`.
+    template <class Reals, class Flags, class F>
+    static void zip_fields(auto& c, Reals& reals, Flags& flags, F&& f) {
         std::size_t r = 0, u = 0;
         c.each_field([&](auto& field) {
-            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(field)>, unsigned>) field = flag_fields_[u++][i];
-            else field = real_fields_[r++][i];
+            if constexpr (is_flags<decltype(field)>) f(field, flags[u++]);
+            else f(field, reals[r++]);
         });
-        return c;
     }
 
     // The synaptic input of neurons [first, first + count) in `step`: this step's current from the
