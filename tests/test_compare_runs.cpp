@@ -1,0 +1,135 @@
+// first_difference (compare.hpp), the comparison behind `ifsim compare`, on the CPU: two CPU
+// backends at different thread counts agree, and a backend that changes one spike, one sample or
+// one neuron's state is caught at that spike, sample or step, with both values named.
+#include <omp.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+
+#include "ifsim/compare.hpp"
+#include "support/simulate.hpp"
+
+namespace ifsim::test {
+namespace {
+
+// What a tampered backend changes in its output, as a wrong backend would.
+struct tamper {
+    enum class kind { nothing, drop_spike, sample, state } what = kind::nothing;
+    std::uint64_t block_start = 0;  // drop_spike, sample: in the block that starts here
+    std::size_t row = 0;            // sample: this row of the block's samples of record 0
+    std::size_t column = 0;         // sample: the record's column; state: the neuron of V_m
+    std::uint64_t after_step = 0;   // state: from the first block end past this step on
+};
+
+// A CPU backend that runs its own number of threads and applies a tamper to what it reports.
+class tampered_backend final : public backend {
+public:
+    tampered_backend(const run_spec& spec, int threads, tamper t, spike_list* dropped)
+        : inner_(make_cpu_backend(spec)), threads_(threads), tamper_(t), dropped_(dropped) {}
+
+    std::string name() const override { return inner_->name(); }
+    std::string device() const override { return inner_->device(); }
+    void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) override {
+        omp_set_num_threads(threads_);
+        inner_->advance(first_step, num_steps, out);
+        done_ = first_step + num_steps;
+        if (first_step != tamper_.block_start) return;
+        if (tamper_.what == tamper::kind::drop_spike) {
+            spike_list& s = out.spikes[0];
+            ASSERT_GT(s.size(), 0u) << "no spike to drop in the block from step " << first_step;
+            dropped_->step.push_back(s.step[0]);
+            dropped_->neuron.push_back(s.neuron[0]);
+            dropped_->offset.push_back(s.offset[0]);
+            s.step.erase(s.step.begin());
+            s.neuron.erase(s.neuron.begin());
+            s.offset.erase(s.offset.begin());
+        }
+        if (tamper_.what == tamper::kind::sample) {
+            float& v = out.samples[0].at(tamper_.row * out.samples[0].size() / out.sample_rows[0] + tamper_.column);
+            v = std::nextafter(v, INFINITY);
+        }
+    }
+    std::vector<double> state(std::size_t population, state_variable v) const override {
+        std::vector<double> s = inner_->state(population, v);
+        if (tamper_.what == tamper::kind::state && v == state_variable::V_m && done_ > tamper_.after_step)
+            s.at(tamper_.column) = std::nextafter(float(s.at(tamper_.column)), INFINITY);  // a float run's ulp
+        return s;
+    }
+    double least_bytes_per_step() const override { return inner_->least_bytes_per_step(); }
+    double copy_bandwidth() const override { return inner_->copy_bandwidth(); }
+
+private:
+    std::unique_ptr<backend> inner_;
+    int threads_;
+    tamper tamper_;
+    spike_list* dropped_;
+    std::uint64_t done_ = 0;  // steps advanced
+};
+
+// 3000 noisy LIF neurons (enough for two threads) firing at tens of Hz in float; V_m of neurons 3, 5,
+// 7, 9 every 3 steps.
+run_spec noisy_population() {
+    run_spec s = one_population(model_kind::lif, 3000, 30.0, 0.1, precision::single);
+    s.populations[0].input.I_e = distribution::constant(190.0);
+    s.populations[0].input.sigma_V = distribution::constant(4.0);
+    s.populations[0].init["V_m"] = {distribution::kind::uniform, -60.0, -50.0, {}};
+    state_record r;
+    r.name = "P_V_m";
+    r.population = "P";
+    r.variable = "V_m";
+    r.neurons = {3, 5, 7, 9};
+    r.interval_ms = 0.3;
+    s.states.push_back(r);
+    return s;
+}
+
+class compare_runs : public ::testing::Test {
+protected:
+    // The reference on one thread against the tampered backend on two, in blocks of 10 steps.
+    std::optional<std::string> difference(tamper t) {
+        const compared_backend reference{"reference", [&] { return std::make_unique<tampered_backend>(spec_, 1, tamper{}, nullptr); }};
+        const compared_backend other{"other", [&, t] { return std::make_unique<tampered_backend>(spec_, 2, t, &dropped_); }};
+        return first_difference(spec_, reference, other, 300, 10);
+    }
+    run_spec spec_ = noisy_population();
+    spike_list dropped_;
+};
+
+TEST_F(compare_runs, one_and_two_threads_are_identical) {
+    EXPECT_EQ(difference({}), std::nullopt);
+}
+
+TEST_F(compare_runs, a_missing_spike_is_named_with_its_step_neuron_and_offset) {
+    const auto d = difference({.what = tamper::kind::drop_spike, .block_start = 100});
+    ASSERT_TRUE(d.has_value());
+    ASSERT_EQ(dropped_.size(), 1u);
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "%.9g", dropped_.offset[0]);
+    EXPECT_EQ(*d, "population P, neuron " + std::to_string(dropped_.neuron[0]) + ", step " +
+                      std::to_string(dropped_.step[0]) + ", variable spike: reference has a spike (offset " +
+                      offset + ") the other does not");
+}
+
+TEST_F(compare_runs, a_changed_sample_is_named_with_its_step_and_neuron) {
+    // The block [130, 140) samples at steps 132, 135 and 138: row 1 is step 135; column 1 neuron 5.
+    const auto d = difference({.what = tamper::kind::sample, .block_start = 130, .row = 1, .column = 1});
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->rfind("population P, neuron 5, step 135, variable V_m (record P_V_m): reference ", 0), 0u) << *d;
+    // Both values, one float ulp apart.
+    float a = 0.0f, b = 0.0f;
+    ASSERT_EQ(std::sscanf(d->c_str() + d->find("reference ") + 10, "%g", &a), 1) << *d;
+    ASSERT_EQ(std::sscanf(d->c_str() + d->find("other ") + 6, "%g", &b), 1) << *d;
+    EXPECT_EQ(b, std::nextafter(a, INFINITY)) << *d;
+}
+
+TEST_F(compare_runs, a_changed_state_is_pinned_to_its_step) {
+    // Visible from the end of step 37 on: the 10-step blocks see it at 40, one-step blocks at 38.
+    const auto d = difference({.what = tamper::kind::state, .column = 4, .after_step = 37});
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->rfind("population P, neuron 4, by step 38, variable V_m: reference ", 0), 0u) << *d;
+}
+
+}  // namespace
+}  // namespace ifsim::test
