@@ -50,15 +50,55 @@ std::size_t free_memory() {
 // Most of the free memory a build may take; the rest stays for the CUDA context's own needs.
 bool fits(double bytes) { return bytes <= 0.8 * double(free_memory()); }
 
+// What `on_device` returns, or, where an allocation fails after all (fits() sees neither
+// fragmentation nor other processes), what `on_host` does; a failed cudaMalloc leaves the device
+// usable (cuda_check.cuh clears its error).
+template <class Device, class Host>
+auto on_device_or_host(Device&& on_device, Host&& on_host) {
+    try {
+        return on_device();
+    } catch (const cuda_error& e) {
+        if (e.error_name() != "cudaErrorMemoryAllocation") throw;
+        return on_host();
+    }
+}
+
 class device_synapse_source final : public synapse_source {
 public:
     csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets, bool same_population,
                 std::uint64_t seed, std::uint32_t projection_index) const override {
-        const bool no_self = same_population && !r.autapses;
         const philox_key key = make_key(seed, connectivity_stream(projection_index));
         const auto on_host = [&] {
             return synapse_source::connect(r, num_sources, num_targets, same_population, seed, projection_index);
         };
+        return on_device_or_host([&] { return connect_on_device(r, num_sources, num_targets, same_population, key, on_host); },
+                                 on_host);
+    }
+
+    void draw(const synapse_distribution& d, philox_key key, std::span<double> out) const override {
+        const std::uint64_t n = out.size();
+        if (n == 0) return;
+        if (d.type == synapse_distribution::kind::constant || !fits(8.0 * double(n))) {
+            synapse_source::draw(d, key, out);
+            return;
+        }
+        on_device_or_host(
+            [&] {
+                device_buffer<double> values(n, "the synapse values");
+                IFSIM_LAUNCH(cuda::draw_values_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, d, key, n,
+                             values.data());
+                IFSIM_CUDA_CHECK(cudaMemcpy(out.data(), values.data(), n * sizeof(double), cudaMemcpyDeviceToHost),
+                                 "copying the synapse values to the host");
+            },
+            [&] { synapse_source::draw(d, key, out); });
+    }
+
+private:
+    // The synapses drawn on the device where the rule and the memory allow, else on_host().
+    template <class Host>
+    static csr connect_on_device(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
+                                 bool same_population, philox_key key, const Host& on_host) {
+        const bool no_self = same_population && !r.autapses;
         switch (r.kind) {
             case rule_kind::fixed_indegree:
             case rule_kind::fixed_outdegree: {
@@ -96,20 +136,6 @@ public:
         }
     }
 
-    void draw(const synapse_distribution& d, philox_key key, std::span<double> out) const override {
-        const std::uint64_t n = out.size();
-        if (n == 0) return;
-        if (d.type == synapse_distribution::kind::constant || !fits(8.0 * double(n))) {
-            synapse_source::draw(d, key, out);
-            return;
-        }
-        device_buffer<double> values(n, "the synapse values");
-        IFSIM_LAUNCH(cuda::draw_values_kernel, cuda::grid_stride_shape(n, max_blocks), nullptr, d, key, n, values.data());
-        IFSIM_CUDA_CHECK(cudaMemcpy(out.data(), values.data(), n * sizeof(double), cudaMemcpyDeviceToHost),
-                         "copying the synapse values to the host");
-    }
-
-private:
     // Sizes the fixed-degree and fixed_total kernels can index; the host validates the rest.
     static bool plausible(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets, bool same) {
         constexpr std::uint64_t max_population = std::uint64_t{1} << 32;
@@ -127,9 +153,11 @@ private:
                (r.multapses || r.degree <= avail);
     }
 
-    // Keys twice (the sort is not in place), CUB's scratch, then targets and rows.
+    // The sort's peak: the keys, their alternate buffer and CUB's scratch (histograms and look-back
+    // state, allowed a tenth of the keys); after it the keys, the targets and the rows. Where this
+    // estimate falls short, the failed allocation sends the draw to the host (on_device_or_host).
     static bool sorted_fits(std::uint64_t n, std::uint64_t num_sources) {
-        return fits(8.0 * 2.2 * double(n) + 4.0 * double(n) + 8.0 * double(num_sources + 1));
+        return fits(std::max(8.0 * 2.1 * double(n), 12.0 * double(n) + 8.0 * double(num_sources + 1)));
     }
 
     static csr sorted_csr(device_buffer<std::uint64_t>& keys, std::uint64_t n, std::uint64_t num_sources,
@@ -141,14 +169,17 @@ private:
         if (n == 0) return c;
         const int end_bit = 32 + std::max(1, int(std::bit_width(num_sources - 1)));
         {
-            device_buffer<std::uint64_t> sorted(n, "the sorted synapse keys");
+            // The double-buffer form sorts between the two buffers; the other form would give CUB's
+            // scratch a third copy of the keys.
+            device_buffer<std::uint64_t> alternate(n, "the synapse keys' sort buffer");
+            cub::DoubleBuffer<std::uint64_t> buffers(keys.data(), alternate.data());
             std::size_t scratch_bytes = 0;
-            IFSIM_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, scratch_bytes, keys.data(), sorted.data(), n, 0, end_bit),
+            IFSIM_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, scratch_bytes, buffers, n, 0, end_bit),
                              "sizing the synapse sort");
             device_buffer<unsigned char> scratch(scratch_bytes, "the synapse sort's scratch");
-            IFSIM_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(scratch.data(), scratch_bytes, keys.data(), sorted.data(), n, 0, end_bit),
+            IFSIM_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(scratch.data(), scratch_bytes, buffers, n, 0, end_bit),
                              "sorting the synapses");
-            std::swap(keys, sorted);
+            if (buffers.Current() != keys.data()) std::swap(keys, alternate);
         }
         device_buffer<std::uint32_t> targets(n, "the synapse targets");
         device_buffer<std::uint64_t> rows(num_sources + 1, "the synapse rows");
