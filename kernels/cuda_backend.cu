@@ -144,9 +144,12 @@ public:
     // Waits for chunk j and appends its spikes.
     virtual void drain_chunk(std::uint64_t j, spike_list& spikes) = 0;
     // Queues the copies of the block's samples and NaN flag; after the stream has been
-    // synchronised, end_block appends the samples and reports a non-finite V.
+    // synchronised, append_samples adds the samples to `out`, and check_finite reports a
+    // non-finite V or an overflowed synaptic input (once every population's samples are in, as
+    // on the CPU).
     virtual void queue_block_end() = 0;
-    virtual void end_block(std::uint64_t last_step, block_output& out) = 0;
+    virtual void append_samples(block_output& out) const = 0;
+    virtual void check_finite(std::uint64_t last_step) const = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
     // The spike pool of the chunk being launched, for delivery (fixed between reserve_blocks).
     virtual cuda::delivery_source pool() const = 0;
@@ -321,13 +324,16 @@ public:
                          "copying the synaptic overflow flag" + of_);
     }
 
-    void end_block(std::uint64_t last_step, block_output& out) override {
-        for (auto& s : samplers) {
+    void append_samples(block_output& out) const override {
+        for (const auto& s : samplers) {
             const std::size_t floats = s.rows * s.neurons.size();
             auto& dst = out.samples[s.record];
             dst.insert(dst.end(), s.h_rows.data(), s.h_rows.data() + floats);
             out.sample_rows[s.record] += s.rows;
         }
+    }
+
+    void check_finite(std::uint64_t last_step) const override {
         if (h_first_bad_[0] != no_bad_neuron)
             throw numerical_error("membrane potential is not finite", h_.first_id + h_first_bad_[0], last_step);
         if (h_overflow_[0] != no_bad_neuron)
@@ -585,7 +591,7 @@ public:
         if (num_steps == 0) return;
         // Chunks: short enough for every pool, and at least four per block so that draining
         // overlaps computing.
-        std::uint64_t chunk = (num_steps + 3) / 4;
+        std::uint64_t chunk = (std::uint64_t(num_steps) + 3) / 4;
         for (const auto& p : populations_) chunk = std::min(chunk, p->max_chunk());
         const auto c = std::uint32_t(std::max<std::uint64_t>(chunk, 1));
         if (num_steps > reserved_steps_ || c > reserved_chunk_) {
@@ -604,7 +610,7 @@ public:
         // interval's spikes are delivered after it, before any of them can be due; the host
         // still waits only per chunk.
         const std::uint32_t interval = net_.empty() ? c : net_.min_delay_steps;
-        const std::uint64_t chunks = (num_steps + c - 1) / c;
+        const std::uint64_t chunks = (std::uint64_t(num_steps) + c - 1) / c;
         const auto launch = [&](std::uint64_t j) {
             const std::uint64_t first = first_step + j * c;
             const auto steps = std::uint32_t(std::min<std::uint64_t>(c, first_step + num_steps - first));
@@ -628,7 +634,8 @@ public:
         }
         for (auto& p : populations_) p->queue_block_end();
         IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "finishing a block of steps");
-        for (auto& p : populations_) p->end_block(first_step + num_steps, out);
+        for (const auto& p : populations_) p->append_samples(out);
+        for (const auto& p : populations_) p->check_finite(first_step + num_steps);
     }
 
     std::vector<double> state(std::size_t population, state_variable v) const override {

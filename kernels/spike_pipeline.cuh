@@ -46,8 +46,10 @@ __global__ inline void segment_ends_kernel(const std::uint64_t* d_base, const st
 template <class Real>
 class spike_pipeline {
 public:
-    // Bytes per pool entry on the device: the pool and the two sorted slots.
-    static constexpr std::size_t device_bytes_per_entry = 3 * (sizeof(std::uint32_t) + sizeof(Real));
+    // Bytes per pool entry on the device: the pool, the two sorted slots, and the sort's scratch,
+    // which holds a third copy (CUB's double-buffer form needs none, but could leave the sorted
+    // spikes in the pool, which the next chunk's kernels overwrite before they are copied).
+    static constexpr std::size_t device_bytes_per_entry = 4 * (sizeof(std::uint32_t) + sizeof(Real));
     // CUB's segmented sort counts items in int.
     static constexpr std::uint64_t max_capacity = std::numeric_limits<int>::max();
 
@@ -79,7 +81,8 @@ public:
         d_sort_temp_ = device_buffer<unsigned char>(std::max<std::size_t>(bytes, 1), "the spike sort" + of_);
         reserved_ = steps;
     }
-    // What reserve(steps) allocates on the device, roughly (the sort scratch is not known before).
+    // What reserve(steps) allocates on the device besides the sort's scratch (device_bytes_per_entry
+    // counts that), roughly.
     static std::size_t reserve_bytes(std::uint32_t steps) { return std::size_t(steps) * 20; }
 
     // Where the update kernels append, and delivery reads, a chunk's spikes (the same buffers for
