@@ -475,6 +475,44 @@ TEST(FromFile, IndicesOutsideThePopulationsFailWhenBuilt) {
     }
 }
 
+// A synapse file counts in the run's memory check before it is read: a CSV file that claims a
+// terabyte (sparse: 70,000 rows, then a hole of zeros) fails with the projection named, rather than being
+// read until the machine runs out of memory.
+TEST(FromFile, TooLargeASynapseFileFailsClearlyBeforeItIsRead) {
+    temp_dir dir;
+    const fs::path file = dir.path() / "syn.csv";
+    {
+        std::ofstream out(file);
+        out << "source,target\n";
+        for (int r = 0; r < 70000; ++r) out << r % 100 << "," << (r * 7) % 100 << "\n";
+    }
+    run_spec spec;
+    spec.populations.push_back(lif_population("E", 100));
+    projection_spec pr;
+    pr.source = pr.target = "E";
+    pr.rule.kind = rule_kind::from_file;
+    pr.rule.file = file.string();
+    pr.weight = synapse_distribution::constant(0.1);
+    spec.projections.push_back(pr);
+    // About 70,000 synapses (the rows past the first 65,536 estimated), each its target and delay,
+    // and its source, target and file row while read.
+    const memory_estimate small = estimate_memory(spec);
+    EXPECT_GE(small.synapses, 70000.0);
+    EXPECT_LE(small.synapses, 1.06 * 70000.0);
+    EXPECT_EQ(small.largest_part, "projection 0 (E -> E)");
+    EXPECT_EQ(small.largest, small.synapses * (4 + 2 + 3 * 8));
+
+    fs::resize_file(file, std::uintmax_t{1} << 40);
+    try {
+        build_network(spec);
+        FAIL() << "a terabyte synapse file was read";
+    } catch (const runtime_failure& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find("projection 0 (E -> E)"), std::string::npos) << m;
+        EXPECT_NE(m.find("TiB"), std::string::npos) << m;
+    }
+}
+
 // CPU = GPU with generators (listed times and Poisson) and a from_file projection (skips without a
 // usable CUDA device).
 TEST(NetworkSources, CudaEqualsCpu) {

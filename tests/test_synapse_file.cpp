@@ -259,6 +259,52 @@ TEST_F(synapse_file, h5_round_trip_uint64_and_float64) {
     EXPECT_TRUE(t.delay_ms.empty());
 }
 
+// A file without line ends (a binary file named .csv) is refused at its first long line, not read
+// into memory whole.
+TEST_F(synapse_file, csv_line_beyond_a_mebibyte) {
+    EXPECT_MENTIONS(error_of(csv("source,target\n" + std::string(std::size_t{20} << 20, '1'))), "conn.csv:2:",
+                    "a line of more than 16 MiB");
+    EXPECT_MENTIONS(columns_error_of(csv(std::string(std::size_t{3} << 20, 's'))), "conn.csv:1:",
+                    "a line of more than 1 MiB");
+}
+
+// --- Row estimates (the run's memory check, before the file is read) ----------------------------
+
+TEST_F(synapse_file, rows_estimate_of_a_short_csv_is_its_row_count) {
+    EXPECT_EQ(synapse_file_rows_estimate(csv("# c\nsource,target\n1,2\n\n# more\n3,4\n5,6")), 3u);
+    EXPECT_EQ(synapse_file_rows_estimate(csv("source,target\n")), 0u);
+}
+
+// Rows beyond the first 65,536 are estimated from their mean length: at least the truth and at
+// most the 5 % added plus a rounding (a file of rows of one length distribution throughout).
+TEST_F(synapse_file, rows_estimate_of_a_long_csv_is_within_its_margin) {
+    std::string text = "source,target,weight\n";
+    const std::uint64_t rows = 300000;
+    std::uint64_t x = 88172645463325252ull;  // xorshift: row lengths vary the same way everywhere
+    for (std::uint64_t r = 0; r < rows; ++r) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        text += std::to_string(x % 10) + "," + std::to_string(x % 20) + "," + std::to_string(double(x % 1000) / 7) + "\n";
+    }
+    const double estimate = double(synapse_file_rows_estimate(csv(text)));
+    EXPECT_GE(estimate, double(rows));
+    EXPECT_LE(estimate, 1.06 * double(rows));
+}
+
+TEST_F(synapse_file, rows_estimate_of_an_h5_file_is_its_length) {
+    EXPECT_EQ(synapse_file_rows_estimate(h5({{"source", H5T_STD_U32LE, {0, 1, 2, 3}},
+                                             {"target", H5T_STD_U32LE, {4, 5, 6, 7}}})),
+              4u);
+}
+
+TEST_F(synapse_file, rows_estimate_errors_name_the_file) {
+    try {
+        synapse_file_rows_estimate(dir_ / "none.csv");
+        FAIL() << "a missing file was estimated";
+    } catch (const config_error& e) {
+        EXPECT_MENTIONS(e.what(), "none.csv", "no such file");
+    }
+}
+
 TEST_F(synapse_file, h5_empty_datasets_are_zero_synapses) {
     const auto t = read_synapse_file(h5({{"source", H5T_STD_I64LE, {}}, {"target", H5T_STD_I64LE, {}}}), limits);
     EXPECT_TRUE(t.source.empty());

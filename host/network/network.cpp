@@ -244,12 +244,25 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         const projection_spec& pr = spec.projections[k];
         const source_ref s = find_source(spec, pr.source);
         const std::size_t t = population_index(spec, pr.target);
-        const double n = k < synapses.size() ? synapses[k]
-                                             : expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size),
-                                                                 pr.source == pr.target);
+        const bool listed = pr.rule.kind == rule_kind::from_file;
+        double n = 0.0;
+        if (k < synapses.size()) {
+            n = synapses[k];
+        } else if (listed) {
+            try {
+                n = double(synapse_file_rows_estimate(pr.rule.file));
+            } catch (const config_error& e) {
+                throw config_error(describe(pr, k) + ": " + e.what());
+            }
+        } else {
+            n = expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size), pr.source == pr.target);
+        }
         m.synapses += n;
-        // The target and delay, and where weights vary, each drawn (double) and in fixed point.
-        add(n * (4.0 + 2.0 + (has_one_weight(pr) ? 0.0 : 8.0 + 4.0)), describe(pr, k));
+        // The target and delay, and where weights vary, each drawn (double) and in fixed point; a
+        // file's synapses besides as read (source, target and its columns) and each one's file row.
+        double bytes = 4.0 + 2.0 + (has_one_weight(pr) ? 0.0 : 8.0 + 4.0);
+        if (listed) bytes += 8.0 * (2.0 + (pr.weight_from_file ? 1.0 : 0.0) + (pr.delay_from_file ? 1.0 : 0.0) + 1.0);
+        add(n * bytes, describe(pr, k));
     }
     for (const generator_spec& g : spec.generators)
         if (sends_spikes(spec, g))

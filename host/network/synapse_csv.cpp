@@ -17,6 +17,9 @@ namespace ifsim::synapse_file_detail {
 
 namespace {
 
+// Far beyond any row or header, so that a file without line ends is refused, not read whole.
+constexpr std::size_t max_line_bytes = std::size_t{1} << 20;
+
 // The lines of a text file, read in large blocks: next() gives each line without its "\n" or
 // "\r\n", as a view into the block that stays valid until the next call.
 class line_reader {
@@ -57,13 +60,20 @@ public:
     std::uint64_t file_size() const { return size_; }           // 0 if unknown
 
 private:
-    // Moves the unread tail to the front and reads after it; a line longer than the buffer grows it.
+    // Moves the unread tail to the front and reads after it; a line longer than the buffer grows it,
+    // up to max_line_bytes.
     void refill() {
         const std::size_t tail = end_ - begin_;
         std::memmove(buffer_.data(), buffer_.data() + begin_, tail);
         begin_ = 0;
         end_ = tail;
-        if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+        if (end_ == buffer_.size()) {
+            if (buffer_.size() >= max_line_bytes)
+                throw config_error(file_.string() + ":" + std::to_string(line_number_ + 1) + ": a line of more than " +
+                                   std::to_string(buffer_.size() >> 20) +
+                                   " MiB; a synapse list has one short line per synapse (is it a CSV file?)");
+            buffer_.resize(buffer_.size() * 2);
+        }
         const std::size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, in_.get());
         end_ += got;
         if (got < buffer_.size() - tail) {
@@ -86,6 +96,15 @@ private:
 
 constexpr std::size_t full_read_block = std::size_t{16} << 20;  // fread calls stay a small cost
 constexpr std::size_t header_block = std::size_t{64} << 10;     // enough for any sane header
+constexpr std::uint64_t sample_rows = std::uint64_t{1} << 16;    // rows that tell the mean row length
+
+// The rows of the whole file, when its first `rows` rows ran from header_bytes to lines.consumed():
+// exact where they were all of it, else the rest of the file at their mean length, 5 % to spare.
+std::uint64_t rows_in_file(const line_reader& lines, std::uint64_t header_bytes, std::uint64_t rows) {
+    if (rows == 0 || lines.file_size() <= lines.consumed()) return rows;
+    const double bytes_per_row = double(lines.consumed() - header_bytes) / double(rows);
+    return std::uint64_t(1.05 * double(lines.file_size() - header_bytes) / bytes_per_row) + 16;
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -194,6 +213,17 @@ synapse_columns csv_columns(const fs::path& file) {
     return read_header(lines, file).present;
 }
 
+std::uint64_t csv_rows_estimate(const fs::path& file) {
+    line_reader lines(file, header_block);
+    read_header(lines, file);
+    const std::uint64_t header_bytes = lines.consumed();
+    std::uint64_t rows = 0;
+    std::string_view line;
+    while (rows < sample_rows && lines.next(line))
+        if (!blank_or_comment(line)) ++rows;
+    return rows_in_file(lines, header_bytes, rows);
+}
+
 synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits) {
     line_reader lines(file, full_read_block);
     const csv_header header = read_header(lines, file);
@@ -201,7 +231,6 @@ synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits) 
     synapse_table t;
     const std::size_t n = header.order.size();
     // Reserve once, from the bytes per row of the first rows, rather than double ~27 times.
-    constexpr std::size_t sample_rows = std::size_t{1} << 16;
     const std::uint64_t header_bytes = lines.consumed();
 
     std::string_view line;
@@ -244,8 +273,7 @@ synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits) 
             t.delay_ms.push_back(real[column::delay]);
         }
         if (t.source.size() == sample_rows && lines.file_size() > lines.consumed()) {
-            const double bytes_per_row = double(lines.consumed() - header_bytes) / double(sample_rows);
-            const auto rows = std::size_t(1.05 * double(lines.file_size() - header_bytes) / bytes_per_row) + 16;
+            const std::uint64_t rows = rows_in_file(lines, header_bytes, sample_rows);
             t.source.reserve(rows);
             t.target.reserve(rows);
             if (header.present.weight) t.weight.reserve(rows);

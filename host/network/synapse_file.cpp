@@ -54,6 +54,12 @@ synapse_columns synapse_file_columns(const fs::path& file) {
     return f == format::csv ? csv_columns(file) : h5_columns(file);
 }
 
+std::uint64_t synapse_file_rows_estimate(const fs::path& file) {
+    const format f = format_of(file);
+    require_file(file);
+    return f == format::csv ? csv_rows_estimate(file) : h5_rows(file);
+}
+
 synapse_table read_synapse_file(const fs::path& file, const synapse_file_limits& limits) {
     const format f = format_of(file);
     require_file(file);

@@ -118,6 +118,11 @@ synapse_columns h5_columns(const fs::path& file) {
     return {static_cast<bool>(s.datasets[column::weight]), static_cast<bool>(s.datasets[column::delay])};
 }
 
+std::uint64_t h5_rows(const fs::path& file) {
+    const auto guard = h5::lock();
+    return open_h5(file).rows;
+}
+
 synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits) {
     synapse_table t;
     std::array<bool, 2> is_signed{};

@@ -84,8 +84,10 @@ private:
 };
 
 synapse_columns csv_columns(const fs::path& file);
+std::uint64_t csv_rows_estimate(const fs::path& file);
 synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits);
 synapse_columns h5_columns(const fs::path& file);
+std::uint64_t h5_rows(const fs::path& file);
 synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits);
 
 }  // namespace ifsim::synapse_file_detail

@@ -32,6 +32,11 @@ struct synapse_file_limits {
 // names and shapes (cheap; config validation calls it). Throws config_error.
 synapse_columns synapse_file_columns(const std::filesystem::path& file);
 
+// The rows of the file, cheaply, for a memory estimate before it is read: HDF5 datasets' length;
+// a CSV file's rows if its first 65,536 are all of it, else its size over their mean length, 5 %
+// added. Rows are not checked. Throws config_error.
+std::uint64_t synapse_file_rows_estimate(const std::filesystem::path& file);
+
 // The whole file, every row checked: source < num_sources, target < num_targets, weights finite,
 // within max_abs_weight (synapses.hpp) and of one sign (the first nonzero weight sets it; >= 0
 // with weights_non_negative), delays finite and > 0. Throws config_error naming the file and the
