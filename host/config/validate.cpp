@@ -328,7 +328,7 @@ void read_params(const context& ctx, const toml::table& t, std::string_view path
 
 // ---- [[population]].input ----
 
-void read_input(const context& ctx, const toml::table& t, std::string_view path,
+void read_input(const context& ctx, const toml::table& t, std::string_view path, const simulation_spec& sim,
                 population_spec& pop) {
     const std::string p = child_path(path, "input");
     const toml::table* in = optional_table(ctx, t, path, "input");
@@ -411,6 +411,17 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         if (const auto* n = s->get("count"))
             input.poisson_count = static_cast<std::uint64_t>(read_integer(
                 ctx, *n, child_path(sp, "count"), 0, std::numeric_limits<std::int64_t>::max()));
+        // The inputs' spikes per step, as population_setup.hpp computes them: poisson_count draws
+        // exactly up to a mean of 1e6.
+        const double mean = input.poisson_rate_Hz * 1e-3 * sim.dt_ms * double(input.poisson_count);
+        if (mean > max_poisson_mean_per_step) {  // (NaN: dt is wrong, and said so)
+            const auto* n = s->get("rate") ? s->get("rate") : s->get("count");
+            const std::string kp = child_path(sp, s->get("rate") ? "rate" : "count");
+            ctx.fail(n, kp,
+                     says(kp, *n) + "rate x count x dt = " + format_number(mean) +
+                         " input spikes per neuron and step; at most " + format_number(max_poisson_mean_per_step) +
+                         " are allowed (for a stronger drive use input.I_e and input.noise, its diffusion limit)");
+        }
     }
 }
 
@@ -455,7 +466,7 @@ void read_init(const context& ctx, const toml::table& t, std::string_view path,
 }
 
 population_spec read_population(const context& ctx, const toml::table& t, std::string_view path,
-                                const std::vector<population_spec>& earlier) {
+                                const simulation_spec& sim, const std::vector<population_spec>& earlier) {
     check_keys(ctx, t, path, population_keys);
     population_spec pop;
     const toml::node* name_node = nullptr;
@@ -476,7 +487,7 @@ population_spec read_population(const context& ctx, const toml::table& t, std::s
     pop.model = all_models[read_choice(ctx, model_node, child_path(path, "model"), model_names)];
 
     read_params(ctx, t, path, pop);
-    read_input(ctx, t, path, pop);
+    read_input(ctx, t, path, sim, pop);
     read_init(ctx, t, path, pop);
     return pop;
 }
@@ -672,7 +683,7 @@ run_spec build_spec(const toml::table& root, const context& ctx) {
         ctx.fail(pn, "population", says("population", *pn) + "expected an array of tables: write [[population]]");
     for (std::size_t i = 0; i < pops->size(); ++i)
         spec.populations.push_back(
-            read_population(ctx, *(*pops)[i].as_table(), element_path("population", i), spec.populations));
+            read_population(ctx, *(*pops)[i].as_table(), element_path("population", i), spec.simulation, spec.populations));
 
     read_network(ctx, root, spec);
     read_records(ctx, root, spec);

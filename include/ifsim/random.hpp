@@ -158,6 +158,8 @@ struct poisson_words {
 
 // Poisson mean below which poisson_count inverts the CDF.
 inline constexpr double poisson_inversion_max_mean = 10.0;
+// The largest mean poisson_count draws exactly (config validation holds input.poisson to it).
+inline constexpr double max_poisson_mean_per_step = 1e6;
 // PTRS iterations before the normal fallback: 2 words each, 12 blocks (block 13 is the fallback).
 inline constexpr std::uint32_t poisson_max_tries = 24;
 
