@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "ifsim/spec.hpp"
 
 int main(int argc, char** argv) {
     using namespace ifsim::cli;
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
     // simulation.seed / simulation.threads override it becomes.
     run_cmd->add_option("--seed", ra.seed, "Override simulation.seed")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{0xFFFFFFFF}));
-    run_cmd->add_option("--threads", ra.threads, "CPU threads (default: all)")->check(CLI::Range(0u, 2147483647u));
+    run_cmd->add_option("--threads", ra.threads, "CPU threads (default: all)")->check(CLI::Range(0u, ifsim::max_threads));
     run_cmd->add_option("--set", ra.overrides, "Override a config value: KEY=VALUE (repeatable)");
     run_cmd->add_flag("-q,--quiet", ra.quiet, "No progress or summary on stderr");
 
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
     bench_cmd->add_option("-b,--backend", ba.backend, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     bench_cmd->add_option("--runs", ba.runs, "Runs, one after the other (default 3); the median is printed last")
         ->check(CLI::Range(1u, 1000u));
-    bench_cmd->add_option("--threads", ba.threads, "CPU threads (default: all)")->check(CLI::Range(0u, 2147483647u));
+    bench_cmd->add_option("--threads", ba.threads, "CPU threads (default: all)")->check(CLI::Range(0u, ifsim::max_threads));
     bench_cmd->add_option("--set", ba.overrides, "Override a config value: KEY=VALUE (repeatable)");
     bench_cmd->add_flag("--csv", ba.csv, "CSV on stdout: one line per run, then the median");
 

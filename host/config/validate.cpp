@@ -157,7 +157,7 @@ simulation_spec read_simulation(const context& ctx, const toml::table& root) {
     }
     if (const auto* n = t->get("threads"))
         sim.threads = static_cast<unsigned>(
-            read_integer(ctx, *n, "simulation.threads", 0, std::numeric_limits<std::int32_t>::max()));
+            read_integer(ctx, *n, "simulation.threads", 0, max_threads));
     return sim;
 }
 

@@ -69,13 +69,17 @@ enum class spike_timing {
     interpolated  // spike time found inside the step; refractoriness counted from it
 };
 
+// More CPU threads than any machine runs; beyond the system's thread limit OpenMP crashes
+// starting them (found at 100,000).
+inline constexpr unsigned max_threads = 4096;
+
 struct simulation_spec {
     double dt_ms = 0.1;
     double duration_ms = 1000.0;
     std::uint64_t seed = 12345;  // < 2^32; the key's other word is the stream
     precision real = precision::single;
     spike_timing timing = spike_timing::grid;
-    unsigned threads = 0;  // CPU threads, 0 = OpenMP default
+    unsigned threads = 0;  // CPU threads, 0 = OpenMP default, at most max_threads
 };
 
 struct spike_record {
