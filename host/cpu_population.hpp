@@ -134,16 +134,19 @@ public:
         }
     }
 
-    // Static schedule: thread t takes the same contiguous run of chunks in every step (the same
-    // loop, trip count and team), so it updates its own neurons step after step with no barrier
-    // (nowait), and then the next population's. It samples the recorded neurons among them too,
-    // before it updates them, so that no thread waits for a sample either.
+    // Static schedule in runs of ceil(chunks / threads): OpenMP deals them out in thread order,
+    // so thread t takes the t-th contiguous run of chunks (merge relies on it), the same in every
+    // step (same loop, trip count and team). So it updates its own neurons step after step with
+    // no barrier (nowait), and then the next population's. It samples the recorded neurons among
+    // them too, before it updates them, so that no thread waits for a sample either.
     void update(std::uint64_t first_step, std::uint32_t num_steps) override {
         spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
         const std::int64_t num_chunks = std::int64_t((d_.size + chunk - 1) / chunk);
+        const std::int64_t threads = omp_get_num_threads();
+        const std::int64_t run = std::max<std::int64_t>(1, (num_chunks + threads - 1) / threads);
         for (std::uint64_t step = first_step; step < first_step + num_steps; ++step) {
             const Real I_step = d_.steps.at(step);
-#pragma omp for schedule(static) nowait
+#pragma omp for schedule(static, run) nowait
             for (std::int64_t k = 0; k < num_chunks; ++k) {
                 if (!samplers.empty()) sample_chunk(std::uint64_t(k) * chunk, step);
                 update_chunk(std::uint64_t(k) * chunk, step, I_step, mine);
@@ -494,7 +497,7 @@ private:
         }
     }
 
-    // Thread t owns a contiguous range of neurons (static schedule), so taking each step's spikes
+    // Thread t owns the t-th contiguous range of neurons (update), so taking each step's spikes
     // thread by thread puts them in neuron order.
     void merge(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) const {
         std::vector<std::size_t> cursor(thread_spikes_.size(), 0);
