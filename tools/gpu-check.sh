@@ -113,7 +113,7 @@ write_table() {
       ncol=$(awk -F, '{print NF}' <<<"$header")
       echo "| ${header//,/ | } |"
       printf '|'; for ((i = 0; i < ncol; i++)); do printf -- '---|'; done; echo
-      grep -E '^(lif|eif|adex|[a-z]+),[0-9]' "$bench_log" | grep -v '^model,' | while IFS= read -r line; do
+      grep -E '^[a-z_]+,[0-9]' "$bench_log" | grep -v '^model,' | while IFS= read -r line; do
         local escaped=${line//|/\\|}
         echo "| ${escaped//,/ | } |"
       done
@@ -336,8 +336,8 @@ else
   rc=0
   env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 10 "$(budget "$t_bench" 0)" \
     "$bench" "${bench_args[@]}" >>"$bench_log" 2>&1 || rc=$?
-  rows=$(grep -cE '^[a-z]+,[0-9]+,[0-9]+,' "$bench_log" || true)
-  skipped=$(grep -cE '^[a-z]+,[0-9]+,skipped' "$bench_log" || true)
+  rows=$(grep -cE '^[a-z_]+,[0-9]+,[0-9]+,' "$bench_log" || true)
+  skipped=$(grep -cE '^[a-z_]+,[0-9]+,skipped' "$bench_log" || true)
   if ((rc == 0)); then result[bench]="ok: $rows rows, $skipped skipped"
   elif ((rc == 124 || rc == 137)); then result[bench]="TIMEOUT: $rows rows before it"; fail bench
   else result[bench]="FAILED (exit $rc): $(grep -v '^#' "$bench_log" | tail -n1 | cut -c1-160)"; fail bench; fi
