@@ -12,13 +12,16 @@
 
 namespace ifsim::cuda {
 
-// Row r of a fixed-degree rule: its k picks from `pool` candidates as keys at keys[r k ...];
-// by_target rows (fixed_indegree) pick sources, so the row is the key's low word.
+// Row r of a fixed-degree rule: its k picks from `pool` candidates as keys, the i-th at
+// keys[i rows + r]; by_target rows (fixed_indegree) pick sources, so the row is the key's low word.
+// Picks interleaved by row: a warp's threads hold neighbouring rows, so each step of their
+// "already picked?" scans reads one coalesced line rather than 32 rows a row's length apart (the
+// sort that follows makes the order of the keys irrelevant).
 __global__ inline void fixed_degree_kernel(philox_key key, std::uint64_t rows, std::uint64_t pool, bool no_self,
                                     std::uint64_t k, bool multapses, bool by_target, std::uint64_t* keys) {
     for (std::uint64_t r = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; r < rows;
          r += std::uint64_t(gridDim.x) * blockDim.x) {
-        std::uint64_t* out = keys + r * k;
+        std::uint64_t* out = keys + r;  // pick i at out[i * rows]
         std::uint64_t made = 0;
         const auto pack = [&](std::uint32_t c) { return by_target ? (std::uint64_t(c) << 32 | r) : (r << 32 | c); };
         row_words w{key, r};
@@ -27,10 +30,10 @@ __global__ inline void fixed_degree_kernel(philox_key key, std::uint64_t rows, s
             [&](std::uint32_t c) {  // Floyd's "already picked?": a scan of the row so far
                 const std::uint64_t x = pack(c);
                 for (std::uint64_t i = 0; i < made; ++i)
-                    if (out[i] == x) return true;
+                    if (out[i * rows] == x) return true;
                 return false;
             },
-            [&](std::uint32_t c) { out[made++] = pack(c); });
+            [&](std::uint32_t c) { out[made++ * rows] = pack(c); });
     }
 }
 
