@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,9 +69,18 @@ public:
                 populations_[p]->start(threads, first_step + done, n, out);
             }
             // One team for every population of the interval: a fork and join per interval, not
-            // per population (the microcircuit has 8, and intervals of one step).
+            // per population (the microcircuit has 8, and intervals of one step). What a thread
+            // throws (a spike list that cannot grow: std::bad_alloc) is thrown after the team.
+            cpu::team_failure failure;
 #pragma omp parallel num_threads(threads)
-            for (const auto& population : populations_) population->update(first_step + done, n);
+            {
+                try {
+                    for (const auto& population : populations_) population->update(first_step + done, n, failure);
+                } catch (...) {
+                    failure.keep(std::current_exception());
+                }
+            }
+            failure.rethrow();
             for (std::size_t p = 0; p < populations_.size(); ++p)
                 populations_[p]->finish(first_step + done, n, out.spikes[p]);
             batches_.clear();
