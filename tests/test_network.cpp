@@ -22,7 +22,7 @@
 #include "support/simulate.hpp"
 
 using namespace ifsim;
-using test::ei_network, test::lif_population, test::make_ei, test::small_network, test::same_spikes;
+using test::build_error, test::ei_network, test::lif_population, test::make_ei, test::small_network, test::same_spikes;
 
 namespace {
 
@@ -74,17 +74,6 @@ pair_trace trace(const run_spec& spec, std::uint64_t steps) {
     }
     EXPECT_TRUE(fired) << "the source never fired";
     return tr;
-}
-
-// What build_network says of `s`: the message of the Error it throws, or "accepted".
-template <class Error>
-std::string build_error(const run_spec& s) {
-    try {
-        build_network(s);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "accepted";
 }
 
 }  // namespace

@@ -9,10 +9,22 @@
 #include <vector>
 
 #include "ifsim/backend.hpp"
+#include "ifsim/network.hpp"
 #include "ifsim/spec.hpp"
 #include "simulate.hpp"
 
 namespace ifsim::test {
+
+// What build_network says of `s`: the message of the Error it throws, or "accepted".
+template <class Error>
+std::string build_error(const run_spec& s) {
+    try {
+        build_network(s);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "accepted";
+}
 
 // A LIF population at rest, E_L = 0, threshold 20 mV, reset 10 mV (other parameters default).
 inline population_spec lif_population(const std::string& name, std::uint64_t n) {
