@@ -24,7 +24,7 @@ using cpu::delivery_batch, cpu::make_runner, cpu::population_runner;
 class cpu_backend final : public backend {
 public:
     explicit cpu_backend(const run_spec& spec) {
-        if (spec.simulation.threads > 0) omp_set_num_threads(int(spec.simulation.threads));
+        use_run_threads(spec.simulation);
         net_ = build_network(spec);
         // Arrivals lie at most max_delay steps ahead of the step being read.
         const std::uint32_t slots = net_.max_delay_steps + 1;
@@ -146,6 +146,13 @@ private:
 }  // namespace
 
 std::unique_ptr<backend> make_cpu_backend(const run_spec& spec) { return std::make_unique<cpu_backend>(spec); }
+
+void use_run_threads(const simulation_spec& sim) {
+    if (sim.threads > 0)
+        omp_set_num_threads(int(sim.threads));
+    else if (omp_get_max_threads() > int(max_threads))  // OMP_NUM_THREADS=100000 crashed OpenMP
+        omp_set_num_threads(int(max_threads));
+}
 
 void block_output::clear() {
     for (auto& s : spikes) s.clear();

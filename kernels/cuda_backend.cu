@@ -502,6 +502,7 @@ public:
             if (pop.size > max_pool_entries)
                 throw runtime_failure("population '" + pop.name + "' has " + std::to_string(pop.size) +
                                       " neurons; the CUDA backend holds at most 2^31 - 1 per population");
+        use_run_threads(spec.simulation);  // the host's part of the build
         const char* draws = std::getenv("IFSIM_SYNAPSE_DRAWS");
         net_ = draws != nullptr && std::string_view(draws) == "host" ? build_network(spec)
                                                                      : build_network(spec, *make_device_synapse_source());

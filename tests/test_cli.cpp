@@ -474,12 +474,24 @@ TEST(cli, unusable_arguments_exit_2) {
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_NE(r.err.find("output folder"), std::string::npos) << r.err;
     // Out of range: blamed on the option given, not on the override it would become.
-    for (const std::string option : {"--seed 4294967296", "--threads 2147483648"}) {
+    for (const std::string option : {"--seed 4294967296", "--threads 2147483648", "--threads 4097"}) {
         const auto o = ifsim("run " + example("fi_curve.toml") + " " + option);
         EXPECT_EQ(o.code, 2) << option;
         EXPECT_NE(o.err.find(option.substr(0, option.find(' ')) + ": Value"), std::string::npos) << o.err;
         EXPECT_EQ(o.err.find("--set"), std::string::npos) << o.err;
     }
+}
+
+// OMP_NUM_THREADS past the system's thread limit crashed OpenMP starting the network build's team
+// (segfault at 100,000); a run holds OpenMP's default to max_threads (4096).
+TEST(cli, omp_num_threads_beyond_any_machine_is_held_to_the_limit) {
+    const fs::path out = fresh_dir("omp_threads");
+    const auto r = ifsim("run " + example("brunel.toml") + " --set simulation.duration=10ms --quiet --out " + out.string(),
+                         "OMP_NUM_THREADS=100000 ");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream f(out / "summary.json");
+    const std::string summary(std::istreambuf_iterator<char>(f), {});
+    EXPECT_NE(summary.find("\"device\": \"4096 threads"), std::string::npos) << summary;
 }
 
 TEST(cli, cuda_backend_without_a_device_fails_cleanly) {

@@ -108,6 +108,7 @@ int check(const std::filesystem::path& config, const std::vector<std::string>& o
         const run_spec spec = load_config(config, overrides);
         print_plan(spec, synapse_counts(spec));
         if (build) {
+            use_run_threads(spec.simulation);
             const network net = build_network(spec);
             std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
                         net.bytes_per_synapse(), net.build_seconds);

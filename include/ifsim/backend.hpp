@@ -69,4 +69,9 @@ public:
 
 std::unique_ptr<backend> make_cpu_backend(const run_spec& spec);
 
+// The OpenMP threads of a run's host work (the CPU backend, network builds): simulation.threads,
+// else OpenMP's default (OMP_NUM_THREADS, else the cores) held to max_threads. Both backends set
+// them when made.
+void use_run_threads(const simulation_spec& sim);
+
 }  // namespace ifsim
