@@ -164,17 +164,20 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
     std::filesystem::rename(tmp, path);
 }
 
+namespace {
+
+// A block on its way to the files: the writer thread knows from it how far the files reach.
+struct written_block {
+    block_output out;
+    std::uint64_t end_step = 0;  // the block covers the steps before this one
+};
+
+}  // namespace
+
 run_summary run_simulation(const run_spec& spec, backend& engine, const run_options& options) {
     const auto& sim = spec.simulation;
     const std::filesystem::path& dir = options.out_dir;
-    // The folder holds one run: an earlier run's files go (a report it recorded and this run
-    // does not would otherwise pass for this run's), other files stay.
-    for (const std::string& name : earlier_run_files(dir)) {
-        std::error_code ec;
-        if (std::filesystem::is_regular_file(dir / name, ec)) std::filesystem::remove(dir / name, ec);
-    }
     const std::string resolved = to_toml(spec);
-    write_file_atomically(dir / "config.resolved.toml", resolved);
 
     run_summary summary;
     summary.backend = engine.name();
@@ -186,9 +189,9 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     summary.seed = sim.seed;
     summary.steps_total = total_steps(sim);
     summary.dt_ms = sim.dt_ms;
-    summary.files.push_back("config.resolved.toml");
 
-    // Output files, opened before the first step.
+    // Output files, created (as .part) before an earlier run's files go: a run that cannot create
+    // them (too many open files, a folder in the way) leaves the folder as it was.
     std::vector<std::string> names;
     for (const auto& p : spec.populations) names.push_back(p.name);
     std::vector<int> spike_slot(names.size(), -1);  // population -> index in the spike file
@@ -200,15 +203,24 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                 recorded.push_back(names[p]);
             }
     std::optional<spike_file> spikes;
-    if (!recorded.empty()) {
-        spikes.emplace(dir / "spikes.h5", recorded);
-        summary.files.push_back("spikes.h5");
-    }
     std::vector<report_file> reports;
-    for (const auto& r : spec.states) {
-        reports.emplace_back(dir / (r.name + ".h5"), r.population, r.variable,
-                             unit_of(parse_state_variable(r.variable)), r.neurons, 0.0, r.interval_ms);
-        summary.files.push_back(r.name + ".h5");
+    reports.reserve(spec.states.size());
+    try {
+        if (!recorded.empty()) spikes.emplace(dir / "spikes.h5", recorded);
+        for (const auto& r : spec.states)
+            reports.emplace_back(dir / (r.name + ".h5"), r.population, r.variable,
+                                 unit_of(parse_state_variable(r.variable)), r.neurons, 0.0, r.interval_ms);
+        // The folder holds one run: an earlier run's files go (a report it recorded and this run
+        // does not would otherwise pass for this run's), other files stay.
+        for (const std::string& name : earlier_run_files(dir)) {
+            std::error_code ec;
+            if (std::filesystem::is_regular_file(dir / name, ec)) std::filesystem::remove(dir / name, ec);
+        }
+        write_file_atomically(dir / "config.resolved.toml", resolved);
+    } catch (...) {
+        if (spikes) spikes->discard();
+        for (auto& r : reports) r.discard();
+        throw;
     }
 
     std::vector<isi_accumulator> isi;
@@ -219,43 +231,52 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         summary.neurons += p.size;
     }
 
-    // The writer thread: the spikes and samples of block b go to the ISI statistics and the files
-    // while the backend computes block b + 1.
+    // The writer thread: the spikes and samples of block b go to the files, then to the ISI
+    // statistics, while the backend computes block b + 1. `written` counts the steps whose block
+    // reached every file (read after writer.wait()).
     std::vector<double> times, sorted_times;
     std::vector<std::uint64_t> sorted_ids;
-    const auto write_block = [&](block_output& block) {
+    std::uint64_t written = 0;
+    const auto write_block = [&](written_block& b) {
+        const block_output& block = b.out;
         for (std::size_t p = 0; p < names.size(); ++p) {
             const spike_list& s = block.spikes[p];
+            if (spike_slot[p] < 0) continue;
             times.resize(s.size());
-            for (std::size_t k = 0; k < s.size(); ++k) {
-                times[k] = (double(s.step[k]) + s.offset[k]) * sim.dt_ms;
-                isi[p].add(s.neuron[k], times[k]);
-            }
-            pops[p].spikes += s.size();
-            if (spike_slot[p] >= 0) {
-                sort_by_time(times, s.neuron, sorted_times, sorted_ids);
-                spikes->append(std::size_t(spike_slot[p]), sorted_times, sorted_ids);
-            }
+            for (std::size_t k = 0; k < s.size(); ++k) times[k] = (double(s.step[k]) + s.offset[k]) * sim.dt_ms;
+            sort_by_time(times, s.neuron, sorted_times, sorted_ids);
+            spikes->append(std::size_t(spike_slot[p]), sorted_times, sorted_ids);
         }
         for (std::size_t r = 0; r < reports.size(); ++r) reports[r].append_rows(block.samples[r], block.sample_rows[r]);
+        for (std::size_t p = 0; p < names.size(); ++p) {
+            const spike_list& s = block.spikes[p];
+            for (std::size_t k = 0; k < s.size(); ++k)
+                isi[p].add(s.neuron[k], (double(s.step[k]) + s.offset[k]) * sim.dt_ms);
+            pops[p].spikes += s.size();
+        }
+        written = b.end_step;
     };
-    background_consumer<block_output> writer(write_block);
+    background_consumer<written_block> writer(write_block);
 
-    block_output out;  // after a submit: the block the writer finished with, reused
+    written_block block;  // after a submit: the block the writer finished with, reused
 
     const auto start = std::chrono::steady_clock::now();
     const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     std::uint64_t step = 0;
-    // After writer.wait(): the files and statistics hold every block.
+    bool finished = false;
+    // After writer.wait(): the statistics, the files closed, summary.json. Each file closes on its
+    // own; one that cannot (a full disk, a rename refused) stays .part and is not listed, and a
+    // completed run becomes a failed one (thrown after summary.json is written).
     const auto finish = [&](std::string status, std::string message) {
+        finished = true;
         summary.status = std::move(status);
         summary.message = std::move(message);
-        summary.steps = step;
-        summary.simulated_ms = double(step) * sim.dt_ms;
+        summary.steps = written;
+        summary.simulated_ms = double(written) * sim.dt_ms;
         summary.wall_s = elapsed();
         if (summary.wall_s > 0) {
-            summary.neuron_steps_per_s = double(summary.neurons) * double(step) / summary.wall_s;
-            if (step > 0) summary.real_time_factor = summary.wall_s / (summary.simulated_ms * 1e-3);
+            summary.neuron_steps_per_s = double(summary.neurons) * double(written) / summary.wall_s;
+            if (written > 0) summary.real_time_factor = summary.wall_s / (summary.simulated_ms * 1e-3);
         }
         const network_stats net = engine.network();
         summary.synapses = net.synapses;
@@ -267,7 +288,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.projections.push_back({spec.projections[k].source, spec.projections[k].target,
                                            k < net.projection_synapses.size() ? net.projection_synapses[k] : 0});
         if (summary.wall_s > 0) summary.synaptic_events_per_s = double(net.events) / summary.wall_s;
-        summary.least_bytes_moved = double(step) * engine.least_bytes_per_step() +
+        summary.least_bytes_moved = double(written) * engine.least_bytes_per_step() +
                                     (net.synapses > 0 ? double(net.events) * least_bytes_per_event(net.bytes_per_synapse) : 0.0);
         summary.spikes = 0;
         for (std::size_t p = 0; p < pops.size(); ++p) {
@@ -277,22 +298,28 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.spikes += pops[p].spikes;
         }
         summary.populations = pops;
-        const auto close_files = [&] {
-            if (spikes) spikes->close();
-            for (auto& r : reports) r.close();
-        };
-        if (summary.status == "completed") {
-            close_files();  // an error here is the run's
-        } else {
-            // After a failure a file may not close (its disk is full); summary.json still says why.
+        summary.files = {"config.resolved.toml"};
+        std::string close_errors;
+        const auto close = [&](auto& file, const std::string& name) {
             try {
-                close_files();
+                file.close();
+                summary.files.push_back(name);
             } catch (const std::exception& e) {
-                summary.message += "; closing the files then failed too: " + std::string(e.what());
+                close_errors += (close_errors.empty() ? "" : "; ") + std::string(e.what());
             }
+        };
+        if (spikes) close(*spikes, "spikes.h5");
+        for (std::size_t r = 0; r < reports.size(); ++r) close(reports[r], spec.states[r].name + ".h5");
+        const bool failed_to_close = !close_errors.empty() && summary.status == "completed";
+        if (failed_to_close) {
+            summary.status = "failed";
+            summary.message = "closing the files failed: " + close_errors;
+        } else if (!close_errors.empty()) {
+            summary.message += "; closing the files then failed too: " + close_errors;
         }
         summary.files.push_back("summary.json");
         write_summary_json(dir / "summary.json", summary);
+        if (failed_to_close) throw runtime_failure(summary.message);
     };
 
     try {
@@ -303,6 +330,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                 return summary;
             }
             const auto n = std::uint32_t(std::min<std::uint64_t>(options.block_steps, summary.steps_total - step));
+            block_output& out = block.out;
             out.clear();
             out.spikes.resize(names.size());
             out.samples.resize(spec.states.size());
@@ -313,19 +341,25 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                 throw located(e, spec, step, n);
             }
             check_samples(spec, step, out);
-            writer.submit(out);
+            block.end_step = step + n;
+            writer.submit(block);
             step += n;
             if (options.on_progress)
                 options.on_progress({step, summary.steps_total, double(step) * sim.dt_ms, elapsed()});
         }
         writer.wait();
     } catch (const std::exception& e) {
+        if (finished) throw;  // summary.json could not be written: the error says why
         try {
             writer.wait();  // the blocks before the failure still reach the files
         } catch (const std::exception&) {
             // The failure being reported comes first.
         }
-        finish("failed", e.what());
+        try {
+            finish("failed", e.what());
+        } catch (const std::exception&) {
+            // summary.json could not be written either; the run's own failure is the one to report.
+        }
         throw;
     }
     finish("completed", "");

@@ -508,9 +508,9 @@ TEST(cli, cuda_backend_without_a_device_fails_cleanly) {
 }
 
 // Ctrl-C and SIGTERM (kill, timeout, Slurm) alike: the files closed and valid, the summary written.
-TEST(cli, sigint_or_sigterm_leaves_valid_files_and_an_interrupted_summary) {
-    for (const int sig : {SIGINT, SIGTERM}) {
-        const fs::path out = fresh_dir(sig == SIGINT ? "sigint" : "sigterm");
+TEST(cli, sigint_sigterm_or_sighup_leaves_valid_files_and_an_interrupted_summary) {
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        const fs::path out = fresh_dir("signal_" + std::to_string(sig));
         const pid_t pid = fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
@@ -537,6 +537,73 @@ TEST(cli, sigint_or_sigterm_leaves_valid_files_and_an_interrupted_summary) {
         H5Fclose(file);
         EXPECT_EQ(json_field(summary, "spikes"), std::to_string(id.size()));
     }
+}
+
+// 100 LIF neurons firing regularly, their spikes and V_m of five recorded: the runs below.
+constexpr const char* small_run = R"([simulation]
+duration = "50 ms"
+
+[[population]]
+name = "E"
+size = 100
+model = "lif"
+input = { I_e = "250 pA" }
+
+[[record]]
+spikes = ["E"]
+
+[[record]]
+state = "V_m"
+population = "E"
+neurons = { range = [0, 5] }
+)";
+
+// A run that cannot create its files (here a folder named as one of its .part files) stops before
+// the earlier run in the folder is touched, and leaves nothing of its own (it used to remove the
+// earlier run first and leave an empty spikes.h5 without a summary.json; found by a review).
+TEST(cli, output_files_that_cannot_be_created_leave_the_earlier_run_alone) {
+    const fs::path dir = fresh_dir("cannot_create");
+    ASSERT_EQ(run_config(dir, small_run).code, 0);
+    const std::string before = slurp(dir / "out" / "summary.json");
+    fs::create_directory(dir / "out" / "E_V_m.h5.part");
+    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --seed 7 --quiet");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("E_V_m.h5.part"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(dir / "out" / "summary.json"), before);
+    EXPECT_TRUE(fs::exists(dir / "out" / "spikes.h5"));
+    EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5.part"));
+}
+
+// A file that cannot be closed (here its final name is a folder) fails a run that was otherwise
+// complete: summary.json says so and leaves that file out, the other files are whole (it used to
+// write no summary.json at all; found by a review).
+TEST(cli, a_file_that_cannot_be_closed_fails_the_run_in_its_summary) {
+    const fs::path dir = fresh_dir("cannot_close");
+    fs::create_directories(dir / "out" / "spikes.h5");
+    const auto r = run_config(dir, small_run);
+    EXPECT_EQ(r.code, 1) << r.err;
+    const std::string summary = slurp(dir / "out" / "summary.json");
+    EXPECT_EQ(json_field(summary, "status"), "\"failed\"");
+    EXPECT_NE(json_field(summary, "message").find("spikes.h5"), std::string::npos) << summary;
+    EXPECT_EQ(summary.find("\"spikes.h5\""), std::string::npos) << summary;
+    EXPECT_NE(summary.find("\"E_V_m.h5\""), std::string::npos) << summary;
+    EXPECT_EQ(json_field(summary, "steps"), "500");
+    const hid_t file = H5Fopen((dir / "out" / "E_V_m.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    EXPECT_GE(file, 0);
+    if (file >= 0) H5Fclose(file);
+}
+
+// stderr on a pipe its reader closed (`ifsim run ... 2>&1 | head -1`): the run goes on and
+// completes (SIGPIPE used to kill it, leaving .part files and no summary; found by a review).
+TEST(cli, a_closed_stderr_pipe_does_not_kill_the_run) {
+    const fs::path dir = fresh_dir("closed_pipe");
+    fs::create_directories(dir);
+    std::ofstream(dir / "run.toml") << small_run;
+    const std::string cmd = "(" + std::string(IFSIM_BINARY) + " run " + (dir / "run.toml").string() + " --out " +
+                            (dir / "out").string() + "; echo $? > " + (dir / "rc").string() + ") 2>&1 | true";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_EQ(slurp(dir / "rc"), "0\n");
+    EXPECT_EQ(json_field(slurp(dir / "out" / "summary.json"), "status"), "\"completed\"");
 }
 
 // A double run whose state leaves float's range stops with a numerical error naming the record,

@@ -791,6 +791,17 @@ TEST(Network, MemoryEstimateCountsWhatEachNeuronNeeds) {
     const double synapses = double(n) * 10 * (4 + 2);
     EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (16 * 8 + 4) + synapses);
 
+    // A state record: its samples of two 1000-step blocks (every 3rd step: 334 rows) in float.
+    state_record r;
+    r.name = "A_V_m";
+    r.population = "A";
+    r.variable = "V_m";
+    r.neurons.resize(n);
+    r.interval_ms = 0.3;
+    s.states.push_back(r);
+    EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (16 * 8 + 4) + synapses + 2.0 * 334 * double(n) * 4);
+    s.states.clear();
+
     // Per-neuron parameters (EIF, double): the coefficients kept, and at the setup's peak the
     // larger of the parameters in double and the CPU's copy of the coefficients field by field.
     s.projections.clear();

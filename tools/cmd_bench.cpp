@@ -95,7 +95,7 @@ int bench(const bench_args& args) {
         std::vector<std::string> overrides = args.overrides;
         if (args.threads) overrides.push_back("simulation.threads=" + std::to_string(*args.threads));
         const run_spec spec = load_config(args.config, overrides);
-        stop_on_sigint_and_sigterm();
+        stop_on_signals();
 
         std::vector<timing> runs;
         std::string csv_head;

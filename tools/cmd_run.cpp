@@ -63,9 +63,9 @@ private:
 std::atomic<bool> stop_requested{false};
 extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 
-void stop_on_sigint_and_sigterm() {
-    std::signal(SIGINT, on_stop_signal);
-    std::signal(SIGTERM, on_stop_signal);
+void stop_on_signals() {
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_stop_signal);
+    std::signal(SIGPIPE, SIG_IGN);
 }
 
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet) {
@@ -112,9 +112,12 @@ void print_summary(const run_summary& s, const std::filesystem::path& dir) {
     if (s.synapses > 0)
         std::fprintf(stderr, "  network: %llu synapses (%.3g B each, built in %.3g s), %.3g synaptic events/s\n",
                      (unsigned long long)s.synapses, s.bytes_per_synapse, s.network_build_s, s.synaptic_events_per_s);
-    for (const auto& p : s.populations)
-        std::fprintf(stderr, "  %-12s %10llu neurons %12llu spikes  %8.3f Hz  CV %.3f\n", p.name.c_str(),
-                     (unsigned long long)p.neurons, (unsigned long long)p.spikes, p.mean_rate_Hz, p.mean_cv);
+    for (const auto& p : s.populations) {
+        char cv[16] = "-";  // too few intervals for one
+        if (std::isfinite(p.mean_cv)) std::snprintf(cv, sizeof cv, "%.3f", p.mean_cv);
+        std::fprintf(stderr, "  %-12s %10llu neurons %12llu spikes  %8.3f Hz  CV %s\n", p.name.c_str(),
+                     (unsigned long long)p.neurons, (unsigned long long)p.spikes, p.mean_rate_Hz, cv);
+    }
     std::fprintf(stderr, "outputs in %s\n", dir.string().c_str());
 }
 
@@ -132,12 +135,18 @@ int run(const run_args& args) {
         dir = args.out_dir.empty() ? std::filesystem::path("out") / args.config.stem() : args.out_dir;
         created_dir = !std::filesystem::exists(dir);
         prepare_output_dir(dir);
+        stop_on_signals();  // a large network takes a while to build
         auto engine = choose_backend(spec, args.backend, args.quiet);
+        if (stop_requested.load()) {
+            std::error_code ec;
+            if (created_dir && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
+            std::cerr << "ifsim: stopped by signal before the run started; nothing was written\n";
+            return exit_interrupted;
+        }
         warn_about_empty_projections(spec, engine->network());
         if (!args.quiet && !earlier_run_files(dir).empty())
             std::cerr << dir.string() << ": replacing the earlier run there (its files; other files stay)\n";
 
-        stop_on_sigint_and_sigterm();
         progress_printer progress(!args.quiet);
         run_options options;
         options.out_dir = dir;

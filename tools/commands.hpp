@@ -40,10 +40,12 @@ int run(const run_args& args);
 int reporting_errors(std::string_view command, const std::function<int()>& body);
 
 // What `run` and `bench` share (cmd_run.cpp).
-// Set by SIGINT (Ctrl-C) or SIGTERM (kill, timeout, Slurm, Docker) once stop_on_sigint_and_sigterm
-// was called: the run ends after the current block, its files closed and valid.
+// Set by SIGINT (Ctrl-C), SIGTERM (kill, timeout, Slurm, Docker) or SIGHUP (a closed terminal)
+// once stop_on_signals was called: the run ends after the current block, its files closed and
+// valid. SIGPIPE is ignored from then on, so a closed pipe on stderr (`ifsim run ... | head`)
+// fails a write instead of killing the run.
 extern std::atomic<bool> stop_requested;
-void stop_on_sigint_and_sigterm();
+void stop_on_signals();
 // cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr unless quiet).
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet);
 // A projection without synapses (p = 0, an empty file) or a generator without projections is

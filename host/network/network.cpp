@@ -264,6 +264,11 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         if (listed) bytes += 8.0 * (2.0 + (pr.weight_from_file ? 1.0 : 0.0) + (pr.delay_from_file ? 1.0 : 0.0) + 1.0);
         add(n * bytes, describe(pr, k));
     }
+    // A state record's samples of a block, twice: the block being computed and the one being written.
+    for (const state_record& r : spec.states) {
+        const double rows = std::ceil(double(default_block_steps) / double(r.interval_steps(spec.simulation.dt_ms)));
+        add(2.0 * rows * double(r.neurons.size()) * sizeof(float), "record '" + r.name + "'");
+    }
     for (const generator_spec& g : spec.generators)
         if (sends_spikes(spec, g))
             add(expected_generator_spikes(g, spec.simulation) * (8.0 + 4.0), "generator '" + g.name + "'");

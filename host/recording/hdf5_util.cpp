@@ -202,4 +202,11 @@ void part_file::abandon() noexcept {
     if (file_) H5Fclose(file_.release());
 }
 
+void part_file::discard() noexcept {
+    if (!file_) return;
+    abandon();
+    std::error_code ec;
+    std::filesystem::remove(part_path(path_), ec);
+}
+
 }  // namespace ifsim::h5

@@ -116,6 +116,9 @@ public:
     // Closes the file, leaving the .part in place; never throws.
     void abandon() noexcept;
 
+    // Closes the file and removes the .part; never throws.
+    void discard() noexcept;
+
 private:
     std::filesystem::path path_;
     handle file_;

@@ -108,7 +108,7 @@ report_file::report_file(const std::filesystem::path& path, const std::string& p
         h5::set_string_attribute(r.time.get(), "units", "ms", part);
     } catch (...) {
         r.release_objects();
-        r.file.abandon();
+        r.file.discard();  // never opened for the run: nothing left
         throw;
     }
 }
@@ -190,6 +190,13 @@ void report_file::close() {
         impl_->file.abandon();
         throw;
     }
+}
+
+void report_file::discard() noexcept {
+    if (!is_open()) return;
+    auto guard = h5::lock();
+    impl_->release_objects();
+    impl_->file.discard();
 }
 
 bool report_file::is_open() const { return impl_ && impl_->file.is_open(); }

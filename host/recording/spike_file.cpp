@@ -106,7 +106,7 @@ spike_file::spike_file(const std::filesystem::path& path, std::vector<std::strin
         }
     } catch (...) {
         impl_->release_objects();
-        impl_->file.abandon();
+        impl_->file.discard();  // never opened for the run: nothing left
         throw;
     }
 }
@@ -193,6 +193,13 @@ void spike_file::close() {
         impl_->file.abandon();
         throw;
     }
+}
+
+void spike_file::discard() noexcept {
+    if (!is_open()) return;
+    auto guard = h5::lock();
+    impl_->release_objects();
+    impl_->file.discard();
 }
 
 bool spike_file::is_open() const { return impl_ && impl_->file.is_open(); }

@@ -117,9 +117,11 @@ public:
 // with adaptation, the OU current), the run's spike statistics, every value drawn per neuron
 // (in double while the population is set up; the bias current kept), its parameters and
 // coefficients where they vary, and per synapse channel onto it a ring slot per step of the
-// longest delay and an exp channel's state; for a synapse file, its rows as read and each synapse's
-// row. Projection k has synapses[k] synapses where given, else expected_synapses, or for from_file
-// synapse_file_rows_estimate (synapse_file.hpp: a CSV file's size over its first rows' length).
+// longest delay and an exp channel's state; per state record its samples of two blocks of
+// default_block_steps (one computed, one written); for a synapse file, its rows as read and each
+// synapse's row. Projection k has synapses[k] synapses where given, else expected_synapses, or for
+// from_file synapse_file_rows_estimate (synapse_file.hpp: a CSV file's size over its first rows'
+// length).
 // The run's spike statistics per neuron (simulation.cpp): the last spike time, the sum and the sum
 // of squares of the intervals (double), and their count (32 bits).
 inline constexpr double spike_statistics_bytes_per_neuron = 3 * 8 + 4;

@@ -58,6 +58,8 @@ public:
 
     // Writes what is buffered, closes the file and renames <path>.part to <path>. Idempotent.
     void close();
+    // Closes the file and removes <path>.part: a run that never started leaves nothing. Never throws.
+    void discard() noexcept;
 
     bool is_open() const;
     const std::filesystem::path& path() const;                     // the final path
@@ -96,6 +98,8 @@ public:
     // Writes what is buffered, sets mapping/time stop = t_start + n_rows * dt, closes the file and
     // renames <path>.part to <path>. Idempotent.
     void close();
+    // Closes the file and removes <path>.part: a run that never started leaves nothing. Never throws.
+    void discard() noexcept;
 
     bool is_open() const;
     const std::filesystem::path& path() const;  // the final path

@@ -24,7 +24,7 @@ struct run_progress {
 
 struct run_options {
     std::filesystem::path out_dir;
-    std::uint32_t block_steps = 1000;  // steps per backend call, between two writes
+    std::uint32_t block_steps = default_block_steps;  // steps per backend call, between two writes
     std::function<void(const run_progress&)> on_progress;  // after every block
     const std::atomic<bool>* stop = nullptr;               // set (e.g. by SIGINT) to stop early
 };

@@ -69,6 +69,9 @@ enum class spike_timing {
     interpolated  // spike time found inside the step; refractoriness counted from it
 };
 
+// Steps per backend call in a run (run_options), between two writes of the outputs.
+inline constexpr std::uint32_t default_block_steps = 1000;
+
 // More CPU threads than any machine runs; beyond the system's thread limit OpenMP crashes
 // starting them (found at 100,000).
 inline constexpr unsigned max_threads = 4096;
