@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -266,6 +267,14 @@ TEST_F(synapse_file, csv_line_beyond_a_mebibyte) {
                     "a line of more than 16 MiB");
     EXPECT_MENTIONS(columns_error_of(csv(std::string(std::size_t{3} << 20, 's'))), "conn.csv:1:",
                     "a line of more than 1 MiB");
+}
+
+// A FIFO (or device) is refused by name, not read until something writes to it: check hung.
+TEST_F(synapse_file, fifo_is_not_a_synapse_file) {
+    const fs::path fifo = dir_ / "conn.csv";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_MENTIONS(columns_error_of(fifo), "conn.csv", "not a regular file");
+    EXPECT_MENTIONS(error_of(fifo), "conn.csv", "not a regular file");
 }
 
 // --- Row estimates (the run's memory check, before the file is read) ----------------------------

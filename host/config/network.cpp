@@ -443,6 +443,8 @@ connection_rule read_rule(const context& ctx, const toml::node& n, std::string_v
                 break;
             case rule_kind::from_file: {
                 r.file = read_string(ctx, v, kp, "a CSV (.csv) or HDF5 (.h5, .hdf5) file of synapses");
+                if (r.file.empty())
+                    ctx.fail(&v, kp, says(kp, v) + "a file name is required: a CSV (.csv) or HDF5 (.h5, .hdf5) file of synapses");
                 std::filesystem::path file(r.file);
                 if (file.is_relative()) file = ctx.base_dir / file;
                 r.file = std::filesystem::absolute(file).lexically_normal().string();
@@ -578,6 +580,11 @@ projection_spec read_projection(const context& ctx, const toml::table& t, std::s
         const std::string dp = child_path(path, "delay");
         pr.delay = read_synapse_distribution(ctx, *n, dp, dimension::time, "a delay is a time (ms)");
         check_delay(ctx, *n, dp, pr.delay, spec.simulation.dt_ms);
+    } else if (!pr.delay_from_file && delay_steps(pr.delay.a, spec.simulation.dt_ms) > max_delay_steps) {
+        ctx.fail(&t, path,
+                 std::string(path) + ": the default delay of " + format_quantity(pr.delay.a, dimension::time) +
+                     " is more than " + format_number(max_delay_steps) + " steps of dt = \"" +
+                     format_quantity(spec.simulation.dt_ms, dimension::time) + "\"; give a shorter delay");
     }
 
     if (const auto* n = t.get("tau_syn")) {

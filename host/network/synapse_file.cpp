@@ -44,6 +44,8 @@ void require_file(const fs::path& file) {
     if (st.type() == fs::file_type::not_found) throw config_error(file.string() + ": no such file");
     if (st.type() == fs::file_type::directory)
         throw config_error(file.string() + ": is a directory, not a synapse file");
+    if (st.type() != fs::file_type::regular)  // a FIFO or device would be read forever
+        throw config_error(file.string() + ": not a regular file; a synapse file must be one");
 }
 
 }  // namespace
