@@ -472,6 +472,31 @@ run_spec listed_onto_itself(std::uint64_t n, const fs::path& file) {
 
 }  // namespace
 
+// A file name with control characters (legal on Linux) is written to the resolved config escaped,
+// which reads back to the same run (it was written raw: not TOML; found by a review).
+TEST(FromFile, ControlCharactersInTheFileNameRoundTrip) {
+    temp_dir dir;
+    const std::string name = "a\x01" "b\rc.csv";
+    std::ofstream(dir.path() / name) << "source,target\n0,1\n";
+    const fs::path config = dir.path() / "net.toml";
+    std::ofstream(config) << R"(
+[[population]]
+name = "E"
+size = 4
+model = "lif"
+[[projection]]
+source = "E"
+target = "E"
+rule = { from_file = "a\u0001b\rc.csv" }
+weight = "0.1 mV"
+)";
+    const run_spec spec = load_config(config);
+    EXPECT_EQ(fs::path(spec.projections[0].rule.file).filename(), name);
+    const std::string resolved = to_toml(spec);
+    EXPECT_NE(resolved.find("a\\u0001b\\u000Dc.csv"), std::string::npos) << resolved;
+    EXPECT_EQ(to_toml(parse_config(resolved, spec.source_path)), resolved);
+}
+
 TEST(FromFile, IndicesOutsideThePopulationsFailWhenBuilt) {
     temp_dir dir;
     std::ofstream(dir.path() / "syn.csv") << "source,target\n0,1\n1,4\n";

@@ -1,4 +1,5 @@
 // to_toml: a run_spec written back as the config that reproduces it, every default spelled out.
+#include <cstdio>
 #include <sstream>
 #include <string>
 
@@ -8,15 +9,21 @@ namespace ifsim {
 
 namespace {
 
+// A TOML basic string: quotes, backslashes and every control character escaped (a file name may
+// hold any of them; TOML allows none raw), other bytes as they are (UTF-8 passes through).
 std::string quote(std::string_view s) {
     std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default: out += c;
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04X", unsigned(u));
+            out += escaped;
+        } else {
+            out += c;
         }
     }
     return out + "\"";
