@@ -606,6 +606,33 @@ TEST(cli, a_closed_stderr_pipe_does_not_kill_the_run) {
     EXPECT_EQ(json_field(slurp(dir / "out" / "summary.json"), "status"), "\"completed\"");
 }
 
+// Parameters drawn per neuron are checked when they are drawn: `check --build` draws them as a run
+// does, so that a config it passes does not fail at the start of the run (a normal C_m that draws
+// negative values passed it; found by a review), and both name the config.
+TEST(cli, check_build_draws_the_parameters_a_run_draws) {
+    const fs::path dir = fresh_dir("drawn_params");
+    fs::create_directories(dir);
+    std::ofstream(dir / "run.toml") << R"([simulation]
+duration = "20 ms"
+
+[[population]]
+name = "E"
+size = 1000
+model = "lif"
+params = { C_m = { normal = { mean = "200 pF", std = "200 pF" } } }
+)";
+    const std::string config = (dir / "run.toml").string();
+    EXPECT_EQ(ifsim("check " + config).code, 0);  // the distribution itself is legal
+    for (const std::string& command :
+         {"check " + config + " --build", "run " + config + " --quiet --out " + (dir / "out").string()}) {
+        const auto r = ifsim(command);
+        EXPECT_EQ(r.code, 2) << command;
+        EXPECT_NE(r.err.find(config + ": population 'E', neuron "), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("C_m = -"), std::string::npos) << r.err;
+        EXPECT_EQ(r.out.find("valid"), std::string::npos) << r.out;
+    }
+}
+
 // A double run whose state leaves float's range stops with a numerical error naming the record,
 // rather than writing inf into the float report (found by fuzzing).
 TEST(cli, state_beyond_the_reports_float_range_fails_by_name) {

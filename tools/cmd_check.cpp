@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/network.hpp"
+#include "ifsim/population_setup.hpp"
 #include "ifsim/simulation.hpp"
 
 namespace ifsim::cli {
@@ -106,13 +107,26 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
 int check(const std::filesystem::path& config, const std::vector<std::string>& overrides, bool build) {
     return reporting_errors("check", [&] {
         const run_spec spec = load_config(config, overrides);
-        print_plan(spec, synapse_counts(spec));
-        if (build) {
-            use_run_threads(spec.simulation);
-            const network net = build_network(spec);
-            std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
-                        net.bytes_per_synapse(), net.build_seconds);
+        const std::vector<double> counts = synapse_counts(spec);
+        if (!build) {
+            print_plan(spec, counts);
+            return exit_ok;
         }
+        // What a run sets up from the config, before "valid" is said: each neuron's parameters,
+        // drawn and checked, and the network.
+        use_run_threads(spec.simulation);
+        naming_the_config(spec, [&] {
+            std::uint64_t first_id = 0;
+            for (const population_spec& p : spec.populations) {
+                realize_params(p, spec.simulation, first_id);
+                first_id += p.size;
+            }
+            return 0;
+        });
+        const network net = naming_the_config(spec, [&] { return build_network(spec); });
+        print_plan(spec, counts);
+        std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
+                    net.bytes_per_synapse(), net.build_seconds);
         return exit_ok;
     });
 }

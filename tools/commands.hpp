@@ -10,6 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ifsim/errors.hpp"
+#include "ifsim/spec.hpp"
+
 namespace ifsim {
 class backend;
 struct network_stats;
@@ -47,7 +50,22 @@ int reporting_errors(std::string_view command, const std::function<int()>& body)
 extern std::atomic<bool> stop_requested;
 void stop_on_signals();
 // cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr unless quiet).
+// A config_error of the setup (a parameter drawn out of range, a synapse file's row) names the
+// config (naming_the_config).
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet);
+
+// What setup(), run once the config has been validated, returns; a config_error it throws
+// (realised values out of range, a synapse file's row) again, prefixed with the config's path so
+// that it names the file as validation errors do.
+template <class Setup>
+auto naming_the_config(const run_spec& spec, Setup&& setup) {
+    try {
+        return setup();
+    } catch (const config_error& e) {
+        if (spec.source_path.empty()) throw;
+        throw config_error(spec.source_path + ": " + e.what());
+    }
+}
 // A projection without synapses (p = 0, an empty file) or a generator without projections is
 // legal but rarely meant: said on stderr before the run, --quiet or not.
 void warn_about_empty_projections(const run_spec& spec, const network_stats& net);

@@ -89,7 +89,8 @@ inline std::vector<neuron_params> realize_params(const population_spec& pop, con
             if (!values[f].empty()) p.*param_fields[f].member = detail::pick(values[f], i);
         p = with_model_defaults(p, pop.model);
         if (const std::string err = check_params(p, pop.model); !err.empty())
-            throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err);
+            throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) +
+                               " (its params as drawn): " + err);
         out[i] = p;
     }
     return out;
