@@ -645,7 +645,8 @@ duration = "20 ms"
 name = "E"
 size = 1
 model = "lif"
-input = { I_e = "-1e40 pA" }
+params = { C_m = "1e-30 pF", g_L = "1e-40 nS" }  # -1e9 pA over them: V runs off by 1e38 mV a step
+input = { I_e = "-1e9 pA" }
 
 [[record]]
 state = "V_m"
@@ -672,7 +673,8 @@ model = "lif"
 name = "B"
 size = 2
 model = "lif"
-input = { I_e = "-1e40 pA" }
+params = { C_m = "1e-30 pF", g_L = "1e-40 nS" }
+input = { I_e = "-1e9 pA" }
 )");
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_NE(r.err.find("not finite in population 'B' (its neuron 0)"), std::string::npos) << r.err;

@@ -603,6 +603,7 @@ projection_spec read_projection(const context& ctx, const toml::table& t, std::s
                      says(kp, *n) + "only synapse = \"exp_conductance\" has a reversal potential; this "
                                     "projection has " + kind);
         pr.E_rev_mV = read_synaptic_quantity(ctx, *n, kp, dimension::voltage, "E_rev is a voltage (mV)");
+        if (!(std::fabs(pr.E_rev_mV) <= max_abs_voltage_mV)) ctx.fail(n, kp, says(kp, *n) + "must be within +-1e6 mV");
     }
     return pr;
 }

@@ -336,10 +336,12 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
     check_keys(ctx, *in, p, input_keys);
     const owner who{pop.name, pop.size};
     input_spec& input = pop.input;
-    const auto nonnegative = [](double v) { return v >= 0.0; };
-
-    if (const auto* n = in->get("I_e"))
-        input.I_e = read_distribution(ctx, *n, child_path(p, "I_e"), dimension::current, who);
+    const auto current = [](double v) { return std::fabs(v) <= max_abs_current_pA; };
+    if (const auto* n = in->get("I_e")) {
+        const std::string kp = child_path(p, "I_e");
+        input.I_e = read_distribution(ctx, *n, kp, dimension::current, who);
+        check_every_value(ctx, n, kp, input.I_e, dimension::current, current, "must be within +-1e9 pA (1 mA)");
+    }
 
     if (const auto* s = optional_table(ctx, *in, p, "steps")) {
         const std::string sp = child_path(p, "steps");
@@ -356,6 +358,12 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         input.steps.time_ms = list("times", dimension::time);
         input.steps.amplitude_pA = list("amplitudes", dimension::current);
         const auto& times = *s->get("times")->as_array();
+        const auto& amplitudes = *s->get("amplitudes")->as_array();
+        for (std::size_t i = 0; i < input.steps.amplitude_pA.size(); ++i)
+            if (!current(input.steps.amplitude_pA[i])) {
+                const std::string ip = element_path(child_path(sp, "amplitudes"), i);
+                ctx.fail(&amplitudes[i], ip, says(ip, amplitudes[i]) + "must be within +-1e9 pA (1 mA)");
+            }
         if (input.steps.time_ms.size() != input.steps.amplitude_pA.size())
             ctx.fail(s, sp,
                      sp + ": times has " + std::to_string(input.steps.time_ms.size()) +
@@ -378,7 +386,8 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         if (const auto* n = s->get("sigma_V")) {
             const std::string kp = child_path(sp, "sigma_V");
             input.sigma_V = read_distribution(ctx, *n, kp, dimension::voltage, who);
-            check_every_value(ctx, n, kp, input.sigma_V, dimension::voltage, nonnegative, "must be >= 0 mV");
+            check_every_value(ctx, n, kp, input.sigma_V, dimension::voltage,
+                              [](double v) { return v >= 0.0 && v <= max_abs_voltage_mV; }, "must be in [0, 1e6] mV");
         }
         if (const auto* n = s->get("bridge")) input.bridge = read_bool(ctx, *n, child_path(sp, "bridge"));
     }
@@ -389,7 +398,8 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         if (const auto* n = s->get("sigma_I")) {
             const std::string kp = child_path(sp, "sigma_I");
             input.sigma_I = read_distribution(ctx, *n, kp, dimension::current, who);
-            check_every_value(ctx, n, kp, input.sigma_I, dimension::current, nonnegative, "must be >= 0 pA");
+            check_every_value(ctx, n, kp, input.sigma_I, dimension::current,
+                              [](double v) { return v >= 0.0 && v <= max_abs_current_pA; }, "must be in [0, 1e9] pA");
         }
         if (const auto* n = s->get("tau_I")) {
             const std::string kp = child_path(sp, "tau_I");
@@ -406,8 +416,12 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
             input.poisson_rate_Hz = read_quantity(ctx, *n, kp, dimension::frequency);
             if (!(input.poisson_rate_Hz >= 0.0)) ctx.fail(n, kp, says(kp, *n) + "must be a rate >= 0 Hz");
         }
-        if (const auto* n = s->get("weight"))
-            input.poisson_weight_mV = read_quantity(ctx, *n, child_path(sp, "weight"), dimension::voltage);
+        if (const auto* n = s->get("weight")) {
+            const std::string kp = child_path(sp, "weight");
+            input.poisson_weight_mV = read_quantity(ctx, *n, kp, dimension::voltage);
+            if (!(std::fabs(input.poisson_weight_mV) <= max_abs_voltage_mV))
+                ctx.fail(n, kp, says(kp, *n) + "must be within +-1e6 mV");
+        }
         if (const auto* n = s->get("count"))
             input.poisson_count = static_cast<std::uint64_t>(read_integer(
                 ctx, *n, child_path(sp, "count"), 0, std::numeric_limits<std::int64_t>::max()));
@@ -463,6 +477,11 @@ void read_init(const context& ctx, const toml::table& t, std::string_view path,
     }
     if (adaptive) get("w", dimension::current, distribution::constant(0.0));
     if (ou) get("I_noise", dimension::current, distribution::constant(0.0));
+    for (const std::string_view key : {"w", "I_noise"})
+        if (const toml::node* n = init ? init->get(key) : nullptr; n != nullptr && pop.init.count(std::string(key)))
+            check_every_value(ctx, n, child_path(p, key), pop.init.at(std::string(key)), dimension::current,
+                              [](double v) { return std::fabs(v) <= max_abs_current_pA; },
+                              "must be within +-1e9 pA (1 mA)");
 }
 
 population_spec read_population(const context& ctx, const toml::table& t, std::string_view path,
