@@ -277,6 +277,20 @@ TEST_F(synapse_file, fifo_is_not_a_synapse_file) {
     EXPECT_MENTIONS(error_of(fifo), "conn.csv", "not a regular file");
 }
 
+// Delays beyond the 65,535 steps of dt a delay may take, and a file whose largest weight is too
+// small for a fixed-point quantum, are the file's errors, named as such (they surfaced at the build
+// without file or line; found by a review). A NUL in a field is escaped in the message.
+TEST_F(synapse_file, csv_delay_beyond_the_longest_and_weights_below_the_quantum) {
+    synapse_file_limits with_dt = limits;
+    with_dt.dt_ms = 0.1;
+    EXPECT_MENTIONS(error_of(csv("source,target,delay\n0,1,1.5\n0,1,6553.6\n"), with_dt), "conn.csv:3:",
+                    "delay = 6553.6 ms is 65536 steps of dt = 0.1 ms; at most 65535");
+    EXPECT_EQ(read_synapse_file(csv("source,target,delay\n0,1,6553.5\n"), with_dt).delay_ms.size(), 1u);
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n0,1,1e-300\n1,2,0\n")), "conn.csv:",
+                    "the largest |weight| is 1e-300", "at least 1e-290");
+    EXPECT_MENTIONS(error_of(csv(std::string("source,target\n0,1\0\n", 19))), "conn.csv:2:", "'1\\u0000'");
+}
+
 // --- Row estimates (the run's memory check, before the file is read) ----------------------------
 
 TEST_F(synapse_file, rows_estimate_of_a_short_csv_is_its_row_count) {

@@ -33,10 +33,7 @@ struct context {
                            const std::string& message) const;
 };
 
-// Text from the config as it may appear in a message, one readable line: quotes, backslashes and
-// control characters escaped as TOML writes them (\", \n, \u0000), and cut after 60 bytes with
-// the full length said.
-std::string printable(std::string_view s);
+using ifsim::printable;  // units.hpp
 // A node as short TOML text for messages: strings quoted (printable), long arrays cut with "...".
 std::string render(const toml::node& n);
 // "<path> = <value>: " — how most messages begin.

@@ -12,6 +12,40 @@
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
 
+namespace ifsim {
+
+std::string printable(std::string_view s) {
+    constexpr std::size_t max_len = 60;
+    std::size_t cut = s.size();
+    if (s.size() > max_len) {
+        cut = max_len;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+    }
+    std::string out;
+    for (const char c : s.substr(0, cut)) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (u < 0x20 || u == 0x7F) {
+                    std::array<char, 8> hex{};
+                    std::snprintf(hex.data(), hex.size(), "\\u%04X", unsigned(u));
+                    out += hex.data();
+                } else {
+                    out += c;
+                }
+        }
+    }
+    if (cut < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
+    return out;
+}
+
+}  // namespace ifsim
+
 namespace ifsim::config_detail {
 
 namespace {
@@ -43,35 +77,6 @@ std::string type_name(const toml::node& n) {
 
 }  // namespace
 
-std::string printable(std::string_view s) {
-    constexpr std::size_t max_len = 60;
-    std::size_t cut = s.size();
-    if (s.size() > max_len) {
-        cut = max_len;
-        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-    }
-    std::string out;
-    for (const char c : s.substr(0, cut)) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            default:
-                if (u < 0x20 || u == 0x7F) {
-                    std::array<char, 8> hex{};
-                    std::snprintf(hex.data(), hex.size(), "\\u%04X", unsigned(u));
-                    out += hex.data();
-                } else {
-                    out += c;
-                }
-        }
-    }
-    if (cut < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
-    return out;
-}
 
 void context::fail(const toml::node* at, std::string_view path, const std::string& message) const {
     const std::pair<std::string, std::string>* via = nullptr;

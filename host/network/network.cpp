@@ -287,7 +287,8 @@ std::vector<double> synapse_counts(const run_spec& spec) {
         }
         try {
             const synapse_table t =
-                read_synapse_file(pr.rule.file, {s.size, num_targets, pr.synapse == synapse_kind::exp_conductance});
+                read_synapse_file(pr.rule.file, {s.size, num_targets, pr.synapse == synapse_kind::exp_conductance,
+                                                 spec.simulation.dt_ms});
             counts.push_back(double(t.source.size()));
         } catch (const config_error& e) {
             throw config_error(describe(pr, k) + ": " + e.what());
@@ -346,7 +347,8 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         std::vector<std::uint64_t> row;  // from_file: the file row of each synapse, in CSR order
         if (pr.rule.kind == rule_kind::from_file) {
             try {
-                listed = read_synapse_file(pr.rule.file, {src.size, num_targets, pr.synapse == synapse_kind::exp_conductance});
+                listed = read_synapse_file(pr.rule.file,
+                                           {src.size, num_targets, pr.synapse == synapse_kind::exp_conductance, sim.dt_ms});
             } catch (const config_error& e) {
                 throw config_error(describe(pr, k) + ": " + e.what());
             }

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "ifsim/units.hpp"
 #include "synapse_rows.hpp"
 
 namespace ifsim::synapse_file_detail {
@@ -172,10 +173,10 @@ csv_header read_header(line_reader& lines, const fs::path& file) {
 // The failure paths of the field parsers, kept out of the loop.
 [[noreturn]] void bad_index(const row_checks& checks, column c, std::string_view field, std::errc ec,
                             std::uint64_t at) {
-    if (ec == std::errc::result_out_of_range) checks.not_a_neuron(c, std::string(field), at);
+    if (ec == std::errc::result_out_of_range) checks.not_a_neuron(c, printable(field), at);
     if (field.empty())
         checks.fail(at, std::string(column_names[c]) + " is empty; expected a neuron index, a whole number >= 0");
-    checks.fail(at, std::string(column_names[c]) + " = '" + std::string(field) +
+    checks.fail(at, std::string(column_names[c]) + " = '" + printable(field) +
                         "' is not a neuron index; expected a whole number >= 0 (digits only)");
 }
 
@@ -185,8 +186,8 @@ csv_header read_header(line_reader& lines, const fs::path& file) {
     const std::string example = c == column::delay ? "1.5 or 2e-1 (ms)" : "0.5, -2 or 1.5e-3";
     if (field.empty()) checks.fail(at, name + " is empty; expected a number such as " + example);
     if (ec == std::errc::result_out_of_range)
-        checks.fail(at, name + " = '" + std::string(field) + "' is out of the range of a double (magnitude 0 or 2.2e-308 to 1.8e308)");
-    checks.fail(at, name + " = '" + std::string(field) + "' is not a number; expected a decimal number such as " +
+        checks.fail(at, name + " = '" + printable(field) + "' is out of the range of a double (magnitude 0 or 2.2e-308 to 1.8e308)");
+    checks.fail(at, name + " = '" + printable(field) + "' is not a number; expected a decimal number such as " +
                         example);
 }
 
@@ -280,6 +281,7 @@ synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits) 
             if (header.present.delay) t.delay_ms.reserve(rows);
         }
     }
+    checks.all_rows();
     return t;
 }
 

@@ -148,6 +148,7 @@ synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits) {
         if (!t.weight.empty()) checks.weight(t.weight[i], i);
         if (!t.delay_ms.empty()) checks.delay(t.delay_ms[i], i);
     }
+    checks.all_rows();
     return t;
 }
 

@@ -2,6 +2,7 @@
 // checks every row passes, and the two formats' readers (synapse_csv.cpp, synapse_hdf5.cpp).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -48,6 +49,7 @@ public:
         if (w < 0 && limits_.weights_non_negative)
             fail(at, "weight = " + number(w) + " is negative; conductances must be >= 0 nS");
         if (w == 0) return;
+        largest_ = std::max(largest_, std::fabs(w));
         if (sign_ == 0) {
             sign_ = w;
             sign_at_ = at;
@@ -61,6 +63,18 @@ public:
     void delay(double d, std::uint64_t at) const {
         if (!(std::isfinite(d) && d > 0))
             fail(at, "delay = " + number(d) + " is not allowed; a delay must be finite and > 0 ms");
+        if (limits_.dt_ms > 0 && delay_steps(d, limits_.dt_ms) > max_delay_steps)
+            fail(at, "delay = " + number(d) + " ms is " + number(delay_steps(d, limits_.dt_ms)) + " steps of dt = " +
+                         number(limits_.dt_ms) + " ms; at most " + number(max_delay_steps) + " steps are allowed");
+    }
+
+    // After the last row: what holds of the file as a whole. The largest |weight| sets the
+    // fixed-point quantum (fixed_point.hpp), which must stay a normal double.
+    void all_rows() const {
+        if (largest_ > 0 && largest_ < min_largest_abs_weight)
+            throw config_error(file_.string() + ": the largest |weight| is " + number(largest_) +
+                               "; a projection's largest weight must be 0 or at least " +
+                               number(min_largest_abs_weight) + " in its unit (mV, pA or nS)");
     }
 
     // Also for an index too large for 64 bits, given as text.
@@ -81,6 +95,7 @@ private:
     bool csv_;
     double sign_ = 0;           // the first nonzero weight, 0 before it
     std::uint64_t sign_at_ = 0;  // where it is
+    double largest_ = 0;        // the largest |weight| so far
 };
 
 synapse_columns csv_columns(const fs::path& file);

@@ -26,6 +26,7 @@ struct synapse_table {
 struct synapse_file_limits {
     std::uint64_t num_sources = 0, num_targets = 0;
     bool weights_non_negative = false;  // conductances
+    double dt_ms = 0;  // > 0: each delay at most max_delay_steps steps of it (synapses.hpp)
 };
 
 // The format from the extension: .csv -> CSV; .h5 or .hdf5 -> HDF5. Reads only the header / dataset
@@ -39,7 +40,7 @@ std::uint64_t synapse_file_rows_estimate(const std::filesystem::path& file);
 
 // The whole file, every row checked: source < num_sources, target < num_targets, weights finite,
 // within max_abs_weight (synapses.hpp) and of one sign (the first nonzero weight sets it; >= 0
-// with weights_non_negative), delays finite and > 0. Throws config_error naming the file and the
+// with weights_non_negative), delays finite, > 0 and at most max_delay_steps of dt_ms. Throws config_error naming the file and the
 // row (CSV: "<file>:<line>:", 1-based line of the file; HDF5: "<file>: row <i>:", 0-based).
 synapse_table read_synapse_file(const std::filesystem::path& file, const synapse_file_limits& limits);
 
