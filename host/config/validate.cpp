@@ -491,6 +491,9 @@ population_spec read_population(const context& ctx, const toml::table& t, std::s
     const toml::node* name_node = nullptr;
     pop.name = read_name(ctx, t, path, "population", name_node);
     const std::string name_path = child_path(path, "name");
+    if (pop.name == "all")  // spikes = ["all"] records every population
+        ctx.fail(name_node, name_path,
+                 says(name_path, *name_node) + "'all' is reserved: a spike record's \"all\" means every population");
     for (const auto& e : earlier)
         if (e.name == pop.name)
             ctx.fail(name_node, name_path,
