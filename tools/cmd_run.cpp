@@ -68,7 +68,9 @@ void stop_on_signals() {
     std::signal(SIGPIPE, SIG_IGN);
 }
 
-std::unique_ptr<backend> choose_backend_for(const run_spec& spec, const std::string& choice, bool quiet) {
+namespace {
+
+std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& choice, bool quiet) {
     // Millions of synapses take seconds to build, before the first progress line.
     const auto announce_build = [&] {
         if (const double synapses = estimate_memory(spec).synapses; !quiet && synapses >= 1e7)
@@ -89,8 +91,10 @@ std::unique_ptr<backend> choose_backend_for(const run_spec& spec, const std::str
 #endif
 }
 
+}  // namespace
+
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet) {
-    return naming_the_config(spec, [&] { return choose_backend_for(spec, choice, quiet); });
+    return naming_the_config(spec, [&] { return make_backend(spec, choice, quiet); });
 }
 
 void warn_about_empty_projections(const run_spec& spec, const network_stats& net) {
