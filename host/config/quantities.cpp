@@ -14,15 +14,9 @@
 
 namespace ifsim {
 
-std::string printable(std::string_view s) {
-    constexpr std::size_t max_len = 60;
-    std::size_t cut = s.size();
-    if (s.size() > max_len) {
-        cut = max_len;
-        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-    }
+std::string toml_escaped(std::string_view s) {
     std::string out;
-    for (const char c : s.substr(0, cut)) {
+    for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
             case '"': out += "\\\""; break;
@@ -40,6 +34,17 @@ std::string printable(std::string_view s) {
                 }
         }
     }
+    return out;
+}
+
+std::string printable(std::string_view s) {
+    constexpr std::size_t max_len = 60;
+    std::size_t cut = s.size();
+    if (s.size() > max_len) {
+        cut = max_len;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+    }
+    std::string out = toml_escaped(s.substr(0, cut));
     if (cut < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
     return out;
 }

@@ -1,5 +1,4 @@
 // to_toml: a run_spec written back as the config that reproduces it, every default spelled out.
-#include <cstdio>
 #include <sstream>
 #include <string>
 
@@ -9,24 +8,12 @@ namespace ifsim {
 
 namespace {
 
-// A TOML basic string: quotes, backslashes and every control character escaped (a file name may
-// hold any of them; TOML allows none raw), other bytes as they are (UTF-8 passes through).
+// A TOML basic string (a file name may hold control characters, which TOML allows none of raw).
 std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20 || u == 0x7f) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04X", unsigned(u));
-            out += escaped;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
+    std::string out = "\"";  // appended piece by piece: "\"" + ... trips gcc 12's -Wrestrict
+    out += toml_escaped(s);
+    out += '"';
+    return out;
 }
 
 std::string q(double v, dimension d) { return quote(format_quantity(v, d)); }

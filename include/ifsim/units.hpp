@@ -32,9 +32,12 @@ double parse_quantity(std::string_view text, dimension expected, std::string_vie
 // and written configs alike.
 std::string format_number(double value);
 
-// Text from a file as it may appear in a message, one readable line: quotes, backslashes and
-// control characters escaped as TOML writes them (\", \n, \u0000), and cut after 60 bytes with
-// the full length said.
+// The body of a TOML basic string holding s: quotes, backslashes and every control character
+// escaped (\", \n, \u0001); other bytes as they are (UTF-8 passes through).
+std::string toml_escaped(std::string_view s);
+
+// Text from a file as it may appear in a message, one readable line: toml_escaped, cut after 60
+// bytes with the full length said.
 std::string printable(std::string_view s);
 
 // A number with its default unit, in the shortest form that reads back exactly ("250 pF").
