@@ -253,9 +253,10 @@ private:
         collect_spikes(first, count, step, offset, mine);
     }
 
-    // Whether a neuron with refractory state `ref` [steps] at the start of a step integrates only
-    // part of it: its refractory period ends inside the step.
-    static bool ends_inside_step(Real ref) { return ref > Real(0) && ref < Real(1); }
+    // Whether a free neuron with refractory state `ref` [steps] at the start of a step integrates
+    // other than the whole step: its refractory period ends inside it, or its last spike left part
+    // of the previous step to it (ref < 0).
+    static bool partial_step(Real ref) { return ref != Real(0) && ref < Real(1); }
 
     // body(j) for each j < count where pred(j), in order, for a pred that is rarely true: a vector
     // test of each group of 64 spares most groups the scalar pass.
@@ -295,7 +296,7 @@ private:
         const Real* ref = d_.ref.data() + first;
         // A refractory period ending inside the step, or a search past the head.
         const auto scalar = [](Real r, std::uint32_t n) {
-            return ends_inside_step(r) || (r == Real(0) && n == head);
+            return partial_step(r) || (r == Real(0) && n == head);
         };
         int odd = 0;
         for (int j = 0; j < count; ++j) {
@@ -428,7 +429,7 @@ private:
         }
         // The start state, kept only where some neuron may be redone below.
         int any_partial = 0;
-        for (std::int64_t j = 0; j < count; ++j) any_partial |= int(ends_inside_step(ref[j]));
+        for (std::int64_t j = 0; j < count; ++j) any_partial |= int(partial_step(ref[j]));
         const bool redo = interpolate_ || any_partial;
         Real V0[chunk], w0[Model::adaptive ? chunk : 1], I_ou0[Ou ? chunk : 1], ref0[chunk];
         if (redo) {
@@ -457,7 +458,7 @@ private:
         if constexpr (Bridge) settle_bridges(first, count, u_bridge, bridge_x, bridge_offset, offset);
         if (!redo) return;
         const bool interpolate = interpolate_;
-        const auto redone = [&](int j) { return ends_inside_step(ref0[j]) || (interpolate && offset[j] >= Real(0)); };
+        const auto redone = [&](int j) { return partial_step(ref0[j]) || (interpolate && offset[j] >= Real(0)); };
         for_each_rare(count, redone, [&](int j) {
             const neuron_state<Real> s{V0[j], Model::adaptive ? w0[j] : Real(0), Ou ? I_ou0[j] : Real(0), ref0[j]};
             const stepped<Real> r =

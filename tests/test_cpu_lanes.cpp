@@ -44,6 +44,7 @@ void expect_same_as_per_neuron(const run_spec& spec, std::uint64_t steps, const 
         engine->advance(step, 1, out);
         spikes += out.spikes[0].size();
         const std::vector<double> V = engine->state(0, state_variable::V_m);
+        const std::vector<double> w = engine->state(0, state_variable::w);  // zeros without adaptation
         for (std::uint64_t i = 0; i < d.size; ++i) {
             neuron_state<float> s{d.V[i], d.w.empty() ? 0.0f : d.w[i], d.I_ou.empty() ? 0.0f : d.I_ou[i], d.ref[i]};
             const float I_bias = d.I_e[d.I_e.size() > 1 ? i : 0] + d.steps.at(step);
@@ -54,6 +55,7 @@ void expect_same_as_per_neuron(const run_spec& spec, std::uint64_t steps, const 
             if (!d.I_ou.empty()) d.I_ou[i] = r.state.I_ou;
             d.ref[i] = r.state.ref;
             ASSERT_EQ(V[i], double(d.V[i])) << name << ": neuron " << i << ", step " << step;
+            ASSERT_EQ(w[i], d.w.empty() ? 0.0 : double(d.w[i])) << name << ": w of neuron " << i << ", step " << step;
         }
     }
     EXPECT_GT(spikes, 100u) << name;  // the refractory and reset paths ran
@@ -73,6 +75,13 @@ TEST(CpuLanes, EqualThePerNeuronUpdate) {
         {"LIF, OU current, t_ref 20.5 steps", model_kind::lif, 2.05, 0.0, spike_timing::grid, 200.0},
         {"LIF, Poisson input, t_ref 20.5 steps, interpolated", model_kind::lif, 2.05, 0.0,
          spike_timing::interpolated, 0.0, 2000.0},
+        // t_ref shorter than the rest of a spike's step: the next step integrates more than dt.
+        {"LIF, t_ref 0.3 steps, interpolated", model_kind::lif, 0.03, 0.0, spike_timing::interpolated},
+        {"LIF, no t_ref, white noise and bridge, interpolated", model_kind::lif, 0.0, 3.0, spike_timing::interpolated},
+        {"aLIF, t_ref 0.3 steps, interpolated", model_kind::alif, 0.03, 0.0, spike_timing::interpolated},
+        {"AdEx, t_ref 2.5 steps, interpolated", model_kind::adex, 0.25, 0.0, spike_timing::interpolated},
+        {"LIF, Poisson input, no t_ref, interpolated", model_kind::lif, 0.0, 0.0, spike_timing::interpolated, 0.0,
+         2000.0},
     };
     for (const lane_case& c : cases) {
         run_spec spec = one_population(c.model, 700, 100.0, 0.1, precision::single);  // past one 512-neuron chunk

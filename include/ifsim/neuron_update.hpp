@@ -26,14 +26,20 @@ struct noise_source {
     std::uint64_t step;  // global step index
 };
 
-// The state right after a spike at `offset` (fraction of the step) from state `s`.
+// The state at the end of the step after a spike at `offset` (fraction of the step) from state
+// `s`, the state the step would have ended in without it.
 template <class Model, class Real, class Coeffs>
 IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate) {
     s.V = c.reset.V_reset;
-    if (Model::adaptive) s.w += c.reset.b;
-    // Refractoriness runs from the spike time: what is left of this step counts towards it.
-    const Real left = interpolate ? c.reset.ref_steps - (Real(1) - offset) : c.reset.ref_steps;
-    s.ref = left > Real(0) ? left : Real(0);
+    if constexpr (Model::adaptive) {
+        // w jumps by b at the spike and relaxes over the refractory part of the rest of the step
+        // (exact for a = 0; a free part is the next step's); on the grid the spike is at its end.
+        const Real rest = Real(1) - offset, held = rest < c.reset.ref_steps ? rest : c.reset.ref_steps;
+        s.w += c.reset.b * (interpolate ? math::exp(-held * c.adaptation.dt_over_tau_w) : Real(1));
+    }
+    // Refractoriness runs from the spike time: what is left of this step counts towards it. A
+    // negative rest (t_ref shorter than the rest of the step) is time the next step integrates.
+    s.ref = c.reset.ref_steps - (Real(1) - offset);
     return s;
 }
 
@@ -147,14 +153,18 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     s.I_ou = (flags & input_flag::ou_current) ? I_ou_next : s.I_ou;
 
     const bool clamped = s.ref >= Real(1);
-    const Real h = clamped || !MayBePartial ? Real(1) : Real(1) - s.ref;  // the part of the step to integrate
+    // The time to integrate, in steps: 1, less where a refractory period ends inside the step, more
+    // where a spike left part of the previous step (ref < 0, t_ref shorter than that part).
+    const Real h = clamped || !MayBePartial ? Real(1) : Real(1) - s.ref;
     const Real V0 = s.V;
-    const Real w0 = s.w;
     const Real threshold = c.reset.spike_at;
 
     neuron_state<Real> held = s;  // refractory: V clamped, w relaxing
-    Model::hold(c, held);
-    neuron_state<Real> moved = s;  // free: the model's step, then the input spikes
+    Model::hold(c, held, Real(1));
+    neuron_state<Real> moved = s;  // free: the rest of a refractory period, the model's step, the input spikes
+    if constexpr (Model::adaptive && MayBePartial)
+        if (!clamped && s.ref > Real(0)) Model::hold(c, moved, s.ref);
+    const Real w0 = moved.w;
     Model::advance(c, moved, I, z.xi, h);
     moved.V += n_input * c.input.poisson_weight;
     moved.V += V_syn;  // delta synapses arriving in this step (synapses.hpp)
@@ -173,6 +183,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
         const Real inside = crossed ? Model::crossing(c, V0, moved.V, w0, I, h) : Real(0.5);  // bridge: midpoint
         offset = at_start ? Real(0) : inside;
         offset = (Real(1) - h) + h * offset;
+        offset = offset > Real(0) ? offset : Real(0);  // a second spike within the previous step's rest: at its end
         bridge_offset = (Real(1) - h) + h * Real(0.5);
     } else {
         offset = at_start ? Real(1) - h : Real(1);

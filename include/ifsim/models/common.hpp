@@ -14,7 +14,7 @@ struct neuron_state {
     Real V;     // membrane potential [mV]
     Real w;     // adaptation current [pA] (0 for models without adaptation)
     Real I_ou;  // coloured-noise input current [pA] (0 without OU input)
-    Real ref;   // refractory time left [steps]; fractional only with interpolated spike times
+    Real ref;   // refractory time left [steps]; < 0: time since its end that the next step integrates too
 };
 
 // Fire-and-reset, identical for all models apart from where the spike condition sits.

@@ -75,8 +75,8 @@ struct exponential_model {
     }
 
     template <class Real>
-    IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s) {
-        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, Real(1));
+    IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s, Real h) {
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, h);
     }
 };
 

@@ -72,10 +72,10 @@ struct leaky_model {
         return exact ? clamp_unit(f) : linear_crossing(V0, V1, V_th);
     }
 
-    // The refractory neuron: V clamped at V_reset, w relaxing.
+    // The refractory neuron over h * dt: V clamped at V_reset, w relaxing.
     template <class Real>
-    IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s) {
-        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, Real(1));
+    IFSIM_HD static void hold(const coeffs<Real>& c, neuron_state<Real>& s, Real h) {
+        if (Adaptive) s.w = adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, h);
     }
 };
 

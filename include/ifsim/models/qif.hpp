@@ -116,7 +116,7 @@ struct qif_model {
     }
 
     template <class Real>
-    IFSIM_HD static void hold(const coeffs<Real>&, neuron_state<Real>&) {}
+    IFSIM_HD static void hold(const coeffs<Real>&, neuron_state<Real>&, Real) {}
 };
 
 }  // namespace ifsim
