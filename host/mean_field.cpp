@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numbers>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "ifsim/analysis.hpp"
@@ -44,26 +45,36 @@ moments weight_moments(const synapse_distribution& d) {
 
 }  // namespace
 
-std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
-    const auto& pops = spec.populations;
-    // Where the theory holds: LIF populations with one parameter set, constant bias and white
-    // noise, optional Poisson input, no OU current or step current; delta synapses between them
-    // with rules of known in-degree (no from_file); generators only if Poisson throughout the run
-    // (listed times, or a window, are not stationary input).
-    for (const auto& p : pops) {
-        if (p.model != model_kind::lif || !p.input.I_e.is_constant() || !p.input.sigma_V.is_constant() ||
-            !(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0) || !p.input.steps.time_ms.empty())
-            return std::nullopt;
+std::string mean_field_limit(const run_spec& spec) {
+    for (const auto& p : spec.populations) {
+        const std::string pop = "population '" + p.name + "'";
+        if (p.model != model_kind::lif) return pop + " is model " + std::string(model_name(p.model)) + " (lif only)";
+        if (!p.input.I_e.is_constant()) return pop + ": I_e varies across neurons";
+        if (!p.input.sigma_V.is_constant()) return pop + ": noise.sigma_V varies across neurons";
+        if (!(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0)) return pop + ": coloured (OU) noise";
+        if (!p.input.steps.time_ms.empty()) return pop + ": a step current (no stationary rate)";
         for (const auto& [name, d] : p.params)
-            if (!d.is_constant()) return std::nullopt;
+            if (!d.is_constant()) return pop + ": params." + name + " varies across neurons";
     }
-    for (const auto& g : spec.generators)
-        if (sends_spikes(spec, g) &&
-            (g.type != generator_spec::kind::poisson || g.start_ms > 0.0 || g.stop_ms < spec.simulation.duration_ms))
-            return std::nullopt;
-    for (const auto& pr : spec.projections)
-        if (pr.synapse != synapse_kind::delta || pr.rule.kind == rule_kind::from_file) return std::nullopt;
+    for (const auto& g : spec.generators) {
+        if (!sends_spikes(spec, g)) continue;
+        if (g.type != generator_spec::kind::poisson) return "generator '" + g.name + "' lists spike times";
+        if (g.start_ms > 0.0 || g.stop_ms < spec.simulation.duration_ms)
+            return "generator '" + g.name + "' fires during part of the run only";
+    }
+    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+        const auto& pr = spec.projections[k];
+        const std::string proj = "projection " + std::to_string(k) + " (" + pr.source + " -> " + pr.target + ")";
+        if (pr.synapse != synapse_kind::delta)
+            return proj + " has " + std::string(synapse_names[std::size_t(pr.synapse)]) + " synapses (delta only)";
+        if (pr.rule.kind == rule_kind::from_file) return proj + " is read from a file (no in-degree known in advance)";
+    }
+    return {};
+}
 
+std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
+    if (!mean_field_limit(spec).empty()) return std::nullopt;
+    const auto& pops = spec.populations;
     const auto index = [&](const std::string& name) {
         std::size_t i = 0;
         while (pops[i].name != name) ++i;

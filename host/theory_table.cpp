@@ -10,60 +10,91 @@
 namespace ifsim {
 namespace {
 
-// The theory that applies to a neuron of `pop`, or nothing.
-std::optional<double> predicted_rate(const population_spec& pop, const neuron_params& p, double I, double sigma_V) {
+// Why a neuron of `pop` without Poisson input has no theory here; empty when it has one.
+std::string without_theory(const population_spec& pop, const neuron_params& p, double sigma_V) {
     const input_spec& in = pop.input;
-    const bool only_white = in.sigma_I.is_constant() && in.sigma_I.a == 0.0 && in.poisson_count == 0 &&
-                            in.steps.time_ms.empty();
-    if (!only_white) return std::nullopt;
+    if (!(in.sigma_I.is_constant() && in.sigma_I.a == 0.0)) return "coloured (OU) noise has no closed-form rate here";
+    if (!in.steps.time_ms.empty()) return "a step current: the rate is not stationary";
     switch (pop.model) {
-        case model_kind::lif:
-            return sigma_V > 0.0 ? analysis::siegert_rate(p, I, sigma_V) : analysis::lif_rate(p, I);
+        case model_kind::lif: return {};
         case model_kind::alif:
-            if (sigma_V == 0.0 && p.a == 0.0) return analysis::alif_steady_rate(p, I);
-            return std::nullopt;
+            if (p.a != 0.0) return "alif with a > 0: the adapted rate is for a = 0";
+            if (sigma_V > 0.0) return "alif with noise: the adapted rate is for sigma_V = 0";
+            return {};
         case model_kind::qif:
-            if (sigma_V == 0.0) return analysis::qif_rate(p, I);
-            return std::nullopt;
-        default: return std::nullopt;
+            if (sigma_V > 0.0) return "qif with noise: the exact F-I curve is for sigma_V = 0";
+            return {};
+        default: return "no closed-form rate for model " + std::string(model_name(pop.model));
     }
+}
+
+double predicted_rate(const population_spec& pop, const neuron_params& p, double I, double sigma_V) {
+    switch (pop.model) {
+        case model_kind::alif: return analysis::alif_steady_rate(p, I);
+        case model_kind::qif: return analysis::qif_rate(p, I);
+        default: return sigma_V > 0.0 ? analysis::siegert_rate(p, I, sigma_V) : analysis::lif_rate(p, I);
+    }
+}
+
+void add_row(std::string& csv, const std::string& population, std::uint64_t neuron, double I, double rate) {
+    char row[256];
+    std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", population.c_str(), (unsigned long long)neuron, I, rate);
+    csv += row;
+}
+
+// The mean field of `spec` (a network, or one population with Poisson input) as rows of every
+// neuron of its populations, or why it has none.
+void add_mean_field(theory_table& table, const run_spec& spec, const std::string& what) {
+    const std::string limit = mean_field_limit(spec);
+    const auto rates = limit.empty() ? network_mean_field(spec) : std::nullopt;
+    if (!rates) {
+        table.notes.push_back(what + ": " + (limit.empty() ? "the mean-field iteration did not converge" : limit));
+        return;
+    }
+    for (std::size_t k = 0; k < spec.populations.size(); ++k)
+        for (std::uint64_t i = 0; i < spec.populations[k].size; ++i)
+            add_row(table.csv, spec.populations[k].name, i, spec.populations[k].input.I_e.a, (*rates)[k]);
 }
 
 }  // namespace
 
-std::string theory_csv(const run_spec& spec) {
-    std::string csv = "population,neuron,I_e_pA,rate_theory_Hz\n";
+theory_table make_theory_table(const run_spec& spec) {
+    theory_table table{"population,neuron,I_e_pA,rate_theory_Hz\n", {}};
     if (!spec.projections.empty()) {
-        const auto rates = network_mean_field(spec);
-        if (!rates) return csv;
-        char row[256];
-        for (std::size_t k = 0; k < spec.populations.size(); ++k) {
-            const population_spec& pop = spec.populations[k];
-            for (std::uint64_t i = 0; i < pop.size; ++i) {
-                std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", pop.name.c_str(), (unsigned long long)i,
-                              pop.input.I_e.a, (*rates)[k]);
-                csv += row;
-            }
-        }
-        return csv;
+        add_mean_field(table, spec, "the network's mean field does not apply");
+        return table;
     }
     std::uint64_t first_id = 0;
-    char line[256];
     for (const auto& pop : spec.populations) {
+        const std::string name = "population '" + pop.name + "'";
+        if (pop.input.poisson_count > 0 && pop.input.poisson_rate_Hz > 0.0 && pop.input.poisson_weight_mV != 0.0) {
+            // Poisson input: the diffusion approximation of the population on its own.
+            run_spec alone = spec;
+            alone.populations = {pop};
+            alone.generators.clear();
+            add_mean_field(table, alone, name + " (Poisson input, diffusion approximation)");
+            first_id += pop.size;
+            continue;
+        }
         const auto params = realize_params(pop, spec.simulation, first_id);
         const auto bias = realize_bias(pop, spec.simulation, first_id);
         const auto sigma = detail::values_of(pop.input.sigma_V, pop.size, spec.simulation.seed,
                                              value_stream::sigma_V, first_id);
-        for (std::uint64_t i = 0; i < pop.size; ++i) {
-            const double I = detail::pick(bias, i);
-            const auto rate = predicted_rate(pop, params[params.size() > 1 ? i : 0], I, detail::pick(sigma, i));
-            if (!rate) break;  // the same for every neuron of the population
-            std::snprintf(line, sizeof line, "%s,%llu,%.17g,%.17g\n", pop.name.c_str(), (unsigned long long)i, I, *rate);
-            csv += line;
+        std::uint64_t i = 0;
+        for (; i < pop.size; ++i) {
+            const neuron_params& p = params[params.size() > 1 ? i : 0];
+            const double I = detail::pick(bias, i), sigma_V = detail::pick(sigma, i);
+            if (const std::string why = without_theory(pop, p, sigma_V); !why.empty()) {
+                table.notes.push_back(name + (i > 0 ? " from neuron " + std::to_string(i) : "") + ": " + why);
+                break;
+            }
+            add_row(table.csv, pop.name, i, I, predicted_rate(pop, p, I, sigma_V));
         }
+        if (pop.model == model_kind::alif && i > 0)
+            table.notes.push_back(name + ": the mean-adaptation rate r = f(I - b tau_w r), close where tau_w >> ISI");
         first_id += pop.size;
     }
-    return csv;
+    return table;
 }
 
 }  // namespace ifsim

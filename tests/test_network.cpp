@@ -474,6 +474,52 @@ TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
     EXPECT_FALSE(network_mean_field(s).has_value());
 }
 
+// `ifsim theory` says why a population or network has no rows, or that its theory is approximate:
+// before, a silent empty table. A lone LIF with Poisson input gets the diffusion approximation,
+// the mean field of the population on its own (it had no rows).
+TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
+    const auto notes_of = [](const run_spec& s) {
+        std::string all;
+        for (const auto& n : make_theory_table(s).notes) all += n + "\n";
+        return all;
+    };
+    const auto contains = [](const std::string& text, const std::string& part) {
+        return text.find(part) != std::string::npos;
+    };
+    run_spec s = small_network(100.0);
+    s.projections[0].synapse = synapse_kind::exp_current;
+    EXPECT_EQ(make_theory_table(s).csv, "population,neuron,I_e_pA,rate_theory_Hz\n");
+    EXPECT_TRUE(contains(notes_of(s), "projection 0 (" + s.projections[0].source + " -> " + s.projections[0].target +
+                                       ") has exp_current synapses (delta only)")) << notes_of(s);
+
+    run_spec one = test::one_population(model_kind::lif, 3, 100.0);
+    one.populations[0].name = "E";
+    one.populations[0].input.sigma_I = distribution::constant(10.0);
+    EXPECT_TRUE(contains(notes_of(one), "population 'E': coloured (OU) noise")) << notes_of(one);
+    one.populations[0].input.sigma_I = distribution::constant(0.0);
+    one.populations[0].model = model_kind::eif;
+    EXPECT_TRUE(contains(notes_of(one), "population 'E': no closed-form rate for model eif")) << notes_of(one);
+    one.populations[0].model = model_kind::alif;
+    one.populations[0].input.I_e = distribution::constant(400.0);
+    EXPECT_TRUE(contains(notes_of(one), "population 'E': the mean-adaptation rate")) << notes_of(one);
+    const std::string alif_csv = make_theory_table(one).csv;
+    EXPECT_EQ(std::count(alif_csv.begin(), alif_csv.end(), '\n'), 4);  // the header and 3 neurons
+
+    one.populations[0].model = model_kind::lif;
+    one.populations[0].input.I_e = distribution::constant(0.0);
+    one.populations[0].input.poisson_rate_Hz = 10.0;
+    one.populations[0].input.poisson_count = 1000;
+    one.populations[0].input.poisson_weight_mV = 0.2;
+    const theory_table t = make_theory_table(one);
+    EXPECT_TRUE(t.notes.empty()) << notes_of(one);
+    const auto rates = network_mean_field(one);
+    ASSERT_TRUE(rates.has_value());
+    EXPECT_GT((*rates)[0], 0.0);
+    char row[128];
+    std::snprintf(row, sizeof row, "E,2,0,%.17g\n", (*rates)[0]);
+    EXPECT_TRUE(contains(t.csv, row)) << t.csv;
+}
+
 // Synapse values that no format or delay can hold are errors that name the projection and say
 // why (found by fuzzing: a NaN delay was taken as one step, and an out-of-range weight's error
 // named neither projection nor remedy).

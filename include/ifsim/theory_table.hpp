@@ -1,10 +1,11 @@
 // The predicted stationary rate of every neuron of a run, where ifsim has a theory for it:
-//   lif/alif(a = 0) without noise: the F-I curve (aLIF: its self-consistent adapted rate);
+//   lif/alif(a = 0) without noise: the F-I curve (aLIF: its mean-adaptation rate, for tau_w >> ISI);
 //   lif with white noise only:     the Siegert rate;
-//   qif without noise:             the exact QIF F-I curve.
+//   lif with Poisson input:        the diffusion approximation (Siegert), parameters constant;
+//   qif without noise:             the exact QIF F-I curve;
 //   a network (any [[projection]]): the mean-field rate of its population, for every neuron, where
 //                                   network_mean_field applies; otherwise no rows at all.
-// Other populations (OU or Poisson input, step currents, eif, adex) have no row.
+// Other populations (OU input, step currents, eif, adex) have no row, and the table says why.
 #pragma once
 
 #include <optional>
@@ -15,8 +16,13 @@
 
 namespace ifsim {
 
-// CSV with header "population,neuron,I_e_pA,rate_theory_Hz".
-std::string theory_csv(const run_spec& spec);
+struct theory_table {
+    std::string csv;                  // header "population,neuron,I_e_pA,rate_theory_Hz", a row per neuron
+    // A line per population without rows (why) or with an approximate theory (which), or one for
+    // a network: "population 'E': coloured (OU) noise has no closed-form rate here".
+    std::vector<std::string> notes;
+};
+theory_table make_theory_table(const run_spec& spec);
 
 // The stationary rate [Hz] of every population of a network in the diffusion approximation
 // (Brunel 2000, generalised): for population p,
@@ -24,10 +30,14 @@ std::string theory_csv(const run_spec& spec);
 //   nu_p = siegert(mu_p, sigma_p),
 // summing the Poisson inputs (count, rate, weight) and every projection (mean in-degree K of its
 // rule, weight moments of its distribution, the source's rate: a Poisson generator's is its
-// rate). Solved by damped fixed-point iteration from rest. Nothing (nullopt) unless every
-// population is a LIF with constant parameters, bias and white noise and no OU or step current,
-// every projection is a delta synapse, every generator is Poisson throughout the run, and the
-// iteration converges.
+// rate). Solved by damped fixed-point iteration from rest. Nothing (nullopt) where
+// mean_field_limit names a reason, or where the iteration does not converge.
 std::optional<std::vector<double>> network_mean_field(const run_spec& spec);
+
+// Empty where network_mean_field applies: every population a LIF with constant parameters, bias
+// and white noise and no OU or step current, every projection a delta synapse with a rule of
+// known in-degree, every generator Poisson throughout the run. Otherwise the first obstacle, as
+// "population 'E' is model eif (lif only)".
+std::string mean_field_limit(const run_spec& spec);
 
 }  // namespace ifsim
