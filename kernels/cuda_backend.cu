@@ -485,7 +485,6 @@ std::unique_ptr<population_runner> make_runner(const population_spec& pop, const
 class cuda_backend final : public backend {
 public:
     explicit cuda_backend(const run_spec& spec) : num_records_(spec.states.size()) {
-        IFSIM_CUDA_CHECK(cudaSetDevice(0), "selecting device 0");
         cudaDeviceProp prop{};
         IFSIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0), "reading the properties of device 0");
         ctx_.name = prop.name;
@@ -787,7 +786,12 @@ private:
         cuda::device_projection view;
     };
 
-    cuda::stream_owner stream_, copy_stream_;  // first members: destroyed last, after every buffer used on them
+    // Device 0 current before the streams exist: a stream belongs to the device current when it is
+    // created, and on a multi-GPU node another may be (query_cuda visits them all).
+    struct device_zero {
+        device_zero() { IFSIM_CUDA_CHECK(cudaSetDevice(0), "selecting device 0"); }
+    } device_;
+    cuda::stream_owner stream_, copy_stream_;  // first streams: destroyed last, after every buffer used on them
     device_context ctx_;
     std::size_t num_records_;
     std::uint32_t reserved_steps_ = 0, reserved_chunk_ = 0;

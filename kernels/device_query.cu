@@ -23,6 +23,9 @@ cuda_status query_cuda() {
         status.reason = "no CUDA device found";
         return status;
     }
+    // Free memory is per device and needs it current: the caller's device is restored after.
+    int previous = 0;
+    const bool had_device = cudaGetDevice(&previous) == cudaSuccess;
     for (int d = 0; d < count; ++d) {
         cudaDeviceProp prop{};
         if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) continue;
@@ -35,6 +38,7 @@ cuda_status query_cuda() {
         if (cudaSetDevice(d) == cudaSuccess) cudaMemGetInfo(&dev.free_memory, &dev.total_memory);
         status.devices.push_back(dev);
     }
+    if (had_device) cudaSetDevice(previous);
     status.usable = !status.devices.empty();
     if (!status.usable) status.reason = "no device answered a property query";
     return status;
