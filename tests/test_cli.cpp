@@ -173,6 +173,23 @@ TEST(cli, set_and_seed_reach_the_run) {
     EXPECT_NE(ra.find("size = 200"), std::string::npos);
     EXPECT_NE(slurp(a / "summary.json").find("\"seed\": 1"), std::string::npos);
     EXPECT_NE(json_field(slurp(a / "summary.json"), "config_digest"), json_field(slurp(b / "summary.json"), "config_digest"));
+
+    // The thread count is not part of the model: the same digest on 1 and 2 threads.
+    const fs::path t1 = fresh_dir("threads_1"), t2 = fresh_dir("threads_2");
+    ASSERT_EQ(ifsim(base + "--out " + t1.string() + " --seed 1 --threads 1").code, 0);
+    ASSERT_EQ(ifsim(base + "--out " + t2.string() + " --seed 1 --threads 2").code, 0);
+    EXPECT_EQ(json_field(slurp(t1 / "summary.json"), "config_digest"), json_field(slurp(a / "summary.json"), "config_digest"));
+    EXPECT_EQ(json_field(slurp(t2 / "summary.json"), "config_digest"), json_field(slurp(a / "summary.json"), "config_digest"));
+
+    // --seed and --threads in every command that reads a config; --seed with --set simulation.seed
+    // is an error (one silently won).
+    const auto c = ifsim("check " + example("noisy_lif.toml") + " --seed 7 --threads 1");
+    EXPECT_EQ(c.code, 0) << c.err;
+    EXPECT_NE(c.out.find("seed 7"), std::string::npos) << c.out;
+    EXPECT_EQ(ifsim("theory " + example("fi_curve.toml") + " --seed 7").code, 0);
+    const auto both = ifsim(base + "--out " + fresh_dir("seed_both").string() + " --seed 5 --set simulation.seed=7");
+    EXPECT_EQ(both.code, 2);
+    EXPECT_NE(both.err.find("--seed 5 and --set simulation.seed=7 both set simulation.seed"), std::string::npos) << both.err;
 }
 
 // The digest identifies the model, not where its file lies: a copy elsewhere and the resolved
@@ -467,6 +484,11 @@ TEST(cli, unusable_arguments_exit_2) {
     EXPECT_EQ(ifsim("run /nonexistent/config.toml").code, 2);
     EXPECT_EQ(ifsim("run " + example("fi_curve.toml") + " --backend gpu").code, 2);
     EXPECT_EQ(ifsim("frobnicate").code, 2);
+    // An option the command lacks: named, with the nearest it has (CLI11 listed them reversed).
+    const auto typo = ifsim("run " + example("fi_curve.toml") + " --outdir x");
+    EXPECT_EQ(typo.code, 2);
+    EXPECT_NE(typo.err.find("ifsim run: unexpected arguments: --outdir x (did you mean --out?)"), std::string::npos)
+        << typo.err;
     // An output folder below a regular file cannot be created.
     const fs::path file = fresh_dir("not_a_dir");
     std::ofstream(file) << "x";
@@ -686,6 +708,12 @@ TEST(cli, theory_writes_one_row_per_neuron) {
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1001);
     EXPECT_EQ(r.out.rfind("population,neuron,I_e_pA,rate_theory_Hz\n", 0), 0u);
+    EXPECT_EQ(r.err, "");
+    // No rows: said why on stderr, not an empty table alone.
+    const auto a = ifsim("theory " + example("adaptation.toml"));
+    ASSERT_EQ(a.code, 0) << a.err;
+    EXPECT_NE(a.err.find("ifsim theory: population 'alif': a step current: the rate is not stationary"),
+              std::string::npos) << a.err;
 }
 
 TEST(cli, info_reports_build_and_devices) {

@@ -92,9 +92,7 @@ void print_row(const std::string& label, const timing& t, bool csv, const std::s
 
 int bench(const bench_args& args) {
     return reporting_errors("bench", [&] {
-        std::vector<std::string> overrides = args.overrides;
-        if (args.threads) overrides.push_back("simulation.threads=" + std::to_string(*args.threads));
-        const run_spec spec = load_config(args.config, overrides);
+        const run_spec spec = load_config(args.config, args.all_overrides());
         stop_on_signals();
 
         std::vector<timing> runs;

@@ -104,9 +104,9 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
 
 }  // namespace
 
-int check(const std::filesystem::path& config, const std::vector<std::string>& overrides, bool build) {
+int check(const config_args& args, bool build) {
     return reporting_errors("check", [&] {
-        const run_spec spec = load_config(config, overrides);
+        const run_spec spec = load_config(args.config, args.all_overrides());
         const std::vector<double> counts = synapse_counts(spec);
         if (!build) {
             print_plan(spec, counts);

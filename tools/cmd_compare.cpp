@@ -15,10 +15,11 @@ namespace ifsim::cli {
 
 cuda_status probe_cuda();  // cmd_info.cpp
 
-int compare(const std::filesystem::path& config, std::vector<std::string> overrides, std::uint32_t block) {
+int compare(const config_args& args, std::uint32_t block) {
     return reporting_errors("compare", [&] {
+        std::vector<std::string> overrides = args.all_overrides();
         overrides.push_back("simulation.precision=float");  // the bitwise contract is for float
-        const run_spec spec = load_config(config, overrides);
+        const run_spec spec = load_config(args.config, overrides);
         const cuda_status status = probe_cuda();
         if (!status.usable) {
             std::cerr << "ifsim compare: no usable CUDA device (" << status.reason << ")\n";

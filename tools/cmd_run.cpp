@@ -135,10 +135,7 @@ int run(const run_args& args) {
     std::filesystem::path dir;
     bool created_dir = false;
     try {
-        std::vector<std::string> overrides = args.overrides;
-        if (args.seed) overrides.push_back("simulation.seed=" + std::to_string(*args.seed));
-        if (args.threads) overrides.push_back("simulation.threads=" + std::to_string(*args.threads));
-        const run_spec spec = load_config(args.config, overrides);
+        const run_spec spec = load_config(args.config, args.all_overrides());
 
         dir = args.out_dir.empty() ? std::filesystem::path("out") / args.config.stem() : args.out_dir;
         created_dir = !std::filesystem::exists(dir);

@@ -8,12 +8,12 @@
 
 namespace ifsim::cli {
 
-int theory(const std::filesystem::path& config, const std::vector<std::string>& overrides,
-           const std::filesystem::path& csv_out) {
+int theory(const config_args& args, const std::filesystem::path& csv_out) {
     return reporting_errors("theory", [&] {
-        const std::string csv = theory_csv(load_config(config, overrides));
-        if (csv_out.empty()) std::cout << csv;
-        else write_file_atomically(csv_out, csv);
+        const theory_table table = make_theory_table(load_config(args.config, args.all_overrides()));
+        for (const auto& note : table.notes) std::cerr << "ifsim theory: " << note << "\n";
+        if (csv_out.empty()) std::cout << table.csv;
+        else write_file_atomically(csv_out, table.csv);
         return exit_ok;
     });
 }

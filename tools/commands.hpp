@@ -26,13 +26,22 @@ inline constexpr int exit_failure = 1;
 inline constexpr int exit_bad_input = 2;
 inline constexpr int exit_interrupted = 130;  // as a shell reports SIGINT
 
-struct run_args {
+// What every command that reads a config takes: the file, --set overrides, and --seed and
+// --threads, which are simulation.seed and simulation.threads by a shorter name.
+struct config_args {
     std::filesystem::path config;
-    std::filesystem::path out_dir;  // empty: out/<config stem>
-    std::string backend = "auto";   // auto | cpu | cuda
+    std::vector<std::string> overrides;
     std::optional<std::uint64_t> seed;
     std::optional<unsigned> threads;
-    std::vector<std::string> overrides;
+
+    // The overrides, --seed and --threads among them; a config_error where --set sets either too
+    // (one would silently win).
+    std::vector<std::string> all_overrides() const;
+};
+
+struct run_args : config_args {
+    std::filesystem::path out_dir;  // empty: out/<config stem>
+    std::string backend = "auto";   // auto | cpu | cuda
     bool quiet = false;
 };
 
@@ -70,12 +79,9 @@ auto naming_the_config(const run_spec& spec, Setup&& setup) {
 // legal but rarely meant: said on stderr before the run, --quiet or not.
 void warn_about_empty_projections(const run_spec& spec, const network_stats& net);
 
-struct bench_args {
-    std::filesystem::path config;
+struct bench_args : config_args {
     std::string backend = "auto";
     unsigned runs = 3;
-    std::optional<unsigned> threads;
-    std::vector<std::string> overrides;
     bool csv = false;
 };
 // Runs a config `runs` times (outputs to a temporary folder, removed) and prints per run and as
@@ -86,12 +92,13 @@ int bench(const bench_args& args);
 int info(bool bandwidth);
 // Runs CPU and CUDA in float and prints "identical" or the first population, neuron, step and
 // variable that differ (exit 1). Needs the CUDA library and a device.
-int compare(const std::filesystem::path& config, std::vector<std::string> overrides, std::uint32_t block);
+int compare(const config_args& args, std::uint32_t block);
 // Validates a config as `run` does and prints what it would run (steps, populations, projections
 // and their synapse counts, records, memory) without running it; with `build`, also builds the
 // network on the CPU. Exit 2 for a bad config.
-int check(const std::filesystem::path& config, const std::vector<std::string>& overrides, bool build);
-int theory(const std::filesystem::path& config, const std::vector<std::string>& overrides,
-           const std::filesystem::path& csv_out);
+int check(const config_args& args, bool build);
+// The predicted rate of every neuron (theory_table.hpp) as CSV, to csv_out or stdout; on stderr
+// why a population has no rows.
+int theory(const config_args& args, const std::filesystem::path& csv_out);
 
 }  // namespace ifsim::cli

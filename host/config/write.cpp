@@ -97,7 +97,8 @@ std::string to_toml(const run_spec& spec) {
       << "seed = " << s.seed << "\n"
       << "precision = " << quote(precision_name(s.real)) << "\n"
       << "spike_timing = " << quote(s.timing == spike_timing::grid ? "grid" : "interpolated") << "\n"
-      << "threads = " << s.threads << "  # 0: OpenMP default\n";
+      // Not the thread count: the results are the same for any, and so is the digest.
+      << "# threads: as the run is given them (--threads); the results do not depend on them\n";
 
     for (const auto& p : spec.populations) {
         o << "\n[[population]]\n"
