@@ -248,8 +248,22 @@ weight = "0.1 mV"
 name = "idle"
 size = 3
 rate = "5 Hz"
+
+[[generator]]
+name = "late"
+size = 2
+times = ["4 ms", "5 ms", "5.1 ms", "9 ms"]
+
+[[projection]]
+source = "late"
+target = "E"
+rule = "all_to_all"
+weight = "0.1 mV"
 )");
     ASSERT_EQ(r.code, 0) << r.err;
+    // Listed times after the run's end (5 ms = 50 steps: 5 ms is the last step's end).
+    EXPECT_NE(r.err.find("warning: generator 'late' lists 4 spike(s) after the run's end; they are never sent"),
+              std::string::npos) << r.err;
     EXPECT_NE(r.err.find("warning: projection[0] (E -> E) makes no synapses: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("warning: generator 'idle' is the source of no projection; it sends nothing"), std::string::npos)
         << r.err;

@@ -54,14 +54,17 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
 
     for (const auto& g : spec.generators) {
         const double spikes = expected_generator_spikes(g, sim);
-        const char* unused = sends_spikes(spec, g) ? "" : " (no projection leaves it: not drawn)";
+        const char* unused = sends_spikes(spec, g) ? "" : " (no projection leaves it: never sent)";
         if (g.type == generator_spec::kind::poisson)
             std::printf("  generator    %-12s %llu neurons, Poisson %g Hz during [%g, %g) ms, about %s spikes%s\n",
                         g.name.c_str(), (unsigned long long)g.size, g.rate_Hz, g.start_ms, g.stop_ms,
                         format("%.0f", spikes).c_str(), unused);
-        else
-            std::printf("  generator    %-12s %llu neurons, %s listed spikes%s\n", g.name.c_str(), (unsigned long long)g.size,
-                        format("%.0f", spikes).c_str(), unused);
+        else {
+            const double late = generator_spikes_after_the_run(g, sim);
+            const std::string after = late > 0 ? " (" + format("%.0f", late) + " after the run's end: never sent)" : "";
+            std::printf("  generator    %-12s %llu neurons, %s listed spikes%s%s\n", g.name.c_str(),
+                        (unsigned long long)g.size, format("%.0f", spikes).c_str(), after.c_str(), unused);
+        }
     }
 
     if (!spec.projections.empty()) {

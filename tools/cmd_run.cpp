@@ -97,10 +97,13 @@ std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string&
     return naming_the_config(spec, [&] { return make_backend(spec, choice, quiet); });
 }
 
-void warn_about_empty_projections(const run_spec& spec, const network_stats& net) {
+void warn_about_unused_inputs(const run_spec& spec, const network_stats& net) {
     for (const generator_spec& g : spec.generators)
         if (!sends_spikes(spec, g))
             std::cerr << "ifsim: warning: generator '" << g.name << "' is the source of no projection; it sends nothing\n";
+        else if (const double late = generator_spikes_after_the_run(g, spec.simulation); late > 0)
+            std::cerr << "ifsim: warning: generator '" << g.name << "' lists " << late
+                      << " spike(s) after the run's end; they are never sent\n";
     for (std::size_t k = 0; k < spec.projections.size() && k < net.projection_synapses.size(); ++k) {
         if (net.projection_synapses[k] != 0) continue;
         const projection_spec& p = spec.projections[k];
@@ -148,7 +151,7 @@ int run(const run_args& args) {
             std::cerr << "ifsim: stopped by signal before the run started; nothing was written\n";
             return exit_interrupted;
         }
-        warn_about_empty_projections(spec, engine->network());
+        warn_about_unused_inputs(spec, engine->network());
         if (!args.quiet && !earlier_run_files(dir).empty())
             std::cerr << dir.string() << ": replacing the earlier run there (its files; other files stay)\n";
 

@@ -75,9 +75,10 @@ auto naming_the_config(const run_spec& spec, Setup&& setup) {
         throw config_error(spec.source_path + ": " + e.what());
     }
 }
-// A projection without synapses (p = 0, an empty file) or a generator without projections is
-// legal but rarely meant: said on stderr before the run, --quiet or not.
-void warn_about_empty_projections(const run_spec& spec, const network_stats& net);
+// A projection without synapses (p = 0, an empty file), a generator without projections or one
+// listing spikes after the run's end is legal but rarely meant: said on stderr before the run,
+// --quiet or not.
+void warn_about_unused_inputs(const run_spec& spec, const network_stats& net);
 
 struct bench_args : config_args {
     std::string backend = "auto";

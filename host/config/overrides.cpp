@@ -164,8 +164,7 @@ void apply_one(toml::table& root, std::string_view text, context& ctx) {
             if (s.name == seg) node = &s;
         }
         if (node == nullptr) {
-            const std::string near = suggest(seg, names);
-            fail("unknown key '" + child_path(path, seg) + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+            fail("unknown key '" + child_path(path, seg) + "'" + did_you_mean(path, seg, names) +
                  " (" + (path.empty() ? std::string("the top level") : path) + " accepts: " + join(names) + ")");
         }
         const std::string here = child_path(path, seg);

@@ -174,9 +174,8 @@ void check_keys(const context& ctx, const toml::table& t, std::string_view path,
         bool known = false;
         for (auto a : allowed) known = known || a == k.str();
         if (known) continue;
-        const std::string near = suggest(k.str(), allowed);
         std::string msg = "unknown key '" + child_path(path, printable(k.str())) + "'";
-        msg += near.empty() ? "" : "; did you mean '" + near + "'?";
+        msg += did_you_mean(path, k.str(), allowed);
         msg += " (" + (path.empty() ? std::string("the top level") : std::string(path)) +
                " accepts: " + join(allowed) + ")";
         ctx.fail(&v, child_path(path, k.str()), msg);

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "config_detail.hpp"
 #include "ifsim/config.hpp"
 
 namespace ifsim {
@@ -47,5 +48,34 @@ std::string suggest(std::string_view word, std::span<const std::string_view> can
     }
     return best;
 }
+
+namespace config_detail {
+
+std::string did_you_mean(std::string_view path, std::string_view key, std::span<const std::string_view> candidates) {
+    // What NEST and Brian2 call a parameter or recorder setting that ifsim keeps elsewhere.
+    struct elsewhere {
+        std::string_view in, key, where;
+    };
+    static constexpr elsewhere moved[] = {
+        {"params", "tau_m", "tau_m is C_m / g_L here: set C_m and g_L (tau_m = 20 ms: C_m = \"200 pF\", g_L = \"10 nS\")"},
+        {"params", "I_e", "the bias current is input.I_e"},
+        {"params", "V_m", "the initial membrane potential is init.V_m"},
+        {"params", "tau_syn", "synaptic time constants are set per [[projection]] (tau_syn)"},
+        {"params", "tau_syn_ex", "synaptic time constants are set per [[projection]] (tau_syn)"},
+        {"params", "tau_syn_in", "synaptic time constants are set per [[projection]] (tau_syn)"},
+        {"params", "E_ex", "reversal potentials are set per [[projection]] (E_rev)"},
+        {"params", "E_in", "reversal potentials are set per [[projection]] (E_rev)"},
+        {"record", "start", "a record covers the whole run: there is no start or stop"},
+        {"record", "stop", "a record covers the whole run: there is no start or stop"},
+    };
+    const std::string_view last = path.substr(path.rfind('.') == std::string_view::npos ? 0 : path.rfind('.') + 1);
+    for (const auto& m : moved)
+        if (key == m.key && (last == m.in || last.starts_with(std::string(m.in) + "[")))
+            return "; " + std::string(m.where);
+    const std::string near = suggest(key, candidates);
+    return near.empty() ? "" : "; did you mean '" + near + "'?";
+}
+
+}  // namespace config_detail
 
 }  // namespace ifsim

@@ -81,9 +81,20 @@ bool is_report_name(std::string_view s) {
 
 
 // A list of population names, one name, or "all".
+// Why `name` is no population to record: a generator's (they are not recorded), or unknown.
+std::string not_a_population(const std::string& name, std::span<const std::string_view> names, const run_spec& spec) {
+    for (const auto& g : spec.generators)
+        if (g.name == name)
+            return "'" + name + "' is a generator, which is not recorded: its spikes are its listed times or its " +
+                   "rate's draws; record the populations it drives (populations: " + join(names) + ")";
+    const std::string near = suggest(name, names);
+    return "no population is named '" + name + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+           " (populations: " + join(names) + ")";
+}
+
 std::vector<std::string> read_population_list(const context& ctx, const toml::node& n,
                                               std::string_view path,
-                                              std::span<const std::string_view> names) {
+                                              std::span<const std::string_view> names, const run_spec& spec) {
     std::vector<std::string> out;
     const auto add = [&](const toml::node& item, std::string_view p) {
         const std::string s = read_string(ctx, item, p, "a population name or \"all\"");
@@ -91,13 +102,8 @@ std::vector<std::string> read_population_list(const context& ctx, const toml::no
             for (auto name : names) out.emplace_back(name);
             return;
         }
-        if (std::find(names.begin(), names.end(), s) == names.end()) {
-            const std::string near = suggest(s, names);
-            ctx.fail(&item, p,
-                     says(p, item) + "no population is named '" + s + "'" +
-                         (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                         " (populations: " + join(names) + ")");
-        }
+        if (std::find(names.begin(), names.end(), s) == names.end())
+            ctx.fail(&item, p, says(p, item) + not_a_population(s, names, spec));
         out.push_back(s);
     };
     if (const auto* a = n.as_array()) {
@@ -299,9 +305,8 @@ void read_params(const context& ctx, const toml::table& t, std::string_view path
                          "key '" + kp + "': " + std::string(k.str()) + " is not a parameter of model '" +
                              model + "' (it is used by " + users + "); " + model + " takes: " +
                              join(names));
-            const std::string near = suggest(k.str(), names);
             ctx.fail(&v, kp,
-                     "unknown key '" + kp + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                     "unknown key '" + kp + "'" + did_you_mean(p, k.str(), names) +
                          " (model " + model + " takes: " + join(names) + ")");
         }
     }
@@ -425,6 +430,14 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         if (const auto* n = s->get("count"))
             input.poisson_count = static_cast<std::uint64_t>(read_integer(
                 ctx, *n, child_path(sp, "count"), 0, std::numeric_limits<std::int64_t>::max()));
+        // Either would default to 0 and make the input nothing, silently.
+        if (const auto* n = s->get("rate"); n && input.poisson_rate_Hz > 0.0 && (!s->get("count") || !s->get("weight"))) {
+            const std::string kp = child_path(sp, "rate");
+            ctx.fail(n, kp,
+                     says(kp, *n) + "needs " + (s->get("count") ? "" : "count (independent inputs per neuron)") +
+                         (s->get("count") || s->get("weight") ? "" : " and ") +
+                         (s->get("weight") ? "" : "weight (the jump per input spike)") + " beside it: without, the input does nothing");
+        }
         // The inputs' spikes per step, as population_setup.hpp computes them: poisson_count draws
         // exactly up to a mean of 1e6.
         const double mean = input.poisson_rate_Hz * 1e-3 * sim.dt_ms * double(input.poisson_count);
@@ -613,7 +626,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                              "key '" + child_path(path, k) +
                                  "': a spike record takes only 'spikes'; put state recordings in "
                                  "their own [[record]]");
-            for (auto& name : read_population_list(ctx, *s, child_path(path, "spikes"), names))
+            for (auto& name : read_population_list(ctx, *s, child_path(path, "spikes"), names, spec))
                 if (std::find(spec.spikes.populations.begin(), spec.spikes.populations.end(), name) ==
                     spec.spikes.populations.end())
                     spec.spikes.populations.push_back(name);
@@ -631,13 +644,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
         r.population = read_string(ctx, pop_node, pp, "a population name");
         const auto it = std::find_if(spec.populations.begin(), spec.populations.end(),
                                      [&](const population_spec& p) { return p.name == r.population; });
-        if (it == spec.populations.end()) {
-            const std::string near = suggest(r.population, names);
-            ctx.fail(&pop_node, pp,
-                     says(pp, pop_node) + "no population is named '" + r.population + "'" +
-                         (near.empty() ? "" : "; did you mean '" + near + "'?") + " (populations: " +
-                         join(names) + ")");
-        }
+        if (it == spec.populations.end()) ctx.fail(&pop_node, pp, says(pp, pop_node) + not_a_population(r.population, names, spec));
         const population_spec& pop = *it;
         if (r.variable == "w" && !has_adaptation(pop.model))
             ctx.fail(&state_node, sp,

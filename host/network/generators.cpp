@@ -118,6 +118,15 @@ double expected_generator_spikes(const generator_spec& g, const simulation_spec&
     return span_ms > 0.0 ? double(g.size) * g.rate_Hz * span_ms * 1e-3 : 0.0;
 }
 
+double generator_spikes_after_the_run(const generator_spec& g, const simulation_spec& sim) {
+    if (g.type != generator_spec::kind::times) return 0.0;
+    // A time t is sent in step round(t / dt) - 1 (listed_spikes); the run's steps are 0 .. n - 1.
+    const double steps = double(total_steps(sim));
+    const double late = double(std::count_if(g.times_ms.begin(), g.times_ms.end(),
+                                             [&](double t) { return std::nearbyint(t / sim.dt_ms) > steps; }));
+    return late * double(g.neurons.empty() ? g.size : 1);
+}
+
 generator_spikes schedule(const generator_spec& g, const simulation_spec& sim, std::uint32_t index) {
     if (g.type == generator_spec::kind::poisson) return poisson_schedule(g, sim, index);
     std::vector<spike> spikes = listed_spikes(g, sim.dt_ms);

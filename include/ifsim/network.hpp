@@ -45,6 +45,9 @@ inline constexpr std::uint32_t generator_stream_base = 0x40000;
 // The spikes generator `g` (the index-th) makes during the run: exact for listed times, the mean
 // for a Poisson generator.
 double expected_generator_spikes(const generator_spec& g, const simulation_spec& sim);
+// Of those, listed spikes that fall after the run's last step, and so are never sent (0 for a
+// Poisson generator, which draws within the run only).
+double generator_spikes_after_the_run(const generator_spec& g, const simulation_spec& sim);
 // Whether some projection has `g` as its source: build_network draws the spikes of those only.
 bool sends_spikes(const run_spec& spec, const generator_spec& g);
 // Its spikes in step order (generators.cpp): the listed times rounded to the grid, or each
