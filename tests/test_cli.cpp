@@ -127,6 +127,101 @@ TEST(cli, run_writes_sonata_files_that_read_back) {
     H5Fclose(f2);
 }
 
+// `ifsim synapses` writes every projection as a file and a config with those files as its rules:
+// that config runs to the same spikes, byte for byte (drawn weights and delays, both synapse
+// kinds, a generator's projection), in either format; the files hold what the rules drew.
+TEST(cli, synapses_written_and_read_back_run_the_same_network) {
+    const fs::path dir = fresh_dir("synapses");
+    fs::create_directories(dir);
+    std::ofstream(dir / "net.toml") << R"([simulation]
+duration = "100 ms"
+seed = 3
+
+[[population]]
+name = "E"
+size = 300
+model = "lif"
+init = { V_m = { uniform = ["-70 mV", "-50 mV"] } }
+input = { I_e = "190 pA", noise = { sigma_V = "3 mV" } }
+
+[[population]]
+name = "I"
+size = 80
+model = "lif"
+input = { I_e = "190 pA", noise = { sigma_V = "3 mV" } }
+
+[[generator]]
+name = "kick"
+size = 20
+rate = "50 Hz"
+
+[[projection]]
+source = "E"
+target = "I"
+rule = { fixed_indegree = 30 }
+synapse = "exp_current"
+weight = { normal = ["40 pA", "8 pA"] }
+delay = { uniform = ["0.5 ms", "3 ms"] }
+
+[[projection]]
+source = "I"
+target = "E"
+rule = { pairwise_bernoulli = 0.2 }
+weight = "-0.4 mV"
+delay = "1 ms"
+
+[[projection]]
+source = "kick"
+target = "E"
+rule = { fixed_outdegree = 40 }
+weight = "0.5 mV"
+
+[[record]]
+spikes = ["E", "I"]
+)";
+    ASSERT_EQ(ifsim("run " + (dir / "net.toml").string() + " --out " + (dir / "direct").string() + " -q").code, 0);
+    const hid_t direct = H5Fopen((dir / "direct" / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(direct, 0);
+    const auto t = read_dataset<double>(direct, "/spikes/E/timestamps", H5T_NATIVE_DOUBLE);
+    const auto ti = read_dataset<double>(direct, "/spikes/I/timestamps", H5T_NATIVE_DOUBLE);
+    const auto id = read_dataset<std::uint64_t>(direct, "/spikes/E/node_ids", H5T_NATIVE_UINT64);
+    H5Fclose(direct);
+    ASSERT_GT(t.size(), 100u);
+    for (const std::string format : {"h5", "csv"}) {
+        const fs::path files = dir / format;
+        const auto w = ifsim("synapses " + (dir / "net.toml").string() + " --out " + files.string() + " --format " + format);
+        ASSERT_EQ(w.code, 0) << w.err;
+        EXPECT_NE(w.out.find("projection_0." + format + "  projection 0 (E -> I): 2400 synapses"), std::string::npos)
+            << w.out;
+        const auto r = ifsim("run " + (files / "config.toml").string() + " --out " + (files / "run").string() + " -q");
+        ASSERT_EQ(r.code, 0) << r.err;
+        const hid_t again = H5Fopen((files / "run" / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        ASSERT_GE(again, 0);
+        EXPECT_EQ(read_dataset<double>(again, "/spikes/E/timestamps", H5T_NATIVE_DOUBLE), t) << format;
+        EXPECT_EQ(read_dataset<double>(again, "/spikes/I/timestamps", H5T_NATIVE_DOUBLE), ti) << format;
+        EXPECT_EQ(read_dataset<std::uint64_t>(again, "/spikes/E/node_ids", H5T_NATIVE_UINT64), id) << format;
+        H5Fclose(again);
+    }
+    // What the file holds: the fixed in-degree, drawn delays on the 0.1 ms grid within the range.
+    const hid_t f = H5Fopen((dir / "h5" / "projection_0.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const auto target = read_dataset<std::uint64_t>(f, "/target", H5T_NATIVE_UINT64);
+    const auto delay = read_dataset<double>(f, "/delay", H5T_NATIVE_DOUBLE);
+    const auto weight = read_dataset<double>(f, "/weight", H5T_NATIVE_DOUBLE);
+    H5Fclose(f);
+    ASSERT_EQ(target.size(), 2400u);
+    std::vector<int> indegree(80, 0);
+    for (const auto i : target) ++indegree.at(i);
+    for (const int k : indegree) EXPECT_EQ(k, 30);
+    for (const double d : delay) {
+        EXPECT_GE(d, 0.5 - 1e-12);
+        EXPECT_LE(d, 3.0 + 1e-12);
+        EXPECT_NEAR(d * 10.0, std::round(d * 10.0), 1e-9);
+    }
+    EXPECT_NE(*std::min_element(weight.begin(), weight.end()), *std::max_element(weight.begin(), weight.end()));
+    EXPECT_EQ(ifsim("synapses " + example("fi_curve.toml") + " --out " + (dir / "none").string()).code, 2);
+}
+
 // Every shipped example runs (shortened) and leaves its outputs; state reports read back whole.
 TEST(cli, every_example_runs) {
     int ran = 0;

@@ -101,5 +101,9 @@ int check(const config_args& args, bool build);
 // The predicted rate of every neuron (theory_table.hpp) as CSV, to csv_out or stdout; on stderr
 // why a population has no rows.
 int theory(const config_args& args, const std::filesystem::path& csv_out);
+// Builds the network on the CPU as a run does and writes, per projection k, out_dir/projection_k.<format>
+// (h5 or csv: source, target, weight, delay, as the from_file rule reads them) and out_dir/config.toml,
+// the config with those files as its projections (the same synapses, so the same run).
+int synapses(const config_args& args, const std::filesystem::path& out_dir, const std::string& format);
 
 }  // namespace ifsim::cli

@@ -89,6 +89,15 @@ int main(int argc, char** argv) {
     add_config_options(theory_cmd, theory_args, false, "Config file (TOML), e.g. <out>/config.resolved.toml");
     theory_cmd->add_option("-o,--out", theory_csv, "CSV file (default: standard output)");
 
+    config_args synapses_args;
+    std::filesystem::path synapses_out;
+    std::string synapses_format = "h5";
+    auto* synapses_cmd = app.add_subcommand(
+        "synapses", "Build the network on the CPU and write every projection's synapses to files, with a config that reads them");
+    add_config_options(synapses_cmd, synapses_args, true, "Config file (TOML)");
+    synapses_cmd->add_option("-o,--out", synapses_out, "Output folder")->required();
+    synapses_cmd->add_option("--format", synapses_format, "h5 (default) | csv")->check(CLI::IsMember({"h5", "csv"}));
+
     for (CLI::App* cmd : app.get_subcommands({})) cmd->allow_extras();
     try {
         app.parse(argc, argv);
@@ -102,6 +111,7 @@ int main(int argc, char** argv) {
     if (*bench_cmd) return bench(ba);
     if (*check_cmd) return check(check_args, check_build);
     if (*theory_cmd) return theory(theory_args, theory_csv);
+    if (*synapses_cmd) return synapses(synapses_args, synapses_out, synapses_format);
     if (compare_cmd && *compare_cmd) return compare(compare_args, compare_block);
     return info(info_bandwidth);
 }

@@ -1,0 +1,49 @@
+// `ifsim synapses`: builds a config's network on the CPU, as a run does, and writes each
+// projection's synapses as a file (synapse_export.hpp), with a config that reads them back.
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "commands.hpp"
+#include "ifsim/backend.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/network.hpp"
+#include "ifsim/simulation.hpp"
+#include "ifsim/synapse_export.hpp"
+
+namespace ifsim::cli {
+
+int synapses(const config_args& args, const std::filesystem::path& out_dir, const std::string& format) {
+    return reporting_errors("synapses", [&] {
+        const run_spec spec = load_config(args.config, args.all_overrides());
+        if (spec.projections.empty())
+            throw config_error(spec.source_path + ": no [[projection]]: there are no synapses to write");
+        use_run_threads(spec.simulation);
+        const network net = naming_the_config(spec, [&] { return build_network(spec); });
+
+        std::error_code ec;
+        std::filesystem::create_directories(out_dir, ec);
+        if (ec) throw config_error(out_dir.string() + ": cannot create the output folder (" + ec.message() + ")");
+        const std::filesystem::path dir = std::filesystem::absolute(out_dir);
+        // The same model with every rule replaced by its file: it runs the same synapses.
+        run_spec from_files = spec;
+        for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+            const projection_spec& pr = spec.projections[k];
+            const std::filesystem::path file = dir / ("projection_" + std::to_string(k) + "." + format);
+            const std::uint64_t rows = write_synapse_file(file, net, k, spec.simulation.dt_ms);
+            std::printf("%s  projection %zu (%s -> %s): %llu synapses\n", file.string().c_str(), k, pr.source.c_str(),
+                        pr.target.c_str(), (unsigned long long)rows);
+            projection_spec& f = from_files.projections[k];
+            f.rule = connection_rule{};
+            f.rule.kind = rule_kind::from_file;
+            f.rule.file = file.string();
+            f.weight_from_file = f.delay_from_file = true;
+        }
+        const std::filesystem::path config = dir / "config.toml";
+        write_file_atomically(config, to_toml(from_files));
+        std::printf("%s  the config with these files as its projections\n", config.string().c_str());
+        return exit_ok;
+    });
+}
+
+}  // namespace ifsim::cli
