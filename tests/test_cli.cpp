@@ -792,8 +792,9 @@ population = "E"
 // A V that is not finite is reported with its population and the block whose check found it,
 // not only a global neuron id and the block's last step (found by fuzzing).
 TEST(cli, non_finite_state_names_population_and_block) {
-    const auto r = run_config(fresh_dir("non_finite"), R"([simulation]
+    const std::string config = R"([simulation]
 duration = "20 ms"
+precision = "double"
 
 [[population]]
 name = "A"
@@ -804,12 +805,30 @@ model = "lif"
 name = "B"
 size = 2
 model = "lif"
-params = { C_m = "1e-30 pF", g_L = "1e-40 nS" }
+params = { C_m = "1e-30 pF", g_L = "1e-300 nS" }
 input = { I_e = "-1e9 pA" }
-)");
+)";
+    const auto r = run_config(fresh_dir("non_finite"), config);
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_NE(r.err.find("not finite in population 'B' (its neuron 0)"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("check after steps 0-199"), std::string::npos) << r.err;
+
+    // In float the coefficients themselves are out of range (1 / g_L = 1e300): refused at setup,
+    // before anything runs, as a QIF whose k dt / C_m is a float subnormal is (it ran, 24x too fast).
+    std::string in_float = config;
+    in_float.replace(in_float.find("precision = \"double\""), 20, "precision = \"float\" ");
+    const auto f = run_config(fresh_dir("non_finite_float"), in_float);
+    EXPECT_EQ(f.code, 2) << f.err;
+    EXPECT_NE(f.err.find("population 'B', neuron 0: a coefficient derived from its parameters and dt is "
+                         "9.999999999999999e+299, outside float's normal range"), std::string::npos) << f.err;
+    const auto q = run_config(fresh_dir("qif_float"), R"([[population]]
+name = "Q"
+size = 1
+model = "qif"
+params = { k = "1e-36 nS/mV" }
+)");
+    EXPECT_EQ(q.code, 2) << q.err;
+    EXPECT_NE(q.err.find("use simulation.precision = \"double\""), std::string::npos) << q.err;
 }
 
 TEST(cli, theory_writes_one_row_per_neuron) {

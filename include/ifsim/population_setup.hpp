@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "ifsim/models.hpp"
 #include "ifsim/realize.hpp"
 #include "ifsim/spec.hpp"
+#include "ifsim/units.hpp"
 
 namespace ifsim {
 
@@ -69,8 +72,31 @@ std::vector<Real> to_real(const std::vector<double>& v) {
 
 }  // namespace detail
 
-// Every neuron's parameters with model defaults, checked: one entry when no parameter varies
-// across the population, else one per neuron. config_error names the first bad neuron.
+// Empty where every coefficient the model derives from `p` and dt (in double) is 0 or within
+// float's normal range; else the first that is not, as "a derived coefficient ... is 4.0e-41".
+// A parameter set valid in double can leave it (QIF with k = 1e-36 nS/mV: k dt / C_m is a float
+// subnormal, and the run fired at 480 Hz instead of 20).
+inline std::string float_range_problem(const neuron_params& p, model_kind m, double dt_ms) {
+    return with_model(m, [&]<class Model>() {
+        typename Model::template coeffs<double> c{};
+        Model::derive(c, p, dt_ms);
+        std::string problem;
+        c.each_field([&](auto& field) {
+            if constexpr (std::is_floating_point_v<std::remove_cvref_t<decltype(field)>>) {
+                const double v = std::fabs(field);
+                if (problem.empty() && v != 0.0 && !(v >= double(std::numeric_limits<float>::min()) &&
+                                                     v <= double(std::numeric_limits<float>::max())))
+                    problem = "a coefficient derived from its parameters and dt is " + format_number(field) +
+                              ", outside float's normal range (1.2e-38 .. 3.4e38)";
+            }
+        });
+        return problem;
+    });
+}
+
+// Every neuron's parameters with model defaults, checked (in float's range too for a float run):
+// one entry when no parameter varies across the population, else one per neuron. config_error
+// names the first bad neuron.
 inline std::vector<neuron_params> realize_params(const population_spec& pop, const simulation_spec& sim,
                                                  std::uint64_t first_id) {
     const std::uint64_t n = pop.size;
@@ -91,6 +117,10 @@ inline std::vector<neuron_params> realize_params(const population_spec& pop, con
         if (const std::string err = check_params(p, pop.model); !err.empty())
             throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) +
                                " (its params as drawn): " + err);
+        if (sim.real == precision::single)
+            if (const std::string err = float_range_problem(p, pop.model, sim.dt_ms); !err.empty())
+                throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err +
+                                   "; its parameters are too extreme for float: use simulation.precision = \"double\"");
         out[i] = p;
     }
     return out;
