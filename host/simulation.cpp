@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <system_error>
 
@@ -57,6 +58,24 @@ void check_samples(const run_spec& spec, std::uint64_t first_step, const block_o
                                   rec.neurons[k % m], first_sample + (k / m) * every);
         }
     }
+}
+
+// Of a block's `rows` samples of record r, the first sample at step first_step or later onwards
+// (the backends sample at every multiple of the interval), those inside its window.
+struct rows_in_window {
+    std::size_t first = 0, count = 0;
+};
+rows_in_window sample_rows_in_window(const state_record& r, double dt_ms, std::uint64_t first_step, std::size_t rows) {
+    const std::uint64_t every = r.interval_steps(dt_ms);
+    const std::uint64_t first_sample = (first_step + every - 1) / every * every;
+    const std::uint64_t from = r.first_sample_step(dt_ms), to = r.window.end_step(dt_ms);
+    // Rows k with from <= first_sample + k every < to.
+    const std::uint64_t lo = from > first_sample ? (from - first_sample + every - 1) / every : 0;
+    const std::uint64_t hi = to == std::numeric_limits<std::uint64_t>::max() ? rows
+                             : to > first_sample                          ? (to - first_sample + every - 1) / every
+                                                                          : 0;
+    const std::uint64_t begin = std::min<std::uint64_t>(lo, rows), end = std::min<std::uint64_t>(hi, rows);
+    return {std::size_t(begin), std::size_t(end > begin ? end - begin : 0)};
 }
 
 // Per-neuron inter-spike interval sums for the summary's mean CV, updated as spikes stream by.
@@ -195,11 +214,13 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     std::vector<std::string> names;
     for (const auto& p : spec.populations) names.push_back(p.name);
     std::vector<int> spike_slot(names.size(), -1);  // population -> index in the spike file
+    std::vector<record_window> spike_window(names.size());
     std::vector<std::string> recorded;
     for (std::size_t p = 0; p < names.size(); ++p)
-        for (const auto& r : spec.spikes.populations)
-            if (r == names[p]) {
+        for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
+            if (spec.spikes.populations[k] == names[p]) {
                 spike_slot[p] = int(recorded.size());
+                spike_window[p] = spec.spikes.windows[k];
                 recorded.push_back(names[p]);
             }
     std::optional<spike_file> spikes;
@@ -209,7 +230,8 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         if (!recorded.empty()) spikes.emplace(dir / "spikes.h5", recorded);
         for (const auto& r : spec.states)
             reports.emplace_back(dir / (r.name + ".h5"), r.population, r.variable,
-                                 unit_of(parse_state_variable(r.variable)), r.neurons, 0.0, r.interval_ms);
+                                 unit_of(parse_state_variable(r.variable)), r.neurons,
+                                 double(r.first_sample_step(sim.dt_ms)) * sim.dt_ms, r.interval_ms);
         // The folder holds one run: an earlier run's files go (a report it recorded and this run
         // does not would otherwise pass for this run's), other files stay.
         for (const std::string& name : earlier_run_files(dir)) {
@@ -237,17 +259,30 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     std::vector<double> times, sorted_times;
     std::vector<std::uint64_t> sorted_ids;
     std::uint64_t written = 0;
+    std::vector<std::uint64_t> ids;
     const auto write_block = [&](written_block& b) {
         const block_output& block = b.out;
+        const std::uint64_t first_step = written;  // blocks arrive in order, each after the last
         for (std::size_t p = 0; p < names.size(); ++p) {
             const spike_list& s = block.spikes[p];
             if (spike_slot[p] < 0) continue;
-            times.resize(s.size());
-            for (std::size_t k = 0; k < s.size(); ++k) times[k] = (double(s.step[k]) + s.offset[k]) * sim.dt_ms;
-            sort_by_time(times, s.neuron, sorted_times, sorted_ids);
+            const std::uint64_t from = spike_window[p].first_step(sim.dt_ms), to = spike_window[p].end_step(sim.dt_ms);
+            times.clear();
+            ids.clear();
+            for (std::size_t k = 0; k < s.size(); ++k) {
+                if (s.step[k] < from || s.step[k] >= to) continue;
+                times.push_back((double(s.step[k]) + s.offset[k]) * sim.dt_ms);
+                ids.push_back(s.neuron[k]);
+            }
+            sort_by_time(times, ids, sorted_times, sorted_ids);
             spikes->append(std::size_t(spike_slot[p]), sorted_times, sorted_ids);
         }
-        for (std::size_t r = 0; r < reports.size(); ++r) reports[r].append_rows(block.samples[r], block.sample_rows[r]);
+        for (std::size_t r = 0; r < reports.size(); ++r) {
+            const rows_in_window rows = sample_rows_in_window(spec.states[r], sim.dt_ms, first_step, block.sample_rows[r]);
+            const std::size_t m = spec.states[r].neurons.size();
+            reports[r].append_rows(std::span<const float>(block.samples[r]).subspan(rows.first * m, rows.count * m),
+                                   rows.count);
+        }
         for (std::size_t p = 0; p < names.size(); ++p) {
             const spike_list& s = block.spikes[p];
             for (std::size_t k = 0; k < s.size(); ++k)

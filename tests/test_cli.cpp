@@ -222,6 +222,91 @@ spikes = ["E", "I"]
     EXPECT_EQ(ifsim("synapses " + example("fi_curve.toml") + " --out " + (dir / "none").string()).code, 2);
 }
 
+// start and stop (NEST's recorder window): a record writes the spikes of the steps [start, stop),
+// times in (start, stop], and the samples taken at those steps, exactly those of the whole run;
+// the report's mapping/time starts at its first sample. Populations keep their own windows.
+TEST(cli, records_write_only_their_window) {
+    const std::string model = R"([simulation]
+duration = "100 ms"
+seed = 9
+
+[[population]]
+name = "E"
+size = 20
+model = "lif"
+input = { I_e = "250 pA", noise = { sigma_V = "3 mV" } }
+
+[[population]]
+name = "F"
+size = 5
+model = "lif"
+input = { I_e = "300 pA" }
+)";
+    const std::string whole = model + R"(
+[[record]]
+spikes = ["E", "F"]
+
+[[record]]
+state = "V_m"
+population = "E"
+neurons = [3, 1]
+interval = "0.5 ms"
+)";
+    const std::string windowed = model + R"(
+[[record]]
+spikes = ["E"]
+start = "20 ms"
+stop = "50 ms"
+
+[[record]]
+spikes = ["F"]
+
+[[record]]
+state = "V_m"
+population = "E"
+neurons = [3, 1]
+interval = "0.5 ms"
+start = "10.2 ms"
+stop = "20 ms"
+)";
+    const fs::path a = fresh_dir("window_whole"), b = fresh_dir("window_part");
+    ASSERT_EQ(run_config(a, whole).code, 0);
+    const auto r = run_config(b, windowed);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto read = [](const fs::path& dir, const std::string& dataset, hid_t type, auto sample) {
+        const std::string file = dataset.starts_with("/spikes") ? "spikes.h5" : "E_V_m.h5";
+        const hid_t f = H5Fopen((dir / "out" / file).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        auto v = read_dataset<decltype(sample)>(f, dataset, type);
+        H5Fclose(f);
+        return v;
+    };
+    const auto t_all = read(a, "/spikes/E/timestamps", H5T_NATIVE_DOUBLE, 0.0);
+    const auto t_win = read(b, "/spikes/E/timestamps", H5T_NATIVE_DOUBLE, 0.0);
+    std::vector<double> expected;
+    for (const double t : t_all)
+        if (t > 20.0 && t <= 50.0 + 1e-9) expected.push_back(t);
+    ASSERT_GT(expected.size(), 10u);
+    EXPECT_EQ(t_win, expected);
+    EXPECT_EQ(read(b, "/spikes/F/timestamps", H5T_NATIVE_DOUBLE, 0.0), read(a, "/spikes/F/timestamps", H5T_NATIVE_DOUBLE, 0.0));
+
+    // Samples at 10.5, 11, ..., 19.5 ms: frames 21 .. 39 of the whole run's, both columns.
+    const auto v_all = read(a, "/report/E/data", H5T_NATIVE_FLOAT, 0.0f);
+    const auto v_win = read(b, "/report/E/data", H5T_NATIVE_FLOAT, 0.0f);
+    ASSERT_EQ(v_win.size(), 19u * 2u);
+    EXPECT_EQ(v_win, std::vector<float>(v_all.begin() + 21 * 2, v_all.begin() + 40 * 2));
+    EXPECT_EQ(read(b, "/report/E/mapping/time", H5T_NATIVE_DOUBLE, 0.0), (std::vector<double>{10.5, 20.0, 0.5}));
+
+    // The resolved config keeps the windows, so it runs to the same files.
+    const std::string resolved = slurp(b / "out" / "config.resolved.toml");
+    EXPECT_NE(resolved.find("spikes = [\"E\"]\nstart = \"20 ms\"\nstop = \"50 ms\""), std::string::npos) << resolved;
+    // A window on a sample grid of whole steps only, before the run's end, stop after start.
+    for (const std::string bad : {"start = \"0.05 ms\"", "start = \"100 ms\"", "start = \"5 ms\"\nstop = \"5 ms\""}) {
+        const auto e = run_config(fresh_dir("window_bad"), model + "\n[[record]]\nspikes = [\"E\"]\n" + bad + "\n");
+        EXPECT_EQ(e.code, 2) << bad;
+        EXPECT_NE(e.err.find("record[0]."), std::string::npos) << e.err;
+    }
+}
+
 // Every shipped example runs (shortened) and leaves its outputs; state reports read back whole.
 TEST(cli, every_example_runs) {
     int ran = 0;

@@ -109,6 +109,7 @@ void expect_same(const run_spec& a, const run_spec& b) {
         expect_same(a.projections[i], b.projections[i]);
     }
     EXPECT_EQ(a.spikes.populations, b.spikes.populations);
+    EXPECT_EQ(a.spikes.windows, b.spikes.windows);
     ASSERT_EQ(a.states.size(), b.states.size());
     for (std::size_t i = 0; i < a.states.size(); ++i) {
         EXPECT_EQ(a.states[i].name, b.states[i].name);
@@ -117,6 +118,7 @@ void expect_same(const run_spec& a, const run_spec& b) {
         EXPECT_EQ(a.states[i].projection, b.states[i].projection);
         EXPECT_EQ(a.states[i].neurons, b.states[i].neurons);
         EXPECT_TRUE(same_bits(a.states[i].interval_ms, b.states[i].interval_ms));
+        EXPECT_EQ(a.states[i].window, b.states[i].window);
     }
     EXPECT_EQ(a.source_path, b.source_path);
 }
@@ -355,7 +357,8 @@ interval = "0.3 ms"
 name = "noise-I"
 )",
                                     "r.toml");
-    EXPECT_EQ(s.spikes.populations, (std::vector<std::string>{"I", "E"}));
+    EXPECT_EQ(s.spikes.populations, (std::vector<std::string>{"E", "I"}));  // merged, in population order
+    EXPECT_TRUE(s.spikes.windows.at(0).whole_run() && s.spikes.windows.at(1).whole_run());
     ASSERT_EQ(s.states.size(), 3u);
     EXPECT_EQ(s.states[0].name, "E_V_m");
     EXPECT_EQ(s.states[0].variable, "V_m");
@@ -493,12 +496,18 @@ size = 3
 model = "qif"
 params = { k = 0.0333333333333333, V_c = -45.1 }
 [[record]]
-spikes = ["I", "E"]
+spikes = ["I"]
+start = "0.1 s"
+[[record]]
+spikes = "E"
+stop = "250 ms"
 [[record]]
 state = "w"
 population = "E"
 neurons = { range = [0, 12] }
 interval = "0.1 ms"
+start = "2.5 ms"
+stop = "1 s"
 [[record]]
 state = "I_noise"
 population = "E"

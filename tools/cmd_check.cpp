@@ -85,14 +85,19 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
         }
     }
 
-    if (!spec.spikes.populations.empty())
-        std::printf("  records      spikes of %zu population(s)\n", spec.spikes.populations.size());
+    const auto window_text = [](const record_window& w) {
+        if (w.whole_run()) return std::string();
+        return " from " + format("%g", w.start_ms) + " ms" + (std::isinf(w.stop_ms) ? "" : " to " + format("%g", w.stop_ms) + " ms");
+    };
+    for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
+        std::printf("  records      spikes of %s%s\n", spec.spikes.populations[k].c_str(),
+                    window_text(spec.spikes.windows[k]).c_str());
     for (const auto& r : spec.states) {
-        const double samples = double(total_steps(sim) / r.interval_steps(sim.dt_ms)) * double(r.neurons.size());
+        const double samples = double(r.samples_in(total_steps(sim), sim.dt_ms)) * double(r.neurons.size());
         const std::string channel = r.samples_a_channel() ? " (the channel of projection " + std::to_string(r.projection) + ")" : "";
-        std::printf("  records      %s.h5: %s of %s%s, %zu neurons every %g ms, %s values (%s)\n", r.name.c_str(),
+        std::printf("  records      %s.h5: %s of %s%s, %zu neurons every %g ms%s, %s values (%s)\n", r.name.c_str(),
                     r.variable.c_str(), r.population.c_str(), channel.c_str(), r.neurons.size(), r.interval_ms,
-                    format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());
+                    window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());
     }
 
     const memory_estimate m = estimate_memory(spec, synapses);

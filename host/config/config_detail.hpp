@@ -114,8 +114,9 @@ inline constexpr std::array<std::string_view, 2> steps_keys = {"times", "amplitu
 inline constexpr std::array<std::string_view, 2> noise_keys = {"sigma_V", "bridge"};
 inline constexpr std::array<std::string_view, 2> ou_keys = {"sigma_I", "tau_I"};
 inline constexpr std::array<std::string_view, 3> poisson_keys = {"rate", "weight", "count"};
-inline constexpr std::array<std::string_view, 7> record_keys = {"spikes",   "state", "population", "projection",
-                                                                "neurons",  "interval", "name"};
+inline constexpr std::array<std::string_view, 9> record_keys = {"spikes",   "state",    "population", "projection",
+                                                                "neurons",  "interval", "name",       "start",
+                                                                "stop"};
 inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace", "uniform",
                                                                       "normal", "array"};
 inline constexpr std::array<std::string_view, 7> generator_keys = {"name", "size", "times", "neurons",

@@ -51,13 +51,15 @@ constexpr std::array<schema_node, 6> population_schema = {{{"name", K::value, {}
                                                            {"params", K::table, params_schema},
                                                            {"init", K::table, init_schema},
                                                            {"input", K::table, input_schema}}};
-constexpr std::array<schema_node, 7> record_schema = {{{"spikes", K::value, {}},
+constexpr std::array<schema_node, 9> record_schema = {{{"spikes", K::value, {}},
                                                        {"state", K::value, {}},
                                                        {"population", K::value, {}},
                                                        {"projection", K::value, {}},
                                                        {"neurons", K::value, {}},
                                                        {"interval", K::value, {}},
-                                                       {"name", K::value, {}}}};
+                                                       {"name", K::value, {}},
+                                                       {"start", K::value, {}},
+                                                       {"stop", K::value, {}}}};
 constexpr std::array<schema_node, 7> generator_schema = {{{"name", K::value, {}},
                                                           {"size", K::value, {}},
                                                           {"times", K::value, {}},

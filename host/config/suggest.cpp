@@ -65,8 +65,6 @@ std::string did_you_mean(std::string_view path, std::string_view key, std::span<
         {"params", "tau_syn_in", "synaptic time constants are set per [[projection]] (tau_syn)"},
         {"params", "E_ex", "reversal potentials are set per [[projection]] (E_rev)"},
         {"params", "E_in", "reversal potentials are set per [[projection]] (E_rev)"},
-        {"record", "start", "a record covers the whole run: there is no start or stop"},
-        {"record", "stop", "a record covers the whole run: there is no start or stop"},
     };
     const std::string_view last = path.substr(path.rfind('.') == std::string_view::npos ? 0 : path.rfind('.') + 1);
     for (const auto& m : moved)

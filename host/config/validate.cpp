@@ -610,6 +610,32 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
     return k;
 }
 
+// A record's start and stop: whole steps of dt, start before the run's end and before stop.
+record_window read_window(const context& ctx, const toml::table& t, std::string_view path, const simulation_spec& sim) {
+    record_window w;
+    const auto read = [&](const char* key, double& out) {
+        const toml::node* n = t.get(key);
+        if (n == nullptr) return;
+        const std::string kp = child_path(path, key);
+        out = read_quantity(ctx, *n, kp, dimension::time);
+        const double steps = out / sim.dt_ms;
+        if (!(out >= 0.0) || !std::isfinite(out) || std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
+            ctx.fail(n, kp, says(kp, *n) + "must be a time >= 0 ms and a whole number of steps of dt = \"" +
+                                format_quantity(sim.dt_ms, dimension::time) + "\"");
+    };
+    read("start", w.start_ms);
+    read("stop", w.stop_ms);
+    if (const auto* n = t.get("start"); n && !(w.start_ms < sim.duration_ms))
+        ctx.fail(n, child_path(path, "start"),
+                 says(child_path(path, "start"), *n) + "must be before the run's end, duration = \"" +
+                     format_quantity(sim.duration_ms, dimension::time) + "\" (the record would hold nothing)");
+    if (const auto* n = t.get("stop"); n && !(w.stop_ms > w.start_ms))
+        ctx.fail(n, child_path(path, "stop"),
+                 says(child_path(path, "stop"), *n) + "must be after start = \"" +
+                     format_quantity(w.start_ms, dimension::time) + "\"");
+    return w;
+}
+
 void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
     const toml::array* records = optional_tables(ctx, root, "record");
     if (records == nullptr) return;
@@ -619,17 +645,27 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
         const auto& t = *(*records)[i].as_table();
         const std::string path = element_path("record", i);
         check_keys(ctx, t, path, record_keys);
+        const record_window window = read_window(ctx, t, path, spec.simulation);
         if (const auto* s = t.get("spikes")) {
             for (auto k : record_keys)
-                if (k != "spikes" && t.contains(k))
+                if (k != "spikes" && k != "start" && k != "stop" && t.contains(k))
                     ctx.fail(t.get(k), child_path(path, k),
                              "key '" + child_path(path, k) +
-                                 "': a spike record takes only 'spikes'; put state recordings in "
+                                 "': a spike record takes only 'spikes', 'start' and 'stop'; put state recordings in "
                                  "their own [[record]]");
-            for (auto& name : read_population_list(ctx, *s, child_path(path, "spikes"), names, spec))
-                if (std::find(spec.spikes.populations.begin(), spec.spikes.populations.end(), name) ==
-                    spec.spikes.populations.end())
-                    spec.spikes.populations.push_back(name);
+            spike_record& rec = spec.spikes;
+            for (auto& name : read_population_list(ctx, *s, child_path(path, "spikes"), names, spec)) {
+                const auto at = std::find(rec.populations.begin(), rec.populations.end(), name);
+                if (at == rec.populations.end()) {
+                    rec.populations.push_back(name);
+                    rec.windows.push_back(window);
+                } else if (rec.windows[std::size_t(at - rec.populations.begin())] != window) {
+                    ctx.fail(s, child_path(path, "spikes"),
+                             child_path(path, "spikes") + ": population '" + name +
+                                 "' is already recorded by another spike record with another start or stop; "
+                                 "spikes.h5 has one group per population, so one window each");
+                }
+            }
             continue;
         }
         state_record r;
@@ -676,6 +712,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                              format_quantity(spec.simulation.dt_ms, dimension::time) + "\" (>= dt)");
         }
 
+        r.window = window;
         r.name = default_record_name(r.population, r.variable,
                                      t.contains("projection") ? std::optional<std::int64_t>(r.projection) : std::nullopt);
         if (const auto* n = t.get("name")) {
@@ -693,6 +730,15 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                              "\": report names must be unique (set name = \"...\" to tell them apart)");
         spec.states.push_back(std::move(r));
     }
+    // In population order, whatever the records' order: the resolved config groups them by window.
+    spike_record ordered;
+    for (const auto& p : spec.populations)
+        for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
+            if (spec.spikes.populations[k] == p.name) {
+                ordered.populations.push_back(p.name);
+                ordered.windows.push_back(spec.spikes.windows[k]);
+            }
+    spec.spikes = std::move(ordered);
 }
 
 }  // namespace

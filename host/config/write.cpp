@@ -1,4 +1,6 @@
 // to_toml: a run_spec written back as the config that reproduces it, every default spelled out.
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -79,6 +81,14 @@ std::string rule(const connection_rule& r) {
 std::string padded(std::string_view key, std::size_t width) {
     std::string out(key);
     if (out.size() < width) out.append(width - out.size(), ' ');
+    return out;
+}
+
+// A record's start and stop where they are not the whole run's.
+std::string window_keys(const record_window& w) {
+    std::string out;
+    if (w.start_ms != 0.0) out += "start = " + q(w.start_ms, dimension::time) + "\n";
+    if (!std::isinf(w.stop_ms)) out += "stop = " + q(w.stop_ms, dimension::time) + "\n";
     return out;
 }
 
@@ -168,9 +178,18 @@ std::string to_toml(const run_spec& spec) {
         if (p.synapse == synapse_kind::exp_conductance) o << "E_rev = " << q(p.E_rev_mV, dimension::voltage) << "\n";
     }
 
-    if (!spec.spikes.populations.empty())
-        o << "\n[[record]]\nspikes = "
-          << list(spec.spikes.populations, [](const std::string& n) { return quote(n); }) << "\n";
+    // Spike records, one per window, in the order the windows first appear.
+    const spike_record& sr = spec.spikes;
+    std::vector<record_window> windows;
+    for (const auto& w : sr.windows)
+        if (std::find(windows.begin(), windows.end(), w) == windows.end()) windows.push_back(w);
+    for (const auto& w : windows) {
+        std::vector<std::string> pops;
+        for (std::size_t p = 0; p < sr.populations.size(); ++p)
+            if (sr.windows[p] == w) pops.push_back(sr.populations[p]);
+        o << "\n[[record]]\nspikes = " << list(pops, [](const std::string& n) { return quote(n); }) << "\n"
+          << window_keys(w);
+    }
     for (const auto& r : spec.states) {
         o << "\n[[record]]\n"
           << "name = " << quote(r.name) << "\n"
@@ -185,7 +204,7 @@ std::string to_toml(const run_spec& spec) {
               << "] }  # half open\n";
         else
             o << "neurons = " << list(r.neurons, [](std::uint64_t v) { return std::to_string(v); }, 16) << "\n";
-        o << "interval = " << q(r.interval_ms, dimension::time) << "\n";
+        o << "interval = " << q(r.interval_ms, dimension::time) << "\n" << window_keys(r.window);
     }
     return o.str();
 }

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -85,8 +86,25 @@ struct simulation_spec {
     unsigned threads = 0;  // CPU threads, 0 = OpenMP default, at most max_threads
 };
 
+// The steps a record writes, [start, stop) in whole steps of dt, as NEST's recorders' start and
+// stop: a spike whose step lies in it (its time in (start, stop]), a sample taken at a step in it
+// (the state at times in [start, stop)). The whole run by default.
+struct record_window {
+    double start_ms = 0.0;
+    double stop_ms = std::numeric_limits<double>::infinity();  // past the run's end: to its end
+
+    std::uint64_t first_step(double dt_ms) const { return std::uint64_t(std::llround(start_ms / dt_ms)); }
+    std::uint64_t end_step(double dt_ms) const {
+        return std::isinf(stop_ms) ? std::numeric_limits<std::uint64_t>::max() : std::uint64_t(std::llround(stop_ms / dt_ms));
+    }
+    bool whole_run() const { return start_ms == 0.0 && std::isinf(stop_ms); }
+    bool operator==(const record_window&) const = default;
+};
+
+// The populations whose spikes spikes.h5 holds, each with the window it is recorded in.
 struct spike_record {
     std::vector<std::string> populations;
+    std::vector<record_window> windows;  // one per population
 };
 
 // Sampled state variables of chosen neurons, one SONATA report file per variable.
@@ -102,10 +120,22 @@ struct state_record {
     bool samples_a_channel() const { return variable == "I_syn" || variable == "g_syn"; }
     std::vector<std::uint64_t> neurons;   // indices within the population
     double interval_ms = 1.0;             // sampling interval, a whole number of steps
+    record_window window;                 // samples at multiples of the interval inside it
 
     // The sampling interval in steps of dt (at least one): a sample at every multiple of it.
     std::uint64_t interval_steps(double dt_ms) const {
         return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(interval_ms / dt_ms)));
+    }
+    // The step of its first sample in the files: the first multiple of the interval at or after
+    // the window's start.
+    std::uint64_t first_sample_step(double dt_ms) const {
+        const std::uint64_t every = interval_steps(dt_ms);
+        return (window.first_step(dt_ms) + every - 1) / every * every;
+    }
+    // The samples its file holds after a run of `steps` steps.
+    std::uint64_t samples_in(std::uint64_t steps, double dt_ms) const {
+        const std::uint64_t first = first_sample_step(dt_ms), end = std::min(steps, window.end_step(dt_ms));
+        return end > first ? (end - first + interval_steps(dt_ms) - 1) / interval_steps(dt_ms) : 0;
     }
 };
 
