@@ -179,7 +179,7 @@ def plot_rates(ax, spikes, colors, t_end, dt_ms):
             hist += np.histogram(t, bins=edges)[0]
         rate = hist / (max(p["neurons"], 1) * bin_ms * 1e-3)
         ax.step(edges[:-1], rate, where="post", color=colors[name], lw=1.0,
-                label=f"{name}: {p['count'] / (max(p['neurons'], 1) * t_end * 1e-3):.3g} Hz")
+                label=f"{name}: {p['count'] / (max(p['neurons'], 1) * p.get('span_ms', t_end) * 1e-3):.3g} Hz")
     ax.set_ylabel("rate (Hz)")
     ax.set_title(f"Population rate ({bin_ms:.3g} ms bins)", fontsize=10, loc="left")
     outside_legend(ax)
@@ -283,9 +283,30 @@ def theory_from_ifsim(ifsim, outdir):
         return read_theory(csv_path)
 
 
+def spike_windows(outdir, t_end):
+    """The span [ms] each population's spikes were recorded over: the run, or its record's start
+    to stop (config.resolved.toml writes them in ms)."""
+    try:
+        import tomllib
+        with open(os.path.join(outdir, "config.resolved.toml"), "rb") as f:
+            records = tomllib.load(f).get("record", [])
+    except (ImportError, OSError, ValueError):
+        return {}
+    ms = lambda text: float(str(text).split()[0])
+    spans = {}
+    for r in records:
+        if "spikes" not in r:
+            continue
+        start, stop = ms(r.get("start", "0 ms")), min(ms(r.get("stop", f"{t_end} ms")), t_end)
+        for name in ([r["spikes"]] if isinstance(r["spikes"], str) else r["spikes"]):
+            spans[name] = max(stop - start, 1e-9)
+    return spans
+
+
 def measured_rates(spikes, name, neuron, t_end):
     counts = spikes[name]["counts"] if name in spikes else np.zeros(0)
-    return np.array([counts[i] if i < counts.size else 0 for i in neuron]) / (t_end * 1e-3)
+    span = spikes[name].get("span_ms", t_end) if name in spikes else t_end
+    return np.array([counts[i] if i < counts.size else 0 for i in neuron]) / (span * 1e-3)
 
 
 def plot_fi(ax, spikes, theory, colors, t_end):
@@ -366,6 +387,9 @@ def main(argv=None):
     spike_file = h5py.File(spike_path, "r") if os.path.exists(spike_path) else None
     spikes = scan_spikes(spike_file, summary)
     t_end = simulated_ms(summary, spikes)
+    for name, span in spike_windows(outdir, t_end).items():
+        if name in spikes:
+            spikes[name]["span_ms"] = span
     reports = find_reports(outdir, summary)
 
     theory_path = os.path.join(outdir, "theory.csv")
