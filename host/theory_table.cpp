@@ -36,10 +36,13 @@ double predicted_rate(const population_spec& pop, const neuron_params& p, double
     }
 }
 
-void add_row(std::string& csv, const std::string& population, std::uint64_t neuron, double I, double rate) {
+void add_row(theory_table& table, const std::string& population, std::uint64_t neuron, double I, double rate) {
     char row[256];
     std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", population.c_str(), (unsigned long long)neuron, I, rate);
-    csv += row;
+    table.csv += row;
+    // A running mean: neuron counts from 0 in each population.
+    double& mean = table.mean_rate_Hz[population];
+    mean += (rate - mean) / double(neuron + 1);
 }
 
 // The mean field of `spec` (a network, or one population with Poisson input) as rows of every
@@ -53,7 +56,7 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
     }
     for (std::size_t k = 0; k < spec.populations.size(); ++k)
         for (std::uint64_t i = 0; i < spec.populations[k].size; ++i)
-            add_row(table.csv, spec.populations[k].name, i, spec.populations[k].input.I_e.a, (*rates)[k]);
+            add_row(table, spec.populations[k].name, i, spec.populations[k].input.I_e.a, (*rates)[k]);
 }
 
 }  // namespace
@@ -88,8 +91,11 @@ theory_table make_theory_table(const run_spec& spec) {
                 table.notes.push_back(name + (i > 0 ? " from neuron " + std::to_string(i) : "") + ": " + why);
                 break;
             }
-            add_row(table.csv, pop.name, i, I, predicted_rate(pop, p, I, sigma_V));
+            add_row(table, pop.name, i, I, predicted_rate(pop, p, I, sigma_V));
         }
+        const bool one_neuron_type = params.size() == 1 && bias.size() == 1 && sigma.size() == 1;
+        if (pop.model == model_kind::lif && one_neuron_type && sigma[0] > 0.0 && i == pop.size)
+            table.cv[pop.name] = analysis::siegert_cv(params[0], bias[0], sigma[0]);
         if (pop.model == model_kind::alif && i > 0)
             table.notes.push_back(name + ": the mean-adaptation rate r = f(I - b tau_w r), close where tau_w >> ISI");
         first_id += pop.size;

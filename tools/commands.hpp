@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,15 @@ int check(const config_args& args, bool build);
 // The predicted rate of every neuron (theory_table.hpp) as CSV, to csv_out or stdout; on stderr
 // why a population has no rows.
 int theory(const config_args& args, const std::filesystem::path& csv_out);
+struct stats_args {
+    double from_ms = 0.0, to_ms = std::numeric_limits<double>::infinity();  // within the recorded window
+    double fano_window_ms = 100.0;
+    bool csv = false;
+};
+// The spike statistics of the run in `dir` per recorded population (rate, mean ISI CV per neuron,
+// lag-1 serial correlation of the pooled ISIs, Fano factor of counts) beside the theory's rate and
+// CV where ifsim has them; from its spike file and resolved config.
+int stats(const std::filesystem::path& dir, const stats_args& args);
 // Builds the network on the CPU as a run does and writes, per projection k, out_dir/projection_k.<format>
 // (h5 or csv: source, target, weight, delay, as the from_file rule reads them) and out_dir/config.toml,
 // the config with those files as its projections (the same synapses, so the same run).

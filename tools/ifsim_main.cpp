@@ -98,6 +98,19 @@ int main(int argc, char** argv) {
     synapses_cmd->add_option("-o,--out", synapses_out, "Output folder")->required();
     synapses_cmd->add_option("--format", synapses_format, "h5 (default) | csv")->check(CLI::IsMember({"h5", "csv"}));
 
+    std::filesystem::path stats_dir;
+    stats_args sa;
+    auto* stats_cmd = app.add_subcommand(
+        "stats", "Spike statistics of a run's output folder (rate, CV, serial correlation, Fano) beside the theory's");
+    stats_cmd->add_option("dir", stats_dir, "Output folder of ifsim run")->required()->check(CLI::ExistingDirectory);
+    stats_cmd->add_option("--from", sa.from_ms, "Start of the analysed time [ms] (default: the record's start)")
+        ->check(CLI::Range(0.0, 1e300));
+    stats_cmd->add_option("--to", sa.to_ms, "End of the analysed time [ms] (default: the run's end)")
+        ->check(CLI::Range(0.0, 1e300));
+    stats_cmd->add_option("--fano-window", sa.fano_window_ms, "Count window of the Fano factor [ms] (default 100)")
+        ->check(CLI::Range(1e-9, 1e300));
+    stats_cmd->add_flag("--csv", sa.csv, "CSV on stdout, every digit");
+
     for (CLI::App* cmd : app.get_subcommands({})) cmd->allow_extras();
     try {
         app.parse(argc, argv);
@@ -112,6 +125,7 @@ int main(int argc, char** argv) {
     if (*check_cmd) return check(check_args, check_build);
     if (*theory_cmd) return theory(theory_args, theory_csv);
     if (*synapses_cmd) return synapses(synapses_args, synapses_out, synapses_format);
+    if (*stats_cmd) return stats(stats_dir, sa);
     if (compare_cmd && *compare_cmd) return compare(compare_args, compare_block);
     return info(info_bandwidth);
 }

@@ -8,6 +8,7 @@
 // Other populations (OU input, step currents, eif, adex) have no row, and the table says why.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct theory_table {
     // A line per population without rows (why) or with an approximate theory (which), or one for
     // a network: "population 'E': coloured (OU) noise has no closed-form rate here".
     std::vector<std::string> notes;
+    // Per population with rows: the mean of its neurons' predicted rates [Hz], and where the
+    // diffusion theory gives it for a lone noisy LIF with one parameter set, the ISI CV.
+    std::map<std::string, double> mean_rate_Hz, cv;
 };
 theory_table make_theory_table(const run_spec& spec);
 

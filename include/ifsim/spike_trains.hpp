@@ -1,0 +1,17 @@
+// A run's spike file read back as spike trains, for statistics after the run (`ifsim stats`).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ifsim {
+
+// /spikes/<population> of a SONATA spike file (recording.hpp's writer) as one train per neuron,
+// neurons 0 .. num_neurons - 1, each sorted [ms]. Throws runtime_failure where the file cannot be
+// read, lacks the population, or lists a node id >= num_neurons.
+std::vector<std::vector<double>> read_spike_trains(const std::filesystem::path& file, const std::string& population,
+                                                   std::uint64_t num_neurons);
+
+}  // namespace ifsim

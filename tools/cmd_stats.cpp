@@ -1,0 +1,105 @@
+// `ifsim stats DIR`: the spike statistics of a finished run's populations, from its spike file,
+// beside what ifsim's theory predicts for them (theory_table.hpp).
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "commands.hpp"
+#include "ifsim/analysis.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/simulation.hpp"
+#include "ifsim/spike_trains.hpp"
+#include "ifsim/theory_table.hpp"
+
+namespace ifsim::cli {
+namespace {
+
+// The steps the run wrote (summary.json's "steps": fewer than the config's for a run stopped
+// early), or the config's where summary.json does not say.
+std::uint64_t written_steps(const std::filesystem::path& dir, const simulation_spec& sim) {
+    std::ifstream f(dir / "summary.json");
+    const std::string text((std::istreambuf_iterator<char>(f)), {});
+    const auto at = text.find("\"steps\":");
+    if (at == std::string::npos) return total_steps(sim);
+    return std::strtoull(text.c_str() + at + 8, nullptr, 10);
+}
+
+std::string number(double v, const char* fmt = "%.4g") {
+    if (!std::isfinite(v)) return "-";
+    char s[64];
+    std::snprintf(s, sizeof s, fmt, v);
+    return s;
+}
+
+}  // namespace
+
+int stats(const std::filesystem::path& dir, const stats_args& args) {
+    return reporting_errors("stats", [&] {
+        const run_spec spec = load_config(dir / "config.resolved.toml", {});
+        if (spec.spikes.populations.empty())
+            throw config_error((dir / "config.resolved.toml").string() + ": the run recorded no spikes");
+        const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;
+        const theory_table theory = make_theory_table(spec);
+        if (args.csv)
+            std::printf("population,neurons,from_ms,to_ms,spikes,rate_Hz,theory_rate_Hz,cv_pooled,cv_mean,neurons_with_cv,"
+                        "theory_cv,serial_corr_1,serial_corr_1_stderr,fano,fano_window_ms\n");
+        else
+            std::printf("%-10s %9s %17s %10s %9s %9s %7s %7s %7s %17s %7s\n", "population", "neurons", "window (ms)",
+                        "spikes", "rate Hz", "theory", "CV", "CV/n", "theory", "serial corr", "Fano");
+        for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k) {
+            const std::string& name = spec.spikes.populations[k];
+            const population_spec& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
+                                                       [&](const population_spec& p) { return p.name == name; });
+            // The recorded window, cut to what was written and to --from / --to.
+            const record_window& w = spec.spikes.windows[k];
+            const double from = std::max(w.start_ms, args.from_ms);
+            const double to = std::min({w.stop_ms, end_ms, args.to_ms});
+            if (!(to > from)) {
+                std::fprintf(stderr, "ifsim stats: population '%s': no time recorded in [%g, %g) ms\n", name.c_str(),
+                             from, to);
+                continue;
+            }
+            const auto trains = read_spike_trains(dir / "spikes.h5", name, pop.size);
+            const analysis::isi_stats pooled =
+                analysis::pooled_isi_statistics(trains, from, to, analysis::serial_centring::population);
+            // The CV of each neuron's own ISIs, averaged (as summary.json's mean_cv): neurons that
+            // differ in rate do not widen it.
+            double cv_sum = 0.0;
+            std::uint64_t with_cv = 0;
+            for (const auto& train : trains) {
+                const double cv = analysis::isi_statistics(train, from, to).cv;
+                if (std::isfinite(cv)) cv_sum += cv, ++with_cv;
+            }
+            const double cv = with_cv ? cv_sum / double(with_cv) : NAN;
+            const double window = args.fano_window_ms;
+            const double fano = (to - from) >= 2.0 * window ? analysis::fano_factor(trains, window, from, to) : NAN;
+            const auto theory_of = [](const std::map<std::string, double>& m, const std::string& key) {
+                const auto it = m.find(key);
+                return it == m.end() ? NAN : it->second;
+            };
+            const double rate_theory = theory_of(theory.mean_rate_Hz, name), cv_theory = theory_of(theory.cv, name);
+            if (args.csv) {
+                std::printf("%s,%llu,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                            name.c_str(), (unsigned long long)pop.size, from, to, (unsigned long long)pooled.n_spikes,
+                            pooled.rate_Hz, rate_theory, pooled.cv, cv, (unsigned long long)with_cv, cv_theory,
+                            pooled.serial_corr_1, pooled.serial_corr_1_stderr, fano, window);
+            } else {
+                const std::string span = number(from, "%g") + "-" + number(to, "%g");
+                const std::string corr = number(pooled.serial_corr_1, "%.3f") + " +- " +
+                                         number(pooled.serial_corr_1_stderr, "%.3f");
+                std::printf("%-10s %9llu %17s %10llu %9s %9s %7s %7s %7s %17s %7s\n", name.c_str(),
+                            (unsigned long long)pop.size, span.c_str(), (unsigned long long)pooled.n_spikes,
+                            number(pooled.rate_Hz).c_str(), number(rate_theory).c_str(), number(pooled.cv, "%.3f").c_str(),
+                            number(cv, "%.3f").c_str(), number(cv_theory, "%.3f").c_str(), corr.c_str(),
+                            number(fano, "%.3f").c_str());
+            }
+        }
+        if (!args.csv)
+            for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: no theory: %s\n", note.c_str());
+        return exit_ok;
+    });
+}
+
+}  // namespace ifsim::cli
