@@ -68,27 +68,29 @@ TEST_P(adaptation, successive_isis_are_negatively_correlated) {
 }
 
 // With a = 0 the adaptation current relaxes exactly, spikes or not: after one spike at t_s from
-// w = 0, w(T) = b exp(-(T - t_s) / tau_w) whatever V does, through the rest of the spike's step,
+// w(0) = w0, w(T) = w0 exp(-T / tau_w) + b exp(-(T - t_s) / tau_w) whatever V does, through the rest of the spike's step,
 // the refractory period (whole steps, ending inside a step, or shorter than the spike step's rest)
 // and the free steps. Before, w relaxed neither after the spike inside its step nor during the
-// refractory part of the step in which refractoriness ended: ~5e-4 of w per lost half step.
+// refractory part of the step in which refractoriness ended: ~5e-4 of w per lost half step; and
+// with t_ref shorter than the spike step's rest, w0 relaxed over that free part twice (w0 != 0).
 // Float: ~500 steps of 2^-24 rounding on 12 pA, ~1e-4 pA.
 TEST_P(adaptation, w_relaxes_exactly_through_spike_and_refractory_steps) {
     for (const auto timing : {spike_timing::interpolated, spike_timing::grid}) {
-        for (const double t_ref : {2.0, 0.25, 0.02}) {
+        for (const double t_ref : {2.0, 0.25, 0.02, 0.0}) {
             run_spec s = alif(1, 50.0, 400.0);  // V_inf = -30 mV
             set_param(s, "a", 0.0);
             set_param(s, "b", 20.0);
             set_param(s, "tau_w", 100.0);
             set_param(s, "t_ref", t_ref);
             s.simulation.timing = timing;
-            s.populations[0].init["V_m"] = distribution::constant(-50.455);  // threshold at ~0.45 ms
+            s.populations[0].init["V_m"] = distribution::constant(-50.406);  // threshold at ~0.35 ms
+            s.populations[0].init["w"] = distribution::constant(-30.0);      // the drive rises a little
             s.populations[0].input.steps = {{1.0}, {-400.0}};                // then no drive: one spike
             auto r = simulate(backend_name(), s);
             ASSERT_EQ(r.trains[0].size(), 1u);
             const double t_s = r.trains[0][0];
             const double w = r.engine->state(0, state_variable::w)[0];
-            EXPECT_NEAR(w, 20.0 * std::exp(-(50.0 - t_s) / 100.0), tol(1e-3, 1e-10))
+            EXPECT_NEAR(w, -30.0 * std::exp(-50.0 / 100.0) + 20.0 * std::exp(-(50.0 - t_s) / 100.0), tol(1e-3, 1e-10))
                 << "t_ref = " << t_ref << " ms, " << (timing == spike_timing::grid ? "grid" : "interpolated");
         }
     }

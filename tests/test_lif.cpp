@@ -92,6 +92,22 @@ TEST_P(lif, spike_at_time_zero_when_starting_above_threshold) {
     }
 }
 
+// A reset at or above threshold (allowed with t_ref > 0) fires at each end of refractoriness, but
+// at most once a step (rates near 1/dt are beyond the step; docs/models.md): here t_ref is half a
+// step, so once every step, on either timing. On the grid such a neuron's span to integrate grew
+// without bound and its spikes went unrecorded after the third.
+TEST_P(lif, reset_above_threshold_fires_once_a_step) {
+    for (const auto timing : {spike_timing::grid, spike_timing::interpolated}) {
+        run_spec s = spec(1, 5.0, 0.0, -45.0);
+        set_param(s, "V_reset", -45.0);
+        set_param(s, "t_ref", 0.05);
+        s.simulation.timing = timing;
+        auto r = simulate(backend_name(), s);
+        ASSERT_EQ(r.trains[0].size(), 50u) << (timing == spike_timing::grid ? "grid" : "interpolated");
+        for (std::size_t k = 0; k < 50; ++k) EXPECT_NEAR(r.trains[0][k], 0.1 * double(k), 1e-6) << k;
+    }
+}
+
 // Result 3. 200 neurons, I_e from 0 to 500 pA in one run. Rheobase is g_L (V_th - E_L) = 200 pA.
 // The refractory periods: whole steps, a part of one (it ends inside a step), and shorter than the
 // rest of the spike's step or none (the next step integrates that rest too; it was lost, and the

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "ifsim/math.hpp"
+#include "ifsim/models/adaptive.hpp"
 #include "ifsim/models/common.hpp"
 #include "ifsim/platform.hpp"
 #include "ifsim/random.hpp"
@@ -32,10 +33,18 @@ template <class Model, class Real, class Coeffs>
 IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate) {
     s.V = c.reset.V_reset;
     if constexpr (Model::adaptive) {
-        // w jumps by b at the spike and relaxes over the refractory part of the rest of the step
-        // (exact for a = 0; a free part is the next step's); on the grid the spike is at its end.
-        const Real rest = Real(1) - offset, held = rest < c.reset.ref_steps ? rest : c.reset.ref_steps;
-        s.w += c.reset.b * (interpolate ? math::exp(-held * c.adaptation.dt_over_tau_w) : Real(1));
+        // w jumps by b at the spike. The state stands for the end of the refractory part of the
+        // rest of the step (all of it, or t_ref where shorter: the next step integrates the free
+        // part), so w there is b relaxed over that part plus the step's w, relaxed to the step's
+        // end, taken back over the free part (exact for a = 0). On the grid the spike is at the end.
+        if (interpolate) {
+            const Real rest = Real(1) - offset, held = rest < c.reset.ref_steps ? rest : c.reset.ref_steps;
+            const Real free = rest - held;
+            const Real w = free > Real(0) ? adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, -free) : s.w;
+            s.w = w + c.reset.b * math::exp(-held * c.adaptation.dt_over_tau_w);
+        } else {
+            s.w += c.reset.b;
+        }
     }
     // Refractoriness runs from the spike time: what is left of this step counts towards it. A
     // negative rest (t_ref shorter than the rest of the step) is time the next step integrates.
@@ -186,7 +195,8 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
         offset = offset > Real(0) ? offset : Real(0);  // a second spike within the previous step's rest: at its end
         bridge_offset = (Real(1) - h) + h * Real(0.5);
     } else {
-        offset = at_start ? Real(1) - h : Real(1);
+        // At the start of the integrated span, or of the step where that began in the last one.
+        offset = at_start ? (h < Real(1) ? Real(1) - h : Real(0)) : Real(1);
     }
     const bool spike = (!clamped) & (at_start | crossed | bridged);
 
