@@ -194,7 +194,7 @@ spikes = ["E", "I"]
         ASSERT_EQ(w.code, 0) << w.err;
         EXPECT_NE(w.out.find("projection_0." + format + "  projection 0 (E -> I): 2400 synapses"), std::string::npos)
             << w.out;
-        const auto r = ifsim("run " + (files / "config.toml").string() + " --out " + (files / "run").string() + " -q");
+        const auto r = ifsim("run " + (files / "from_files.toml").string() + " --out " + (files / "run").string() + " -q");
         ASSERT_EQ(r.code, 0) << r.err;
         const hid_t again = H5Fopen((files / "run" / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
         ASSERT_GE(again, 0);
@@ -221,11 +221,19 @@ spikes = ["E", "I"]
     }
     EXPECT_NE(*std::min_element(weight.begin(), weight.end()), *std::max_element(weight.begin(), weight.end()));
     EXPECT_EQ(ifsim("synapses " + example("fi_curve.toml") + " --out " + (dir / "none").string()).code, 2);
+    // Another export into the folder replaces the earlier one's files; it never writes over its input.
+    ASSERT_EQ(ifsim("synapses " + (dir / "net.toml").string() + " --out " + (dir / "h5").string() + " --format csv").code, 0);
+    EXPECT_FALSE(fs::exists(dir / "h5" / "projection_0.h5"));
+    EXPECT_TRUE(fs::exists(dir / "h5" / "projection_0.csv"));
+    const auto self = ifsim("synapses " + (dir / "h5" / "from_files.toml").string() + " --out " + (dir / "h5").string());
+    EXPECT_EQ(self.code, 2);
+    EXPECT_NE(self.err.find("is the config given"), std::string::npos) << self.err;
 }
 
 // start and stop (NEST's recorder window): a record writes the spikes of the steps [start, stop),
 // times in (start, stop], and the samples taken at those steps, exactly those of the whole run;
-// the report's mapping/time starts at its first sample. Populations keep their own windows.
+// the report's mapping/time starts at its first sample. Populations keep their own windows, and
+// a spike record of one population may name its neurons.
 TEST(cli, records_write_only_their_window) {
     const std::string model = R"([simulation]
 duration = "100 ms"
@@ -261,6 +269,7 @@ stop = "50 ms"
 
 [[record]]
 spikes = ["F"]
+neurons = [3, 1]
 
 [[record]]
 state = "V_m"
@@ -288,7 +297,17 @@ stop = "20 ms"
         if (t > 20.0 && t <= 50.0 + 1e-9) expected.push_back(t);
     ASSERT_GT(expected.size(), 10u);
     EXPECT_EQ(t_win, expected);
-    EXPECT_EQ(read(b, "/spikes/F/timestamps", H5T_NATIVE_DOUBLE, 0.0), read(a, "/spikes/F/timestamps", H5T_NATIVE_DOUBLE, 0.0));
+    // F's spikes of neurons 1 and 3 only, as in the whole run.
+    const auto f_t = read(a, "/spikes/F/timestamps", H5T_NATIVE_DOUBLE, 0.0);
+    const auto f_id = read(a, "/spikes/F/node_ids", H5T_NATIVE_UINT64, std::uint64_t{0});
+    std::vector<double> f_expected;
+    std::vector<std::uint64_t> f_ids;
+    for (std::size_t k = 0; k < f_t.size(); ++k)
+        if (f_id[k] == 1 || f_id[k] == 3) f_expected.push_back(f_t[k]), f_ids.push_back(f_id[k]);
+    ASSERT_GT(f_expected.size(), 4u);
+    EXPECT_LT(f_expected.size(), f_t.size());
+    EXPECT_EQ(read(b, "/spikes/F/timestamps", H5T_NATIVE_DOUBLE, 0.0), f_expected);
+    EXPECT_EQ(read(b, "/spikes/F/node_ids", H5T_NATIVE_UINT64, std::uint64_t{0}), f_ids);
 
     // Samples at 10.5, 11, ..., 19.5 ms: frames 21 .. 39 of the whole run's, both columns.
     const auto v_all = read(a, "/report/E/data", H5T_NATIVE_FLOAT, 0.0f);
@@ -915,6 +934,15 @@ params = { k = "1e-36 nS/mV" }
 )");
     EXPECT_EQ(q.code, 2) << q.err;
     EXPECT_NE(q.err.find("use simulation.precision = \"double\""), std::string::npos) << q.err;
+    // A decay factor that underflows is no such problem: tau_m = 1 us at dt = 0.1 ms runs
+    // (exp(-dt / tau_m) = 3.7e-44: V reaches V_inf in a step, as in double).
+    const auto fast = run_config(fresh_dir("tiny_tau"), R"([[population]]
+name = "E"
+size = 1
+model = "alif"
+params = { C_m = "1 pF", g_L = "1000 nS", tau_w = "0.001 ms" }
+)");
+    EXPECT_EQ(fast.code, 0) << fast.err;
 }
 
 TEST(cli, theory_writes_one_row_per_neuron) {

@@ -1,5 +1,6 @@
 // `ifsim synapses`: builds a config's network on the CPU, as a run does, and writes each
-// projection's synapses as a file (synapse_export.hpp), with a config that reads them back.
+// projection's synapses as a file (synapse_export.hpp), with a config that reads them back
+// (from_files.toml), replacing an earlier export in the folder.
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -25,6 +26,17 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         std::filesystem::create_directories(out_dir, ec);
         if (ec) throw config_error(out_dir.string() + ": cannot create the output folder (" + ec.message() + ")");
         const std::filesystem::path dir = std::filesystem::absolute(out_dir);
+        const std::filesystem::path config = dir / "from_files.toml";
+        if (std::filesystem::equivalent(config, args.config, ec))
+            throw config_error(config.string() + " is the config given; choose another --out folder");
+        // An earlier export's files go (another format, more projections): the folder holds one.
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+            const std::string name = e.path().filename().string();
+            const auto digits = name.find_first_not_of("0123456789", 11);
+            if (name.starts_with("projection_") && digits > 11 && digits != std::string::npos &&
+                (name.substr(digits) == ".h5" || name.substr(digits) == ".csv"))
+                std::filesystem::remove(e.path(), ec);
+        }
         // The same model with every rule replaced by its file: it runs the same synapses.
         run_spec from_files = spec;
         for (std::size_t k = 0; k < spec.projections.size(); ++k) {
@@ -39,7 +51,6 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
             f.rule.file = file.string();
             f.weight_from_file = f.delay_from_file = true;
         }
-        const std::filesystem::path config = dir / "config.toml";
         write_file_atomically(config, to_toml(from_files));
         std::printf("%s  the config with these files as its projections\n", config.string().c_str());
         return exit_ok;

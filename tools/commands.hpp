@@ -112,7 +112,7 @@ struct stats_args {
 // CV where ifsim has them; from its spike file and resolved config.
 int stats(const std::filesystem::path& dir, const stats_args& args);
 // Builds the network on the CPU as a run does and writes, per projection k, out_dir/projection_k.<format>
-// (h5 or csv: source, target, weight, delay, as the from_file rule reads them) and out_dir/config.toml,
+// (h5 or csv: source, target, weight, delay, as the from_file rule reads them) and out_dir/from_files.toml,
 // the config with those files as its projections (the same synapses, so the same run).
 int synapses(const config_args& args, const std::filesystem::path& out_dir, const std::string& format);
 

@@ -6,12 +6,12 @@
 namespace ifsim::cli {
 namespace {
 
-// Whether `override` (KEY=VALUE) sets `key`, spaces around the key allowed as in --set.
+// Whether `override` (KEY=VALUE) sets `key`, spaces and tabs around the key allowed as in --set.
 bool sets(const std::string& override, std::string_view key) {
     const auto eq = override.find('=');
     std::string_view k = std::string_view(override).substr(0, eq);
-    while (!k.empty() && k.front() == ' ') k.remove_prefix(1);
-    while (!k.empty() && k.back() == ' ') k.remove_suffix(1);
+    while (!k.empty() && (k.front() == ' ' || k.front() == '\t')) k.remove_prefix(1);
+    while (!k.empty() && (k.back() == ' ' || k.back() == '\t')) k.remove_suffix(1);
     return k == key;
 }
 

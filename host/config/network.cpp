@@ -371,10 +371,10 @@ void check_delay(const context& ctx, const toml::node& n, std::string_view path,
     }
     // As NEST: a delay shorter than the step is a mistake (it would become one step), not rounded
     // up silently; draws of a distribution are clipped to one step, as docs/networks.md says.
-    if (dl.type == K::constant && std::nearbyint(dl.a / dt_ms) < 1.0)
+    if (dl.type == K::constant && dl.a < dt_ms * (1.0 - 1e-9))
         ctx.fail(at, p,
                  says(p, *at) + "a delay must be at least one step of dt = \"" + format_quantity(dt_ms, dimension::time) +
-                     "\" (delays are whole steps: this one rounds to 0)");
+                     "\" (delays are whole steps of it)");
     const auto [lo, hi] = synapse_value_extremes(dl);
     if (!std::isfinite(lo) || !std::isfinite(hi))
         ctx.fail(at, p, says(p, *at) + "its draws overflow to infinity or NaN; the parameters are out of range");
