@@ -215,12 +215,14 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     for (const auto& p : spec.populations) names.push_back(p.name);
     std::vector<int> spike_slot(names.size(), -1);  // population -> index in the spike file
     std::vector<record_window> spike_window(names.size());
+    std::vector<neuron_subset> spike_neurons(names.size());
     std::vector<std::string> recorded;
     for (std::size_t p = 0; p < names.size(); ++p)
         for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
             if (spec.spikes.populations[k] == names[p]) {
                 spike_slot[p] = int(recorded.size());
                 spike_window[p] = spec.spikes.windows[k];
+                spike_neurons[p] = spec.spikes.neurons[k];
                 recorded.push_back(names[p]);
             }
     std::optional<spike_file> spikes;
@@ -269,8 +271,10 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             const std::uint64_t from = spike_window[p].first_step(sim.dt_ms), to = spike_window[p].end_step(sim.dt_ms);
             times.clear();
             ids.clear();
+            const neuron_subset& subset = spike_neurons[p];
+            const bool every_neuron = subset.all();
             for (std::size_t k = 0; k < s.size(); ++k) {
-                if (s.step[k] < from || s.step[k] >= to) continue;
+                if (s.step[k] < from || s.step[k] >= to || (!every_neuron && !subset.contains(s.neuron[k]))) continue;
                 times.push_back((double(s.step[k]) + s.offset[k]) * sim.dt_ms);
                 ids.push_back(s.neuron[k]);
             }

@@ -110,6 +110,7 @@ void expect_same(const run_spec& a, const run_spec& b) {
     }
     EXPECT_EQ(a.spikes.populations, b.spikes.populations);
     EXPECT_EQ(a.spikes.windows, b.spikes.windows);
+    EXPECT_EQ(a.spikes.neurons, b.spikes.neurons);
     ASSERT_EQ(a.states.size(), b.states.size());
     for (std::size_t i = 0; i < a.states.size(); ++i) {
         EXPECT_EQ(a.states[i].name, b.states[i].name);
@@ -497,9 +498,11 @@ model = "qif"
 params = { k = 0.0333333333333333, V_c = -45.1 }
 [[record]]
 spikes = ["I"]
+neurons = [2, 0]
 start = "0.1 s"
 [[record]]
 spikes = "E"
+neurons = { range = [2, 9] }
 stop = "250 ms"
 [[record]]
 state = "w"

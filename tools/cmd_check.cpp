@@ -87,11 +87,17 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
 
     const auto window_text = [](const record_window& w) {
         if (w.whole_run()) return std::string();
-        return " from " + format("%g", w.start_ms) + " ms" + (std::isinf(w.stop_ms) ? "" : " to " + format("%g", w.stop_ms) + " ms");
+        return " from " + format("%.10g", w.start_ms) + " ms" +
+               (std::isinf(w.stop_ms) ? "" : " to " + format("%.10g", w.stop_ms) + " ms");
     };
-    for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
-        std::printf("  records      spikes of %s%s\n", spec.spikes.populations[k].c_str(),
+    for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k) {
+        const neuron_subset& n = spec.spikes.neurons[k];
+        const std::string which = n.all()              ? ""
+                                  : n.listed.empty() ? " (neurons " + std::to_string(n.first) + " to " + std::to_string(n.end - 1) + ")"
+                                                     : " (" + std::to_string(n.listed.size()) + " listed neurons)";
+        std::printf("  records      spikes of %s%s%s\n", spec.spikes.populations[k].c_str(), which.c_str(),
                     window_text(spec.spikes.windows[k]).c_str());
+    }
     for (const auto& r : spec.states) {
         const double samples = double(r.samples_in(total_steps(sim), sim.dt_ms)) * double(r.neurons.size());
         const std::string channel = r.samples_a_channel() ? " (the channel of projection " + std::to_string(r.projection) + ")" : "";

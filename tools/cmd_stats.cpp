@@ -61,7 +61,12 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
                              from, to);
                 continue;
             }
-            const auto trains = read_spike_trains(dir / "spikes.h5", name, pop.size);
+            // The trains of the recorded neurons only: the others' are empty, not silent.
+            auto all_trains = read_spike_trains(dir / "spikes.h5", name, pop.size);
+            const neuron_subset& recorded = spec.spikes.neurons[k];
+            std::vector<std::vector<double>> trains;
+            for (std::uint64_t i = 0; i < pop.size; ++i)
+                if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
             const analysis::isi_stats pooled =
                 analysis::pooled_isi_statistics(trains, from, to, analysis::serial_centring::population);
             // The CV of each neuron's own ISIs, averaged (as summary.json's mean_cv): neurons that
@@ -82,7 +87,7 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
             const double rate_theory = theory_of(theory.mean_rate_Hz, name), cv_theory = theory_of(theory.cv, name);
             if (args.csv) {
                 std::printf("%s,%llu,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                            name.c_str(), (unsigned long long)pop.size, from, to, (unsigned long long)pooled.n_spikes,
+                            name.c_str(), (unsigned long long)trains.size(), from, to, (unsigned long long)pooled.n_spikes,
                             pooled.rate_Hz, rate_theory, pooled.cv, cv, (unsigned long long)with_cv, cv_theory,
                             pooled.serial_corr_1, pooled.serial_corr_1_stderr, fano, window);
             } else {
@@ -90,7 +95,7 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
                 const std::string corr = number(pooled.serial_corr_1, "%.3f") + " +- " +
                                          number(pooled.serial_corr_1_stderr, "%.3f");
                 std::printf("%-10s %9llu %17s %10llu %9s %9s %7s %7s %7s %17s %7s\n", name.c_str(),
-                            (unsigned long long)pop.size, span.c_str(), (unsigned long long)pooled.n_spikes,
+                            (unsigned long long)trains.size(), span.c_str(), (unsigned long long)pooled.n_spikes,
                             number(pooled.rate_Hz).c_str(), number(rate_theory).c_str(), number(pooled.cv, "%.3f").c_str(),
                             number(cv, "%.3f").c_str(), number(cv_theory, "%.3f").c_str(), corr.c_str(),
                             number(fano, "%.3f").c_str());

@@ -113,6 +113,11 @@ def pick_raster_neurons(spikes):
             continue
         # Small populations still get a readable band of rows.
         share = max(min(n, 20), round(MAX_RASTER_NEURONS * n / total))
+        if "n_recorded" in p:  # a record of some neurons: rows among those that fired
+            fired = np.flatnonzero(p["counts"])
+            chosen[name] = fired[np.unique(np.linspace(0, fired.size - 1, min(fired.size, share)).round().astype(np.int64))] \
+                if fired.size else np.zeros(0, dtype=np.int64)
+            continue
         chosen[name] = np.unique(np.linspace(0, n - 1, min(n, share)).round().astype(np.int64))
     while True:
         n_spikes = sum(int(spikes[k]["counts"][v[v < spikes[k]["counts"].size]].sum())
@@ -177,9 +182,10 @@ def plot_rates(ax, spikes, colors, t_end, dt_ms):
         hist = np.zeros(edges.size - 1)
         for t, _ in p["stream"].blocks():
             hist += np.histogram(t, bins=edges)[0]
-        rate = hist / (max(p["neurons"], 1) * bin_ms * 1e-3)
+        n = max(p.get("n_recorded", p["neurons"]), 1)
+        rate = hist / (n * bin_ms * 1e-3)
         ax.step(edges[:-1], rate, where="post", color=colors[name], lw=1.0,
-                label=f"{name}: {p['count'] / (max(p['neurons'], 1) * p.get('span_ms', t_end) * 1e-3):.3g} Hz")
+                label=f"{name}: {p['count'] / (n * p.get('span_ms', t_end) * 1e-3):.3g} Hz")
     ax.set_ylabel("rate (Hz)")
     ax.set_title(f"Population rate ({bin_ms:.3g} ms bins)", fontsize=10, loc="left")
     outside_legend(ax)
@@ -283,9 +289,9 @@ def theory_from_ifsim(ifsim, outdir):
         return read_theory(csv_path)
 
 
-def spike_windows(outdir, t_end):
-    """The span [ms] each population's spikes were recorded over: the run, or its record's start
-    to stop (config.resolved.toml writes them in ms)."""
+def spike_records(outdir, t_end):
+    """What each spike-recorded population's record covers, from config.resolved.toml (quantities
+    in ms): {name: (span [ms], recorded(i) -> bool, number recorded or None for all)}."""
     try:
         import tomllib
         with open(os.path.join(outdir, "config.resolved.toml"), "rb") as f:
@@ -293,20 +299,33 @@ def spike_windows(outdir, t_end):
     except (ImportError, OSError, ValueError):
         return {}
     ms = lambda text: float(str(text).split()[0])
-    spans = {}
+    out = {}
     for r in records:
         if "spikes" not in r:
             continue
         start, stop = ms(r.get("start", "0 ms")), min(ms(r.get("stop", f"{t_end} ms")), t_end)
+        neurons = r.get("neurons")
+        if isinstance(neurons, dict):
+            first, end = neurons["range"]
+            recorded, count = (lambda i, a=first, b=end: a <= i < b), end - first
+        elif isinstance(neurons, list):
+            listed = set(neurons)
+            recorded, count = (lambda i, s=listed: i in s), len(listed)
+        else:
+            recorded, count = (lambda i: True), None
         for name in ([r["spikes"]] if isinstance(r["spikes"], str) else r["spikes"]):
-            spans[name] = max(stop - start, 1e-9)
-    return spans
+            out[name] = (max(stop - start, 1e-9), recorded, count)
+    return out
 
 
 def measured_rates(spikes, name, neuron, t_end):
-    counts = spikes[name]["counts"] if name in spikes else np.zeros(0)
-    span = spikes[name].get("span_ms", t_end) if name in spikes else t_end
-    return np.array([counts[i] if i < counts.size else 0 for i in neuron]) / (span * 1e-3)
+    """Each listed neuron's rate over its record's span; NaN for a neuron the record leaves out."""
+    p = spikes.get(name, {})
+    counts = p.get("counts", np.zeros(0))
+    span = p.get("span_ms", t_end)
+    recorded = p.get("recorded", lambda i: True)
+    return np.array([(counts[i] if i < counts.size else 0) / (span * 1e-3) if recorded(i) else np.nan
+                     for i in neuron])
 
 
 def plot_fi(ax, spikes, theory, colors, t_end):
@@ -332,7 +351,10 @@ def plot_fi(ax, spikes, theory, colors, t_end):
 
 
 def plot_rate_distribution(ax, spikes, tables, colors, t_end):
-    measured = {name: measured_rates(spikes, name, t[:, 0].astype(np.int64), t_end) for name, t in tables.items()}
+    measured = {}
+    for name, t in tables.items():
+        m = measured_rates(spikes, name, t[:, 0].astype(np.int64), t_end)
+        measured[name] = m[np.isfinite(m)]
     # Rates are spike counts / T: bins of a whole number of counts, centred on them (no comb).
     seconds = t_end * 1e-3
     top_count = max((m.max() for m in measured.values() if m.size), default=0.0) * seconds
@@ -387,9 +409,11 @@ def main(argv=None):
     spike_file = h5py.File(spike_path, "r") if os.path.exists(spike_path) else None
     spikes = scan_spikes(spike_file, summary)
     t_end = simulated_ms(summary, spikes)
-    for name, span in spike_windows(outdir, t_end).items():
+    for name, (span, recorded, count) in spike_records(outdir, t_end).items():
         if name in spikes:
-            spikes[name]["span_ms"] = span
+            spikes[name].update(span_ms=span, recorded=recorded)
+            if count is not None:
+                spikes[name]["n_recorded"] = count
     reports = find_reports(outdir, summary)
 
     theory_path = os.path.join(outdir, "theory.csv")

@@ -529,9 +529,10 @@ population_spec read_population(const context& ctx, const toml::table& t, std::s
 
 // ---- [[record]] ----
 
-std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n, std::string_view path,
-                                        const population_spec& pop) {
-    std::vector<std::uint64_t> out;
+// A record's `neurons`: { range = [first, end) } or a list of distinct indices (in its order).
+neuron_subset read_neuron_subset(const context& ctx, const toml::node& n, std::string_view path,
+                                 const population_spec& pop) {
+    neuron_subset out;
     const auto limit = static_cast<std::int64_t>(pop.size);
     const std::string accepted = "indices 0 .. " + std::to_string(pop.size - 1) + " of population '" +
                                  pop.name + "' (size " + std::to_string(pop.size) + ")";
@@ -542,9 +543,8 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
         const std::string rp = child_path(path, "range");
         if (!r.is_array() || r.as_array()->size() != 2)
             ctx.fail(&r, rp, says(rp, r) + "expected [first, end), half open: two integers");
-        const auto first = read_integer(ctx, (*r.as_array())[0], element_path(rp, 0), 0, limit - 1);
-        const auto end = read_integer(ctx, (*r.as_array())[1], element_path(rp, 1), first + 1, limit);
-        for (auto i = first; i < end; ++i) out.push_back(static_cast<std::uint64_t>(i));
+        out.first = std::uint64_t(read_integer(ctx, (*r.as_array())[0], element_path(rp, 0), 0, limit - 1));
+        out.end = std::uint64_t(read_integer(ctx, (*r.as_array())[1], element_path(rp, 1), std::int64_t(out.first) + 1, limit));
         return out;
     }
     const auto* a = n.as_array();
@@ -558,8 +558,18 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
             ctx.fail(&item, ip, says(ip, item) + "expected " + accepted);
         const auto v = static_cast<std::uint64_t>(item.as_integer()->get());
         if (!seen.insert(v).second) ctx.fail(&item, ip, says(ip, item) + "neuron " + std::to_string(v) + " is listed twice");
-        out.push_back(v);
+        out.listed.push_back(v);
     }
+    return out;
+}
+
+// A state record's neurons, one column each: the subset's list, or its range spelt out.
+std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n, std::string_view path,
+                                        const population_spec& pop) {
+    neuron_subset s = read_neuron_subset(ctx, n, path, pop);
+    if (!s.listed.empty()) return std::move(s.listed);
+    std::vector<std::uint64_t> out;
+    for (auto i = s.first; i < s.end; ++i) out.push_back(i);
     return out;
 }
 
@@ -648,22 +658,35 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
         const record_window window = read_window(ctx, t, path, spec.simulation);
         if (const auto* s = t.get("spikes")) {
             for (auto k : record_keys)
-                if (k != "spikes" && k != "start" && k != "stop" && t.contains(k))
+                if (k != "spikes" && k != "start" && k != "stop" && k != "neurons" && t.contains(k))
                     ctx.fail(t.get(k), child_path(path, k),
                              "key '" + child_path(path, k) +
-                                 "': a spike record takes only 'spikes', 'start' and 'stop'; put state recordings in "
-                                 "their own [[record]]");
+                                 "': a spike record takes only 'spikes', 'neurons', 'start' and 'stop'; put state "
+                                 "recordings in their own [[record]]");
             spike_record& rec = spec.spikes;
-            for (auto& name : read_population_list(ctx, *s, child_path(path, "spikes"), names, spec)) {
+            const std::vector<std::string> listed = read_population_list(ctx, *s, child_path(path, "spikes"), names, spec);
+            neuron_subset subset;
+            if (const auto* n = t.get("neurons")) {
+                const std::string np = child_path(path, "neurons");
+                if (listed.size() != 1 || (s->is_string() && s->as_string()->get() == "all"))
+                    ctx.fail(n, np, "key '" + np + "': neurons are indices of one population; give spikes one population name");
+                subset = read_neuron_subset(ctx, *n, np,
+                                            *std::find_if(spec.populations.begin(), spec.populations.end(),
+                                                          [&](const population_spec& p) { return p.name == listed[0]; }));
+                std::sort(subset.listed.begin(), subset.listed.end());
+            }
+            for (const auto& name : listed) {
                 const auto at = std::find(rec.populations.begin(), rec.populations.end(), name);
                 if (at == rec.populations.end()) {
                     rec.populations.push_back(name);
                     rec.windows.push_back(window);
-                } else if (rec.windows[std::size_t(at - rec.populations.begin())] != window) {
+                    rec.neurons.push_back(subset);
+                } else if (const auto k = std::size_t(at - rec.populations.begin());
+                           rec.windows[k] != window || rec.neurons[k] != subset) {
                     ctx.fail(s, child_path(path, "spikes"),
                              child_path(path, "spikes") + ": population '" + name +
-                                 "' is already recorded by another spike record with another start or stop; "
-                                 "spikes.h5 has one group per population, so one window each");
+                                 "' is already recorded by another spike record with other neurons or another start "
+                                 "or stop; spikes.h5 has one group per population, so one of each");
                 }
             }
             continue;
@@ -713,6 +736,13 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
         }
 
         r.window = window;
+        const auto steps = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
+        if (!window.whole_run() && r.samples_in(steps, spec.simulation.dt_ms) == 0) {
+            const char* key = t.contains("start") ? "start" : "stop";
+            ctx.fail(t.get(key), child_path(path, key),
+                     says(child_path(path, key), *t.get(key)) + "no sample falls in [start, stop) at the multiples of interval = \"" +
+                         format_quantity(r.interval_ms, dimension::time) + "\" within the run; the report would be empty");
+        }
         r.name = default_record_name(r.population, r.variable,
                                      t.contains("projection") ? std::optional<std::int64_t>(r.projection) : std::nullopt);
         if (const auto* n = t.get("name")) {
@@ -737,6 +767,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             if (spec.spikes.populations[k] == p.name) {
                 ordered.populations.push_back(p.name);
                 ordered.windows.push_back(spec.spikes.windows[k]);
+                ordered.neurons.push_back(spec.spikes.neurons[k]);
             }
     spec.spikes = std::move(ordered);
 }

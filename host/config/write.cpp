@@ -178,17 +178,22 @@ std::string to_toml(const run_spec& spec) {
         if (p.synapse == synapse_kind::exp_conductance) o << "E_rev = " << q(p.E_rev_mV, dimension::voltage) << "\n";
     }
 
-    // Spike records, one per window, in the order the windows first appear.
+    // Spike records, one per window and neuron subset, in the order they first appear.
     const spike_record& sr = spec.spikes;
-    std::vector<record_window> windows;
-    for (const auto& w : sr.windows)
-        if (std::find(windows.begin(), windows.end(), w) == windows.end()) windows.push_back(w);
-    for (const auto& w : windows) {
+    std::vector<std::pair<record_window, neuron_subset>> kinds;
+    for (std::size_t p = 0; p < sr.populations.size(); ++p)
+        if (std::find(kinds.begin(), kinds.end(), std::pair{sr.windows[p], sr.neurons[p]}) == kinds.end())
+            kinds.emplace_back(sr.windows[p], sr.neurons[p]);
+    for (const auto& [w, subset] : kinds) {
         std::vector<std::string> pops;
         for (std::size_t p = 0; p < sr.populations.size(); ++p)
-            if (sr.windows[p] == w) pops.push_back(sr.populations[p]);
-        o << "\n[[record]]\nspikes = " << list(pops, [](const std::string& n) { return quote(n); }) << "\n"
-          << window_keys(w);
+            if (sr.windows[p] == w && sr.neurons[p] == subset) pops.push_back(sr.populations[p]);
+        o << "\n[[record]]\nspikes = " << list(pops, [](const std::string& n) { return quote(n); }) << "\n";
+        if (!subset.listed.empty())
+            o << "neurons = " << list(subset.listed, [](std::uint64_t v) { return std::to_string(v); }, 16) << "\n";
+        else if (!subset.all())
+            o << "neurons = { range = [" << subset.first << ", " << subset.end << "] }  # half open\n";
+        o << window_keys(w);
     }
     for (const auto& r : spec.states) {
         o << "\n[[record]]\n"

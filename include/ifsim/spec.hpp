@@ -101,10 +101,28 @@ struct record_window {
     bool operator==(const record_window&) const = default;
 };
 
-// The populations whose spikes spikes.h5 holds, each with the window it is recorded in.
+// Which neurons of a population a spike record writes: a range [first, end) (every neuron by
+// default), or the listed ones.
+struct neuron_subset {
+    std::uint64_t first = 0, end = std::numeric_limits<std::uint64_t>::max();
+    std::vector<std::uint64_t> listed;  // ascending; where non-empty, these instead of the range
+
+    bool contains(std::uint64_t i) const {
+        return listed.empty() ? (i >= first && i < end) : std::binary_search(listed.begin(), listed.end(), i);
+    }
+    bool all() const { return listed.empty() && first == 0 && end == std::numeric_limits<std::uint64_t>::max(); }
+    // How many of a population of n neurons it holds.
+    std::uint64_t count(std::uint64_t n) const {
+        return listed.empty() ? std::min(end, n) - std::min(first, n) : listed.size();
+    }
+    bool operator==(const neuron_subset&) const = default;
+};
+
+// The populations whose spikes spikes.h5 holds, each with the window and neurons it records.
 struct spike_record {
     std::vector<std::string> populations;
     std::vector<record_window> windows;  // one per population
+    std::vector<neuron_subset> neurons;  // one per population
 };
 
 // Sampled state variables of chosen neurons, one SONATA report file per variable.
