@@ -72,7 +72,7 @@ std::string mean_field_limit(const run_spec& spec) {
     return {};
 }
 
-std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
+std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv) {
     if (!mean_field_limit(spec).empty()) return std::nullopt;
     const auto& pops = spec.populations;
     const auto index = [&](const std::string& name) {
@@ -121,7 +121,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
         th[t].k_m1.push_back(K * w.m1);
         th[t].k_m2.push_back(K * w.m2);
     }
-    const auto transfer = [&](const std::vector<double>& nu) {
+    // Each population's rate, or with `cvs` its ISI CV, at the input the rates nu give.
+    const auto transfer = [&](const std::vector<double>& nu, bool cvs = false) {
         std::vector<double> out(nu.size());
         for (std::size_t k = 0; k < nu.size(); ++k) {
             const population_theory& t = th[k];
@@ -131,8 +132,9 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
                 mu += tau_s * t.k_m1[j] * nu[t.source[j]];
                 var += tau_s * t.k_m2[j] * nu[t.source[j]];
             }
-            out[k] = analysis::siegert_rate(t.p.C_m / t.p.g_L, t.p.t_ref, t.p.V_th - t.p.E_L, t.p.V_reset - t.p.E_L, mu,
-                                            std::sqrt(var));
+            const double tau_m = t.p.C_m / t.p.g_L, th = t.p.V_th - t.p.E_L, reset = t.p.V_reset - t.p.E_L;
+            out[k] = cvs ? analysis::siegert_cv(tau_m, t.p.t_ref, th, reset, mu, std::sqrt(var))
+                         : analysis::siegert_rate(tau_m, t.p.t_ref, th, reset, mu, std::sqrt(var));
         }
         return out;
     };
@@ -146,7 +148,10 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec) {
             change = std::max(change, std::fabs(v - nu[k]) / std::max(1.0, v));
             nu[k] = v;
         }
-        if (change < 1e-13) return nu;
+        if (change < 1e-13) {
+            if (cv) *cv = transfer(nu, true);
+            return nu;
+        }
     }
     return std::nullopt;
 }

@@ -49,14 +49,17 @@ void add_row(theory_table& table, const std::string& population, std::uint64_t n
 // neuron of its populations, or why it has none.
 void add_mean_field(theory_table& table, const run_spec& spec, const std::string& what) {
     const std::string limit = mean_field_limit(spec);
-    const auto rates = limit.empty() ? network_mean_field(spec) : std::nullopt;
+    std::vector<double> cv;
+    const auto rates = limit.empty() ? network_mean_field(spec, &cv) : std::nullopt;
     if (!rates) {
         table.notes.push_back(what + ": " + (limit.empty() ? "the mean-field iteration did not converge" : limit));
         return;
     }
-    for (std::size_t k = 0; k < spec.populations.size(); ++k)
+    for (std::size_t k = 0; k < spec.populations.size(); ++k) {
         for (std::uint64_t i = 0; i < spec.populations[k].size; ++i)
             add_row(table, spec.populations[k].name, i, spec.populations[k].input.I_e.a, (*rates)[k]);
+        table.cv[spec.populations[k].name] = cv.at(k);
+    }
 }
 
 }  // namespace

@@ -398,11 +398,15 @@ TEST(NetworkTheory, MeanFieldReducesToBrunel) {
             ei_network e{10000, 2500, 1000, 250, b.J_mV, g, b.nu_ext_Hz, 1000, synapse_distribution::constant(1.5)};
             e.bernoulli = bernoulli;  // autapses allowed: p = K / N gives the same mean in-degree
             const run_spec s = make_ei(e, 1000.0);
-            const auto rates = network_mean_field(s);
+            std::vector<double> cv;
+            const auto rates = network_mean_field(s, &cv);
             ASSERT_TRUE(rates.has_value());
             const double want = analysis::brunel_rate(b);
             EXPECT_NEAR((*rates)[0], want, 1e-6 * want) << "g " << g << ", eta " << eta;
             EXPECT_NEAR((*rates)[1], want, 1e-6 * want) << "g " << g << ", eta " << eta;
+            // And the ISI CV at that rate (ifsim stats' theory_cv).
+            ASSERT_EQ(cv.size(), 2u);
+            EXPECT_NEAR(cv[0], analysis::brunel_cv(b), 1e-6) << "g " << g << ", eta " << eta;
         }
     }
 }

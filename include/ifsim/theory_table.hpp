@@ -23,7 +23,8 @@ struct theory_table {
     // a network: "population 'E': coloured (OU) noise has no closed-form rate here".
     std::vector<std::string> notes;
     // Per population with rows: the mean of its neurons' predicted rates [Hz], and where the
-    // diffusion theory gives it for a lone noisy LIF with one parameter set, the ISI CV.
+    // diffusion theory gives it (a noisy LIF with one parameter set, a network's mean field), the
+    // ISI CV.
     std::map<std::string, double> mean_rate_Hz, cv;
 };
 theory_table make_theory_table(const run_spec& spec);
@@ -35,8 +36,9 @@ theory_table make_theory_table(const run_spec& spec);
 // summing the Poisson inputs (count, rate, weight) and every projection (mean in-degree K of its
 // rule, weight moments of its distribution, the source's rate: a Poisson generator's is its
 // rate). Solved by damped fixed-point iteration from rest. Nothing (nullopt) where
-// mean_field_limit names a reason, or where the iteration does not converge.
-std::optional<std::vector<double>> network_mean_field(const run_spec& spec);
+// mean_field_limit names a reason, or where the iteration does not converge. With `cv`, also
+// each population's ISI CV at those rates (Siegert's, Brunel 2000 appendix).
+std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv = nullptr);
 
 // Empty where network_mean_field applies: every population a LIF with constant parameters, bias
 // and white noise and no OU or step current, every projection a delta synapse with a rule of
