@@ -93,14 +93,15 @@ public:
         last_[neuron] = t_ms;
     }
 
-    // Mean over neurons with at least two intervals of their ISI coefficient of variation.
+    // Mean over neurons with at least two intervals of their ISI coefficient of variation: the
+    // sample standard deviation (n - 1) over the mean, as analysis::isi_statistics and ifsim stats.
     void summarise(population_summary& s) const {
         double total = 0.0;
         std::uint64_t used = 0;
         for (std::size_t i = 0; i < count_.size(); ++i) {
             if (count_[i] < 2) continue;
-            const double mean = sum_[i] / double(count_[i]);
-            const double var = std::max(0.0, sum2_[i] / double(count_[i]) - mean * mean);
+            const double n = double(count_[i]), mean = sum_[i] / n;
+            const double var = std::max(0.0, sum2_[i] / n - mean * mean) * n / (n - 1.0);
             total += std::sqrt(var) / mean;
             ++used;
         }

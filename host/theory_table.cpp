@@ -40,9 +40,7 @@ void add_row(theory_table& table, const std::string& population, std::uint64_t n
     char row[256];
     std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", population.c_str(), (unsigned long long)neuron, I, rate);
     table.csv += row;
-    // A running mean: neuron counts from 0 in each population.
-    double& mean = table.mean_rate_Hz[population];
-    mean += (rate - mean) / double(neuron + 1);
+    table.rate_Hz[population].push_back(rate);  // rows come in neuron order from 0
 }
 
 // The mean field of `spec` (a network, or one population with Poisson input) as rows of every

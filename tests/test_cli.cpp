@@ -228,6 +228,10 @@ spikes = ["E", "I"]
     const auto self = ifsim("synapses " + (dir / "h5" / "from_files.toml").string() + " --out " + (dir / "h5").string());
     EXPECT_EQ(self.code, 2);
     EXPECT_NE(self.err.find("is the config given"), std::string::npos) << self.err;
+    // The files are named relative to from_files.toml: the folder moves with them.
+    fs::rename(dir / "csv", dir / "moved");
+    const auto moved = ifsim("run " + (dir / "moved" / "from_files.toml").string() + " --out " + (dir / "moved_run").string() + " -q");
+    EXPECT_EQ(moved.code, 0) << moved.err;
 }
 
 // start and stop (NEST's recorder window): a record writes the spikes of the steps [start, stop),
@@ -924,9 +928,10 @@ input = { I_e = "-1e9 pA" }
     in_float.replace(in_float.find("precision = \"double\""), 20, "precision = \"float\" ");
     const auto f = run_config(fresh_dir("non_finite_float"), in_float);
     EXPECT_EQ(f.code, 2) << f.err;
-    EXPECT_NE(f.err.find("population 'B', neuron 0: a coefficient derived from its parameters and dt is "
+    EXPECT_NE(f.err.find("(population 'B', model lif): a coefficient derived from its parameters and dt is "
                          "9.999999999999999e+299, outside float's normal range"), std::string::npos) << f.err;
-    const auto q = run_config(fresh_dir("qif_float"), R"([[population]]
+    const fs::path qdir = fresh_dir("qif_float");
+    const auto q = run_config(qdir, R"([[population]]
 name = "Q"
 size = 1
 model = "qif"
@@ -934,6 +939,10 @@ params = { k = "1e-36 nS/mV" }
 )");
     EXPECT_EQ(q.code, 2) << q.err;
     EXPECT_NE(q.err.find("use simulation.precision = \"double\""), std::string::npos) << q.err;
+    // ... and by check without --build, as it validates what run does.
+    const auto qc = ifsim("check " + (qdir / "run.toml").string());
+    EXPECT_EQ(qc.code, 2) << qc.out;
+    EXPECT_NE(qc.err.find("outside float's normal range"), std::string::npos) << qc.err;
     // A decay factor that underflows is no such problem: tau_m = 1 us at dt = 0.1 ms runs
     // (exp(-dt / tau_m) = 3.7e-44: V reaches V_inf in a step, as in double).
     const auto fast = run_config(fresh_dir("tiny_tau"), R"([[population]]
@@ -980,7 +989,7 @@ TEST(cli, info_measures_the_copy_bandwidth_when_asked) {
 // (35,000 spikes: its standard error ~0.4 %), the pooled ISI CV within 5 % of the closed form (a
 // finite window under-samples the longest ISIs; 0.683 against 0.688 over 1.8 s), the serial
 // correlation of a renewal process within 5 standard errors of 0, and the spike count exactly the
-// file's in the window.
+// file's in the window (times after --from, up to --to).
 TEST(cli, stats_reads_a_run_beside_its_theory) {
     const fs::path out = fresh_dir("stats");
     ASSERT_EQ(ifsim("run " + example("noisy_lif.toml") + " --out " + out.string() +
@@ -990,10 +999,10 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     const auto r = ifsim("stats " + out.string() + " --from 200 --csv");
     ASSERT_EQ(r.code, 0) << r.err;
     const auto lines = [](const std::string& text) {
-        std::vector<std::string> out;
+        std::vector<std::string> result;
         std::istringstream in(text);
-        for (std::string line; std::getline(in, line);) out.push_back(line);
-        return out;
+        for (std::string line; std::getline(in, line);) result.push_back(line);
+        return result;
     };
     const auto rows = lines(r.out);
     ASSERT_EQ(rows.size(), 2u) << r.out;
@@ -1011,7 +1020,7 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     const hid_t f = H5Fopen((out / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     const auto t = read_dataset<double>(f, "/spikes/E/timestamps", H5T_NATIVE_DOUBLE);
     H5Fclose(f);
-    const auto in_window = std::count_if(t.begin(), t.end(), [](double x) { return x >= 200.0 && x < 1000.0; });
+    const auto in_window = std::count_if(t.begin(), t.end(), [](double x) { return x > 200.0 && x <= 1000.0; });
     EXPECT_EQ(v["spikes"], std::to_string(in_window));
     EXPECT_NEAR(rate, double(in_window) / (2000 * 0.8), 1e-9 * rate);
 
@@ -1019,6 +1028,44 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     ASSERT_EQ(text.code, 0) << text.err;
     EXPECT_NE(text.out.find("0-600"), std::string::npos) << text.out;
     EXPECT_EQ(ifsim("stats " + (out / "nonexistent").string()).code, 2);
+    EXPECT_EQ(ifsim("stats " + out.string() + " --from 300 --to 200").code, 2);
+    EXPECT_EQ(ifsim("stats " + out.string() + " --from 5000").code, 2);
+
+    // Over the whole run: the spikes at its last instant count (times up to --to, as a record's
+    // window), and the per-neuron CV is summary.json's mean_cv (both the sample deviation).
+    const auto whole = ifsim("stats " + out.string() + " --csv");
+    ASSERT_EQ(whole.code, 0) << whole.err;
+    const auto w = csv_fields(lines(whole.out).at(1));
+    EXPECT_EQ(w.at(4), std::to_string(t.size()));
+    const std::string summary = slurp(out / "summary.json");
+    const auto at = summary.find("\"mean_cv\": ");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_NEAR(std::stod(summary.substr(at + 11)), std::stod(w.at(8)), 1e-9);
+
+    // A record of some neurons of a population whose neurons differ: the theory's rate is theirs.
+    const fs::path fi = fresh_dir("stats_fi");
+    ASSERT_EQ(run_config(fi, R"([simulation]
+duration = "300 ms"
+
+[[population]]
+name = "F"
+size = 100
+model = "lif"
+input = { I_e = { linspace = ["250 pA", "400 pA"] } }
+
+[[record]]
+spikes = "F"
+neurons = [50, 3]
+)").code, 0);
+    const auto fi_theory = ifsim("theory " + (fi / "out" / "config.resolved.toml").string());
+    double expected = 0.0;
+    for (const auto& row : lines(fi_theory.out))
+        if (row.starts_with("F,50,") || row.starts_with("F,3,")) expected += 0.5 * std::stod(csv_fields(row).at(3));
+    const auto sub = ifsim("stats " + (fi / "out").string() + " --csv");
+    ASSERT_EQ(sub.code, 0) << sub.err;
+    const auto fields = csv_fields(lines(sub.out).at(1));
+    EXPECT_EQ(fields.at(1), "2");
+    EXPECT_NEAR(std::stod(fields.at(6)), expected, 1e-9 * expected);
 }
 
 }  // namespace

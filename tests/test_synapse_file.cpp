@@ -286,6 +286,9 @@ TEST_F(synapse_file, csv_delay_beyond_the_longest_and_weights_below_the_quantum)
     EXPECT_MENTIONS(error_of(csv("source,target,delay\n0,1,1.5\n0,1,6553.6\n"), with_dt), "conn.csv:3:",
                     "delay = 6553.6 ms is 65536 steps of dt = 0.1 ms; at most 65535");
     EXPECT_EQ(read_synapse_file(csv("source,target,delay\n0,1,6553.5\n"), with_dt).delay_ms.size(), 1u);
+    // Below one step, as a config's constant delay (it became a step; NEST refuses it too).
+    EXPECT_MENTIONS(error_of(csv("source,target,delay\n0,1,0.1\n0,1,0.06\n"), with_dt), "conn.csv:3:",
+                    "delay = 0.06 ms is shorter than one step of dt = 0.1 ms");
     EXPECT_MENTIONS(error_of(csv("source,target,weight\n0,1,1e-300\n1,2,0\n")), "conn.csv:",
                     "the largest |weight| is 1e-300", "at least 1e-290");
     EXPECT_MENTIONS(error_of(csv(std::string("source,target\n0,1\0\n", 19))), "conn.csv:2:", "'1\\u0000'");

@@ -85,16 +85,18 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
         }
     }
 
-    const auto window_text = [](const record_window& w) {
+    const auto window_text = [&](const record_window& w) {
         if (w.whole_run()) return std::string();
+        const bool to_end = !(w.stop_ms < sim.duration_ms);  // a stop past the run is its end
         return " from " + format("%.10g", w.start_ms) + " ms" +
-               (std::isinf(w.stop_ms) ? "" : " to " + format("%.10g", w.stop_ms) + " ms");
+               (to_end ? std::string(" to the end") : " to " + format("%.10g", w.stop_ms) + " ms");
     };
     for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k) {
         const neuron_subset& n = spec.spikes.neurons[k];
         const std::string which = n.all()              ? ""
                                   : n.listed.empty() ? " (neurons " + std::to_string(n.first) + " to " + std::to_string(n.end - 1) + ")"
-                                                     : " (" + std::to_string(n.listed.size()) + " listed neurons)";
+                                                     : " (" + std::to_string(n.listed.size()) + " listed neuron" +
+                                                           (n.listed.size() == 1 ? ")" : "s)");
         std::printf("  records      spikes of %s%s%s\n", spec.spikes.populations[k].c_str(), which.c_str(),
                     window_text(spec.spikes.windows[k]).c_str());
     }

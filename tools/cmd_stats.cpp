@@ -12,6 +12,7 @@
 #include "ifsim/simulation.hpp"
 #include "ifsim/spike_trains.hpp"
 #include "ifsim/theory_table.hpp"
+#include "ifsim/units.hpp"
 
 namespace ifsim::cli {
 namespace {
@@ -37,9 +38,19 @@ std::string number(double v, const char* fmt = "%.4g") {
 
 int stats(const std::filesystem::path& dir, const stats_args& args) {
     return reporting_errors("stats", [&] {
+        if (!std::filesystem::exists(dir / "config.resolved.toml"))
+            throw config_error(dir.string() + ": no config.resolved.toml: not the output folder of an ifsim run");
         const run_spec spec = load_config(dir / "config.resolved.toml", {});
         if (spec.spikes.populations.empty())
-            throw config_error((dir / "config.resolved.toml").string() + ": the run recorded no spikes");
+            throw config_error((dir / "config.resolved.toml").string() + ": the run had no [[record]] of spikes");
+        if (!std::filesystem::exists(dir / "spikes.h5"))
+            throw config_error(dir.string() + ": no spikes.h5" +
+                               (std::filesystem::exists(dir / "spikes.h5.part")
+                                    ? " but spikes.h5.part: the run was killed before it closed its files (docs/output.md)"
+                                    : std::string()));
+        if (!(args.to_ms > args.from_ms))
+            throw config_error("--from " + format_number(args.from_ms) + " and --to " + format_number(args.to_ms) +
+                               ": --to must be after --from");
         const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;
         const theory_table theory = make_theory_table(spec);
         if (args.csv)
@@ -48,6 +59,7 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
         else
             std::printf("%-10s %9s %17s %10s %9s %9s %7s %7s %7s %17s %7s\n", "population", "neurons", "window (ms)",
                         "spikes", "rate Hz", "theory", "CV", "CV/n", "theory", "serial corr", "Fano");
+        std::size_t shown = 0;
         for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k) {
             const std::string& name = spec.spikes.populations[k];
             const population_spec& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
@@ -57,34 +69,47 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
             const double from = std::max(w.start_ms, args.from_ms);
             const double to = std::min({w.stop_ms, end_ms, args.to_ms});
             if (!(to > from)) {
-                std::fprintf(stderr, "ifsim stats: population '%s': no time recorded in [%g, %g) ms\n", name.c_str(),
-                             from, to);
+                std::fprintf(stderr, "ifsim stats: population '%s': its record (%g to %g ms) holds no time between --from and --to\n",
+                             name.c_str(), w.start_ms, std::min(w.stop_ms, end_ms));
                 continue;
             }
+            ++shown;
             // The trains of the recorded neurons only: the others' are empty, not silent.
             auto all_trains = read_spike_trains(dir / "spikes.h5", name, pop.size);
             const neuron_subset& recorded = spec.spikes.neurons[k];
             std::vector<std::vector<double>> trains;
             for (std::uint64_t i = 0; i < pop.size; ++i)
                 if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
+            // Spike times after `from` up to `to`, as a record's window holds them (a spike at 0,
+            // from an initial condition, counts from 0).
+            const double t0 = from == 0.0 ? 0.0 : std::nextafter(from, INFINITY), t1 = std::nextafter(to, INFINITY);
             const analysis::isi_stats pooled =
-                analysis::pooled_isi_statistics(trains, from, to, analysis::serial_centring::population);
+                analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);
             // The CV of each neuron's own ISIs, averaged (as summary.json's mean_cv): neurons that
             // differ in rate do not widen it.
             double cv_sum = 0.0;
             std::uint64_t with_cv = 0;
             for (const auto& train : trains) {
-                const double cv = analysis::isi_statistics(train, from, to).cv;
+                const double cv = analysis::isi_statistics(train, t0, t1).cv;
                 if (std::isfinite(cv)) cv_sum += cv, ++with_cv;
             }
             const double cv = with_cv ? cv_sum / double(with_cv) : NAN;
             const double window = args.fano_window_ms;
-            const double fano = (to - from) >= 2.0 * window ? analysis::fano_factor(trains, window, from, to) : NAN;
+            const double fano = (to - from) >= 2.0 * window ? analysis::fano_factor(trains, window, t0, t1) : NAN;
             const auto theory_of = [](const std::map<std::string, double>& m, const std::string& key) {
                 const auto it = m.find(key);
                 return it == m.end() ? NAN : it->second;
             };
-            const double rate_theory = theory_of(theory.mean_rate_Hz, name), cv_theory = theory_of(theory.cv, name);
+            // The theory's rate, averaged over the recorded neurons (with rows).
+            double rate_theory = NAN;
+            if (const auto it = theory.rate_Hz.find(name); it != theory.rate_Hz.end()) {
+                double sum = 0.0;
+                std::uint64_t n = 0;
+                for (std::uint64_t i = 0; i < it->second.size(); ++i)
+                    if (recorded.contains(i)) sum += it->second[i], ++n;
+                if (n > 0) rate_theory = sum / double(n);
+            }
+            const double cv_theory = theory_of(theory.cv, name);
             if (args.csv) {
                 std::printf("%s,%llu,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n",
                             name.c_str(), (unsigned long long)trains.size(), from, to, (unsigned long long)pooled.n_spikes,
@@ -103,6 +128,8 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
         }
         if (!args.csv)
             for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: no theory: %s\n", note.c_str());
+        if (shown == 0) throw config_error("no population was recorded between --from and --to (the run wrote " +
+                                           format_number(end_ms) + " ms)");
         return exit_ok;
     });
 }

@@ -48,10 +48,11 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
             projection_spec& f = from_files.projections[k];
             f.rule = connection_rule{};
             f.rule.kind = rule_kind::from_file;
-            f.rule.file = file.string();
+            f.rule.file = file.filename().string();  // relative to from_files.toml: the folder can move
             f.weight_from_file = f.delay_from_file = true;
         }
-        write_file_atomically(config, to_toml(from_files));
+        write_file_atomically(config, "# Written by ifsim synapses from " + spec.source_path +
+                                          ": its projections as the files beside this one.\n" + to_toml(from_files));
         std::printf("%s  the config with these files as its projections\n", config.string().c_str());
         return exit_ok;
     });

@@ -104,11 +104,11 @@ int main(int argc, char** argv) {
         "stats", "Spike statistics of a run's output folder (rate, CV, serial correlation, Fano) beside the theory's");
     stats_cmd->add_option("dir", stats_dir, "Output folder of ifsim run")->required()->check(CLI::ExistingDirectory);
     stats_cmd->add_option("--from", sa.from_ms, "Start of the analysed time [ms] (default: the record's start)")
-        ->check(CLI::Range(0.0, 1e300));
+        ->check(CLI::NonNegativeNumber);
     stats_cmd->add_option("--to", sa.to_ms, "End of the analysed time [ms] (default: the run's end)")
-        ->check(CLI::Range(0.0, 1e300));
+        ->check(CLI::NonNegativeNumber);
     stats_cmd->add_option("--fano-window", sa.fano_window_ms, "Count window of the Fano factor [ms] (default 100)")
-        ->check(CLI::Range(1e-9, 1e300));
+        ->check(CLI::PositiveNumber);
     stats_cmd->add_flag("--csv", sa.csv, "CSV on stdout, every digit");
 
     for (CLI::App* cmd : app.get_subcommands({})) cmd->allow_extras();

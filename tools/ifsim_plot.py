@@ -184,6 +184,8 @@ def plot_rates(ax, spikes, colors, t_end, dt_ms):
             hist += np.histogram(t, bins=edges)[0]
         n = max(p.get("n_recorded", p["neurons"]), 1)
         rate = hist / (n * bin_ms * 1e-3)
+        start, stop = p.get("window_ms", (0.0, t_end))
+        rate[(edges[:-1] < start - 1e-9) | (edges[1:] > stop + 1e-9)] = np.nan  # not recorded there: no line
         ax.step(edges[:-1], rate, where="post", color=colors[name], lw=1.0,
                 label=f"{name}: {p['count'] / (n * p.get('span_ms', t_end) * 1e-3):.3g} Hz")
     ax.set_ylabel("rate (Hz)")
@@ -291,7 +293,7 @@ def theory_from_ifsim(ifsim, outdir):
 
 def spike_records(outdir, t_end):
     """What each spike-recorded population's record covers, from config.resolved.toml (quantities
-    in ms): {name: (span [ms], recorded(i) -> bool, number recorded or None for all)}."""
+    in ms): {name: (span [ms], recorded(i) -> bool, number recorded or None for all, (start, stop))}."""
     try:
         import tomllib
         with open(os.path.join(outdir, "config.resolved.toml"), "rb") as f:
@@ -314,7 +316,7 @@ def spike_records(outdir, t_end):
         else:
             recorded, count = (lambda i: True), None
         for name in ([r["spikes"]] if isinstance(r["spikes"], str) else r["spikes"]):
-            out[name] = (max(stop - start, 1e-9), recorded, count)
+            out[name] = (max(stop - start, 1e-9), recorded, count, (start, stop))
     return out
 
 
@@ -409,9 +411,9 @@ def main(argv=None):
     spike_file = h5py.File(spike_path, "r") if os.path.exists(spike_path) else None
     spikes = scan_spikes(spike_file, summary)
     t_end = simulated_ms(summary, spikes)
-    for name, (span, recorded, count) in spike_records(outdir, t_end).items():
+    for name, (span, recorded, count, window) in spike_records(outdir, t_end).items():
         if name in spikes:
-            spikes[name].update(span_ms=span, recorded=recorded)
+            spikes[name].update(span_ms=span, recorded=recorded, window_ms=window)
             if count is not None:
                 spikes[name]["n_recorded"] = count
     reports = find_reports(outdir, summary)

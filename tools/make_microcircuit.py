@@ -52,11 +52,16 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "examples",
                                                               "microcircuit.toml")
     poisson = os.environ.get("BACKGROUND", "dc") == "poisson"
-    scale = float(os.environ.get("N_SCALING", "1"))
+    try:
+        scale = float(os.environ.get("N_SCALING", "1"))
+    except ValueError:
+        scale = float("nan")
     if not 0.0 < scale <= 1.0:
-        sys.exit(f"N_SCALING={scale:g}: expected a number in (0, 1]")
+        sys.exit(f"N_SCALING={os.environ.get('N_SCALING')}: expected a number in (0, 1]")
     full_sizes = sizes
     scaled = [max(1, round(n * scale)) for n in sizes]
+    if any(round(n * scale) < 1 for n in sizes):
+        sys.exit(f"N_SCALING={scale:g}: a population would have no neuron; the smallest scale is {1 / min(sizes):.2g}")
     if scale == 1.0:
         what = ["# The cortical microcircuit of Potjans & Diesmann (2014), full scale: 77,169 LIF neurons in",
                 "# 8 populations, about 3e8 exponential current synapses, with the published parameters."]

@@ -367,7 +367,7 @@ void check_delay(const context& ctx, const toml::node& n, std::string_view path,
         const char* what = dl.type == K::constant  ? "a delay must be > 0 ms"
                            : dl.type == K::uniform ? "the low end of a delay range must be > 0 ms"
                                                    : "the mean of a delay must be > 0 ms";
-        ctx.fail(at, p, says(p, *at) + what + " (delays are rounded to whole steps of dt, at least one)");
+        ctx.fail(at, p, says(p, *at) + what + " (a delay is a whole number of steps of dt, at least one)");
     }
     // As NEST: a delay shorter than the step is a mistake (it would become one step), not rounded
     // up silently; draws of a distribution are clipped to one step, as docs/networks.md says.

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config_detail.hpp"
+#include "ifsim/population_setup.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
@@ -235,7 +236,7 @@ std::string users_of(std::string_view param) {
 // value) and, for uniform ranges, at every combination of their ends (the constraints are linear,
 // so the corners bound them). Normal spreads are checked at their mean.
 void check_population_params(const context& ctx, const toml::node* at, std::string_view path,
-                             const population_spec& pop) {
+                             const population_spec& pop, const simulation_spec& sim) {
     const auto names = model_param_names(pop.model);
     const std::uint64_t n = pop.size;
     bool any_array = false, any_linspace = false, any_normal = false;
@@ -272,7 +273,11 @@ void check_population_params(const context& ctx, const toml::node* at, std::stri
                                   ((mask >> (pos - uniform_names.begin())) & 1u);
                 p.*f.member = value_at(it->second, i, n, high);
             }
-            const std::string problem = check_params(p, pop.model);
+            std::string problem = check_params(p, pop.model);
+            // A float run's derived coefficients in float's range (population_setup.hpp), with
+            // the model defaults the run fills in.
+            if (problem.empty() && sim.real == precision::single)
+                problem = float_range_problem(with_model_defaults(p, pop.model), pop.model, sim.dt_ms);
             if (problem.empty()) continue;
             std::string where;
             if (any_array || any_linspace) where += " for neuron " + std::to_string(i);
@@ -289,7 +294,7 @@ void check_population_params(const context& ctx, const toml::node* at, std::stri
 }
 
 void read_params(const context& ctx, const toml::table& t, std::string_view path,
-                 population_spec& pop) {
+                 population_spec& pop, const simulation_spec& sim) {
     const std::string p = child_path(path, "params");
     const toml::table* params = optional_table(ctx, t, path, "params");
     const auto names = model_param_names(pop.model);
@@ -328,7 +333,7 @@ void read_params(const context& ctx, const toml::table& t, std::string_view path
         pop.params["V_peak"] = default_v_peak(ctx, params ? static_cast<const toml::node*>(params) : &t,
                                               p, pop.model, get("V_T"), get("Delta_T"), pop.size);
     }
-    check_population_params(ctx, params ? static_cast<const toml::node*>(params) : &t, path, pop);
+    check_population_params(ctx, params ? static_cast<const toml::node*>(params) : &t, path, pop, sim);
 }
 
 // ---- [[population]].input ----
@@ -430,6 +435,12 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         if (const auto* n = s->get("count"))
             input.poisson_count = static_cast<std::uint64_t>(read_integer(
                 ctx, *n, child_path(sp, "count"), 0, std::numeric_limits<std::int64_t>::max()));
+        // A rate of 0 (the default) makes count and weight nothing, silently.
+        if (!s->get("rate") && (s->get("count") || s->get("weight"))) {
+            const char* key = s->get("count") ? "count" : "weight";
+            ctx.fail(s->get(key), child_path(sp, key),
+                     says(child_path(sp, key), *s->get(key)) + "needs rate (of each input) beside it: without, the input does nothing");
+        }
         // Either would default to 0 and make the input nothing, silently.
         if (const auto* n = s->get("rate"); n && input.poisson_rate_Hz > 0.0 && (!s->get("count") || !s->get("weight"))) {
             const std::string kp = child_path(sp, "rate");
@@ -521,7 +532,7 @@ population_spec read_population(const context& ctx, const toml::table& t, std::s
     const auto& model_node = required(ctx, t, path, "model", "a model (" + join(model_names) + ")");
     pop.model = all_models[read_choice(ctx, model_node, child_path(path, "model"), model_names)];
 
-    read_params(ctx, t, path, pop);
+    read_params(ctx, t, path, pop, sim);
     read_input(ctx, t, path, sim, pop);
     read_init(ctx, t, path, pop);
     return pop;

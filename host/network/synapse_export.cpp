@@ -27,6 +27,10 @@ struct slice {
 
 bool is_csv(const fs::path& file) { return file.extension() == ".csv"; }
 
+const char* unit_of(synapse_kind k) {
+    return k == synapse_kind::delta ? "mV" : k == synapse_kind::exp_current ? "pA" : "nS";
+}
+
 class csv_writer {
 public:
     explicit csv_writer(const fs::path& part) : part_(part), f_(std::fopen(part.c_str(), "w")) {
@@ -55,11 +59,13 @@ private:
 
 class h5_writer {
 public:
-    explicit h5_writer(const fs::path& file) : file_(file) {
+    h5_writer(const fs::path& file, const char* weight_unit) : file_(file) {
         constexpr hsize_t chunk = 65536;
         for (int c = 0; c < 4; ++c)
             sets_[c] = h5::create_extendible(file_.id(), names[c], c < 2 ? H5T_STD_U32LE : H5T_IEEE_F64LE, chunk, 0, 0,
                                              file_.path());
+        h5::set_string_attribute(sets_[2].get(), "units", weight_unit, file_.path());
+        h5::set_string_attribute(sets_[3].get(), "units", "ms", file_.path());
     }
     void write(const slice& s) {
         const hsize_t n = s.source.size();
@@ -95,7 +101,7 @@ std::uint64_t write_synapse_file(const fs::path& file, const network& net, std::
     if (!is_csv(file)) guard = h5::lock();  // every HDF5 call serialised (hdf5_util.hpp)
     try {
         if (is_csv(file)) csv = std::make_unique<csv_writer>(part);
-        else h5 = std::make_unique<h5_writer>(file);
+        else h5 = std::make_unique<h5_writer>(file, unit_of(net.channels.at(b.target).at(b.channel).kind));
         slice s;
         const auto flush = [&] {
             if (csv) csv->write(s);

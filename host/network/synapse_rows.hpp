@@ -63,6 +63,9 @@ public:
     void delay(double d, std::uint64_t at) const {
         if (!(std::isfinite(d) && d > 0))
             fail(at, "delay = " + number(d) + " is not allowed; a delay must be finite and > 0 ms");
+        if (limits_.dt_ms > 0 && d < limits_.dt_ms * (1.0 - 1e-9))  // as a config's delay (NEST too)
+            fail(at, "delay = " + number(d) + " ms is shorter than one step of dt = " + number(limits_.dt_ms) +
+                         " ms; delays are whole steps of it");
         if (limits_.dt_ms > 0 && delay_steps(d, limits_.dt_ms) > max_delay_steps)
             fail(at, "delay = " + number(d) + " ms is " + number(delay_steps(d, limits_.dt_ms)) + " steps of dt = " +
                          number(limits_.dt_ms) + " ms; at most " + number(max_delay_steps) + " steps are allowed");

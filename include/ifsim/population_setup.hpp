@@ -91,7 +91,8 @@ inline std::string float_range_problem(const neuron_params& p, model_kind m, dou
                 if (problem.empty() && v != 0.0 && !(v >= double(std::numeric_limits<float>::min()) &&
                                                      v <= double(std::numeric_limits<float>::max())))
                     problem = "a coefficient derived from its parameters and dt is " + format_number(field) +
-                              ", outside float's normal range (1.2e-38 .. 3.4e38)";
+                              ", outside float's normal range (1.2e-38 .. 3.4e38): the parameters are too extreme "
+                              "for float; use simulation.precision = \"double\"";
             }
         });
         return problem;
@@ -123,8 +124,7 @@ inline std::vector<neuron_params> realize_params(const population_spec& pop, con
                                " (its params as drawn): " + err);
         if (sim.real == precision::single)
             if (const std::string err = float_range_problem(p, pop.model, sim.dt_ms); !err.empty())
-                throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err +
-                                   "; its parameters are too extreme for float: use simulation.precision = \"double\"");
+                throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err);
         out[i] = p;
     }
     return out;

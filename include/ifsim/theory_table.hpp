@@ -22,10 +22,11 @@ struct theory_table {
     // A line per population without rows (why) or with an approximate theory (which), or one for
     // a network: "population 'E': coloured (OU) noise has no closed-form rate here".
     std::vector<std::string> notes;
-    // Per population with rows: the mean of its neurons' predicted rates [Hz], and where the
-    // diffusion theory gives it (a noisy LIF with one parameter set, a network's mean field), the
-    // ISI CV.
-    std::map<std::string, double> mean_rate_Hz, cv;
+    // Per population with rows: each neuron's predicted rate [Hz] (the rows, in neuron order from
+    // 0), and where the diffusion theory gives it (a noisy LIF with one parameter set, a network's
+    // mean field), the ISI CV.
+    std::map<std::string, std::vector<double>> rate_Hz;
+    std::map<std::string, double> cv;
 };
 theory_table make_theory_table(const run_spec& spec);
 
