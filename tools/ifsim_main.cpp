@@ -9,15 +9,14 @@
 
 namespace {
 
-// The config file, --set, --seed and (where the command runs or builds on the CPU) --threads.
-// Ranges are checked here, so that a bad value is blamed on the option given, not on the
+// The config file, --set, --seed and --threads (which a command that neither runs nor builds takes
+// too, so that a script can pass the same options to each). Ranges are checked here, so that a bad value is blamed on the option given, not on the
 // simulation.seed / simulation.threads override it becomes.
-void add_config_options(CLI::App* cmd, ifsim::cli::config_args& a, bool threads, const char* config_help) {
+void add_config_options(CLI::App* cmd, ifsim::cli::config_args& a, const char* config_help) {
     cmd->add_option("config", a.config, config_help)->required();
     cmd->add_option("--set", a.overrides, "Override a config value: KEY=VALUE (repeatable)");
     cmd->add_option("--seed", a.seed, "Override simulation.seed")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{0xFFFFFFFF}));
-    if (threads)
-        cmd->add_option("--threads", a.threads, "CPU threads (default: all)")->check(CLI::Range(0u, ifsim::max_threads));
+    cmd->add_option("--threads", a.threads, "CPU threads (default: all)")->check(CLI::Range(0u, ifsim::max_threads));
 }
 
 // An argument no option of `cmd` takes: named, with the nearest option, instead of CLI11's
@@ -45,7 +44,7 @@ int main(int argc, char** argv) {
 
     run_args ra;
     auto* run_cmd = app.add_subcommand("run", "Run a simulation from a TOML config");
-    add_config_options(run_cmd, ra, true, "Config file (TOML)");
+    add_config_options(run_cmd, ra, "Config file (TOML)");
     run_cmd->add_option("-o,--out", ra.out_dir, "Output folder (default: out/<config name>)");
     run_cmd->add_option("-b,--backend", ra.backend, "auto | cpu | cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -61,7 +60,7 @@ int main(int argc, char** argv) {
     CLI::App* compare_cmd = nullptr;
 #if IFSIM_HAVE_CUDA
     compare_cmd = app.add_subcommand("compare", "Run CPU and CUDA in float; print identical or the first difference");
-    add_config_options(compare_cmd, compare_args, true, "Config file (TOML)");
+    add_config_options(compare_cmd, compare_args, "Config file (TOML)");
     compare_cmd->add_option("--block", compare_block, "Steps between state comparisons (default 10)")
         ->check(CLI::Range(1u, 100000u));
 #endif
@@ -69,7 +68,7 @@ int main(int argc, char** argv) {
     bench_args ba;
     auto* bench_cmd = app.add_subcommand(
         "bench", "Time a config here: build, wall time, real-time factor, neuron-steps/s, synaptic events/s");
-    add_config_options(bench_cmd, ba, true, "Config file (TOML)");
+    add_config_options(bench_cmd, ba, "Config file (TOML)");
     bench_cmd->add_option("-b,--backend", ba.backend, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     bench_cmd->add_option("--runs", ba.runs, "Runs, one after the other (default 3); the median is printed last")
         ->check(CLI::Range(1u, 1000u));
@@ -79,14 +78,14 @@ int main(int argc, char** argv) {
     bool check_build = false;
     auto* check_cmd = app.add_subcommand(
         "check", "Validate a config and print what it would run (synapses, memory) without running it");
-    add_config_options(check_cmd, check_args, true, "Config file (TOML)");
+    add_config_options(check_cmd, check_args, "Config file (TOML)");
     check_cmd->add_flag("--build", check_build, "Also build the network on the CPU (every synapse, exact counts)");
 
     config_args theory_args;
     std::filesystem::path theory_csv;
     auto* theory_cmd = app.add_subcommand(
         "theory", "Write the predicted firing rate of every neuron (LIF/QIF F-I, Siegert) as CSV");
-    add_config_options(theory_cmd, theory_args, false, "Config file (TOML), e.g. <out>/config.resolved.toml");
+    add_config_options(theory_cmd, theory_args, "Config file (TOML), e.g. <out>/config.resolved.toml");
     theory_cmd->add_option("-o,--out", theory_csv, "CSV file (default: standard output)");
 
     config_args synapses_args;
@@ -94,7 +93,7 @@ int main(int argc, char** argv) {
     std::string synapses_format = "h5";
     auto* synapses_cmd = app.add_subcommand(
         "synapses", "Build the network on the CPU and write every projection's synapses to files, with a config that reads them");
-    add_config_options(synapses_cmd, synapses_args, true, "Config file (TOML)");
+    add_config_options(synapses_cmd, synapses_args, "Config file (TOML)");
     synapses_cmd->add_option("-o,--out", synapses_out, "Output folder")->required();
     synapses_cmd->add_option("--format", synapses_format, "h5 (default) | csv")->check(CLI::IsMember({"h5", "csv"}));
 
