@@ -10,8 +10,9 @@
 namespace {
 
 // The config file, --set, --seed and --threads (which a command that neither runs nor builds takes
-// too, so that a script can pass the same options to each). Ranges are checked here, so that a bad value is blamed on the option given, not on the
-// simulation.seed / simulation.threads override it becomes.
+// too, so that a script can pass the same options to each). Ranges are checked here, so that a
+// bad value is blamed on the option given, not on the simulation.seed / simulation.threads
+// override it becomes.
 void add_config_options(CLI::App* cmd, ifsim::cli::config_args& a, const char* config_help) {
     cmd->add_option("config", a.config, config_help)->required();
     cmd->add_option("--set", a.overrides, "Override a config value: KEY=VALUE (repeatable)");
