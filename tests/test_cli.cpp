@@ -1031,6 +1031,14 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     EXPECT_EQ(ifsim("stats " + out.string() + " --from 300 --to 200").code, 2);
     EXPECT_EQ(ifsim("stats " + out.string() + " --from 5000").code, 2);
 
+    // Edges that are no exact binary number: on the step grid as the spike times are (a spike at
+    // 600.3 ms is stored as 6003 x 0.1, one ulp above 600.3, and was dropped).
+    const auto odd = ifsim("stats " + out.string() + " --from 200.1 --to 600.3 --csv");
+    ASSERT_EQ(odd.code, 0) << odd.err;
+    const auto grid_count = std::count_if(t.begin(), t.end(), [](double x) { return x > 2001 * 0.1 && x <= 6003 * 0.1; });
+    ASSERT_GT(std::count(t.begin(), t.end(), 6003 * 0.1), 0) << "no spike at the edge: the check below tests nothing";
+    EXPECT_EQ(csv_fields(lines(odd.out).at(1)).at(4), std::to_string(grid_count));
+
     // Over the whole run: the spikes at its last instant count (times up to --to, as a record's
     // window), and the per-neuron CV is summary.json's mean_cv (both the sample deviation).
     const auto whole = ifsim("stats " + out.string() + " --csv");

@@ -80,9 +80,14 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
             std::vector<std::vector<double>> trains;
             for (std::uint64_t i = 0; i < pop.size; ++i)
                 if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
-            // Spike times after `from` up to `to`, as a record's window holds them (a spike at 0,
-            // from an initial condition, counts from 0).
-            const double t0 = from == 0.0 ? 0.0 : std::nextafter(from, INFINITY), t1 = std::nextafter(to, INFINITY);
+            // Spike times after `from` up to `to`, as a record's window holds them: the edges on
+            // the step grid, computed as the spike times are ((step + offset) dt), so that a spike
+            // at the end of a step compares equal to it. What the record holds at its own start
+            // (a spike at a step's very start) counts, as from 0.
+            const double dt = spec.simulation.dt_ms;
+            const double grid_from = double(std::llround(from / dt)) * dt, grid_to = double(std::llround(to / dt)) * dt;
+            const double t0 = from == w.start_ms ? grid_from : std::nextafter(grid_from, INFINITY);
+            const double t1 = std::nextafter(grid_to, INFINITY);
             const analysis::isi_stats pooled =
                 analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);
             // The CV of each neuron's own ISIs, averaged (as summary.json's mean_cv): neurons that

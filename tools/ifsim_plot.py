@@ -185,7 +185,7 @@ def plot_rates(ax, spikes, colors, t_end, dt_ms):
         n = max(p.get("n_recorded", p["neurons"]), 1)
         rate = hist / (n * bin_ms * 1e-3)
         start, stop = p.get("window_ms", (0.0, t_end))
-        rate[(edges[:-1] < start - 1e-9) | (edges[1:] > stop + 1e-9)] = np.nan  # not recorded there: no line
+        rate[(edges[1:] <= start + 1e-9) | (edges[:-1] >= stop - 1e-9)] = np.nan  # not recorded there: no line
         ax.step(edges[:-1], rate, where="post", color=colors[name], lw=1.0,
                 label=f"{name}: {p['count'] / (n * p.get('span_ms', t_end) * 1e-3):.3g} Hz")
     ax.set_ylabel("rate (Hz)")
@@ -321,8 +321,11 @@ def spike_records(outdir, t_end):
 
 
 def measured_rates(spikes, name, neuron, t_end):
-    """Each listed neuron's rate over its record's span; NaN for a neuron the record leaves out."""
-    p = spikes.get(name, {})
+    """Each listed neuron's rate over its record's span; NaN for a neuron the record leaves out
+    (all of a population without a spike record)."""
+    if name not in spikes:
+        return np.full(len(neuron), np.nan)
+    p = spikes[name]
     counts = p.get("counts", np.zeros(0))
     span = p.get("span_ms", t_end)
     recorded = p.get("recorded", lambda i: True)
@@ -365,8 +368,9 @@ def plot_rate_distribution(ax, spikes, tables, colors, t_end):
     for name, table in tables.items():
         color = colors.get(name, "0.3")
         m = measured[name]
-        ax.hist(m, bins=bins, histtype="step", lw=1.2, color=color,
-                label=f"{name} simulated, mean {m.mean():.3g} Hz")
+        if m.size:
+            ax.hist(m, bins=bins, histtype="step", lw=1.2, color=color,
+                    label=f"{name} simulated, mean {m.mean():.3g} Hz")
         theory_rate = float(np.nanmean(table[:, 2]))
         if math.isfinite(theory_rate):
             ax.axvline(theory_rate, color=color, ls="--", lw=1.2, label=f"{name} theory {theory_rate:.3g} Hz")

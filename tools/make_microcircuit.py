@@ -59,9 +59,10 @@ def main():
     if not 0.0 < scale <= 1.0:
         sys.exit(f"N_SCALING={os.environ.get('N_SCALING')}: expected a number in (0, 1]")
     full_sizes = sizes
-    scaled = [max(1, round(n * scale)) for n in sizes]
-    if any(round(n * scale) < 1 for n in sizes):
-        sys.exit(f"N_SCALING={scale:g}: a population would have no neuron; the smallest scale is {1 / min(sizes):.2g}")
+    scaled = [round(n * scale) for n in sizes]
+    if min(scaled) < 1:
+        sys.exit(f"N_SCALING={scale:g}: a population would have no neuron; the scale must be at least "
+                 f"{0.5 / min(sizes):.2g}")
     if scale == 1.0:
         what = ["# The cortical microcircuit of Potjans & Diesmann (2014), full scale: 77,169 LIF neurons in",
                 "# 8 populations, about 3e8 exponential current synapses, with the published parameters."]

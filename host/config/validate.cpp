@@ -273,11 +273,13 @@ void check_population_params(const context& ctx, const toml::node* at, std::stri
                                   ((mask >> (pos - uniform_names.begin())) & 1u);
                 p.*f.member = value_at(it->second, i, n, high);
             }
-            std::string problem = check_params(p, pop.model);
+            std::string problem = check_params(p, pop.model), remedy;
             // A float run's derived coefficients in float's range (population_setup.hpp), with
             // the model defaults the run fills in.
-            if (problem.empty() && sim.real == precision::single)
+            if (problem.empty() && sim.real == precision::single) {
                 problem = float_range_problem(with_model_defaults(p, pop.model), pop.model, sim.dt_ms);
+                remedy = float_range_remedy;
+            }
             if (problem.empty()) continue;
             std::string where;
             if (any_array || any_linspace) where += " for neuron " + std::to_string(i);
@@ -288,7 +290,7 @@ void check_population_params(const context& ctx, const toml::node* at, std::stri
             if (any_normal) where += " (normal spreads are checked at their mean)";
             ctx.fail(at, child_path(path, "params"),
                      child_path(path, "params") + " (population '" + pop.name + "', model " +
-                         std::string(model_name(pop.model)) + "): " + problem + where);
+                         std::string(model_name(pop.model)) + "): " + problem + where + remedy);
         }
     }
 }

@@ -72,6 +72,10 @@ std::vector<Real> to_real(const std::vector<double>& v) {
 
 }  // namespace detail
 
+// What to do about a float_range_problem.
+inline constexpr const char* float_range_remedy =
+    "; the parameters are too extreme for float: use simulation.precision = \"double\"";
+
 // Empty where every coefficient the model derives from `p` and dt (in double) is 0 or within
 // float's normal range; else the first that is not, as "a derived coefficient ... is 4.0e-41".
 // A parameter set valid in double can leave it (QIF with k = 1e-36 nS/mV: k dt / C_m is a float
@@ -91,8 +95,7 @@ inline std::string float_range_problem(const neuron_params& p, model_kind m, dou
                 if (problem.empty() && v != 0.0 && !(v >= double(std::numeric_limits<float>::min()) &&
                                                      v <= double(std::numeric_limits<float>::max())))
                     problem = "a coefficient derived from its parameters and dt is " + format_number(field) +
-                              ", outside float's normal range (1.2e-38 .. 3.4e38): the parameters are too extreme "
-                              "for float; use simulation.precision = \"double\"";
+                              ", outside float's normal range (1.2e-38 .. 3.4e38)";
             }
         });
         return problem;
@@ -124,7 +127,8 @@ inline std::vector<neuron_params> realize_params(const population_spec& pop, con
                                " (its params as drawn): " + err);
         if (sim.real == precision::single)
             if (const std::string err = float_range_problem(p, pop.model, sim.dt_ms); !err.empty())
-                throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err);
+                throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err +
+                                   float_range_remedy);
         out[i] = p;
     }
     return out;
