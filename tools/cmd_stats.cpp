@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -34,6 +35,102 @@ std::string number(double v, const char* fmt = "%.4g") {
     return s;
 }
 
+// One recorded population's row.
+struct population_stats {
+    std::string name;
+    std::uint64_t neurons = 0;  // recorded
+    double from = 0, to = 0;    // [ms]
+    analysis::isi_stats pooled;
+    double cv_mean = NAN;  // of each neuron's own ISI CV
+    std::uint64_t with_cv = 0;
+    double fano = NAN;
+    double rate_theory = NAN, cv_theory = NAN;
+};
+
+// The theory's rate averaged over the recorded neurons that have one.
+double mean_theory_rate(const theory_table& theory, const std::string& name, const neuron_subset& recorded) {
+    const auto it = theory.rate_Hz.find(name);
+    if (it == theory.rate_Hz.end()) return NAN;
+    double sum = 0.0;
+    std::uint64_t n = 0;
+    for (std::uint64_t i = 0; i < it->second.size(); ++i)
+        if (recorded.contains(i)) sum += it->second[i], ++n;
+    return n > 0 ? sum / double(n) : NAN;
+}
+
+// Spike record k over its window cut to what the run wrote (end_ms) and to --from / --to, or
+// nothing where that leaves no time (said on stderr).
+std::optional<population_stats> measure(const std::filesystem::path& dir, const run_spec& spec, std::size_t k,
+                                        const stats_args& args, double end_ms, const theory_table& theory) {
+    population_stats r;
+    r.name = spec.spikes.populations[k];
+    const population_spec& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
+                                               [&](const population_spec& p) { return p.name == r.name; });
+    const record_window& w = spec.spikes.windows[k];
+    r.from = std::max(w.start_ms, args.from_ms);
+    r.to = std::min({w.stop_ms, end_ms, args.to_ms});
+    if (!(r.to > r.from)) {
+        std::fprintf(stderr, "ifsim stats: population '%s': its record (%g to %g ms) holds no time between --from and --to\n",
+                     r.name.c_str(), w.start_ms, std::min(w.stop_ms, end_ms));
+        return std::nullopt;
+    }
+    // The trains of the recorded neurons only: the others' are empty, not silent.
+    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, pop.size);
+    const neuron_subset& recorded = spec.spikes.neurons[k];
+    std::vector<std::vector<double>> trains;
+    for (std::uint64_t i = 0; i < pop.size; ++i)
+        if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
+    r.neurons = trains.size();
+
+    // Spike times after `from` up to `to`, as a record's window holds them: the edges on the step
+    // grid, computed as the spike times are ((step + offset) dt), so that a spike at the end of a
+    // step compares equal to it. What the record holds at its own start (a spike at a step's very
+    // start) counts, as from 0.
+    const double dt = spec.simulation.dt_ms;
+    const double grid_from = double(std::llround(r.from / dt)) * dt, grid_to = double(std::llround(r.to / dt)) * dt;
+    const double t0 = r.from == w.start_ms ? grid_from : std::nextafter(grid_from, INFINITY);
+    const double t1 = std::nextafter(grid_to, INFINITY);
+    r.pooled = analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);
+    // The CV of each neuron's own ISIs, averaged (as summary.json's mean_cv): neurons that differ
+    // in rate do not widen it.
+    double cv_sum = 0.0;
+    for (const auto& train : trains) {
+        const double cv = analysis::isi_statistics(train, t0, t1).cv;
+        if (std::isfinite(cv)) cv_sum += cv, ++r.with_cv;
+    }
+    if (r.with_cv > 0) r.cv_mean = cv_sum / double(r.with_cv);
+    if (r.to - r.from >= 2.0 * args.fano_window_ms) r.fano = analysis::fano_factor(trains, args.fano_window_ms, t0, t1);
+    r.rate_theory = mean_theory_rate(theory, r.name, recorded);
+    if (const auto it = theory.cv.find(r.name); it != theory.cv.end()) r.cv_theory = it->second;
+    return r;
+}
+
+void print_header(bool csv) {
+    if (csv)
+        std::printf("population,neurons,from_ms,to_ms,spikes,rate_Hz,theory_rate_Hz,cv_pooled,cv_mean,neurons_with_cv,"
+                    "theory_cv,serial_corr_1,serial_corr_1_stderr,fano,fano_window_ms\n");
+    else
+        std::printf("%-10s %9s %17s %10s %9s %9s %7s %7s %7s %17s %7s\n", "population", "neurons", "window (ms)",
+                    "spikes", "rate Hz", "theory", "CV", "CV/n", "theory", "serial corr", "Fano");
+}
+
+void print_row(const population_stats& r, bool csv, double fano_window_ms) {
+    if (csv) {
+        std::printf("%s,%llu,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                    r.name.c_str(), (unsigned long long)r.neurons, r.from, r.to, (unsigned long long)r.pooled.n_spikes,
+                    r.pooled.rate_Hz, r.rate_theory, r.pooled.cv, r.cv_mean, (unsigned long long)r.with_cv, r.cv_theory,
+                    r.pooled.serial_corr_1, r.pooled.serial_corr_1_stderr, r.fano, fano_window_ms);
+        return;
+    }
+    const std::string span = number(r.from, "%g") + "-" + number(r.to, "%g");
+    const std::string corr =
+        number(r.pooled.serial_corr_1, "%.3f") + " +- " + number(r.pooled.serial_corr_1_stderr, "%.3f");
+    std::printf("%-10s %9llu %17s %10llu %9s %9s %7s %7s %7s %17s %7s\n", r.name.c_str(), (unsigned long long)r.neurons,
+                span.c_str(), (unsigned long long)r.pooled.n_spikes, number(r.pooled.rate_Hz).c_str(),
+                number(r.rate_theory).c_str(), number(r.pooled.cv, "%.3f").c_str(), number(r.cv_mean, "%.3f").c_str(),
+                number(r.cv_theory, "%.3f").c_str(), corr.c_str(), number(r.fano, "%.3f").c_str());
+}
+
 }  // namespace
 
 int stats(const std::filesystem::path& dir, const stats_args& args) {
@@ -53,88 +150,18 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
                                ": --to must be after --from");
         const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;
         const theory_table theory = make_theory_table(spec);
-        if (args.csv)
-            std::printf("population,neurons,from_ms,to_ms,spikes,rate_Hz,theory_rate_Hz,cv_pooled,cv_mean,neurons_with_cv,"
-                        "theory_cv,serial_corr_1,serial_corr_1_stderr,fano,fano_window_ms\n");
-        else
-            std::printf("%-10s %9s %17s %10s %9s %9s %7s %7s %7s %17s %7s\n", "population", "neurons", "window (ms)",
-                        "spikes", "rate Hz", "theory", "CV", "CV/n", "theory", "serial corr", "Fano");
+        print_header(args.csv);
         std::size_t shown = 0;
-        for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k) {
-            const std::string& name = spec.spikes.populations[k];
-            const population_spec& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
-                                                       [&](const population_spec& p) { return p.name == name; });
-            // The recorded window, cut to what was written and to --from / --to.
-            const record_window& w = spec.spikes.windows[k];
-            const double from = std::max(w.start_ms, args.from_ms);
-            const double to = std::min({w.stop_ms, end_ms, args.to_ms});
-            if (!(to > from)) {
-                std::fprintf(stderr, "ifsim stats: population '%s': its record (%g to %g ms) holds no time between --from and --to\n",
-                             name.c_str(), w.start_ms, std::min(w.stop_ms, end_ms));
-                continue;
+        for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
+            if (const auto row = measure(dir, spec, k, args, end_ms, theory)) {
+                print_row(*row, args.csv, args.fano_window_ms);
+                ++shown;
             }
-            ++shown;
-            // The trains of the recorded neurons only: the others' are empty, not silent.
-            auto all_trains = read_spike_trains(dir / "spikes.h5", name, pop.size);
-            const neuron_subset& recorded = spec.spikes.neurons[k];
-            std::vector<std::vector<double>> trains;
-            for (std::uint64_t i = 0; i < pop.size; ++i)
-                if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
-            // Spike times after `from` up to `to`, as a record's window holds them: the edges on
-            // the step grid, computed as the spike times are ((step + offset) dt), so that a spike
-            // at the end of a step compares equal to it. What the record holds at its own start
-            // (a spike at a step's very start) counts, as from 0.
-            const double dt = spec.simulation.dt_ms;
-            const double grid_from = double(std::llround(from / dt)) * dt, grid_to = double(std::llround(to / dt)) * dt;
-            const double t0 = from == w.start_ms ? grid_from : std::nextafter(grid_from, INFINITY);
-            const double t1 = std::nextafter(grid_to, INFINITY);
-            const analysis::isi_stats pooled =
-                analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);
-            // The CV of each neuron's own ISIs, averaged (as summary.json's mean_cv): neurons that
-            // differ in rate do not widen it.
-            double cv_sum = 0.0;
-            std::uint64_t with_cv = 0;
-            for (const auto& train : trains) {
-                const double cv = analysis::isi_statistics(train, t0, t1).cv;
-                if (std::isfinite(cv)) cv_sum += cv, ++with_cv;
-            }
-            const double cv = with_cv ? cv_sum / double(with_cv) : NAN;
-            const double window = args.fano_window_ms;
-            const double fano = (to - from) >= 2.0 * window ? analysis::fano_factor(trains, window, t0, t1) : NAN;
-            const auto theory_of = [](const std::map<std::string, double>& m, const std::string& key) {
-                const auto it = m.find(key);
-                return it == m.end() ? NAN : it->second;
-            };
-            // The theory's rate, averaged over the recorded neurons (with rows).
-            double rate_theory = NAN;
-            if (const auto it = theory.rate_Hz.find(name); it != theory.rate_Hz.end()) {
-                double sum = 0.0;
-                std::uint64_t n = 0;
-                for (std::uint64_t i = 0; i < it->second.size(); ++i)
-                    if (recorded.contains(i)) sum += it->second[i], ++n;
-                if (n > 0) rate_theory = sum / double(n);
-            }
-            const double cv_theory = theory_of(theory.cv, name);
-            if (args.csv) {
-                std::printf("%s,%llu,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                            name.c_str(), (unsigned long long)trains.size(), from, to, (unsigned long long)pooled.n_spikes,
-                            pooled.rate_Hz, rate_theory, pooled.cv, cv, (unsigned long long)with_cv, cv_theory,
-                            pooled.serial_corr_1, pooled.serial_corr_1_stderr, fano, window);
-            } else {
-                const std::string span = number(from, "%g") + "-" + number(to, "%g");
-                const std::string corr = number(pooled.serial_corr_1, "%.3f") + " +- " +
-                                         number(pooled.serial_corr_1_stderr, "%.3f");
-                std::printf("%-10s %9llu %17s %10llu %9s %9s %7s %7s %7s %17s %7s\n", name.c_str(),
-                            (unsigned long long)trains.size(), span.c_str(), (unsigned long long)pooled.n_spikes,
-                            number(pooled.rate_Hz).c_str(), number(rate_theory).c_str(), number(pooled.cv, "%.3f").c_str(),
-                            number(cv, "%.3f").c_str(), number(cv_theory, "%.3f").c_str(), corr.c_str(),
-                            number(fano, "%.3f").c_str());
-            }
-        }
         if (!args.csv)
             for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: no theory: %s\n", note.c_str());
-        if (shown == 0) throw config_error("no population was recorded between --from and --to (the run wrote " +
-                                           format_number(end_ms) + " ms)");
+        if (shown == 0)
+            throw config_error("no population was recorded between --from and --to (the run wrote " +
+                               format_number(end_ms) + " ms)");
         return exit_ok;
     });
 }
