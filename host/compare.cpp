@@ -56,7 +56,7 @@ std::optional<std::string> first_sample_difference(const run_spec& spec, sides w
             // Row j of a block samples the j-th multiple of the interval from block_start on.
             const std::uint64_t interval = rec.interval_steps(spec.simulation.dt_ms);
             const std::uint64_t step =
-                (block_start + interval - 1) / interval * interval + k / rec.neurons.size() * interval;
+                rec.sample_from(block_start, spec.simulation.dt_ms) + k / rec.neurons.size() * interval;
             const auto value = [&](const std::vector<float>& v) {
                 char text[32] = "no sample";
                 if (k < v.size()) std::snprintf(text, sizeof text, "%.9g", double(v[k]));

@@ -51,7 +51,7 @@ void check_samples(const run_spec& spec, std::uint64_t first_step, const block_o
             if (std::isfinite(v[k])) continue;
             const std::size_t m = rec.neurons.size();
             const std::uint64_t every = rec.interval_steps(spec.simulation.dt_ms);
-            const std::uint64_t first_sample = (first_step + every - 1) / every * every;
+            const std::uint64_t first_sample = rec.sample_from(first_step, spec.simulation.dt_ms);
             throw numerical_error("state record '" + rec.name + "': " + rec.variable + " of population '" +
                                       rec.population + "' is beyond the range of its float report (|x| > 3.4e38); "
                                       "its inputs or parameters drive it out of any physical range",
@@ -60,14 +60,14 @@ void check_samples(const run_spec& spec, std::uint64_t first_step, const block_o
     }
 }
 
-// Of a block's `rows` samples of record r, the first sample at step first_step or later onwards
-// (the backends sample at every multiple of the interval), those inside its window.
+// Of a block's `rows` samples of record r (the first at or after first_step), those inside its
+// window.
 struct rows_in_window {
     std::size_t first = 0, count = 0;
 };
 rows_in_window sample_rows_in_window(const state_record& r, double dt_ms, std::uint64_t first_step, std::size_t rows) {
     const std::uint64_t every = r.interval_steps(dt_ms);
-    const std::uint64_t first_sample = (first_step + every - 1) / every * every;
+    const std::uint64_t first_sample = r.sample_from(first_step, dt_ms);
     const std::uint64_t from = r.first_sample_step(dt_ms), to = r.window.end_step(dt_ms);
     // Rows k with from <= first_sample + k every < to.
     const std::uint64_t lo = from > first_sample ? (from - first_sample + every - 1) / every : 0;

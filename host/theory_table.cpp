@@ -63,7 +63,8 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
 }  // namespace
 
 theory_table make_theory_table(const run_spec& spec) {
-    theory_table table{"population,neuron,I_e_pA,rate_theory_Hz\n", {}};
+    theory_table table;
+    table.csv = "population,neuron,I_e_pA,rate_theory_Hz\n";
     if (!spec.projections.empty()) {
         add_mean_field(table, spec, "the network's mean field does not apply");
         return table;

@@ -75,13 +75,8 @@ run_spec noisy_population() {
     s.populations[0].input.I_e = distribution::constant(190.0);
     s.populations[0].input.sigma_V = distribution::constant(4.0);
     s.populations[0].init["V_m"] = {distribution::kind::uniform, -60.0, -50.0, {}};
-    state_record r;
-    r.name = "P_V_m";
-    r.population = "P";
-    r.variable = "V_m";
-    r.neurons = {3, 5, 7, 9};
-    r.interval_ms = 0.3;
-    s.states.push_back(r);
+    s.states.push_back(state_record{.name = "P_V_m", .population = "P", .variable = "V_m",
+                                    .neurons = {3, 5, 7, 9}, .interval_ms = 0.3, .window = {}});
     return s;
 }
 

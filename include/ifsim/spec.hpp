@@ -111,10 +111,6 @@ struct neuron_subset {
         return listed.empty() ? (i >= first && i < end) : std::binary_search(listed.begin(), listed.end(), i);
     }
     bool all() const { return listed.empty() && first == 0 && end == std::numeric_limits<std::uint64_t>::max(); }
-    // How many of a population of n neurons it holds.
-    std::uint64_t count(std::uint64_t n) const {
-        return listed.empty() ? std::min(end, n) - std::min(first, n) : listed.size();
-    }
     bool operator==(const neuron_subset&) const = default;
 };
 
@@ -144,12 +140,14 @@ struct state_record {
     std::uint64_t interval_steps(double dt_ms) const {
         return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(interval_ms / dt_ms)));
     }
-    // The step of its first sample in the files: the first multiple of the interval at or after
-    // the window's start.
-    std::uint64_t first_sample_step(double dt_ms) const {
+    // Its first sample at or after `step`: the next multiple of the interval (the backends sample
+    // at every one; a block's row k is the k-th from its first step on).
+    std::uint64_t sample_from(std::uint64_t step, double dt_ms) const {
         const std::uint64_t every = interval_steps(dt_ms);
-        return (window.first_step(dt_ms) + every - 1) / every * every;
+        return (step + every - 1) / every * every;
     }
+    // The step of its first sample in the files: the first inside the window.
+    std::uint64_t first_sample_step(double dt_ms) const { return sample_from(window.first_step(dt_ms), dt_ms); }
     // The samples its file holds after a run of `steps` steps.
     std::uint64_t samples_in(std::uint64_t steps, double dt_ms) const {
         const std::uint64_t first = first_sample_step(dt_ms), end = std::min(steps, window.end_step(dt_ms));
