@@ -42,7 +42,8 @@ public:
             const auto& rec = spec.states[r];
             std::size_t p = 0;
             while (spec.populations[p].name != rec.population) ++p;
-            populations_[p]->samplers.push_back({r, parse_state_variable(rec.variable), recorded_channel(net_, rec),
+            populations_[p]->samplers.push_back({r, parse_state_variable(rec.variable),
+                                                 recorded_channel(net_, spec, rec),
                                                  rec.neurons, rec.interval_steps(spec.simulation.dt_ms)});
         }
     }

@@ -115,6 +115,7 @@ public:
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
             any_bridge_ = any_bridge_ || (c.input.flags & input_flag::bridge);
             any_poisson_ = any_poisson_ || (c.input.flags & input_flag::poisson);
+            poisson_gated_ = !(c.input.flags & input_flag::poisson_channel);  // the population's input: one kind
         }
         // One Poisson mean for the whole population (the rate and count are per population; only
         // dt enters): its CDF once, rather than accumulated every neuron-step.
@@ -126,7 +127,7 @@ public:
         for (const auto& c : channels) {
             const bool exp_kind = c.kind != synapse_kind::delta;
             channels_.push_back({c.kind,
-                                 derive_channel<Real>(c.kind, c.tau_syn_ms, c.E_rev_mV, dt_ms),
+                                 derive_channel<Real>(c.kind, c.tau_syn_ms, c.E_rev_mV, c.poisson_weight, dt_ms),
                                  c.format,
                                  std::vector<std::int64_t>(std::size_t(slots_) * d_.size, 0),
                                  exp_kind ? std::vector<Real>(d_.size, Real(0)) : std::vector<Real>{}});
@@ -225,7 +226,6 @@ private:
         // I_bias to the bit (as on the GPU, which skips the add), and the update loop has no select.
         Real I_syn[chunk], V_syn[chunk] = {};
         std::fill_n(I_syn, count, has_current_ ? Real(0) : -Real(0));
-        if (!channels_.empty()) take_arrivals(first, count, step, I_syn, V_syn);
         if (any_noise_) {
             draw_chunk(key_, d_.first_id + first, count, step, xi, xi_ou, u_bridge);
         } else {
@@ -241,6 +241,7 @@ private:
                 n_input[j] = poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step});
             }
         }
+        if (!channels_.empty()) take_arrivals(first, count, step, n_input, I_syn, V_syn);
         // Compile-time flags keep the vector loop free of branches and of work no neuron needs.
         with_flag(!d_.I_ou.empty(), [&]<bool Ou>() {
             with_flag(any_bridge_, [&]<bool Bridge>() {
@@ -294,19 +295,22 @@ private:
         draw_search_uniforms(key_, d_.first_id + first, count, step, u);
         const poisson_cdf& table = *poisson_table_;
         const Real* ref = d_.ref.data() + first;
-        // A refractory period ending inside the step, or a search past the head.
+        // A step that integrates other than all of it (poisson_input scales the mean), or a search
+        // past the head.
         const auto scalar = [](Real r, std::uint32_t n) {
             return partial_step(r) || (r == Real(0) && n == head);
         };
         int odd = 0;
         for (int j = 0; j < count; ++j) {
+            // Into V: none while refractory. Into a synaptic channel: a whole step's, refractory or not.
+            const Real r = poisson_gated_ ? ref[j] : Real(0);
             k[j] = search_cdf_head<head>(u[j], table);
-            n_input[j] = ref[j] >= Real(1) ? Real(0) : Real(k[j]);  // no input while refractory
-            odd |= int(scalar(ref[j], k[j]));
+            n_input[j] = r >= Real(1) ? Real(0) : Real(k[j]);
+            odd |= int(scalar(r, k[j]));
         }
         if (!odd) return;
         for (int j = 0; j < count; ++j) {
-            if (!scalar(ref[j], k[j])) continue;
+            if (!scalar(poisson_gated_ ? ref[j] : Real(0), k[j])) continue;
             const std::uint64_t i = first + std::uint64_t(j);
             n_input[j] = poisson_input(coeffs(i).input, ref[j], noise_source{key_, d_.first_id + i, step}, &table);
         }
@@ -359,17 +363,20 @@ private:
 
     // The synaptic input of neurons [first, first + count) in `step`: this step's current from the
     // exp channels' state (in channel order), the delta channels' voltage jump; then each channel's
-    // slot is taken (zeroed) and the exp states step on (synapses.hpp).
-    void take_arrivals(std::uint64_t first, std::int64_t count, std::uint64_t step, Real* I_syn, Real* V_syn) {
+    // slot is taken (zeroed) and the exp states step on, with the step's Poisson input counts
+    // n_input where they feed one (synapses.hpp).
+    void take_arrivals(std::uint64_t first, std::int64_t count, std::uint64_t step, const Real* n_input, Real* I_syn,
+                       Real* V_syn) {
         const Real* V = d_.V.data() + first;
         for (auto& ch : channels_) {
             std::int64_t* slot = ch.ring.data() + (step % slots_) * d_.size + first;
             Real* x = ch.x.empty() ? nullptr : ch.x.data() + first;
             using enum synapse_kind;
             const int n = int(count);  // <= chunk
-            const int bad = ch.kind == delta         ? take_lanes<delta>(ch, slot, x, V, n, I_syn, V_syn)
-                            : ch.kind == exp_current ? take_lanes<exp_current>(ch, slot, x, V, n, I_syn, V_syn)
-                                                     : take_lanes<exp_conductance>(ch, slot, x, V, n, I_syn, V_syn);
+            const int bad = ch.kind == delta ? take_lanes<delta>(ch, slot, x, V, n_input, n, I_syn, V_syn)
+                            : ch.kind == exp_current
+                                ? take_lanes<exp_current>(ch, slot, x, V, n_input, n, I_syn, V_syn)
+                                : take_lanes<exp_conductance>(ch, slot, x, V, n_input, n, I_syn, V_syn);
             if (bad < n) note_overflow(first + std::uint64_t(bad));
         }
     }
@@ -378,13 +385,14 @@ private:
     // straight-line vector code. The overflow check only remembers where: the first neuron whose
     // slot was out of range, or count.
     template <synapse_kind Kind>
-    static int take_lanes(const channel_state<Real>& ch, std::int64_t* slot, Real* x, const Real* V, int count,
-                          Real* I_syn, Real* V_syn) {
+    static int take_lanes(const channel_state<Real>& ch, std::int64_t* slot, Real* x, const Real* V,
+                          const Real* n_input, int count, Real* I_syn, Real* V_syn) {
         int bad = count;
 #pragma GCC ivdep
         for (int j = 0; j < count; ++j) {
             Real state = Kind == synapse_kind::delta ? Real(0) : x[j];
-            const bool ok = take_channel(Kind, ch.coeffs, ch.format, slot[j], state, V[j], I_syn[j], V_syn[j]);
+            const bool ok =
+                take_channel(Kind, ch.coeffs, ch.format, slot[j], state, V[j], n_input[j], I_syn[j], V_syn[j]);
             if constexpr (Kind != synapse_kind::delta) x[j] = state;
             bad = std::min(bad, ok ? count : j);
         }
@@ -542,6 +550,7 @@ private:
     bool any_noise_ = false;    // some neuron uses its step's noise block: draw it for the chunk
     bool any_bridge_ = false;   // some neuron checks the Brownian bridge: its exp is needed
     bool any_poisson_ = false;  // some neuron has Poisson input
+    bool poisson_gated_ = true;  // it jumps V (none while refractory), not a synaptic channel
     std::unique_ptr<poisson_cdf> poisson_table_;  // every neuron's full-step Poisson CDF, if one
     std::vector<spike_list> thread_spikes_;
     std::uint32_t slots_;                      // ring-buffer slots (steps)

@@ -53,6 +53,9 @@ std::string mean_field_limit(const run_spec& spec) {
         if (!p.input.sigma_V.is_constant()) return pop + ": noise.sigma_V varies across neurons";
         if (!(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0)) return pop + ": coloured (OU) noise";
         if (!p.input.steps.time_ms.empty()) return pop + ": a step current (no stationary rate)";
+        if (p.input.poisson_feeds_channel())
+            return pop + ": input.poisson has " + std::string(synapse_names[std::size_t(p.input.poisson_synapse)]) +
+                   " synapses (delta only)";
         for (const auto& [name, d] : p.params)
             if (!d.is_constant()) return pop + ": params." + name + " varies across neurons";
     }
@@ -97,8 +100,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         const input_spec& in = pop.input;
         const double poisson = double(in.poisson_count) * in.poisson_rate_Hz;
         th[k].p = p;
-        th[k].mu_fixed = in.I_e.a / p.g_L + tau_s * poisson * in.poisson_weight_mV;
-        th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * in.poisson_weight_mV * in.poisson_weight_mV;
+        th[k].mu_fixed = in.I_e.a / p.g_L + tau_s * poisson * in.poisson_weight;
+        th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * in.poisson_weight * in.poisson_weight;
     }
     for (const auto& pr : spec.projections) {
         const std::size_t t = index(pr.target);

@@ -233,7 +233,9 @@ public:
             d_channel_x_.emplace_back(exp_kind ? n_ : 0, "the synaptic state" + of_);
             if (exp_kind)
                 IFSIM_CUDA_CHECK(cudaMemset(d_channel_x_.back().data(), 0, n_ * sizeof(Real)), "clearing the synaptic state" + of_);
-            syn_.channel[c] = {ch.kind, derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, dt_ms_), ch.format,
+            syn_.channel[c] = {ch.kind,
+                               derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, ch.poisson_weight, dt_ms_),
+                               ch.format,
                                d_rings_.back().data(), exp_kind ? d_channel_x_.back().data() : nullptr};
             syn_.has_current = syn_.has_current || exp_kind;
         }
@@ -528,7 +530,7 @@ public:
             sampler s;
             s.record = r;
             s.variable = parse_state_variable(rec.variable);
-            s.channel = recorded_channel(net_, rec);
+            s.channel = recorded_channel(net_, spec, rec);
             s.neurons = rec.neurons;
             s.interval_steps = rec.interval_steps(spec.simulation.dt_ms);
             populations_[p]->samplers.push_back(std::move(s));

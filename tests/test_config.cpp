@@ -100,8 +100,11 @@ void expect_same(const run_spec& a, const run_spec& b) {
         expect_same(p.input.sigma_I, q.input.sigma_I, "sigma_I");
         EXPECT_TRUE(same_bits(p.input.tau_I_ms, q.input.tau_I_ms));
         EXPECT_TRUE(same_bits(p.input.poisson_rate_Hz, q.input.poisson_rate_Hz));
-        EXPECT_TRUE(same_bits(p.input.poisson_weight_mV, q.input.poisson_weight_mV));
+        EXPECT_TRUE(same_bits(p.input.poisson_weight, q.input.poisson_weight));
         EXPECT_EQ(p.input.poisson_count, q.input.poisson_count);
+        EXPECT_EQ(p.input.poisson_synapse, q.input.poisson_synapse);
+        EXPECT_TRUE(same_bits(p.input.poisson_tau_syn_ms, q.input.poisson_tau_syn_ms));
+        EXPECT_TRUE(same_bits(p.input.poisson_E_rev_mV, q.input.poisson_E_rev_mV));
     }
     ASSERT_EQ(a.projections.size(), b.projections.size());
     for (std::size_t i = 0; i < a.projections.size(); ++i) {
@@ -205,7 +208,7 @@ input = { poisson = { rate = "1.5 kHz", weight = "-100 uV", count = 80 }, ou = {
     EXPECT_EQ(p.params.at("V_c").a, -45.0);
     EXPECT_EQ(p.params.at("t_ref").a, 2.0);
     EXPECT_EQ(p.input.poisson_rate_Hz, 1500.0);
-    EXPECT_EQ(p.input.poisson_weight_mV, -0.1);
+    EXPECT_EQ(p.input.poisson_weight, -0.1);
     EXPECT_EQ(p.input.poisson_count, 80u);
     EXPECT_EQ(p.input.sigma_I.a, 50.0);
     EXPECT_EQ(p.input.tau_I_ms, 5.0);
@@ -753,6 +756,50 @@ TEST(Config, ProjectionsEveryRuleAndSynapse) {
     EXPECT_TRUE(parse_config(std::string("projection = []\n") + network_pops, "n.toml").projections.empty());
 }
 
+// input.poisson takes a projection's synapse keys: its weight's unit follows the synapse, tau_syn
+// and E_rev are for the kinds that have them, and a channel only it feeds can be recorded.
+TEST(Config, PoissonInputIntoASynapticChannel) {
+    const auto with_poisson = [](const std::string& poisson) {
+        return std::string(minimal) + "input = { poisson = { rate = \"8 Hz\", count = 100, " + poisson + " } }\n";
+    };
+    const run_spec s =
+        parse_config(with_poisson("weight = \"87.8 pA\", synapse = \"exp_current\", tau_syn = \"0.5 ms\"") +
+                         "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\n",
+                     "p.toml");
+    const input_spec& in = s.populations[0].input;
+    EXPECT_EQ(in.poisson_synapse, synapse_kind::exp_current);
+    EXPECT_EQ(in.poisson_weight, 87.8);
+    EXPECT_EQ(in.poisson_tau_syn_ms, 0.5);
+    EXPECT_EQ(s.states.at(0).projection, state_record::poisson_input_channel);
+    expect_same(s, parse_config(to_toml(s), "p.toml"));
+    const run_spec g = parse_config(
+        with_poisson("weight = \"2 nS\", synapse = \"exp_conductance\", tau_syn = \"5 ms\", E_rev = \"-80 mV\""), "g.toml");
+    EXPECT_EQ(g.populations[0].input.poisson_E_rev_mV, -80.0);
+    expect_same(g, parse_config(to_toml(g), "g.toml"));
+    EXPECT_EQ(parse_config(with_poisson("weight = 0.5"), "d.toml").populations[0].input.poisson_synapse, synapse_kind::delta);
+
+    const std::pair<std::string, std::string> bad[] = {
+        {"weight = \"1 mV\", synapse = \"exp_current\"",
+         "population[0].input.poisson.weight = \"1 mV\": a voltage (mV), but synapse = \"exp_current\" takes a weight in pA"},
+        {"weight = \"-1 nS\", synapse = \"exp_conductance\"", "conductances and must be >= 0 nS"},
+        {"weight = 1, tau_syn = \"2 ms\"", "input.poisson.tau_syn = \"2 ms\": a delta synapse has no time constant"},
+        {"weight = 1, synapse = \"exp_current\", E_rev = 0",
+         "only synapse = \"exp_conductance\" has a reversal potential; population[0].input.poisson has synapse = "
+         "\"exp_current\""},
+        {"weight = 1, synapse = \"exp_current\", tau_syn = 0", "tau_syn must be a time > 0 ms"},
+        {"weight = 1, synapse = \"alpha\"", "input.poisson.synapse"},
+        {"weight = \"2e6 pA\", synapse = \"exp_current\"", "must be within +-1e6 pA"},
+    };
+    for (const auto& [keys, expected] : bad) {
+        const std::string m = error_of(with_poisson(keys));
+        EXPECT_NE(m.find(expected), std::string::npos) << keys << "\n-> " << m;
+    }
+    // Without a channel of the kind there is nothing to record.
+    const std::string m = error_of(with_poisson("weight = 0.5") + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\n");
+    EXPECT_NE(m.find("population 'E' receives no exp_current synapses (no [[projection]] onto it, and no input.poisson"),
+              std::string::npos) << m;
+}
+
 TEST(Config, ProjectionsRoundTripThroughToToml) {
     const run_spec s = parse_config(std::string(network_pops) + network, "net.toml");
     const std::string written = to_toml(s);
@@ -970,7 +1017,7 @@ TEST(Config, ProjectionErrorsNameKeyValueAndWhatIsAllowed) {
         {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"exp_conductance\"\nweight = 1\nE_rev = \"1 nS\"\n",
          {"projection[0].E_rev", "E_rev is a voltage (mV)"}},
         {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\nE_rev = -80\n",
-         {"this projection has synapse = \"delta\""}},
+         {"projection[0] has synapse = \"delta\""}},
     };
     for (const auto& c : cases) {
         const std::string m = projection_error(c.body);

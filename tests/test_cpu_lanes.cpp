@@ -92,7 +92,7 @@ TEST(CpuLanes, EqualThePerNeuronUpdate) {
         spec.populations[0].input.sigma_I = distribution::constant(c.sigma_I);
         if (c.poisson_rate_Hz > 0.0) {
             spec.populations[0].input.poisson_rate_Hz = c.poisson_rate_Hz;
-            spec.populations[0].input.poisson_weight_mV = 0.5;
+            spec.populations[0].input.poisson_weight = 0.5;
             spec.populations[0].input.poisson_count = 10;
         }
         if (c.model == model_kind::lif) expect_same_as_per_neuron<lif_model>(spec, 1000, c.name);

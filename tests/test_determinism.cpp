@@ -52,7 +52,7 @@ protected:
             p.input.sigma_I = distribution::constant(20.0);
             p.input.poisson_rate_Hz = 5.0;
             p.input.poisson_count = 100;
-            p.input.poisson_weight_mV = 0.2;
+            p.input.poisson_weight = 0.2;
             s.populations.push_back(p);
         }
         return s;
@@ -225,7 +225,7 @@ TEST_P(determinism, heavy_poisson_input_equals_the_plain_loop) {
         p.input.sigma_I = distribution::constant(0.0);
         p.input.poisson_rate_Hz = 9500.0;
         p.input.poisson_count = 10;
-        p.input.poisson_weight_mV = 0.05;
+        p.input.poisson_weight = 0.05;
     }
     expect_equal_to_a_plain_loop(s);
 }

@@ -85,7 +85,7 @@ protected:
         const network net = build_network(s);
         const std::size_t channel = net.projections[s.states[0].projection].channel;
         const synapse_channel& ch = net.channels[0][channel];
-        const channel_coeffs<Real> c = derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, dt_ms);
+        const channel_coeffs<Real> c = derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, ch.poisson_weight, dt_ms);
         std::vector<float> trace;
         Real x = 0;
         for (std::uint64_t step = 0; step < num_steps; ++step) {

@@ -102,7 +102,10 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
     }
     for (const auto& r : spec.states) {
         const double samples = double(r.samples_in(total_steps(sim), sim.dt_ms)) * double(r.neurons.size());
-        const std::string channel = r.samples_a_channel() ? " (the channel of projection " + std::to_string(r.projection) + ")" : "";
+        const std::string channel = !r.samples_a_channel() ? ""
+                                    : r.projection == state_record::poisson_input_channel
+                                        ? " (the channel of its input.poisson)"
+                                        : " (the channel of projection " + std::to_string(r.projection) + ")";
         std::printf("  records      %s.h5: %s of %s%s, %zu neurons every %g ms%s, %s values (%s)\n", r.name.c_str(),
                     r.variable.c_str(), r.population.c_str(), channel.c_str(), r.neurons.size(), r.interval_ms,
                     window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());

@@ -12,8 +12,9 @@ example, network_params.py / sim_params.py):
   -4 x, L4E -> L2/3E doubled, each normal with a 10 % standard deviation; delays normal, 1.5 ms
   (excitatory) or 0.75 ms (inhibitory) with a 50 % standard deviation.
 - Background: 8 Hz from K_ext inputs per neuron, as the published DC equivalent
-  I = K_ext * 8 Hz * w * tau_syn (set BACKGROUND=poisson for delta-jump Poisson input of the same
-  charge per spike, w tau_syn / C_m).
+  I = K_ext * 8 Hz * w * tau_syn; or, with BACKGROUND=poisson, as the published Poisson
+  background: K_ext independent 8 Hz Poisson inputs per neuron of weight w (87.81 pA) into its
+  exponential current synapses (NEST's poisson_generator onto iaf_psc_exp).
 
 - N_SCALING=s (environment, default 1): s times the neurons of every population, each neuron
   keeping its in-degree (the total synapse numbers scaled by s, as NEST's example does with
@@ -45,7 +46,6 @@ bg_rate_Hz = 8.0
 w_pA = 87.81
 g = -4.0
 tau_syn_ms = 0.5
-C_m_pF = 250.0
 
 
 def main():
@@ -89,8 +89,8 @@ def main():
             'init = { V_m = { normal = { mean = "-58 mV", std = "10 mV" } } }',
         ]
         if poisson:
-            jump = w_pA * tau_syn_ms / C_m_pF  # mV: the charge of one background PSC
-            lines.append(f'input = {{ poisson = {{ rate = "{bg_rate_Hz:g} Hz", weight = "{jump:.6g} mV", count = {k} }} }}')
+            lines.append(f'input = {{ poisson = {{ rate = "{bg_rate_Hz:g} Hz", count = {k}, synapse = "exp_current", '
+                         f'weight = "{w_pA:g} pA", tau_syn = "{tau_syn_ms:g} ms" }} }}')
         else:
             dc = k * bg_rate_Hz * w_pA * tau_syn_ms * 1e-3  # pA
             lines.append(f'input = {{ I_e = "{dc:.6g} pA" }}')

@@ -99,6 +99,17 @@ void apply_overrides(toml::table& root, const std::vector<std::string>& override
 run_spec build_spec(const toml::table& root, const context& ctx);
 // [[generator]] and [[projection]] (network.cpp), after the populations.
 void read_network(const context& ctx, const toml::table& root, run_spec& spec);
+// The dimension of a synapse's weight: delta mV, exp_current pA, exp_conductance nS.
+inline dimension weight_dimension(synapse_kind k) {
+    switch (k) {
+        case synapse_kind::delta: return dimension::voltage;
+        case synapse_kind::exp_current: return dimension::current;
+        case synapse_kind::exp_conductance: return dimension::conductance;
+    }
+    return dimension::voltage;
+}
+// input.poisson's synapse, weight, tau_syn and E_rev, read and checked as a projection's (network.cpp).
+void read_poisson_synapse(const context& ctx, const toml::table& t, std::string_view path, input_spec& in);
 
 // The schema's key lists, shared by validation and the override resolver.
 inline constexpr std::array<std::string_view, 5> root_keys = {"simulation", "population", "generator",
@@ -113,7 +124,8 @@ inline constexpr std::array<std::string_view, 5> input_keys = {"I_e", "steps", "
 inline constexpr std::array<std::string_view, 2> steps_keys = {"times", "amplitudes"};
 inline constexpr std::array<std::string_view, 2> noise_keys = {"sigma_V", "bridge"};
 inline constexpr std::array<std::string_view, 2> ou_keys = {"sigma_I", "tau_I"};
-inline constexpr std::array<std::string_view, 3> poisson_keys = {"rate", "weight", "count"};
+inline constexpr std::array<std::string_view, 6> poisson_keys = {"rate",    "weight",  "count",
+                                                                  "synapse", "tau_syn", "E_rev"};
 inline constexpr std::array<std::string_view, 9> record_keys = {"spikes",   "state",    "population", "projection",
                                                                 "neurons",  "interval", "name",       "start",
                                                                 "stop"};

@@ -180,15 +180,6 @@ endpoint read_endpoint(const context& ctx, const toml::table& t, std::string_vie
                  (either ? "populations and generators" : "populations") + ": " + join(names) + ")");
 }
 
-dimension weight_dimension(synapse_kind k) {
-    switch (k) {
-        case synapse_kind::delta: return dimension::voltage;
-        case synapse_kind::exp_current: return dimension::current;
-        case synapse_kind::exp_conductance: return dimension::conductance;
-    }
-    return dimension::voltage;
-}
-
 std::string synapse_says(synapse_kind k) {
     return "synapse = \"" + std::string(synapse_names[static_cast<std::size_t>(k)]) + "\"";
 }
@@ -303,6 +294,36 @@ std::string reach(const synapse_distribution& v, double extreme, dimension d) {
                       : v.type == K::normal ? "6.76 std from the mean, the furthest normal draw"
                                             : "the furthest lognormal draw";
     return "its draws reach " + std::string(text.data()) + " " + std::string(default_unit(d)) + " (" + how + "); ";
+}
+
+// A table's synapse kind (a [[projection]]'s, input.poisson's): delta where it gives none.
+synapse_kind read_synapse_kind(const context& ctx, const toml::table& t, std::string_view path) {
+    const auto* n = t.get("synapse");
+    return n ? static_cast<synapse_kind>(read_choice(ctx, *n, child_path(path, "synapse"), synapse_names))
+             : synapse_kind::delta;
+}
+
+// Its tau_syn and E_rev where given, each for the kinds that have it only.
+void read_synapse_constants(const context& ctx, const toml::table& t, std::string_view path, synapse_kind kind,
+                            double& tau_syn_ms, double& E_rev_mV) {
+    if (const auto* n = t.get("tau_syn")) {
+        const std::string kp = child_path(path, "tau_syn");
+        if (kind == synapse_kind::delta)
+            ctx.fail(n, kp,
+                     says(kp, *n) + "a delta synapse has no time constant; tau_syn is only for "
+                                    "synapse = \"exp_current\" or \"exp_conductance\"");
+        tau_syn_ms = read_synaptic_quantity(ctx, *n, kp, dimension::time, "tau_syn is a time (ms)");
+        if (!(tau_syn_ms > 0.0)) ctx.fail(n, kp, says(kp, *n) + "tau_syn must be a time > 0 ms");
+    }
+    if (const auto* n = t.get("E_rev")) {
+        const std::string kp = child_path(path, "E_rev");
+        if (kind != synapse_kind::exp_conductance)
+            ctx.fail(n, kp,
+                     says(kp, *n) + "only synapse = \"exp_conductance\" has a reversal potential; " +
+                         std::string(path) + " has " + synapse_says(kind));
+        E_rev_mV = read_synaptic_quantity(ctx, *n, kp, dimension::voltage, "E_rev is a voltage (mV)");
+        if (!(std::fabs(E_rev_mV) <= max_abs_voltage_mV)) ctx.fail(n, kp, says(kp, *n) + "must be within +-1e6 mV");
+    }
 }
 
 // Every weight of a projection has one sign (the sign of `a`); conductances are >= 0; every draw
@@ -540,8 +561,7 @@ projection_spec read_projection(const context& ctx, const toml::table& t, std::s
     pr.source = src.name;
     pr.target = tgt.name;
 
-    if (const auto* n = t.get("synapse"))
-        pr.synapse = static_cast<synapse_kind>(read_choice(ctx, *n, child_path(path, "synapse"), synapse_names));
+    pr.synapse = read_synapse_kind(ctx, t, path);
     const std::string kind = synapse_says(pr.synapse);
 
     pr.rule = read_rule(ctx,
@@ -593,24 +613,7 @@ projection_spec read_projection(const context& ctx, const toml::table& t, std::s
                      format_quantity(spec.simulation.dt_ms, dimension::time) + "\"; give a shorter delay");
     }
 
-    if (const auto* n = t.get("tau_syn")) {
-        const std::string kp = child_path(path, "tau_syn");
-        if (pr.synapse == synapse_kind::delta)
-            ctx.fail(n, kp,
-                     says(kp, *n) + "a delta synapse has no time constant; tau_syn is only for "
-                                    "synapse = \"exp_current\" or \"exp_conductance\"");
-        pr.tau_syn_ms = read_synaptic_quantity(ctx, *n, kp, dimension::time, "tau_syn is a time (ms)");
-        if (!(pr.tau_syn_ms > 0.0)) ctx.fail(n, kp, says(kp, *n) + "tau_syn must be a time > 0 ms");
-    }
-    if (const auto* n = t.get("E_rev")) {
-        const std::string kp = child_path(path, "E_rev");
-        if (pr.synapse != synapse_kind::exp_conductance)
-            ctx.fail(n, kp,
-                     says(kp, *n) + "only synapse = \"exp_conductance\" has a reversal potential; this "
-                                    "projection has " + kind);
-        pr.E_rev_mV = read_synaptic_quantity(ctx, *n, kp, dimension::voltage, "E_rev is a voltage (mV)");
-        if (!(std::fabs(pr.E_rev_mV) <= max_abs_voltage_mV)) ctx.fail(n, kp, says(kp, *n) + "must be within +-1e6 mV");
-    }
+    read_synapse_constants(ctx, t, path, pr.synapse, pr.tau_syn_ms, pr.E_rev_mV);
     return pr;
 }
 
@@ -632,6 +635,22 @@ void read_projections(const context& ctx, const toml::table& root, run_spec& spe
 void read_network(const context& ctx, const toml::table& root, run_spec& spec) {
     read_generators(ctx, root, spec);
     read_projections(ctx, root, spec);
+}
+
+void read_poisson_synapse(const context& ctx, const toml::table& t, std::string_view path, input_spec& in) {
+    in.poisson_synapse = read_synapse_kind(ctx, t, path);
+    if (const auto* n = t.get("weight")) {
+        const std::string kp = child_path(path, "weight");
+        const dimension wd = weight_dimension(in.poisson_synapse);
+        const std::string unit(default_unit(wd));
+        in.poisson_weight = read_synaptic_quantity(ctx, *n, kp, wd,
+                                                   synapse_says(in.poisson_synapse) + " takes a weight in " + unit +
+                                                       " (delta: mV, exp_current: pA, exp_conductance: nS)");
+        if (!(std::fabs(in.poisson_weight) <= max_abs_weight))
+            ctx.fail(n, kp, says(kp, *n) + "must be within +-1e6 " + unit);  // max_abs_weight
+        check_weight(ctx, *n, kp, synapse_distribution::constant(in.poisson_weight), in.poisson_synapse);
+    }
+    read_synapse_constants(ctx, t, path, in.poisson_synapse, in.poisson_tau_syn_ms, in.poisson_E_rev_mV);
 }
 
 }  // namespace ifsim::config_detail

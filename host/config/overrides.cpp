@@ -38,8 +38,12 @@ constexpr std::array<schema_node, 3> init_schema = {
 constexpr std::array<schema_node, 2> steps_schema = {{{"times", K::value, {}}, {"amplitudes", K::value, {}}}};
 constexpr std::array<schema_node, 2> noise_schema = {{{"sigma_V", K::value, {}}, {"bridge", K::value, {}}}};
 constexpr std::array<schema_node, 2> ou_schema = {{{"sigma_I", K::value, {}}, {"tau_I", K::value, {}}}};
-constexpr std::array<schema_node, 3> poisson_schema = {
-    {{"rate", K::value, {}}, {"weight", K::value, {}}, {"count", K::value, {}}}};
+constexpr std::array<schema_node, 6> poisson_schema = {{{"rate", K::value, {}},
+                                                        {"weight", K::value, {}},
+                                                        {"count", K::value, {}},
+                                                        {"synapse", K::value, {}},
+                                                        {"tau_syn", K::value, {}},
+                                                        {"E_rev", K::value, {}}}};
 constexpr std::array<schema_node, 5> input_schema = {{{"I_e", K::value, {}},
                                                       {"steps", K::table, steps_schema},
                                                       {"noise", K::table, noise_schema},

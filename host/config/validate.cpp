@@ -428,12 +428,7 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
             input.poisson_rate_Hz = read_quantity(ctx, *n, kp, dimension::frequency);
             if (!(input.poisson_rate_Hz >= 0.0)) ctx.fail(n, kp, says(kp, *n) + "must be a rate >= 0 Hz");
         }
-        if (const auto* n = s->get("weight")) {
-            const std::string kp = child_path(sp, "weight");
-            input.poisson_weight_mV = read_quantity(ctx, *n, kp, dimension::voltage);
-            if (!(std::fabs(input.poisson_weight_mV) <= max_abs_voltage_mV))
-                ctx.fail(n, kp, says(kp, *n) + "must be within +-1e6 mV");
-        }
+        read_poisson_synapse(ctx, *s, sp, input);
         if (const auto* n = s->get("count"))
             input.poisson_count = static_cast<std::uint64_t>(read_integer(
                 ctx, *n, child_path(sp, "count"), 0, std::numeric_limits<std::int64_t>::max()));
@@ -588,7 +583,8 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
 
 // The projection whose synaptic channel an I_syn (exp_current) or g_syn (exp_conductance) record
 // samples: `projection` where given, one onto the population with synapses of that kind; else
-// the population's only channel of that kind (channel_for: one per tau_syn and E_rev).
+// the population's only channel of that kind (channel_for: one per tau_syn and E_rev), which
+// may be the one only its Poisson input feeds (state_record::poisson_input_channel).
 std::size_t read_recorded_projection(const context& ctx, const toml::table& t, std::string_view path,
                                      const toml::node& state_node, const std::string& variable,
                                      const population_spec& pop, const run_spec& spec) {
@@ -602,14 +598,22 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
         of_kind.push_back(k);
         if (channel_for(channels, pr) == first_of_channel.size()) first_of_channel.push_back(k);
     }
+    // A channel that only the Poisson input feeds is the last, new after the projections' (channels_onto).
+    std::vector<synapse_channel> by_projections;
+    for (const projection_spec& pr : spec.projections)
+        if (pr.target == pop.name) channel_for(by_projections, pr);
+    const std::vector<synapse_channel> all = channels_onto(spec, pop);
+    if (all.size() > by_projections.size() && all.back().kind == kind)
+        first_of_channel.push_back(state_record::poisson_input_channel);
     const std::string sp = child_path(path, "state");
-    if (of_kind.empty())
+    if (first_of_channel.empty())
         ctx.fail(&state_node, sp,
                  says(sp, state_node) + "population '" + pop.name + "' receives no " + kind_name +
-                     " synapses (no [[projection]] onto it with synapse = \"" + kind_name + "\"), so there is no " +
-                     variable);
+                     " synapses (no [[projection]] onto it, and no input.poisson, with synapse = \"" + kind_name +
+                     "\"), so there is no " + variable);
     std::string listed;
     for (const std::size_t k : of_kind) listed += (listed.empty() ? "" : ", ") + std::to_string(k);
+    if (listed.empty()) listed = "none";
     const std::string which = " (projections of " + kind_name + " synapses onto '" + pop.name + "': " + listed + ")";
     const toml::node* n = t.get("projection");
     if (n == nullptr) {

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 
+#include "config_detail.hpp"
 #include "ifsim/config.hpp"
 
 namespace ifsim {
@@ -78,6 +79,13 @@ std::string rule(const connection_rule& r) {
            ", multapses = " + (r.multapses ? "true" : "false") + " }";
 }
 
+// A synapse's kind and, where it has them, its time constant and reversal potential.
+void write_synapse(std::ostream& o, synapse_kind k, double tau_syn_ms, double E_rev_mV) {
+    o << "synapse = " << quote(synapse_names[static_cast<std::size_t>(k)]) << "\n";
+    if (k != synapse_kind::delta) o << "tau_syn = " << q(tau_syn_ms, dimension::time) << "\n";
+    if (k == synapse_kind::exp_conductance) o << "E_rev = " << q(E_rev_mV, dimension::voltage) << "\n";
+}
+
 std::string padded(std::string_view key, std::size_t width) {
     std::string out(key);
     if (out.size() < width) out.append(width - out.size(), ' ');
@@ -142,10 +150,11 @@ std::string to_toml(const run_spec& spec) {
           << "\n[population.input.ou]  # Ornstein-Uhlenbeck current\n"
           << "sigma_I = " << dist(in.sigma_I, dimension::current) << "\n"
           << "tau_I = " << q(in.tau_I_ms, dimension::time) << "\n"
-          << "\n[population.input.poisson]  # independent Poisson inputs, each a jump of weight\n"
+          << "\n[population.input.poisson]  # independent Poisson inputs, each spike one synapse's\n"
           << "rate = " << q(in.poisson_rate_Hz, dimension::frequency) << "\n"
-          << "weight = " << q(in.poisson_weight_mV, dimension::voltage) << "\n"
           << "count = " << in.poisson_count << "\n";
+        write_synapse(o, in.poisson_synapse, in.poisson_tau_syn_ms, in.poisson_E_rev_mV);
+        o << "weight = " << q(in.poisson_weight, config_detail::weight_dimension(in.poisson_synapse)) << "\n";
     }
 
     for (const auto& g : spec.generators) {
@@ -164,18 +173,13 @@ std::string to_toml(const run_spec& spec) {
     }
 
     for (const auto& p : spec.projections) {
-        static constexpr dimension weight_dims[] = {dimension::voltage, dimension::current,
-                                                    dimension::conductance};
-        const auto k = static_cast<std::size_t>(p.synapse);
         o << "\n[[projection]]\n"
           << "source = " << quote(p.source) << "\n"
           << "target = " << quote(p.target) << "\n"
-          << "rule = " << rule(p.rule) << "\n"
-          << "synapse = " << quote(synapse_names[k]) << "\n";
-        if (!p.weight_from_file) o << "weight = " << dist(p.weight, weight_dims[k]) << "\n";
+          << "rule = " << rule(p.rule) << "\n";
+        write_synapse(o, p.synapse, p.tau_syn_ms, p.E_rev_mV);
+        if (!p.weight_from_file) o << "weight = " << dist(p.weight, config_detail::weight_dimension(p.synapse)) << "\n";
         if (!p.delay_from_file) o << "delay = " << dist(p.delay, dimension::time) << "\n";
-        if (p.synapse != synapse_kind::delta) o << "tau_syn = " << q(p.tau_syn_ms, dimension::time) << "\n";
-        if (p.synapse == synapse_kind::exp_conductance) o << "E_rev = " << q(p.E_rev_mV, dimension::voltage) << "\n";
     }
 
     // Spike records, one per window and neuron subset, in the order they first appear.
@@ -200,7 +204,8 @@ std::string to_toml(const run_spec& spec) {
           << "name = " << quote(r.name) << "\n"
           << "state = " << quote(r.variable) << "\n"
           << "population = " << quote(r.population) << "\n";
-        if (r.samples_a_channel()) o << "projection = " << r.projection << "\n";
+        if (r.samples_a_channel() && r.projection != state_record::poisson_input_channel)
+            o << "projection = " << r.projection << "\n";  // else the population's only channel of the kind
         bool contiguous = r.neurons.size() > 2;
         for (std::size_t i = 1; contiguous && i < r.neurons.size(); ++i)
             contiguous = r.neurons[i] == r.neurons[0] + i;

@@ -46,14 +46,46 @@ source_ref find_source(const run_spec& spec, const std::string& name) {
 
 }  // namespace
 
-std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
-    const bool exp_kind = pr.synapse != synapse_kind::delta;
-    const double tau = exp_kind ? pr.tau_syn_ms : 0.0;
-    const double E_rev = pr.synapse == synapse_kind::exp_conductance ? pr.E_rev_mV : 0.0;
+namespace {
+
+std::size_t channel_of(std::vector<synapse_channel>& channels, synapse_kind kind, double tau_syn_ms, double E_rev_mV) {
+    const double tau = kind != synapse_kind::delta ? tau_syn_ms : 0.0;
+    const double E_rev = kind == synapse_kind::exp_conductance ? E_rev_mV : 0.0;
     for (std::size_t c = 0; c < channels.size(); ++c)
-        if (channels[c].kind == pr.synapse && channels[c].tau_syn_ms == tau && channels[c].E_rev_mV == E_rev) return c;
-    channels.push_back({pr.synapse, tau, E_rev, {}});
+        if (channels[c].kind == kind && channels[c].tau_syn_ms == tau && channels[c].E_rev_mV == E_rev) return c;
+    channels.push_back({kind, tau, E_rev, {}});
     return channels.size() - 1;
+}
+
+// The channel a population's Poisson input feeds, marked as such, where it feeds one.
+void add_poisson_channel(std::vector<synapse_channel>& channels, const input_spec& in) {
+    if (!in.poisson_feeds_channel()) return;
+    synapse_channel& c = channels[channel_of(channels, in.poisson_synapse, in.poisson_tau_syn_ms, in.poisson_E_rev_mV)];
+    c.takes_poisson = true;
+    c.poisson_weight = in.poisson_weight;
+}
+
+}  // namespace
+
+std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
+    return channel_of(channels, pr.synapse, pr.tau_syn_ms, pr.E_rev_mV);
+}
+
+std::vector<synapse_channel> channels_onto(const run_spec& spec, const population_spec& pop) {
+    std::vector<synapse_channel> channels;
+    for (const projection_spec& pr : spec.projections)
+        if (pr.target == pop.name) channel_for(channels, pr);
+    add_poisson_channel(channels, pop.input);
+    return channels;
+}
+
+std::size_t recorded_channel(const network& net, const run_spec& spec, const state_record& r) {
+    if (!r.samples_a_channel()) return 0;
+    if (r.projection != state_record::poisson_input_channel) return net.projections.at(r.projection).channel;
+    const std::vector<synapse_channel>& channels = net.channels.at(population_index(spec, r.population));
+    std::size_t c = 0;
+    while (!channels.at(c).takes_poisson) ++c;
+    return c;
 }
 
 namespace {
@@ -221,10 +253,7 @@ double population_bytes_per_neuron(const run_spec& spec, const population_spec& 
     const double by_field = params_vary || noise_drawn > 0.0 ? coeff_bytes : 0.0;
     const double setup = std::max({with_params, by_field, drawn_alone ? 8.0 : 0.0});
     bytes += std::max(setup, spike_statistics_bytes_per_neuron);
-    std::vector<synapse_channel> channels;
-    for (const projection_spec& pr : spec.projections)
-        if (pr.target == p.name) channel_for(channels, pr);
-    for (const synapse_channel& c : channels)
+    for (const synapse_channel& c : channels_onto(spec, p))
         bytes += slots * 8.0 + (c.kind == synapse_kind::delta ? 0.0 : real_bytes);
     return bytes;
 }
@@ -422,6 +451,9 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         net.projection_synapses.push_back(n);
         net.projections.push_back(std::move(b));
     }
+
+    for (std::size_t p = 0; p < spec.populations.size(); ++p)
+        add_poisson_channel(net.channels[p], spec.populations[p].input);
 
     // Each channel's fixed-point format: its largest weight, and the most inputs one of its
     // neurons can receive in one step (every synapse onto it arriving together). Any bound on those

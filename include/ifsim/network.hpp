@@ -18,12 +18,15 @@
 namespace ifsim {
 
 // One kind of synaptic effect on one target population: all projections into it with the same
-// synapse kind, tau_syn and E_rev share its state and its ring buffer.
+// synapse kind, tau_syn and E_rev share its state and its ring buffer, and so does the
+// population's Poisson input where it has that synapse (input_spec).
 struct synapse_channel {
     synapse_kind kind = synapse_kind::delta;
     double tau_syn_ms = 0.0;     // exp kinds
     double E_rev_mV = 0.0;       // exp_conductance
     fixed_point_format format;   // of the weights and the ring-buffer sums [mV, pA or nS per quantum]
+    bool takes_poisson = false;  // the population's Poisson input feeds it
+    double poisson_weight = 0.0;  // [pA or nS] per Poisson input spike, where it does
 };
 
 // A generator's spikes in step order (ties by neuron): neuron[k] fires in step step[k], so its
@@ -95,11 +98,12 @@ struct network {
 // The channel of `target`'s `channels` that projection `pr` feeds: the one of its synapse kind,
 // tau_syn and E_rev, added if new. build_network and the config's check of state records share it.
 std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr);
+// The population's channels: those its projections feed, in projection order, then the one its
+// Poisson input feeds where that is new.
+std::vector<synapse_channel> channels_onto(const run_spec& spec, const population_spec& pop);
 
 // The channel of its population that a state record of I_syn or g_syn samples (0 for the others).
-inline std::size_t recorded_channel(const network& net, const state_record& r) {
-    return r.samples_a_channel() ? net.projections.at(r.projection).channel : 0;
-}
+std::size_t recorded_channel(const network& net, const run_spec& spec, const state_record& r);
 
 // Where build_network draws connectivity and per-synapse values. This one draws on the host; the
 // CUDA backend's draws on the device (kernels/synapse_draws.cu) where it can, the same bits: the

@@ -5,7 +5,8 @@
 //   3. a refractory neuron stays clamped; a neuron whose refractory period ends inside the step
 //      integrates only the rest of it (interpolated spike timing);
 //   4. V already at threshold at the start of the step spikes at its start (initial conditions);
-//   5. the model advances V (and w); Poisson input adds its voltage jumps;
+//   5. the model advances V (and w); Poisson input adds its voltage jumps (or feeds a synaptic
+//      channel, synapses.hpp);
 //   6. a spike is V at or above threshold, or, for noisy hard thresholds, a Brownian-bridge
 //      crossing between the grid points; the neuron resets.
 #pragma once
@@ -88,16 +89,21 @@ IFSIM_HD bool needs_step_noise(unsigned flags) {
     return (flags & (input_flag::white_noise | input_flag::ou_current)) != 0;
 }
 
-// The Poisson input spikes of one neuron's step, as a count in Real: none while refractory (input
-// arriving then is discarded), a partial step's share of the mean after a refractory period that
-// ends inside the step. Separate from update_neuron because it loops: the CPU backend draws the
-// counts of a chunk first, then updates the chunk in one vectorised loop.
+// The Poisson input spikes of one neuron's step, as a count in Real. Jumps of V: none while
+// refractory (input arriving then is discarded), the share of the mean of the time the step
+// integrates otherwise (less than a step after a refractory period that ends inside it). Into a
+// synaptic channel (input_flag::poisson_channel): a whole step's, as a projection's spikes, which
+// the channel takes whether the neuron is refractory or not. Separate from update_neuron because
+// it loops: the CPU backend draws the counts of a chunk first, then updates the chunk in one
+// vectorised loop.
 // `full_step`, when given, is make_poisson_cdf(in.poisson_mean): full steps search it instead of
 // accumulating it (the same count).
 template <class Real>
 IFSIM_HD Real poisson_input(const input_coeffs<Real>& in, Real ref, const noise_source& src,
                             const poisson_cdf* full_step = nullptr) {
-    if (!(in.flags & input_flag::poisson) || ref >= Real(1)) return Real(0);
+    if (!(in.flags & input_flag::poisson)) return Real(0);
+    if (in.flags & input_flag::poisson_channel) ref = Real(0);
+    if (ref >= Real(1)) return Real(0);
     const Real h = Real(1) - ref;
     if (full_step && h == Real(1)) return Real(poisson_count(*full_step, src.key, src.id, src.step));
     const Real mean = (h == Real(1)) ? in.poisson_mean : in.poisson_mean * h;

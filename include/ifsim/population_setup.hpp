@@ -158,7 +158,7 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
     const input_spec& in = pop.input;
     const bool ou_on = !(in.sigma_I.is_constant() && in.sigma_I.a == 0.0);
     const double poisson_mean = in.poisson_rate_Hz * 1e-3 * dt * double(in.poisson_count);
-    const bool poisson_on = poisson_mean > 0.0 && in.poisson_weight_mV != 0.0;
+    const bool poisson_on = poisson_mean > 0.0 && in.poisson_weight != 0.0;
 
     out.coeffs.resize(varies ? n : 1);
     for (std::uint64_t i = 0; i < out.coeffs.size(); ++i) {
@@ -181,9 +181,10 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
         c.input.ou_P = Real(std::exp(-dt / in.tau_I_ms));
         c.input.ou_sigma_step = Real(ou_step_std(sI, dt, in.tau_I_ms));
         c.input.poisson_mean = Real(poisson_mean);
-        c.input.poisson_weight = Real(in.poisson_weight_mV);
+        c.input.poisson_weight = in.poisson_feeds_channel() ? Real(0) : Real(in.poisson_weight);
         c.input.flags = (sV > 0.0 ? input_flag::white_noise : 0u) | (bridge_on ? input_flag::bridge : 0u) |
-                        (ou_on ? input_flag::ou_current : 0u) | (poisson_on ? input_flag::poisson : 0u);
+                        (ou_on ? input_flag::ou_current : 0u) | (poisson_on ? input_flag::poisson : 0u) |
+                        (poisson_on && in.poisson_feeds_channel() ? input_flag::poisson_channel : 0u);
     }
 
     out.I_e = detail::to_real<Real>(realize_bias(pop, sim, first_id));

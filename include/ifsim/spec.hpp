@@ -39,6 +39,15 @@ struct step_current {
     std::vector<double> amplitude_pA;  // current from that time on [pA]
 };
 
+// What a synapse does to its target.
+enum class synapse_kind {
+    delta,           // V jumps by the weight [mV] when the spike arrives
+    exp_current,     // a current [pA] that jumps by the weight and decays with tau_syn
+    exp_conductance  // a conductance [nS] that jumps by the weight and decays with tau_syn; current g (E_rev - V)
+};
+// The names of synapse_kind as the config writes them, in its order.
+inline constexpr std::array<std::string_view, 3> synapse_names = {"delta", "exp_current", "exp_conductance"};
+
 struct input_spec {
     distribution I_e = distribution::constant(0.0);      // constant bias current [pA]
     step_current steps;                                   // piecewise-constant current [pA]
@@ -47,8 +56,18 @@ struct input_spec {
     distribution sigma_I = distribution::constant(0.0);  // OU current noise std [pA]
     double tau_I_ms = 5.0;                                // OU correlation time [ms]
     double poisson_rate_Hz = 0.0;     // rate of each independent Poisson input [Hz]
-    double poisson_weight_mV = 0.0;   // voltage jump per input spike [mV]
     std::uint64_t poisson_count = 0;  // number of independent Poisson inputs per neuron
+    // What an input spike does, as a projection's synapse (projection_spec): a voltage jump [mV]
+    // (delta), or a jump [pA or nS] of the population's exp synaptic channel of this tau_syn and
+    // E_rev (network.hpp), the one projections of the same kind feed (NEST's poisson_generator
+    // into iaf_psc_exp's I_syn, Brian2's PoissonInput on a synaptic variable).
+    double poisson_weight = 0.0;
+    synapse_kind poisson_synapse = synapse_kind::delta;
+    double poisson_tau_syn_ms = 2.0;
+    double poisson_E_rev_mV = 0.0;
+
+    // Whether its spikes feed a synaptic channel rather than jump V.
+    bool poisson_feeds_channel() const { return poisson_synapse != synapse_kind::delta; }
 };
 
 struct population_spec {
@@ -127,8 +146,10 @@ struct state_record {
     std::string population;
     std::string variable;                 // "V_m", "w", "I_noise", "I_syn" or "g_syn"
     // I_syn, g_syn: a projection onto the population whose synaptic channel (network.hpp) is
-    // recorded; every projection of the same channel adds to it.
+    // recorded, every projection of the same channel adding to it; or poisson_input_channel, the
+    // channel the population's Poisson input feeds.
     std::size_t projection = 0;
+    static constexpr std::size_t poisson_input_channel = std::numeric_limits<std::size_t>::max();
 
     // Whether it samples a synaptic channel (I_syn, g_syn) rather than a neuron's own variable.
     bool samples_a_channel() const { return variable == "I_syn" || variable == "g_syn"; }
@@ -154,15 +175,6 @@ struct state_record {
         return end > first ? (end - first + interval_steps(dt_ms) - 1) / interval_steps(dt_ms) : 0;
     }
 };
-
-// What a synapse does to its target.
-enum class synapse_kind {
-    delta,           // V jumps by the weight [mV] when the spike arrives
-    exp_current,     // a current [pA] that jumps by the weight and decays with tau_syn
-    exp_conductance  // a conductance [nS] that jumps by the weight and decays with tau_syn; current g (E_rev - V)
-};
-// The names of synapse_kind as the config writes them, in its order.
-inline constexpr std::array<std::string_view, 3> synapse_names = {"delta", "exp_current", "exp_conductance"};
 
 // One value per synapse, drawn from the stateless RNG keyed by (seed, the projection's weight or
 // delay stream, synapse index in the projection's CSR order). All values keep the sign of `a`

@@ -101,17 +101,19 @@ inline std::pair<double, double> synapse_value_extremes(const synapse_distributi
 // One channel's per-neuron step, given the fixed-point arrivals of the step.
 template <class Real>
 struct channel_coeffs {
-    Real P;      // exp(-dt / tau_syn); unused for delta
-    Real mean;   // (tau_syn / dt)(1 - P): the state's mean over a step over its start value
-    Real E_rev;  // exp_conductance [mV]
+    Real P;               // exp(-dt / tau_syn); unused for delta
+    Real mean;            // (tau_syn / dt)(1 - P): the state's mean over a step over its start value
+    Real E_rev;           // exp_conductance [mV]
+    Real poisson_weight;  // per spike of the population's Poisson input, where it feeds the channel, else 0
 };
 
 // Derived in double on the host, once, for both backends.
 template <class Real>
-channel_coeffs<Real> derive_channel(synapse_kind kind, double tau_syn_ms, double E_rev_mV, double dt_ms) {
-    if (kind == synapse_kind::delta) return {Real(0), Real(0), Real(0)};
+channel_coeffs<Real> derive_channel(synapse_kind kind, double tau_syn_ms, double E_rev_mV, double poisson_weight,
+                                    double dt_ms) {
+    if (kind == synapse_kind::delta) return {Real(0), Real(0), Real(0), Real(0)};
     const double x = dt_ms / tau_syn_ms;
-    return {Real(std::exp(-x)), Real(-std::expm1(-x) / x), Real(E_rev_mV)};
+    return {Real(std::exp(-x)), Real(-std::expm1(-x) / x), Real(E_rev_mV), Real(poisson_weight)};
 }
 
 // This step's synaptic current into a neuron at V [pA] from one exp channel's state x.
@@ -129,12 +131,14 @@ IFSIM_HD Real channel_next(const channel_coeffs<Real>& c, Real x, Real arrivals)
 
 // One channel's input to one neuron in one step: takes (zeroes) the neuron's slot of the step, adds
 // the delta channel's arrivals to V_syn [mV] or the exp channel's current, at V [mV], to I_syn
-// [pA], and steps the exp state x on. Channels are taken in their order, so the sums are the same
+// [pA], and steps the exp state x on, with the step's arrivals and `n_poisson` spikes of the
+// population's Poisson input (poisson_input; c.poisson_weight is 0 where they do not feed it, which
+// leaves the arrivals' sum as it is). Channels are taken in their order, so the sums are the same
 // on every backend. False when the slot is outside the format's range (a bug upstream: the format
 // holds every synapse onto a neuron at once).
 template <class Real>
 IFSIM_HD bool take_channel(synapse_kind kind, const channel_coeffs<Real>& c, const fixed_point_format& f,
-                           std::int64_t& slot, Real& x, Real V, Real& I_syn, Real& V_syn) {
+                           std::int64_t& slot, Real& x, Real V, Real n_poisson, Real& I_syn, Real& V_syn) {
     const std::int64_t v = slot;
     slot = 0;
     const Real arrived = from_fixed<Real>(v, f);
@@ -142,7 +146,7 @@ IFSIM_HD bool take_channel(synapse_kind kind, const channel_coeffs<Real>& c, con
         V_syn += arrived;
     } else {
         I_syn += channel_current(kind, c, x, V);
-        x = channel_next(c, x, arrived);
+        x = channel_next(c, x, arrived + n_poisson * c.poisson_weight);
     }
     return in_range(v, f);
 }

@@ -61,7 +61,7 @@ inline run_spec make_ei(const ei_network& e, double duration_ms) {
         p.params["g_L"] = distribution::constant(12.5);  // tau_m = 20 ms
         p.init["V_m"] = {distribution::kind::uniform, 0.0, 20.0, {}};
         p.input.poisson_rate_Hz = e.rate_Hz;
-        p.input.poisson_weight_mV = e.J;
+        p.input.poisson_weight = e.J;
         p.input.poisson_count = e.inputs;
         s.populations.push_back(p);
     }
@@ -88,6 +88,21 @@ inline run_spec make_ei(const ei_network& e, double duration_ms) {
 inline run_spec small_network(double duration_ms) {
     return make_ei({800, 200, 80, 20, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}},
                    duration_ms);
+}
+
+// small_network's Poisson inputs into synaptic channels, each spike about the same charge as its
+// 0.2 mV jump: into E as a current (16.7 pA, tau_syn 3 ms), into I as a conductance (0.167 nS,
+// tau_syn 6 ms, E_rev 60 mV, some 50 mV above V).
+inline void poisson_into_channels(run_spec& s) {
+    input_spec& e = s.populations[0].input;
+    e.poisson_synapse = synapse_kind::exp_current;
+    e.poisson_weight = 0.2 * 250.0 / 3.0;
+    e.poisson_tau_syn_ms = 3.0;
+    input_spec& i = s.populations[1].input;
+    i.poisson_synapse = synapse_kind::exp_conductance;
+    i.poisson_weight = 0.2 * 250.0 / (6.0 * 50.0);
+    i.poisson_tau_syn_ms = 6.0;
+    i.poisson_E_rev_mV = 60.0;
 }
 
 // A block's spikes appended to those of the run so far, population by population.

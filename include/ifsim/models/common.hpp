@@ -52,7 +52,7 @@ struct input_coeffs {
     Real ou_P;            // exp(-dt / tau_I)
     Real ou_sigma_step;   // sigma_I sqrt(1 - ou_P^2): the OU current's exact noise per step [pA]
     Real poisson_mean;    // expected number of input spikes per step, all inputs together
-    Real poisson_weight;  // voltage jump per input spike [mV]
+    Real poisson_weight;  // voltage jump per input spike [mV]; 0 where a synaptic channel takes them
     unsigned flags;       // which of the inputs below are on
 
     template <class F>
@@ -62,10 +62,11 @@ struct input_coeffs {
 };
 
 enum input_flag : unsigned {
-    white_noise = 1u,  // sigma_V > 0
-    bridge = 2u,       // Brownian-bridge crossing correction (hard thresholds only)
-    ou_current = 4u,   // OU current input
-    poisson = 8u,      // Poisson spike input
+    white_noise = 1u,       // sigma_V > 0
+    bridge = 2u,            // Brownian-bridge crossing correction (hard thresholds only)
+    ou_current = 4u,        // OU current input
+    poisson = 8u,           // Poisson spike input
+    poisson_channel = 16u,  // ... that a synaptic channel takes: drawn for every step, refractory or not
 };
 
 // Std of the exact increment over dt of an OU process with stationary std `sigma` and time
