@@ -10,14 +10,25 @@
 # Environment: MACHINE_LABEL (default <distribution>-<cores>core), BUILD_DIR (default build-bench),
 #   THREADS (default nproc), RUNS (default 1; on 2 cores an ifsim run takes about a minute and a
 #   half, a NEST run about 6 minutes and 14 GiB), DURATION_MS (simulated, default 1000),
-#   SKIP_NEST=1 (ifsim only). NEST comes from PyPI (nest-simulator==3.10.0) into the venv .bench-venv.
+#   BACKGROUND=poisson (the published Poisson background, from tools/make_microcircuit.py, instead
+#   of the example's DC one; results file ...-microcircuit-poisson.md), SKIP_NEST=1 (ifsim only).
+#   NEST comes from PyPI (nest-simulator==3.10.0) into the venv .bench-venv.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh" microcircuit
 runs=${RUNS:-1}
 duration_ms=${DURATION_MS:-1000}
-config=$root/examples/microcircuit.toml
-out_md=$root/bench/results/$(date +%F)-cpu-$machine-microcircuit.md
+if [[ ${BACKGROUND:-dc} == poisson ]]; then
+    config=$work/microcircuit_poisson.toml
+    BACKGROUND=poisson "$python" "$root/tools/make_microcircuit.py" "$config" >/dev/null
+    background="Poisson background (\\`BACKGROUND=poisson tools/make_microcircuit.py\\`: K_ext inputs at 8 Hz of 87.81 pA into the exp_current synapses)"
+    suffix=-poisson
+else
+    config=$root/examples/microcircuit.toml
+    background="DC background"
+    suffix=
+fi
+out_md=$root/bench/results/$(date +%F)-cpu-$machine-microcircuit$suffix.md
 build_target ifsim
 export OMP_NUM_THREADS=$threads
 # The hardware floor's denominator (bench/README.md), measured before the runs.
@@ -79,7 +90,7 @@ PY
   echo "Load average before: $load_before; after: $load_after."
   echo
   echo "Network: \`examples/microcircuit.toml\` (Potjans & Diesmann 2014, full scale: 77,169 LIF, 3.0e8"
-  echo "exp_current synapses with normal weights and delays, DC background), float, dt = 0.1 ms,"
+  echo "exp_current synapses with normal weights and delays), $background, float, dt = 0.1 ms,"
   echo "$duration_ms ms simulated from the start (the first ~100 ms are the start-up transient), every spike"
   echo "written to SONATA HDF5. wall_s: the simulation loop (summary.json); network_build_s: drawing"
   echo "and assembling the synapses before it; peak RSS of the whole process. NEST:"

@@ -2,7 +2,9 @@
 
 Reads ifsim's config and builds the same network in NEST, so the two cannot drift apart:
 iaf_psc_exp neurons (tau_m = C_m / g_L; NEST integrates the LIF with exponential current synapses
-exactly, as ifsim does), the same DC background (I_e), V_m(0) ~ normal, fixed_total_number
+exactly, as ifsim does), the same background: DC (I_e), or Poisson input into the exp_current
+synapses (input.poisson: a poisson_generator of rate x count per population, all-to-all, which
+sends each target its own train, as NEST's microcircuit example does), V_m(0) ~ normal, fixed_total_number
 projections with autapses and multapses, normal weights clipped at zero (so that none changes
 sign) and normal delays clipped at one step, as ifsim clips and rounds them. Every spike is
 recorded (spike_recorder, in memory). Draws differ (NEST's own RNG), so spikes differ; rates
@@ -22,8 +24,9 @@ import sys
 import time
 import tomllib
 
-# Each unit in the base unit of its quantity (pA, mV, ms, pF, nS: NEST's).
-UNITS = {"pA": 1.0, "nA": 1e3, "mV": 1.0, "ms": 1.0, "s": 1e3, "pF": 1.0, "nF": 1e3, "nS": 1.0, "uS": 1e3}
+# Each unit in the base unit of its quantity (pA, mV, ms, pF, nS, Hz: NEST's).
+UNITS = {"pA": 1.0, "nA": 1e3, "mV": 1.0, "ms": 1.0, "s": 1e3, "pF": 1.0, "nF": 1e3, "nS": 1.0, "uS": 1e3,
+         "Hz": 1.0, "kHz": 1e3}
 
 
 def quantity(value, unit):
@@ -45,6 +48,16 @@ def normal_pair(spec, unit, what):
     return quantity(mean, unit), quantity(std, unit)
 
 
+def connect_poisson(nest, name, poisson, pop, tau_syn, dt):
+    """input.poisson into the exp_current synapses: one generator of the summed rate per population."""
+    if poisson.get("synapse") != "exp_current" or quantity(poisson["tau_syn"], "ms") != tau_syn:
+        sys.exit(f"nest_microcircuit: population {name}: Poisson input must be exp_current with the tau_syn of "
+                 "the population's projections")
+    rate = quantity(poisson["rate"], "Hz") * int(poisson["count"])
+    generator = nest.Create("poisson_generator", params={"rate": rate})
+    nest.Connect(generator, pop, "all_to_all", syn_spec={"weight": quantity(poisson["weight"], "pA"), "delay": dt})
+
+
 def build(nest, cfg, threads):
     sim = cfg["simulation"]
     dt = quantity(sim["dt"], "ms")
@@ -53,8 +66,9 @@ def build(nest, cfg, threads):
     pops = {}
     taus = {p["target"]: quantity(p["tau_syn"], "ms") for p in cfg["projection"]}
     for p in cfg["population"]:
-        if p.get("model") != "lif" or set(p.get("input", {})) - {"I_e"}:
-            sys.exit(f"nest_microcircuit: population {p['name']}: only LIF with a constant I_e is supported")
+        if p.get("model") != "lif" or set(p.get("input", {})) - {"I_e", "poisson"}:
+            sys.exit(f"nest_microcircuit: population {p['name']}: only LIF with a constant I_e or Poisson input "
+                     "is supported")
         units = {"C_m": "pF", "g_L": "nS", "E_L": "mV", "V_th": "mV", "V_reset": "mV", "t_ref": "ms"}
         q = {k: quantity(p["params"][k], u) for k, u in units.items()}
         tau_syn = taus.get(p["name"], 1.0)  # without incoming synapses any value will do
@@ -64,6 +78,8 @@ def build(nest, cfg, threads):
             "I_e": quantity(p.get("input", {}).get("I_e", 0.0), "pA")})
         mean, std = normal_pair(p["init"]["V_m"], "mV", f"population {p['name']} init.V_m")
         pop.V_m = nest.random.normal(mean=mean, std=std)
+        if "poisson" in p.get("input", {}):
+            connect_poisson(nest, p["name"], p["input"]["poisson"], pop, tau_syn, dt)
         pops[p["name"]] = pop
     # NEST holds at most 2^27 - 2 connections per synapse model and thread; with few threads the
     # microcircuit's 3e8 need several models, so each source population gets its own copy.
