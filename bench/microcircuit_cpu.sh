@@ -21,7 +21,7 @@ duration_ms=${DURATION_MS:-1000}
 if [[ ${BACKGROUND:-dc} == poisson ]]; then
     config=$work/microcircuit_poisson.toml
     BACKGROUND=poisson "$python" "$root/tools/make_microcircuit.py" "$config" >/dev/null
-    background="Poisson background (\\`BACKGROUND=poisson tools/make_microcircuit.py\\`: K_ext inputs at 8 Hz of 87.81 pA into the exp_current synapses)"
+    background='the published Poisson background (`BACKGROUND=poisson tools/make_microcircuit.py`: K_ext inputs at 8 Hz of 87.81 pA into the exp_current synapses)'
     suffix=-poisson
 else
     config=$root/examples/microcircuit.toml
