@@ -1,11 +1,14 @@
 // Per-neuron theory for a run, from the same realised parameters and currents the backends use.
 #include "ifsim/theory_table.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <optional>
 
 #include "ifsim/analysis.hpp"
 #include "ifsim/population_setup.hpp"
+#include "ifsim/units.hpp"
 
 namespace ifsim {
 namespace {
@@ -53,11 +56,20 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
         table.notes.push_back(what + ": " + (limit.empty() ? "the mean-field iteration did not converge" : limit));
         return;
     }
+    std::map<double, std::string> filtered;  // tau_syn -> the populations with exp_current input of it
     for (std::size_t k = 0; k < spec.populations.size(); ++k) {
-        for (std::uint64_t i = 0; i < spec.populations[k].size; ++i)
-            add_row(table, spec.populations[k].name, i, spec.populations[k].input.I_e.a, (*rates)[k]);
-        table.cv[spec.populations[k].name] = cv.at(k);
+        const population_spec& pop = spec.populations[k];
+        for (std::uint64_t i = 0; i < pop.size; ++i) add_row(table, pop.name, i, pop.input.I_e.a, (*rates)[k]);
+        if (!std::isnan(cv.at(k))) table.cv[pop.name] = cv[k];
+        if (const double tau_syn = mean_field_tau_syn(spec, pop); tau_syn > 0.0) {
+            std::string& names = filtered[tau_syn];
+            names += (names.empty() ? "'" : ", '") + pop.name + "'";
+        }
     }
+    for (const auto& [tau_syn, names] : filtered)
+        table.notes.push_back("exp_current input (tau_syn " + format_quantity(tau_syn, dimension::time) + ") into " +
+                              names + ": the rate with Fourcaud & Brunel (2002)'s threshold shift, for tau_syn << "
+                              "tau_m; no CV");
 }
 
 }  // namespace

@@ -1027,6 +1027,14 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     const auto text = ifsim("stats " + out.string() + " --to 600");
     ASSERT_EQ(text.code, 0) << text.err;
     EXPECT_NE(text.out.find("0-600"), std::string::npos) << text.out;
+    // Times with units, as the config writes them.
+    const auto units = ifsim("stats " + out.string() + " --from 200ms --to \"0.6 s\" --fano-window \"50 ms\"");
+    ASSERT_EQ(units.code, 0) << units.err;
+    EXPECT_NE(units.out.find("200-600"), std::string::npos) << units.out;
+    const auto bad_unit = ifsim("stats " + out.string() + " --from \"200 mV\"");
+    EXPECT_EQ(bad_unit.code, 2);
+    EXPECT_NE(bad_unit.err.find("--from"), std::string::npos) << bad_unit.err;
+    EXPECT_NE(bad_unit.err.find("200 mV"), std::string::npos) << bad_unit.err;
     EXPECT_EQ(ifsim("stats " + (out / "nonexistent").string()).code, 2);
     EXPECT_EQ(ifsim("stats " + out.string() + " --from 300 --to 200").code, 2);
     EXPECT_EQ(ifsim("stats " + out.string() + " --from 5000").code, 2);

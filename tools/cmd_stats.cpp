@@ -158,7 +158,7 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
                 ++shown;
             }
         if (!args.csv)
-            for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: no theory: %s\n", note.c_str());
+            for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: theory: %s\n", note.c_str());
         if (shown == 0)
             throw config_error("no population was recorded between --from and --to (the run wrote " +
                                format_number(end_ms) + " ms)");

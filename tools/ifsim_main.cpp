@@ -5,9 +5,24 @@
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/spec.hpp"
+#include "ifsim/units.hpp"
 
 namespace {
+
+// A time option's value in ms, as the config reads a time: a bare number of ms, or a number with
+// its unit ("200 ms", "0.2 s").
+const CLI::Validator time_in_ms(
+    [](std::string& value) -> std::string {
+        try {
+            value = ifsim::format_number(ifsim::parse_quantity(value, ifsim::dimension::time, "the time"));
+            return {};
+        } catch (const ifsim::config_error& e) {
+            return e.what();
+        }
+    },
+    "TIME", "time");
 
 // The config file, --set, --seed and --threads (which a command that neither runs nor builds takes
 // too, so that a script can pass the same options to each). Ranges are checked here, so that a
@@ -103,11 +118,14 @@ int main(int argc, char** argv) {
     auto* stats_cmd = app.add_subcommand(
         "stats", "Spike statistics of a run's output folder (rate, CV, serial correlation, Fano) beside the theory's");
     stats_cmd->add_option("dir", stats_dir, "Output folder of ifsim run")->required()->check(CLI::ExistingDirectory);
-    stats_cmd->add_option("--from", sa.from_ms, "Start of the analysed time [ms] (default: the record's start)")
+    stats_cmd->add_option("--from", sa.from_ms, "Start of the analysed time, ms or with a unit (default: the record's start)")
+        ->transform(time_in_ms)
         ->check(CLI::NonNegativeNumber);
-    stats_cmd->add_option("--to", sa.to_ms, "End of the analysed time [ms] (default: the run's end)")
+    stats_cmd->add_option("--to", sa.to_ms, "End of the analysed time, ms or with a unit (default: the run's end)")
+        ->transform(time_in_ms)
         ->check(CLI::NonNegativeNumber);
-    stats_cmd->add_option("--fano-window", sa.fano_window_ms, "Count window of the Fano factor [ms] (default 100)")
+    stats_cmd->add_option("--fano-window", sa.fano_window_ms, "Count window of the Fano factor, ms or with a unit (default 100 ms)")
+        ->transform(time_in_ms)
         ->check(CLI::PositiveNumber);
     stats_cmd->add_flag("--csv", sa.csv, "CSV on stdout, every digit");
 

@@ -2,6 +2,7 @@
 //   lif/alif(a = 0) without noise: the F-I curve (aLIF: its mean-adaptation rate, for tau_w >> ISI);
 //   lif with white noise only:     the Siegert rate;
 //   lif with Poisson input:        the diffusion approximation (Siegert), parameters constant;
+//                                   into exp_current synapses, with Fourcaud & Brunel's shift;
 //   qif without noise:             the exact QIF F-I curve;
 //   a network (any [[projection]]): the mean-field rate of its population, for every neuron, where
 //                                   network_mean_field applies; otherwise no rows at all.
@@ -32,19 +33,27 @@ theory_table make_theory_table(const run_spec& spec);
 
 // The stationary rate [Hz] of every population of a network in the diffusion approximation
 // (Brunel 2000, generalised): for population p,
-//   mu_p = I_e/g_L + tau_m (sum_inputs rate K E[w]),  sigma_p^2 = 2 sigma_V^2 + tau_m (sum_inputs rate K E[w^2]),
+//   mu_p = I_e/g_L + tau_m (sum_inputs rate K E[J]),  sigma_p^2 = 2 sigma_V^2 + tau_m (sum_inputs rate K E[J^2]),
 //   nu_p = siegert(mu_p, sigma_p),
 // summing the Poisson inputs (count, rate, weight) and every projection (mean in-degree K of its
 // rule, weight moments of its distribution, the source's rate: a Poisson generator's is its
-// rate). Solved by damped fixed-point iteration from rest. Nothing (nullopt) where
+// rate); J is a delta synapse's weight, an exp_current synapse's jump of the same charge,
+// w tau_syn / C_m, and its filtering shifts the Siegert threshold and reset by
+// sigma_p (alpha / 2) sqrt(tau_syn / tau_m), alpha = sqrt(2) |zeta(1/2)| (Fourcaud & Brunel 2002,
+// for tau_syn << tau_m). Solved by damped fixed-point iteration from rest. Nothing (nullopt) where
 // mean_field_limit names a reason, or where the iteration does not converge. With `cv`, also
-// each population's ISI CV at those rates (Siegert's, Brunel 2000 appendix).
+// each population's ISI CV at those rates (Siegert's, Brunel 2000 appendix; NaN for a population
+// with exp_current input, for which there is no such result here).
 std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv = nullptr);
 
 // Empty where network_mean_field applies: every population a LIF with constant parameters, bias
-// and white noise and no OU or step current, every projection a delta synapse with a rule of
-// known in-degree, every generator Poisson throughout the run. Otherwise the first obstacle, as
-// "population 'E' is model eif (lif only)".
+// and white noise and no OU or step current, every projection a delta or exp_current synapse with
+// a rule of known in-degree, each population's input (Poisson input, projections, white noise as
+// delta) of one kind and, for exp_current, one tau_syn, every generator Poisson throughout the
+// run. Otherwise the first obstacle, as "population 'E' is model eif (lif only)".
 std::string mean_field_limit(const run_spec& spec);
+
+// The tau_syn of the exp_current input to `pop` [ms], 0 for delta (where mean_field_limit is empty).
+double mean_field_tau_syn(const run_spec& spec, const population_spec& pop);
 
 }  // namespace ifsim
