@@ -294,7 +294,12 @@ private:
         std::uint32_t k[chunk];
         draw_search_uniforms(key_, d_.first_id + first, count, step, u);
         const poisson_cdf& table = *poisson_table_;
-        const Real* ref = d_.ref.data() + first;
+        // Into V: none while refractory. Into a synaptic channel: a whole step's, refractory or not,
+        // as if every neuron were free (a copy, not a select in the loop, which kept it from
+        // vector lanes: 3.4 times slower).
+        Real ref[chunk];
+        if (poisson_gated_) std::copy_n(d_.ref.data() + first, count, ref);
+        else std::fill_n(ref, count, Real(0));
         // A step that integrates other than all of it (poisson_input scales the mean), or a search
         // past the head.
         const auto scalar = [](Real r, std::uint32_t n) {
@@ -302,15 +307,13 @@ private:
         };
         int odd = 0;
         for (int j = 0; j < count; ++j) {
-            // Into V: none while refractory. Into a synaptic channel: a whole step's, refractory or not.
-            const Real r = poisson_gated_ ? ref[j] : Real(0);
             k[j] = search_cdf_head<head>(u[j], table);
-            n_input[j] = r >= Real(1) ? Real(0) : Real(k[j]);
-            odd |= int(scalar(r, k[j]));
+            n_input[j] = ref[j] >= Real(1) ? Real(0) : Real(k[j]);
+            odd |= int(scalar(ref[j], k[j]));
         }
         if (!odd) return;
         for (int j = 0; j < count; ++j) {
-            if (!scalar(poisson_gated_ ? ref[j] : Real(0), k[j])) continue;
+            if (!scalar(ref[j], k[j])) continue;
             const std::uint64_t i = first + std::uint64_t(j);
             n_input[j] = poisson_input(coeffs(i).input, ref[j], noise_source{key_, d_.first_id + i, step}, &table);
         }
