@@ -183,7 +183,8 @@ public:
         least_bytes_per_step = ifsim::least_bytes_per_step(h_, channels_);
         if (channels_.size() > cuda::max_device_channels)
             throw runtime_failure("population '" + name_ + "' has " + std::to_string(channels_.size()) +
-                                  " kinds of synaptic input (synapse, tau_syn, E_rev); the CUDA backend takes at most " +
+                                  " kinds of synaptic input (synapse, tau_syn, E_rev: its projections' and its "
+                                  "input.poisson's); the CUDA backend takes at most " +
                                   std::to_string(cuda::max_device_channels));
         bool any_poisson = false;
         for (const auto& c : h_.coeffs) {

@@ -794,8 +794,27 @@ TEST(Config, PoissonInputIntoASynapticChannel) {
         const std::string m = error_of(with_poisson(keys));
         EXPECT_NE(m.find(expected), std::string::npos) << keys << "\n-> " << m;
     }
+    // projection = "input.poisson" names its channel where the population has others of the kind.
+    const std::string two = with_poisson("weight = \"87.8 pA\", synapse = \"exp_current\", tau_syn = \"0.5 ms\"") +
+                            "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = \"all_to_all\"\n"
+                            "synapse = \"exp_current\"\nweight = 1\ntau_syn = \"2 ms\"\n";
+    std::string m = error_of(two + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\n");
+    EXPECT_NE(m.find("choose one with projection = <index> or projection = \"input.poisson\""), std::string::npos) << m;
+    const run_spec chosen =
+        parse_config(two + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\nprojection = \"input.poisson\"\n", "c.toml");
+    EXPECT_EQ(chosen.states.at(0).projection, state_record::poisson_input_channel);
+    EXPECT_EQ(chosen.states.at(0).name, "E_I_syn_poisson");
+    expect_same(chosen, parse_config(to_toml(chosen), "c.toml"));
+    EXPECT_EQ(to_toml(parse_config(to_toml(chosen), "c.toml")), to_toml(chosen));
+    m = error_of(two + "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = \"all_to_all\"\n"
+                       "synapse = \"exp_conductance\"\nweight = 1\n"
+                       "[[record]]\nstate = \"g_syn\"\npopulation = \"E\"\nprojection = \"input.poisson\"\n");
+    EXPECT_NE(m.find("has input.poisson.synapse = \"exp_current\", and g_syn is the state of exp_conductance ones"),
+              std::string::npos) << m;
+    m = error_of(two + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\nprojection = \"poisson\"\n");
+    EXPECT_NE(m.find("expected a projection's index, or \"input.poisson\""), std::string::npos) << m;
     // Without a channel of the kind there is nothing to record.
-    const std::string m = error_of(with_poisson("weight = 0.5") + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\n");
+    m = error_of(with_poisson("weight = 0.5") + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\n");
     EXPECT_NE(m.find("population 'E' receives no exp_current synapses (no [[projection]] onto it, and no input.poisson"),
               std::string::npos) << m;
 }

@@ -44,8 +44,8 @@ std::string element_path(std::string_view path, std::size_t index);
 std::string join(std::span<const std::string_view> words);
 // A state record's default name, as validation gives it and --set finds it: <population>_<state>,
 // and _<projection> after it where the record names a projection (I_syn, g_syn).
-std::string default_record_name(std::string_view population, std::string_view state,
-                                std::optional<std::int64_t> projection);
+// <population>_<state>, with _<k> for `projection = k` and _poisson for `projection = "input.poisson"`.
+std::string default_record_name(std::string_view population, std::string_view state, const toml::node* projection);
 
 // "; did you mean '<nearest candidate>'?" for `key`, unknown at `path`, or where ifsim keeps what
 // NEST or Brian2 call `key` ("; tau_m is C_m / g_L here: ..."); "" if neither.

@@ -111,9 +111,7 @@ std::string element_name(const toml::table& t, std::string_view list) {
     if (list == "projection") return {};
     if (t.contains("name")) return string_at(t, "name");
     if (list == "record" && t.contains("state")) {
-        const toml::node* k = t.get("projection");
-        return default_record_name(string_at(t, "population"), string_at(t, "state"),
-                                   k && k->is_integer() ? std::optional<std::int64_t>(k->as_integer()->get()) : std::nullopt);
+        return default_record_name(string_at(t, "population"), string_at(t, "state"), t.get("projection"));
     }
     return {};
 }

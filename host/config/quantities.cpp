@@ -161,10 +161,11 @@ std::string join(std::span<const std::string_view> words) {
     return out;
 }
 
-std::string default_record_name(std::string_view population, std::string_view state,
-                                std::optional<std::int64_t> projection) {
+std::string default_record_name(std::string_view population, std::string_view state, const toml::node* projection) {
     std::string name = std::string(population) + "_" + std::string(state);
-    if (projection) name.append("_").append(std::to_string(*projection));  // not "_" + ...: gcc 12's false -Wrestrict
+    // append, not "_" + ...: gcc 12's false -Wrestrict
+    if (projection && projection->is_integer()) name.append("_").append(std::to_string(projection->as_integer()->get()));
+    if (projection && projection->is_string()) name.append("_poisson");
     return name;
 }
 

@@ -621,10 +621,24 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
             ctx.fail(&state_node, sp,
                      says(sp, state_node) + "population '" + pop.name + "' has " +
                          std::to_string(first_of_channel.size()) + " " + kind_name +
-                         " channels (one per tau_syn and E_rev); choose one with projection = <index>" + which);
+                         " channels (one per tau_syn and E_rev); choose one with projection = <index>" +
+                         (first_of_channel.back() == state_record::poisson_input_channel
+                              ? " or projection = \"input.poisson\""
+                              : "") +
+                         which);
         return first_of_channel[0];
     }
     const std::string pp = child_path(path, "projection");
+    if (n->is_string()) {  // the channel the population's Poisson input feeds
+        if (n->as_string()->get() != "input.poisson")
+            ctx.fail(n, pp, says(pp, *n) + "expected a projection's index, or \"input.poisson\" for the channel that the "
+                                           "population's Poisson input feeds");
+        if (pop.input.poisson_synapse != kind)
+            ctx.fail(n, pp, says(pp, *n) + "population '" + pop.name + "' has input.poisson.synapse = \"" +
+                                std::string(synapse_names[static_cast<std::size_t>(pop.input.poisson_synapse)]) +
+                                "\", and " + variable + " is the state of " + kind_name + " ones");
+        return state_record::poisson_input_channel;
+    }
     const auto k = std::size_t(read_integer(ctx, *n, pp, 0, std::int64_t(spec.projections.size()) - 1));
     const projection_spec& pr = spec.projections[k];
     const std::string named = "projection " + std::to_string(k) + " (" + pr.source + " -> " + pr.target + ")";
@@ -760,8 +774,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                      says(child_path(path, key), *t.get(key)) + "no sample falls in [start, stop) at the multiples of interval = \"" +
                          format_quantity(r.interval_ms, dimension::time) + "\" within the run; the report would be empty");
         }
-        r.name = default_record_name(r.population, r.variable,
-                                     t.contains("projection") ? std::optional<std::int64_t>(r.projection) : std::nullopt);
+        r.name = default_record_name(r.population, r.variable, t.get("projection"));
         if (const auto* n = t.get("name")) {
             const std::string np = child_path(path, "name");
             r.name = read_string(ctx, *n, np, "letters, digits, _ and -");

@@ -204,8 +204,10 @@ std::string to_toml(const run_spec& spec) {
           << "name = " << quote(r.name) << "\n"
           << "state = " << quote(r.variable) << "\n"
           << "population = " << quote(r.population) << "\n";
-        if (r.samples_a_channel() && r.projection != state_record::poisson_input_channel)
-            o << "projection = " << r.projection << "\n";  // else the population's only channel of the kind
+        if (r.samples_a_channel() && r.projection == state_record::poisson_input_channel)
+            o << "projection = \"input.poisson\"\n";
+        else if (r.samples_a_channel())
+            o << "projection = " << r.projection << "\n";
         bool contiguous = r.neurons.size() > 2;
         for (std::size_t i = 1; contiguous && i < r.neurons.size(); ++i)
             contiguous = r.neurons[i] == r.neurons[0] + i;

@@ -83,9 +83,10 @@ std::size_t recorded_channel(const network& net, const run_spec& spec, const sta
     if (!r.samples_a_channel()) return 0;
     if (r.projection != state_record::poisson_input_channel) return net.projections.at(r.projection).channel;
     const std::vector<synapse_channel>& channels = net.channels.at(population_index(spec, r.population));
-    std::size_t c = 0;
-    while (!channels.at(c).takes_poisson) ++c;
-    return c;
+    for (std::size_t c = 0; c < channels.size(); ++c)
+        if (channels[c].takes_poisson) return c;
+    throw config_error("state record '" + r.name + "': population '" + r.population +
+                       "' has no synaptic channel that its input.poisson feeds (input.poisson.synapse is delta)");
 }
 
 namespace {
