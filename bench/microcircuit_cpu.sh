@@ -20,12 +20,12 @@ runs=${RUNS:-1}
 duration_ms=${DURATION_MS:-1000}
 if [[ ${BACKGROUND:-dc} == poisson ]]; then
     config=$work/microcircuit_poisson.toml
-    BACKGROUND=poisson "$python" "$root/tools/make_microcircuit.py" "$config" >/dev/null
-    background='the published Poisson background (`BACKGROUND=poisson tools/make_microcircuit.py`: K_ext inputs at 8 Hz of 87.81 pA into the exp_current synapses)'
+    BACKGROUND=poisson N_SCALING=1 "$python" "$root/tools/make_microcircuit.py" "$config" >/dev/null 2>&1
+    network='`examples/microcircuit.toml` with the published Poisson background (`BACKGROUND=poisson tools/make_microcircuit.py`: K_ext inputs at 8 Hz of 87.81 pA into the exp_current synapses)'
     suffix=-poisson
 else
     config=$root/examples/microcircuit.toml
-    background="DC background"
+    network='`examples/microcircuit.toml`, DC background'
     suffix=
 fi
 out_md=$root/bench/results/$(date +%F)-cpu-$machine-microcircuit$suffix.md
@@ -89,8 +89,8 @@ PY
   provenance microcircuit_cpu.sh
   echo "Load average before: $load_before; after: $load_after."
   echo
-  echo "Network: \`examples/microcircuit.toml\` (Potjans & Diesmann 2014, full scale: 77,169 LIF, 3.0e8"
-  echo "exp_current synapses with normal weights and delays), $background, float, dt = 0.1 ms,"
+  echo "Network: $network (Potjans & Diesmann 2014, full scale: 77,169 LIF, 3.0e8"
+  echo "exp_current synapses with normal weights and delays), float, dt = 0.1 ms,"
   echo "$duration_ms ms simulated from the start (the first ~100 ms are the start-up transient), every spike"
   echo "written to SONATA HDF5. wall_s: the simulation loop (summary.json); network_build_s: drawing"
   echo "and assembling the synapses before it; peak RSS of the whole process. NEST:"

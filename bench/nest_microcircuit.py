@@ -50,7 +50,7 @@ def normal_pair(spec, unit, what):
 
 def connect_poisson(nest, name, poisson, pop, tau_syn, dt):
     """input.poisson into the exp_current synapses: one generator of the summed rate per population."""
-    if poisson.get("synapse") != "exp_current" or quantity(poisson["tau_syn"], "ms") != tau_syn:
+    if poisson.get("synapse") != "exp_current" or quantity(poisson.get("tau_syn", 2.0), "ms") != tau_syn:
         sys.exit(f"nest_microcircuit: population {name}: Poisson input must be exp_current with the tau_syn of "
                  "the population's projections")
     rate = quantity(poisson["rate"], "Hz") * int(poisson["count"])

@@ -13,6 +13,7 @@
 #include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/theory_table.hpp"
+#include "ifsim/units.hpp"
 
 namespace ifsim {
 namespace {
@@ -21,6 +22,8 @@ constexpr double ms_per_s = 1000.0;
 // Fourcaud & Brunel (2002): exponential synapses with tau_syn << tau_m shift the threshold and the
 // reset of the Siegert formula by sigma (alpha / 2) sqrt(tau_syn / tau_m), alpha = sqrt(2) |zeta(1/2)|.
 constexpr double fourcaud_brunel_alpha = std::numbers::sqrt2 * 1.4603545088095868;
+// Beyond this, sqrt(tau_syn / tau_m) > 0.5, the first-order shift is no prediction to stand by.
+constexpr double max_tau_syn_over_tau_m = 0.25;
 
 // Whether a population's Poisson input does anything (population_setup.hpp turns it on alike).
 bool poisson_on(const input_spec& in) {
@@ -108,9 +111,15 @@ std::string mean_field_limit(const run_spec& spec) {
             return proj + " has exp_conductance synapses (delta or exp_current only)";
         if (pr.rule.kind == rule_kind::from_file) return proj + " is read from a file (no in-degree known in advance)";
     }
-    for (const auto& p : spec.populations)
-        if (const std::string why = input_kind_of(spec, p).problem; !why.empty())
-            return "population '" + p.name + "' receives " + why;
+    for (const auto& p : spec.populations) {
+        const input_kind in = input_kind_of(spec, p);
+        if (!in.problem.empty()) return "population '" + p.name + "' receives " + in.problem;
+        const neuron_params params = realize_params(p, spec.simulation, 0).at(0);  // constant: one set
+        if (in.tau_syn_ms > max_tau_syn_over_tau_m * params.C_m / params.g_L)
+            return "population '" + p.name + "' has exp_current input of tau_syn " + format_number(in.tau_syn_ms) +
+                   " ms, tau_m " + format_number(params.C_m / params.g_L) +
+                   " ms: Fourcaud & Brunel's first-order shift holds for tau_syn << tau_m (here at most tau_m / 4)";
+    }
     return {};
 }
 

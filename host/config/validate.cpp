@@ -444,7 +444,7 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
             ctx.fail(n, kp,
                      says(kp, *n) + "needs " + (s->get("count") ? "" : "count (independent inputs per neuron)") +
                          (s->get("count") || s->get("weight") ? "" : " and ") +
-                         (s->get("weight") ? "" : "weight (the jump per input spike)") + " beside it: without, the input does nothing");
+                         (s->get("weight") ? "" : "weight (the effect of each input spike)") + " beside it: without, the input does nothing");
         }
         // The inputs' spikes per step, as population_setup.hpp computes them: poisson_count draws
         // exactly up to a mean of 1e6.

@@ -49,8 +49,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
 // Empty where network_mean_field applies: every population a LIF with constant parameters, bias
 // and white noise and no OU or step current, every projection a delta or exp_current synapse with
 // a rule of known in-degree, each population's input (Poisson input, projections, white noise as
-// delta) of one kind and, for exp_current, one tau_syn, every generator Poisson throughout the
-// run. Otherwise the first obstacle, as "population 'E' is model eif (lif only)".
+// delta) of one kind and, for exp_current, one tau_syn of at most tau_m / 4, every generator
+// Poisson throughout the run. Otherwise the first obstacle, as "population 'E' is model eif (lif only)".
 std::string mean_field_limit(const run_spec& spec);
 
 // The tau_syn of the exp_current input to `pop` [ms], 0 for delta (where mean_field_limit is empty).
