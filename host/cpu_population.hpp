@@ -129,7 +129,7 @@ public:
             channels_.push_back({c.kind,
                                  derive_channel<Real>(c.kind, c.tau_syn_ms, c.E_rev_mV, c.poisson_weight, dt_ms),
                                  c.format,
-                                 std::vector<std::int64_t>(std::size_t(slots_) * d_.size, 0),
+                                 std::vector<std::int64_t>(c.has_ring ? std::size_t(slots_) * d_.size : 0, 0),
                                  exp_kind ? std::vector<Real>(d_.size, Real(0)) : std::vector<Real>{}});
             has_current_ = has_current_ || exp_kind;
         }
@@ -371,8 +371,10 @@ private:
     void take_arrivals(std::uint64_t first, std::int64_t count, std::uint64_t step, const Real* n_input, Real* I_syn,
                        Real* V_syn) {
         const Real* V = d_.V.data() + first;
+        alignas(64) std::int64_t nothing[chunk];  // the slots of a channel without a ring: take_channel keeps them 0
         for (auto& ch : channels_) {
-            std::int64_t* slot = ch.ring.data() + (step % slots_) * d_.size + first;
+            if (ch.ring.empty()) std::fill_n(nothing, count, std::int64_t{0});
+            std::int64_t* slot = ch.ring.empty() ? nothing : ch.ring.data() + (step % slots_) * d_.size + first;
             Real* x = ch.x.empty() ? nullptr : ch.x.data() + first;
             using enum synapse_kind;
             const int n = int(count);  // <= chunk

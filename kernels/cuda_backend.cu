@@ -206,7 +206,8 @@ public:
             parts.push_back({"population '" + name_ + "' recorded neuron list", s.neurons.size() * sizeof(std::uint64_t)});
         for (const auto& c : channels_)
             parts.push_back({"population '" + name_ + "' synaptic ring buffer",
-                             n_ * (slots_ * sizeof(std::int64_t) + (c.kind == synapse_kind::delta ? 0 : sizeof(Real)))});
+                             n_ * ((c.has_ring ? slots_ * sizeof(std::int64_t) : 0) +
+                                   (c.kind == synapse_kind::delta ? 0 : sizeof(Real)))});
         return parts;
     }
     std::uint64_t size() const override { return n_; }
@@ -228,16 +229,18 @@ public:
         for (std::size_t c = 0; c < channels_.size(); ++c) {
             const synapse_channel& ch = channels_[c];
             const bool exp_kind = ch.kind != synapse_kind::delta;
-            d_rings_.emplace_back(std::size_t(slots_) * n_, "the synaptic ring buffer" + of_);
-            IFSIM_CUDA_CHECK(cudaMemset(d_rings_.back().data(), 0, d_rings_.back().size() * sizeof(std::int64_t)),
-                             "clearing the synaptic ring buffer" + of_);
+            d_rings_.emplace_back(ch.has_ring ? std::size_t(slots_) * n_ : 0, "the synaptic ring buffer" + of_);
+            if (ch.has_ring)
+                IFSIM_CUDA_CHECK(cudaMemset(d_rings_.back().data(), 0, d_rings_.back().size() * sizeof(std::int64_t)),
+                                 "clearing the synaptic ring buffer" + of_);
             d_channel_x_.emplace_back(exp_kind ? n_ : 0, "the synaptic state" + of_);
             if (exp_kind)
                 IFSIM_CUDA_CHECK(cudaMemset(d_channel_x_.back().data(), 0, n_ * sizeof(Real)), "clearing the synaptic state" + of_);
             syn_.channel[c] = {ch.kind,
                                derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, ch.poisson_weight, dt_ms_),
                                ch.format,
-                               d_rings_.back().data(), exp_kind ? d_channel_x_.back().data() : nullptr};
+                               ch.has_ring ? d_rings_.back().data() : nullptr,
+                               exp_kind ? d_channel_x_.back().data() : nullptr};
             syn_.has_current = syn_.has_current || exp_kind;
         }
         d_overflow_ = device_buffer<unsigned long long>(1, "the synaptic overflow flag" + of_);

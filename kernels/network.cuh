@@ -17,7 +17,7 @@ struct device_channel {
     synapse_kind kind;
     channel_coeffs<Real> coeffs;
     fixed_point_format format;
-    std::int64_t* ring;  // slots x n fixed-point sums; the arrivals of step t at (t % slots) * n
+    std::int64_t* ring;  // slots x n fixed-point sums, the arrivals of step t at (t % slots) * n; null without a ring
     Real* x;          // exp kinds: I [pA] or g [nS] per neuron; null for delta
 };
 

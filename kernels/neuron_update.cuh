@@ -110,8 +110,9 @@ __global__ void __launch_bounds__(threads_per_block)
                     const std::uint64_t at = g.slot * p.n + i;  // not a 64-bit % per thread
                     for (unsigned ch = 0; ch < syn.count; ++ch) {
                         const device_channel<Real>& dc = syn.channel[ch];
-                        if (!take_channel(dc.kind, dc.coeffs, dc.format, dc.ring[at], dc.x ? dc.x[i] : unused, s.V,
-                                          n_input, I_syn, V_syn))
+                        std::int64_t nothing = 0;  // the slot of a channel without a ring (no projection feeds it)
+                        if (!take_channel(dc.kind, dc.coeffs, dc.format, dc.ring ? dc.ring[at] : nothing,
+                                          dc.x ? dc.x[i] : unused, s.V, n_input, I_syn, V_syn))
                             atomicMin(syn.d_overflow, (unsigned long long)i);
                     }
                     if (syn.has_current) I = I_bias + I_syn;

@@ -679,6 +679,7 @@ TEST(Network, OneWeightIsStoredOnce) {
 // parameters of the population whose C_m varies read, and the target's arrival slot read and
 // cleared and its exp current read and written. Per event: the synapse as stored (4 B: one weight
 // and delay are stored once) and the arrival slot read and written. The run's total is checked through `ifsim run` (test_cli.cpp).
+// A channel only the Poisson input feeds (W's) has no ring: no slot, to read or to hold.
 TEST(Network, LeastBytesCountStateParametersSlotsAndEvents) {
     run_spec s = pair(synapse_kind::exp_current, 1.0, 5);
     s.populations[0].size = 3;
@@ -686,11 +687,26 @@ TEST(Network, LeastBytesCountStateParametersSlotsAndEvents) {
     population_spec u = lif_population("U", 4);
     u.params["C_m"] = {distribution::kind::uniform, 200.0, 300.0, {}};
     s.populations.push_back(u);
+    population_spec w = lif_population("W", 5);
+    w.input.poisson_rate_Hz = 10.0;
+    w.input.poisson_count = 100;
+    w.input.poisson_synapse = synapse_kind::exp_conductance;
+    w.input.poisson_weight = 1.0;
+    s.populations.push_back(w);
     const auto engine = make_cpu_backend(s);
     const double per_step = 3 * (2 * 2 * 8)                                           // S: V, refractory
                             + 1 * (2 * 3 * 8) + 1 * 2 * (8 + 8)                       // T: and w; slot, I
-                            + 4 * (2 * 2 * 8) + 4.0 * sizeof(lif_model::coeffs<double>);  // U
+                            + 4 * (2 * 2 * 8) + 4.0 * sizeof(lif_model::coeffs<double>)  // U
+                            + 5 * (2 * 2 * 8) + 5 * 2 * 8;                            // W: g, no slot
     EXPECT_EQ(engine->least_bytes_per_step(), per_step);
+    const network net = build_network(s);
+    ASSERT_EQ(net.channels[3].size(), 1u);
+    EXPECT_FALSE(net.channels[3][0].has_ring);
+    EXPECT_TRUE(net.channels[1][0].has_ring);
+    // The memory estimate holds W's conductance, not a ring of 6 slots besides (delays of 5 steps).
+    run_spec delta_input = s;
+    delta_input.populations[3].input.poisson_synapse = synapse_kind::delta;
+    EXPECT_EQ(estimate_memory(s).bytes - estimate_memory(delta_input).bytes, 5 * 8.0);
     EXPECT_EQ(least_bytes_per_event(engine->network().bytes_per_synapse), 4.0 + 2 * 8);
 }
 

@@ -68,7 +68,9 @@ void add_poisson_channel(std::vector<synapse_channel>& channels, const input_spe
 }  // namespace
 
 std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
-    return channel_of(channels, pr.synapse, pr.tau_syn_ms, pr.E_rev_mV);
+    const std::size_t c = channel_of(channels, pr.synapse, pr.tau_syn_ms, pr.E_rev_mV);
+    channels[c].has_ring = true;
+    return c;
 }
 
 std::vector<synapse_channel> channels_onto(const run_spec& spec, const population_spec& pop) {
@@ -255,7 +257,7 @@ double population_bytes_per_neuron(const run_spec& spec, const population_spec& 
     const double setup = std::max({with_params, by_field, drawn_alone ? 8.0 : 0.0});
     bytes += std::max(setup, spike_statistics_bytes_per_neuron);
     for (const synapse_channel& c : channels_onto(spec, p))
-        bytes += slots * 8.0 + (c.kind == synapse_kind::delta ? 0.0 : real_bytes);
+        bytes += (c.has_ring ? slots * 8.0 : 0.0) + (c.kind == synapse_kind::delta ? 0.0 : real_bytes);
     return bytes;
 }
 

@@ -19,7 +19,8 @@ inline constexpr std::size_t arrival_slot_bytes = sizeof(std::int64_t);
 // The bytes one step of a population must move at the least: its state (V, the refractory state,
 // and w and the OU current where the model and input have them) read and written once; parameters
 // and bias currents that vary per neuron read once; per synaptic channel the step's arrival slot
-// read and cleared, and an exp channel's current or conductance read and written. Constant
+// read and cleared (where it has a ring), and an exp channel's current or conductance read and
+// written. Constant
 // parameters stay in registers, and random numbers are generated, not loaded: no bytes.
 template <class Model, class Real>
 double least_bytes_per_step(const population_data<Model, Real>& d, const std::vector<synapse_channel>& channels) {
@@ -29,7 +30,7 @@ double least_bytes_per_step(const population_data<Model, Real>& d, const std::ve
     if (d.coeffs.size() > 1) bytes += double(d.coeffs.size()) * sizeof(d.coeffs[0]);
     if (d.I_e.size() > 1) bytes += double(d.I_e.size()) * sizeof(Real);
     for (const synapse_channel& c : channels)
-        bytes += 2.0 * n * (arrival_slot_bytes + (c.kind == synapse_kind::delta ? 0 : sizeof(Real)));
+        bytes += 2.0 * n * ((c.has_ring ? arrival_slot_bytes : 0) + (c.kind == synapse_kind::delta ? 0 : sizeof(Real)));
     return bytes;
 }
 

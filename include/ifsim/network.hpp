@@ -27,6 +27,9 @@ struct synapse_channel {
     fixed_point_format format;   // of the weights and the ring-buffer sums [mV, pA or nS per quantum]
     bool takes_poisson = false;  // the population's Poisson input feeds it
     double poisson_weight = 0.0;  // [pA or nS] per Poisson input spike, where it does
+    // Some projection feeds it, so it has a ring buffer; one only the Poisson input feeds has none
+    // (nothing arrives: the backends read its slots as 0).
+    bool has_ring = false;
 };
 
 // A generator's spikes in step order (ties by neuron): neuron[k] fires in step step[k], so its
