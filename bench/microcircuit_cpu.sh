@@ -10,8 +10,8 @@
 # Environment: MACHINE_LABEL (default <distribution>-<cores>core), BUILD_DIR (default build-bench),
 #   THREADS (default nproc), RUNS (default 1; on 2 cores an ifsim run takes about a minute and a
 #   half, a NEST run about 6 minutes and 14 GiB), DURATION_MS (simulated, default 1000),
-#   BACKGROUND=poisson (the published Poisson background, from tools/make_microcircuit.py, instead
-#   of the example's DC one; results file ...-microcircuit-poisson.md), SKIP_NEST=1 (ifsim only).
+#   BACKGROUND=poisson (bench/configs/microcircuit_poisson.toml, the published Poisson background,
+#   instead of the example's DC one; results file ...-microcircuit-poisson.md), SKIP_NEST=1 (ifsim only).
 #   NEST comes from PyPI (nest-simulator==3.10.0) into the venv .bench-venv.
 set -euo pipefail
 
@@ -19,9 +19,8 @@ set -euo pipefail
 runs=${RUNS:-1}
 duration_ms=${DURATION_MS:-1000}
 if [[ ${BACKGROUND:-dc} == poisson ]]; then
-    config=$work/microcircuit_poisson.toml
-    BACKGROUND=poisson N_SCALING=1 "$python" "$root/tools/make_microcircuit.py" "$config" >/dev/null 2>&1
-    network='`examples/microcircuit.toml` with the published Poisson background (`BACKGROUND=poisson tools/make_microcircuit.py`: K_ext inputs at 8 Hz of 87.81 pA into the exp_current synapses)'
+    config=$root/bench/configs/microcircuit_poisson.toml
+    network='`bench/configs/microcircuit_poisson.toml`, the published Poisson background (K_ext inputs at 8 Hz of 87.81 pA into the exp_current synapses)'
     suffix=-poisson
 else
     config=$root/examples/microcircuit.toml

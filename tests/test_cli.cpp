@@ -331,6 +331,24 @@ stop = "20 ms"
     }
 }
 
+// The microcircuit's configs are tools/make_microcircuit.py's output, byte for byte: the DC
+// background's examples/microcircuit.toml and the Poisson background's
+// bench/configs/microcircuit_poisson.toml (skipped without /usr/bin/python3).
+TEST(cli, microcircuit_configs_are_the_generators_output) {
+    if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+    const fs::path dir = fresh_dir("microcircuit");
+    fs::create_directories(dir);
+    const std::string source(IFSIM_SOURCE_DIR);
+    for (const auto& [background, committed] : {std::pair{"dc", source + "/examples/microcircuit.toml"},
+                                                std::pair{"poisson", source + "/bench/configs/microcircuit_poisson.toml"}}) {
+        const fs::path written = dir / (std::string(background) + ".toml");
+        const std::string cmd = std::string("BACKGROUND=") + background + " N_SCALING=1 /usr/bin/python3 " + source +
+                                "/tools/make_microcircuit.py " + written.string() + " >/dev/null 2>&1";
+        ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+        EXPECT_EQ(slurp(written), slurp(committed)) << committed << " differs from what " << cmd << " writes";
+    }
+}
+
 // Every shipped example runs (shortened) and leaves its outputs; state reports read back whole.
 TEST(cli, every_example_runs) {
     int ran = 0;

@@ -121,7 +121,8 @@ write_table() {
     if ((${#network_rows[@]})); then
       echo
       echo "### Networks, 1 s simulated: Brunel model A, 12,500 neurons (bench/configs/brunel_bernoulli.toml);"
-      echo "### the microcircuit, 77,169 neurons, 3e8 synapses (examples/microcircuit.toml)"
+      echo "### the microcircuit, 77,169 neurons, 3e8 synapses, DC background (examples/microcircuit.toml) and"
+      echo "### the published Poisson background (bench/configs/microcircuit_poisson.toml)"
       echo
       echo "| network | backend | device | wall_s | real_time_factor | spikes | synaptic_events_per_s | bytes_per_synapse | network_build_s | floor_s | of_floor |"
       echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -343,7 +344,8 @@ else
   else result[bench]="FAILED (exit $rc): $(grep -v '^#' "$bench_log" | tail -n1 | cut -c1-160)"; fail bench; fi
 fi
 # Networks, 1 s simulated, their summaries: Brunel on both backends, the microcircuit on the GPU
-# (published anchors: real-time factor 0.27 GeNN, 0.39 NEST GPU on an RTX 4090). A GPU row's
+# with both backgrounds (published anchors, with Poisson input: real-time factor 0.27 GeNN, 0.39
+# NEST GPU on an RTX 4090). A GPU row's
 # hardware floor is its least_bytes_moved over the copy bandwidth ifsim_bench_gpu measured.
 network_rows=()
 device_bandwidth=$(grep -m1 -oE 'copy bandwidth [0-9.]+ GB/s' "$bench_log" 2>/dev/null | cut -d' ' -f3 || true)
@@ -369,6 +371,7 @@ if [[ -x $ifsim ]]; then
   run_network brunel bench/configs/brunel_bernoulli.toml cuda 60
   run_network brunel bench/configs/brunel_bernoulli.toml cpu 60
   run_network microcircuit examples/microcircuit.toml cuda 120
+  run_network microcircuit_poisson bench/configs/microcircuit_poisson.toml cuda 120
 fi
 took[bench]=$((SECONDS - s))
 echo "gpu-check: bench ${result[bench]} (${took[bench]} s)" >&2
