@@ -6,7 +6,8 @@
 #   run(command="bash tools/gpu-check.sh", carry=[".gpu-deps"])
 # Logs go to $OUT (default out/gpu-check): device.log, build.log, tests.log (tests-host-draws.log:
 # failed tests rerun with the synapses drawn on the host), compare.log, bench.log, sanitize.log
-# (compute-sanitizer's memcheck and racecheck on a short Brunel run) and the table gpu-check.md. A failing step is recorded and the next one still runs; the exit
+# (compute-sanitizer's memcheck and racecheck on a short Brunel run) and the table gpu-check.md;
+# the runs' own outputs to a scratch folder, removed at the end. A failing step is recorded and the next one still runs; the exit
 # status is non-zero if anything failed. Every step is under `timeout`, and all of it under a
 # total budget, so one call fits well inside the device's 10-minute command limit.
 #
@@ -25,6 +26,10 @@ root=$PWD
 
 out=${OUT:-$root/out/gpu-check}
 mkdir -p "$out"
+# The runs' own outputs (spikes, summaries) go elsewhere: at most 8 files come back from $OUT, and
+# they are the logs and the table.
+runs=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-runs.XXXXXX")
+trap 'rm -rf "$runs"' EXIT
 bundle=${IFSIM_GPU_DEPS:-$root/.gpu-deps}
 [[ $bundle == /* ]] || bundle=$root/$bundle
 build=${IFSIM_GPU_BUILD_DIR:-build-gpu}
@@ -350,10 +355,10 @@ fi
 network_rows=()
 device_bandwidth=$(grep -m1 -oE 'copy bandwidth [0-9.]+ GB/s' "$bench_log" 2>/dev/null | cut -d' ' -f3 || true)
 run_network() {  # run_network NAME CONFIG BACKEND CAP
-  local rc=0 json=$out/$1-$3/summary.json
+  local rc=0 json=$runs/$1-$3/summary.json
   ((t_total - (SECONDS - t0) > 20)) || { network_rows+=("| $1 | $3 | not run: no time left | | | | | | | | |"); return; }
   env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$(budget "$4" 0)" "$ifsim" run "$2" --set simulation.duration=1s \
-    --backend "$3" --quiet --out "$out/$1-$3" >>"$bench_log" 2>&1 || rc=$?
+    --backend "$3" --quiet --out "$runs/$1-$3" >>"$bench_log" 2>&1 || rc=$?
   field() { grep -m1 "\"$1\"" "$json" | sed -E 's/.*: *//; s/,$//; s/"//g'; }
   if ((rc == 0)) && [[ -f $json ]]; then
     local floor="-" of_floor="-"
@@ -364,7 +369,7 @@ run_network() {  # run_network NAME CONFIG BACKEND CAP
     network_rows+=("| $1 | $3 | $(field device) | $(field wall_s) | $(field real_time_factor) | $(field spikes) | $(field synaptic_events_per_s) | $(field bytes_per_synapse) | $(field network_build_s) | $floor | $of_floor |")
   else
     network_rows+=("| $1 | $3 | exit $rc | | | | | | | | |")
-    [[ $3 == cuda ]] && fail bench
+    if [[ $3 == cuda ]]; then fail bench; fi  # not `&& fail`: its false would end the script (set -e)
   fi
 }
 if [[ -x $ifsim ]]; then
@@ -396,7 +401,7 @@ else
     rc=0
     echo "+ $sanitizer --tool $tool ifsim run examples/brunel.toml --backend cuda (20 ms)" >>"$sanitize_log"
     env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$(budget 60 0)" "$sanitizer" --tool "$tool" --error-exitcode 3 \
-      "$ifsim" run examples/brunel.toml --backend cuda --set simulation.duration=20ms --quiet --out "$out/sanitize-$tool" \
+      "$ifsim" run examples/brunel.toml --backend cuda --set simulation.duration=20ms --quiet --out "$runs/sanitize-$tool" \
       >>"$sanitize_log" 2>&1 || rc=$?
     errors=$(grep -oE 'ERROR SUMMARY: [0-9]+' "$sanitize_log" | tail -1 | grep -oE '[0-9]+$' || true)
     if ((rc == 0)); then result[sanitize]+="$tool ${errors:-?} errors; "
