@@ -811,6 +811,10 @@ TEST(Config, PoissonInputIntoASynapticChannel) {
                        "[[record]]\nstate = \"g_syn\"\npopulation = \"E\"\nprojection = \"input.poisson\"\n");
     EXPECT_NE(m.find("has input.poisson.synapse = \"exp_current\", and g_syn is the state of exp_conductance ones"),
               std::string::npos) << m;
+    m = error_of(std::string(minimal) + "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = \"all_to_all\"\n"
+                                        "synapse = \"exp_current\"\nweight = 1\n"
+                                        "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\nprojection = \"input.poisson\"\n");
+    EXPECT_NE(m.find("population 'E' has no input.poisson into a synaptic channel"), std::string::npos) << m;
     m = error_of(two + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\nprojection = \"poisson\"\n");
     EXPECT_NE(m.find("expected a projection's index, or \"input.poisson\""), std::string::npos) << m;
     // Without a channel of the kind there is nothing to record.

@@ -633,6 +633,9 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
         if (n->as_string()->get() != "input.poisson")
             ctx.fail(n, pp, says(pp, *n) + "expected a projection's index, or \"input.poisson\" for the channel that the "
                                            "population's Poisson input feeds");
+        if (!pop.input.poisson_feeds_channel())
+            ctx.fail(n, pp, says(pp, *n) + "population '" + pop.name +
+                                "' has no input.poisson into a synaptic channel (its input.poisson.synapse is delta)");
         if (pop.input.poisson_synapse != kind)
             ctx.fail(n, pp, says(pp, *n) + "population '" + pop.name + "' has input.poisson.synapse = \"" +
                                 std::string(synapse_names[static_cast<std::size_t>(pop.input.poisson_synapse)]) +
