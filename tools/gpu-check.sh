@@ -349,8 +349,8 @@ else
   else result[bench]="FAILED (exit $rc): $(grep -v '^#' "$bench_log" | tail -n1 | cut -c1-160)"; fail bench; fi
 fi
 # Networks, 1 s simulated, their summaries: Brunel on both backends, the microcircuit on the GPU
-# with both backgrounds (published anchors, with Poisson input: real-time factor 0.27 GeNN, 0.39
-# NEST GPU on an RTX 4090). A GPU row's
+# with both backgrounds, so that the run with the anchors' own background can be set beside them
+# (published: real-time factor 0.27 GeNN, 0.39 NEST GPU on an RTX 4090). A GPU row's
 # hardware floor is its least_bytes_moved over the copy bandwidth ifsim_bench_gpu measured.
 network_rows=()
 device_bandwidth=$(grep -m1 -oE 'copy bandwidth [0-9.]+ GB/s' "$bench_log" 2>/dev/null | cut -d' ' -f3 || true)
