@@ -25,11 +25,6 @@ constexpr double fourcaud_brunel_alpha = std::numbers::sqrt2 * 1.460354508809586
 // Beyond this, sqrt(tau_syn / tau_m) > 0.5, the first-order shift is no prediction to stand by.
 constexpr double max_tau_syn_over_tau_m = 0.25;
 
-// Whether a population's Poisson input does anything (population_setup.hpp turns it on alike).
-bool poisson_on(const input_spec& in) {
-    return in.poisson_rate_Hz > 0.0 && in.poisson_count > 0 && in.poisson_weight != 0.0;
-}
-
 // The kind and tau_syn of every input to `pop` (white noise counts as delta): one kind, and for
 // exp_current one tau_syn, or why not.
 struct input_kind {
@@ -43,7 +38,7 @@ input_kind input_kind_of(const run_spec& spec, const population_spec& pop) {
         if (kind == synapse_kind::delta) delta = true;
         else if (std::find(taus.begin(), taus.end(), tau_syn_ms) == taus.end()) taus.push_back(tau_syn_ms);
     };
-    if (poisson_on(pop.input)) add(pop.input.poisson_synapse, pop.input.poisson_tau_syn_ms);
+    if (pop.input.poisson_on()) add(pop.input.poisson_synapse, pop.input.poisson_tau_syn_ms);
     for (const auto& pr : spec.projections)
         if (pr.target == pop.name) add(pr.synapse, pr.tau_syn_ms);
     if (delta && !taus.empty()) return {0.0, "both delta (or white-noise) and exp_current input (one kind only)"};
@@ -93,7 +88,7 @@ std::string mean_field_limit(const run_spec& spec) {
         if (!p.input.sigma_V.is_constant()) return pop + ": noise.sigma_V varies across neurons";
         if (!(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0)) return pop + ": coloured (OU) noise";
         if (!p.input.steps.time_ms.empty()) return pop + ": a step current (no stationary rate)";
-        if (p.input.poisson_synapse == synapse_kind::exp_conductance && poisson_on(p.input))
+        if (p.input.poisson_synapse == synapse_kind::exp_conductance && p.input.poisson_on())
             return pop + ": input.poisson has exp_conductance synapses (delta or exp_current only)";
         for (const auto& [name, d] : p.params)
             if (!d.is_constant()) return pop + ": params." + name + " varies across neurons";

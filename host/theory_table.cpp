@@ -84,7 +84,7 @@ theory_table make_theory_table(const run_spec& spec) {
     std::uint64_t first_id = 0;
     for (const auto& pop : spec.populations) {
         const std::string name = "population '" + pop.name + "'";
-        if (pop.input.poisson_count > 0 && pop.input.poisson_rate_Hz > 0.0 && pop.input.poisson_weight != 0.0) {
+        if (pop.input.poisson_on()) {
             // Poisson input: the diffusion approximation of the population on its own.
             run_spec alone = spec;
             alone.populations = {pop};

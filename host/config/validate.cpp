@@ -598,13 +598,10 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
         of_kind.push_back(k);
         if (channel_for(channels, pr) == first_of_channel.size()) first_of_channel.push_back(k);
     }
-    // A channel that only the Poisson input feeds is the last, new after the projections' (channels_onto).
-    std::vector<synapse_channel> by_projections;
-    for (const projection_spec& pr : spec.projections)
-        if (pr.target == pop.name) channel_for(by_projections, pr);
-    const std::vector<synapse_channel> all = channels_onto(spec, pop);
-    if (all.size() > by_projections.size() && all.back().kind == kind)
-        first_of_channel.push_back(state_record::poisson_input_channel);
+    // A channel that only the Poisson input feeds (no projection: no ring) comes after the projections'.
+    for (const synapse_channel& c : channels_onto(spec, pop))
+        if (c.takes_poisson && !c.has_ring && c.kind == kind)
+            first_of_channel.push_back(state_record::poisson_input_channel);
     const std::string sp = child_path(path, "state");
     if (first_of_channel.empty())
         ctx.fail(&state_node, sp,

@@ -158,7 +158,7 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
     const input_spec& in = pop.input;
     const bool ou_on = !(in.sigma_I.is_constant() && in.sigma_I.a == 0.0);
     const double poisson_mean = in.poisson_rate_Hz * 1e-3 * dt * double(in.poisson_count);
-    const bool poisson_on = poisson_mean > 0.0 && in.poisson_weight != 0.0;
+    const bool poisson_on = in.poisson_on();
 
     out.coeffs.resize(varies ? n : 1);
     for (std::uint64_t i = 0; i < out.coeffs.size(); ++i) {

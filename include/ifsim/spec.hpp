@@ -66,6 +66,8 @@ struct input_spec {
     double poisson_tau_syn_ms = 2.0;
     double poisson_E_rev_mV = 0.0;
 
+    // Whether the Poisson input does anything.
+    bool poisson_on() const { return poisson_rate_Hz > 0.0 && poisson_count > 0 && poisson_weight != 0.0; }
     // Whether its spikes feed a synaptic channel rather than jump V.
     bool poisson_feeds_channel() const { return poisson_synapse != synapse_kind::delta; }
 };
