@@ -139,7 +139,7 @@ std::uint64_t total_steps(const simulation_spec& sim) {
     return std::uint64_t(std::llround(sim.duration_ms / sim.dt_ms));
 }
 
-void prepare_output_dir(const std::filesystem::path& dir) {
+void prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw config_error("output folder '" + dir.string() + "' cannot be created: " + ec.message());
@@ -149,6 +149,10 @@ void prepare_output_dir(const std::filesystem::path& dir) {
         if (!(f << "ok")) throw config_error("output folder '" + dir.string() + "' is not writable");
     }
     std::filesystem::remove(probe, ec);
+    std::vector<std::string> files = {"config.resolved.toml", "summary.json"};
+    if (!spec.spikes.populations.empty()) files.push_back("spikes.h5");
+    for (const auto& r : spec.states) files.push_back(r.name + ".h5");
+    for (const auto& name : files) check_output_target(dir / name);
 }
 
 std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {
@@ -172,16 +176,6 @@ std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {
         at = end + 1;
     }
     return names;
-}
-
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-    const auto tmp = std::filesystem::path(path.string() + ".part");
-    {
-        std::ofstream f(tmp, std::ios::binary);
-        f << text;
-        if (!f.flush()) throw runtime_failure("cannot write '" + tmp.string() + "'");
-    }
-    std::filesystem::rename(tmp, path);
 }
 
 namespace {

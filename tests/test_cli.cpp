@@ -832,21 +832,59 @@ TEST(cli, output_files_that_cannot_be_created_leave_the_earlier_run_alone) {
     EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5.part"));
 }
 
-// A file that cannot be closed (here its final name is a folder) fails a run that was otherwise
-// complete: summary.json says so and leaves that file out, the other files are whole (it used to
-// write no summary.json at all; found by a review).
+// A folder in the way of one of the run's files (here spikes.h5) stops the run before it starts,
+// naming it, and the earlier run in the folder stays (it used to be found when the file was
+// renamed into place after the whole run; found by a review).
+TEST(cli, a_folder_in_the_way_of_an_output_stops_the_run_before_it_starts) {
+    const fs::path dir = fresh_dir("folder_in_the_way");
+    ASSERT_EQ(run_config(dir, small_run).code, 0);
+    const std::string before = slurp(dir / "out" / "summary.json");
+    fs::remove(dir / "out" / "spikes.h5");
+    fs::create_directory(dir / "out" / "spikes.h5");
+    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --quiet");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("spikes.h5': a folder of that name is in the way"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(dir / "out" / "summary.json"), before);
+    EXPECT_TRUE(fs::exists(dir / "out" / "E_V_m.h5"));
+    EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5.part"));
+    EXPECT_FALSE(fs::exists(dir / "out" / "E_V_m.h5.part"));
+    // theory --out and synapses --out alike.
+    const auto t = ifsim("theory " + (dir / "run.toml").string() + " --out " + (dir / "out").string());
+    EXPECT_EQ(t.code, 2) << t.err;
+    EXPECT_NE(t.err.find("a folder of that name is in the way"), std::string::npos) << t.err;
+    EXPECT_FALSE(fs::exists(dir / "out.part"));
+}
+
+// A file that cannot be closed (here a folder appears at its final name while the run goes on)
+// fails a run that was otherwise complete: summary.json says so and leaves that file out, the
+// other files are whole (it used to write no summary.json at all; found by a review).
 TEST(cli, a_file_that_cannot_be_closed_fails_the_run_in_its_summary) {
-    const fs::path dir = fresh_dir("cannot_close");
-    fs::create_directories(dir / "out" / "spikes.h5");
-    const auto r = run_config(dir, small_run);
-    EXPECT_EQ(r.code, 1) << r.err;
-    const std::string summary = slurp(dir / "out" / "summary.json");
+    const fs::path out = fresh_dir("cannot_close");
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const std::string cfg = example("noisy_lif.toml");
+        const std::string dir = out.string();
+        execl(IFSIM_BINARY, "ifsim", "run", cfg.c_str(), "--out", dir.c_str(), "--quiet", "--set",
+              "simulation.duration=6s", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    // Under way once the resolved config is written (before the first step); a run of seconds.
+    for (int i = 0; i < 200 && !fs::exists(out / "config.resolved.toml"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    fs::create_directories(out / "spikes.h5" / "in_the_way");  // not empty: rename() cannot replace it
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    const std::string summary = slurp(out / "summary.json");
     EXPECT_EQ(json_field(summary, "status"), "\"failed\"");
     EXPECT_NE(json_field(summary, "message").find("spikes.h5"), std::string::npos) << summary;
     EXPECT_EQ(summary.find("\"spikes.h5\""), std::string::npos) << summary;
-    EXPECT_NE(summary.find("\"E_V_m.h5\""), std::string::npos) << summary;
-    EXPECT_EQ(json_field(summary, "steps"), "500");
-    const hid_t file = H5Fopen((dir / "out" / "E_V_m.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    EXPECT_NE(summary.find("\"config.resolved.toml\""), std::string::npos) << summary;
+    EXPECT_EQ(json_field(summary, "steps"), "60000");
+    EXPECT_TRUE(fs::exists(out / "spikes.h5.part"));
+    const hid_t file = H5Fopen((out / "E_V_m.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     EXPECT_GE(file, 0);
     if (file >= 0) H5Fclose(file);
 }

@@ -142,7 +142,7 @@ int run(const run_args& args) {
 
         dir = args.out_dir.empty() ? std::filesystem::path("out") / args.config.stem() : args.out_dir;
         created_dir = !std::filesystem::exists(dir);
-        prepare_output_dir(dir);
+        prepare_output_dir(dir, spec);
         stop_on_signals();  // a large network takes a while to build
         auto engine = choose_backend(spec, args.backend, args.quiet);
         if (stop_requested.load()) {

@@ -9,7 +9,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/network.hpp"
-#include "ifsim/simulation.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/synapse_export.hpp"
 
 namespace ifsim::cli {
@@ -19,9 +19,7 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         const run_spec spec = load_config(args.config, args.all_overrides());
         if (spec.projections.empty())
             throw config_error(spec.source_path + ": no [[projection]]: there are no synapses to write");
-        use_run_threads(spec.simulation);
-        const network net = naming_the_config(spec, [&] { return build_network(spec); });
-
+        // The folder and the files' names first: a large network takes a while to build.
         std::error_code ec;
         std::filesystem::create_directories(out_dir, ec);
         if (ec) throw config_error(out_dir.string() + ": cannot create the output folder (" + ec.message() + ")");
@@ -29,6 +27,14 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         const std::filesystem::path config = dir / "from_files.toml";
         if (std::filesystem::equivalent(config, args.config, ec))
             throw config_error(config.string() + " is the config given; choose another --out folder");
+        const auto projection_file = [&](std::size_t k) {
+            return dir / ("projection_" + std::to_string(k) + "." + format);
+        };
+        check_output_target(config);
+        for (std::size_t k = 0; k < spec.projections.size(); ++k) check_output_target(projection_file(k));
+
+        use_run_threads(spec.simulation);
+        const network net = naming_the_config(spec, [&] { return build_network(spec); });
         // An earlier export's files go (another format, more projections): the folder holds one.
         for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
             const std::string name = e.path().filename().string();
@@ -41,7 +47,7 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         run_spec from_files = spec;
         for (std::size_t k = 0; k < spec.projections.size(); ++k) {
             const projection_spec& pr = spec.projections[k];
-            const std::filesystem::path file = dir / ("projection_" + std::to_string(k) + "." + format);
+            const std::filesystem::path file = projection_file(k);
             const std::uint64_t rows = write_synapse_file(file, net, k, spec.simulation.dt_ms);
             std::printf("%s  projection %zu (%s -> %s): %llu synapses\n", file.string().c_str(), k, pr.source.c_str(),
                         pr.target.c_str(), (unsigned long long)rows);

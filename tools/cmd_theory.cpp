@@ -3,7 +3,7 @@
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
-#include "ifsim/simulation.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/theory_table.hpp"
 
 namespace ifsim::cli {

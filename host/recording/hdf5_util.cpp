@@ -2,6 +2,7 @@
 #include "hdf5_util.hpp"
 
 #include "ifsim/errors.hpp"
+#include "ifsim/recording.hpp"
 
 #include <array>
 #include <system_error>
@@ -174,6 +175,7 @@ std::filesystem::path part_path(const std::filesystem::path& path) {
 }
 
 part_file::part_file(const std::filesystem::path& path) : path_(path) {
+    check_output_target(path);
     const auto part = part_path(path);
     handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), "create", part));
     check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "create", part);

@@ -1,13 +1,11 @@
 // summary.json writer: a small, strict JSON emitter for run_summary (see ifsim/summary.hpp).
 #include "ifsim/errors.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/summary.hpp"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <system_error>
 
 namespace ifsim {
 
@@ -203,27 +201,7 @@ std::string summary_json(const run_summary& s) {
 }
 
 void write_summary_json(const std::filesystem::path& path, const run_summary& summary) {
-    const std::string text = summary_json(summary);
-    std::filesystem::path part = path;
-    part += ".part";
-    const auto fail = [&](const std::string& what, int err) {
-        throw runtime_failure("cannot " + what + " '" + part.string() +
-                              "': " + std::strerror(err));
-    };
-    std::FILE* f = std::fopen(part.c_str(), "wb");
-    if (!f) fail("create", errno);
-    const std::size_t n = std::fwrite(text.data(), 1, text.size(), f);
-    int err = n == text.size() ? 0 : (errno != 0 ? errno : EIO);
-    if (std::fclose(f) != 0 && err == 0) err = errno != 0 ? errno : EIO;
-    if (err != 0) {
-        std::remove(part.c_str());
-        fail("write", err);
-    }
-    std::error_code ec;
-    std::filesystem::rename(part, path, ec);
-    if (ec)
-        throw runtime_failure("cannot rename '" + part.string() + "' to '" + path.string() +
-                              "': " + ec.message());
+    write_file_atomically(path, summary_json(summary));
 }
 
 }  // namespace ifsim

@@ -111,4 +111,13 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// Throws config_error if `path` exists and is not a regular file (a folder in the way): checked
+// before a run or an export starts, not found when its file is renamed into place at the end.
+void check_output_target(const std::filesystem::path& path);
+
+// Writes `text` to `path` through "<path>.part" and a rename, so `path` is never half written.
+// runtime_failure naming the file and the system's reason if it cannot; a .part that cannot be
+// renamed stays (docs/output.md).
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
 }  // namespace ifsim

@@ -32,8 +32,9 @@ struct run_options {
 // Number of steps the spec asks for.
 std::uint64_t total_steps(const simulation_spec& sim);
 
-// Creates out_dir if needed and checks that files can be written there; config_error otherwise.
-void prepare_output_dir(const std::filesystem::path& dir);
+// Creates out_dir if needed and checks that the files of a run of `spec` can be written there (the
+// folder is writable, no folder in the way of a file's name); config_error otherwise.
+void prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec);
 
 // The files an earlier run wrote to `dir`, as its summary.json lists them (plain names); none
 // without one.
@@ -44,8 +45,5 @@ std::vector<std::string> earlier_run_files(const std::filesystem::path& dir);
 // stay). Returns the summary (status "completed" or "interrupted"). An exception during
 // the run closes the files, writes summary.json with status "failed" and is rethrown.
 run_summary run_simulation(const run_spec& spec, backend& engine, const run_options& options);
-
-// Writes `text` to `path` through a temporary file and a rename, so `path` is never half written.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace ifsim

@@ -1,0 +1,43 @@
+// Small text outputs (summary.json, config.resolved.toml, theory.csv): written whole or not at all.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "ifsim/errors.hpp"
+#include "ifsim/recording.hpp"
+
+namespace ifsim {
+
+void check_output_target(const std::filesystem::path& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);  // a link: what it points to
+    if (ec || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
+    throw config_error("cannot write '" + path.string() + "': " +
+                       (std::filesystem::is_directory(status) ? "a folder" : "something other than a file") +
+                       " of that name is in the way; move or remove it");
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+    check_output_target(path);
+    std::filesystem::path part = path;
+    part += ".part";
+    const auto fail = [&](const std::string& what, int err) {
+        throw runtime_failure("cannot " + what + " '" + part.string() + "': " + std::strerror(err));
+    };
+    std::FILE* f = std::fopen(part.c_str(), "wb");
+    if (!f) fail("create", errno);
+    const std::size_t n = std::fwrite(text.data(), 1, text.size(), f);
+    int err = n == text.size() ? 0 : (errno != 0 ? errno : EIO);
+    if (std::fclose(f) != 0 && err == 0) err = errno != 0 ? errno : EIO;
+    if (err != 0) {
+        std::remove(part.c_str());
+        fail("write", err);
+    }
+    std::error_code ec;
+    // rename() replaces an existing <path> atomically: readers see the old file or the new one.
+    std::filesystem::rename(part, path, ec);
+    if (ec) throw runtime_failure("cannot rename '" + part.string() + "' to '" + path.string() + "': " + ec.message());
+}
+
+}  // namespace ifsim
