@@ -55,7 +55,7 @@ __device__ inline void deliver_spike(const device_projection& projection, unsign
     // The fields and the row's bounds read once, into registers: across the atomics below the
     // compiler may not assume that global memory it read is unchanged.
     const device_projection proj = projection;
-    const std::uint64_t first = proj.rows[i], end = proj.rows[i + 1];
+    const std::uint64_t first = proj.rows[i], end = proj.rows[std::uint64_t(i) + 1];  // a generator may have 2^32 neurons
     if (lane == 0) atomicAdd(proj.d_events, (unsigned long long)(end - first));
     for (std::uint64_t s = first + lane; s < end; s += 32) {
         const std::uint64_t d = proj.delays8 ? proj.delays8[s] : proj.delays16 ? proj.delays16[s] : proj.constant_delay;

@@ -106,14 +106,19 @@ __global__ void __launch_bounds__(threads_per_block)
                 const Real I_bias = p.d_I_e[i * p.bias_stride] + part.I_step;
                 Real I = I_bias, V_syn = Real(0);
                 if constexpr (Synapses) {  // the CPU's take_arrivals, channel by channel
-                    Real I_syn = Real(0), unused = Real(0);
+                    Real I_syn = Real(0);
                     const std::uint64_t at = g.slot * p.n + i;  // not a 64-bit % per thread
                     for (unsigned ch = 0; ch < syn.count; ++ch) {
                         const device_channel<Real>& dc = syn.channel[ch];
-                        std::int64_t nothing = 0;  // the slot of a channel without a ring (no projection feeds it)
-                        if (!take_channel(dc.kind, dc.coeffs, dc.format, dc.ring ? dc.ring[at] : nothing,
-                                          dc.x ? dc.x[i] : unused, s.V, n_input, I_syn, V_syn))
+                        // Slot and state in registers: a reference to either global memory or a
+                        // local stand-in (a channel without a ring or a delta channel's state)
+                        // cost a stack frame and generic loads in every instance (ptxas -v).
+                        std::int64_t slot = dc.ring ? dc.ring[at] : 0;
+                        Real x = dc.x ? dc.x[i] : Real(0);
+                        if (!take_channel(dc.kind, dc.coeffs, dc.format, slot, x, s.V, n_input, I_syn, V_syn))
                             atomicMin(syn.d_overflow, (unsigned long long)i);
+                        if (dc.ring) dc.ring[at] = slot;  // taken: 0
+                        if (dc.x) dc.x[i] = x;
                     }
                     if (syn.has_current) I = I_bias + I_syn;
                 }

@@ -2,9 +2,10 @@
 // sorted rows), the distributions of the random rules, determinism across thread counts, errors.
 //
 // Statistical tests use fixed seeds and alpha = 1e-3 per check (two-sided |z| < 3.29 for means
-// and variances; chi-squared upper tail p > 1e-3). About 12 such checks run, so a correct
-// generator would fail one with probability ~1%; the seeds are fixed, so an outcome never changes
-// between runs. Sizes (1e3-1e5 rows, 1e5-1e6 synapses) make each check sensitive to a bias of a
+// and variances; chi-squared upper tail p > 1e-3 against a distribution, both tails for counts
+// that should be uniform, since counts too even, as a deterministic round robin's, are as wrong
+// as counts too uneven). About 15 such checks run, so a correct generator would fail one with
+// probability ~1.5%; the seeds are fixed, so an outcome never changes between runs. Sizes (1e3-1e5 rows, 1e5-1e6 synapses) make each check sensitive to a bias of a
 // few percent in a connection probability, and keep the whole file well under a second.
 #include "ifsim/connectivity.hpp"
 
@@ -73,6 +74,26 @@ double uniform_counts_pvalue(const std::vector<std::uint64_t>& counts, double sc
     double chi2 = 0;
     for (const auto c : counts) chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
     return chi2_pvalue(chi2 / scale, static_cast<double>(counts.size() - 1));
+}
+
+// Counts as uneven as uniform sampling makes them, neither more nor less: both tails, alpha in all.
+void expect_uniform_counts(const std::vector<std::uint64_t>& counts, double scale) {
+    const double p = uniform_counts_pvalue(counts, scale);
+    EXPECT_GT(p, alpha / 2);
+    EXPECT_LT(p, 1 - alpha / 2);
+}
+
+// Pairs (a, b), a < b, of a row's synapses onto the same target: sum over targets of C(count, 2).
+std::uint64_t repeated_pairs(const csr& c) {
+    std::uint64_t n = 0;
+    for (std::uint64_t i = 0; i < c.num_sources; ++i) {
+        std::uint64_t run = 0;  // rows are sorted: equal targets are adjacent
+        for (std::uint64_t s = c.row_offsets[i]; s < c.row_offsets[i + 1]; ++s) {
+            run = s > c.row_offsets[i] && c.targets[s] == c.targets[s - 1] ? run + 1 : 0;
+            n += run;
+        }
+    }
+    return n;
 }
 
 double mean_of(const std::vector<std::uint64_t>& v) {
@@ -173,12 +194,11 @@ TEST(Connectivity, FixedIndegreeSourcesUniform) {
     {
         const csr c = connect(rule(rule_kind::fixed_indegree, 0, k, true, false), s, m, false, seed, 2);
         const double q = double(k) / double(s);
-        const double p = uniform_counts_pvalue(out_degrees(c), (1 - q) * double(s) / double(s - 1));
-        EXPECT_GT(p, alpha);
+        expect_uniform_counts(out_degrees(c), (1 - q) * double(s) / double(s - 1));
     }
     {
         const csr c = connect(rule(rule_kind::fixed_indegree, 0, k, true, true), s, m, false, seed, 3);
-        EXPECT_GT(uniform_counts_pvalue(out_degrees(c), 1.0), alpha);
+        expect_uniform_counts(out_degrees(c), 1.0);
     }
 }
 
@@ -197,7 +217,27 @@ TEST(Connectivity, FixedOutdegreeTargetsUniform) {
     const csr c = connect(rule(rule_kind::fixed_outdegree, 0, k, true, false), s, m, false, seed, 4);
     for (const auto d : out_degrees(c)) ASSERT_EQ(d, k);
     const double q = double(k) / double(m);
-    EXPECT_GT(uniform_counts_pvalue(in_degrees(c), (1 - q) * double(m) / double(m - 1)), alpha);
+    expect_uniform_counts(in_degrees(c), (1 - q) * double(m) / double(m - 1));
+}
+
+// Multapses without autapses within one population (the default, Brunel's): each of a row's K
+// picks is uniform over the N - 1 others, drawn with replacement, for fixed_indegree (sources of
+// a target) and fixed_outdegree (targets of a source). No autapse; the count of repeated pairs,
+// a sum of nearly independent rare events, is Poisson with mean M C(K, 2) / (N - 1) (a sampler
+// without replacement gives 0); the others are picked uniformly.
+TEST(Connectivity, MultapsesWithoutAutapsesDrawWithReplacementFromTheOthers) {
+    const std::uint64_t n = 500, k = 50;
+    for (const rule_kind kind : {rule_kind::fixed_indegree, rule_kind::fixed_outdegree}) {
+        SCOPED_TRACE(testing::Message() << "rule " << static_cast<int>(kind));
+        const csr c = connect(rule(kind, 0, k, false, true), n, n, true, seed, 9);
+        expect_well_formed(c, false);
+        EXPECT_EQ(num_autapses(c), 0u);
+        EXPECT_EQ(num_synapses(c), n * k);
+        const double expected = double(n) * double(k * (k - 1) / 2) / double(n - 1);
+        EXPECT_LT(std::abs(double(repeated_pairs(c)) - expected) / std::sqrt(expected), z_crit);
+        // The picks' other end: per-row multinomials over N - 1 cells, scale 1 to O(1/N).
+        expect_uniform_counts(kind == rule_kind::fixed_indegree ? out_degrees(c) : in_degrees(c), 1.0);
+    }
 }
 
 TEST(Connectivity, PairwiseBernoulliDegreesAreBinomial) {
@@ -247,8 +287,8 @@ TEST(Connectivity, FixedTotalMultinomial) {
     const csr c = connect(rule(rule_kind::fixed_total, 0, n, true, true), s, m, false, seed, 7);
     expect_well_formed(c, false);
     EXPECT_EQ(num_synapses(c), n);
-    EXPECT_GT(uniform_counts_pvalue(out_degrees(c), 1.0), alpha);
-    EXPECT_GT(uniform_counts_pvalue(in_degrees(c), 1.0), alpha);
+    expect_uniform_counts(out_degrees(c), 1.0);
+    expect_uniform_counts(in_degrees(c), 1.0);
 }
 
 TEST(Connectivity, FixedTotalWithoutMultapsesOrAutapses) {
@@ -260,7 +300,7 @@ TEST(Connectivity, FixedTotalWithoutMultapsesOrAutapses) {
     // a uniform subset of the allowed pairs: per-source counts are hypergeometric, variance
     // smaller than multinomial by (P - total) / (P - 1), P = allowed pairs
     const double pairs = double(n) * double(n - 1);
-    EXPECT_GT(uniform_counts_pvalue(out_degrees(c), (pairs - double(total)) / (pairs - 1)), alpha);
+    expect_uniform_counts(out_degrees(c), (pairs - double(total)) / (pairs - 1));
     // every allowed pair
     const csr all = connect(rule(rule_kind::fixed_total, 0, n * (n - 1), false, false), n, n, true, seed, 8);
     const csr ref = connect(rule(rule_kind::all_to_all, 0, 0, false, false), n, n, true, seed, 8);
@@ -377,7 +417,7 @@ TEST(Connectivity, RowWordsUniformIntegerIsExact) {
         row_words w{key, row};
         ++counts[w.below(6)];
     }
-    EXPECT_GT(uniform_counts_pvalue(counts, 1.0), alpha);
+    expect_uniform_counts(counts, 1.0);
     row_words w{key, 0};
     for (int i = 0; i < 1000; ++i) ASSERT_EQ(w.below(1), 0u);
 }

@@ -63,6 +63,7 @@ TEST_P(eif_qif, qif_fi_curve_is_exact) {
     s.populations[0].init["V_m"] = distribution::constant(p.V_reset);
     s.simulation.timing = spike_timing::interpolated;
     auto r = simulate(backend_name(), s);
+    std::uint64_t compared = 0;
     for (std::uint64_t i = 0; i < n; ++i) {
         const double I = 400.0 * double(i) / double(n - 1);
         const double theory = analysis::qif_rate(p, I);
@@ -72,7 +73,11 @@ TEST_P(eif_qif, qif_fi_curve_is_exact) {
         }
         if (r.trains[i].size() < 3) continue;  // too slow for two ISIs in the run
         EXPECT_NEAR(mean_isi(r.trains[i]), 1000.0 / theory, tol(5e-4, 1e-8) * 1000.0 / theory) << "I = " << I;
+        ++compared;
     }
+    // The 37 currents above rheobase (106 pA and up) fire at 7.9 Hz or more, so every one is
+    // compared: a silent QIF must not pass for an exact one.
+    EXPECT_EQ(compared, 37u);
 }
 
 // Near rheobase with a distant peak and reset the QIF rate grows as sqrt(I - I_rheo): the fitted

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ifsim/analysis.hpp"
@@ -30,9 +31,9 @@ namespace {
 
 // A source neuron "S" that fires once (at a step found by running it) and a silent target "T" at
 // V = E_L = 0, joined by one synapse of `kind`, weight `w` and a delay of `delay_steps` steps.
-run_spec pair(synapse_kind kind, double w, std::uint32_t delay_steps, double E_rev = 0.0) {
+run_spec pair(synapse_kind kind, double w, std::uint32_t delay_steps, double E_rev = 0.0, double dt = 0.1) {
     run_spec s;
-    s.simulation.dt_ms = 0.1;
+    s.simulation.dt_ms = dt;
     s.simulation.duration_ms = 100.0;
     s.simulation.real = precision::double_;
     population_spec src = lif_population("S", 1);
@@ -46,7 +47,7 @@ run_spec pair(synapse_kind kind, double w, std::uint32_t delay_steps, double E_r
     pr.rule.kind = rule_kind::all_to_all;
     pr.synapse = kind;
     pr.weight = synapse_distribution::constant(w);
-    pr.delay = synapse_distribution::constant(delay_steps * 0.1);
+    pr.delay = synapse_distribution::constant(delay_steps * dt);
     pr.tau_syn_ms = 3.0;
     pr.E_rev_mV = E_rev;
     s.projections.push_back(pr);
@@ -147,12 +148,23 @@ TEST(Network, ExpCurrentStartsDrivingTheStepAfterArrival) {
     }
     // The charge w tau_s moves V by about w tau_s / C_m at its peak scale: a real deflection.
     EXPECT_GT(*std::max_element(tr.V.begin(), tr.V.end()), 3.0);
+    // Against the closed form, C_m dV/dt = -g_L V + w e^{-t/tau_s} from V(0) = 0:
+    //   V(t) = (w / C_m) tau_m tau_s / (tau_s - tau_m) (e^{-t/tau_s} - e^{-t/tau_m}).
+    // Holding each step's mean current moves V by (1 + eps) times the exact increment, eps =
+    // dt^2 / (12 tau_m tau_s) + O(dt^3) (1.4e-5 here), and the decays are exact, so V(n dt) is
+    // (1 + eps) times the exact V at every n (NEST's exact propagator has eps = 0; GeNN's scheme
+    // is this one). A step's current taken at its start instead of its mean is off by dt / (2 tau_s).
+    const double C_m = 200.0, dt = 0.1, eps = dt * dt / (12.0 * tau_m * tau_s);
+    for (std::uint64_t n = 1; n < 200; ++n) {
+        const double t = double(n) * dt;
+        const double exact = w / C_m * tau_m * tau_s / (tau_s - tau_m) * (std::exp(-t / tau_s) - std::exp(-t / tau_m));
+        ASSERT_NEAR(tr.V[arrive + n] / exact - 1.0, eps, 0.01 * eps) << "step " << n << " of the drive";
+    }
 }
 
-// A current synapse delivers its charge w tau_syn exactly, whatever dt: with tau_m much longer
-// than the observation, V's peak nearly equals w tau_syn / C_m for short tau_syn.
+// A current synapse delivers its charge w tau_syn exactly, whatever dt: the per-step currents
+// times dt sum to w tau_syn to round-off (the integral of w e^{-t/tau_syn}).
 TEST(Network, ExpCurrentDeliversItsChargeExactly) {
-    // Sum over the steps of the per-step mean current times dt: w tau_syn to round-off.
     const double w = 100.0, tau_s = 0.5, dt = 0.1;
     const channel_coeffs<double> c = derive_channel<double>(synapse_kind::exp_current, tau_s, 0.0, 0.0, dt);
     double x = w, charge = 0.0;
@@ -175,6 +187,44 @@ TEST(Network, ExpConductanceDrivesTowardsItsReversalPotential) {
     const double P = std::exp(-0.1 / 20.0), mean = 30.0 * (1.0 - std::exp(-0.1 / 3.0));
     EXPECT_NEAR(up.V[a + 1], 5.0 * mean * 50.0 / 10.0 * (1.0 - P), 1e-12);
     EXPECT_NEAR(down.V[a + 1], -5.0 * mean * 50.0 / 10.0 * (1.0 - P), 1e-12);
+}
+
+// A strong conductance (40 nS against g_L = 10 nS) pulls V most of the way to E_rev = -70 mV, so
+// the drive g (E_rev - V) changes with V along the way. The scheme holds V at the step's start in
+// the drive: first order in dt. Against a fine RK4 solution of C_m dV/dt = -g_L V + g(t)(E_rev - V),
+// g(t) = w e^{-t/tau_syn}, over the first 20 ms of drive: the largest error halves with dt (a
+// drive that used E_L, or E_rev alone, in place of V would not converge at all), and at dt =
+// 0.025 ms it is below 1 % of the deflection.
+TEST(Network, ExpConductanceFollowsTheVoltageDependentDrive) {
+    const double w = 40.0, E_rev = -70.0, tau_s = 3.0, C_m = 200.0, g_L = 10.0, span = 20.0;
+    const auto dV = [&](double t, double V) { return (-g_L * V + w * std::exp(-t / tau_s) * (E_rev - V)) / C_m; };
+    std::vector<double> error;
+    double deepest = 0.0;
+    for (const double dt : {0.1, 0.05, 0.025}) {
+        const auto steps = std::uint64_t(std::llround(span / dt));
+        const pair_trace tr = trace(pair(synapse_kind::exp_conductance, w, 3, E_rev, dt), std::uint64_t(std::llround(10.0 / dt)) + steps + 5);
+        const std::uint64_t start = tr.first_spike + 3;  // V[start + n]: n dt into the drive
+        ASSERT_EQ(tr.V[start], 0.0);
+        double V = 0.0, t = 0.0, worst = 0.0;
+        const int sub = 100;  // RK4 steps per dt: its error is ~1e-12 of the scheme's
+        const double h = dt / sub;
+        for (std::uint64_t n = 1; n <= steps; ++n) {
+            for (int k = 0; k < sub; ++k, t += h) {
+                const double k1 = dV(t, V), k2 = dV(t + h / 2, V + h / 2 * k1), k3 = dV(t + h / 2, V + h / 2 * k2),
+                             k4 = dV(t + h, V + h * k3);
+                V += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+            }
+            worst = std::max(worst, std::fabs(tr.V[start + n] - V));
+            deepest = std::min(deepest, V);
+        }
+        error.push_back(worst);
+    }
+    EXPECT_LT(deepest, -20.0);  // V moved a long way towards E_rev: the drive changed by half or more
+    for (std::size_t k = 0; k + 1 < error.size(); ++k) {
+        EXPECT_GT(error[k] / error[k + 1], 1.8) << error[k] << " then " << error[k + 1];
+        EXPECT_LT(error[k] / error[k + 1], 2.2) << error[k] << " then " << error[k + 1];
+    }
+    EXPECT_LT(error.back(), 0.01 * -deepest);
 }
 
 // Per-synapse values: mean and spread of each distribution, signs kept, delays rounded to steps.
@@ -248,6 +298,19 @@ TEST(Network, WeightAndDelayDistributions) {
     // Normal(2 ms, 0.5 ms) reaches below 0.05 ms in 160,000 draws: clipped, then one step.
     EXPECT_EQ(*std::min_element(net.projections[1].delay8.begin(), net.projections[1].delay8.end()), 1);
     EXPECT_EQ(net.min_delay_steps, 1u);
+    // Their moments in steps of 0.1 ms (rounding to the nearest step adds variance 1/12 and no
+    // bias to a smooth density; the clipping below 1 step is 5e-5 of Normal(2, 0.5)'s mass):
+    // uniform 20 and sqrt(400/12 + 1/12), normal 20 and 5, lognormal 15 and 3 (its own moments).
+    const auto delays = [&](std::size_t k_) {
+        const auto& d = net.projections[k_].delay8;
+        return std::vector<double>(d.begin(), d.end());
+    };
+    for (const auto& [k_, mean, sd] : {std::tuple{0, 20.0, 5.781}, std::tuple{1, 20.0, 5.008}, std::tuple{2, 15.0, 3.014}}) {
+        const moments m = stats(delays(std::size_t(k_)));
+        EXPECT_NEAR(m.mean, mean, 5 * sd / std::sqrt(n)) << "projection " << k_;
+        EXPECT_NEAR(m.sd, sd, 0.02 * sd) << "projection " << k_;
+    }
+    EXPECT_GT(stats(delays(2)).lo, 0.0);
 }
 
 namespace {
@@ -259,6 +322,9 @@ std::vector<spike_list> run_blocks(const run_spec& spec, int threads, std::uint3
 
 }  // namespace
 
+// small_network's 1000 neurons run on one update thread and deliver on one (the CPU backend
+// shares neither below 1024 neurons or 4096 events per thread): here the threads build the
+// connectivity, and the blocks vary; the tests below run the update and delivery on several.
 TEST(Network, BitwiseIndependentOfThreadsAndBlockSize) {
     const int saved = omp_get_max_threads();
     const run_spec spec = small_network(300.0);
@@ -289,26 +355,41 @@ TEST(Network, DeliverySharedByThreadsEqualsOneThread) {
     EXPECT_GT(per_interval, 3 * 4096.0);
 }
 
-// Poisson input into synaptic channels: a channel of its own onto I (no projection has its kind),
-// E's shared with nothing either here; the spikes do not depend on threads or blocks.
-TEST(Network, PoissonInputIntoChannelsIsIndependentOfThreads) {
-    run_spec spec = small_network(300.0);
+// Exp channels on several threads: 5000 neurons (3 update threads of the 4 they would allow),
+// E's projections exp_current (16.7 pA, 3 ms: the charge of a 0.2 mV jump), I's exp_conductance
+// (0.52 nS, 6 ms, E_rev -70 mV: about the charge of g = 5 jumps at V near 10 mV), and the
+// Poisson input into channels too: E's shares E's projections' current channel, I's
+// conductance channel (E_rev 60 mV) is one of its own. The spikes do not depend on threads or
+// blocks.
+TEST(Network, ChannelsAndPoissonInputIntoThemAreIndependentOfThreads) {
+    run_spec spec =
+        make_ei({4000, 1000, 400, 100, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}}, 150.0);
+    for (projection_spec& pr : spec.projections) {
+        const bool from_E = pr.source == "E";
+        pr.synapse = from_E ? synapse_kind::exp_current : synapse_kind::exp_conductance;
+        pr.tau_syn_ms = from_E ? 3.0 : 6.0;
+        pr.E_rev_mV = -70.0;
+        pr.weight = synapse_distribution::constant(from_E ? 0.2 * 250.0 / 3.0 : 5.0 * 0.2 * 250.0 / (6.0 * 80.0));
+    }
     poisson_into_channels(spec);
     const network net = build_network(spec);
     for (std::size_t p = 0; p < 2; ++p) {
-        ASSERT_EQ(net.channels[p].size(), 2u) << "population " << p;  // the projections' delta, then the input's
-        EXPECT_FALSE(net.channels[p][0].takes_poisson);
-        EXPECT_TRUE(net.channels[p][1].takes_poisson);
-        EXPECT_EQ(net.channels[p][1].kind, spec.populations[p].input.poisson_synapse);
-        EXPECT_EQ(net.channels[p][1].poisson_weight, spec.populations[p].input.poisson_weight);
+        ASSERT_EQ(net.channels[p].size(), p == 0 ? 2u : 3u) << "population " << p;
+        EXPECT_EQ(net.channels[p].back().takes_poisson, p == 1);  // I's own, after its projections'
     }
+    EXPECT_TRUE(net.channels[0][0].takes_poisson);  // E's input shares the E -> E current channel
     const int saved = omp_get_max_threads();
-    const auto one = run_blocks(spec, 1, 1000);
+    const auto one = run_blocks(spec, 1, 1500);
     const auto three = run_blocks(spec, 3, 7);
+    auto engine = make_cpu_backend(spec);
+    block_output out;
+    engine->advance(0, 1500, out);
     omp_set_num_threads(saved);
-    EXPECT_GT(one[0].size(), 2000u);
-    EXPECT_GT(one[1].size(), 500u);
+    EXPECT_GT(one[0].size(), 4000u);  // not vacuous: both populations fire
+    EXPECT_GT(one[1].size(), 1000u);
     EXPECT_TRUE(same_spikes(one, three));
+    // Delivery shared too: over 3 x 4096 events per interval of 8 steps (the min delay).
+    EXPECT_GT(double(engine->network().events) / (1500.0 / 8.0), 3 * 4096.0);
 }
 
 // An input with a projection's kind, tau_syn and E_rev feeds that projection's channel, as NEST's
@@ -790,9 +871,11 @@ TEST(Network, CudaEqualsCpu) {
 // chain's head without synaptic input, an EIF, and one driven by white noise instead of Poisson
 // input, in five groups.
 // Each has its own size and step current; one has per-neuron thresholds, and one, 400,000 neurons,
-// more than a GPU's resident blocks hold, so its blocks stride. The GPU advances 100 steps and
-// then 1900, so the spike counters move and the groups' tables are uploaded again (skips without
-// a usable CUDA device).
+// more than a GPU's resident blocks hold, so its blocks stride. The GPU advances 8 steps and then
+// 1992: chunks of 2 steps, then of 8 (the most that population's pool of 8 n entries holds), so
+// the spike counters are allocated anew and the groups' tables uploaded again (with 100 and 1900
+// both blocks had chunks of 8 and nothing moved; found by a review). Skips without a usable CUDA
+// device.
 TEST(Network, CudaGroupsEqualCpu) {
     if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
     for (const precision real : {precision::single, precision::double_}) {
@@ -850,7 +933,7 @@ TEST(Network, CudaGroupsEqualCpu) {
             return all;
         };
         const auto cpu = collect("cpu", {250, 250, 250, 250, 250, 250, 250, 250});
-        const auto gpu = collect("cuda", {100, 1900});
+        const auto gpu = collect("cuda", {8, 1992});
         ASSERT_EQ(cpu.size(), spec.populations.size());
         for (std::size_t p = 0; p < cpu.size(); ++p) {
             EXPECT_GT(cpu[p].size(), 0u) << spec.populations[p].name;

@@ -77,26 +77,27 @@ protected:
         return rows;
     }
 
-    // What the recorded channel's state must be at the start of each step: the kicks into it land
+    // What the recorded channel's state must be at the start of each step: the kicks of its
+    // tau_syn (all kicks have one kind and E_rev, so tau_syn alone tells the channels apart) land
     // at the end of the step before their time plus delay, as their weight in the channel's
-    // fixed-point format.
+    // fixed-point format (the one thing taken from the built network), and decay with it.
     template <class Real>
     std::vector<float> expected(const run_spec& s, const std::vector<kick>& kicks) const {
+        const std::size_t recorded = s.states[0].projection;
+        const double tau_syn_ms = kicks[recorded].tau_syn_ms;
         const network net = build_network(s);
-        const std::size_t channel = net.projections[s.states[0].projection].channel;
-        const synapse_channel& ch = net.channels[0][channel];
-        const channel_coeffs<Real> c = derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, ch.poisson_weight, dt_ms);
+        const fixed_point_format format = net.channels[0][net.projections[recorded].channel].format;
+        const channel_coeffs<Real> c = derive_channel<Real>(s.projections[0].synapse, tau_syn_ms, 0.0, 0.0, dt_ms);
         std::vector<float> trace;
         Real x = 0;
         for (std::uint64_t step = 0; step < num_steps; ++step) {
             trace.push_back(float(x));
             std::int64_t arriving = 0;
-            for (std::size_t k = 0; k < kicks.size(); ++k) {
-                const auto lands = std::llround((kicks[k].time_ms + kicks[k].delay_ms) / dt_ms) - 1;
-                if (net.projections[k].channel == channel && std::uint64_t(lands) == step)
-                    arriving += net.projections[k].constant_weight;
+            for (const kick& k : kicks) {
+                const auto lands = std::llround((k.time_ms + k.delay_ms) / dt_ms) - 1;
+                if (k.tau_syn_ms == tau_syn_ms && std::uint64_t(lands) == step) arriving += to_fixed(k.weight, format);
             }
-            x = channel_next(c, x, from_fixed<Real>(arriving, ch.format));
+            x = channel_next(c, x, from_fixed<Real>(arriving, format));
         }
         return trace;
     }

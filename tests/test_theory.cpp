@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -341,6 +342,20 @@ TEST(alif, steady_rate_is_self_consistent) {
     EXPECT_EQ(alif_steady_rate(p, 150.0), 0.0);
     p.b = 0.0;
     EXPECT_EQ(alif_steady_rate(p, 300.0), lif_rate(p, 300.0));
+}
+
+// Brunel (2000) model A's self-consistent rate, nu = siegert(mu(nu), sigma(nu)) with
+// mu = C_E J tau (eta nu_thr + nu (1 - g/4)), sigma^2 = J^2 C_E tau (eta nu_thr + nu (1 + g^2/4)),
+// against mpmath.findroot on the same equation (quad, tanh-sinh, 40 digits): the AI state of
+// examples/brunel.toml (g = 6, eta = 4) and Fig. 8C's (g = 5, eta = 2).
+TEST(brunel, self_consistent_rate_matches_mpmath) {
+    for (const auto& [g, eta, want] : {std::tuple{6.0, 4.0, 55.84126237620438}, std::tuple{5.0, 2.0, 37.94969708576336}}) {
+        brunel_network n;
+        n.g = g;
+        n.nu_ext_Hz = eta * brunel_threshold_rate(n);
+        EXPECT_DOUBLE_EQ(brunel_threshold_rate(n), 10.0);
+        expect_rel(brunel_rate(n), want, 1e-9);
+    }
 }
 
 TEST(alif, requires_a_zero) {
