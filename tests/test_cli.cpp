@@ -1046,6 +1046,34 @@ TEST(cli, info_measures_the_copy_bandwidth_when_asked) {
 // finite window under-samples the longest ISIs; 0.683 against 0.688 over 1.8 s), the serial
 // correlation of a renewal process within 5 standard errors of 0, and the spike count exactly the
 // file's in the window (times after --from, up to --to).
+// Neurons that differ (here I_e from 150 to 450 pA, each firing regularly): centred on the
+// population's means their ISI pairs correlate at about 1 (0.54 for the docs' example), on their
+// own means they do not; stats centres them on their own and says so.
+TEST(cli, stats_serial_correlation_of_neurons_that_differ_is_each_ones_own) {
+    const fs::path dir = fresh_dir("stats_differ");
+    ASSERT_EQ(run_config(dir, R"([simulation]
+duration = "2 s"
+
+[[population]]
+name = "E"
+size = 200
+model = "lif"
+input = { I_e = { linspace = ["300 pA", "450 pA"] }, noise = { sigma_V = "1 mV" } }
+
+[[record]]
+spikes = ["E"]
+)").code, 0);
+    const auto r = ifsim("stats " + (dir / "out").string() + " --from 200");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("centred on its own means, over the 200 neurons with 20 ISIs or more"), std::string::npos) << r.err;
+    const auto csv = ifsim("stats " + (dir / "out").string() + " --from 200 --csv");
+    ASSERT_EQ(csv.code, 0) << csv.err;
+    const auto fields = csv_fields(csv.out.substr(csv.out.find('\n') + 1));
+    const double corr = std::stod(fields.at(11)), stderr_ = std::stod(fields.at(12));
+    EXPECT_LT(std::fabs(corr), 0.1) << corr << " +- " << stderr_;
+    EXPECT_GT(stderr_, 0.0);
+}
+
 TEST(cli, stats_reads_a_run_beside_its_theory) {
     const fs::path out = fresh_dir("stats");
     ASSERT_EQ(ifsim("run " + example("noisy_lif.toml") + " --out " + out.string() +
@@ -1093,7 +1121,13 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     EXPECT_NE(bad_unit.err.find("200 mV"), std::string::npos) << bad_unit.err;
     EXPECT_EQ(ifsim("stats " + (out / "nonexistent").string()).code, 2);
     EXPECT_EQ(ifsim("stats " + out.string() + " --from 300 --to 200").code, 2);
-    EXPECT_EQ(ifsim("stats " + out.string() + " --from 5000").code, 2);
+    const auto empty = ifsim("stats " + out.string() + " --from 5000 --csv");
+    EXPECT_EQ(empty.code, 2);
+    EXPECT_EQ(empty.out, "");  // no header without rows: a script gets a table or an error
+    // A short window: the serial correlation is biased by it, and stderr says so.
+    const auto short_window = ifsim("stats " + out.string() + " --from 200 --to 300");
+    ASSERT_EQ(short_window.code, 0) << short_window.err;
+    EXPECT_NE(short_window.err.find("ISIs per neuron, which biases it negative"), std::string::npos) << short_window.err;
 
     // Edges that are no exact binary number: on the step grid as the spike times are (a spike at
     // 600.3 ms is stored as 6003 x 0.1, one ulp above 600.3, and was dropped).

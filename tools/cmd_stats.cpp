@@ -6,6 +6,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "ifsim/analysis.hpp"
@@ -36,6 +37,11 @@ std::string number(double v, const char* fmt = "%.4g") {
 }
 
 // One recorded population's row.
+// Fewer ISIs per neuron in the window than this make a serial correlation worth a warning: a window
+// a few ISIs long keeps the pairs whose sum fits in it, which biases it negative (-0.12 with 3.6),
+// and a train centred on its own means is biased by about -1/n.
+constexpr double few_isis_per_neuron = 20.0;
+
 struct population_stats {
     std::string name;
     std::uint64_t neurons = 0;  // recorded
@@ -45,7 +51,24 @@ struct population_stats {
     std::uint64_t with_cv = 0;
     double fano = NAN;
     double rate_theory = NAN, cv_theory = NAN;
+    bool per_train_centring = false;  // serial_corr_1's pairs centred on each train's own means,
+    std::uint64_t serial_neurons = 0;  // over this many trains (those with few_isis_per_neuron)
 };
+
+// What stderr says about a population's serial correlation, if anything.
+std::string serial_note(const population_stats& r) {
+    const double per_neuron = r.neurons > 0 ? double(r.pooled.n_isi) / double(r.neurons) : 0.0;
+    std::string note;
+    if (r.per_train_centring)
+        note = "its neurons differ in parameters or input, so each one's ISI pairs are centred on its own means, "
+               "over the " + std::to_string(r.serial_neurons) + " neurons with " + number(few_isis_per_neuron, "%g") +
+               " ISIs or more in the window (biased by about -1/n for n ISIs)";
+    if (per_neuron > 0 && per_neuron < few_isis_per_neuron)
+        note += std::string(note.empty() ? "" : "; ") + "the window holds " + number(per_neuron, "%.1f") +
+                " ISIs per neuron, which biases it negative: take a window of " +
+                number(few_isis_per_neuron, "%g") + " or more";
+    return note.empty() ? note : "population '" + r.name + "': serial correlation: " + note;
+}
 
 // The theory's rate averaged over the recorded neurons that have one.
 double mean_theory_rate(const theory_table& theory, const std::string& name, const neuron_subset& recorded) {
@@ -91,6 +114,21 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     const double t0 = r.from == w.start_ms ? grid_from : std::nextafter(grid_from, INFINITY);
     const double t1 = std::nextafter(grid_to, INFINITY);
     r.pooled = analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);
+    // Neurons that differ have different mean ISIs: pairs centred on the population's means would
+    // turn that into correlation (0.5 for a linspace of I_e), so each train is centred on its own,
+    // over the trains long enough for that (a train of n ISIs biases it by about -1/n).
+    r.per_train_centring = pop.neurons_differ();
+    if (r.per_train_centring) {
+        std::vector<std::vector<double>> long_trains;
+        for (const auto& train : trains)
+            if (double(analysis::isi_statistics(train, t0, t1).n_isi) >= few_isis_per_neuron) long_trains.push_back(train);
+        r.serial_neurons = long_trains.size();
+        const analysis::isi_stats own =
+            long_trains.empty() ? analysis::isi_stats{}
+                                : analysis::pooled_isi_statistics(long_trains, t0, t1, analysis::serial_centring::per_train);
+        r.pooled.serial_corr_1 = long_trains.empty() ? NAN : own.serial_corr_1;
+        r.pooled.serial_corr_1_stderr = long_trains.empty() ? NAN : own.serial_corr_1_stderr;
+    }
     // The CV of each neuron's own ISIs, averaged (as summary.json's mean_cv): neurons that differ
     // in rate do not widen it.
     double cv_sum = 0.0;
@@ -150,18 +188,21 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
                                ": --to must be after --from");
         const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;
         const theory_table theory = make_theory_table(spec);
-        print_header(args.csv);
-        std::size_t shown = 0;
+        std::vector<population_stats> rows;
         for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
-            if (const auto row = measure(dir, spec, k, args, end_ms, theory)) {
-                print_row(*row, args.csv, args.fano_window_ms);
-                ++shown;
-            }
-        if (!args.csv)
-            for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: theory: %s\n", note.c_str());
-        if (shown == 0)
+            if (auto row = measure(dir, spec, k, args, end_ms, theory)) rows.push_back(std::move(*row));
+        // Nothing on stdout before this: a script gets a table or an error, not a header alone.
+        if (rows.empty())
             throw config_error("no population was recorded between --from and --to (the run wrote " +
                                format_number(end_ms) + " ms)");
+        print_header(args.csv);
+        for (const auto& row : rows) print_row(row, args.csv, args.fano_window_ms);
+        if (!args.csv) {
+            for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: theory: %s\n", note.c_str());
+            for (const auto& row : rows)
+                if (const std::string note = serial_note(row); !note.empty())
+                    std::fprintf(stderr, "ifsim stats: %s\n", note.c_str());
+        }
         return exit_ok;
     });
 }

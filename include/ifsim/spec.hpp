@@ -82,6 +82,14 @@ struct population_spec {
     // "I_noise" [pA] (OU input, default 0).
     std::map<std::string, distribution> init;
     input_spec input;
+
+    // Whether its neurons differ in a parameter or an input (not in their initial state): their
+    // stationary spike trains are then not samples of one process.
+    bool neurons_differ() const {
+        for (const auto& [name, d] : params)
+            if (!d.is_constant()) return true;
+        return !(input.I_e.is_constant() && input.sigma_V.is_constant() && input.sigma_I.is_constant());
+    }
 };
 
 enum class precision { single, double_ };
