@@ -449,8 +449,12 @@ TEST(Config, BadOverridesAreExplained) {
     // A config whose table is not one is at fault itself: told with its line, not blamed on the
     // override (which --threads or --seed may have made).
     m = error_of("simulation = 5\n" + std::string(minimal), {"simulation.threads=2"});
-    EXPECT_NE(m.find("test.toml:1:14: simulation = 5: expected a table"), std::string::npos) << m;
+    EXPECT_NE(m.find("test.toml:1:14: simulation = 5: expected a table (simulation = { ... }, or a [simulation] section)"), std::string::npos) << m;
     EXPECT_EQ(m.find("--set"), std::string::npos) << m;
+    // The section form of a table under [[population]] has no element index (it used to suggest
+    // [population[0].input.noise], which TOML rejects).
+    m = error_of(minimal, {"population.E.input.noise=3"});
+    EXPECT_NE(m.find("or a [population.input.noise] section"), std::string::npos) << m;
 }
 
 // Text from the config reaches a message escaped and cut: a NUL cannot end it early, a long value

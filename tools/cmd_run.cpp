@@ -79,7 +79,7 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
     const cuda_status s = choice == "cpu" ? cuda_status{} : probe_cuda();
     if (choice == "cpu" || !s.usable) {
         if (choice == "cuda") throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
-        if (choice == "auto" && !quiet) std::cerr << "backend auto: CPU (" << s.reason << ")\n";
+        if (choice == "auto" && !quiet) std::cerr << "backend auto: no usable GPU, running on the CPU (" << s.reason << ")\n";
         announce_build();
         return make_cpu_backend(spec);
     }

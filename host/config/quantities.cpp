@@ -188,8 +188,15 @@ const toml::table* optional_table(const context& ctx, const toml::table& parent,
     const toml::node* n = parent.get(key);
     if (n == nullptr) return nullptr;
     const std::string p = child_path(path, key);
-    if (!n->is_table())
-        ctx.fail(n, p, says(p, *n) + "expected a table (" + p + " = { ... } or [" + p + "])");
+    if (!n->is_table()) {
+        // The header form under [[population]] is [population.input.noise]: no element index.
+        std::string header;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (p[i] == '[') i = p.find(']', i);
+            else header += p[i];
+        }
+        ctx.fail(n, p, says(p, *n) + "expected a table (" + std::string(key) + " = { ... }, or a [" + header + "] section)");
+    }
     return n->as_table();
 }
 
