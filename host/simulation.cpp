@@ -136,7 +136,7 @@ void sort_by_time(const std::vector<double>& t, const std::vector<std::uint64_t>
 }  // namespace
 
 std::uint64_t total_steps(const simulation_spec& sim) {
-    return std::uint64_t(std::llround(sim.duration_ms / sim.dt_ms));
+    return std::uint64_t(nearest_steps(sim.duration_ms, sim.dt_ms));
 }
 
 void prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {

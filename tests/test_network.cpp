@@ -17,6 +17,7 @@
 #include "ifsim/errors.hpp"
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
+#include "ifsim/simulation.hpp"
 #include "ifsim/synapses.hpp"
 #include "ifsim/theory_table.hpp"
 #include "support/network.hpp"
@@ -124,6 +125,25 @@ TEST(Network, EachSynapseArrivesAfterItsOwnDelay) {
         }
         EXPECT_GT(longest, narrow ? 200 : 255);  // the range is used, up to its end
     }
+}
+
+// Times rounded to the grid: the nearest step, a tie of the decimal value written to the even one,
+// whatever its binary quotient (0.15 / 0.1 = 1.4999999999999998 went to 1 step, 0.25 / 0.1 to 2),
+// the same for delays, durations, generator spike times and step-current times.
+TEST(Network, TimesOnTheGridRoundDecimalTiesToEven) {
+    for (const auto& [ms, steps] : {std::pair{0.15, 2.0}, std::pair{0.25, 2.0}, std::pair{0.35, 4.0}, std::pair{1.15, 12.0},
+                                    std::pair{0.05, 0.0}, std::pair{0.149, 1.0}, std::pair{0.151, 2.0},
+                                    std::pair{100.05, 1000.0}, std::pair{100.15, 1002.0}, std::pair{0.3, 3.0}})
+        EXPECT_EQ(nearest_steps(ms, 0.1), steps) << ms << " ms";
+    EXPECT_EQ(nearest_steps(2.5, 1.0), 2.0);
+    EXPECT_EQ(nearest_steps(3.5, 1.0), 4.0);
+    EXPECT_EQ(delay_steps(0.15, 0.1), 2.0);
+    EXPECT_EQ(delay_steps(0.04, 0.1), 1.0);  // at least one
+    run_spec s = pair(synapse_kind::delta, 2.0, 1);
+    s.projections[0].delay = synapse_distribution::constant(0.15);
+    EXPECT_EQ(build_network(s).projections[0].constant_delay, 2);
+    s.simulation.duration_ms = 100.05;
+    EXPECT_EQ(total_steps(s.simulation), 1000u);
 }
 
 TEST(Network, InhibitoryDeltaSynapseLowersV) {

@@ -110,7 +110,7 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     // step compares equal to it. What the record holds at its own start (a spike at a step's very
     // start) counts, as from 0.
     const double dt = spec.simulation.dt_ms;
-    const double grid_from = double(std::llround(r.from / dt)) * dt, grid_to = double(std::llround(r.to / dt)) * dt;
+    const double grid_from = nearest_steps(r.from, dt) * dt, grid_to = nearest_steps(r.to, dt) * dt;
     const double t0 = r.from == w.start_ms ? grid_from : std::nextafter(grid_from, INFINITY);
     const double t1 = std::nextafter(grid_to, INFINITY);
     r.pooled = analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);

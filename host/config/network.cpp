@@ -105,7 +105,7 @@ generator_spec read_generator(const context& ctx, const toml::table& t, std::str
         const toml::node& n = (*times.as_array())[i];
         const double ms = read_quantity(ctx, n, ip, dimension::time);
         // Rounded to the grid like a neuron's spike: step k ends at (k + 1) dt.
-        const double steps = std::nearbyint(ms / dt);
+        const double steps = nearest_steps(ms, dt);
         if (!(steps >= 1.0))
             ctx.fail(&n, ip,
                      says(ip, n) + "spike times are rounded to the nearest step end, multiples of dt = \"" +

@@ -767,7 +767,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
         }
 
         r.window = window;
-        const auto steps = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
+        const auto steps = std::uint64_t(nearest_steps(spec.simulation.duration_ms, spec.simulation.dt_ms));
         if (!window.whole_run() && r.samples_in(steps, spec.simulation.dt_ms) == 0) {
             const char* key = t.contains("start") ? "start" : "stop";
             ctx.fail(t.get(key), child_path(path, key),

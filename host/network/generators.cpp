@@ -20,7 +20,7 @@ using spike = std::pair<std::uint64_t, std::uint32_t>;  // (step, neuron)
 
 std::vector<spike> listed_spikes(const generator_spec& g, double dt_ms) {
     std::vector<spike> spikes;
-    const auto step_of = [&](double ms) { return std::uint64_t(std::nearbyint(ms / dt_ms)) - 1; };
+    const auto step_of = [&](double ms) { return std::uint64_t(nearest_steps(ms, dt_ms)) - 1; };
     if (g.neurons.empty()) {
         spikes.reserve(g.times_ms.size() * g.size);
         for (const double t : g.times_ms)
@@ -123,7 +123,7 @@ double generator_spikes_after_the_run(const generator_spec& g, const simulation_
     // A time t is sent in step round(t / dt) - 1 (listed_spikes); the run's steps are 0 .. n - 1.
     const double steps = double(total_steps(sim));
     const double late = double(std::count_if(g.times_ms.begin(), g.times_ms.end(),
-                                             [&](double t) { return std::nearbyint(t / sim.dt_ms) > steps; }));
+                                             [&](double t) { return nearest_steps(t, sim.dt_ms) > steps; }));
     return late * double(g.neurons.empty() ? g.size : 1);
 }
 

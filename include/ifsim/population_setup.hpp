@@ -189,7 +189,7 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
 
     out.I_e = detail::to_real<Real>(realize_bias(pop, sim, first_id));
     for (std::size_t k = 0; k < in.steps.time_ms.size(); ++k) {
-        out.steps.first_step.push_back(std::uint64_t(std::llround(in.steps.time_ms[k] / dt)));
+        out.steps.first_step.push_back(std::uint64_t(nearest_steps(in.steps.time_ms[k], dt)));
         out.steps.amplitude.push_back(Real(in.steps.amplitude_pA[k]));
     }
 

@@ -19,6 +19,19 @@
 
 namespace ifsim {
 
+// A time of `ms` in whole steps of dt_ms: the nearest, and the even one where ms / dt is within
+// 1e-9 (relative) of a half, so that the decimal value written decides a tie (0.15 ms / 0.1 ms is
+// 1.4999999999999998 in binary: 2 steps, as 0.25 ms is). Every time of a config that is rounded to
+// the grid (durations, delays, generator spike times, step-current times) goes through it.
+// Straight-line code, for vector lanes.
+inline double nearest_steps(double ms, double dt_ms) {
+    const double q = ms / dt_ms;
+    const double half = std::floor(q) + 0.5;
+    // A quotient that near a half is that half, which nearbyint takes to the even neighbour
+    // (1 + |q|, not fmax(1, |q|), which gcc does not vectorise).
+    return std::nearbyint(std::fabs(q - half) <= 1e-9 * (1.0 + std::fabs(q)) ? half : q);
+}
+
 // One value per neuron: a scalar, or a rule that makes N values. Random rules draw from the
 // stateless RNG keyed by the run seed, so they do not depend on threads or backend.
 struct distribution {
@@ -122,9 +135,9 @@ struct record_window {
     double start_ms = 0.0;
     double stop_ms = std::numeric_limits<double>::infinity();  // past the run's end: to its end
 
-    std::uint64_t first_step(double dt_ms) const { return std::uint64_t(std::llround(start_ms / dt_ms)); }
+    std::uint64_t first_step(double dt_ms) const { return std::uint64_t(nearest_steps(start_ms, dt_ms)); }
     std::uint64_t end_step(double dt_ms) const {
-        return std::isinf(stop_ms) ? std::numeric_limits<std::uint64_t>::max() : std::uint64_t(std::llround(stop_ms / dt_ms));
+        return std::isinf(stop_ms) ? std::numeric_limits<std::uint64_t>::max() : std::uint64_t(nearest_steps(stop_ms, dt_ms));
     }
     bool whole_run() const { return start_ms == 0.0 && std::isinf(stop_ms); }
     bool operator==(const record_window&) const = default;
@@ -169,7 +182,7 @@ struct state_record {
 
     // The sampling interval in steps of dt (at least one): a sample at every multiple of it.
     std::uint64_t interval_steps(double dt_ms) const {
-        return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(interval_ms / dt_ms)));
+        return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(nearest_steps(interval_ms, dt_ms)));
     }
     // Its first sample at or after `step`: the next multiple of the interval (the backends sample
     // at every one; a block's row k is the k-th from its first step on).

@@ -79,8 +79,8 @@ inline constexpr double min_largest_abs_weight = 1e-290;
 // A delay is a whole number of steps, at least one, stored in 16 bits.
 inline constexpr double max_delay_steps = 65535.0;
 
-// A delay of `ms` in steps of dt: rounded to the nearest (ties to even), at least one.
-inline double delay_steps(double ms, double dt_ms) { return std::max(1.0, std::nearbyint(ms / dt_ms)); }
+// A delay of `ms` in steps of dt: the nearest (nearest_steps), at least one.
+inline double delay_steps(double ms, double dt_ms) { return std::max(1.0, nearest_steps(ms, dt_ms)); }
 
 // The least and the greatest value synapse_value can draw from d: those of the extreme Philox
 // words (u nearest 0 and 1 for uniform; for normal and lognormal the largest radius, u1 = 2^-33,
