@@ -122,7 +122,8 @@ double mean_field_tau_syn(const run_spec& spec, const population_spec& pop) {
     return input_kind_of(spec, pop).tau_syn_ms;
 }
 
-std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv) {
+std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv,
+                                                      std::vector<double>* high) {
     if (!mean_field_limit(spec).empty()) return std::nullopt;
     const auto& pops = spec.populations;
     const auto index = [&](const std::string& name) {
@@ -195,22 +196,38 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         }
         return out;
     };
-    // Damped fixed-point iteration from rest; the stable asynchronous state if it converges.
-    std::vector<double> nu(pops.size(), 0.0);
-    for (int it = 0; it < 20000; ++it) {
-        const std::vector<double> next = transfer(nu);
-        double change = 0.0;
-        for (std::size_t k = 0; k < nu.size(); ++k) {
-            const double v = nu[k] + 0.1 * (next[k] - nu[k]);
-            change = std::max(change, std::fabs(v - nu[k]) / std::max(1.0, v));
-            nu[k] = v;
+    // Damped fixed-point iteration from `start`; the stable asynchronous state it reaches, if it
+    // converges.
+    const auto settle = [&](std::vector<double> nu) -> std::optional<std::vector<double>> {
+        for (int it = 0; it < 20000; ++it) {
+            const std::vector<double> next = transfer(nu);
+            double change = 0.0;
+            for (std::size_t k = 0; k < nu.size(); ++k) {
+                const double v = nu[k] + 0.1 * (next[k] - nu[k]);
+                change = std::max(change, std::fabs(v - nu[k]) / std::max(1.0, v));
+                nu[k] = v;
+            }
+            if (change < 1e-13) return nu;
         }
-        if (change < 1e-13) {
-            if (cv) *cv = transfer(nu, true);
-            return nu;
+        return std::nullopt;
+    };
+    const auto nu = settle(std::vector<double>(pops.size(), 0.0));  // from rest
+    if (!nu) return std::nullopt;
+    if (cv) *cv = transfer(*nu, true);
+    if (high) {
+        // From near each population's highest rate: a recurrent excitation strong enough to hold
+        // a high state has a second stable fixed point there, which a run may reach instead.
+        std::vector<double> start(pops.size());
+        for (std::size_t k = 0; k < pops.size(); ++k) start[k] = 0.9 / std::max(th[k].p.t_ref, 1.0) * ms_per_s;
+        high->clear();
+        if (const auto other = settle(start)) {
+            bool differs = false;
+            for (std::size_t k = 0; k < pops.size(); ++k)
+                differs = differs || std::fabs((*other)[k] - (*nu)[k]) > 1e-3 * std::max(1.0, (*nu)[k]);
+            if (differs) *high = *other;
         }
     }
-    return std::nullopt;
+    return nu;
 }
 
 }  // namespace ifsim

@@ -50,11 +50,19 @@ void add_row(theory_table& table, const std::string& population, std::uint64_t n
 // neuron of its populations, or why it has none.
 void add_mean_field(theory_table& table, const run_spec& spec, const std::string& what) {
     const std::string limit = mean_field_limit(spec);
-    std::vector<double> cv;
-    const auto rates = limit.empty() ? network_mean_field(spec, &cv) : std::nullopt;
+    std::vector<double> cv, high;
+    const auto rates = limit.empty() ? network_mean_field(spec, &cv, &high) : std::nullopt;
     if (!rates) {
         table.notes.push_back(what + ": " + (limit.empty() ? "the mean-field iteration did not converge" : limit));
         return;
+    }
+    if (!high.empty()) {
+        std::string other;
+        for (std::size_t k = 0; k < high.size(); ++k)
+            other += (k ? ", " : "") + spec.populations[k].name + " " + format_number(std::round(high[k] * 10.0) / 10.0) + " Hz";
+        table.notes.push_back("the mean field has a second stable state, " + other +
+                              " (iterated from high rates; the rates listed are the one from rest): a run may "
+                              "settle there instead, depending on its start");
     }
     std::map<double, std::string> filtered;  // tau_syn -> the populations with exp_current input of it
     for (std::size_t k = 0; k < spec.populations.size(); ++k) {

@@ -549,8 +549,45 @@ TEST(NetworkTheory, MeanFieldReducesToBrunel) {
             // And the ISI CV at that rate (ifsim stats' theory_cv).
             ASSERT_EQ(cv.size(), 2u);
             EXPECT_NEAR(cv[0], analysis::brunel_cv(b), 1e-6) << "g " << g << ", eta " << eta;
+            // Inhibition-dominated: one stable state, the same from high rates.
+            std::vector<double> high;
+            ASSERT_TRUE(network_mean_field(s, nullptr, &high).has_value());
+            EXPECT_TRUE(high.empty()) << "g " << g << ", eta " << eta << ": " << high.at(0) << " Hz";
         }
     }
+}
+
+// Strong recurrent excitation alone (K = 100 inputs of 0.3 mV, 10 mV below threshold from the
+// bias, 2 mV of noise) holds two stable states: nearly silent from rest, and one near the
+// refractory limit, whose input then keeps it there. The mean field finds both and the theory
+// table says so (the rates it lists are those from rest).
+TEST(NetworkTheory, ASecondStableStateIsFoundFromHighRates) {
+    run_spec s;
+    s.simulation.duration_ms = 500.0;
+    population_spec e = lif_population("E", 1000);
+    e.input.I_e = distribution::constant(100.0);  // 10 mV of the 20 to threshold (g_L 10 nS)
+    e.input.sigma_V = distribution::constant(2.0);
+    s.populations.push_back(e);
+    projection_spec pr;
+    pr.source = pr.target = "E";
+    pr.rule.kind = rule_kind::fixed_indegree;
+    pr.rule.degree = 100;
+    pr.weight = synapse_distribution::constant(0.3);
+    pr.delay = synapse_distribution::constant(1.5);
+    s.projections.push_back(pr);
+    std::vector<double> high;
+    const auto rest = network_mean_field(s, nullptr, &high);
+    ASSERT_TRUE(rest.has_value());
+    EXPECT_LT((*rest)[0], 0.01);
+    ASSERT_EQ(high.size(), 1u);
+    EXPECT_GT(high[0], 250.0);  // mu = 10 + 0.6 nu mV: far above threshold
+    EXPECT_LT(high[0], 500.0);  // 1 / t_ref
+    // A fixed point: the Siegert rate at the input that rate gives is the rate itself.
+    const double mu = 10.0 + 0.02 * 100 * 0.3 * high[0], sigma = std::sqrt(2.0 * 2.0 * 2.0 + 0.02 * 100 * 0.09 * high[0]);
+    EXPECT_NEAR(analysis::siegert_rate(20.0, 2.0, 20.0, 10.0, mu, sigma), high[0], 1e-6 * high[0]);
+    const theory_table table = make_theory_table(s);
+    EXPECT_TRUE(std::any_of(table.notes.begin(), table.notes.end(),
+                            [](const std::string& n) { return n.find("second stable state, E 3") != std::string::npos; }));
 }
 
 // A Poisson generator that fires throughout the run is, to each target, K independent Poisson

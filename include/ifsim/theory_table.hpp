@@ -43,8 +43,11 @@ theory_table make_theory_table(const run_spec& spec);
 // for tau_syn << tau_m). Solved by damped fixed-point iteration from rest. Nothing (nullopt) where
 // mean_field_limit names a reason, or where the iteration does not converge. With `cv`, also
 // each population's ISI CV at those rates (Siegert's, Brunel 2000 appendix; NaN for a population
-// with exp_current input, for which there is no such result here).
-std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv = nullptr);
+// with exp_current input, for which there is no such result here). With `high`, the fixed point the
+// iteration reaches from near the populations' highest rates (0.9 / max(t_ref, 1 ms)) where it is
+// another one (a bistable network: a run may settle there instead), else empty.
+std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv = nullptr,
+                                                      std::vector<double>* high = nullptr);
 
 // Empty where network_mean_field applies: every population a LIF with constant parameters, bias
 // and white noise and no OU or step current, every projection a delta or exp_current synapse with
