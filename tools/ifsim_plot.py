@@ -5,7 +5,7 @@ curve against theory.
     ifsim_plot.py OUTDIR [--png FILE] [--ifsim PATH_TO_IFSIM]
 
 Reads OUTDIR/spikes.h5, OUTDIR/summary.json, the report files (listed in summary.json "files",
-or any *.h5 holding /report), and OUTDIR/theory.csv when present. With --ifsim and no theory.csv,
+or any *.h5 holding /report), and OUTDIR/theory.csv when present and not older than the run. With --ifsim and no such theory.csv,
 runs `ifsim theory OUTDIR/config.resolved.toml` to get the theory (into a temporary file; the
 output folder is not modified). Theory is never computed here. Layout of the files:
 docs/output.md. Needs numpy, matplotlib and h5py (Debian: /usr/bin/python3).
@@ -244,7 +244,7 @@ def plot_traces(ax, reports):
                 continue
             stride = max(1, n_rows // MAX_TRACE_POINTS)
             columns = np.unique(np.linspace(0, data.shape[1] - 1,
-                                            min(MAX_TRACES - drawn, data.shape[1])).astype(int))
+                                            min(MAX_TRACES - drawn, data.shape[1])).round().astype(int))
             values = data[::stride, :][:, columns] if data.shape[1] <= 4096 else \
                 np.stack([data[::stride, int(c)] for c in columns], axis=1)
             t = start + step * stride * np.arange(values.shape[0])
@@ -423,8 +423,16 @@ def main(argv=None):
     reports = find_reports(outdir, summary)
 
     theory_path = os.path.join(outdir, "theory.csv")
+    config_path = os.path.join(outdir, "config.resolved.toml")
     theory = None
-    if os.path.exists(theory_path):
+    # A run into the folder replaces its files but keeps theory.csv: one older than the run's
+    # config is another run's theory.
+    stale = os.path.exists(theory_path) and os.path.exists(config_path) and \
+        os.path.getmtime(theory_path) < os.path.getmtime(config_path)
+    if stale:
+        print(f"ifsim_plot: {theory_path} is older than the run in {outdir}: not used "
+              "(run 'ifsim theory' again, or pass --ifsim)", file=sys.stderr)
+    if os.path.exists(theory_path) and not stale:
         theory = read_theory(theory_path)
     elif args.ifsim:
         theory = theory_from_ifsim(args.ifsim, outdir)
