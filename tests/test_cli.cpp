@@ -835,6 +835,18 @@ TEST(cli, output_files_that_cannot_be_created_leave_the_earlier_run_alone) {
 // A folder in the way of one of the run's files (here spikes.h5) stops the run before it starts,
 // naming it, and the earlier run in the folder stays (it used to be found when the file was
 // renamed into place after the whole run; found by a review).
+// A config that records nothing runs (a benchmark may want just that) and says so.
+TEST(cli, a_run_that_records_nothing_says_so) {
+    const fs::path dir = fresh_dir("records_nothing");
+    const std::string config = std::string(small_run).substr(0, std::string(small_run).find("[[record]]"));
+    const auto r = run_config(dir, config);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: nothing is recorded"), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::exists(dir / "out" / "summary.json"));
+    EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5"));
+    EXPECT_EQ(run_config(fresh_dir("records_something"), small_run).err.find("nothing is recorded"), std::string::npos);
+}
+
 TEST(cli, a_folder_in_the_way_of_an_output_stops_the_run_before_it_starts) {
     const fs::path dir = fresh_dir("folder_in_the_way");
     ASSERT_EQ(run_config(dir, small_run).code, 0);

@@ -116,6 +116,15 @@ void warn_about_unused_inputs(const run_spec& spec, const network_stats& net) {
 
 namespace {
 
+// out/<config name>; a run's config.resolved.toml run again goes to out/<its folder>_rerun, so
+// that reruns of different runs do not share out/config.resolved.
+std::filesystem::path default_out_dir(const std::filesystem::path& config) {
+    const auto folder = std::filesystem::absolute(config).parent_path().filename();
+    if (config.filename() == "config.resolved.toml" && !folder.empty())
+        return std::filesystem::path("out") / (folder.string() + "_rerun");
+    return std::filesystem::path("out") / config.stem();
+}
+
 void print_summary(const run_summary& s, const std::filesystem::path& dir) {
     std::fprintf(stderr, "%s: %llu steps of %g ms on %s (%s, %s) in %.3g s: %.3g neuron-steps/s, real-time factor %.3g\n",
                  s.status.c_str(), (unsigned long long)s.steps, s.dt_ms, s.backend.c_str(), s.device.c_str(),
@@ -140,7 +149,7 @@ int run(const run_args& args) {
     try {
         const run_spec spec = load_config(args.config, args.all_overrides());
 
-        dir = args.out_dir.empty() ? std::filesystem::path("out") / args.config.stem() : args.out_dir;
+        dir = args.out_dir.empty() ? default_out_dir(args.config) : args.out_dir;
         created_dir = !std::filesystem::exists(dir);
         prepare_output_dir(dir, spec);
         stop_on_signals();  // a large network takes a while to build
@@ -152,6 +161,9 @@ int run(const run_args& args) {
             return exit_interrupted;
         }
         warn_about_unused_inputs(spec, engine->network());
+        if (spec.spikes.populations.empty() && spec.states.empty())
+            std::cerr << "ifsim: warning: nothing is recorded (no [[record]] of spikes or state): the run writes only "
+                         "summary.json and config.resolved.toml\n";
         if (!args.quiet && !earlier_run_files(dir).empty())
             std::cerr << dir.string() << ": replacing the earlier run there (its files; other files stay)\n";
 

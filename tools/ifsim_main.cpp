@@ -24,6 +24,18 @@ const CLI::Validator time_in_ms(
     },
     "TIME", "time");
 
+// After time_in_ms: the value in ms at least 0, or above 0 (CLI11's own ranges print 1.8e308 in
+// full).
+CLI::Validator time_from(bool zero_allowed) {
+    return CLI::Validator(
+        [zero_allowed](std::string& value) -> std::string {
+            const double ms = std::stod(value);
+            if (zero_allowed ? ms >= 0.0 : ms > 0.0) return {};
+            return value + " ms: must be " + (zero_allowed ? "0 or more" : "above 0");
+        },
+        zero_allowed ? "TIME >= 0" : "TIME > 0", "time range");
+}
+
 // The config file, --set, --seed and --threads (which a command that neither runs nor builds takes
 // too, so that a script can pass the same options to each). Ranges are checked here, so that a
 // bad value is blamed on the option given, not on the simulation.seed / simulation.threads
@@ -120,13 +132,13 @@ int main(int argc, char** argv) {
     stats_cmd->add_option("dir", stats_dir, "Output folder of ifsim run")->required()->check(CLI::ExistingDirectory);
     stats_cmd->add_option("--from", sa.from_ms, "Start of the analysed time, ms or with a unit (default: the record's start)")
         ->transform(time_in_ms)
-        ->check(CLI::NonNegativeNumber);
+        ->check(time_from(true));
     stats_cmd->add_option("--to", sa.to_ms, "End of the analysed time, ms or with a unit (default: the run's end)")
         ->transform(time_in_ms)
-        ->check(CLI::NonNegativeNumber);
+        ->check(time_from(true));
     stats_cmd->add_option("--fano-window", sa.fano_window_ms, "Count window of the Fano factor, ms or with a unit (default 100 ms)")
         ->transform(time_in_ms)
-        ->check(CLI::PositiveNumber);
+        ->check(time_from(false));
     stats_cmd->add_flag("--csv", sa.csv, "CSV on stdout, every digit");
 
     for (CLI::App* cmd : app.get_subcommands({})) cmd->allow_extras();

@@ -65,6 +65,13 @@ std::string did_you_mean(std::string_view path, std::string_view key, std::span<
         {"params", "tau_syn_in", "synaptic time constants are set per [[projection]] (tau_syn)"},
         {"params", "E_ex", "reversal potentials are set per [[projection]] (E_rev)"},
         {"params", "E_in", "reversal potentials are set per [[projection]] (E_rev)"},
+        {"input", "sigma_V", "white noise is input.noise.sigma_V"},
+        {"input", "sigma", "white noise is input.noise.sigma_V (the free membrane potential's std), OU current "
+                           "noise input.ou.sigma_I"},
+        {"input", "sigma_I", "OU current noise is input.ou.sigma_I"},
+        {"input", "rate", "Poisson input is input.poisson = { rate = ..., count = ..., weight = ... }"},
+        {"record", "variable", "a state record names its variable with state = \"V_m\" (or w, I_noise, I_syn, g_syn)"},
+        {"record", "record_from", "a state record names its variable with state = \"V_m\" (or w, I_noise, I_syn, g_syn)"},
     };
     const std::string_view last = path.substr(path.rfind('.') == std::string_view::npos ? 0 : path.rfind('.') + 1);
     for (const auto& m : moved)
