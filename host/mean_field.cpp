@@ -204,6 +204,7 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
             double change = 0.0;
             for (std::size_t k = 0; k < nu.size(); ++k) {
                 const double v = nu[k] + 0.1 * (next[k] - nu[k]);
+                if (!std::isfinite(v)) return std::nullopt;  // ran away: no refractory period bounds it
                 change = std::max(change, std::fabs(v - nu[k]) / std::max(1.0, v));
                 nu[k] = v;
             }

@@ -21,6 +21,13 @@
 namespace ifsim {
 namespace {
 
+// The names of a run's files in its folder, for the check before the run, the files it creates
+// and summary.json's list of them.
+constexpr const char* spike_file_name = "spikes.h5";
+constexpr const char* resolved_config_file = "config.resolved.toml";
+constexpr const char* summary_file = "summary.json";
+std::string report_file_name(const state_record& r) { return r.name + ".h5"; }
+
 const char* unit_of(state_variable v) {
     return v == state_variable::V_m ? "mV" : v == state_variable::g_syn ? "nS" : "pA";
 }
@@ -149,14 +156,14 @@ void prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) 
         if (!(f << "ok")) throw config_error("output folder '" + dir.string() + "' is not writable");
     }
     std::filesystem::remove(probe, ec);
-    std::vector<std::string> files = {"config.resolved.toml", "summary.json"};
-    if (!spec.spikes.populations.empty()) files.push_back("spikes.h5");
-    for (const auto& r : spec.states) files.push_back(r.name + ".h5");
+    std::vector<std::string> files = {resolved_config_file, summary_file};
+    if (!spec.spikes.populations.empty()) files.push_back(spike_file_name);
+    for (const auto& r : spec.states) files.push_back(report_file_name(r));
     for (const auto& name : files) check_output_target(dir / name);
 }
 
 std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {
-    std::ifstream f(dir / "summary.json", std::ios::binary);
+    std::ifstream f(dir / summary_file, std::ios::binary);
     const std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     std::vector<std::string> names;
     const std::string key = "\"files\": [";
@@ -224,9 +231,9 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     std::vector<report_file> reports;
     reports.reserve(spec.states.size());
     try {
-        if (!recorded.empty()) spikes.emplace(dir / "spikes.h5", recorded);
+        if (!recorded.empty()) spikes.emplace(dir / spike_file_name, recorded);
         for (const auto& r : spec.states)
-            reports.emplace_back(dir / (r.name + ".h5"), r.population, r.variable,
+            reports.emplace_back(dir / report_file_name(r), r.population, r.variable,
                                  unit_of(parse_state_variable(r.variable)), r.neurons,
                                  double(r.first_sample_step(sim.dt_ms)) * sim.dt_ms, r.interval_ms);
         // The folder holds one run: an earlier run's files go (a report it recorded and this run
@@ -235,7 +242,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             std::error_code ec;
             if (std::filesystem::is_regular_file(dir / name, ec)) std::filesystem::remove(dir / name, ec);
         }
-        write_file_atomically(dir / "config.resolved.toml", resolved);
+        write_file_atomically(dir / resolved_config_file, resolved);
     } catch (...) {
         if (spikes) spikes->discard();
         for (auto& r : reports) r.discard();
@@ -332,7 +339,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.spikes += pops[p].spikes;
         }
         summary.populations = pops;
-        summary.files = {"config.resolved.toml"};
+        summary.files = {resolved_config_file};
         std::string close_errors;
         const auto close = [&](auto& file, const std::string& name) {
             try {
@@ -342,8 +349,8 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                 close_errors += (close_errors.empty() ? "" : "; ") + std::string(e.what());
             }
         };
-        if (spikes) close(*spikes, "spikes.h5");
-        for (std::size_t r = 0; r < reports.size(); ++r) close(reports[r], spec.states[r].name + ".h5");
+        if (spikes) close(*spikes, spike_file_name);
+        for (std::size_t r = 0; r < reports.size(); ++r) close(reports[r], report_file_name(spec.states[r]));
         const bool failed_to_close = !close_errors.empty() && summary.status == "completed";
         if (failed_to_close) {
             summary.status = "failed";
@@ -351,8 +358,8 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         } else if (!close_errors.empty()) {
             summary.message += "; closing the files then failed too: " + close_errors;
         }
-        summary.files.push_back("summary.json");
-        write_summary_json(dir / "summary.json", summary);
+        summary.files.push_back(summary_file);
+        write_summary_json(dir / summary_file, summary);
         if (failed_to_close) throw runtime_failure(summary.message);
     };
 

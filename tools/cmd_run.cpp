@@ -119,7 +119,7 @@ namespace {
 // out/<config name>; a run's config.resolved.toml run again goes to out/<its folder>_rerun, so
 // that reruns of different runs do not share out/config.resolved.
 std::filesystem::path default_out_dir(const std::filesystem::path& config) {
-    const auto folder = std::filesystem::absolute(config).parent_path().filename();
+    const auto folder = std::filesystem::absolute(config).lexically_normal().parent_path().filename();
     if (config.filename() == "config.resolved.toml" && !folder.empty())
         return std::filesystem::path("out") / (folder.string() + "_rerun");
     return std::filesystem::path("out") / config.stem();

@@ -197,12 +197,11 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
                                format_number(end_ms) + " ms)");
         print_header(args.csv);
         for (const auto& row : rows) print_row(row, args.csv, args.fano_window_ms);
-        if (!args.csv) {
+        if (!args.csv)
             for (const auto& note : theory.notes) std::fprintf(stderr, "ifsim stats: theory: %s\n", note.c_str());
-            for (const auto& row : rows)
-                if (const std::string note = serial_note(row); !note.empty())
-                    std::fprintf(stderr, "ifsim stats: %s\n", note.c_str());
-        }
+        // With --csv too: they say how serial_corr_1 was measured.
+        for (const auto& row : rows)
+            if (const std::string note = serial_note(row); !note.empty()) std::fprintf(stderr, "ifsim stats: %s\n", note.c_str());
         return exit_ok;
     });
 }

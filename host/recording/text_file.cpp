@@ -11,7 +11,8 @@ namespace ifsim {
 
 void check_output_target(const std::filesystem::path& path) {
     std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);  // a link: what it points to
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) return;  // the rename replaces the link
+    const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
     throw config_error("cannot write '" + path.string() + "': " +
                        (std::filesystem::is_directory(status) ? "a folder" : "something other than a file") +

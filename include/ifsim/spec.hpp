@@ -19,9 +19,10 @@
 
 namespace ifsim {
 
-// A time of `ms` in whole steps of dt_ms: the nearest, and the even one where ms / dt is within
-// 1e-9 (relative) of a half, so that the decimal value written decides a tie (0.15 ms / 0.1 ms is
-// 1.4999999999999998 in binary: 2 steps, as 0.25 ms is). Every time of a config that is rounded to
+// A time of `ms` in whole steps of dt_ms: the nearest, and the even one where ms / dt is a half
+// but for the rounding of ms, dt and the division (8 ulp of the quotient), so that the decimal
+// value written decides a tie (0.15 ms / 0.1 ms is 1.4999999999999998 in binary: 2 steps, as
+// 0.25 ms is). Every time of a config that is rounded to
 // the grid (durations, delays, generator spike times, step-current times) goes through it.
 // Straight-line code, for vector lanes.
 inline double nearest_steps(double ms, double dt_ms) {
@@ -29,7 +30,8 @@ inline double nearest_steps(double ms, double dt_ms) {
     const double half = std::floor(q) + 0.5;
     // A quotient that near a half is that half, which nearbyint takes to the even neighbour
     // (1 + |q|, not fmax(1, |q|), which gcc does not vectorise).
-    return std::nearbyint(std::fabs(q - half) <= 1e-9 * (1.0 + std::fabs(q)) ? half : q);
+    constexpr double tolerance = 8.0 * std::numeric_limits<double>::epsilon();
+    return std::nearbyint(std::fabs(q - half) <= tolerance * (1.0 + std::fabs(q)) ? half : q);
 }
 
 // One value per neuron: a scalar, or a rule that makes N values. Random rules draw from the
@@ -96,8 +98,8 @@ struct population_spec {
     std::map<std::string, distribution> init;
     input_spec input;
 
-    // Whether its neurons differ in a parameter or an input (not in their initial state): their
-    // stationary spike trains are then not samples of one process.
+    // Whether its neurons differ in a parameter, I_e, sigma_V or sigma_I (not in their initial state,
+    // nor in what projections bring them): their spike trains are then not samples of one process.
     bool neurons_differ() const {
         for (const auto& [name, d] : params)
             if (!d.is_constant()) return true;
