@@ -34,9 +34,10 @@ const char* unit_of(synapse_kind k) {
 
 class csv_writer {
 public:
-    explicit csv_writer(const fs::path& part) : part_(part), f_(std::fopen(part.c_str(), "w")) {
+    // `unit`: the weight's (the HDF5 file's weight attribute); a comment, which readers skip.
+    csv_writer(const fs::path& part, const char* unit) : part_(part), f_(std::fopen(part.c_str(), "w")) {
         if (!f_) fail();
-        if (std::fputs("source,target,weight,delay\n", f_.get()) < 0) fail();
+        if (std::fprintf(f_.get(), "# weight in %s, delay in ms\nsource,target,weight,delay\n", unit) < 0) fail();
     }
     void write(const slice& s) {
         for (std::size_t i = 0; i < s.source.size(); ++i)
@@ -102,7 +103,7 @@ std::uint64_t write_synapse_file(const fs::path& file, const network& net, std::
     std::unique_lock<std::mutex> guard;
     if (!is_csv(file)) guard = h5::lock();  // every HDF5 call serialised (hdf5_util.hpp)
     try {
-        if (is_csv(file)) csv = std::make_unique<csv_writer>(part);
+        if (is_csv(file)) csv = std::make_unique<csv_writer>(part, unit_of(net.channels.at(b.target).at(b.channel).kind));
         else h5 = std::make_unique<h5_writer>(file, unit_of(net.channels.at(b.target).at(b.channel).kind));
         slice s;
         const auto flush = [&] {
