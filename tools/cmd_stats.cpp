@@ -36,12 +36,12 @@ std::string number(double v, const char* fmt = "%.4g") {
     return s;
 }
 
-// One recorded population's row.
 // Fewer ISIs per neuron in the window than this make a serial correlation worth a warning: a window
 // a few ISIs long keeps the pairs whose sum fits in it, which biases it negative (-0.12 with 3.6),
 // and a train centred on its own means is biased by about -1/n.
 constexpr double few_isis_per_neuron = 20.0;
 
+// One recorded population's row.
 struct population_stats {
     std::string name;
     std::uint64_t neurons = 0;  // recorded
@@ -51,8 +51,8 @@ struct population_stats {
     std::uint64_t with_cv = 0;
     double fano = NAN;
     double rate_theory = NAN, cv_theory = NAN;
-    bool per_train_centring = false;  // serial_corr_1's pairs centred on each train's own means,
-    std::uint64_t serial_neurons = 0;  // over this many trains (those with few_isis_per_neuron)
+    bool per_train_centring = false;   // serial_corr_1's pairs centred on each train's own means,
+    std::uint64_t serial_neurons = 0;  // over this many trains (those with few_isis_per_neuron ISIs)
 };
 
 // What stderr says about a population's serial correlation, if anything.

@@ -22,9 +22,8 @@ namespace ifsim {
 // A time of `ms` in whole steps of dt_ms: the nearest, and the even one where ms / dt is a half
 // but for the rounding of ms, dt and the division (8 ulp of the quotient), so that the decimal
 // value written decides a tie (0.15 ms / 0.1 ms is 1.4999999999999998 in binary: 2 steps, as
-// 0.25 ms is). Every time of a config that is rounded to
-// the grid (durations, delays, generator spike times, step-current times) goes through it.
-// Straight-line code, for vector lanes.
+// 0.25 ms is). Every time of a config that is rounded to the grid (durations, delays, generator
+// spike times, step-current times) goes through it. Straight-line code, for vector lanes.
 inline double nearest_steps(double ms, double dt_ms) {
     const double q = ms / dt_ms;
     const double half = std::floor(q) + 0.5;
