@@ -225,8 +225,8 @@ spikes = ["E", "I"]
     ASSERT_EQ(ifsim("synapses " + (dir / "net.toml").string() + " --out " + (dir / "h5").string() + " --format csv").code, 0);
     EXPECT_FALSE(fs::exists(dir / "h5" / "projection_0.h5"));
     ASSERT_TRUE(fs::exists(dir / "h5" / "projection_0.csv"));
-    // Its units in a comment the readers skip (the HDF5 file's weight has them as an attribute).
-    EXPECT_EQ(slurp(dir / "h5" / "projection_0.csv").substr(0, 55), "# weight in pA, delay in ms\nsource,target,weight,delay\n");  // exp_current
+    // Its units in the columns' names, as the reader checks them (the HDF5 file's as attributes).
+    EXPECT_EQ(slurp(dir / "h5" / "projection_0.csv").substr(0, 37), "source,target,weight [pA],delay [ms]\n");  // exp_current
     const auto self = ifsim("synapses " + (dir / "h5" / "from_files.toml").string() + " --out " + (dir / "h5").string());
     EXPECT_EQ(self.code, 2);
     EXPECT_NE(self.err.find("is the config given"), std::string::npos) << self.err;

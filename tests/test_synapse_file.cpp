@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 using u64s = std::vector<std::uint64_t>;
 using doubles = std::vector<double>;
 
-const synapse_file_limits limits{10, 20, false};  // 10 sources, 20 targets
+const synapse_file_limits limits{10, 20, false, 0, {}};  // 10 sources, 20 targets
 
 // One dataset to write: values are converted by HDF5 from double to `file_type`.
 struct h5_dataset {
@@ -33,6 +33,7 @@ struct h5_dataset {
     hid_t file_type;
     doubles values;
     std::vector<hsize_t> dims = {};  // empty: 1-D of values.size()
+    std::string units = {};          // a `units` attribute (variable-length string, as h5py writes) unless empty
 };
 
 // A fresh folder per test, removed afterwards.
@@ -65,6 +66,17 @@ protected:
             EXPECT_GE(set, 0) << d.name;
             if (!d.values.empty()) {
                 EXPECT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.values.data()), 0);
+            }
+            if (!d.units.empty()) {
+                const hid_t type = H5Tcopy(H5T_C_S1);
+                H5Tset_size(type, H5T_VARIABLE);
+                const hid_t scalar = H5Screate(H5S_SCALAR);
+                const hid_t attr = H5Acreate2(set, "units", type, scalar, H5P_DEFAULT, H5P_DEFAULT);
+                const char* text = d.units.c_str();
+                EXPECT_GE(H5Awrite(attr, type, &text), 0);
+                H5Aclose(attr);
+                H5Sclose(scalar);
+                H5Tclose(type);
             }
             H5Dclose(set);
             H5Sclose(space);
@@ -193,7 +205,7 @@ TEST_F(synapse_file, csv_index_outside_the_population) {
                     "source = 10 is not a neuron of the source population (0..9)");
     EXPECT_MENTIONS(error_of(csv("source,target\n0,20\n")), "conn.csv:2:",
                     "target = 20 is not a neuron of the target population (0..19)");
-    EXPECT_MENTIONS(error_of(csv("source,target\n0,0\n"), {0, 5, false}), "source population, which is empty");
+    EXPECT_MENTIONS(error_of(csv("source,target\n0,0\n"), {0, 5, false, 0, {}}), "source population, which is empty");
 }
 
 TEST_F(synapse_file, csv_bad_weight_or_delay_text) {
@@ -222,7 +234,7 @@ TEST_F(synapse_file, csv_weights_of_both_signs) {
 }
 
 TEST_F(synapse_file, csv_negative_conductance) {
-    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,0.5\n1,3,-2\n"), {10, 20, true}), "conn.csv:3:",
+    EXPECT_MENTIONS(error_of(csv("source,target,weight\n1,2,0.5\n1,3,-2\n"), {10, 20, true, 0, {}}), "conn.csv:3:",
                     "weight = -2 is negative", "conductances must be >= 0 nS");
     EXPECT_NO_THROW(read_synapse_file(csv("source,target,weight\n1,2,-2\n"), limits));
 }
@@ -380,7 +392,7 @@ TEST_F(synapse_file, h5_rows_are_checked) {
                     "conn.h5: row 1: target = 20 is not a neuron of the target population (0..19)");
     EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0, -1, 1}}})),
                     "conn.h5: row 2: weight = 1 has the other sign than weight = -1 on row 1");
-    EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0, -1, 1}}}), {10, 20, true}),
+    EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0, -1, 1}}}), {10, 20, true, 0, {}}),
                     "conn.h5: row 1: weight = -1 is negative; conductances must be >= 0 nS");
     EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {1, 1e7, 1}}})),
                     "conn.h5: row 1: weight = 1e+07 is beyond any synapse");
@@ -403,6 +415,28 @@ TEST_F(synapse_file, unknown_extension) {
 TEST_F(synapse_file, missing_file) {
     EXPECT_MENTIONS(error_of(dir_ / "absent.csv"), "absent.csv: no such file");
     EXPECT_MENTIONS(columns_error_of(dir_ / "absent.h5"), "absent.h5: no such file");
+}
+
+// A unit the file names must be the projection's (a file of nA read as pA built another network
+// without a word; found by a review): CSV "weight [pA]", HDF5 attribute `units`, as `ifsim
+// synapses` writes them. Without a named unit the values are the projection's.
+TEST_F(synapse_file, a_unit_the_file_names_must_be_the_projections) {
+    synapse_file_limits pA = limits;
+    pA.weight_unit = "pA";
+    const auto t = read_synapse_file(csv("source,target,weight [pA],delay [ms]\n1,2,40,1.5\n"), pA);
+    EXPECT_EQ(t.weight, doubles{40});
+    EXPECT_EQ(t.delay_ms, doubles{1.5});
+    EXPECT_MENTIONS(error_of(csv("source,target,weight [mV]\n1,2,0.5\n"), pA), "conn.csv: weight is in mV, the file says",
+                    "this projection takes its weight in pA");
+    EXPECT_MENTIONS(error_of(csv("source,target,delay [s]\n1,2,0.001\n"), pA), "delay is in s", "in ms");
+    EXPECT_MENTIONS(error_of(csv("source [1],target\n1,2\n"), pA), "source is in 1", "neuron indices have no unit");
+    EXPECT_MENTIONS(error_of(csv("source,target,weight [pA\n1,2,1\n"), pA), "a unit goes in brackets at the end");
+    const h5_dataset source{"source", H5T_STD_U32LE, {1}}, target{"target", H5T_STD_U32LE, {2}};
+    EXPECT_EQ(read_synapse_file(h5({source, target, {"weight", H5T_IEEE_F64LE, {40}, {}, "pA"},
+                                    {"delay", H5T_IEEE_F64LE, {1.5}, {}, "ms"}}), pA).weight, doubles{40});
+    EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0.04}, {}, "nA"}}), pA),
+                    "conn.h5: weight is in nA, the file says", "this projection takes its weight in pA");
+    EXPECT_EQ(read_synapse_file(csv("source,target,weight\n1,2,40\n"), pA).weight, doubles{40});
 }
 
 }  // namespace

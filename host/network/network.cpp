@@ -320,7 +320,7 @@ std::vector<double> synapse_counts(const run_spec& spec) {
         try {
             const synapse_table t =
                 read_synapse_file(pr.rule.file, {s.size, num_targets, pr.synapse == synapse_kind::exp_conductance,
-                                                 spec.simulation.dt_ms});
+                                                 spec.simulation.dt_ms, weight_unit_of(pr.synapse)});
             counts.push_back(double(t.source.size()));
         } catch (const config_error& e) {
             throw config_error(describe(pr, k) + ": " + e.what());
@@ -380,7 +380,8 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         if (pr.rule.kind == rule_kind::from_file) {
             try {
                 listed = read_synapse_file(pr.rule.file,
-                                           {src.size, num_targets, pr.synapse == synapse_kind::exp_conductance, sim.dt_ms});
+                                           {src.size, num_targets, pr.synapse == synapse_kind::exp_conductance, sim.dt_ms,
+                                            weight_unit_of(pr.synapse)});
             } catch (const config_error& e) {
                 throw config_error(describe(pr, k) + ": " + e.what());
             }

@@ -125,6 +125,7 @@ struct csv_header {
     std::vector<column> order;  // the columns, in file order
     synapse_columns present;
     std::string names;          // as the header names them, "source,target,weight", for messages
+    std::array<std::string, num_columns> unit;  // "weight [pA]": "pA"; empty where none is named
 };
 
 // Reads up to and including the header line.
@@ -145,18 +146,27 @@ csv_header read_header(line_reader& lines, const fs::path& file) {
     std::array<bool, num_columns> seen{};
     for (std::size_t from = 0; from <= line.size();) {
         const std::size_t comma = std::min(line.find(',', from), line.size());
-        const std::string_view name = trim(line.substr(from, comma - from));
+        std::string_view name = trim(line.substr(from, comma - from));
         from = comma + 1;
+        // "weight [pA]": the column and its unit.
+        std::string_view unit;
+        if (const std::size_t open = name.find('['); open != std::string_view::npos) {
+            if (name.back() != ']')
+                fail("column '" + printable(name) + "': a unit goes in brackets at the end, as 'weight [pA]'");
+            unit = trim(name.substr(open + 1, name.size() - open - 2));
+            name = trim(name.substr(0, open));
+        }
         const auto it = std::find(column_names.begin(), column_names.end(), name);
         if (name.empty())
             fail("an empty column name in the header '" + std::string(line) +
                  "'; the columns are source, target, weight and delay, separated by commas");
         if (it == column_names.end())
-            fail("unknown column '" + std::string(name) +
+            fail("unknown column '" + printable(name) +
                  "'; the columns are source, target, weight and delay (source and target required)");
         const column c = column(it - column_names.begin());
         if (seen[c]) fail("column '" + std::string(name) + "' appears twice in the header");
         seen[c] = true;
+        h.unit[c] = std::string(unit);
         h.order.push_back(c);
         if (!h.names.empty()) h.names += ',';
         h.names += name;
@@ -228,6 +238,7 @@ std::uint64_t csv_rows_estimate(const fs::path& file) {
 synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits) {
     line_reader lines(file, full_read_block);
     const csv_header header = read_header(lines, file);
+    for (std::size_t c = 0; c < num_columns; ++c) check_unit(file, column(c), header.unit[c], limits);
     row_checks checks(file, limits, format::csv);
     synapse_table t;
     const std::size_t n = header.order.size();

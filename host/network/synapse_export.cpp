@@ -12,6 +12,7 @@
 #include "../recording/hdf5_util.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/recording.hpp"
+#include "ifsim/synapses.hpp"
 #include "ifsim/fixed_point.hpp"
 
 namespace ifsim {
@@ -28,16 +29,12 @@ struct slice {
 
 bool is_csv(const fs::path& file) { return file.extension() == ".csv"; }
 
-const char* unit_of(synapse_kind k) {
-    return k == synapse_kind::delta ? "mV" : k == synapse_kind::exp_current ? "pA" : "nS";
-}
-
 class csv_writer {
 public:
-    // `unit`: the weight's (the HDF5 file's weight attribute); a comment, which readers skip.
+    // `unit`: the weight's, in its column's name, as the reader takes it (the HDF5 file's attribute).
     csv_writer(const fs::path& part, const char* unit) : part_(part), f_(std::fopen(part.c_str(), "w")) {
         if (!f_) fail();
-        if (std::fprintf(f_.get(), "# weight in %s, delay in ms\nsource,target,weight,delay\n", unit) < 0) fail();
+        if (std::fprintf(f_.get(), "source,target,weight [%s],delay [ms]\n", unit) < 0) fail();
     }
     void write(const slice& s) {
         for (std::size_t i = 0; i < s.source.size(); ++i)
@@ -103,8 +100,8 @@ std::uint64_t write_synapse_file(const fs::path& file, const network& net, std::
     std::unique_lock<std::mutex> guard;
     if (!is_csv(file)) guard = h5::lock();  // every HDF5 call serialised (hdf5_util.hpp)
     try {
-        if (is_csv(file)) csv = std::make_unique<csv_writer>(part, unit_of(net.channels.at(b.target).at(b.channel).kind));
-        else h5 = std::make_unique<h5_writer>(file, unit_of(net.channels.at(b.target).at(b.channel).kind));
+        if (is_csv(file)) csv = std::make_unique<csv_writer>(part, weight_unit_of(net.channels.at(b.target).at(b.channel).kind));
+        else h5 = std::make_unique<h5_writer>(file, weight_unit_of(net.channels.at(b.target).at(b.channel).kind));
         slice s;
         const auto flush = [&] {
             if (csv) csv->write(s);

@@ -103,6 +103,32 @@ bool read_indices(hid_t dataset, std::vector<std::uint64_t>& out, hsize_t n, con
     return sign == H5T_SGN_2;
 }
 
+// The string attribute `name` of `object`, variable or fixed length; empty where it has none.
+std::string string_attribute(hid_t object, const char* name, const fs::path& file) {
+    const std::string what = std::string("read attribute '") + name + "'";
+    const htri_t exists = H5Aexists(object, name);
+    h5::check(exists, what, file);
+    if (exists == 0) return {};
+    h5::handle attr(h5::check_id(H5Aopen(object, name, H5P_DEFAULT), what, file));
+    h5::handle type(h5::check_id(H5Aget_type(attr.get()), what, file));
+    if (H5Tget_class(type.get()) != H5T_STRING)
+        throw config_error(file.string() + ": attribute '" + name + "' is not a string");
+    if (H5Tis_variable_str(type.get()) > 0) {
+        h5::handle mem(h5::check_id(H5Tcopy(H5T_C_S1), what, file));
+        h5::check(H5Tset_size(mem.get(), H5T_VARIABLE), what, file);
+        h5::check(H5Tset_cset(mem.get(), H5Tget_cset(type.get())), what, file);
+        char* text = nullptr;
+        h5::check(H5Aread(attr.get(), mem.get(), &text), what, file);
+        std::string value = text ? text : "";
+        H5free_memory(text);
+        return value;
+    }
+    const std::size_t size = H5Tget_size(type.get());
+    std::string value(size, '\0');
+    h5::check(H5Aread(attr.get(), type.get(), value.data()), what, file);
+    return value.substr(0, value.find('\0'));
+}
+
 void read_reals(hid_t dataset, std::vector<double>& out, hsize_t n, const fs::path& file) {
     out.resize(n);
     if (n > 0)
@@ -131,6 +157,8 @@ synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits) {
         const h5_synapses s = open_h5(file);
         for (const column c : {column::source, column::target})
             is_signed[c] = read_indices(s.datasets[c].get(), c == column::source ? t.source : t.target, s.rows, file);
+        for (const column c : {column::weight, column::delay})
+            if (s.datasets[c]) check_unit(file, c, string_attribute(s.datasets[c].get(), "units", file), limits);
         if (s.datasets[column::weight]) read_reals(s.datasets[column::weight].get(), t.weight, s.rows, file);
         if (s.datasets[column::delay]) read_reals(s.datasets[column::delay].get(), t.delay_ms, s.rows, file);
     }

@@ -101,6 +101,19 @@ private:
     double largest_ = 0;        // the largest |weight| so far
 };
 
+// A column's unit as the file names it (CSV "weight [pA]", HDF5 attribute `units`; empty: none):
+// the synapse kind's for weight, ms for delay, none for the indices. Not rescaled: a file in
+// another unit than its projection's would otherwise build another network without a word.
+inline void check_unit(const fs::path& file, column c, const std::string& unit, const synapse_file_limits& limits) {
+    if (unit.empty() || (c == column::weight && limits.weight_unit.empty())) return;
+    const std::string want = c == column::delay ? "ms" : c == column::weight ? limits.weight_unit : "";
+    if (unit == want) return;
+    throw config_error(file.string() + ": " + column_names[c] + " is in " + unit + ", the file says; " +
+                       (want.empty() ? std::string("neuron indices have no unit")
+                                     : "this projection takes its " + std::string(column_names[c]) + " in " + want +
+                                           ": convert the values, or check that the file is the one meant"));
+}
+
 synapse_columns csv_columns(const fs::path& file);
 std::uint64_t csv_rows_estimate(const fs::path& file);
 synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits);

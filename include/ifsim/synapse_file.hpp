@@ -1,14 +1,19 @@
 // Synapse lists from files (the from_file connection rule): one synapse per row, columns source,
 // target and optionally weight and delay. Two formats, chosen by the extension:
 //   .csv          a header line naming the columns (any order), then one row per line; blank lines
-//                 and lines starting with '#' are skipped; "\r\n" and spaces around fields are fine
+//                 and lines starting with '#' are skipped; "\r\n" and spaces around fields are fine;
+//                 a column name may carry its unit, "weight [pA]", "delay [ms]"
 //   .h5 / .hdf5   1-D datasets source, target (integers), weight, delay (numbers) at the file
-//                 root, all of one length; other objects are ignored
+//                 root, all of one length; other objects are ignored; weight and delay may carry a
+//                 string attribute `units`
+// A unit a file names must be the projection's: the synapse kind's for weight, ms for delay (the
+// file is refused, not rescaled).
 // Indices are 0-based and local to the source and target populations.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace ifsim {
@@ -27,6 +32,9 @@ struct synapse_file_limits {
     std::uint64_t num_sources = 0, num_targets = 0;
     bool weights_non_negative = false;  // conductances
     double dt_ms = 0;  // > 0: each delay at most max_delay_steps steps of it (synapses.hpp)
+    // The synapse kind's weight unit (weight_unit_of); a file that names another is refused. Empty:
+    // any unit the file names is taken as it stands.
+    std::string weight_unit;
 };
 
 // The format from the extension: .csv -> CSV; .h5 or .hdf5 -> HDF5. Reads only the header / dataset

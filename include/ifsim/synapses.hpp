@@ -76,6 +76,11 @@ inline constexpr double max_abs_weight = 1e6;
 // A projection's largest |weight|, unless 0, is at least this: the fixed-point quantum, about
 // 2^-30 of it, must stay a normal double (fixed_point.hpp).
 inline constexpr double min_largest_abs_weight = 1e-290;
+// The unit of a synapse kind's weight: a voltage jump, a current or a conductance.
+inline const char* weight_unit_of(synapse_kind k) {
+    return k == synapse_kind::delta ? "mV" : k == synapse_kind::exp_current ? "pA" : "nS";
+}
+
 // A delay is a whole number of steps, at least one, stored in 16 bits.
 inline constexpr double max_delay_steps = 65535.0;
 
