@@ -534,6 +534,13 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     EXPECT_NE(r.out.find("[2] I -> E  fixed_indegree 250  delta  2500000 synapses"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("memory       at least"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("too little"), std::string::npos) << r.out;
+    // A synaptic record names what its channel sums (Vogels-Abbott: E's excitatory conductance
+    // is fed by E -> E and the initial kick's projection, its inhibitory one by I -> E).
+    const auto va_plan = ifsim("check " + example("vogels_abbott.toml"));
+    ASSERT_EQ(va_plan.code, 0) << va_plan.err;
+    EXPECT_NE(va_plan.out.find("g_syn of E (the channel that projections 0 and 4 feed, summed)"), std::string::npos)
+        << va_plan.out;
+    EXPECT_NE(va_plan.out.find("g_syn of E (the channel of projection 2 alone)"), std::string::npos) << va_plan.out;
 
     // --build against a run of the same network: the same synapses.
     const fs::path dir = fresh_dir("check_build");
@@ -844,6 +851,33 @@ TEST(cli, a_run_that_records_nothing_says_so) {
     EXPECT_TRUE(fs::exists(dir / "out" / "summary.json"));
     EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5"));
     EXPECT_EQ(run_config(fresh_dir("records_something"), small_run).err.find("nothing is recorded"), std::string::npos);
+}
+
+// A Poisson generator whose window lies after the run's end sends nothing, and the run says so,
+// as for listed spike times after the end.
+TEST(cli, a_generator_that_fires_after_the_run_is_a_warning) {
+    const fs::path dir = fresh_dir("late_generator");
+    const std::string config = std::string(small_run) + R"(
+[[generator]]
+name = "bg"
+size = 10
+rate = "100 Hz"
+start = "80 ms"
+stop = "90 ms"
+
+[[projection]]
+source = "bg"
+target = "E"
+rule = "all_to_all"
+weight = "1 mV"
+)";
+    const auto r = run_config(dir, config);  // 50 ms
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("generator 'bg' fires at no time within the run"), std::string::npos) << r.err;
+    const auto within = run_config(fresh_dir("generator_within"), config.substr(0, config.find("start")) + "\n" +
+                                                                      config.substr(config.find("[[projection]]")));
+    EXPECT_EQ(within.code, 0) << within.err;
+    EXPECT_EQ(within.err.find("fires at no time"), std::string::npos) << within.err;
 }
 
 // A folder in the way of one of the run's files (here spikes.h5) stops the run before it starts,

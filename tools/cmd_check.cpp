@@ -3,6 +3,7 @@
 // build needs against what the machine has. For batch jobs: check on the login node, then submit.
 // --build also builds the network (every synapse file row, fixed-point formats, delays in steps),
 // so that nothing a run checks before its first step is left out.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -36,6 +37,33 @@ std::string rule_text(const connection_rule& r) {
         case rule_kind::one_to_one: return name;
     }
     return name;
+}
+
+// What feeds the synaptic channel a state record of I_syn or g_syn samples: every projection onto
+// its population of the same kind, tau_syn and E_rev, and the population's Poisson input where it
+// does, summed in one state (NEST keeps I_syn_ex and I_syn_in apart; here the sign does not).
+std::string channel_feeders(const run_spec& spec, const state_record& r) {
+    const population_spec& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
+                                               [&](const population_spec& p) { return p.name == r.population; });
+    std::vector<synapse_channel> channels = channels_onto(spec, pop);
+    std::size_t recorded = 0;
+    if (r.projection == state_record::poisson_input_channel) {
+        while (recorded < channels.size() && !channels[recorded].takes_poisson) ++recorded;
+    } else {
+        recorded = channel_for(channels, spec.projections[r.projection]);
+    }
+    std::vector<std::size_t> projections;
+    for (std::size_t k = 0; k < spec.projections.size(); ++k)
+        if (spec.projections[k].target == pop.name && channel_for(channels, spec.projections[k]) == recorded)
+            projections.push_back(k);
+    const bool poisson = recorded < channels.size() && channels[recorded].takes_poisson;
+    std::string text;  // "projections 0, 3 and 4", "projection 2"
+    for (std::size_t i = 0; i < projections.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == projections.size() ? " and " : ", ") + std::to_string(projections[i]);
+    if (!projections.empty()) text = (projections.size() == 1 ? "projection " : "projections ") + text;
+    if (poisson) text += projections.empty() ? "input.poisson" : " and input.poisson";
+    return projections.size() + (poisson ? 1 : 0) == 1 ? " (the channel of " + text + " alone)"
+                                                      : " (the channel that " + text + " feed, summed)";
 }
 
 void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
@@ -102,10 +130,7 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
     }
     for (const auto& r : spec.states) {
         const double samples = double(r.samples_in(total_steps(sim), sim.dt_ms)) * double(r.neurons.size());
-        const std::string channel = !r.samples_a_channel() ? ""
-                                    : r.projection == state_record::poisson_input_channel
-                                        ? " (the channel of its input.poisson)"
-                                        : " (the channel of projection " + std::to_string(r.projection) + ")";
+        const std::string channel = r.samples_a_channel() ? channel_feeders(spec, r) : "";
         std::printf("  records      %s.h5: %s of %s%s, %zu neurons every %g ms%s, %s values (%s)\n", r.name.c_str(),
                     r.variable.c_str(), r.population.c_str(), channel.c_str(), r.neurons.size(), r.interval_ms,
                     window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());

@@ -70,6 +70,13 @@ std::string did_you_mean(std::string_view path, std::string_view key, std::span<
                            "noise input.ou.sigma_I"},
         {"input", "sigma_I", "OU current noise is input.ou.sigma_I"},
         {"input", "rate", "Poisson input is input.poisson = { rate = ..., count = ..., weight = ... }"},
+        {"rule", "allow_autapses", "NEST's allow_autapses is autapses here"},
+        {"rule", "allow_multapses", "NEST's allow_multapses is multapses here"},
+        {"rule", "rule", "the rule is the key: rule = { fixed_indegree = 100 }"},
+        {"rule", "indegree", "NEST's indegree is rule = { fixed_indegree = K }"},
+        {"rule", "outdegree", "NEST's outdegree is rule = { fixed_outdegree = K }"},
+        {"rule", "p", "NEST's p is rule = { pairwise_bernoulli = p }"},
+        {"rule", "N", "NEST's N is rule = { fixed_total = N }"},
         {"record", "variable", "a state record names its variable with state = \"V_m\" (or w, I_noise, I_syn, g_syn)"},
         {"record", "record_from", "a state record names its variable with state = \"V_m\" (or w, I_noise, I_syn, g_syn)"},
     };
