@@ -538,7 +538,7 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     // is fed by E -> E and the initial kick's projection, its inhibitory one by I -> E).
     const auto va_plan = ifsim("check " + example("vogels_abbott.toml"));
     ASSERT_EQ(va_plan.code, 0) << va_plan.err;
-    EXPECT_NE(va_plan.out.find("g_syn of E (the channel that projections 0 and 4 feed, summed)"), std::string::npos)
+    EXPECT_NE(va_plan.out.find("g_syn of E (the channel that projection 0 and projection 4 feed, summed)"), std::string::npos)
         << va_plan.out;
     EXPECT_NE(va_plan.out.find("g_syn of E (the channel of projection 2 alone)"), std::string::npos) << va_plan.out;
 
@@ -878,6 +878,10 @@ weight = "1 mV"
                                                                       config.substr(config.find("[[projection]]")));
     EXPECT_EQ(within.code, 0) << within.err;
     EXPECT_EQ(within.err.find("fires at no time"), std::string::npos) << within.err;
+    const auto silent = run_config(fresh_dir("generator_0Hz"), config.substr(0, config.find("rate")) + "rate = 0\n" +
+                                                                  config.substr(config.find("[[projection]]")));
+    EXPECT_EQ(silent.code, 0) << silent.err;
+    EXPECT_NE(silent.err.find("generator 'bg' has rate 0 Hz"), std::string::npos) << silent.err;
 }
 
 // A folder in the way of one of the run's files (here spikes.h5) stops the run before it starts,

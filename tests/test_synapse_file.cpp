@@ -437,6 +437,36 @@ TEST_F(synapse_file, a_unit_the_file_names_must_be_the_projections) {
     EXPECT_MENTIONS(error_of(h5({source, target, {"weight", H5T_IEEE_F64LE, {0.04}, {}, "nA"}}), pA),
                     "conn.h5: weight is in nA, the file says", "this projection takes its weight in pA");
     EXPECT_EQ(read_synapse_file(csv("source,target,weight\n1,2,40\n"), pA).weight, doubles{40});
+    // Fixed-length and space-padded (Fortran's) are read as the string; an attribute of two
+    // strings is refused (it was read past its buffer).
+    const fs::path file = h5({source, target, {"weight", H5T_IEEE_F64LE, {40}}});
+    const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t set = H5Dopen2(f, "weight", H5P_DEFAULT);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, 4);
+    H5Tset_strpad(type, H5T_STR_SPACEPAD);
+    const hsize_t two = 2;
+    const hid_t pair_space = H5Screate_simple(1, &two, nullptr), scalar = H5Screate(H5S_SCALAR);
+    const hid_t units = H5Acreate2(set, "units", type, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Awrite(units, type, "pA  "), 0);
+    const hid_t other = H5Acreate2(set, "other", type, pair_space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Aclose(other);
+    H5Aclose(units);
+    H5Sclose(scalar);
+    H5Dclose(set);
+    H5Fclose(f);
+    EXPECT_EQ(read_synapse_file(file, pA).weight, doubles{40});
+    const hid_t g = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t set2 = H5Dopen2(g, "weight", H5P_DEFAULT);
+    H5Adelete(set2, "units");
+    const hid_t both = H5Acreate2(set2, "units", type, pair_space, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Awrite(both, type, "pA  ms  "), 0);
+    H5Aclose(both);
+    H5Sclose(pair_space);
+    H5Tclose(type);
+    H5Dclose(set2);
+    H5Fclose(g);
+    EXPECT_MENTIONS(error_of(file, pA), "weight's attribute 'units' holds 2 values; expected one string");
 }
 
 }  // namespace

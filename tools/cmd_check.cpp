@@ -52,18 +52,15 @@ std::string channel_feeders(const run_spec& spec, const state_record& r) {
     } else {
         recorded = channel_for(channels, spec.projections[r.projection]);
     }
-    std::vector<std::size_t> projections;
+    std::vector<std::string> feeders;  // "projection 0", ..., "input.poisson"
     for (std::size_t k = 0; k < spec.projections.size(); ++k)
         if (spec.projections[k].target == pop.name && channel_for(channels, spec.projections[k]) == recorded)
-            projections.push_back(k);
-    const bool poisson = recorded < channels.size() && channels[recorded].takes_poisson;
-    std::string text;  // "projections 0, 3 and 4", "projection 2"
-    for (std::size_t i = 0; i < projections.size(); ++i)
-        text += (i == 0 ? "" : i + 1 == projections.size() ? " and " : ", ") + std::to_string(projections[i]);
-    if (!projections.empty()) text = (projections.size() == 1 ? "projection " : "projections ") + text;
-    if (poisson) text += projections.empty() ? "input.poisson" : " and input.poisson";
-    return projections.size() + (poisson ? 1 : 0) == 1 ? " (the channel of " + text + " alone)"
-                                                      : " (the channel that " + text + " feed, summed)";
+            feeders.push_back("projection " + std::to_string(k));
+    if (recorded < channels.size() && channels[recorded].takes_poisson) feeders.push_back("input.poisson");
+    std::string text;  // "projection 0, projection 3 and input.poisson"
+    for (std::size_t i = 0; i < feeders.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == feeders.size() ? " and " : ", ") + feeders[i];
+    return feeders.size() == 1 ? " (the channel of " + text + " alone)" : " (the channel that " + text + " feed, summed)";
 }
 
 void print_plan(const run_spec& spec, const std::vector<double>& synapses) {

@@ -101,6 +101,8 @@ void warn_about_unused_inputs(const run_spec& spec, const network_stats& net) {
     for (const generator_spec& g : spec.generators)
         if (!sends_spikes(spec, g))
             std::cerr << "ifsim: warning: generator '" << g.name << "' is the source of no projection; it sends nothing\n";
+        else if (g.type == generator_spec::kind::poisson && g.rate_Hz == 0.0)
+            std::cerr << "ifsim: warning: generator '" << g.name << "' has rate 0 Hz; it sends nothing\n";
         else if (g.type == generator_spec::kind::poisson && expected_generator_spikes(g, spec.simulation) == 0.0)
             std::cerr << "ifsim: warning: generator '" << g.name << "' fires at no time within the run (start "
                       << g.start_ms << " ms, run " << spec.simulation.duration_ms << " ms); it sends nothing\n";

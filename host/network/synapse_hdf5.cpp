@@ -103,30 +103,40 @@ bool read_indices(hid_t dataset, std::vector<std::uint64_t>& out, hsize_t n, con
     return sign == H5T_SGN_2;
 }
 
-// The string attribute `name` of `object`, variable or fixed length; empty where it has none.
-std::string string_attribute(hid_t object, const char* name, const fs::path& file) {
-    const std::string what = std::string("read attribute '") + name + "'";
-    const htri_t exists = H5Aexists(object, name);
+// Dataset `column`'s attribute `units`: one string, variable or fixed length (NUL- or
+// space-padded); empty where it has none. config_error for anything else.
+std::string units_attribute(hid_t dataset, column c, const fs::path& file) {
+    const std::string what = std::string("read the attribute 'units' of '") + column_names[c] + "'";
+    const htri_t exists = H5Aexists(dataset, "units");
     h5::check(exists, what, file);
     if (exists == 0) return {};
-    h5::handle attr(h5::check_id(H5Aopen(object, name, H5P_DEFAULT), what, file));
+    const auto refuse = [&](const std::string& why) {
+        throw config_error(file.string() + ": " + column_names[c] + "'s attribute 'units' " + why +
+                           "; expected one string, as \"pA\"");
+    };
+    h5::handle attr(h5::check_id(H5Aopen(dataset, "units", H5P_DEFAULT), what, file));
+    h5::handle space(h5::check_id(H5Aget_space(attr.get()), what, file));
+    if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) return {};
+    const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+    if (n != 1) refuse("holds " + std::to_string(n) + " values");
     h5::handle type(h5::check_id(H5Aget_type(attr.get()), what, file));
-    if (H5Tget_class(type.get()) != H5T_STRING)
-        throw config_error(file.string() + ": attribute '" + name + "' is not a string");
+    if (H5Tget_class(type.get()) != H5T_STRING) refuse("is not a string");
+    std::string value;
     if (H5Tis_variable_str(type.get()) > 0) {
         h5::handle mem(h5::check_id(H5Tcopy(H5T_C_S1), what, file));
         h5::check(H5Tset_size(mem.get(), H5T_VARIABLE), what, file);
         h5::check(H5Tset_cset(mem.get(), H5Tget_cset(type.get())), what, file);
         char* text = nullptr;
         h5::check(H5Aread(attr.get(), mem.get(), &text), what, file);
-        std::string value = text ? text : "";
+        value = text ? text : "";
         H5free_memory(text);
-        return value;
+    } else {
+        value.assign(H5Tget_size(type.get()), '\0');
+        h5::check(H5Aread(attr.get(), type.get(), value.data()), what, file);
     }
-    const std::size_t size = H5Tget_size(type.get());
-    std::string value(size, '\0');
-    h5::check(H5Aread(attr.get(), type.get(), value.data()), what, file);
-    return value.substr(0, value.find('\0'));
+    value = value.substr(0, value.find('\0'));
+    while (!value.empty() && value.back() == ' ') value.pop_back();  // Fortran's space padding
+    return value;
 }
 
 void read_reals(hid_t dataset, std::vector<double>& out, hsize_t n, const fs::path& file) {
@@ -155,10 +165,11 @@ synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits) {
     {
         const auto guard = h5::lock();  // declared first: released after the handles close
         const h5_synapses s = open_h5(file);
+        // Units first: a file in another unit is refused before gigabytes of it are read.
+        for (std::size_t c = 0; c < num_columns; ++c)
+            if (s.datasets[c]) check_unit(file, column(c), units_attribute(s.datasets[c].get(), column(c), file), limits);
         for (const column c : {column::source, column::target})
             is_signed[c] = read_indices(s.datasets[c].get(), c == column::source ? t.source : t.target, s.rows, file);
-        for (const column c : {column::weight, column::delay})
-            if (s.datasets[c]) check_unit(file, c, string_attribute(s.datasets[c].get(), "units", file), limits);
         if (s.datasets[column::weight]) read_reals(s.datasets[column::weight].get(), t.weight, s.rows, file);
         if (s.datasets[column::delay]) read_reals(s.datasets[column::delay].get(), t.delay_ms, s.rows, file);
     }
