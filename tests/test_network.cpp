@@ -350,6 +350,21 @@ std::vector<spike_list> run_blocks(const run_spec& spec, int threads, std::uint3
     return test::run_spikes("cpu", spec, block);
 }
 
+// An E/I network dense enough that the CPU backend shares both the update (5000 neurons: 4
+// threads' worth) and each interval's delivery among threads (over 3 x 4096 events per interval).
+run_spec threaded_network(double duration_ms) {
+    return make_ei({4000, 1000, 400, 100, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}},
+                   duration_ms);
+}
+
+// Synaptic events per min-delay interval (8 steps) over the first 1500 steps of `spec`.
+double events_per_interval(const run_spec& spec) {
+    auto engine = make_cpu_backend(spec);
+    block_output out;
+    engine->advance(0, 1500, out);
+    return double(engine->network().events) / (1500.0 / 8.0);
+}
+
 }  // namespace
 
 // small_network's 1000 neurons run on one update thread and deliver on one (the CPU backend
@@ -371,17 +386,13 @@ TEST(Network, BitwiseIndependentOfThreadsAndBlockSize) {
 // has too few, so this network is denser. The spikes must not depend on the thread count.
 TEST(Network, DeliverySharedByThreadsEqualsOneThread) {
     const int saved = omp_get_max_threads();
-    const run_spec spec =
-        make_ei({4000, 1000, 400, 100, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}}, 150.0);
+    const run_spec spec = threaded_network(150.0);
     const auto one = run_blocks(spec, 1, 1500);
     const auto three = run_blocks(spec, 3, 1500);
-    auto engine = make_cpu_backend(spec);
-    block_output out;
-    engine->advance(0, 1500, out);
+    const double per_interval = events_per_interval(spec);
     omp_set_num_threads(saved);
     EXPECT_TRUE(same_spikes(one, three));
     // Not vacuous: per interval (8 steps, the min delay) the threads share over 3 x 4096 events.
-    const double per_interval = double(engine->network().events) / (1500.0 / 8.0);
     EXPECT_GT(per_interval, 3 * 4096.0);
 }
 
@@ -392,8 +403,7 @@ TEST(Network, DeliverySharedByThreadsEqualsOneThread) {
 // conductance channel (E_rev 60 mV) is one of its own. The spikes do not depend on threads or
 // blocks.
 TEST(Network, ChannelsAndPoissonInputIntoThemAreIndependentOfThreads) {
-    run_spec spec =
-        make_ei({4000, 1000, 400, 100, 0.2, 5.0, 30.0, 400, {synapse_distribution::kind::uniform, 0.8, 2.0}}, 150.0);
+    run_spec spec = threaded_network(150.0);
     for (projection_spec& pr : spec.projections) {
         const bool from_E = pr.source == "E";
         pr.synapse = from_E ? synapse_kind::exp_current : synapse_kind::exp_conductance;
@@ -411,15 +421,13 @@ TEST(Network, ChannelsAndPoissonInputIntoThemAreIndependentOfThreads) {
     const int saved = omp_get_max_threads();
     const auto one = run_blocks(spec, 1, 1500);
     const auto three = run_blocks(spec, 3, 7);
-    auto engine = make_cpu_backend(spec);
-    block_output out;
-    engine->advance(0, 1500, out);
+    const double per_interval = events_per_interval(spec);
     omp_set_num_threads(saved);
     EXPECT_GT(one[0].size(), 4000u);  // not vacuous: both populations fire
     EXPECT_GT(one[1].size(), 1000u);
     EXPECT_TRUE(same_spikes(one, three));
     // Delivery shared too: over 3 x 4096 events per interval of 8 steps (the min delay).
-    EXPECT_GT(double(engine->network().events) / (1500.0 / 8.0), 3 * 4096.0);
+    EXPECT_GT(per_interval, 3 * 4096.0);
 }
 
 // An input with a projection's kind, tau_syn and E_rev feeds that projection's channel, as NEST's
