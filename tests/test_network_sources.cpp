@@ -316,6 +316,27 @@ TEST(Generators, OnlyGeneratorsThatSendAreDrawn) {
     EXPECT_FALSE(sends_spikes(s, s.generators[1]));
 }
 
+// A generator's neuron can fire many times in one step, each spike arriving: the fixed-point
+// bound counts those inputs, not one per synapse. 2^20 spikes in one step through 8192 multapses
+// are 2^33 inputs onto one neuron, past the 2^32 that int64 sums of single inputs hold: a coarser
+// quantum, so that the sum fits (it wrapped to the wrong sign before).
+TEST(Generators, RepeatedSpikesInAStepCountInTheFixedPointBound) {
+    run_spec s = generator_to_target(1, std::vector<double>(std::size_t{1} << 20, 1.0), {}, 1);
+    s.projections[0].rule.kind = rule_kind::fixed_indegree;
+    s.projections[0].rule.degree = 8192;
+    const network net = build_network(s);
+    ASSERT_EQ(net.generators[0].most_in_one_step(), std::uint64_t{1} << 20);
+    const fixed_point_format f = net.channels[0][0].format;
+    EXPECT_GE(f.max_abs, std::ldexp(1.5, 33));
+    EXPECT_GT(f.exponent, choose_format(1.5, 8192).exponent);
+
+    generator_spikes one_each;
+    one_each.step = {3, 3, 4, 4, 4, 9};
+    one_each.neuron = {0, 1, 1, 1, 1, 1};
+    EXPECT_EQ(one_each.most_in_one_step(), 3u);
+    EXPECT_EQ(generator_spikes{}.most_in_one_step(), 0u);
+}
+
 TEST(Generators, PoissonConfigRoundTripAndOverrides) {
     const std::string text = R"(
 [simulation]

@@ -140,4 +140,13 @@ std::pair<std::size_t, std::size_t> generator_spikes::between(std::uint64_t firs
     return {std::size_t(lo - step.begin()), std::size_t(hi - step.begin())};
 }
 
+std::uint64_t generator_spikes::most_in_one_step() const {
+    std::uint64_t most = 0, run = 0;  // (step, neuron) order: a neuron's spikes of a step are adjacent
+    for (std::size_t k = 0; k < step.size(); ++k) {
+        run = k > 0 && step[k] == step[k - 1] && neuron[k] == neuron[k - 1] ? run + 1 : 1;
+        most = std::max(most, run);
+    }
+    return most;
+}
+
 }  // namespace ifsim

@@ -65,6 +65,14 @@ void add_poisson_channel(std::vector<synapse_channel>& channels, const input_spe
     c.poisson_weight = in.poisson_weight;
 }
 
+// Counts of inputs, held at the top of the range: choose_format refuses a count that large.
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+    return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
+}
+std::uint64_t saturating_multiply(std::uint64_t a, std::uint64_t b) {
+    return b != 0 && a > std::numeric_limits<std::uint64_t>::max() / b ? std::numeric_limits<std::uint64_t>::max() : a * b;
+}
+
 }  // namespace
 
 std::size_t channel_for(std::vector<synapse_channel>& channels, const projection_spec& pr) {
@@ -459,12 +467,22 @@ network build_network(const run_spec& spec, const synapse_source& source) {
     for (std::size_t p = 0; p < spec.populations.size(); ++p)
         add_poisson_channel(net.channels[p], spec.populations[p].input);
 
+    // A generator no projection leaves sends nothing: its spikes are not drawn.
+    for (std::size_t g = 0; g < spec.generators.size(); ++g)
+        net.generators.push_back(sends_spikes(spec, spec.generators[g]) ? schedule(spec.generators[g], sim, std::uint32_t(g))
+                                                                        : generator_spikes{});
+    // A synapse from a generator carries as many inputs in one step as its neuron fires in it.
+    std::vector<std::uint64_t> inputs_per_synapse(net.projections.size(), 1);
+    for (std::size_t k = 0; k < net.projections.size(); ++k)
+        if (net.projections[k].from_generator)
+            inputs_per_synapse[k] = net.generators[net.projections[k].source].most_in_one_step();
+
     // Each channel's fixed-point format: its largest weight, and the most inputs one of its
-    // neurons can receive in one step (every synapse onto it arriving together). Any bound on those
-    // keeps every sum in range; the exact most can only refine the quantum where the synapses onto
-    // the channel, the bound, give a coarser one than a single input would. With int64 sums that
-    // takes over 2^32 of them, so the neurons are counted (0.4 s of the microcircuit's build,
-    // serially) only then.
+    // neurons can receive in one step (every synapse onto it arriving together, a generator's as
+    // often as its neuron fires in the step). Any bound on those keeps every sum in range; the
+    // exact most can only refine the quantum where the synapses onto the channel, the bound, give
+    // a coarser one than a single input would. With int64 sums that takes over 2^32 of them, so
+    // the neurons are counted (0.4 s of the microcircuit's build, serially) only then.
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
         for (std::size_t c = 0; c < net.channels[p].size(); ++c) {
             double max_abs = 0.0;
@@ -479,13 +497,15 @@ network build_network(const run_spec& spec, const synapse_source& source) {
 #pragma omp parallel for simd schedule(static) reduction(max : largest)
                 for (std::uint64_t s = 0; s < weights[k].size(); ++s) largest = std::max(largest, std::fabs(w[s]));
                 max_abs = std::max(max_abs, largest);
-                onto += num_synapses(b.conn);
+                onto = saturating_add(onto, saturating_multiply(num_synapses(b.conn), inputs_per_synapse[k]));
             }
             const auto most_inputs = [&] {
                 std::vector<std::uint64_t> inputs(spec.populations[p].size, 0);
-                for (const built_projection& b : net.projections)
+                for (std::size_t k = 0; k < net.projections.size(); ++k) {
+                    const built_projection& b = net.projections[k];
                     if (b.target == p && b.channel == c)
-                        for (const std::uint32_t t : b.conn.targets) ++inputs[t];
+                        for (const std::uint32_t t : b.conn.targets) inputs[t] = saturating_add(inputs[t], inputs_per_synapse[k]);
+                }
                 return inputs.empty() ? std::uint64_t{0} : *std::max_element(inputs.begin(), inputs.end());
             };
             try {
@@ -530,10 +550,6 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         weights[k] = {};  // release as we go
     }
 
-    // A generator no projection leaves sends nothing: its spikes are not drawn.
-    for (std::size_t g = 0; g < spec.generators.size(); ++g)
-        net.generators.push_back(sends_spikes(spec, spec.generators[g]) ? schedule(spec.generators[g], sim, std::uint32_t(g))
-                                                                        : generator_spikes{});
     net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return net;
 }

@@ -40,6 +40,9 @@ struct generator_spikes {
 
     // The indices [lo, hi) of the spikes in steps [first, last).
     std::pair<std::size_t, std::size_t> between(std::uint64_t first, std::uint64_t last) const;
+    // The most spikes one neuron makes in one step (0 without spikes): each arrives, so a
+    // synapse from it can carry that many inputs in one step (the fixed-point bound).
+    std::uint64_t most_in_one_step() const;
 };
 
 // A generator draws its spikes ahead, at most this many (12 bytes each); the config checks it.
