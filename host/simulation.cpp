@@ -1,13 +1,18 @@
 // The simulation loop: blocks of steps on the backend, streaming output, statistics, summary.
 #include "ifsim/simulation.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <numeric>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <system_error>
 
@@ -146,20 +151,22 @@ std::uint64_t total_steps(const simulation_spec& sim) {
     return std::uint64_t(nearest_steps(sim.duration_ms, sim.dt_ms));
 }
 
-void prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {
+output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw config_error("output folder '" + dir.string() + "' cannot be created: " + ec.message());
-    const auto probe = dir / ".ifsim-write-test";
-    {
-        std::ofstream f(probe);
-        if (!(f << "ok")) throw config_error("output folder '" + dir.string() + "' is not writable");
-    }
+    output_folder_lock lock(dir);
+    // A name of its own (mkstemp), so that nothing already there can be taken for the folder's fault.
+    std::string probe = (dir / ".ifsim-write-test.XXXXXX").string();
+    const int fd = ::mkstemp(probe.data());
+    if (fd < 0) throw config_error("output folder '" + dir.string() + "' is not writable: " + std::strerror(errno));
+    ::close(fd);
     std::filesystem::remove(probe, ec);
     std::vector<std::string> files = {resolved_config_file, summary_file};
     if (!spec.spikes.populations.empty()) files.push_back(spike_file_name);
     for (const auto& r : spec.states) files.push_back(report_file_name(r));
     for (const auto& name : files) check_output_target(dir / name);
+    return lock;
 }
 
 std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ifsim/network.hpp"
+#include "ifsim/recording.hpp"
 #include "support/hdf5_read.hpp"
 #include "support/simulate.hpp"
 
@@ -827,17 +828,34 @@ neurons = { range = [0, 5] }
 
 // A run that cannot create its files (here a folder named as one of its .part files) stops before
 // the earlier run in the folder is touched, and leaves nothing of its own (it used to remove the
-// earlier run first and leave an empty spikes.h5 without a summary.json; found by a review).
+// earlier run first and leave an empty spikes.h5 without a summary.json; found by a review). The
+// folder in the way of the .part is now found before the network is built (exit 2), as one in the
+// way of a file's own name is.
 TEST(cli, output_files_that_cannot_be_created_leave_the_earlier_run_alone) {
     const fs::path dir = fresh_dir("cannot_create");
     ASSERT_EQ(run_config(dir, small_run).code, 0);
     const std::string before = slurp(dir / "out" / "summary.json");
     fs::create_directory(dir / "out" / "E_V_m.h5.part");
     const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --seed 7 --quiet");
-    EXPECT_EQ(r.code, 1) << r.err;
-    EXPECT_NE(r.err.find("E_V_m.h5.part"), std::string::npos) << r.err;
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("E_V_m.h5.part': a folder of that name is in the way"), std::string::npos) << r.err;
     EXPECT_EQ(slurp(dir / "out" / "summary.json"), before);
     EXPECT_TRUE(fs::exists(dir / "out" / "spikes.h5"));
+    EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5.part"));
+}
+
+// A folder another ifsim writes (its lock held, here by this process) is refused at once, exit 1,
+// its files untouched: two runs into one folder truncated each other's spikes.h5.part before (the
+// first then reported a completed run whose spikes were partly zeros; found by an audit).
+TEST(cli, a_folder_another_run_writes_is_refused_untouched) {
+    const fs::path dir = fresh_dir("locked");
+    ASSERT_EQ(run_config(dir, small_run).code, 0);
+    const std::string before = slurp(dir / "out" / "spikes.h5");
+    const ifsim::output_folder_lock held(dir / "out");
+    const auto r = ifsim("run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --seed 7 --quiet");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("is in use: another ifsim process is writing there"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(dir / "out" / "spikes.h5"), before);
     EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5.part"));
 }
 

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -403,6 +404,31 @@ TEST_F(recording, report_rejects_bad_arguments) {
 }
 
 // --- summary.json ------------------------------------------------------------------------------
+
+// One writer per output folder: a second lock on it (another process, or another open of the
+// folder in this one) fails at once, naming the folder, until the first is released.
+TEST_F(recording, output_folder_lock_is_exclusive_until_released) {
+    std::optional<ifsim::output_folder_lock> first(std::in_place, dir_);
+    try {
+        ifsim::output_folder_lock second(dir_);
+        ADD_FAILURE() << "a second lock on a locked folder was granted";
+    } catch (const ifsim::runtime_failure& e) {
+        EXPECT_NE(std::string(e.what()).find(dir_.string() + "' is in use"), std::string::npos) << e.what();
+    }
+    ifsim::output_folder_lock moved = std::move(*first);  // the lock moves with its holder
+    first.reset();
+    EXPECT_THROW(ifsim::output_folder_lock{dir_}, ifsim::runtime_failure);
+    { ifsim::output_folder_lock scratch = std::move(moved); }  // released here
+    EXPECT_NO_THROW(ifsim::output_folder_lock{dir_});
+    EXPECT_THROW(ifsim::output_folder_lock{dir_ / "absent"}, ifsim::config_error);
+}
+
+// A folder where a file's .part goes is in the way as much as one at the file's own name.
+TEST_F(recording, a_folder_at_a_part_name_is_in_the_way) {
+    EXPECT_NO_THROW(ifsim::check_output_target(dir_ / "summary.json"));
+    fs::create_directory(dir_ / "summary.json.part");
+    EXPECT_THROW(ifsim::check_output_target(dir_ / "summary.json"), ifsim::config_error);
+}
 
 TEST(summary, json_layout_nan_as_null_and_escaping) {
     run_summary s;

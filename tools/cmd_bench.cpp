@@ -100,7 +100,7 @@ int bench(const bench_args& args) {
         double bandwidth = 0;  // [bytes / s]
         for (unsigned r = 1; r <= args.runs && !stop_requested.load(); ++r) {
             const scratch_dir dir(r);
-            prepare_output_dir(dir.path(), spec);
+            const output_folder_lock lock = prepare_output_dir(dir.path(), spec);
             auto engine = choose_backend(spec, args.backend, r > 1);
             if (r == 1) warn_about_unused_inputs(spec, engine->network());
             run_options options;

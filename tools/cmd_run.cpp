@@ -64,7 +64,12 @@ std::atomic<bool> stop_requested{false};
 extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 
 void stop_on_signals() {
-    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_stop_signal);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        // A signal ignored on entry stays ignored: nohup's SIGHUP, a background job's SIGINT.
+        struct sigaction old {};
+        if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        std::signal(sig, on_stop_signal);
+    }
     std::signal(SIGPIPE, SIG_IGN);
 }
 
@@ -156,7 +161,7 @@ int run(const run_args& args) {
 
         dir = args.out_dir.empty() ? default_out_dir(args.config) : args.out_dir;
         created_dir = !std::filesystem::exists(dir);
-        prepare_output_dir(dir, spec);
+        const output_folder_lock lock = prepare_output_dir(dir, spec);  // held until the files are closed
         stop_on_signals();  // a large network takes a while to build
         auto engine = choose_backend(spec, args.backend, args.quiet);
         if (stop_requested.load()) {

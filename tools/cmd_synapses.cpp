@@ -3,16 +3,27 @@
 // (from_files.toml), replacing an earlier export in the folder.
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 #include "commands.hpp"
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/recording.hpp"
 #include "ifsim/synapse_export.hpp"
 
 namespace ifsim::cli {
+
+namespace {
+
+int stopped(const std::string& how_far) {
+    std::fprintf(stderr, "ifsim: synapses stopped by a signal %s\n", how_far.c_str());
+    return exit_interrupted;
+}
+
+}  // namespace
 
 int synapses(const config_args& args, const std::filesystem::path& out_dir, const std::string& format) {
     return reporting_errors("synapses", [&] {
@@ -24,6 +35,7 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         std::filesystem::create_directories(out_dir, ec);
         if (ec) throw config_error(out_dir.string() + ": cannot create the output folder (" + ec.message() + ")");
         const std::filesystem::path dir = std::filesystem::absolute(out_dir);
+        const output_folder_lock lock(dir);  // one writer at a time
         const std::filesystem::path config = dir / "from_files.toml";
         if (std::filesystem::equivalent(config, args.config, ec))
             throw config_error(config.string() + " is the config given; choose another --out folder");
@@ -34,8 +46,12 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         for (std::size_t k = 0; k < spec.projections.size(); ++k) check_output_target(projection_file(k));
 
         use_run_threads(spec.simulation);
+        stop_on_signals();  // Ctrl-C while writing: no .part left, exit 130
         const network net = naming_the_config(spec, [&] { return build_network(spec); });
+        if (stop_requested.load()) return stopped("before anything was written");
         // An earlier export's files go (another format, more projections): the folder holds one.
+        // Its config first, so that it never lists files that are gone.
+        std::filesystem::remove(config, ec);
         for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
             const std::string name = e.path().filename().string();
             const auto digits = name.find_first_not_of("0123456789", 11);
@@ -48,7 +64,15 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         for (std::size_t k = 0; k < spec.projections.size(); ++k) {
             const projection_spec& pr = spec.projections[k];
             const std::filesystem::path file = projection_file(k);
-            const std::uint64_t rows = write_synapse_file(file, net, k, spec.simulation.dt_ms);
+            std::uint64_t rows = 0;
+            try {
+                rows = write_synapse_file(file, net, k, spec.simulation.dt_ms, &stop_requested);
+            } catch (const runtime_failure&) {
+                if (stop_requested.load()) return stopped("with " + std::to_string(k) + " of " +
+                                                          std::to_string(spec.projections.size()) +
+                                                          " projections written and no from_files.toml");
+                throw;
+            }
             std::printf("%s  projection %zu (%s -> %s): %llu synapses\n", file.string().c_str(), k, pr.source.c_str(),
                         pr.target.c_str(), (unsigned long long)rows);
             projection_spec& f = from_files.projections[k];

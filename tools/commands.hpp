@@ -54,8 +54,8 @@ int reporting_errors(std::string_view command, const std::function<int()>& body)
 
 // What `run` and `bench` share (cmd_run.cpp).
 // Set by SIGINT (Ctrl-C), SIGTERM (kill, timeout, Slurm, Docker) or SIGHUP (a closed terminal)
-// once stop_on_signals was called: the run ends after the current block, its files closed and
-// valid. SIGPIPE is ignored from then on, so a closed pipe on stderr (`ifsim run ... | head`)
+// once stop_on_signals was called (one ignored when ifsim started stays ignored: nohup): the run
+// ends after the current block, its files closed and valid. SIGPIPE is ignored from then on, so a closed pipe on stderr (`ifsim run ... | head`)
 // fails a write instead of killing the run.
 extern std::atomic<bool> stop_requested;
 void stop_on_signals();

@@ -89,7 +89,8 @@ private:
 
 }  // namespace
 
-std::uint64_t write_synapse_file(const fs::path& file, const network& net, std::size_t k, double dt_ms) {
+std::uint64_t write_synapse_file(const fs::path& file, const network& net, std::size_t k, double dt_ms,
+                                 const std::atomic<bool>* stop) {
     const built_projection& b = net.projections.at(k);
     const fixed_point_format& format = net.channels.at(b.target).at(b.channel).format;
     constexpr std::uint64_t slice_synapses = std::uint64_t{1} << 20;
@@ -115,7 +116,10 @@ std::uint64_t write_synapse_file(const fs::path& file, const network& net, std::
                 s.weight.push_back(from_fixed(b.weight_of(syn), format));
                 s.delay_ms.push_back(double(b.delay_of(syn)) * dt_ms);
             }
-            if (s.source.size() >= slice_synapses) flush();
+            if (s.source.size() >= slice_synapses) {
+                flush();
+                if (stop && stop->load()) throw runtime_failure(file.string() + ": stopped by a signal");
+            }
         }
         flush();
         if (csv) {

@@ -9,7 +9,9 @@
 
 namespace ifsim {
 
-void check_output_target(const std::filesystem::path& path) {
+namespace {
+
+void check_not_in_the_way(const std::filesystem::path& path) {
     std::error_code ec;
     if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) return;  // the rename replaces the link
     const auto status = std::filesystem::status(path, ec);
@@ -17,6 +19,15 @@ void check_output_target(const std::filesystem::path& path) {
     throw config_error("cannot write '" + path.string() + "': " +
                        (std::filesystem::is_directory(status) ? "a folder" : "something other than a file") +
                        " of that name is in the way; move or remove it");
+}
+
+}  // namespace
+
+void check_output_target(const std::filesystem::path& path) {
+    check_not_in_the_way(path);
+    std::filesystem::path part = path;
+    part += ".part";  // where the file is written first
+    check_not_in_the_way(part);
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {

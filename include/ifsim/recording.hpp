@@ -111,7 +111,26 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-// Throws config_error if `path` exists and is not a regular file (a folder in the way): checked
+// Held while a command writes into an output folder, so that a second ifsim writing there fails at
+// once, naming the folder (runtime_failure), instead of truncating the first one's files: an
+// exclusive flock on the folder itself, which leaves no file behind and ends with the process
+// however it ends. A file system without locks (some network ones) is written unlocked.
+// config_error if the folder cannot be opened.
+class output_folder_lock {
+public:
+    explicit output_folder_lock(const std::filesystem::path& dir);
+    ~output_folder_lock();
+    output_folder_lock(const output_folder_lock&) = delete;
+    output_folder_lock& operator=(const output_folder_lock&) = delete;
+    output_folder_lock(output_folder_lock&&) noexcept;
+    output_folder_lock& operator=(output_folder_lock&&) noexcept;
+
+private:
+    int fd_ = -1;
+};
+
+// Throws config_error if `path` or its "<path>.part" exists and is not a regular file (a folder in
+// the way): checked
 // before a run or an export starts, not found when its file is renamed into place at the end.
 void check_output_target(const std::filesystem::path& path);
 

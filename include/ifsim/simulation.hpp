@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ifsim/backend.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/spec.hpp"
 #include "ifsim/summary.hpp"
 
@@ -32,9 +33,11 @@ struct run_options {
 // Number of steps the spec asks for.
 std::uint64_t total_steps(const simulation_spec& sim);
 
-// Creates out_dir if needed and checks that the files of a run of `spec` can be written there (the
-// folder is writable, no folder in the way of a file's name); config_error otherwise.
-void prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec);
+// Creates out_dir if needed, locks it (recording.hpp: runtime_failure if another ifsim writes
+// there) and checks that the files of a run of `spec` can be written there (the folder is
+// writable, no folder in the way of a file's name); config_error otherwise. Hold the lock until
+// the run's files are closed.
+[[nodiscard]] output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec);
 
 // The files an earlier run wrote to `dir`, as its summary.json lists them (plain names); none
 // without one.

@@ -3,6 +3,7 @@
 // for a network to inspect, analyse or run elsewhere.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -15,7 +16,9 @@ namespace ifsim {
 // then target): the weight as stored (its fixed-point value, in the synapse kind's unit: mV, pA
 // or nS), the delay as its whole steps times dt_ms [ms]. Weights and delays read back to the same
 // fixed-point values and steps (CSV: 17 significant digits). Written as <file>.part and renamed,
-// so the file is whole or absent. Returns the number of rows. Throws runtime_failure.
-std::uint64_t write_synapse_file(const std::filesystem::path& file, const network& net, std::size_t k, double dt_ms);
+// so the file is whole or absent. Returns the number of rows. Throws runtime_failure, also when
+// `stop` (set by a signal) is seen set between slices of 2^20 synapses: the .part goes.
+std::uint64_t write_synapse_file(const std::filesystem::path& file, const network& net, std::size_t k, double dt_ms,
+                                 const std::atomic<bool>* stop = nullptr);
 
 }  // namespace ifsim
