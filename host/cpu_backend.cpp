@@ -72,7 +72,7 @@ public:
             // One team for every population of the interval: a fork and join per interval, not
             // per population (the microcircuit has 8, and intervals of one step). What a thread
             // throws (a spike list that cannot grow: std::bad_alloc) is thrown after the team.
-            cpu::team_failure failure;
+            parallel_errors failure;
 #pragma omp parallel num_threads(threads)
             {
                 try {

@@ -23,6 +23,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
+#include "ifsim/parallel_errors.hpp"
 #include "ifsim/neuron_update.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/synapses.hpp"
@@ -68,22 +69,6 @@ struct channel_state {
     std::vector<Real> x;             // exp_current: I [pA]; exp_conductance: g [nS]; empty for delta
 };
 
-// The first exception of a team's threads, thrown by the caller after the team: none may leave an
-// OpenMP region or a worksharing loop's body (gcc calls std::terminate, files left half-written).
-class team_failure {
-public:
-    void keep(std::exception_ptr e) {
-#pragma omp critical(ifsim_team_failure)
-        if (!first_) first_ = std::move(e);
-    }
-    void rethrow() const {
-        if (first_) std::rethrow_exception(first_);
-    }
-
-private:
-    std::exception_ptr first_;
-};
-
 class population_runner {
 public:
     virtual ~population_runner() = default;
@@ -92,7 +77,7 @@ public:
     // on each of its `threads` threads (what a chunk throws kept in `failure`), finish on one
     // thread after it (the interval's spikes appended to `spikes`, in step and neuron order).
     virtual void start(int threads, std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
-    virtual void update(std::uint64_t first_step, std::uint32_t num_steps, team_failure& failure) = 0;
+    virtual void update(std::uint64_t first_step, std::uint32_t num_steps, parallel_errors& failure) = 0;
     virtual void finish(std::uint64_t first_step, std::uint32_t num_steps, spike_list& spikes) = 0;
     // After a block ending at `step`: throws numerical_error for the lowest neuron whose V is not
     // finite, else for the lowest whose synaptic input overflowed in the run (as the GPU does).
@@ -157,7 +142,7 @@ public:
     // step (same loop, trip count and team). So it updates its own neurons step after step with
     // no barrier (nowait), and then the next population's. It samples the recorded neurons among
     // them too, before it updates them, so that no thread waits for a sample either.
-    void update(std::uint64_t first_step, std::uint32_t num_steps, team_failure& failure) override {
+    void update(std::uint64_t first_step, std::uint32_t num_steps, parallel_errors& failure) override {
         spike_list& mine = thread_spikes_[std::size_t(omp_get_thread_num())];
         const std::int64_t num_chunks = std::int64_t((d_.size + chunk - 1) / chunk);
         const std::int64_t threads = omp_get_num_threads();

@@ -190,7 +190,7 @@ int run(const run_args& args) {
         std::error_code ec;
         if (created_dir && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
         const bool bad_input = dynamic_cast<const config_error*>(&e) != nullptr;
-        std::cerr << (bad_input ? "ifsim: error: " : "ifsim: run failed: ") << e.what() << "\n";
+        std::cerr << (bad_input ? "ifsim: error: " : "ifsim: run failed: ") << failure_text(e) << "\n";
         return bad_input ? exit_bad_input : exit_failure;
     }
 }

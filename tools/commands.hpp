@@ -51,6 +51,8 @@ int run(const run_args& args);
 // body's exit code; a config_error it throws is exit 2 ("ifsim: error: ..."), any other
 // exception exit 1 ("ifsim <command> failed: ...").
 int reporting_errors(std::string_view command, const std::function<int()>& body);
+// An exception's message for the user: std::bad_alloc says what ran out, and where to look.
+std::string failure_text(const std::exception& e);
 
 // What `run` and `bench` share (cmd_run.cpp).
 // Set by SIGINT (Ctrl-C), SIGTERM (kill, timeout, Slurm, Docker) or SIGHUP (a closed terminal)

@@ -16,6 +16,7 @@
 #include <omp.h>
 
 #include "ifsim/errors.hpp"
+#include "ifsim/parallel_errors.hpp"
 #include "ifsim/sort_by_key.hpp"
 #include "ifsim/uninitialized_vector.hpp"
 #include "../cpu_philox.hpp"
@@ -116,12 +117,14 @@ template <class RowFn>
 csr by_source(std::uint64_t num_sources, std::uint64_t num_targets, RowFn row_fn) {
     std::vector<std::vector<std::uint32_t>> rows(num_sources);
     const auto n = static_cast<std::int64_t>(num_sources);
+    parallel_errors errors;  // a row that cannot grow (std::bad_alloc)
 #pragma omp parallel
     {
         std::unordered_set<std::uint64_t> seen;
 #pragma omp for schedule(dynamic, 64)
-        for (std::int64_t i = 0; i < n; ++i) row_fn(static_cast<std::uint64_t>(i), rows[i], seen);
+        for (std::int64_t i = 0; i < n; ++i) errors.run([&] { row_fn(static_cast<std::uint64_t>(i), rows[i], seen); });
     }
+    errors.rethrow();
     return from_rows(num_sources, num_targets, rows);
 }
 
@@ -284,19 +287,23 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
             const std::uint64_t k = r.degree;
             uninitialized_vector<std::uint32_t> sources(num_targets * k);
             const auto m = static_cast<std::int64_t>(num_targets);
+            parallel_errors errors;
 #pragma omp parallel
             {
                 seen_t seen;
                 row_t row;
 #pragma omp for schedule(dynamic, 64)
                 for (std::int64_t js = 0; js < m; ++js) {
-                    const auto j = static_cast<std::uint64_t>(js);
-                    sampled_row(row_words{key, j}, num_sources, excluded(j, num_sources), k,
-                                r.multapses, row, seen);
-                    std::copy(row.begin(), row.end(),
-                              sources.begin() + static_cast<std::ptrdiff_t>(j * k));
+                    errors.run([&] {
+                        const auto j = static_cast<std::uint64_t>(js);
+                        sampled_row(row_words{key, j}, num_sources, excluded(j, num_sources), k,
+                                    r.multapses, row, seen);
+                        std::copy(row.begin(), row.end(),
+                                  sources.begin() + static_cast<std::ptrdiff_t>(j * k));
+                    });
                 }
             }
+            errors.rethrow();
             std::vector<std::uint32_t> target_ids(num_targets);
             std::iota(target_ids.begin(), target_ids.end(), std::uint32_t{0});
             csr c;

@@ -9,6 +9,7 @@
 
 #include "ifsim/math.hpp"
 #include "ifsim/network.hpp"
+#include "ifsim/parallel_errors.hpp"
 #include "ifsim/random.hpp"
 #include "ifsim/simulation.hpp"
 
@@ -86,8 +87,9 @@ generator_spikes poisson_schedule(const generator_spec& g, const simulation_spec
     const std::uint64_t steps = total_steps(sim);
     std::vector<std::vector<spike>> parts(static_cast<std::size_t>(omp_get_max_threads()));
     const double expected_per_neuron = expected_generator_spikes(g, sim) / double(g.size);
+    parallel_errors errors;  // a part that cannot grow (std::bad_alloc)
 #pragma omp parallel
-    {
+    errors.run([&] {
         const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
         const std::uint64_t first = g.size * t / T, last = g.size * (t + 1) / T;
         std::vector<spike>& out = parts[t];
@@ -105,7 +107,8 @@ generator_spikes poisson_schedule(const generator_spec& g, const simulation_spec
                 out.emplace_back(step, std::uint32_t(i));
             }
         }
-    }
+    });
+    errors.rethrow();
     return in_step_order(parts, steps);
 }
 

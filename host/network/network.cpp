@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <limits>
 #include <cmath>
 #include <cstdio>
@@ -206,16 +205,6 @@ double network::bytes_per_synapse() const {
         bytes += 4.0 * double(p.conn.targets.size()) + 4.0 * double(p.weight.size()) + double(p.delay8.size()) +
                  2.0 * double(p.delay16.size());
     return bytes / double(synapses);
-}
-
-std::uint64_t available_memory() {
-    std::ifstream f("/proc/meminfo");
-    std::string key;
-    std::uint64_t kib = 0;
-    std::string unit;
-    while (f >> key >> kib >> unit)
-        if (key == "MemAvailable:") return kib * 1024;
-    return 0;
 }
 
 namespace {

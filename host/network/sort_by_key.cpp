@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ifsim/parallel_errors.hpp"
 #include "ifsim/uninitialized_vector.hpp"
 
 namespace ifsim {
@@ -98,36 +99,47 @@ std::vector<std::uint64_t> sort_by_key(std::uint64_t n, std::uint64_t num_keys, 
     const int threads = int(std::min<std::uint64_t>(useful, std::uint64_t(omp_get_max_threads())));
     std::vector<std::uint64_t> start(num_keys + 1, 0);
     std::vector<std::vector<std::uint64_t>> next;  // per thread: its next position for each key
+    // Allocations through `errors` (std::bad_alloc): every thread still meets every barrier, and
+    // after one all agree whether to go on.
+    parallel_errors errors;
 #pragma omp parallel num_threads(threads)
     {
         const auto t = std::uint64_t(omp_get_thread_num()), T = std::uint64_t(omp_get_num_threads());
-#pragma omp single
-        next.resize(T);
-        std::vector<std::uint64_t>& mine = next[t];
-        mine.assign(num_keys, 0);
         const std::uint64_t lo = n * t / T, hi = n * (t + 1) / T;
-        for (std::uint64_t k = lo; k < hi; ++k) ++mine[key[k]];
-#pragma omp barrier
 #pragma omp single
-        {
-            std::uint64_t at = 0;
-            for (std::uint64_t b = 0; b < num_keys; ++b) {
-                start[b] = at;
-                for (std::uint64_t u = 0; u < T; ++u) {
-                    const std::uint64_t count = next[u][b];
-                    next[u][b] = at;
-                    at += count;
+        errors.run([&] { next.resize(T); });
+        errors.run([&] {
+            std::vector<std::uint64_t>& mine = next[t];
+            mine.assign(num_keys, 0);
+            for (std::uint64_t k = lo; k < hi; ++k) ++mine[key[k]];
+        });
+#pragma omp barrier
+        if (!errors.failed()) {
+#pragma omp single
+            {
+                std::uint64_t at = 0;
+                for (std::uint64_t b = 0; b < num_keys; ++b) {
+                    start[b] = at;
+                    for (std::uint64_t u = 0; u < T; ++u) {
+                        const std::uint64_t count = next[u][b];
+                        next[u][b] = at;
+                        at += count;
+                    }
                 }
+                start[num_keys] = at;
             }
-            start[num_keys] = at;
+            // Staging pays where the lines fill: several values per key.
+            errors.run([&] {
+                std::vector<std::uint64_t>& mine = next[t];
+                value_walk walk(values, group, lo);
+                if (num_keys <= max_staged_keys && hi - lo >= 4 * num_keys)
+                    place_staged(key, walk, lo, hi, mine, out);
+                else
+                    for (std::uint64_t k = lo; k < hi; ++k) out[mine[key[k]]++] = walk.next();
+            });
         }
-        // Staging pays where the lines fill: several values per key.
-        value_walk walk(values, group, lo);
-        if (num_keys <= max_staged_keys && hi - lo >= 4 * num_keys)
-            place_staged(key, walk, lo, hi, mine, out);
-        else
-            for (std::uint64_t k = lo; k < hi; ++k) out[mine[key[k]]++] = walk.next();
     }
+    errors.rethrow();
     return start;
 }
 

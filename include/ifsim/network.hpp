@@ -154,7 +154,8 @@ bool fits_in_memory(const memory_estimate& m, std::uint64_t available);
 // rule but pairwise_bernoulli), or a synapse file's rows, the file read whole and every row
 // checked as the build will (config_error naming the projection, file and row).
 std::vector<double> synapse_counts(const run_spec& spec);
-// Bytes the host can still give (MemAvailable), or 0 when unknown.
+// Bytes this process can still get: the least of MemAvailable, its memory cgroup's limit less use
+// (a Slurm job, a container) and ulimit -v less what is mapped; 0 when none is known.
 std::uint64_t available_memory();
 // "1.25 GiB", "372 KiB", "40 B": three digits in the largest binary unit below the value.
 std::string format_bytes(double bytes);
