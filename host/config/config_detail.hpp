@@ -72,6 +72,11 @@ std::string read_name(const context& ctx, const toml::table& t, std::string_view
                       const toml::node*& node);
 
 double read_quantity(const context& ctx, const toml::node& n, std::string_view path, dimension d);
+// A run, and so any time that becomes a step (a record's window and interval, a switch time, a
+// generator's window), is at most 2^40 steps: every step count stays exact in 64 bits.
+inline constexpr double max_steps = 1099511627776.0;  // 2^40
+// A time read at `n`, ms: fails unless it is at most max_steps steps of dt_ms.
+void check_at_most_max_steps(const context& ctx, const toml::node& n, std::string_view path, double ms, double dt_ms);
 std::int64_t read_integer(const context& ctx, const toml::node& n, std::string_view path,
                           std::int64_t lo, std::int64_t hi);
 std::string read_string(const context& ctx, const toml::node& n, std::string_view path,

@@ -40,6 +40,7 @@ void read_poisson_generator(const context& ctx, const toml::table& t, std::strin
             const std::string kp = child_path(path, key);
             *ms = read_quantity(ctx, *n, kp, dimension::time);
             if (!(*ms >= 0.0)) ctx.fail(n, kp, says(kp, *n) + "a time must be >= 0 ms");
+            check_at_most_max_steps(ctx, *n, kp, *ms, sim.dt_ms);
         }
     if (!(g.start_ms < g.stop_ms)) {
         const auto* n = t.get("stop") ? t.get("stop") : t.get("start");

@@ -200,6 +200,14 @@ const toml::table* optional_table(const context& ctx, const toml::table& parent,
     return n->as_table();
 }
 
+void check_at_most_max_steps(const context& ctx, const toml::node& n, std::string_view path, double ms, double dt_ms) {
+    if (ms / dt_ms <= max_steps) return;
+    ctx.fail(&n, path,
+             says(path, n) + "is " + format_number(ms / dt_ms) + " steps of dt = \"" + format_quantity(dt_ms, dimension::time) +
+                 "\"; a time that becomes a step must be at most 2^40 = 1099511627776 steps (" +
+                 format_quantity(max_steps * dt_ms, dimension::time) + "), the longest run");
+}
+
 double read_quantity(const context& ctx, const toml::node& n, std::string_view path, dimension d) {
     const std::string unit(default_unit(d));
     const std::string example = format_quantity(1.5, d);

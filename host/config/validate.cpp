@@ -69,7 +69,6 @@ const toml::array* optional_tables(const context& ctx, const toml::table& root, 
 namespace {
 
 constexpr std::int64_t two_to_32 = std::int64_t{1} << 32;
-constexpr double max_steps = 1099511627776.0;  // 2^40
 
 
 bool is_report_name(std::string_view s) {
@@ -385,6 +384,7 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
             const std::string ip = element_path(child_path(sp, "times"), i);
             if (input.steps.time_ms[i] < 0.0)
                 ctx.fail(&times[i], ip, says(ip, times[i]) + "switch times must be >= 0 ms");
+            check_at_most_max_steps(ctx, times[i], ip, input.steps.time_ms[i], sim.dt_ms);
             if (i > 0 && !(input.steps.time_ms[i] > input.steps.time_ms[i - 1]))
                 ctx.fail(&times[i], ip,
                          says(ip, times[i]) + "switch times must be strictly increasing (previous: \"" +
@@ -663,6 +663,7 @@ record_window read_window(const context& ctx, const toml::table& t, std::string_
         if (!(out >= 0.0) || !std::isfinite(out) || std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
             ctx.fail(n, kp, says(kp, *n) + "must be a time >= 0 ms and a whole number of steps of dt = \"" +
                                 format_quantity(sim.dt_ms, dimension::time) + "\"");
+        check_at_most_max_steps(ctx, *n, kp, out, sim.dt_ms);
     };
     read("start", w.start_ms);
     read("stop", w.stop_ms);
@@ -758,6 +759,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
         if (const auto* n = t.get("interval")) {
             const std::string ip = child_path(path, "interval");
             r.interval_ms = read_quantity(ctx, *n, ip, dimension::time);
+            check_at_most_max_steps(ctx, *n, ip, r.interval_ms, spec.simulation.dt_ms);
             const double steps = r.interval_ms / spec.simulation.dt_ms;
             const double whole = std::round(steps);
             if (!(whole >= 1.0) || std::abs(steps - whole) > 1e-9 * steps)
