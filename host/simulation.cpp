@@ -95,8 +95,10 @@ class isi_accumulator {
 public:
     explicit isi_accumulator(std::uint64_t n) : last_(n, -1.0), sum_(n, 0.0), sum2_(n, 0.0), count_(n, 0) {}
 
+    // A neuron's first 2^32 - 1 intervals count (more takes over 2^32 steps of firing in every
+    // one; 4 bytes a neuron rather than 8 for a count that wraps).
     void add(std::uint64_t neuron, double t_ms) {
-        if (last_[neuron] >= 0.0) {
+        if (last_[neuron] >= 0.0 && count_[neuron] < std::numeric_limits<std::uint32_t>::max()) {
             const double isi = t_ms - last_[neuron];
             sum_[neuron] += isi;
             sum2_[neuron] += isi * isi;

@@ -1069,6 +1069,21 @@ params = { k = "1e-36 nS/mV" }
     const auto qc = ifsim("check " + (qdir / "run.toml").string());
     EXPECT_EQ(qc.code, 2) << qc.out;
     EXPECT_NE(qc.err.find("outside float's normal range"), std::string::npos) << qc.err;
+    // Nor can float count down more than 2^24 refractory steps (x - 1 rounds back to x: a neuron
+    // with t_ref = 20 s at dt = 1 us never fired again; found by a scale audit).
+    const auto longref = run_config(fresh_dir("long_t_ref_float"), R"([simulation]
+dt = "0.001 ms"
+duration = "1 ms"
+
+[[population]]
+name = "E"
+size = 1
+model = "lif"
+params = { t_ref = "20 s" }
+)");
+    EXPECT_EQ(longref.code, 2) << longref.err;
+    EXPECT_NE(longref.err.find("t_ref / dt = 2e+07 steps; float counts refractory steps exactly up to 2^24"),
+              std::string::npos) << longref.err;
     // A decay factor that underflows is no such problem: tau_m = 1 us at dt = 0.1 ms runs
     // (exp(-dt / tau_m) = 3.7e-44: V reaches V_inf in a step, as in double).
     const auto fast = run_config(fresh_dir("tiny_tau"), R"([[population]]

@@ -77,10 +77,15 @@ inline constexpr const char* float_range_remedy =
     "; the parameters are too extreme for float: use simulation.precision = \"double\"";
 
 // Empty where every coefficient the model derives from `p` and dt (in double) is 0 or within
-// float's normal range; else the first that is not, as "a derived coefficient ... is 4.0e-41".
+// float's normal range, and t_ref is at most 2^24 steps; else the first problem, as "a
+// coefficient derived ... is 4.0e-41".
 // A parameter set valid in double can leave it (QIF with k = 1e-36 nS/mV: k dt / C_m is a float
 // subnormal, and the run fired at 480 Hz instead of 20).
 inline std::string float_range_problem(const neuron_params& p, model_kind m, double dt_ms) {
+    // The refractory countdown is a Real of whole steps: float counts them down one by one up to
+    // 2^24 only (above it x - 1 rounds back to x, and the neuron stays refractory for good).
+    if (const double steps = p.t_ref / dt_ms; steps > 16777216.0)
+        return "t_ref / dt = " + format_number(steps) + " steps; float counts refractory steps exactly up to 2^24 = 16777216";
     return with_model(m, [&]<class Model>() {
         typename Model::template coeffs<double> c{};
         Model::derive(c, p, dt_ms);
