@@ -859,6 +859,21 @@ TEST(cli, a_folder_another_run_writes_is_refused_untouched) {
     EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5.part"));
 }
 
+// Output that stdout cannot take (a full disk under `ifsim theory > table.csv`) is an error, exit
+// 1, not a success with a truncated table (found by an audit).
+TEST(cli, a_full_stdout_is_an_error) {
+    const fs::path dir = fresh_dir("full_stdout");
+    fs::create_directories(dir);
+    const std::string err = (dir / "e").string();
+    const int status = std::system((std::string(IFSIM_BINARY) + " theory " + example("brunel.toml") + " >/dev/full 2>" + err).c_str());
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    std::ifstream f(err);
+    const std::string text((std::istreambuf_iterator<char>(f)), {});
+    EXPECT_NE(text.find("cannot write to standard output"), std::string::npos) << text;
+    EXPECT_EQ(ifsim("theory " + example("brunel.toml")).code, 0);
+}
+
 // A config that records nothing runs (a benchmark may want just that) and says so.
 TEST(cli, a_run_that_records_nothing_says_so) {
     const fs::path dir = fresh_dir("records_nothing");

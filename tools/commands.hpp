@@ -51,6 +51,9 @@ int run(const run_args& args);
 // body's exit code; a config_error it throws is exit 2 ("ifsim: error: ..."), any other
 // exception exit 1 ("ifsim <command> failed: ...").
 int reporting_errors(std::string_view command, const std::function<int()>& body);
+// A command's exit code once what it wrote to stdout is flushed: exit_failure, said on stderr,
+// if stdout could not take it (a full disk under `ifsim theory > table.csv`), else `code`.
+int stdout_written(int code);
 // An exception's message for the user: std::bad_alloc says what ran out, and where to look.
 std::string failure_text(const std::exception& e);
 

@@ -150,12 +150,15 @@ int main(int argc, char** argv) {
     }
     for (const CLI::App* cmd : app.get_subcommands())
         if (!cmd->remaining().empty()) return unexpected_arguments(*cmd);
-    if (*run_cmd) return run(ra);
-    if (*bench_cmd) return bench(ba);
-    if (*check_cmd) return check(check_args, check_build);
-    if (*theory_cmd) return theory(theory_args, theory_csv);
-    if (*synapses_cmd) return synapses(synapses_args, synapses_out, synapses_format);
-    if (*stats_cmd) return stats(stats_dir, sa);
-    if (compare_cmd && *compare_cmd) return compare(compare_args, compare_block);
-    return info(info_bandwidth);
+    const int code = [&] {
+        if (*run_cmd) return run(ra);
+        if (*bench_cmd) return bench(ba);
+        if (*check_cmd) return check(check_args, check_build);
+        if (*theory_cmd) return theory(theory_args, theory_csv);
+        if (*synapses_cmd) return synapses(synapses_args, synapses_out, synapses_format);
+        if (*stats_cmd) return stats(stats_dir, sa);
+        if (compare_cmd && *compare_cmd) return compare(compare_args, compare_block);
+        return info(info_bandwidth);
+    }();
+    return ifsim::cli::stdout_written(code);
 }

@@ -1,5 +1,8 @@
 // The exit codes every subcommand but run shares (commands.hpp): a bad config is exit 2 with the
 // message, any other failure exit 1 with the command named.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <new>
 #include <string>
@@ -14,6 +17,16 @@ std::string failure_text(const std::exception& e) {
     return std::string("out of memory (") + e.what() +
            "): this needs more memory than the process may have (free memory, ulimit -v, the job's "
            "limit); `ifsim check CONFIG` estimates what a run needs";
+}
+
+int stdout_written(int code) {
+    std::cout.flush();
+    errno = 0;
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout) && std::cout.good()) return code;
+    const int err = errno;
+    std::cerr << "ifsim: cannot write to standard output" << (err != 0 ? std::string(": ") + std::strerror(err) : "")
+              << "; what it printed is incomplete\n";
+    return code == exit_ok ? exit_failure : code;
 }
 
 int reporting_errors(std::string_view command, const std::function<int()>& body) {
