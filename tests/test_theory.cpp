@@ -346,8 +346,8 @@ TEST(alif, steady_rate_is_self_consistent) {
 
 // Brunel (2000) model A's self-consistent rate, nu = siegert(mu(nu), sigma(nu)) with
 // mu = C_E J tau (eta nu_thr + nu (1 - g/4)), sigma^2 = J^2 C_E tau (eta nu_thr + nu (1 + g^2/4)),
-// against mpmath.findroot on the same equation (quad, tanh-sinh, 40 digits): the AI state of
-// examples/brunel.toml (g = 6, eta = 4) and Fig. 8C's (g = 5, eta = 2).
+// against mpmath.findroot on the same equation (quad, tanh-sinh, 40 digits): Fig. 8B's state
+// (g = 6, eta = 4, the benchmark's) and Fig. 8C's, the AI state of examples/brunel.toml (g = 5, eta = 2).
 TEST(brunel, self_consistent_rate_matches_mpmath) {
     for (const auto& [g, eta, want] : {std::tuple{6.0, 4.0, 55.84126237620438}, std::tuple{5.0, 2.0, 37.94969708576336}}) {
         brunel_network n;
