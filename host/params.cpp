@@ -68,7 +68,6 @@ std::string check_params(const neuron_params& p, model_kind m) {
     if (uses("V_c") && !(p.V_c > p.E_L))
         return "V_c = " + format_number(p.V_c) + " mV must be above E_L = " + format_number(p.E_L) + " mV";
     if (uses("tau_w") && !positive(p.tau_w)) return "tau_w = " + format_number(p.tau_w) + " ms must be > 0";
-    if (uses("a") && p.a < 0.0) return "a = " + format_number(p.a) + " nS must be >= 0";
 
     // The spike condition: a hard threshold, or V_peak for the models whose V runs away.
     const bool hard = uses("V_th");

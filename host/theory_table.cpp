@@ -21,7 +21,7 @@ std::string without_theory(const population_spec& pop, const neuron_params& p, d
     switch (pop.model) {
         case model_kind::lif: return {};
         case model_kind::alif:
-            if (p.a != 0.0) return "alif with a > 0: the adapted rate is for a = 0";
+            if (p.a != 0.0) return "alif with a != 0: the adapted rate is for a = 0";
             if (sigma_V > 0.0) return "alif with noise: the adapted rate is for sigma_V = 0";
             return {};
         case model_kind::qif:

@@ -96,6 +96,35 @@ TEST_P(adaptation, w_relaxes_exactly_through_spike_and_refractory_steps) {
     }
 }
 
+// A negative a (Naud et al. 2008's delayed-accelerating and irregular AdEx sets) turns the
+// adaptation current into an inward one below threshold: the aLIF's resting depolarisation under
+// I is I / (g_L + a) instead of I / g_L, here 50 pA / (10 - 5) nS = 10 mV, with w = a (V - E_L)
+// = -50 pA, reached after 30 times the slow mode's tau_w g_L / (g_L + a) = 200 ms (e^-30 left). The AdEx's adds its exponential current,
+// g_L Delta_T e^((V - V_T) / Delta_T) = 0.135 pA at -60 mV: x = V - E_L solves
+// (g_L + a) x - g_L Delta_T e^((E_L + x - V_T) / Delta_T) = I (Newton, from 10 mV). Float stops
+// short: w stops moving once its step (w_inf - w)(1 - e^(-dt / tau_w)) is below half an ulp of w
+// (3.8e-6 pA at 50 pA: within 3.8e-3 pA), V once its own is (within 3.8e-4 mV) and by that w's
+// 3.8e-3 / (g_L + a) = 7.6e-4 mV: 1.1e-3 mV and 7.6e-3 pA measured.
+TEST_P(adaptation, negative_a_is_an_inward_current_below_threshold) {
+    const double g_L = 10.0, a = -5.0, I = 50.0, E_L = -70.0, V_T = -50.0, Delta_T = 2.0;
+    double x_adex = 10.0;
+    for (int k = 0; k < 20; ++k) {
+        const double e = g_L * Delta_T * std::exp((E_L + x_adex - V_T) / Delta_T);
+        x_adex -= ((g_L + a) * x_adex - e - I) / ((g_L + a) - e / Delta_T);
+    }
+    for (const auto m : {model_kind::alif, model_kind::adex}) {
+        run_spec s = one_population(m, 1, 6000.0, 0.1, real());
+        set_param(s, "a", a);
+        set_param(s, "tau_w", 100.0);
+        s.populations[0].input.I_e = distribution::constant(I);
+        auto r = simulate(backend_name(), s);
+        EXPECT_TRUE(r.trains[0].empty());
+        const double x = m == model_kind::alif ? I / (g_L + a) : x_adex;
+        EXPECT_NEAR(r.engine->state(0, state_variable::V_m)[0] - E_L, x, tol(2e-3, 1e-9)) << model_name(m);
+        EXPECT_NEAR(r.engine->state(0, state_variable::w)[0], a * x, tol(1e-2, 1e-8)) << model_name(m);
+    }
+}
+
 IFSIM_INSTANTIATE_BACKEND_TESTS(adaptation);
 
 }  // namespace

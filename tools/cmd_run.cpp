@@ -102,7 +102,7 @@ std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string&
     return naming_the_config(spec, [&] { return make_backend(spec, choice, quiet); });
 }
 
-void warn_about_unused_inputs(const run_spec& spec, const network_stats& net) {
+void warn_about_inputs(const run_spec& spec, const network_stats& net) {
     for (const generator_spec& g : spec.generators)
         if (!sends_spikes(spec, g))
             std::cerr << "ifsim: warning: generator '" << g.name << "' is the source of no projection; it sends nothing\n";
@@ -121,6 +121,15 @@ void warn_about_unused_inputs(const run_spec& spec, const network_stats& net) {
                   << ") makes no synapses"
                   << (p.rule.kind == rule_kind::from_file ? ": " + p.rule.file + " lists none" : std::string())
                   << "\n";
+    }
+    // The V step holds the OU current at its start-of-step value: V's variance is right only for
+    // tau_I well above dt (docs/models.md: +29 % at tau_I = dt / 2, under 0.1 % from 10 dt).
+    for (const population_spec& pop : spec.populations) {
+        const input_spec& in = pop.input;
+        if (!(in.sigma_I.is_constant() && in.sigma_I.a == 0.0) && in.tau_I_ms < 5.0 * spec.simulation.dt_ms)
+            std::cerr << "ifsim: warning: population '" << pop.name << "': input.ou.tau_I = " << in.tau_I_ms
+                      << " ms is under 5 dt; the current is held over each step, so V's variance is too large "
+                         "(docs/models.md); use a smaller dt\n";
     }
 }
 
@@ -170,7 +179,7 @@ int run(const run_args& args) {
             std::cerr << "ifsim: stopped by signal before the run started; nothing was written\n";
             return exit_interrupted;
         }
-        warn_about_unused_inputs(spec, engine->network());
+        warn_about_inputs(spec, engine->network());
         if (spec.spikes.populations.empty() && spec.states.empty())
             std::cerr << "ifsim: warning: nothing is recorded (no [[record]] of spikes or state): the run writes only "
                          "summary.json and config.resolved.toml\n";

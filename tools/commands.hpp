@@ -82,9 +82,9 @@ auto naming_the_config(const run_spec& spec, Setup&& setup) {
     }
 }
 // A projection without synapses (p = 0, an empty file), a generator without projections or one
-// listing spikes after the run's end is legal but rarely meant: said on stderr before the run,
-// --quiet or not.
-void warn_about_unused_inputs(const run_spec& spec, const network_stats& net);
+// listing spikes after the run's end is legal but rarely meant, and an OU current faster than 5 dt
+// is integrated poorly: said on stderr before the run, --quiet or not.
+void warn_about_inputs(const run_spec& spec, const network_stats& net);
 
 struct bench_args : config_args {
     std::string backend = "auto";
