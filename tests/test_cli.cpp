@@ -1293,4 +1293,47 @@ neurons = [50, 3]
     EXPECT_NEAR(std::stod(fields.at(6)), expected, 1e-9 * expected);
 }
 
+// ifsim stats reads one run: a config.resolved.toml of another run beside summary.json (its
+// digest differs), a summary.json whose steps are no step count of the run, or none that is
+// ifsim's, is exit 2 (they read as a wrong rate, std::bad_alloc, "0 ms" before; found by an
+// audit); without summary.json it takes the whole run and says so. A value that does not exist
+// (a silent population's CV) is an empty CSV field, not "nan".
+TEST(cli, stats_reads_one_run_and_writes_no_nan) {
+    const fs::path dir = fresh_dir("stats_one_run");
+    ASSERT_EQ(run_config(dir, std::string(small_run) + R"(
+[[population]]
+name = "S"
+size = 10
+model = "lif"
+
+[[record]]
+spikes = ["S"]
+)").code, 0);
+    const fs::path out = dir / "out";
+    const auto csv = ifsim("stats " + out.string() + " --csv");
+    ASSERT_EQ(csv.code, 0) << csv.err;
+    EXPECT_EQ(csv.out.find("nan"), std::string::npos) << csv.out;
+    EXPECT_NE(csv.out.find("\nS,10,0,50,0,0,"), std::string::npos) << csv.out;  // silent: rate 0, then its theory
+    const std::string config = slurp(out / "config.resolved.toml"), summary = slurp(out / "summary.json");
+    const auto stats_of = [&](const std::string& config_text, const std::string& summary_text) {
+        std::ofstream(out / "config.resolved.toml") << config_text;
+        if (summary_text.empty()) fs::remove(out / "summary.json");
+        else std::ofstream(out / "summary.json") << summary_text;
+        return ifsim("stats " + out.string());
+    };
+    const auto mixed = stats_of(config + "# another run\n", summary);
+    EXPECT_EQ(mixed.code, 2);
+    EXPECT_NE(mixed.err.find("config_digest is not that of config.resolved.toml beside it"), std::string::npos) << mixed.err;
+    std::string negative = summary;
+    negative.replace(negative.find("\"steps\": 500"), 12, "\"steps\": -5");
+    const auto bad_steps = stats_of(config, negative);
+    EXPECT_EQ(bad_steps.code, 2);
+    EXPECT_NE(bad_steps.err.find("\"steps\": -5 is not a step count of this run (0 to 500)"), std::string::npos) << bad_steps.err;
+    EXPECT_EQ(stats_of(config, "{\"steps\": \"x\"").code, 2);
+    const auto no_summary = stats_of(config, "");
+    EXPECT_EQ(no_summary.code, 0) << no_summary.err;
+    EXPECT_NE(no_summary.err.find("no summary.json"), std::string::npos) << no_summary.err;
+    EXPECT_EQ(stats_of(config, summary).code, 0);
+}
+
 }  // namespace

@@ -1,11 +1,13 @@
 // `ifsim stats DIR`: the spike statistics of a finished run's populations, from its spike file,
 // beside what ifsim's theory predicts for them (theory_table.hpp).
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "commands.hpp"
@@ -13,20 +15,49 @@
 #include "ifsim/config.hpp"
 #include "ifsim/simulation.hpp"
 #include "ifsim/spike_trains.hpp"
+#include "ifsim/summary.hpp"
 #include "ifsim/theory_table.hpp"
 #include "ifsim/units.hpp"
 
 namespace ifsim::cli {
 namespace {
 
-// The steps the run wrote (summary.json's "steps": fewer than the config's for a run stopped
-// early), or the config's where summary.json does not say.
+std::string slurp(const std::filesystem::path& file) {
+    std::ifstream f(file, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+// The steps the run wrote: summary.json's "steps" (fewer than the config's for a run stopped
+// early), once its "config_digest" shows that config.resolved.toml is the config that ran; the
+// config's, said on stderr, where a run could not write summary.json. config_error for a folder
+// whose files come from two runs, or a summary.json that is not one.
 std::uint64_t written_steps(const std::filesystem::path& dir, const simulation_spec& sim) {
-    std::ifstream f(dir / "summary.json");
-    const std::string text((std::istreambuf_iterator<char>(f)), {});
-    const auto at = text.find("\"steps\":");
-    if (at == std::string::npos) return total_steps(sim);
-    return std::strtoull(text.c_str() + at + 8, nullptr, 10);
+    const std::filesystem::path file = dir / "summary.json";
+    if (!std::filesystem::exists(file)) {
+        std::fprintf(stderr, "ifsim stats: no summary.json in %s (the run could not write it): taking the whole run, %s ms, "
+                             "as written\n", dir.string().c_str(), format_number(double(total_steps(sim)) * sim.dt_ms).c_str());
+        return total_steps(sim);
+    }
+    const std::string text = slurp(file);
+    const auto value_of = [&](const std::string& key) -> std::string {  // the text after "key": up to , or }
+        const auto at = text.find("\"" + key + "\": ");
+        if (at == std::string::npos) return {};
+        const auto from = at + key.size() + 4, to = text.find_first_of(",}\n", from);
+        return text.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    };
+    std::string digest = value_of("config_digest");  // a quoted hex string
+    if (digest.size() >= 2 && digest.front() == '"' && digest.back() == '"') digest = digest.substr(1, digest.size() - 2);
+    if (digest != sha256_hex(slurp(dir / "config.resolved.toml")))
+        throw config_error(file.string() + (digest.empty() ? " has no config_digest: not an ifsim run's summary"
+                                                           : ": its config_digest is not that of config.resolved.toml "
+                                                             "beside it: the folder holds files of two runs"));
+    const std::string steps = value_of("steps");
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(steps.data(), steps.data() + steps.size(), n);
+    if (steps.empty() || ec != std::errc() || end != steps.data() + steps.size() || n > total_steps(sim))
+        throw config_error(file.string() + ": \"steps\": " + (steps.empty() ? "absent" : steps) +
+                           " is not a step count of this run (0 to " + std::to_string(total_steps(sim)) + ")");
+    return n;
 }
 
 std::string number(double v, const char* fmt = "%.4g") {
@@ -154,10 +185,13 @@ void print_header(bool csv) {
 
 void print_row(const population_stats& r, bool csv, double fano_window_ms) {
     if (csv) {
-        std::printf("%s,%llu,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                    r.name.c_str(), (unsigned long long)r.neurons, r.from, r.to, (unsigned long long)r.pooled.n_spikes,
-                    r.pooled.rate_Hz, r.rate_theory, r.pooled.cv, r.cv_mean, (unsigned long long)r.with_cv, r.cv_theory,
-                    r.pooled.serial_corr_1, r.pooled.serial_corr_1_stderr, r.fano, fano_window_ms);
+        // Every digit; an empty field where there is no value (pandas and numpy read it as NaN).
+        const auto f = [](double v) { return std::isfinite(v) ? number(v, "%.17g") : std::string(); };
+        std::printf("%s,%llu,%s,%s,%llu,%s,%s,%s,%s,%llu,%s,%s,%s,%s,%s\n", r.name.c_str(), (unsigned long long)r.neurons,
+                    f(r.from).c_str(), f(r.to).c_str(), (unsigned long long)r.pooled.n_spikes, f(r.pooled.rate_Hz).c_str(),
+                    f(r.rate_theory).c_str(), f(r.pooled.cv).c_str(), f(r.cv_mean).c_str(), (unsigned long long)r.with_cv,
+                    f(r.cv_theory).c_str(), f(r.pooled.serial_corr_1).c_str(), f(r.pooled.serial_corr_1_stderr).c_str(),
+                    f(r.fano).c_str(), f(fano_window_ms).c_str());
         return;
     }
     const std::string span = number(r.from, "%g") + "-" + number(r.to, "%g");
