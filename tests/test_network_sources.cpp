@@ -540,12 +540,12 @@ TEST(FromFile, TooLargeASynapseFileFailsClearlyBeforeItIsRead) {
     }
     const run_spec spec = listed_onto_itself(100, file);
     // About 70,000 synapses (the rows past the first 65,536 estimated), each its target and delay,
-    // and its source, target and file row while read.
+    // and its source, target and file row while read; a row offset per source.
     const memory_estimate small = estimate_memory(spec);
     EXPECT_GE(small.synapses, 70000.0);
     EXPECT_LE(small.synapses, 1.06 * 70000.0);
     EXPECT_EQ(small.largest_part, "projection 0 (E -> E)");
-    EXPECT_EQ(small.largest, small.synapses * (4 + 2 + 3 * 8));
+    EXPECT_EQ(small.largest, small.synapses * (4 + 2 + 3 * 8) + 100 * 8);
 
     fs::resize_file(file, std::uintmax_t{1} << 40);
     const std::string m = build_error<runtime_failure>(spec);

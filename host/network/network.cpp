@@ -14,6 +14,7 @@
 
 #include "ifsim/errors.hpp"
 #include "ifsim/models.hpp"
+#include "ifsim/simulation.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
 #include "ifsim/units.hpp"
@@ -269,6 +270,8 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
     const double slots = longest_delay_steps(spec) + 1.0;
     for (const population_spec& p : spec.populations)
         add(double(p.size) * population_bytes_per_neuron(spec, p, slots), "population '" + p.name + "'");
+    double largest_building = 0.0;  // the projections are built one after the other
+    std::string largest_building_part;
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
         const source_ref s = find_source(spec, pr.source);
@@ -287,20 +290,46 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
             n = expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size), pr.source == pr.target);
         }
         m.synapses += n;
-        // The target and delay, and where weights vary, each drawn (double) and in fixed point; a
-        // file's synapses besides as read (source, target and its columns) and each one's file row.
+        // Kept until the build ends: the target and delay, and where weights vary, each drawn
+        // (double) and in fixed point; a file's synapses besides as read (source, target and its
+        // columns) and each one's file row; each source's row offset.
         double bytes = 4.0 + 2.0 + (has_one_weight(pr) ? 0.0 : 8.0 + 4.0);
         if (listed) bytes += 8.0 * (2.0 + (pr.weight_from_file ? 1.0 : 0.0) + (pr.delay_from_file ? 1.0 : 0.0) + 1.0);
-        add(n * bytes, describe(pr, k));
+        add(n * bytes + 8.0 * double(s.size), describe(pr, k));
+        // Held while this projection alone is built, first while it is connected: the rows of the
+        // rules drawn row by row, a vector per source and its targets again (with spare capacity,
+        // 6 B each), or for fixed_total without multapses the pairs taken, in a bitmap or a hash
+        // set (40 B a pair) where the bitmap would be larger; then delays that vary, in double
+        // before they become steps.
+        double connecting = 0.0;
+        if (pr.rule.kind == rule_kind::all_to_all || pr.rule.kind == rule_kind::one_to_one ||
+            pr.rule.kind == rule_kind::pairwise_bernoulli)
+            connecting = 6.0 * n + 24.0 * double(s.size);
+        if (pr.rule.kind == rule_kind::fixed_total && !pr.rule.multapses) {
+            const double pairs = double(s.size) * double(spec.populations[t].size);
+            connecting = pairs / 8.0 <= std::max(double(1 << 27), 32.0 * n) ? pairs / 8.0 : 40.0 * n;
+        }
+        const double delays = pr.delay_from_file || pr.delay.type != synapse_distribution::kind::constant ? 8.0 * n : 0.0;
+        const double building = std::max(connecting, delays);
+        if (building > largest_building) largest_building = building, largest_building_part = describe(pr, k);
     }
-    // A state record's samples of a block, twice: the block being computed and the one being written.
+    if (largest_building > 0.0) add(largest_building, largest_building_part + " while it is built");
+    // A state record's samples of a block, twice: the block being computed and the one being
+    // written; and per recorded neuron its index in the record, the backend's sampling lists and
+    // the report's mapping (36 B).
     for (const state_record& r : spec.states) {
         const double rows = std::ceil(double(default_block_steps) / double(r.interval_steps(spec.simulation.dt_ms)));
-        add(2.0 * rows * double(r.neurons.size()) * sizeof(float), "record '" + r.name + "'");
+        add(double(r.neurons.size()) * (2.0 * rows * sizeof(float) + 36.0), "record '" + r.name + "'");
     }
+    // A generator's spikes as drawn (16 B), then in the schedule (12 B), ordered by a count per
+    // step (8 B) unless the steps outnumber the spikes (generators.cpp).
     for (const generator_spec& g : spec.generators)
-        if (sends_spikes(spec, g))
-            add(expected_generator_spikes(g, spec.simulation) * (8.0 + 4.0), "generator '" + g.name + "'");
+        if (sends_spikes(spec, g)) {
+            const double spikes = expected_generator_spikes(g, spec.simulation);
+            const double steps = double(total_steps(spec.simulation));
+            add(spikes * (16.0 + 12.0) + (steps > 2.0 * spikes + double(1 << 20) ? 0.0 : 8.0 * steps),
+                "generator '" + g.name + "'");
+        }
     return m;
 }
 
