@@ -368,7 +368,13 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.message += "; closing the files then failed too: " + close_errors;
         }
         summary.files.push_back(summary_file);
-        write_summary_json(dir / summary_file, summary);
+        try {
+            write_summary_json(dir / summary_file, summary);
+        } catch (const std::exception& e) {
+            // A full disk fails the files before summary.json: say those too, not only the last.
+            if (close_errors.empty()) throw;
+            throw runtime_failure(std::string(e.what()) + "; before it, closing the files failed: " + close_errors);
+        }
         if (failed_to_close) throw runtime_failure(summary.message);
     };
 
