@@ -255,6 +255,14 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     } catch (...) {
         if (spikes) spikes->discard();
         for (auto& r : reports) r.discard();
+        // A file whose constructor failed after creating it (a full disk) leaves its .part: ours,
+        // as the folder is locked.
+        std::vector<std::string> names_made = {spike_file_name};
+        for (const auto& r : spec.states) names_made.push_back(report_file_name(r));
+        for (const std::string& name : names_made) {
+            std::error_code ec;
+            std::filesystem::remove(dir / (name + ".part"), ec);
+        }
         throw;
     }
 
