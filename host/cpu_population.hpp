@@ -23,8 +23,8 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
-#include "ifsim/parallel_errors.hpp"
 #include "ifsim/neuron_update.hpp"
+#include "ifsim/parallel_errors.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/synapses.hpp"
 

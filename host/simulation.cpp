@@ -155,19 +155,25 @@ std::uint64_t total_steps(const simulation_spec& sim) {
 
 output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    const bool created = std::filesystem::create_directories(dir, ec);
     if (ec) throw config_error("output folder '" + dir.string() + "' cannot be created: " + ec.message());
+    // Refused here, the folder is another run's, made or not by this call: left alone.
     output_folder_lock lock(dir);
-    // A name of its own (mkstemp), so that nothing already there can be taken for the folder's fault.
-    std::string probe = (dir / ".ifsim-write-test.XXXXXX").string();
-    const int fd = ::mkstemp(probe.data());
-    if (fd < 0) throw config_error("output folder '" + dir.string() + "' is not writable: " + std::strerror(errno));
-    ::close(fd);
-    std::filesystem::remove(probe, ec);
-    std::vector<std::string> files = {resolved_config_file, summary_file};
-    if (!spec.spikes.populations.empty()) files.push_back(spike_file_name);
-    for (const auto& r : spec.states) files.push_back(report_file_name(r));
-    for (const auto& name : files) check_output_target(dir / name);
+    try {
+        // A name of its own (mkstemp), so that nothing already there can be taken for the folder's fault.
+        std::string probe = (dir / ".ifsim-write-test.XXXXXX").string();
+        const int fd = ::mkstemp(probe.data());
+        if (fd < 0) throw config_error("output folder '" + dir.string() + "' is not writable: " + std::strerror(errno));
+        ::close(fd);
+        std::filesystem::remove(probe, ec);
+        std::vector<std::string> files = {resolved_config_file, summary_file};
+        if (!spec.spikes.populations.empty()) files.push_back(spike_file_name);
+        for (const auto& r : spec.states) files.push_back(report_file_name(r));
+        for (const auto& name : files) check_output_target(dir / name);
+    } catch (...) {
+        if (created && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
+        throw;
+    }
     return lock;
 }
 
@@ -255,13 +261,13 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     } catch (...) {
         if (spikes) spikes->discard();
         for (auto& r : reports) r.discard();
-        // A file whose constructor failed after creating it (a full disk) leaves its .part: ours,
-        // as the folder is locked.
+        // A file whose constructor failed after creating it (a full disk) leaves its .part: ours
+        // where the folder is locked, and a stale one's where it cannot be.
         std::vector<std::string> names_made = {spike_file_name};
         for (const auto& r : spec.states) names_made.push_back(report_file_name(r));
         for (const std::string& name : names_made) {
             std::error_code ec;
-            std::filesystem::remove(dir / (name + ".part"), ec);
+            std::filesystem::remove(part_path(dir / name), ec);
         }
         throw;
     }

@@ -775,23 +775,32 @@ TEST(cli, cuda_backend_without_a_device_fails_cleanly) {
     EXPECT_NE(a.err.find("backend auto: no usable GPU, running on the CPU"), std::string::npos) << a.err;
 }
 
+// A long noisy_lif run into `out`, started with `sig` handled by default, or ignored as nohup
+// and a background job leave SIGHUP and SIGINT (the child's own choice: a test runner started
+// in the background must not make ifsim ignore the signals sent below); its pid once under way
+// (the resolved config is written before the first step).
+pid_t start_long_run(const fs::path& out, int sig, bool ignored) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        signal(sig, ignored ? SIG_IGN : SIG_DFL);
+        const std::string cfg = example("noisy_lif.toml");
+        const std::string dir = out.string();
+        execl(IFSIM_BINARY, "ifsim", "run", cfg.c_str(), "--out", dir.c_str(), "--quiet", "--set",
+              "simulation.duration=1000s", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    for (int i = 0; i < 200 && pid > 0 && !fs::exists(out / "config.resolved.toml"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return pid;
+}
+
 // Ctrl-C and SIGTERM (kill, timeout, Slurm) alike: the files closed and valid, the summary written.
 TEST(cli, sigint_sigterm_or_sighup_leaves_valid_files_and_an_interrupted_summary) {
     for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
         const fs::path out = fresh_dir("signal_" + std::to_string(sig));
-        const pid_t pid = fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) {
-            const std::string cfg = example("noisy_lif.toml");
-            const std::string dir = out.string();
-            execl(IFSIM_BINARY, "ifsim", "run", cfg.c_str(), "--out", dir.c_str(), "--quiet", "--set",
-                  "simulation.duration=1000s", static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        // Wait until the run is under way (the resolved config is written before the first step).
-        for (int i = 0; i < 200 && !fs::exists(out / "config.resolved.toml"); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const pid_t pid = start_long_run(out, sig, false);
+        ASSERT_GT(pid, 0);
         kill(pid, sig);
         int status = 0;
         waitpid(pid, &status, 0);
@@ -805,6 +814,22 @@ TEST(cli, sigint_sigterm_or_sighup_leaves_valid_files_and_an_interrupted_summary
         H5Fclose(file);
         EXPECT_EQ(json_field(summary, "spikes"), std::to_string(id.size()));
     }
+}
+
+// A signal ignored when ifsim starts stays ignored: `nohup ifsim run ...` outlives its terminal
+// (SIGHUP stopped it before; found by an audit). SIGTERM then still stops it.
+TEST(cli, a_signal_ignored_at_start_stays_ignored) {
+    const fs::path out = fresh_dir("nohup");
+    const pid_t pid = start_long_run(out, SIGHUP, true);
+    ASSERT_GT(pid, 0);
+    kill(pid, SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, WNOHANG), 0) << "ifsim ended on an ignored SIGHUP";
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
 }
 
 // 100 LIF neurons firing regularly, their spikes and V_m of five recorded: the runs below.

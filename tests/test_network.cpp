@@ -3,10 +3,14 @@
 // and block size, and the Brunel (2000) model A network at its mean-field rate.
 #include <gtest/gtest.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -26,6 +30,7 @@
 using namespace ifsim;
 using test::build_error, test::ei_network, test::lif_population, test::make_ei, test::small_network, test::same_spikes;
 using test::poisson_into_channels;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -1217,6 +1222,37 @@ TEST(Network, MemoryEstimateCountsWhatEachNeuronNeeds) {
     const double coeff = sizeof(eif_model::coeffs<double>);
     const double peak = std::max({double(sizeof(neuron_params)), coeff, spike_statistics_bytes_per_neuron});
     EXPECT_EQ(estimate_memory(s).bytes, double(n) * (2 * 8 + coeff + peak));
+}
+
+// The memory a cgroup leaves: limit less use, page cache that can be dropped not counted, the
+// least over the group and its parents (Slurm limits the job above the task that runs; v2), or
+// v1's hierarchical limit; a container that mounts only its own group reads it at the root.
+TEST(Network, CgroupRoomIsTheLeastOverTheGroupAndItsParents) {
+    const fs::path root = fs::temp_directory_path() / ("ifsim_cgroup_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    const auto write = [&](const fs::path& file, const std::string& text) {
+        fs::create_directories(file.parent_path());
+        std::ofstream(file) << text;
+    };
+    const fs::path v2 = root / "sys/fs/cgroup";
+    write(v2 / "job/memory.max", "1000000\n");
+    write(v2 / "job/memory.current", "600000\n");
+    write(v2 / "job/memory.stat", "anon 400000\ninactive_file 200000\nactive_file 0\n");
+    write(v2 / "job/task/memory.max", "max\n");
+    write(v2 / "job/task/memory.current", "100\n");
+    EXPECT_EQ(cgroup_memory_room("0::/job/task\n", root), std::optional<std::uint64_t>(600000));
+    write(v2 / "job/task/memory.max", "300000\n");
+    EXPECT_EQ(cgroup_memory_room("0::/job/task\n", root), std::optional<std::uint64_t>(299900));
+    EXPECT_EQ(cgroup_memory_room("0::/elsewhere\n", root), std::nullopt);  // the mount's root: no limit
+    EXPECT_EQ(cgroup_memory_room("", root), std::nullopt);
+
+    const fs::path v1 = root / "sys/fs/cgroup/memory";
+    write(v1 / "x/memory.stat", "cache 5\nhierarchical_memory_limit 5000\ntotal_inactive_file 1000\n");
+    write(v1 / "x/memory.usage_in_bytes", "3000\n");
+    EXPECT_EQ(cgroup_memory_room("4:memory:/x\n1:cpu:/\n", root), std::optional<std::uint64_t>(3000));
+    write(v1 / "x/memory.stat", "hierarchical_memory_limit 9223372036854771712\n");  // v1's "none"
+    EXPECT_EQ(cgroup_memory_room("4:memory:/x\n", root), std::nullopt);
+    fs::remove_all(root);
 }
 
 // A network that cannot fit in memory fails before anything is drawn, with the need, what is

@@ -2,14 +2,12 @@
 // values in cache lines; many keys, where it places them one by one; values that each stand for a
 // group of items; every alignment of the output within a cache line; 1, 2 and 5 threads.
 #include "ifsim/sort_by_key.hpp"
-#include "ifsim/parallel_errors.hpp"
 
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <new>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -97,31 +95,3 @@ TEST(SortByKey, EdgeCases) {
     EXPECT_EQ(start, (std::vector<std::uint64_t>{0, 0, 0, 0}));
 }
 
-// What a thread throws inside a team (std::bad_alloc of a build too large for the memory left)
-// comes out after the team, on 1 to 5 threads, through a worksharing loop and a barrier: no
-// std::terminate, no thread left waiting; work after the failure is skipped.
-TEST(ParallelErrors, AnExceptionInATeamIsThrownAfterIt) {
-    for (const int threads : {1, 2, 5}) {
-        parallel_errors errors;
-        std::vector<int> done(1000, 0);
-#pragma omp parallel num_threads(threads)
-        {
-#pragma omp for schedule(static, 1)
-            for (int i = 0; i < 1000; ++i)
-                errors.run([&] {
-                    if (i == 7) throw std::bad_alloc();
-                    done[std::size_t(i)] = 1;
-                });
-#pragma omp barrier
-            errors.run([&] { ADD_FAILURE() << "work after a failure ran"; });
-        }
-        EXPECT_TRUE(errors.failed());
-        EXPECT_THROW(errors.rethrow(), std::bad_alloc) << threads << " threads";
-        EXPECT_EQ(done[7], 0);
-        EXPECT_LT(std::accumulate(done.begin(), done.end(), 0), 1000);
-    }
-    parallel_errors none;
-    none.run([] {});
-    EXPECT_FALSE(none.failed());
-    EXPECT_NO_THROW(none.rethrow());
-}

@@ -165,13 +165,15 @@ void print_summary(const run_summary& s, const std::filesystem::path& dir) {
 
 int run(const run_args& args) {
     std::filesystem::path dir;
-    bool created_dir = false;
+    bool created_dir = false;  // made by this run, which holds its lock: removed again if left empty
+    std::optional<output_folder_lock> lock;  // held until the files are closed, and the catch below
     try {
         const run_spec spec = load_config(args.config, args.all_overrides());
 
         dir = args.out_dir.empty() ? default_out_dir(args.config) : args.out_dir;
-        created_dir = !std::filesystem::exists(dir);
-        const output_folder_lock lock = prepare_output_dir(dir, spec);  // held until the files are closed
+        const bool made = !std::filesystem::exists(dir);
+        lock.emplace(prepare_output_dir(dir, spec));
+        created_dir = made;
         stop_on_signals();  // a large network takes a while to build
         auto engine = choose_backend(spec, args.backend, args.quiet);
         if (stop_requested.load()) {

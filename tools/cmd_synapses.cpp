@@ -61,16 +61,19 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         }
         // The same model with every rule replaced by its file: it runs the same synapses.
         run_spec from_files = spec;
+        const auto written_so_far = [&](std::size_t k) {
+            return "with " + std::to_string(k) + " of " + std::to_string(spec.projections.size()) +
+                   " projections written and no from_files.toml";
+        };
         for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+            if (stop_requested.load()) return stopped(written_so_far(k));
             const projection_spec& pr = spec.projections[k];
             const std::filesystem::path file = projection_file(k);
             std::uint64_t rows = 0;
             try {
                 rows = write_synapse_file(file, net, k, spec.simulation.dt_ms, &stop_requested);
             } catch (const runtime_failure&) {
-                if (stop_requested.load()) return stopped("with " + std::to_string(k) + " of " +
-                                                          std::to_string(spec.projections.size()) +
-                                                          " projections written and no from_files.toml");
+                if (stop_requested.load()) return stopped(written_so_far(k));
                 throw;
             }
             std::printf("%s  projection %zu (%s -> %s): %llu synapses\n", file.string().c_str(), k, pr.source.c_str(),
@@ -81,6 +84,7 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
             f.rule.file = file.filename().string();  // relative to from_files.toml: the folder can move
             f.weight_from_file = f.delay_from_file = true;
         }
+        if (stop_requested.load()) return stopped(written_so_far(spec.projections.size()));
         write_file_atomically(config, "# Written by ifsim synapses from " + spec.source_path +
                                           ": its projections as the files beside this one.\n" + to_toml(from_files));
         std::printf("%s  the config with these files as its projections\n", config.string().c_str());

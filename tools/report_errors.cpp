@@ -20,8 +20,8 @@ std::string failure_text(const std::exception& e) {
 }
 
 int stdout_written(int code) {
-    std::cout.flush();
     errno = 0;
+    std::cout.flush();
     if (std::fflush(stdout) == 0 && !std::ferror(stdout) && std::cout.good()) return code;
     const int err = errno;
     std::cerr << "ifsim: cannot write to standard output" << (err != 0 ? std::string(": ") + std::strerror(err) : "")

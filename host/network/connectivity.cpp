@@ -341,8 +341,8 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
             } else {
                 // In synapse order: a pair already taken is redrawn from the row's next words. Near
                 // every pair taken that is ~ln(pairs) draws per synapse, so the taken pairs are
-                // a bitmap where it is no larger than the hash set would be (or 128 MB): the same
-                // draws, some 20x faster than the set (3200^2 pairs all taken: minutes before).
+                // a bitmap where taken_pairs_in_a_bitmap: the same draws, some 20x faster than the
+                // set (3200^2 pairs all taken: minutes before).
                 const auto fill_in_order = [&](auto take) {
                     for (std::uint64_t s = 0; s < n; ++s) {
                         row_words w{key, s};
@@ -351,7 +351,7 @@ csr connect(const connection_rule& r, std::uint64_t num_sources, std::uint64_t n
                     }
                 };
                 const double pairs = double(num_sources) * double(num_targets);
-                if (pairs / 8.0 <= std::max(double(1 << 27), 32.0 * double(n))) {
+                if (taken_pairs_in_a_bitmap(pairs, double(n))) {
                     std::vector<std::uint64_t> bits(std::size_t((pairs + 63.0) / 64.0), 0);
                     fill_in_order([&](std::uint64_t pair) {
                         std::uint64_t& word = bits[pair / 64];
@@ -392,6 +392,10 @@ csr csr_of_pairs(const std::vector<std::uint64_t>& sources, const std::vector<st
 }
 
 std::uint64_t num_synapses(const csr& c) { return c.targets.size(); }
+
+bool taken_pairs_in_a_bitmap(double pairs, double n) { return pairs / 8.0 <= std::max(double(1 << 27), 32.0 * n); }
+
+double taken_pairs_bytes(double pairs, double n) { return taken_pairs_in_a_bitmap(pairs, n) ? pairs / 8.0 : 40.0 * n; }
 
 double expected_synapses(const connection_rule& r, double num_sources, double num_targets, bool same_population) {
     const double pairs = same_population && !r.autapses ? num_sources * (num_targets - 1.0) : num_sources * num_targets;

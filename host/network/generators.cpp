@@ -45,14 +45,18 @@ generator_spikes as_schedule(const std::vector<spike>& sorted) {
     return out;
 }
 
+// Whether n drawn spikes over `steps` steps are ordered by sorting them: where the steps' counts
+// would outweigh the spikes (a long run with few spikes).
+bool sorted_not_counted(double n, double steps) { return steps > 2.0 * n + double(1 << 20); }
+
 // The parts, consecutive neuron ranges with each neuron's spikes in step order, as one schedule in
 // (step, neuron) order: a stable counting sort by step, O(n + steps), straight into the schedule
-// (1e8 spikes drawn and ordered in 7.5 s, against 14.4 s with std::sort of the pairs), unless the
-// steps' counts would outweigh the spikes (a long run with few spikes), which are sorted instead.
+// (1e8 spikes drawn and ordered in 7.5 s, against 14.4 s with std::sort of the pairs), unless
+// sorted_not_counted.
 generator_spikes in_step_order(const std::vector<std::vector<spike>>& parts, std::uint64_t steps) {
     std::uint64_t n = 0;
     for (const auto& p : parts) n += p.size();
-    if (steps > 2 * n + (std::uint64_t{1} << 20)) {
+    if (sorted_not_counted(double(n), double(steps))) {
         std::vector<spike> all;
         all.reserve(n);
         for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
@@ -119,6 +123,14 @@ double expected_generator_spikes(const generator_spec& g, const simulation_spec&
         return double(g.times_ms.size()) * double(g.neurons.empty() ? g.size : 1);
     const double span_ms = std::min(g.stop_ms, sim.duration_ms) - g.start_ms;
     return span_ms > 0.0 ? double(g.size) * g.rate_Hz * span_ms * 1e-3 : 0.0;
+}
+
+double generator_schedule_bytes(const generator_spec& g, const simulation_spec& sim) {
+    const double n = expected_generator_spikes(g, sim);
+    const double schedule = 12.0 * n, drawn = sizeof(spike) * n;  // (step, neuron) pairs: 16 B
+    if (g.type != generator_spec::kind::poisson) return drawn + schedule;  // listed, sorted in place
+    const double steps = double(total_steps(sim));
+    return sorted_not_counted(n, steps) ? 2.0 * drawn + schedule : drawn + 8.0 * steps + schedule;
 }
 
 double generator_spikes_after_the_run(const generator_spec& g, const simulation_spec& sim) {

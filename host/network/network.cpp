@@ -298,17 +298,14 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         add(n * bytes + 8.0 * double(s.size), describe(pr, k));
         // Held while this projection alone is built, first while it is connected: the rows of the
         // rules drawn row by row, a vector per source and its targets again (with spare capacity,
-        // 6 B each), or for fixed_total without multapses the pairs taken, in a bitmap or a hash
-        // set (40 B a pair) where the bitmap would be larger; then delays that vary, in double
-        // before they become steps.
+        // 6 B each), or for fixed_total without multapses the pairs taken; then delays that vary,
+        // in double before they become steps.
         double connecting = 0.0;
         if (pr.rule.kind == rule_kind::all_to_all || pr.rule.kind == rule_kind::one_to_one ||
-            pr.rule.kind == rule_kind::pairwise_bernoulli)
+            pr.rule.kind == rule_kind::pairwise_bernoulli || pr.rule.kind == rule_kind::fixed_outdegree)
             connecting = 6.0 * n + 24.0 * double(s.size);
-        if (pr.rule.kind == rule_kind::fixed_total && !pr.rule.multapses) {
-            const double pairs = double(s.size) * double(spec.populations[t].size);
-            connecting = pairs / 8.0 <= std::max(double(1 << 27), 32.0 * n) ? pairs / 8.0 : 40.0 * n;
-        }
+        if (pr.rule.kind == rule_kind::fixed_total && !pr.rule.multapses)
+            connecting = taken_pairs_bytes(double(s.size) * double(spec.populations[t].size), n);
         const double delays = pr.delay_from_file || pr.delay.type != synapse_distribution::kind::constant ? 8.0 * n : 0.0;
         const double building = std::max(connecting, delays);
         if (building > largest_building) largest_building = building, largest_building_part = describe(pr, k);
@@ -321,15 +318,8 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         const double rows = std::ceil(double(default_block_steps) / double(r.interval_steps(spec.simulation.dt_ms)));
         add(double(r.neurons.size()) * (2.0 * rows * sizeof(float) + 36.0), "record '" + r.name + "'");
     }
-    // A generator's spikes as drawn (16 B), then in the schedule (12 B), ordered by a count per
-    // step (8 B) unless the steps outnumber the spikes (generators.cpp).
     for (const generator_spec& g : spec.generators)
-        if (sends_spikes(spec, g)) {
-            const double spikes = expected_generator_spikes(g, spec.simulation);
-            const double steps = double(total_steps(spec.simulation));
-            add(spikes * (16.0 + 12.0) + (steps > 2.0 * spikes + double(1 << 20) ? 0.0 : 8.0 * steps),
-                "generator '" + g.name + "'");
-        }
+        if (sends_spikes(spec, g)) add(generator_schedule_bytes(g, spec.simulation), "generator '" + g.name + "'");
     return m;
 }
 
@@ -490,10 +480,11 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         net.generators.push_back(sends_spikes(spec, spec.generators[g]) ? schedule(spec.generators[g], sim, std::uint32_t(g))
                                                                         : generator_spikes{});
     // A synapse from a generator carries as many inputs in one step as its neuron fires in it.
+    std::vector<std::uint64_t> most_per_step(net.generators.size());
+    for (std::size_t g = 0; g < net.generators.size(); ++g) most_per_step[g] = net.generators[g].most_in_one_step();
     std::vector<std::uint64_t> inputs_per_synapse(net.projections.size(), 1);
     for (std::size_t k = 0; k < net.projections.size(); ++k)
-        if (net.projections[k].from_generator)
-            inputs_per_synapse[k] = net.generators[net.projections[k].source].most_in_one_step();
+        if (net.projections[k].from_generator) inputs_per_synapse[k] = most_per_step[net.projections[k].source];
 
     // Each channel's fixed-point format: its largest weight, and the most inputs one of its
     // neurons can receive in one step (every synapse onto it arriving together, a generator's as

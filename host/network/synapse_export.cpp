@@ -97,7 +97,7 @@ std::uint64_t write_synapse_file(const fs::path& file, const network& net, std::
     std::unique_ptr<csv_writer> csv;
     std::unique_ptr<h5_writer> h5;
     check_output_target(file);
-    const fs::path part = h5::part_path(file);
+    const fs::path part = part_path(file);
     std::unique_lock<std::mutex> guard;
     if (!is_csv(file)) guard = h5::lock();  // every HDF5 call serialised (hdf5_util.hpp)
     try {

@@ -168,12 +168,6 @@ void set_enum8_attribute(hid_t object, const std::string& name,
     set_attribute(object, name, type.get(), &value, file);
 }
 
-std::filesystem::path part_path(const std::filesystem::path& path) {
-    std::filesystem::path part = path;
-    part += ".part";
-    return part;
-}
-
 part_file::part_file(const std::filesystem::path& path) : path_(path) {
     check_output_target(path);
     const auto part = part_path(path);

@@ -93,9 +93,6 @@ void set_enum8_attribute(hid_t object, const std::string& name,
                          std::span<const std::pair<const char*, std::uint8_t>> members,
                          std::uint8_t value, const std::filesystem::path& file);
 
-// "<path>.part"
-std::filesystem::path part_path(const std::filesystem::path& path);
-
 // An HDF5 file created as "<path>.part" and renamed to <path> by finish(). Closing the file id
 // with H5F_CLOSE_STRONG closes any object still open in it.
 class part_file {

@@ -24,7 +24,8 @@ output_folder_lock::output_folder_lock(const std::filesystem::path& dir) {
                               "' is in use: another ifsim process is writing there; wait for it to end, or choose "
                               "another folder (-o)");
     }
-    // A file system without locks (ENOLCK, EINVAL: some network ones): write unlocked, as before.
+    // A file system that cannot lock a folder (NFS's emulated flock wants a file open for
+    // writing: EBADF; ENOLCK, EINVAL elsewhere): written unlocked (docs/output.md).
     ::close(fd_);
     fd_ = -1;
 }

@@ -24,7 +24,7 @@ struct report_file::impl {
     std::vector<float> buffered;  // frames not yet written, row-major
     std::uint64_t written_rows = 0;
 
-    std::filesystem::path part() const { return h5::part_path(path); }
+    std::filesystem::path part() const { return part_path(path); }
     std::size_t buffered_rows() const { return buffered.size() / num_nodes; }
 
     void write(const float* values, std::size_t rows) {

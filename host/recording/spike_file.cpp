@@ -52,7 +52,7 @@ struct spike_file::impl {
     h5::handle spikes_group;
     std::vector<population_stream> populations;
 
-    std::filesystem::path part() const { return h5::part_path(path); }
+    std::filesystem::path part() const { return part_path(path); }
 
     // Writes the first `n` buffered spikes of `p` and drops them from the buffer.
     void write_front(population_stream& p, std::size_t n) {

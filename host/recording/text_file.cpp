@@ -23,17 +23,20 @@ void check_not_in_the_way(const std::filesystem::path& path) {
 
 }  // namespace
 
+std::filesystem::path part_path(const std::filesystem::path& path) {
+    std::filesystem::path part = path;
+    part += ".part";
+    return part;
+}
+
 void check_output_target(const std::filesystem::path& path) {
     check_not_in_the_way(path);
-    std::filesystem::path part = path;
-    part += ".part";  // where the file is written first
-    check_not_in_the_way(part);
+    check_not_in_the_way(part_path(path));
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
     check_output_target(path);
-    std::filesystem::path part = path;
-    part += ".part";
+    const std::filesystem::path part = part_path(path);
     const auto fail = [&](const std::string& what, int err) {
         throw runtime_failure("cannot " + what + " '" + part.string() + "': " + std::strerror(err));
     };

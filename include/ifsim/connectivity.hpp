@@ -246,6 +246,12 @@ csr csr_of_pairs(const std::vector<std::uint64_t>& sources, const std::vector<st
 
 std::uint64_t num_synapses(const csr& c);
 
+// fixed_total without multapses marks the pairs it has taken: in a bitmap of all `pairs`, where
+// that is no larger than a hash set of its n synapses would be (or 128 MB), else in the set.
+bool taken_pairs_in_a_bitmap(double pairs, double n);
+// The bytes that marking holds: the bitmap, or the set at 40 B a pair.
+double taken_pairs_bytes(double pairs, double n);
+
 // The expected number of synapses connect() makes (exact for every rule but pairwise_bernoulli,
 // whose count is binomial around it; 0 for from_file, unknown until the file is read): for the
 // memory estimate and the mean-field in-degrees.

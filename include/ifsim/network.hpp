@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -54,6 +56,9 @@ inline constexpr std::uint32_t generator_stream_base = 0x40000;
 // The spikes generator `g` (the index-th) makes during the run: exact for listed times, the mean
 // for a Poisson generator.
 double expected_generator_spikes(const generator_spec& g, const simulation_spec& sim);
+// The most bytes drawing its schedule holds at once (its spikes as drawn, their order, the
+// schedule), for the memory estimate.
+double generator_schedule_bytes(const generator_spec& g, const simulation_spec& sim);
 // Of those, listed spikes that fall after the run's last step, and so are never sent (0 for a
 // Poisson generator, which draws within the run only).
 double generator_spikes_after_the_run(const generator_spec& g, const simulation_spec& sim);
@@ -157,6 +162,10 @@ std::vector<double> synapse_counts(const run_spec& spec);
 // Bytes this process can still get: the least of MemAvailable, its memory cgroup's limit less use
 // (a Slurm job, a container) and ulimit -v less what is mapped; 0 when none is known.
 std::uint64_t available_memory();
+// The memory cgroup's room: limit less use, the inactive page cache not counted as use, the least
+// over the group and its parents (v2; v1's hierarchical limit); none without a limit. `cgroup` is
+// /proc/self/cgroup's text, `root` the folder that holds sys/fs/cgroup ("/"; another in tests).
+std::optional<std::uint64_t> cgroup_memory_room(const std::string& cgroup, const std::filesystem::path& root);
 // "1.25 GiB", "372 KiB", "40 B": three digits in the largest binary unit below the value.
 std::string format_bytes(double bytes);
 

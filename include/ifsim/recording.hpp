@@ -114,8 +114,8 @@ private:
 // Held while a command writes into an output folder, so that a second ifsim writing there fails at
 // once, naming the folder (runtime_failure), instead of truncating the first one's files: an
 // exclusive flock on the folder itself, which leaves no file behind and ends with the process
-// however it ends. A file system without locks (some network ones) is written unlocked.
-// config_error if the folder cannot be opened.
+// however it ends. Where the file system cannot lock a folder (NFS: its flock needs a file open
+// for writing) the folder is written unlocked. config_error if the folder cannot be opened.
 class output_folder_lock {
 public:
     explicit output_folder_lock(const std::filesystem::path& dir);
@@ -129,9 +129,12 @@ private:
     int fd_ = -1;
 };
 
-// Throws config_error if `path` or its "<path>.part" exists and is not a regular file (a folder in
-// the way): checked
-// before a run or an export starts, not found when its file is renamed into place at the end.
+// "<path>.part": where every output file is written before it is renamed to `path`.
+std::filesystem::path part_path(const std::filesystem::path& path);
+
+// Throws config_error if `path` or its part_path exists and is not a regular file (a folder in the
+// way): checked before a run or an export starts, not found when its file is renamed into place
+// at the end.
 void check_output_target(const std::filesystem::path& path);
 
 // Writes `text` to `path` through "<path>.part" and a rename, so `path` is never half written.
