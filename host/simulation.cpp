@@ -21,6 +21,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/memory_traffic.hpp"
+#include "ifsim/network.hpp"
 #include "ifsim/recording.hpp"
 
 namespace ifsim {
@@ -242,6 +243,22 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                 spike_neurons[p] = spec.spikes.neurons[k];
                 recorded.push_back(names[p]);
             }
+    // Recorded generators after the populations: their schedules drawn again for the writer (the
+    // very draws the backend delivers), each spike at the end of its step.
+    struct recorded_generator {
+        std::size_t slot;
+        generator_spikes spikes;
+        record_window window;
+        neuron_subset neurons;
+    };
+    std::vector<recorded_generator> generator_records;
+    for (std::size_t g = 0; g < spec.generators.size(); ++g)
+        for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
+            if (spec.spikes.populations[k] == spec.generators[g].name) {
+                generator_records.push_back({recorded.size(), schedule(spec.generators[g], sim, std::uint32_t(g)),
+                                             spec.spikes.windows[k], spec.spikes.neurons[k]});
+                recorded.push_back(spec.generators[g].name);
+            }
     std::optional<spike_file> spikes;
     std::vector<report_file> reports;
     reports.reserve(spec.states.size());
@@ -305,6 +322,19 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             }
             sort_by_time(times, ids, sorted_times, sorted_ids);
             spikes->append(std::size_t(spike_slot[p]), sorted_times, sorted_ids);
+        }
+        for (const recorded_generator& g : generator_records) {  // in step, then neuron order: by time
+            const std::uint64_t from = std::max(first_step, g.window.first_step(sim.dt_ms));
+            const std::uint64_t to = std::min(b.end_step, g.window.end_step(sim.dt_ms));
+            times.clear();
+            ids.clear();
+            const auto [lo, hi] = from < to ? g.spikes.between(from, to) : std::pair<std::size_t, std::size_t>{0, 0};
+            for (std::size_t k = lo; k < hi; ++k)
+                if (g.neurons.all() || g.neurons.contains(g.spikes.neuron[k])) {
+                    times.push_back(double(g.spikes.step[k] + 1) * sim.dt_ms);
+                    ids.push_back(g.spikes.neuron[k]);
+                }
+            spikes->append(g.slot, times, ids);
         }
         for (std::size_t r = 0; r < reports.size(); ++r) {
             const rows_in_window rows = sample_rows_in_window(spec.states[r], sim.dt_ms, first_step, block.sample_rows[r]);

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "ifsim/config.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/recording.hpp"
 #include "support/hdf5_read.hpp"
@@ -927,6 +928,81 @@ TEST(cli, a_run_that_records_nothing_says_so) {
     EXPECT_TRUE(fs::exists(dir / "out" / "summary.json"));
     EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5"));
     EXPECT_EQ(run_config(fresh_dir("records_something"), small_run).err.find("nothing is recorded"), std::string::npos);
+}
+
+// A generator's spikes are recorded as a population's when a spike record names it (NEST records
+// its parrots, Brian2 a SpikeMonitor of a PoissonGroup): its own group in spikes.h5, each spike at
+// the end of its step, exactly the schedule the network receives, in the record's window and
+// neurons; `all` stays the populations. ifsim stats gives a Poisson generator's rate and CV 1 as
+// its theory.
+TEST(cli, a_recorded_generator_writes_the_spikes_it_sends) {
+    const fs::path dir = fresh_dir("generator_record");
+    const std::string generators = R"(
+[[generator]]
+name = "bg"
+size = 200
+rate = "40 Hz"
+
+[[generator]]
+name = "kick"
+size = 3
+times = ["10 ms", "12.5 ms", "20 ms"]
+neurons = [0, 2, 0]
+
+[[projection]]
+source = "bg"
+target = "E"
+rule = { fixed_indegree = 10 }
+weight = "0.1 mV"
+)";
+    const std::string config = std::string(small_run) + generators + R"(
+[[record]]
+spikes = ["bg"]
+start = "5 ms"
+
+[[record]]
+spikes = "kick"
+neurons = [0]
+)";
+    ASSERT_EQ(run_config(dir, config).code, 0);
+    const fs::path out = dir / "out";
+    const ifsim::run_spec spec = ifsim::load_config(out / "config.resolved.toml");
+    const ifsim::generator_spikes sent = ifsim::schedule(spec.generators[0], spec.simulation, 0);
+    std::vector<double> want_t;
+    std::vector<std::uint64_t> want_id;
+    for (std::size_t k = 0; k < sent.step.size(); ++k)
+        if (sent.step[k] >= 50) {  // after 5 ms: the steps from 50 on
+            want_t.push_back(double(sent.step[k] + 1) * 0.1);
+            want_id.push_back(sent.neuron[k]);
+        }
+    ASSERT_GT(want_t.size(), 100u);
+    const hid_t f = H5Fopen((out / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    EXPECT_EQ(read_dataset<double>(f, "/spikes/bg/timestamps", H5T_NATIVE_DOUBLE), want_t);
+    EXPECT_EQ(read_dataset<std::uint64_t>(f, "/spikes/bg/node_ids", H5T_NATIVE_UINT64), want_id);
+    EXPECT_EQ(read_dataset<double>(f, "/spikes/kick/timestamps", H5T_NATIVE_DOUBLE), (std::vector<double>{10.0, 20.0}));
+    EXPECT_EQ(read_dataset<std::uint64_t>(f, "/spikes/kick/node_ids", H5T_NATIVE_UINT64), (std::vector<std::uint64_t>{0, 0}));
+    EXPECT_GT(H5Lexists(f, "/spikes/E", H5P_DEFAULT), 0);
+    H5Fclose(f);
+
+    const auto stats = ifsim("stats " + out.string() + " --from 5 --csv");
+    ASSERT_EQ(stats.code, 0) << stats.err;
+    const auto row = stats.out.substr(stats.out.find("\nbg,") + 1);
+    const auto fields = csv_fields(row.substr(0, row.find('\n')));
+    EXPECT_EQ(fields.at(4), std::to_string(want_t.size()));
+    EXPECT_EQ(fields.at(6), "40");  // theory_rate_Hz
+    EXPECT_EQ(fields.at(10), "1");  // theory_cv
+
+    // "all" records the populations only.
+    std::string all = std::string(small_run) + generators;
+    all.replace(all.find("spikes = [\"E\"]"), 14, "spikes = \"all\"");
+    const fs::path all_dir = fresh_dir("generator_record_all");
+    ASSERT_EQ(run_config(all_dir, all).code, 0);
+    const hid_t g = H5Fopen((all_dir / "out" / "spikes.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(g, 0);
+    EXPECT_GT(H5Lexists(g, "/spikes/E", H5P_DEFAULT), 0);
+    EXPECT_EQ(H5Lexists(g, "/spikes/bg", H5P_DEFAULT), 0);
+    H5Fclose(g);
 }
 
 // A Poisson generator whose window lies after the run's end sends nothing, and the run says so,

@@ -118,8 +118,11 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
                                         const stats_args& args, double end_ms, const theory_table& theory) {
     population_stats r;
     r.name = spec.spikes.populations[k];
-    const population_spec& pop = *std::find_if(spec.populations.begin(), spec.populations.end(),
-                                               [&](const population_spec& p) { return p.name == r.name; });
+    const auto pop = std::find_if(spec.populations.begin(), spec.populations.end(),
+                                  [&](const population_spec& p) { return p.name == r.name; });
+    const auto gen = std::find_if(spec.generators.begin(), spec.generators.end(),
+                                  [&](const generator_spec& g) { return g.name == r.name; });
+    const std::uint64_t size = pop != spec.populations.end() ? pop->size : gen->size;
     const record_window& w = spec.spikes.windows[k];
     r.from = std::max(w.start_ms, args.from_ms);
     r.to = std::min({w.stop_ms, end_ms, args.to_ms});
@@ -129,10 +132,10 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
         return std::nullopt;
     }
     // The trains of the recorded neurons only: the others' are empty, not silent.
-    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, pop.size);
+    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, size);
     const neuron_subset& recorded = spec.spikes.neurons[k];
     std::vector<std::vector<double>> trains;
-    for (std::uint64_t i = 0; i < pop.size; ++i)
+    for (std::uint64_t i = 0; i < size; ++i)
         if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
     r.neurons = trains.size();
 
@@ -148,7 +151,7 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     // Neurons that differ have different mean ISIs: pairs centred on the population's means would
     // turn that into correlation (0.5 for a linspace of I_e), so each train is centred on its own,
     // over the trains long enough for that (a train of n ISIs biases it by about -1/n).
-    r.per_train_centring = pop.neurons_differ();
+    r.per_train_centring = pop != spec.populations.end() && pop->neurons_differ();
     if (r.per_train_centring) {
         std::vector<std::vector<double>> long_trains;
         for (const auto& train : trains)
@@ -171,6 +174,12 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     if (r.to - r.from >= 2.0 * args.fano_window_ms) r.fano = analysis::fano_factor(trains, args.fano_window_ms, t0, t1);
     r.rate_theory = mean_theory_rate(theory, r.name, recorded);
     if (const auto it = theory.cv.find(r.name); it != theory.cv.end()) r.cv_theory = it->second;
+    // A Poisson generator firing throughout the span: its rate, and a Poisson process's CV of 1.
+    if (gen != spec.generators.end() && gen->type == generator_spec::kind::poisson && gen->start_ms <= r.from &&
+        r.to <= gen->stop_ms) {
+        r.rate_theory = gen->rate_Hz;
+        r.cv_theory = gen->rate_Hz > 0.0 ? 1.0 : NAN;
+    }
     return r;
 }
 

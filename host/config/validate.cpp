@@ -80,29 +80,31 @@ bool is_report_name(std::string_view s) {
 
 
 
-// A list of population names, one name, or "all".
-// Why `name` is no population to record: a generator's (they are not recorded), or unknown.
+// Why `name` is no population to record the state of: a generator's (it has none), or unknown.
 std::string not_a_population(const std::string& name, std::span<const std::string_view> names, const run_spec& spec) {
     for (const auto& g : spec.generators)
         if (g.name == name)
-            return "'" + name + "' is a generator, which is not recorded: its spikes are its listed times or its " +
-                   "rate's draws; record the populations it drives (populations: " + join(names) + ")";
+            return "'" + name + "' is a generator, which has no state: record its spikes (spikes = [\"" + name +
+                   "\"]) or the state of the populations it drives (populations: " + join(names) + ")";
     const std::string near = suggest(name, names);
     return "no population is named '" + name + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
            " (populations: " + join(names) + ")";
 }
 
+// A spike record's list of population or generator names, one name, or "all" (the populations).
 std::vector<std::string> read_population_list(const context& ctx, const toml::node& n,
                                               std::string_view path,
                                               std::span<const std::string_view> names, const run_spec& spec) {
     std::vector<std::string> out;
     const auto add = [&](const toml::node& item, std::string_view p) {
-        const std::string s = read_string(ctx, item, p, "a population name or \"all\"");
+        const std::string s = read_string(ctx, item, p, "a population or generator name, or \"all\"");
         if (s == "all") {
             for (auto name : names) out.emplace_back(name);
             return;
         }
-        if (std::find(names.begin(), names.end(), s) == names.end())
+        const bool generator = std::any_of(spec.generators.begin(), spec.generators.end(),
+                                           [&](const generator_spec& g) { return g.name == s; });
+        if (!generator && std::find(names.begin(), names.end(), s) == names.end())
             ctx.fail(&item, p, says(p, item) + not_a_population(s, names, spec));
         out.push_back(s);
     };
@@ -537,12 +539,27 @@ population_spec read_population(const context& ctx, const toml::table& t, std::s
 
 // ---- [[record]] ----
 
+// What a record's neuron indices refer to: a population, or a generator (spikes only).
+struct spike_source_ref {
+    std::string kind;  // "population" or "generator"
+    std::string name;
+    std::uint64_t size;
+};
+
+spike_source_ref spike_source(const run_spec& spec, const std::string& name) {
+    for (const auto& p : spec.populations)
+        if (p.name == name) return {"population", p.name, p.size};
+    for (const auto& g : spec.generators)
+        if (g.name == name) return {"generator", g.name, g.size};
+    throw std::logic_error("spike_source: '" + name + "' was validated as a population or generator");
+}
+
 // A record's `neurons`: { range = [first, end) } or a list of distinct indices (in its order).
 neuron_subset read_neuron_subset(const context& ctx, const toml::node& n, std::string_view path,
-                                 const population_spec& pop) {
+                                 const spike_source_ref& pop) {
     neuron_subset out;
     const auto limit = static_cast<std::int64_t>(pop.size);
-    const std::string accepted = "indices 0 .. " + std::to_string(pop.size - 1) + " of population '" +
+    const std::string accepted = "indices 0 .. " + std::to_string(pop.size - 1) + " of " + pop.kind + " '" +
                                  pop.name + "' (size " + std::to_string(pop.size) + ")";
     if (const auto* t = n.as_table()) {
         static constexpr std::array<std::string_view, 1> keys = {"range"};
@@ -574,7 +591,7 @@ neuron_subset read_neuron_subset(const context& ctx, const toml::node& n, std::s
 // A state record's neurons, one column each: the subset's list, or its range spelt out.
 std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n, std::string_view path,
                                         const population_spec& pop) {
-    neuron_subset s = read_neuron_subset(ctx, n, path, pop);
+    neuron_subset s = read_neuron_subset(ctx, n, path, {"population", pop.name, pop.size});
     if (!s.listed.empty()) return std::move(s.listed);
     std::vector<std::uint64_t> out;
     for (auto i = s.first; i < s.end; ++i) out.push_back(i);
@@ -702,9 +719,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                 const std::string np = child_path(path, "neurons");
                 if (listed.size() != 1 || (s->is_string() && s->as_string()->get() == "all"))
                     ctx.fail(n, np, "key '" + np + "': neurons are indices of one population; give spikes one population name");
-                subset = read_neuron_subset(ctx, *n, np,
-                                            *std::find_if(spec.populations.begin(), spec.populations.end(),
-                                                          [&](const population_spec& p) { return p.name == listed[0]; }));
+                subset = read_neuron_subset(ctx, *n, np, spike_source(spec, listed[0]));
                 std::sort(subset.listed.begin(), subset.listed.end());
             }
             for (const auto& name : listed) {
@@ -792,12 +807,15 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                              "\": report names must be unique (set name = \"...\" to tell them apart)");
         spec.states.push_back(std::move(r));
     }
-    // In population order, whatever the records' order: the resolved config groups them by window.
+    // In population order, then the generators', whatever the records' order: the resolved config
+    // groups them by window.
+    std::vector<std::string> order(names.begin(), names.end());
+    for (const auto& g : spec.generators) order.push_back(g.name);
     spike_record ordered;
-    for (const auto& p : spec.populations)
+    for (const auto& name : order)
         for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
-            if (spec.spikes.populations[k] == p.name) {
-                ordered.populations.push_back(p.name);
+            if (spec.spikes.populations[k] == name) {
+                ordered.populations.push_back(name);
                 ordered.windows.push_back(spec.spikes.windows[k]);
                 ordered.neurons.push_back(spec.spikes.neurons[k]);
             }
