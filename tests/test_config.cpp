@@ -472,6 +472,51 @@ TEST(Config, MessagesShowControlCharactersAndCutLongValues) {
     EXPECT_NE(m.find("unknown key 'simulation.d\\tt'"), std::string::npos) << m;
 }
 
+// Records of the same neurons of two populations (or a population and a generator) stay two
+// records in the resolved config: merged, their indices read as one population's and the
+// resolved config was refused (ifsim stats exited 2; found by a review). Whole populations with
+// one window merge.
+TEST(Config, SpikeRecordsOfSomeNeuronsRoundTripApart) {
+    const std::string text = R"(
+[[population]]
+name = "A"
+size = 10
+model = "lif"
+[[population]]
+name = "B"
+size = 10
+model = "lif"
+[[generator]]
+name = "G"
+size = 10
+rate = "5 Hz"
+[[record]]
+spikes = "A"
+neurons = { range = [0, 5] }
+[[record]]
+spikes = "B"
+neurons = { range = [0, 5] }
+[[record]]
+spikes = "G"
+neurons = { range = [0, 5] }
+[[record]]
+spikes = ["G", "A"]
+start = "20 ms"
+)";
+    EXPECT_THROW(parse_config(text, "<test>"), config_error);  // A twice, with two windows
+    const std::string ok = text.substr(0, text.rfind("[[record]]"));
+    const run_spec spec = parse_config(ok, "<test>");
+    const std::string resolved = to_toml(spec);
+    const run_spec back = parse_config(resolved, "<test>");
+    EXPECT_EQ(back.spikes.populations, spec.spikes.populations);
+    EXPECT_EQ(back.spikes.neurons, spec.spikes.neurons);
+    EXPECT_EQ(to_toml(back), resolved);
+    const std::string whole = "[[population]]\nname = \"A\"\nsize = 3\nmodel = \"lif\"\n[[population]]\nname = \"B\"\n"
+                              "size = 3\nmodel = \"lif\"\n[[record]]\nspikes = \"all\"\n";
+    const std::string merged = to_toml(parse_config(whole, "<test>"));
+    EXPECT_NE(merged.find("spikes = [\"A\", \"B\"]"), std::string::npos) << merged;
+}
+
 TEST(Config, RoundTripThroughToToml) {
     const std::string text = R"(
 [simulation]

@@ -338,8 +338,9 @@ TEST(Generators, RepeatedSpikesInAStepCountInTheFixedPointBound) {
 }
 
 // The memory estimate holds a generator's schedule once for the network and once more for the
-// writer where a spike record names it (28 B a spike as drawn and scheduled, listed times sorted
-// in place); one that neither sends nor is recorded costs nothing.
+// writer where a spike record names it (28 B a spike while drawn and scheduled, listed times
+// sorted in place; the other copy 12 B a spike); one that neither sends nor is recorded costs
+// nothing.
 TEST(Generators, TheEstimateCountsEverySchedule) {
     run_spec s = generator_to_target(4, {1.0, 2.0, 3.0}, {}, 5);
     EXPECT_EQ(estimate_memory(s).largest_part, "generator 'G'");
@@ -349,7 +350,7 @@ TEST(Generators, TheEstimateCountsEverySchedule) {
     s.spikes.populations = {"G"};
     s.spikes.windows.resize(1);
     s.spikes.neurons.resize(1);
-    EXPECT_EQ(estimate_memory(s).bytes, sending + 12 * (16.0 + 12.0));
+    EXPECT_EQ(estimate_memory(s).bytes, sending + 12 * 12.0);
     s.projections.clear();
     s.spikes = {};
     const double idle = estimate_memory(s).bytes;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -105,8 +106,10 @@ std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string&
 
 void warn_about_inputs(const run_spec& spec, const network_stats& net) {
     for (const generator_spec& g : spec.generators)
-        if (!sends_spikes(spec, g))
-            std::cerr << "ifsim: warning: generator '" << g.name << "' is the source of no projection; it sends nothing\n";
+        if (!sends_spikes(spec, g)) {
+            if (std::find(spec.spikes.populations.begin(), spec.spikes.populations.end(), g.name) == spec.spikes.populations.end())
+                std::cerr << "ifsim: warning: generator '" << g.name << "' is the source of no projection; it sends nothing\n";
+        }
         else if (g.type == generator_spec::kind::poisson && g.rate_Hz == 0.0)
             std::cerr << "ifsim: warning: generator '" << g.name << "' has rate 0 Hz; it sends nothing\n";
         else if (g.type == generator_spec::kind::poisson && expected_generator_spikes(g, spec.simulation) == 0.0)

@@ -77,9 +77,22 @@ class population_spikes:
             yield self.timestamps[start:stop], self.node_ids[start:stop]
 
 
-def scan_spikes(spike_file, summary):
-    """Per population: spike count per neuron, t range, and the handle for later passes."""
+def group_sizes(outdir, summary):
+    """Neurons per spike group: the populations' from summary.json, the recorded generators' from
+    config.resolved.toml (summary.json counts populations only)."""
     sizes = {p.get("name"): int(p.get("neurons") or 0) for p in summary.get("populations", [])}
+    try:
+        import tomllib
+        with open(os.path.join(outdir, "config.resolved.toml"), "rb") as f:
+            for g in tomllib.load(f).get("generator", []):
+                sizes[g["name"]] = int(g["size"])
+    except (ImportError, OSError, ValueError, KeyError, TypeError):
+        pass
+    return sizes
+
+
+def scan_spikes(spike_file, sizes):
+    """Per spike group: spike count per neuron, t range, and the handle for later passes."""
     result = {}
     if spike_file is None or "spikes" not in spike_file:
         return result
@@ -413,7 +426,7 @@ def main(argv=None):
 
     spike_path = os.path.join(outdir, "spikes.h5")
     spike_file = h5py.File(spike_path, "r") if os.path.exists(spike_path) else None
-    spikes = scan_spikes(spike_file, summary)
+    spikes = scan_spikes(spike_file, group_sizes(outdir, summary))
     t_end = simulated_ms(summary, spikes)
     for name, (span, recorded, count, window) in spike_records(outdir, t_end).items():
         if name in spikes:

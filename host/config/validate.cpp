@@ -104,8 +104,14 @@ std::vector<std::string> read_population_list(const context& ctx, const toml::no
         }
         const bool generator = std::any_of(spec.generators.begin(), spec.generators.end(),
                                            [&](const generator_spec& g) { return g.name == s; });
-        if (!generator && std::find(names.begin(), names.end(), s) == names.end())
-            ctx.fail(&item, p, says(p, item) + not_a_population(s, names, spec));
+        if (!generator && std::find(names.begin(), names.end(), s) == names.end()) {
+            std::vector<std::string_view> either(names.begin(), names.end());
+            for (const auto& g : spec.generators) either.push_back(g.name);
+            const std::string near = suggest(s, either);
+            ctx.fail(&item, p, says(p, item) + "no population or generator is named '" + s + "'" +
+                                   (near.empty() ? "" : "; did you mean '" + near + "'?") + " (populations and generators: " +
+                                   join(either) + ")");
+        }
         out.push_back(s);
     };
     if (const auto* a = n.as_array()) {
@@ -718,7 +724,7 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             if (const auto* n = t.get("neurons")) {
                 const std::string np = child_path(path, "neurons");
                 if (listed.size() != 1 || (s->is_string() && s->as_string()->get() == "all"))
-                    ctx.fail(n, np, "key '" + np + "': neurons are indices of one population; give spikes one population name");
+                    ctx.fail(n, np, "key '" + np + "': neurons are indices of one population or generator; give spikes one name");
                 subset = read_neuron_subset(ctx, *n, np, spike_source(spec, listed[0]));
                 std::sort(subset.listed.begin(), subset.listed.end());
             }
@@ -731,9 +737,9 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                 } else if (const auto k = std::size_t(at - rec.populations.begin());
                            rec.windows[k] != window || rec.neurons[k] != subset) {
                     ctx.fail(s, child_path(path, "spikes"),
-                             child_path(path, "spikes") + ": population '" + name +
+                             child_path(path, "spikes") + ": '" + name +
                                  "' is already recorded by another spike record with other neurons or another start "
-                                 "or stop; spikes.h5 has one group per population, so one of each");
+                                 "or stop; spikes.h5 has one group per population or generator, so one of each");
                 }
             }
             continue;

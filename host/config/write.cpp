@@ -182,16 +182,23 @@ std::string to_toml(const run_spec& spec) {
         if (!p.delay_from_file) o << "delay = " << dist(p.delay, dimension::time) << "\n";
     }
 
-    // Spike records, one per window and neuron subset, in the order they first appear.
+    // Spike records, one per window of every neuron, in the order they first appear, and one per
+    // record of some neurons (its indices are one population's or generator's: never merged).
     const spike_record& sr = spec.spikes;
     std::vector<std::pair<record_window, neuron_subset>> kinds;
-    for (std::size_t p = 0; p < sr.populations.size(); ++p)
-        if (std::find(kinds.begin(), kinds.end(), std::pair{sr.windows[p], sr.neurons[p]}) == kinds.end())
-            kinds.emplace_back(sr.windows[p], sr.neurons[p]);
-    for (const auto& [w, subset] : kinds) {
-        std::vector<std::string> pops;
-        for (std::size_t p = 0; p < sr.populations.size(); ++p)
-            if (sr.windows[p] == w && sr.neurons[p] == subset) pops.push_back(sr.populations[p]);
+    std::vector<std::vector<std::string>> names;  // of each kind
+    for (std::size_t p = 0; p < sr.populations.size(); ++p) {
+        const auto at = std::find(kinds.begin(), kinds.end(), std::pair{sr.windows[p], sr.neurons[p]});
+        if (at != kinds.end() && sr.neurons[p].all()) {
+            names[std::size_t(at - kinds.begin())].push_back(sr.populations[p]);
+            continue;
+        }
+        kinds.emplace_back(sr.windows[p], sr.neurons[p]);
+        names.push_back({sr.populations[p]});
+    }
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+        const auto& [w, subset] = kinds[k];
+        const std::vector<std::string>& pops = names[k];
         o << "\n[[record]]\nspikes = " << list(pops, [](const std::string& n) { return quote(n); }) << "\n";
         if (!subset.listed.empty())
             o << "neurons = " << list(subset.listed, [](std::uint64_t v) { return std::to_string(v); }, 16) << "\n";

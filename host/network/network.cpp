@@ -318,11 +318,14 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         const double rows = std::ceil(double(default_block_steps) / double(r.interval_steps(spec.simulation.dt_ms)));
         add(double(r.neurons.size()) * (2.0 * rows * sizeof(float) + 36.0), "record '" + r.name + "'");
     }
-    // A generator's schedule for the network, and another for the writer where it is recorded.
+    // A generator's schedule for the network, and another for the writer where it is recorded:
+    // drawn one after the other, so one drawing's peak and the other's 12 B a spike.
     for (const generator_spec& g : spec.generators) {
         const double copies = (sends_spikes(spec, g) ? 1.0 : 0.0) +
                               double(std::count(spec.spikes.populations.begin(), spec.spikes.populations.end(), g.name));
-        if (copies > 0.0) add(copies * generator_schedule_bytes(g, spec.simulation), "generator '" + g.name + "'");
+        if (copies > 0.0)
+            add(generator_schedule_bytes(g, spec.simulation) + (copies - 1.0) * 12.0 * expected_generator_spikes(g, spec.simulation),
+                "generator '" + g.name + "'");
     }
     return m;
 }
