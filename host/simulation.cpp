@@ -9,8 +9,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -179,8 +177,7 @@ output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const ru
 }
 
 std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {
-    std::ifstream f(dir / summary_file, std::ios::binary);
-    const std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const std::string json = read_text_file(dir / summary_file);
     std::vector<std::string> names;
     const std::string key = "\"files\": [";
     std::size_t at = json.find(key);

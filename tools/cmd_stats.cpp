@@ -3,8 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -13,6 +11,7 @@
 #include "commands.hpp"
 #include "ifsim/analysis.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/simulation.hpp"
 #include "ifsim/spike_trains.hpp"
 #include "ifsim/summary.hpp"
@@ -21,11 +20,6 @@
 
 namespace ifsim::cli {
 namespace {
-
-std::string slurp(const std::filesystem::path& file) {
-    std::ifstream f(file, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), {});
-}
 
 // The steps the run wrote: summary.json's "steps" (fewer than the config's for a run stopped
 // early), once its "config_digest" shows that config.resolved.toml is the config that ran; the
@@ -38,7 +32,7 @@ std::uint64_t written_steps(const std::filesystem::path& dir, const simulation_s
                              "as written\n", dir.string().c_str(), format_number(double(total_steps(sim)) * sim.dt_ms).c_str());
         return total_steps(sim);
     }
-    const std::string text = slurp(file);
+    const std::string text = read_text_file(file);
     const auto value_of = [&](const std::string& key) -> std::string {  // the text after "key": up to , or }
         const auto at = text.find("\"" + key + "\": ");
         if (at == std::string::npos) return {};
@@ -47,7 +41,7 @@ std::uint64_t written_steps(const std::filesystem::path& dir, const simulation_s
     };
     std::string digest = value_of("config_digest");  // a quoted hex string
     if (digest.size() >= 2 && digest.front() == '"' && digest.back() == '"') digest = digest.substr(1, digest.size() - 2);
-    if (digest != sha256_hex(slurp(dir / "config.resolved.toml")))
+    if (digest != sha256_hex(read_text_file(dir / "config.resolved.toml")))
         throw config_error(file.string() + (digest.empty() ? " has no config_digest: not an ifsim run's summary"
                                                            : ": its config_digest is not that of config.resolved.toml "
                                                              "beside it: the folder holds files of two runs"));

@@ -2,6 +2,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "ifsim/errors.hpp"
@@ -32,6 +34,11 @@ std::filesystem::path part_path(const std::filesystem::path& path) {
 void check_output_target(const std::filesystem::path& path) {
     check_not_in_the_way(path);
     check_not_in_the_way(part_path(path));
+}
+
+std::string read_text_file(const std::filesystem::path& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), {});
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {

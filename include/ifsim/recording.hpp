@@ -137,6 +137,9 @@ std::filesystem::path part_path(const std::filesystem::path& path);
 // at the end.
 void check_output_target(const std::filesystem::path& path);
 
+// A small text file read whole (summary.json, config.resolved.toml); empty where it cannot be read.
+std::string read_text_file(const std::filesystem::path& path);
+
 // Writes `text` to `path` through "<path>.part" and a rename, so `path` is never half written.
 // runtime_failure naming the file and the system's reason if it cannot; a .part that cannot be
 // renamed stays (docs/output.md).
