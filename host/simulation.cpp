@@ -402,9 +402,13 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         if (spikes) close(*spikes, spike_file_name);
         for (std::size_t r = 0; r < reports.size(); ++r) close(reports[r], report_file_name(spec.states[r]));
         const bool failed_to_close = !close_errors.empty() && summary.status == "completed";
+        // A file whose writes failed usually fails its close with the same error: said once.
+        const bool failed_the_same_way = !close_errors.empty() && summary.message.find(close_errors) != std::string::npos;
         if (failed_to_close) {
             summary.status = "failed";
             summary.message = "closing the files failed: " + close_errors;
+        } else if (failed_the_same_way) {
+            summary.message += "; closing the files then failed the same way";
         } else if (!close_errors.empty()) {
             summary.message += "; closing the files then failed too: " + close_errors;
         }
@@ -413,7 +417,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             write_summary_json(dir / summary_file, summary);
         } catch (const std::exception& e) {
             // A full disk fails the files before summary.json: say those too, not only the last.
-            if (close_errors.empty()) throw;
+            if (close_errors.empty() || failed_the_same_way) throw;
             throw runtime_failure(std::string(e.what()) + "; before it, closing the files failed: " + close_errors);
         }
         if (failed_to_close) throw runtime_failure(summary.message);
@@ -454,8 +458,11 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         }
         try {
             finish("failed", e.what());
-        } catch (const std::exception&) {
-            // summary.json could not be written either; the run's own failure is the one to report.
+        } catch (const std::exception& f) {
+            // summary.json could not be written either (a full disk): said after the run's own
+            // failure, which comes first (and keeps its exit code where it is the user's input).
+            if (dynamic_cast<const config_error*>(&e) == nullptr)
+                throw runtime_failure(std::string(e.what()) + "; summary.json could not be written either: " + f.what());
         }
         throw;
     }

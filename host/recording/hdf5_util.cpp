@@ -5,6 +5,8 @@
 #include "ifsim/recording.hpp"
 
 #include <array>
+#include <string>
+#include <vector>
 #include <system_error>
 
 namespace ifsim::h5 {
@@ -23,22 +25,38 @@ std::mutex& hdf5_mutex() {
 
 // One line per entry of HDF5's error stack, outermost call first, e.g.
 // "H5Fcreate(): unable to create file [File accessibility: Unable to open file]".
-herr_t append_error(unsigned n, const H5E_error2_t* err, void* client) {
-    auto& text = *static_cast<std::string*>(client);
-    if (n >= 8) return 0;  // the deepest entries repeat the same story
-    if (!text.empty()) text += "; ";
-    text += err->func_name ? err->func_name : "?";
-    text += "(): ";
-    text += err->desc ? err->desc : "";
+herr_t append_error(unsigned, const H5E_error2_t* err, void* client) {
     std::array<char, 128> major{}, minor{};
     H5Eget_msg(err->maj_num, nullptr, major.data(), major.size());
     H5Eget_msg(err->min_num, nullptr, minor.data(), minor.size());
-    text += " [";
-    text += major.data();
-    text += ": ";
-    text += minor.data();
-    text += "]";
+    std::string line = std::string(err->func_name ? err->func_name : "?") + "(): " + (err->desc ? err->desc : "") +
+                       " [" + major.data() + ": " + minor.data() + "]";
+    for (char& c : line)
+        if (c == '\n') c = ' ';  // HDF5 puts a newline inside some descriptions
+    static_cast<std::vector<std::string>*>(client)->push_back(std::move(line));
     return 0;
+}
+
+// The operating system's words in an entry of HDF5's file driver ("..., errno = 28, error
+// message = 'No space left on device', buf = ..."), or "" where it has none.
+std::string system_error_in(const std::string& entry) {
+    constexpr std::string_view key = "error message = '";
+    const std::size_t at = entry.find(key);
+    if (at == std::string::npos) return {};
+    const std::size_t from = at + key.size(), to = entry.find('\'', from);
+    return to == std::string::npos ? std::string() : entry.substr(from, to - from);
+}
+
+// The call ifsim made and the deepest entry, which names the cause; the entries between only pass
+// it up. Where the deepest is the file driver's, its cause is the operating system's error, which
+// is said alone (the entry also lists the time, the buffer's address and the sizes).
+std::string error_stack_text() {
+    std::vector<std::string> entries;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, append_error, &entries);
+    H5Eclear2(H5E_DEFAULT);
+    if (entries.empty()) return {};
+    if (const std::string os = system_error_in(entries.back()); !os.empty()) return entries.front() + ": " + os;
+    return entries.size() == 1 ? entries[0] : entries.front() + "; ...; " + entries.back();
 }
 
 }  // namespace
@@ -51,11 +69,7 @@ std::unique_lock<std::mutex> lock() {
 }
 
 void fail(std::string_view what, const std::filesystem::path& file) {
-    std::string stack;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, append_error, &stack);
-    H5Eclear2(H5E_DEFAULT);
-    for (char& c : stack)
-        if (c == '\n') c = ' ';  // HDF5 puts a newline inside some descriptions
+    const std::string stack = error_stack_text();
     std::string message = "'" + file.string() + "': HDF5 failed to ";
     message += what;
     // HDF5 says "file write failed", not why; a full disk is the usual reason.
