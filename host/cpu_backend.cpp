@@ -2,6 +2,7 @@
 // a time in one team of OpenMP threads, then the interval's spikes are delivered
 // (cpu_delivery.hpp). Results do not depend on OMP_NUM_THREADS.
 #include <omp.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <exception>
@@ -148,11 +149,19 @@ private:
 
 std::unique_ptr<backend> make_cpu_backend(const run_spec& spec) { return std::make_unique<cpu_backend>(spec); }
 
-void use_run_threads(const simulation_spec& sim) {
+unsigned use_run_threads(const simulation_spec& sim) {
     if (sim.threads > 0)
         omp_set_num_threads(int(sim.threads));
     else if (omp_get_max_threads() > int(max_threads))  // OMP_NUM_THREADS=100000 crashed OpenMP
         omp_set_num_threads(int(max_threads));
+    return unsigned(omp_get_max_threads());
+}
+
+unsigned cpus_available() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    return unsigned(CPU_COUNT(&set));
 }
 
 void block_output::clear() {

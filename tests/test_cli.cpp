@@ -771,6 +771,20 @@ TEST(cli, omp_num_threads_beyond_any_machine_is_held_to_the_limit) {
     EXPECT_NE(summary.find("\"device\": \"4096 threads"), std::string::npos) << summary;
 }
 
+// More CPU threads than the CPUs the process may run on (here taskset's one) take turns: a warning,
+// which a run of as many threads as CPUs does not print.
+TEST(cli, more_threads_than_cpus_is_a_warning) {
+    if (std::system("taskset -c 0 true >/dev/null 2>&1") != 0) GTEST_SKIP() << "no taskset here";
+    const std::string args = "run " + example("fi_curve.toml") + " --backend cpu --quiet --out ";
+    const auto two = ifsim(args + fresh_dir("threads_two").string() + " --threads 2", "taskset -c 0 ");
+    ASSERT_EQ(two.code, 0) << two.err;
+    EXPECT_NE(two.err.find("warning: 2 threads on the 1 CPU(s) this process may use"), std::string::npos) << two.err;
+    EXPECT_NE(two.err.find("set simulation.threads to at most 1"), std::string::npos) << two.err;
+    const auto one = ifsim(args + fresh_dir("threads_one").string() + " --threads 1", "taskset -c 0 ");
+    ASSERT_EQ(one.code, 0) << one.err;
+    EXPECT_EQ(one.err.find("threads on the"), std::string::npos) << one.err;
+}
+
 TEST(cli, cuda_backend_without_a_device_fails_cleanly) {
     if (ifsim::test::cuda_unavailable().empty()) GTEST_SKIP() << "a CUDA device is usable here";
     const fs::path out = fresh_dir("no_cuda");

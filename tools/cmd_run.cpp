@@ -137,6 +137,17 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
     }
 }
 
+// More threads than CPUs take turns, and every interval waits for the one descheduled last.
+void warn_about_threads(const run_spec& spec, const backend& engine) {
+    if (engine.name() != "cpu") return;
+    const unsigned threads = use_run_threads(spec.simulation), cpus = cpus_available();
+    if (cpus > 0 && threads > cpus)
+        std::cerr << "ifsim: warning: " << threads << " threads on the " << cpus
+                  << " CPU(s) this process may use: the threads take turns and the run slows down; set "
+                  << (spec.simulation.threads > 0 ? "simulation.threads" : "OMP_NUM_THREADS") << " to at most " << cpus
+                  << "\n";
+}
+
 namespace {
 
 // out/<config name>; a run's config.resolved.toml run again goes to out/<its folder>_rerun, so
@@ -186,6 +197,7 @@ int run(const run_args& args) {
             return exit_interrupted;
         }
         warn_about_inputs(spec, engine->network());
+        warn_about_threads(spec, *engine);
         if (spec.spikes.populations.empty() && spec.states.empty())
             std::cerr << "ifsim: warning: nothing is recorded (no [[record]] of spikes or state): the run writes only "
                          "summary.json and config.resolved.toml\n";

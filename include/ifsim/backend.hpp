@@ -71,7 +71,10 @@ std::unique_ptr<backend> make_cpu_backend(const run_spec& spec);
 
 // The OpenMP threads of a run's host work (the CPU backend, network builds): simulation.threads,
 // else OpenMP's default (OMP_NUM_THREADS, else the cores) held to max_threads. Both backends set
-// them when made.
-void use_run_threads(const simulation_spec& sim);
+// them when made. Returns their number.
+unsigned use_run_threads(const simulation_spec& sim);
+
+// The CPUs this process may run on (its affinity: taskset's, a Slurm job's), 0 if unknown.
+unsigned cpus_available();
 
 }  // namespace ifsim
