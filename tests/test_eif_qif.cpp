@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "ifsim/analysis.hpp"
+#include "ifsim/neuron_update.hpp"
+#include "ifsim/models.hpp"
 #include "support/backend_param.hpp"
 #include "support/simulate.hpp"
 
@@ -14,7 +16,7 @@ class eif_qif : public backend_test {};
 double mean_isi(const std::vector<double>& t) { return (t.back() - t.front()) / double(t.size() - 1); }
 
 // The EIF with V_T = the LIF's V_th: as Delta_T shrinks the exponential current acts only ever
-// closer to V_T and the ISI converges to the LIF's. Grid timing is common to both, so the residual
+// closer to V_T and the ISI converges to the LIF's. Both interpolate spike times, so the residual
 // at small Delta_T is the O(Delta_T) time spent between V_T and V_peak, not discretisation.
 TEST_P(eif_qif, eif_tends_to_lif_as_delta_t_vanishes) {
     const double I = 300.0;  // V_inf = -40 mV, well above V_T = -50 mV
@@ -104,6 +106,36 @@ TEST_P(eif_qif, qif_onset_is_square_root) {
     const double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
     // Finite V_peak/V_reset add O(Delta / V_peak) ~ 1e-3 to the square-root law.
     EXPECT_NEAR(slope, 0.5, 0.01);
+}
+
+// The QIF drift that reaches V_peak inside a step is a spike at that time, whatever input jumps V
+// at the step's end (delta synapses, Poisson jumps): the crossing came first. It used to be marked
+// as V_peak + 1 mV, which an inhibitory jump of more than 1 mV took back below V_peak: the spike
+// was lost and V left at an invented value (found by a review).
+template <class Real>
+void qif_crossing_survives_inhibition_at_the_step_end() {
+    const double dt = 0.1, I = 150.0;
+    neuron_params p = with_model_defaults({}, model_kind::qif);
+    p.V_peak = 20.0;
+    qif_model::coeffs<Real> c{};
+    qif_model::derive(c, p, dt);
+    c.reset.V_reset = Real(p.V_reset);
+    c.reset.ref_steps = Real(p.t_ref / dt);
+    const neuron_state<Real> s{Real(19.5), 0, 0, 0};  // the drift passes V_peak early in the step
+    Real u = s.V - c.V_m;
+    const Real f = qif_model::drift(c, u, Real(I), Real(1));
+    ASSERT_GT(f, Real(0));
+    ASSERT_LT(f, Real(0.5));
+    for (const Real V_syn : {Real(0), Real(-0.5), Real(-3), Real(-100)}) {
+        const stepped<Real> r = update_neuron<qif_model, Real>(c, s, Real(I), true, step_noise<Real>{}, Real(0), V_syn);
+        EXPECT_EQ(r.offset, f) << "V_syn " << V_syn;
+        EXPECT_EQ(r.state.V, c.reset.V_reset) << "V_syn " << V_syn;
+    }
+}
+
+TEST(qif, a_crossing_inside_the_step_survives_inhibition_at_its_end) {
+    qif_crossing_survives_inhibition_at_the_step_end<float>();
+    qif_crossing_survives_inhibition_at_the_step_end<double>();
 }
 
 IFSIM_INSTANTIATE_BACKEND_TESTS(eif_qif);

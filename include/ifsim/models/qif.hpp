@@ -98,9 +98,10 @@ struct qif_model {
     IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
         Real u = s.V - c.V_m;
         const Real f = drift(c, u, I, h);
-        // A crossing inside the step is reported as V above V_peak; crossing() recovers its time.
+        // A crossing inside the step is reported as V = +inf, which no input jump at the step's end
+        // (inhibition included) brings back below V_peak; crossing() recovers its time.
         if (f >= Real(0)) {
-            s.V = c.reset.spike_at + Real(1);
+            s.V = math::detail::inf<Real>();
             return;
         }
         const Real noise = (h == Real(1)) ? c.noise.sigma_step : c.noise.sigma_step * math::sqrt(h);
