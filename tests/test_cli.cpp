@@ -1264,6 +1264,29 @@ TEST(cli, theory_writes_one_row_per_neuron) {
               std::string::npos) << a.err;
 }
 
+// `theory --out` names a CSV file: the config itself, or a config's or run's file, is refused
+// untouched (exit 2); it used to be replaced by the table, exit 0 (found by an audit).
+TEST(cli, theory_out_does_not_replace_a_config_or_a_run_file) {
+    const fs::path dir = fresh_dir("theory_out");
+    fs::create_directories(dir);
+    const fs::path config = dir / "fi.toml";
+    fs::copy_file(example("fi_curve.toml"), config);
+    const std::string before = slurp(config);
+    const auto same = ifsim("theory " + config.string() + " --out " + config.string());
+    EXPECT_EQ(same.code, 2) << same.err;
+    EXPECT_NE(same.err.find("is the config given"), std::string::npos) << same.err;
+    EXPECT_EQ(slurp(config), before);
+    for (const std::string name : {"config.resolved.toml", "summary.json", "spikes.h5"}) {
+        const auto r = ifsim("theory " + config.string() + " --out " + (dir / name).string());
+        EXPECT_EQ(r.code, 2) << name << ": " << r.err;
+        EXPECT_NE(r.err.find("the theory is CSV"), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(dir / name)) << name;
+    }
+    const auto csv = ifsim("theory " + config.string() + " --out " + (dir / "theory.csv").string());
+    EXPECT_EQ(csv.code, 0) << csv.err;
+    EXPECT_EQ(slurp(dir / "theory.csv").rfind("population,neuron,", 0), 0u);
+}
+
 TEST(cli, info_reports_build_and_devices) {
     const auto r = ifsim("info");
     ASSERT_EQ(r.code, 0);

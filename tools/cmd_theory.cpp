@@ -3,13 +3,31 @@
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/recording.hpp"
 #include "ifsim/theory_table.hpp"
 
 namespace ifsim::cli {
 
+namespace {
+
+// --out takes CSV: not the config itself, nor a name of the files a config or a run is kept in
+// (`--out out/run/config.resolved.toml` replaced the run's config with a table).
+void check_csv_target(const std::filesystem::path& csv_out, const std::filesystem::path& config) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(csv_out, config, ec))
+        throw config_error("--out " + csv_out.string() + " is the config given; name a CSV file");
+    const std::string ext = csv_out.extension().string();
+    if (ext == ".toml" || ext == ".json" || ext == ".h5")
+        throw config_error("--out " + csv_out.string() + ": the theory is CSV; a " + ext +
+                           " name is a config's or a run's file (name a .csv file)");
+}
+
+}  // namespace
+
 int theory(const config_args& args, const std::filesystem::path& csv_out) {
     return reporting_errors("theory", [&] {
+        if (!csv_out.empty()) check_csv_target(csv_out, args.config);
         const theory_table table = make_theory_table(load_config(args.config, args.all_overrides()));
         for (const auto& note : table.notes) std::cerr << "ifsim theory: " << note << "\n";
         if (csv_out.empty()) std::cout << table.csv;
