@@ -81,9 +81,23 @@ void fail(std::string_view what, const std::filesystem::path& file) {
     throw runtime_failure(message);
 }
 
+namespace {
+
+// A creation property list of `cls` (group, dataset, file) without object times: HDF5 stamps each
+// object with the time it was made by default, so that the same run twice wrote files that differ
+// in those bytes alone. Without them the same config and seed give the same files, byte for byte.
+handle untimed(hid_t cls, std::string_view what, const std::filesystem::path& file) {
+    handle plist(check_id(H5Pcreate(cls), what, file));
+    check(H5Pset_obj_track_times(plist.get(), false), what, file);
+    return plist;
+}
+
+}  // namespace
+
 handle create_group(hid_t loc, const std::string& name, const std::filesystem::path& file) {
-    return handle(check_id(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                           "create group '" + name + "'", file));
+    const std::string what = "create group '" + name + "'";
+    handle gcpl = untimed(H5P_GROUP_CREATE, what, file);
+    return handle(check_id(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), what, file));
 }
 
 handle create_extendible(hid_t loc, const std::string& name, hid_t file_type, hsize_t chunk_rows,
@@ -94,7 +108,7 @@ handle create_extendible(hid_t loc, const std::string& name, hid_t file_type, hs
     const std::array<hsize_t, 2> chunk{chunk_rows, chunk_cols};
     const std::string what = "create dataset '" + name + "'";
     handle space(check_id(H5Screate_simple(rank, dims.data(), max_dims.data()), what, file));
-    handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), what, file));
+    handle dcpl = untimed(H5P_DATASET_CREATE, what, file);
     check(H5Pset_chunk(dcpl.get(), rank, chunk.data()), what, file);
     // Writes cover whole chunks, each written once: HDF5's chunk cache would only add a copy.
     handle dapl(check_id(H5Pcreate(H5P_DATASET_ACCESS), what, file));
@@ -126,8 +140,9 @@ handle write_array(hid_t loc, const std::string& name, hid_t file_type, hid_t me
                    const void* data, hsize_t n, const std::filesystem::path& file) {
     const std::string what = "write dataset '" + name + "'";
     handle space(check_id(H5Screate_simple(1, &n, nullptr), what, file));
+    handle dcpl = untimed(H5P_DATASET_CREATE, what, file);
     handle dataset(check_id(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT,
-                                       H5P_DEFAULT, H5P_DEFAULT),
+                                       dcpl.get(), H5P_DEFAULT),
                             what, file));
     if (n > 0)
         check(H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), what, file);
@@ -187,7 +202,8 @@ part_file::part_file(const std::filesystem::path& path) : path_(path) {
     const auto part = part_path(path);
     handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), "create", part));
     check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "create", part);
-    file_ = handle(check_id(H5Fcreate(part.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+    handle fcpl = untimed(H5P_FILE_CREATE, "create", part);  // the root group's times
+    file_ = handle(check_id(H5Fcreate(part.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
                             "create the file", part));
 }
 
