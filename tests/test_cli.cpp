@@ -561,6 +561,23 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     const std::string synapses = json_field(slurp(dir / "summary.json"), "synapses");
     ASSERT_FALSE(synapses.empty());
     EXPECT_NE(r.out.find("built        " + synapses + " synapses, 4 B each"), std::string::npos) << r.out << synapses;
+    // The built counts, per projection too, are exact: no "about" (which the plan alone says).
+    EXPECT_EQ(r.out.find("about"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("projections  6, " + synapses + " synapses"), std::string::npos) << r.out;
+    EXPECT_NE(va_plan.out.find("E -> E  pairwise_bernoulli 0.02  exp_conductance  about "), std::string::npos) << va_plan.out;
+
+    // A projection without synapses is the same warning as the run's, before the plan.
+    const fs::path none = fresh_dir("check_empty_file");
+    fs::create_directories(none);
+    std::ofstream(none / "syn.csv") << "source,target\n";
+    std::ofstream(none / "net.toml") << "[[population]]\nname = \"E\"\nsize = 10\nmodel = \"lif\"\n\n"
+                                        "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = { from_file = \"syn.csv\" }\n"
+                                        "weight = \"0.1 mV\"\n";
+    for (const std::string build : {"", " --build"}) {
+        const auto e = ifsim("check " + (none / "net.toml").string() + build);
+        EXPECT_EQ(e.code, 0) << e.err;
+        EXPECT_NE(e.err.find("warning: projection[0] (E -> E) makes no synapses"), std::string::npos) << build << e.err;
+    }
 
     // A row the config check cannot see (it reads the header): check reads the file, exit 2.
     const fs::path bad = fresh_dir("check_file");

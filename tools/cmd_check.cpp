@@ -4,6 +4,7 @@
 // --build also builds the network (every synapse file row, fixed-point formats, delays in steps),
 // so that nothing a run checks before its first step is left out.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -66,7 +67,8 @@ std::string channel_feeders(const run_spec& spec, const state_record& r) {
     return feeders.size() == 1 ? " (the channel of " + text + " alone)" : " (the channel that " + text + " feed, summed)";
 }
 
-void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
+// `built`: the synapse counts are the built network's, exact; else pairwise_bernoulli's are expected.
+void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool built) {
     const auto& sim = spec.simulation;
     std::printf("%s: valid\n", spec.source_path.c_str());
     std::printf("  simulation   dt %g ms, %g ms = %llu steps, seed %llu, %s, %s spike timing\n", sim.dt_ms,
@@ -100,13 +102,13 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
         bool expected = false;
         for (std::size_t k = 0; k < synapses.size(); ++k) {
             total += synapses[k];
-            expected = expected || spec.projections[k].rule.kind == rule_kind::pairwise_bernoulli;
+            expected = expected || (!built && spec.projections[k].rule.kind == rule_kind::pairwise_bernoulli);
         }
         std::printf("  projections  %zu, %s%s synapses\n", spec.projections.size(), expected ? "about " : "",
                     format("%.0f", total).c_str());
         for (std::size_t k = 0; k < spec.projections.size(); ++k) {
             const projection_spec& pr = spec.projections[k];
-            const bool mean = pr.rule.kind == rule_kind::pairwise_bernoulli;
+            const bool mean = !built && pr.rule.kind == rule_kind::pairwise_bernoulli;
             std::printf("    [%zu] %s -> %s  %s  %s  %s%s synapses\n", k, pr.source.c_str(), pr.target.c_str(),
                         rule_text(pr.rule).c_str(), std::string(synapse_names[std::size_t(pr.synapse)]).c_str(),
                         mean ? "about " : "", format("%.0f", synapses[k]).c_str());
@@ -152,6 +154,14 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses) {
                 spike_bytes_in_flight, default_block_steps, format_bytes(spike_bytes_in_flight * double(neurons) * 10.0 * block_s).c_str());
 }
 
+// What warn_about_inputs reads of a network: its synapse count per projection (an expected count
+// above 0 is not none).
+network_stats counted(const std::vector<double>& synapses) {
+    network_stats stats;
+    for (const double n : synapses) stats.projection_synapses.push_back(std::uint64_t(std::ceil(n)));
+    return stats;
+}
+
 }  // namespace
 
 int check(const config_args& args, bool build) {
@@ -159,7 +169,8 @@ int check(const config_args& args, bool build) {
         const run_spec spec = load_config(args.config, args.all_overrides());
         const std::vector<double> counts = synapse_counts(spec);
         if (!build) {
-            print_plan(spec, counts);
+            warn_about_inputs(spec, counted(counts));
+            print_plan(spec, counts, false);
             return exit_ok;
         }
         // What a run sets up from the config, before "valid" is said: each neuron's parameters,
@@ -174,7 +185,9 @@ int check(const config_args& args, bool build) {
             return 0;
         });
         const network net = naming_the_config(spec, [&] { return build_network(spec); });
-        print_plan(spec, counts);
+        const std::vector<double> built(net.projection_synapses.begin(), net.projection_synapses.end());
+        warn_about_inputs(spec, counted(built));
+        print_plan(spec, built, true);
         std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
                     net.bytes_per_synapse(), net.build_seconds);
         return exit_ok;
