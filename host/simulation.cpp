@@ -89,19 +89,22 @@ rows_in_window sample_rows_in_window(const state_record& r, double dt_ms, std::u
     return {std::size_t(begin), std::size_t(end > begin ? end - begin : 0)};
 }
 
-// Per-neuron inter-spike interval sums for the summary's mean CV, updated as spikes stream by.
+// Per-neuron inter-spike interval moments for the summary's mean CV, updated as spikes stream by
+// (Welford's running mean and sum of squared deviations: a one-pass sum of squares cancelled for
+// regular trains, where the variance is tiny beside the squared mean).
 class isi_accumulator {
 public:
-    explicit isi_accumulator(std::uint64_t n) : last_(n, -1.0), sum_(n, 0.0), sum2_(n, 0.0), count_(n, 0) {}
+    explicit isi_accumulator(std::uint64_t n) : last_(n, -1.0), mean_(n, 0.0), m2_(n, 0.0), count_(n, 0) {}
 
     // A neuron's first 2^32 - 1 intervals count (more takes over 2^32 steps of firing in every
     // one; 4 bytes a neuron rather than 8 for a count that wraps).
     void add(std::uint64_t neuron, double t_ms) {
         if (last_[neuron] >= 0.0 && count_[neuron] < std::numeric_limits<std::uint32_t>::max()) {
             const double isi = t_ms - last_[neuron];
-            sum_[neuron] += isi;
-            sum2_[neuron] += isi * isi;
             ++count_[neuron];
+            const double d = isi - mean_[neuron];
+            mean_[neuron] += d / double(count_[neuron]);
+            m2_[neuron] += d * (isi - mean_[neuron]);
         }
         last_[neuron] = t_ms;
     }
@@ -113,9 +116,7 @@ public:
         std::uint64_t used = 0;
         for (std::size_t i = 0; i < count_.size(); ++i) {
             if (count_[i] < 2) continue;
-            const double n = double(count_[i]), mean = sum_[i] / n;
-            const double var = std::max(0.0, sum2_[i] / n - mean * mean) * n / (n - 1.0);
-            total += std::sqrt(var) / mean;
+            total += std::sqrt(std::max(0.0, m2_[i]) / (double(count_[i]) - 1.0)) / mean_[i];
             ++used;
         }
         s.neurons_with_cv = used;
@@ -123,7 +124,7 @@ public:
     }
 
 private:
-    std::vector<double> last_, sum_, sum2_;
+    std::vector<double> last_, mean_, m2_;
     std::vector<std::uint32_t> count_;
 };
 static_assert(spike_statistics_bytes_per_neuron == 3 * sizeof(double) + sizeof(std::uint32_t),

@@ -111,6 +111,17 @@ TEST(isi_statistics, regular_train_has_zero_cv) {
     EXPECT_EQ(fano_factor(trains, 100.0, 0.0, 12500.0), 0.0);  // 8 spikes in every window
 }
 
+// A regular train whose times carry rounding (k * 12.3: not binary fractions; a deterministic
+// neuron's spike times are like it) has no serial correlation either: its rounding errors gave
+// 0.5 to 1 with a small stderr (found by an audit). A spread of 1e-5 of the mean is kept.
+TEST(isi_statistics, rounding_in_a_regular_train_is_no_serial_correlation) {
+    std::vector<double> t;
+    for (int k = 0; k < 1000; ++k) t.push_back(12.3 * k + 1000.0 / 3.0);
+    EXPECT_TRUE(std::isnan(isi_statistics(t, 0.0, 1e9).serial_corr_1));
+    for (std::size_t k = 0; k < t.size(); ++k) t[k] += (k % 2 == 0 ? 1e-4 : 0.0);  // alternating, 1e-5 of 12.3
+    EXPECT_NEAR(isi_statistics(t, 0.0, 1e9).serial_corr_1, -1.0, 1e-6);
+}
+
 TEST(isi_statistics, alternating_intervals_give_serial_correlation_minus_one) {
     std::vector<double> t{0.0};
     for (int k = 0; k < 501; ++k) t.push_back(t.back() + (k % 2 == 0 ? 5.0 : 15.0));

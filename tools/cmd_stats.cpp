@@ -198,8 +198,9 @@ void print_row(const population_stats& r, bool csv, double fano_window_ms) {
         return;
     }
     const std::string span = number(r.from, "%g") + "-" + number(r.to, "%g");
-    const std::string corr =
-        number(r.pooled.serial_corr_1, "%.3f") + " +- " + number(r.pooled.serial_corr_1_stderr, "%.3f");
+    const std::string corr = std::isnan(r.pooled.serial_corr_1)
+                                 ? "-"
+                                 : number(r.pooled.serial_corr_1, "%.3f") + " +- " + number(r.pooled.serial_corr_1_stderr, "%.3f");
     std::printf("%-10s %9llu %17s %10llu %9s %9s %7s %7s %7s %17s %7s\n", r.name.c_str(), (unsigned long long)r.neurons,
                 span.c_str(), (unsigned long long)r.pooled.n_spikes, number(r.pooled.rate_Hz).c_str(),
                 number(r.rate_theory).c_str(), number(r.pooled.cv, "%.3f").c_str(), number(r.cv_mean, "%.3f").c_str(),
