@@ -30,8 +30,7 @@ double value(const distribution& d, std::uint64_t n, std::uint64_t i, philox_key
             return std::lerp(d.a, d.b, static_cast<double>(i) / static_cast<double>(n - 1));
         case distribution::kind::uniform: {
             const philox_block blk = draw(key, first_id + i, 0, rng_purpose::init);
-            const std::uint64_t u53 = (static_cast<std::uint64_t>(blk.x) << 21) | (blk.y >> 11);
-            const double u = static_cast<double>(u53) * 0x1p-53;  // [0, 1)
+            const double u = static_cast<double>(bits53(blk.x, blk.y)) * 0x1p-53;  // [0, 1), exact
             const double v = d.a + (d.b - d.a) * u;
             // rounding may land on b; keep the interval half open
             return (v < d.b || !(d.b > d.a)) ? v : std::nextafter(d.b, d.a);

@@ -146,6 +146,15 @@ connection_rule rule(rule_kind k, double p, std::uint64_t degree, bool autapses,
 
 // A row's words from its first block, given (the host draws first blocks in Philox lanes), go on
 // as the row's own: the block's four words, then block 1's.
+// The connectivity uniform is open at both ends: the all-ones words gave exactly 1 (found by a
+// review), the zero words 2^-54; in between it is (53 bits + 1/2) 2^-53.
+TEST(Connectivity, Uniform53IsOpenAtBothEnds) {
+    EXPECT_EQ(uniform53_of(0, 0), 0x1p-54);
+    EXPECT_LT(uniform53_of(0xffffffffu, 0xffffffffu), 1.0);
+    EXPECT_GT(uniform53_of(0xffffffffu, 0xffffffffu), 1.0 - 0x1p-52);
+    EXPECT_EQ(uniform53_of(0x12345u, 0x800u), (double((std::uint64_t{0x12345u} << 21) | 1) + 0.5) * 0x1p-53);
+}
+
 TEST(Connectivity, RowWordsFromAGivenFirstBlockContinueTheRow) {
     const philox_key key = make_key(seed, connectivity_stream(3));
     for (const std::uint64_t row : {0ull, 17ull, 0x100000003ull}) {

@@ -27,19 +27,6 @@ namespace {
 
 constexpr std::uint64_t max_population = std::uint64_t{1} << 32;  // uint32 target ids
 
-const char* rule_name(rule_kind k) {
-    switch (k) {
-        case rule_kind::pairwise_bernoulli: return "pairwise_bernoulli";
-        case rule_kind::fixed_indegree: return "fixed_indegree";
-        case rule_kind::fixed_outdegree: return "fixed_outdegree";
-        case rule_kind::fixed_total: return "fixed_total";
-        case rule_kind::all_to_all: return "all_to_all";
-        case rule_kind::one_to_one: return "one_to_one";
-        case rule_kind::from_file: return "from_file";
-    }
-    return "unknown";
-}
-
 // A row's picks by sample_row, in draw order; `seen` is scratch for the picks so far.
 void sampled_row(row_words w, std::uint64_t n, std::uint64_t excluded, std::uint64_t k, bool multapses,
                  std::vector<std::uint32_t>& out, std::unordered_set<std::uint64_t>& seen) {
@@ -168,7 +155,7 @@ csr from_pairs(std::uint64_t num_sources, std::uint64_t num_targets, uninitializ
 
 void validate(const connection_rule& r, std::uint64_t num_sources, std::uint64_t num_targets,
               bool same_population) {
-    const std::string name = rule_name(r.kind);
+    const std::string name(rule_names[std::size_t(r.kind)]);
     if (num_sources > max_population || num_targets > max_population)
         throw config_error(name + ": populations of " + std::to_string(num_sources) + " and " +
                            std::to_string(num_targets) +

@@ -102,10 +102,12 @@ IFSIM_HD std::uint32_t connectivity_stream(std::uint32_t projection_index) {
     return connectivity_stream_base + projection_index;
 }
 
-// Uniform in (0, 1) from two words: (53 bits + 1/2) * 2^-53, exact.
+// Uniform in (0, 1) from two words: (53 bits + 1/2) 2^-53, exact below 1/2; above it the half
+// rounds to even (to either neighbour), and the all-ones words' 1 is taken to the largest double
+// below 1. Never 0, whose log geometric_skip would take.
 IFSIM_HD double uniform53_of(std::uint32_t hi, std::uint32_t lo) {
-    const std::uint64_t u53 = (std::uint64_t{hi} << 21) | (lo >> 11);
-    return (static_cast<double>(u53) + 0.5) * 0x1p-53;
+    const double u = (static_cast<double>(bits53(hi, lo)) + 0.5) * 0x1p-53;
+    return u < 1.0 ? u : 0x1.fffffffffffffp-1;
 }
 
 // The words of one row's Philox stream, in order: block b = philox(counter(row, b), key), words

@@ -102,7 +102,8 @@ struct network {
 
     // Nothing to deliver: no projections, or only ones without synapses (p = 0, an empty file).
     bool empty() const { return synapses == 0; }
-    // Bytes the stored synapses take: target (4) + weight (4) + delay (2 where heterogeneous).
+    // Bytes the stored synapses take, per synapse: target (4), weight (4, where weights differ)
+    // and delay (1 or 2, where delays differ; 1 where every delay fits a byte).
     double bytes_per_synapse() const;
 };
 

@@ -108,6 +108,11 @@ template <class Real> IFSIM_HD Real uniform_open(std::uint32_t bits) {
     }
 }
 
+// The top 53 bits of two words (hi's 32, lo's upper 21): a double's whole significand.
+IFSIM_HD std::uint64_t bits53(std::uint32_t hi, std::uint32_t lo) {
+    return (static_cast<std::uint64_t>(hi) << 21) | (lo >> 11);
+}
+
 // Two independent standard normals from two words: r = sqrt(-2 log u1), angle 2 pi u2.
 // float: |n| <= 5.77 (u1 >= 2^-24); double: |n| <= 6.76 (u1 >= 2^-33).
 template <class Real>
