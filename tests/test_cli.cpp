@@ -763,7 +763,22 @@ TEST(cli, bad_configs_exit_2_with_the_key_and_nothing_written) {
 TEST(cli, unusable_arguments_exit_2) {
     EXPECT_EQ(ifsim("run /nonexistent/config.toml").code, 2);
     EXPECT_EQ(ifsim("run " + example("fi_curve.toml") + " --backend gpu").code, 2);
-    EXPECT_EQ(ifsim("frobnicate").code, 2);
+    // A command that is none, or none at all: named, with the nearest and the list (CLI11 said "A
+    // subcommand is required" to both).
+    const auto unknown = ifsim("frobnicate");
+    EXPECT_EQ(unknown.code, 2);
+    EXPECT_NE(unknown.err.find("ifsim: error: unknown command 'frobnicate'; the commands: run info"), std::string::npos)
+        << unknown.err;
+    const auto rn = ifsim("rn " + example("fi_curve.toml"));
+    EXPECT_EQ(rn.code, 2);
+    EXPECT_NE(rn.err.find("unknown command 'rn' (did you mean run?)"), std::string::npos) << rn.err;
+    const auto none = ifsim("");
+    EXPECT_EQ(none.code, 2);
+    EXPECT_NE(none.err.find("ifsim: error: no command; the commands:"), std::string::npos) << none.err;
+    // CLI11's own errors come as ifsim's.
+    const auto twice = ifsim("run " + example("fi_curve.toml") + " --seed 1 --seed 2");
+    EXPECT_EQ(twice.code, 2);
+    EXPECT_EQ(twice.err.rfind("ifsim: error: --seed", 0), 0u) << twice.err;
     // An option the command lacks: named, with the nearest it has (CLI11 listed them reversed).
     const auto typo = ifsim("run " + example("fi_curve.toml") + " --outdir x");
     EXPECT_EQ(typo.code, 2);

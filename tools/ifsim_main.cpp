@@ -62,6 +62,26 @@ int unexpected_arguments(const CLI::App& cmd) {
     return ifsim::cli::exit_bad_input;
 }
 
+bool is_command(const CLI::App& app, const std::string& name) {
+    for (const CLI::App* cmd : app.get_subcommands({}))
+        if (cmd->get_name() == name) return true;
+    return false;
+}
+
+// No command, or a first argument that is none: said, with the nearest command, instead of CLI11's
+// "A subcommand is required".
+int unknown_command(const CLI::App& app, const std::string& given) {
+    std::vector<std::string> names;
+    for (const CLI::App* cmd : app.get_subcommands({})) names.push_back(cmd->get_name());
+    const std::vector<std::string_view> views(names.begin(), names.end());
+    const std::string near = ifsim::suggest(given, views);
+    std::cerr << "ifsim: error: " << (given.empty() ? "no command" : "unknown command '" + given + "'")
+              << (near.empty() ? "" : " (did you mean " + near + "?)") << "; the commands:";
+    for (const auto& n : names) std::cerr << " " << n;
+    std::cerr << "\nRun with --help for more information.\n";
+    return ifsim::cli::exit_bad_input;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,11 +162,13 @@ int main(int argc, char** argv) {
     stats_cmd->add_flag("--csv", sa.csv, "CSV on stdout, every digit");
 
     for (CLI::App* cmd : app.get_subcommands({})) cmd->allow_extras();
+    if (argc == 1 || (argv[1][0] != '-' && !is_command(app, argv[1]))) return unknown_command(app, argc > 1 ? argv[1] : "");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? exit_ok : exit_bad_input;
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        std::cerr << "ifsim: error: " << e.what() << "\nRun with --help for more information.\n";
+        return exit_bad_input;
     }
     for (const CLI::App* cmd : app.get_subcommands())
         if (!cmd->remaining().empty()) return unexpected_arguments(*cmd);
