@@ -155,6 +155,20 @@ TEST_F(synapse_file, csv_comments_blank_lines_crlf_and_spaces) {
     EXPECT_EQ(t.weight, (doubles{-0.5, -1e-3}));
 }
 
+// Quoted fields, as R's write.csv (names) and Python's csv.QUOTE_ALL (every field) write them; the
+// header of R's row names is an empty name, and the error says how to leave them out.
+TEST_F(synapse_file, csv_quoted_fields) {
+    const auto r = read_synapse_file(csv("\"source\",\"target\",\"weight [mV]\"\n0,19,0.5\n"), limits);
+    EXPECT_EQ(r.target, (u64s{19}));
+    EXPECT_EQ(r.weight, (doubles{0.5}));
+    const auto py = read_synapse_file(csv("\"source\",\"target\",\"delay\"\r\n\"1\",\"2\",\"1.5\"\r\n"), limits);
+    EXPECT_EQ(py.source, (u64s{1}));
+    EXPECT_EQ(py.target, (u64s{2}));
+    EXPECT_EQ(py.delay_ms, (doubles{1.5}));
+    EXPECT_MENTIONS(error_of(csv("\"\",\"source\",\"target\"\n\"1\",0,1\n")), "empty column name", "row.names = FALSE");
+    EXPECT_MENTIONS(error_of(csv("source,target\n\"1,2\n")), "conn.csv:2:", "is not a neuron index");
+}
+
 TEST_F(synapse_file, csv_header_only_is_zero_synapses) {
     const auto t = read_synapse_file(csv("source,target,weight\n"), limits);
     EXPECT_TRUE(t.source.empty());

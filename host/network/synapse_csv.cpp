@@ -121,6 +121,12 @@ bool blank_or_comment(std::string_view line) {
     return true;
 }
 
+// A field without the double quotes R's write.csv (names) and Python's csv.QUOTE_ALL (every field)
+// put around it; commas never occur inside one here.
+std::string_view unquoted(std::string_view field) {
+    return field.size() >= 2 && field.front() == '"' && field.back() == '"' ? field.substr(1, field.size() - 2) : field;
+}
+
 struct csv_header {
     std::vector<column> order;  // the columns, in file order
     synapse_columns present;
@@ -146,7 +152,7 @@ csv_header read_header(line_reader& lines, const fs::path& file) {
     std::array<bool, num_columns> seen{};
     for (std::size_t from = 0; from <= line.size();) {
         const std::size_t comma = std::min(line.find(',', from), line.size());
-        std::string_view name = trim(line.substr(from, comma - from));
+        std::string_view name = trim(unquoted(trim(line.substr(from, comma - from))));
         from = comma + 1;
         // "weight [pA]": the column and its unit.
         std::string_view unit;
@@ -159,7 +165,8 @@ csv_header read_header(line_reader& lines, const fs::path& file) {
         const auto it = std::find(column_names.begin(), column_names.end(), name);
         if (name.empty())
             fail("an empty column name in the header '" + std::string(line) +
-                 "'; the columns are source, target, weight and delay, separated by commas");
+                 "'; the columns are source, target, weight and delay, separated by commas (R's write.csv "
+                 "writes row names first: give it row.names = FALSE)");
         if (it == column_names.end())
             fail("unknown column '" + printable(name) +
                  "'; the columns are source, target, weight and delay (source and target required)");
@@ -264,7 +271,7 @@ synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits) 
                                     " (" + header.names + ")");
             }
             const char* field_end = last ? end : comma;
-            const std::string_view field = trim(std::string_view(p, std::size_t(field_end - p)));
+            const std::string_view field = unquoted(trim(std::string_view(p, std::size_t(field_end - p))));
             const column c = header.order[k];
             if (c == column::source || c == column::target)
                 index[c] = parse_index(field, c, checks, at);
