@@ -980,6 +980,30 @@ TEST(cli, a_fast_ou_current_is_a_warning) {
     EXPECT_EQ(slow.err.find("tau_I"), std::string::npos) << slow.err;
 }
 
+// A membrane time constant below dt is a warning that names the unit slip it usually is (C_m in
+// PyNN's nF as a bare number of pF); the QIF's from its own parameters. A tau_m above dt is none.
+TEST(cli, a_membrane_time_constant_below_dt_is_a_warning) {
+    const auto with_params = [](const std::string& model, const std::string& params, const std::string& folder) {
+        std::string config = small_run;
+        config.replace(config.find("model = \"lif\""), 13, "model = \"" + model + "\"\nparams = { " + params + " }");
+        return run_config(fresh_dir(folder), config);
+    };
+    const auto pynn = with_params("lif", "C_m = 0.25", "tau_m_pynn");
+    EXPECT_EQ(pynn.code, 0) << pynn.err;
+    EXPECT_NE(pynn.err.find("warning: population 'E': its membrane time constant, C_m / g_L = 0.025 ms, is below dt = "
+                            "0.1 ms: C_m is in pF"),
+              std::string::npos)
+        << pynn.err;
+    const auto qif = with_params("qif", "C_m = \"1 pF\"", "tau_m_qif");
+    EXPECT_NE(qif.err.find("C_m / (k (V_c - E_L)) = 0.05 ms"), std::string::npos) << qif.err;
+    const auto fine = with_params("adex", "C_m = \"281 pF\", g_L = \"30 nS\"", "tau_m_fine");
+    EXPECT_EQ(fine.code, 0) << fine.err;
+    EXPECT_EQ(fine.err.find("membrane time constant"), std::string::npos) << fine.err;
+    // A parameter that varies across the population: no single time constant, no warning.
+    const auto varies = with_params("lif", "C_m = { linspace = [\"0.25 pF\", \"250 pF\"] }", "tau_m_varies");
+    EXPECT_EQ(varies.err.find("membrane time constant"), std::string::npos) << varies.err;
+}
+
 // A config that records nothing runs (a benchmark may want just that) and says so.
 TEST(cli, a_run_that_records_nothing_says_so) {
     const fs::path dir = fresh_dir("records_nothing");

@@ -12,6 +12,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/models.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/simulation.hpp"
 
@@ -125,6 +126,24 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
                   << ") makes no synapses"
                   << (p.rule.kind == rule_kind::from_file ? ": " + p.rule.file + " lists none" : std::string())
                   << "\n";
+    }
+    // A membrane time constant below dt is almost always a unit slip: C_m in nF (PyNN's unit)
+    // written as a bare number of pF, 0.25 for 250.
+    for (const population_spec& pop : spec.populations) {
+        neuron_params p;
+        bool known = true;  // every parameter constant: one time constant
+        for (const param_field& f : param_fields)
+            if (const auto it = pop.params.find(std::string(f.name)); it != pop.params.end()) {
+                known = known && it->second.is_constant();
+                p.*f.member = it->second.a;
+            }
+        if (!known) continue;
+        const double tau = with_model(pop.model, [&]<class Model>() { return Model::noise_tau_ms(with_model_defaults(p, pop.model)); });
+        if (tau < spec.simulation.dt_ms)
+            std::cerr << "ifsim: warning: population '" << pop.name << "': its membrane time constant, "
+                      << (pop.model == model_kind::qif ? "C_m / (k (V_c - E_L))" : "C_m / g_L") << " = " << tau
+                      << " ms, is below dt = " << spec.simulation.dt_ms
+                      << " ms: C_m is in pF (PyNN's 0.25 nF is 250 pF) and g_L in nS\n";
     }
     // The V step holds the OU current at its start-of-step value: V's variance is right only for
     // tau_I well above dt (docs/models.md: +29 % at tau_I = dt / 2, under 0.1 % from 10 dt).
