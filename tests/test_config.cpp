@@ -377,6 +377,21 @@ name = "noise-I"
     EXPECT_EQ(s.states[2].interval_ms, 0.3);
 }
 
+// neurons = "all", as a NEST multimeter on every neuron: a state record of each (written back as
+// a range), and a spike record's default. Any other string is an error naming what is allowed.
+TEST(Config, RecordNeuronsAll) {
+    const std::string base = std::string(minimal) + "[[record]]\nspikes = [\"E\"]\nneurons = \"all\"\n"
+                                                    "[[record]]\nstate = \"V_m\"\npopulation = \"E\"\nneurons = ";
+    const run_spec s = parse_config(base + "\"all\"\n", "all.toml");
+    ASSERT_EQ(s.states.size(), 1u);
+    EXPECT_EQ(s.states[0].neurons, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    EXPECT_TRUE(s.spikes.neurons.at(0).all());
+    EXPECT_NE(to_toml(s).find("neurons = { range = [0, 10] }"), std::string::npos) << to_toml(s);
+    const std::string m = error_of(base + "\"some\"\n");
+    EXPECT_NE(m.find("record[1].neurons = \"some\": expected \"all\", a non-empty list of neuron indices"), std::string::npos)
+        << m;
+}
+
 TEST(Config, Overrides) {
     const std::string base = std::string(minimal) + R"(
 [[record]]

@@ -560,10 +560,15 @@ spike_source_ref spike_source(const run_spec& spec, const std::string& name) {
     throw std::logic_error("spike_source: '" + name + "' was validated as a population or generator");
 }
 
-// A record's `neurons`: { range = [first, end) } or a list of distinct indices (in its order).
+// A record's `neurons`: "all", { range = [first, end) } or a list of distinct indices (in its order).
 neuron_subset read_neuron_subset(const context& ctx, const toml::node& n, std::string_view path,
                                  const spike_source_ref& pop) {
     neuron_subset out;
+    if (n.is_string()) {
+        if (n.as_string()->get() != "all")
+            ctx.fail(&n, path, says(path, n) + "expected \"all\", a non-empty list of neuron indices or { range = [first, end) }");
+        return out;  // every neuron: a spike record's default
+    }
     const auto limit = static_cast<std::int64_t>(pop.size);
     const std::string accepted = "indices 0 .. " + std::to_string(pop.size - 1) + " of " + pop.kind + " '" +
                                  pop.name + "' (size " + std::to_string(pop.size) + ")";
@@ -580,7 +585,7 @@ neuron_subset read_neuron_subset(const context& ctx, const toml::node& n, std::s
     }
     const auto* a = n.as_array();
     if (a == nullptr || a->empty())
-        ctx.fail(&n, path, says(path, n) + "expected a non-empty list of neuron indices or { range = [first, end) }");
+        ctx.fail(&n, path, says(path, n) + "expected \"all\", a non-empty list of neuron indices or { range = [first, end) }");
     std::set<std::uint64_t> seen;
     for (std::size_t i = 0; i < a->size(); ++i) {
         const std::string ip = element_path(path, i);
@@ -599,6 +604,7 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
                                         const population_spec& pop) {
     neuron_subset s = read_neuron_subset(ctx, n, path, {"population", pop.name, pop.size});
     if (!s.listed.empty()) return std::move(s.listed);
+    if (s.all()) s.end = pop.size;
     std::vector<std::uint64_t> out;
     for (auto i = s.first; i < s.end; ++i) out.push_back(i);
     return out;
