@@ -377,6 +377,22 @@ name = "noise-I"
     EXPECT_EQ(s.states[2].interval_ms, 0.3);
 }
 
+// NEST's model names say which model and synapse they are here; a misspelling still gets the nearest.
+TEST(Config, NestModelNamesSayWhatTheyAreHere) {
+    const auto with_model = [](const std::string& model) {
+        std::string text = minimal;
+        text.replace(text.find("\"lif\""), 5, "\"" + model + "\"");
+        return error_of(text);
+    };
+    std::string m = with_model("iaf_psc_exp");
+    EXPECT_NE(m.find("population[0].model = \"iaf_psc_exp\": expected one of \"lif\""), std::string::npos) << m;
+    EXPECT_NE(m.find("NEST's iaf_psc_exp is model = \"lif\" with synapse = \"exp_current\" projections"), std::string::npos) << m;
+    m = with_model("aeif_cond_exp");
+    EXPECT_NE(m.find("model = \"adex\" with synapse = \"exp_conductance\""), std::string::npos) << m;
+    m = with_model("adx");
+    EXPECT_NE(m.find("did you mean 'adex'?"), std::string::npos) << m;
+}
+
 // neurons = "all", as a NEST multimeter on every neuron: a state record of each (written back as
 // a range), and a spike record's default. Any other string is an error naming what is allowed.
 TEST(Config, RecordNeuronsAll) {
@@ -1050,6 +1066,8 @@ TEST(Config, ProjectionErrorsNameKeyValueAndWhatIsAllowed) {
         {"source = \"E\"\ntarget = \"I\"\nrule = \"fixed_indegree\"\nweight = 1\n",
          {"projection[0].rule = \"fixed_indegree\"", "needs a value: rule = { fixed_indegree = K }"}},
         {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_al\"\nweight = 1\n", {"did you mean 'all_to_all'?"}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nsynapse = \"static_synapse\"\nweight = 1\n",
+         {"projection[0].synapse = \"static_synapse\"", "NEST's static_synapse is every projection here"}},
         {"source = \"E\"\ntarget = \"I\"\nrule = 5\nweight = 1\n", {"projection[0].rule = 5", "\"all_to_all\""}},
         {"source = \"E\"\ntarget = \"I\"\nrule = { autapses = false }\nweight = 1\n", {"names no rule"}},
         {"source = \"E\"\ntarget = \"I\"\nrule = { fixed_indegree = 1, fixed_outdegree = 2 }\nweight = 1\n",

@@ -50,6 +50,8 @@ std::string default_record_name(std::string_view population, std::string_view st
 // "; did you mean '<nearest candidate>'?" for `key`, unknown at `path`, or where ifsim keeps what
 // NEST or Brian2 call `key` ("; tau_m is C_m / g_L here: ..."); "" if neither.
 std::string did_you_mean(std::string_view path, std::string_view key, std::span<const std::string_view> candidates);
+// What ifsim calls a value NEST names (model = "iaf_psc_exp", synapse = "static_synapse"), or "".
+std::string other_simulators_value(std::string_view value);
 
 // Throws on the first key of `t` not in `allowed`, suggesting the nearest allowed key.
 void check_keys(const context& ctx, const toml::table& t, std::string_view path,

@@ -93,6 +93,30 @@ std::string did_you_mean(std::string_view path, std::string_view key, std::span<
     return near.empty() ? "" : "; did you mean '" + near + "'?";
 }
 
+std::string other_simulators_value(std::string_view value) {
+    // NEST's models bundle the neuron with its synapses; here the synapse is each projection's.
+    struct hint {
+        std::string_view value, says;
+    };
+    static constexpr hint hints[] = {
+        {"iaf_psc_delta", "NEST's iaf_psc_delta is model = \"lif\" with synapse = \"delta\" projections"},
+        {"iaf_psc_exp", "NEST's iaf_psc_exp is model = \"lif\" with synapse = \"exp_current\" projections"},
+        {"iaf_cond_exp", "NEST's iaf_cond_exp is model = \"lif\" with synapse = \"exp_conductance\" projections"},
+        {"iaf_psc_alpha", "NEST's iaf_psc_alpha is model = \"lif\"; alpha synapses are not available here "
+                          "(synapse = \"exp_current\" is)"},
+        {"aeif_cond_exp", "NEST's aeif_cond_exp is model = \"adex\" with synapse = \"exp_conductance\" projections"},
+        {"aeif_psc_exp", "NEST's aeif_psc_exp is model = \"adex\" with synapse = \"exp_current\" projections"},
+        {"aeif_psc_delta", "NEST's aeif_psc_delta is model = \"adex\" with synapse = \"delta\" projections"},
+        {"static_synapse", "NEST's static_synapse is every projection here; synapse names what a spike does: "
+                           "\"delta\" (a jump of V), \"exp_current\" or \"exp_conductance\""},
+        {"exp_cond", "exp_cond is synapse = \"exp_conductance\""},
+        {"exp_curr", "exp_curr is synapse = \"exp_current\""},
+    };
+    for (const auto& h : hints)
+        if (value == h.value) return std::string(h.says);
+    return {};
+}
+
 }  // namespace config_detail
 
 }  // namespace ifsim

@@ -48,10 +48,10 @@ std::size_t read_choice(const context& ctx, const toml::node& n, std::string_vie
     const std::string s = read_string(ctx, n, path, accepted);
     for (std::size_t i = 0; i < choices.size(); ++i)
         if (choices[i] == s) return i;
-    const std::string near = suggest(s, choices);
+    const std::string near = suggest(s, choices), elsewhere = other_simulators_value(s);
     ctx.fail(&n, path,
              says(path, n) + "expected one of " + accepted +
-                 (near.empty() ? "" : "; did you mean '" + near + "'?"));
+                 (!elsewhere.empty() ? "; " + elsewhere : near.empty() ? "" : "; did you mean '" + near + "'?"));
 }
 
 // The optional [[key]] list of the root: null when absent or empty; an error unless it is an array
