@@ -58,6 +58,7 @@ void expect_same(const synapse_distribution& a, const synapse_distribution& b, c
 }
 
 void expect_same(const projection_spec& a, const projection_spec& b) {
+    EXPECT_EQ(a.name, b.name);
     EXPECT_EQ(a.source, b.source);
     EXPECT_EQ(a.target, b.target);
     EXPECT_EQ(a.rule.kind, b.rule.kind);
@@ -1021,6 +1022,31 @@ population = "F"
               10u);
 }
 
+// A projection may have a name: --set chooses it by that (or still by index), the resolved config
+// keeps it, and it is unique and an identifier like a population's.
+TEST(Config, NamedProjections) {
+    const std::string two = std::string(network_pops) +
+                            "[[projection]]\nname = \"EI\"\nsource = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\n"
+                            "[[projection]]\nsource = \"I\"\ntarget = \"E\"\nrule = \"all_to_all\"\nweight = -1\n";
+    const run_spec s = parse_config(two, "n.toml", {"projection.EI.weight=0.5 mV", "projection.1.weight=-2 mV"});
+    EXPECT_EQ(s.projections[0].name, "EI");
+    EXPECT_EQ(s.projections[1].name, "");
+    EXPECT_EQ(s.projections[0].weight.a, 0.5);
+    EXPECT_EQ(s.projections[1].weight.a, -2.0);
+    expect_same(s, parse_config(to_toml(s), "n.toml"));
+    std::string m = error_of(two, {"projection.IE.weight=1"});
+    EXPECT_NE(m.find("no projection is named 'IE'; did you mean 'EI'? (projection names: EI; or give an index 0 .. 1)"),
+              std::string::npos) << m;
+    std::string twice = two;
+    twice.insert(twice.rfind("source = \"I\""), "name = \"EI\"\n");
+    m = error_of(twice);
+    EXPECT_NE(m.find("projection[1].name = \"EI\": projection names must be unique"), std::string::npos) << m;
+    std::string bad = two;
+    bad.replace(bad.find("\"EI\""), 4, "\"E-I\"");
+    m = error_of(bad);
+    EXPECT_NE(m.find("projection[0].name = \"E-I\": a projection name is letters, digits and _"), std::string::npos) << m;
+}
+
 TEST(Config, BadProjectionOverridesAreExplained) {
     const std::string text = std::string(network_pops) + network;
     std::string m = error_of(text, {"projection.E.weight=1"});
@@ -1034,7 +1060,7 @@ TEST(Config, BadProjectionOverridesAreExplained) {
     EXPECT_NE(m.find("there is no [[projection]]"), std::string::npos) << m;
 
     m = error_of(text, {"projection.0=1"});
-    EXPECT_NE(m.find("projection.<index>.<key>"), std::string::npos) << m;
+    EXPECT_NE(m.find("projection.<name or index>.<key>"), std::string::npos) << m;
 
     m = error_of(text, {"projection.0.wieght=1"});
     EXPECT_NE(m.find("unknown key 'projection[0].wieght'; did you mean 'weight'?"), std::string::npos) << m;

@@ -109,7 +109,8 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
         for (std::size_t k = 0; k < spec.projections.size(); ++k) {
             const projection_spec& pr = spec.projections[k];
             const bool mean = !built && pr.rule.kind == rule_kind::pairwise_bernoulli;
-            std::printf("    [%zu] %s -> %s  %s  %s  %s%s synapses\n", k, pr.source.c_str(), pr.target.c_str(),
+            std::printf("    [%zu] %s%s -> %s  %s  %s  %s%s synapses\n", k, pr.name.empty() ? "" : (pr.name + ": ").c_str(),
+                        pr.source.c_str(), pr.target.c_str(),
                         rule_text(pr.rule).c_str(), std::string(synapse_names[std::size_t(pr.synapse)]).c_str(),
                         mean ? "about " : "", format("%.0f", synapses[k]).c_str());
         }

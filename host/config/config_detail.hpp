@@ -140,8 +140,8 @@ inline constexpr std::array<std::string_view, 4> distribution_keys = {"linspace"
                                                                       "normal", "array"};
 inline constexpr std::array<std::string_view, 7> generator_keys = {"name", "size", "times", "neurons",
                                                                    "rate", "start", "stop"};
-inline constexpr std::array<std::string_view, 8> projection_keys = {
-    "source", "target", "rule", "synapse", "weight", "delay", "tau_syn", "E_rev"};
+inline constexpr std::array<std::string_view, 9> projection_keys = {
+    "name", "source", "target", "rule", "synapse", "weight", "delay", "tau_syn", "E_rev"};
 // The rule names (rule_names, connectivity.hpp), then the flags a rule table may carry.
 inline constexpr std::array<std::string_view, 9> rule_keys = {
     "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree", "fixed_total", "all_to_all",

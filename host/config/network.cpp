@@ -557,6 +557,15 @@ projection_spec read_projection(const context& ctx, const toml::table& t, std::s
                                 const run_spec& spec) {
     check_keys(ctx, t, path, projection_keys);
     projection_spec pr;
+    if (const toml::node* name_node = t.get("name")) {
+        const toml::node* n = nullptr;
+        pr.name = read_name(ctx, t, path, "projection", n);
+        for (const projection_spec& other : spec.projections)
+            if (other.name == pr.name)
+                ctx.fail(name_node, child_path(path, "name"),
+                         says(child_path(path, "name"), *name_node) + "projection names must be unique; '" + pr.name +
+                             "' names an earlier projection too");
+    }
     const endpoint src = read_endpoint(ctx, t, path, "source", spec, true);
     const endpoint tgt = read_endpoint(ctx, t, path, "target", spec, false);
     pr.source = src.name;

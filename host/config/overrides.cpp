@@ -1,6 +1,6 @@
 // --set KEY=VALUE: edits to the TOML document before validation, so an override is checked exactly
-// like the file. KEY is a dotted path; populations, generators and reports are addressed by name or by index,
-// projections (which have no name) by index only.
+// like the file. KEY is a dotted path; populations, generators, projections and reports are
+// addressed by name or by index (a projection without a name by index only).
 #include <array>
 #include <optional>
 #include <span>
@@ -80,7 +80,8 @@ constexpr std::array<schema_node, 9> rule_schema = {{{"pairwise_bernoulli", K::v
                                                      {"from_file", K::value, {}},
                                                      {"autapses", K::value, {}},
                                                      {"multapses", K::value, {}}}};
-constexpr std::array<schema_node, 8> projection_schema = {{{"source", K::value, {}},
+constexpr std::array<schema_node, 9> projection_schema = {{{"name", K::value, {}},
+                                                           {"source", K::value, {}},
                                                            {"target", K::value, {}},
                                                            {"rule", K::table, rule_schema},
                                                            {"synapse", K::value, {}},
@@ -105,10 +106,9 @@ std::string string_at(const toml::table& t, std::string_view key) {
     return (n && n->is_string()) ? n->as_string()->get() : std::string();
 }
 
-// The name an element of [[population]], [[generator]] or [[record]] answers to (a record's default name is
-// default_record_name, as validation gives it). Projections have no name: only an index.
+// The name an element of a [[list]] answers to (a record's default name is default_record_name, as
+// validation gives it); "" where it has none (a projection without one).
 std::string element_name(const toml::table& t, std::string_view list) {
-    if (list == "projection") return {};
     if (t.contains("name")) return string_at(t, "name");
     if (list == "record" && t.contains("state")) {
         return default_record_name(string_at(t, "population"), string_at(t, "state"), t.get("projection"));
@@ -206,13 +206,12 @@ void apply_one(toml::table& root, std::string_view text, context& ctx) {
             path = here;
             continue;
         }
-        // A list element, by name or index (projections: by index only).
-        const bool by_index = seg == "projection";
+        // A list element, by name or index.
         if (i + 2 >= segments.size())
-            fail("expected " + std::string(seg) + (by_index ? ".<index>" : ".<name or index>") + ".<key>, e.g. " +
-                 (seg == "population" ? "population.E.size=500"
-                  : by_index          ? "projection.0.weight=\"0.2 mV\""
-                                      : "record.E_V_m.interval=\"2 ms\""));
+            fail("expected " + std::string(seg) + ".<name or index>.<key>, e.g. " +
+                 (seg == "population"   ? "population.E.size=500"
+                  : seg == "projection" ? "projection.0.weight=\"0.2 mV\""
+                                        : "record.E_V_m.interval=\"2 ms\""));
         const std::string_view selector = segments[++i];
         toml::array* list = table->get(seg) ? table->get(seg)->as_array() : nullptr;
         std::vector<std::string> known;
@@ -230,8 +229,8 @@ void apply_one(toml::table& root, std::string_view text, context& ctx) {
             const std::size_t k = std::stoul(std::string(selector));
             if (list && k < list->size() && (*list)[k].is_table()) chosen = (*list)[k].as_table(), chosen_index = k;
         }
-        if (chosen == nullptr && by_index)
-            fail("no projection has index '" + std::string(selector) + "': projections have no name and are " +
+        if (chosen == nullptr && seg == "projection" && known.empty())
+            fail("no projection has index '" + std::string(selector) + "': projections without a name are " +
                  "chosen by their 0-based position in the file, projection.<index>.<key> (" +
                  (list && !list->empty() ? "index 0 .. " + std::to_string(list->size() - 1)
                                          : std::string("there is no [[projection]]; --set cannot add one")) +

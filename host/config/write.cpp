@@ -173,8 +173,9 @@ std::string to_toml(const run_spec& spec) {
     }
 
     for (const auto& p : spec.projections) {
-        o << "\n[[projection]]\n"
-          << "source = " << quote(p.source) << "\n"
+        o << "\n[[projection]]\n";
+        if (!p.name.empty()) o << "name = " << quote(p.name) << "\n";
+        o << "source = " << quote(p.source) << "\n"
           << "target = " << quote(p.target) << "\n"
           << "rule = " << rule(p.rule) << "\n";
         write_synapse(o, p.synapse, p.tau_syn_ms, p.E_rev_mV);

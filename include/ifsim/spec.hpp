@@ -235,6 +235,7 @@ struct generator_spec {
 
 // A [[projection]]: synapses from every neuron of `source` chosen by `rule` onto `target`.
 struct projection_spec {
+    std::string name;            // optional ("" if none), unique among projections: --set projection.<name>.key
     std::string source, target;  // names: source a population or a generator, target a population
     connection_rule rule;        // connectivity.hpp
     synapse_kind synapse = synapse_kind::delta;
