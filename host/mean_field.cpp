@@ -78,6 +78,26 @@ moments weight_moments(const synapse_distribution& d) {
     return {0.0, 0.0};
 }
 
+// A projection's synapse count (its rule's mean) and weights' first two moments; a from_file
+// projection's from its file (its weight column, else the config's weight).
+struct synapse_moments {
+    double synapses;
+    moments weight;
+};
+
+synapse_moments projection_moments(const run_spec& spec, std::size_t k, std::uint64_t sources, std::uint64_t targets) {
+    const projection_spec& pr = spec.projections[k];
+    if (pr.rule.kind != rule_kind::from_file)
+        return {expected_synapses(pr.rule, double(sources), double(targets), pr.source == pr.target),
+                weight_moments(pr.weight)};
+    const synapse_table file = read_projection_file(spec, k);
+    if (file.weight.empty()) return {double(file.source.size()), weight_moments(pr.weight)};
+    moments w{0.0, 0.0};
+    for (const double x : file.weight) w.m1 += x, w.m2 += x * x;
+    const double n = double(file.weight.size());
+    return {n, {w.m1 / n, w.m2 / n}};
+}
+
 }  // namespace
 
 std::string mean_field_limit(const run_spec& spec) {
@@ -104,7 +124,6 @@ std::string mean_field_limit(const run_spec& spec) {
         const std::string proj = "projection " + std::to_string(k) + " (" + pr.source + " -> " + pr.target + ")";
         if (pr.synapse == synapse_kind::exp_conductance)
             return proj + " has exp_conductance synapses (delta or exp_current only)";
-        if (pr.rule.kind == rule_kind::from_file) return proj + " is read from a file (no in-degree known in advance)";
     }
     for (const auto& p : spec.populations) {
         const input_kind in = input_kind_of(spec, p);
@@ -154,24 +173,25 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         th[k].mu_fixed = in.I_e.a / p.g_L + tau_s * poisson * J;
         th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * J * J;
     }
-    for (const auto& pr : spec.projections) {
+    for (std::size_t k = 0; k < spec.projections.size(); ++k) {
+        const projection_spec& pr = spec.projections[k];
         const std::size_t t = index(pr.target);
         const double jump = jump_per_weight(pr.synapse, pr.tau_syn_ms, th[t].p);
-        const moments w0 = weight_moments(pr.weight), w{w0.m1 * jump, w0.m2 * jump * jump};
+        const auto g = std::find_if(spec.generators.begin(), spec.generators.end(),
+                                    [&](const generator_spec& x) { return x.name == pr.source; });
+        const bool from_generator = g != spec.generators.end();
+        const std::uint64_t sources = from_generator ? g->size : pops[index(pr.source)].size;
+        const synapse_moments m = projection_moments(spec, k, sources, pops[t].size);
+        const moments w{m.weight.m1 * jump, m.weight.m2 * jump * jump};
+        const double K = m.synapses / double(pops[t].size);  // the mean in-degree
         // From a Poisson generator: K inputs at its fixed rate, like the population's Poisson input.
-        if (const auto g = std::find_if(spec.generators.begin(), spec.generators.end(),
-                                        [&](const generator_spec& x) { return x.name == pr.source; });
-            g != spec.generators.end()) {
-            const double K = expected_synapses(pr.rule, double(g->size), double(pops[t].size), false) /
-                             double(pops[t].size);
+        if (from_generator) {
             const double tau_s = th[t].p.C_m / th[t].p.g_L / ms_per_s;
             th[t].mu_fixed += tau_s * K * w.m1 * g->rate_Hz;
             th[t].var_fixed += tau_s * K * w.m2 * g->rate_Hz;
             continue;
         }
         const std::size_t s = index(pr.source);
-        const double K = expected_synapses(pr.rule, double(pops[s].size), double(pops[t].size), s == t) /
-                         double(pops[t].size);
         th[t].source.push_back(s);
         th[t].k_m1.push_back(K * w.m1);
         th[t].k_m2.push_back(K * w.m2);

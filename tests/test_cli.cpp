@@ -95,6 +95,13 @@ std::string slurp(const fs::path& p) {
     return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> result;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) result.push_back(line);
+    return result;
+}
+
 TEST(cli, run_writes_sonata_files_that_read_back) {
     const fs::path out = fresh_dir("fi");
     const auto r = ifsim("run " + example("fi_curve.toml") + " --out " + out.string() +
@@ -1315,6 +1322,52 @@ params = { C_m = "1 pF", g_L = "1000 nS", tau_w = "0.001 ms" }
     EXPECT_EQ(fast.code, 0) << fast.err;
 }
 
+// The mean field of a network read from files (`ifsim synapses`' output) is its rules': K the
+// file's rows over the targets, the weights' moments from its weight column (stored as float: the
+// rates agree to 1e-6; drawn weights would give the file's sample moments).
+TEST(cli, theory_of_a_network_from_files_is_its_rules) {
+    const fs::path dir = fresh_dir("theory_files");
+    fs::create_directories(dir);
+    std::ofstream(dir / "net.toml") << R"([[population]]
+name = "E"
+size = 400
+model = "lif"
+params = { t_ref = "2 ms", V_reset = "-60 mV" }
+input = { poisson = { rate = "10 Hz", count = 900, weight = "0.2 mV" } }
+
+[[population]]
+name = "I"
+size = 100
+model = "lif"
+input = { poisson = { rate = "10 Hz", count = 900, weight = "0.2 mV" } }
+
+[[projection]]
+source = "E"
+target = "I"
+rule = { fixed_indegree = 40 }
+weight = "0.1 mV"
+
+[[projection]]
+source = "I"
+target = "E"
+rule = { fixed_indegree = 10 }
+weight = "-0.5 mV"
+)";
+    const auto rules = ifsim("theory " + (dir / "net.toml").string());
+    ASSERT_EQ(rules.code, 0) << rules.err;
+    ASSERT_EQ(ifsim("synapses " + (dir / "net.toml").string() + " --out " + (dir / "files").string()).code, 0);
+    const auto files = ifsim("theory " + (dir / "files" / "from_files.toml").string());
+    ASSERT_EQ(files.code, 0) << files.err;
+    const auto a = lines(rules.out), b = lines(files.out);
+    ASSERT_EQ(a.size(), 501u);
+    ASSERT_EQ(b.size(), a.size());
+    for (const std::size_t row : {std::size_t(1), std::size_t(500)}) {
+        const double x = std::stod(csv_fields(a[row]).at(3)), y = std::stod(csv_fields(b[row]).at(3));
+        EXPECT_GT(x, 1.0) << a[row];
+        EXPECT_NEAR(y, x, 1e-6 * x) << a[row] << " vs " << b[row];
+    }
+}
+
 TEST(cli, theory_writes_one_row_per_neuron) {
     const auto r = ifsim("theory " + example("fi_curve.toml"));
     ASSERT_EQ(r.code, 0) << r.err;
@@ -1411,12 +1464,6 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
               0);
     const auto r = ifsim("stats " + out.string() + " --from 200 --csv");
     ASSERT_EQ(r.code, 0) << r.err;
-    const auto lines = [](const std::string& text) {
-        std::vector<std::string> result;
-        std::istringstream in(text);
-        for (std::string line; std::getline(in, line);) result.push_back(line);
-        return result;
-    };
     const auto rows = lines(r.out);
     ASSERT_EQ(rows.size(), 2u) << r.out;
     const auto header = csv_fields(rows[0]), values = csv_fields(rows[1]);

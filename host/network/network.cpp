@@ -330,6 +330,18 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
     return m;
 }
 
+synapse_table read_projection_file(const run_spec& spec, std::size_t k) {
+    const projection_spec& pr = spec.projections[k];
+    const std::uint64_t num_targets = spec.populations[population_index(spec, pr.target)].size;
+    try {
+        return read_synapse_file(pr.rule.file, {find_source(spec, pr.source).size, num_targets,
+                                                pr.synapse == synapse_kind::exp_conductance, spec.simulation.dt_ms,
+                                                weight_unit_of(pr.synapse)});
+    } catch (const config_error& e) {
+        throw config_error(describe(pr, k) + ": " + e.what());
+    }
+}
+
 std::vector<double> synapse_counts(const run_spec& spec) {
     std::vector<double> counts;
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
@@ -340,14 +352,7 @@ std::vector<double> synapse_counts(const run_spec& spec) {
             counts.push_back(expected_synapses(pr.rule, double(s.size), double(num_targets), pr.source == pr.target));
             continue;
         }
-        try {
-            const synapse_table t =
-                read_synapse_file(pr.rule.file, {s.size, num_targets, pr.synapse == synapse_kind::exp_conductance,
-                                                 spec.simulation.dt_ms, weight_unit_of(pr.synapse)});
-            counts.push_back(double(t.source.size()));
-        } catch (const config_error& e) {
-            throw config_error(describe(pr, k) + ": " + e.what());
-        }
+        counts.push_back(double(read_projection_file(spec, k).source.size()));
     }
     return counts;
 }
@@ -401,13 +406,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         synapse_table listed;           // from_file: the file's synapses
         std::vector<std::uint64_t> row;  // from_file: the file row of each synapse, in CSR order
         if (pr.rule.kind == rule_kind::from_file) {
-            try {
-                listed = read_synapse_file(pr.rule.file,
-                                           {src.size, num_targets, pr.synapse == synapse_kind::exp_conductance, sim.dt_ms,
-                                            weight_unit_of(pr.synapse)});
-            } catch (const config_error& e) {
-                throw config_error(describe(pr, k) + ": " + e.what());
-            }
+            listed = read_projection_file(spec, k);
             b.conn = csr_of_pairs(listed.source, listed.target, src.size, num_targets, row);
         } else {
             b.conn = source.connect(pr.rule, src.size, num_targets, pr.source == pr.target, sim.seed, std::uint32_t(k));

@@ -16,6 +16,7 @@
 #include "ifsim/fixed_point.hpp"
 #include "ifsim/random.hpp"
 #include "ifsim/spec.hpp"
+#include "ifsim/synapse_file.hpp"
 
 namespace ifsim {
 
@@ -156,6 +157,9 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
 // Whether a run that needs m fits in `available` bytes, a tenth of them left for what the estimate
 // leaves out; true where the available memory is unknown (0).
 bool fits_in_memory(const memory_estimate& m, std::uint64_t available);
+// The synapses the file of from_file projection k lists, every row checked as the build checks it
+// (config_error naming the projection, file and row).
+synapse_table read_projection_file(const run_spec& spec, std::size_t k);
 // Each projection's synapse count before anything is drawn: the mean of its rule (exact for every
 // rule but pairwise_bernoulli), or a synapse file's rows, the file read whole and every row
 // checked as the build will (config_error naming the projection, file and row).

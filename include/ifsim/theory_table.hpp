@@ -36,7 +36,8 @@ theory_table make_theory_table(const run_spec& spec);
 //   mu_p = I_e/g_L + tau_m (sum_inputs rate K E[J]),  sigma_p^2 = 2 sigma_V^2 + tau_m (sum_inputs rate K E[J^2]),
 //   nu_p = siegert(mu_p, sigma_p),
 // summing the Poisson inputs (count, rate, weight) and every projection (mean in-degree K of its
-// rule, weight moments of its distribution, the source's rate: a Poisson generator's is its
+// rule, weight moments of its distribution; a from_file projection's rows over its targets and its
+// weight column's moments, where it has one; the source's rate: a Poisson generator's is its
 // rate); J is a delta synapse's weight, an exp_current synapse's jump of the same charge,
 // w tau_syn / C_m, and its filtering shifts the Siegert threshold and reset by
 // sigma_p (alpha / 2) sqrt(tau_syn / tau_m), alpha = sqrt(2) |zeta(1/2)| (Fourcaud & Brunel 2002,
@@ -50,8 +51,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
                                                       std::vector<double>* high = nullptr);
 
 // Empty where network_mean_field applies: every population a LIF with constant parameters, bias
-// and white noise and no OU or step current, every projection a delta or exp_current synapse with
-// a rule of known in-degree, each population's input (Poisson input, projections, white noise as
+// and white noise and no OU or step current, every projection a delta or exp_current synapse, each
+// population's input (Poisson input, projections, white noise as
 // delta) of one kind and, for exp_current, one tau_syn of at most tau_m / 4, every generator
 // Poisson throughout the run. Otherwise the first obstacle, as "population 'E' is model eif (lif only)".
 std::string mean_field_limit(const run_spec& spec);
