@@ -2,12 +2,15 @@
 """Plot an ifsim output folder: raster, population rate, recorded traces, and the measured F-I
 curve against theory.
 
-    ifsim_plot.py OUTDIR [--png FILE] [--ifsim PATH_TO_IFSIM]
+    ifsim_plot.py OUTDIR [--png FILE] [--ifsim PATH_TO_IFSIM] [--from T]
 
-Reads OUTDIR/spikes.h5, OUTDIR/summary.json, the report files (listed in summary.json "files",
-or any *.h5 holding /report), and OUTDIR/theory.csv when present and not older than the run. With --ifsim and no such theory.csv,
-runs `ifsim theory OUTDIR/config.resolved.toml` to get the theory (into a temporary file; the
-output folder is not modified). Theory is never computed here. Layout of the files:
+Reads OUTDIR/spikes.h5, OUTDIR/summary.json, OUTDIR/config.resolved.toml, the report files (listed
+in summary.json "files", or any *.h5 holding /report), and OUTDIR/theory.csv when present and not
+older than the run. With --ifsim and no such theory.csv, runs `ifsim theory
+OUTDIR/config.resolved.toml` to get the theory (into a temporary file; the output folder is not
+modified). Theory is never computed here. --from T (ms) leaves the spikes up to T out of the rates
+(the rate panel's means, the F-I points, the rate distribution), as `ifsim stats --from` does.
+Files a run left as .part are not read; stderr says why they are there. Layout of the files:
 docs/output.md. Needs numpy, matplotlib and h5py (Debian: /usr/bin/python3).
 """
 
@@ -19,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 
 try:
     import h5py
@@ -55,6 +59,32 @@ def load_summary(outdir):
         return json.load(f)
 
 
+def load_config(outdir):
+    """config.resolved.toml as a dict; {} where it is absent or unreadable."""
+    try:
+        import tomllib
+        with open(os.path.join(outdir, "config.resolved.toml"), "rb") as f:
+            return tomllib.load(f)
+    except (ImportError, OSError, ValueError):
+        return {}
+
+
+def quantity(value):
+    """A quantity of the resolved config ("100 ms", "-3 pA" or a bare number) in its unit there."""
+    return float(str(value).split()[0])
+
+
+def time_step_ms(summary, config):
+    """The run's dt [ms]: summary.json's, else the resolved config's; 0 where neither says."""
+    value = summary.get("dt_ms")
+    if isinstance(value, (int, float)) and value > 0:
+        return float(value)
+    try:
+        return quantity(config["simulation"]["dt"])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+
+
 def simulated_ms(summary, spikes):
     value = summary.get("simulated_ms")
     if isinstance(value, (int, float)) and value > 0:
@@ -77,16 +107,14 @@ class population_spikes:
             yield self.timestamps[start:stop], self.node_ids[start:stop]
 
 
-def group_sizes(outdir, summary):
+def group_sizes(summary, config):
     """Neurons per spike group: the populations' from summary.json, the recorded generators' from
     config.resolved.toml (summary.json counts populations only)."""
     sizes = {p.get("name"): int(p.get("neurons") or 0) for p in summary.get("populations", [])}
     try:
-        import tomllib
-        with open(os.path.join(outdir, "config.resolved.toml"), "rb") as f:
-            for g in tomllib.load(f).get("generator", []):
-                sizes[g["name"]] = int(g["size"])
-    except (ImportError, OSError, ValueError, KeyError, TypeError):
+        for g in config.get("generator", []):
+            sizes[g["name"]] = int(g["size"])
+    except (ValueError, KeyError, TypeError):
         pass
     return sizes
 
@@ -184,27 +212,80 @@ def plot_raster(ax, spikes, colors):
     ax.set_title(title, fontsize=10, loc="left")
 
 
-def plot_rates(ax, spikes, colors, t_end, dt_ms):
-    # About 200 bins, each a whole number of time steps.
-    steps_per_bin = max(1, round(t_end / 200.0 / dt_ms)) if dt_ms > 0 else 0
-    bin_ms = steps_per_bin * dt_ms if steps_per_bin else t_end / 200.0
-    edges = np.arange(0.0, t_end + 0.5 * bin_ms, bin_ms)
-    if edges.size < 2:
-        edges = np.array([0.0, t_end])
-    for name, p in spikes.items():
-        hist = np.zeros(edges.size - 1)
-        for t, _ in p["stream"].blocks():
-            hist += np.histogram(t, bins=edges)[0]
-        n = max(p.get("n_recorded", p["neurons"]), 1)
-        rate = hist / (n * bin_ms * 1e-3)
-        start, stop = p.get("window_ms", (0.0, t_end))
-        rate[(edges[1:] <= start + 1e-9) | (edges[:-1] >= stop - 1e-9)] = np.nan  # not recorded there: no line
-        ax.step(edges[:-1], rate, where="post", color=colors[name], lw=1.0,
-                label=f"{name}: {p['count'] / (n * p.get('span_ms', t_end) * 1e-3):.3g} Hz")
+def recorded_neurons(p):
+    return max(p.get("n_recorded", p["neurons"]), 1)
+
+
+def mean_rate_hz(p):
+    """A spike group's mean rate over its rates' span (its record's window after --from) [Hz];
+    NaN where that span is empty."""
+    span_s = p["rate_span_ms"] * 1e-3
+    return int(p["rate_counts"].sum()) / (recorded_neurons(p) * span_s) if span_s > 0 else math.nan
+
+
+def rate_bin_ms(spikes, dt_ms):
+    """About 200 bins over the longest record window, each a whole number of time steps: bins
+    holding different numbers of steps would draw a comb."""
+    longest = max(p["window_ms"][1] - p["window_ms"][0] for p in spikes.values())
+    if dt_ms <= 0:
+        return longest / 200.0
+    return max(1, round(longest / 200.0 / dt_ms)) * dt_ms
+
+
+def rate_bin_edges(window, bin_ms):
+    """Bins from a record window's start to its stop; the last is shorter where bin_ms does not
+    divide the window."""
+    start, stop = window
+    n = max(1, math.ceil((stop - start) / bin_ms - 1e-9))
+    edges = start + bin_ms * np.arange(n + 1)
+    edges[-1] = stop
+    return edges
+
+
+def rate_histogram(p, bin_ms, tolerance_ms):
+    """A spike group's rate [Hz] in bins over its record's window: (edges, rates)."""
+    edges = rate_bin_edges(p["window_ms"], bin_ms)
+    # A spike belongs to the step that ends at its time: bins hold (a, b], b within a rounding
+    # tolerance, and the first also a spike at the window's start (an initial condition's).
+    bounds = edges + tolerance_ms
+    bounds[0] = edges[0] - tolerance_ms
+    counts = np.zeros(edges.size - 1)
+    for t, _ in p["stream"].blocks():
+        counts += np.histogram(t, bins=bounds)[0]
+    return edges, counts / (recorded_neurons(p) * np.diff(edges) * 1e-3)
+
+
+def rate_histograms(run):
+    """The bin width [ms] and {group: (edges, rates)} for each spike group whose record window
+    holds time (one that ended before it began holds none)."""
+    bin_ms = rate_bin_ms(run.spikes, run.dt_ms)
+    return bin_ms, {name: rate_histogram(p, bin_ms, run.tolerance_ms)
+                    for name, p in run.spikes.items() if p["window_ms"][1] > p["window_ms"][0]}
+
+
+def plot_rates(ax, run, colors):
+    bin_ms, histograms = rate_histograms(run)
+    after = f" after {run.from_ms:g} ms" if run.from_ms > 0 else ""
+    for name, (edges, rates) in histograms.items():
+        ax.stairs(rates, edges, baseline=None, color=colors[name], lw=1.0,
+                  label=f"{name}: {mean_rate_hz(run.spikes[name]):.3g} Hz{after}")
+    if run.from_ms > 0:
+        ax.axvline(run.from_ms, color="0.5", ls=":", lw=1.0)
     ax.set_ylabel("rate (Hz)")
     ax.set_title(f"Population rate ({bin_ms:.3g} ms bins)", fontsize=10, loc="left")
     outside_legend(ax)
     ax.set_ylim(bottom=0)
+
+
+def open_hdf5(path):
+    """An HDF5 file of the run; None where it is absent or unreadable (stderr says why)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        print(f"ifsim_plot: cannot read {path}: {err}", file=sys.stderr)
+        return None
 
 
 def find_reports(outdir, summary):
@@ -213,12 +294,8 @@ def find_reports(outdir, summary):
         names = sorted(f for f in os.listdir(outdir) if f.endswith(".h5") and f != "spikes.h5")
     reports = []
     for name in names:
-        path = os.path.join(outdir, name)
-        if not os.path.exists(path):
-            continue
-        try:
-            f = h5py.File(path, "r")
-        except OSError:
+        f = open_hdf5(os.path.join(outdir, name))
+        if f is None:
             continue
         if "report" in f:
             reports.append((name, f))
@@ -304,21 +381,16 @@ def theory_from_ifsim(ifsim, outdir):
         return read_theory(csv_path)
 
 
-def spike_records(outdir, t_end):
-    """What each spike-recorded population's record covers, from config.resolved.toml (quantities
-    in ms): {name: (span [ms], recorded(i) -> bool, number recorded or None for all, (start, stop))}."""
-    try:
-        import tomllib
-        with open(os.path.join(outdir, "config.resolved.toml"), "rb") as f:
-            records = tomllib.load(f).get("record", [])
-    except (ImportError, OSError, ValueError):
-        return {}
-    ms = lambda text: float(str(text).split()[0])
+def spike_records(config):
+    """What each spike-recorded group's record covers, from config.resolved.toml (quantities in
+    ms): {name: (start, stop (inf: the run's end), recorded(i) -> bool, number recorded or None
+    for all)}."""
     out = {}
-    for r in records:
+    for r in config.get("record", []):
         if "spikes" not in r:
             continue
-        start, stop = ms(r.get("start", "0 ms")), min(ms(r.get("stop", f"{t_end} ms")), t_end)
+        start = quantity(r.get("start", 0))
+        stop = quantity(r["stop"]) if "stop" in r else math.inf
         neurons = r.get("neurons")
         if isinstance(neurons, dict):
             first, end = neurons["range"]
@@ -329,59 +401,113 @@ def spike_records(outdir, t_end):
         else:
             recorded, count = (lambda i: True), None
         for name in ([r["spikes"]] if isinstance(r["spikes"], str) else r["spikes"]):
-            out[name] = (max(stop - start, 1e-9), recorded, count, (start, stop))
+            out[name] = (start, stop, recorded, count)
     return out
 
 
-def measured_rates(spikes, name, neuron, t_end):
-    """Each listed neuron's rate over its record's span; NaN for a neuron the record leaves out
-    (all of a population without a spike record)."""
-    if name not in spikes:
+def counts_after(p, after_ms):
+    """Spike count per neuron of a group's spikes after after_ms."""
+    counts = np.zeros(p["counts"].size, dtype=np.int64)
+    for t, ids in p["stream"].blocks():
+        counts += np.bincount(ids[t > after_ms].astype(np.int64), minlength=counts.size)
+    return counts
+
+
+def attach_records(spikes, records, t_end, from_ms, tolerance_ms):
+    """Adds to each spike group what its record holds: its window cut to what the run wrote, the
+    neurons in it, and the span and spike counts of its rates (after --from where that lies inside
+    the window; as ifsim stats, the whole record, a spike at its start too, where not)."""
+    for name, p in spikes.items():
+        start, stop, recorded, count = records.get(name, (0.0, math.inf, None, None))
+        stop = max(min(stop, t_end), start)
+        p["window_ms"] = (start, stop)
+        p["rate_span_ms"] = max(stop - max(start, from_ms), 0.0)
+        p["rate_counts"] = \
+            counts_after(p, from_ms + tolerance_ms) if from_ms > start else p["counts"]
+        p["recorded"] = recorded or (lambda i: True)
+        if count is not None:
+            p["n_recorded"] = count
+
+
+def measured_rates(spikes, name, neuron):
+    """Each listed neuron's rate over its group's rate span; NaN for a neuron the record leaves
+    out (all of a population without a spike record) and over an empty span."""
+    if name not in spikes or spikes[name]["rate_span_ms"] <= 0:
         return np.full(len(neuron), np.nan)
     p = spikes[name]
-    counts = p.get("counts", np.zeros(0))
-    span = p.get("span_ms", t_end)
-    recorded = p.get("recorded", lambda i: True)
-    return np.array([(counts[i] if i < counts.size else 0) / (span * 1e-3) if recorded(i) else np.nan
+    counts, span_s, recorded = p["rate_counts"], p["rate_span_ms"] * 1e-3, p["recorded"]
+    return np.array([(counts[i] if i < counts.size else 0) / span_s if recorded(i) else np.nan
                      for i in neuron])
 
 
-def plot_fi(ax, spikes, theory, colors, t_end):
-    """The measured rate of each neuron against its I_e with the theory's curve; where I_e is the
-    same for every neuron (a network), the rates' distribution against the theory's rate."""
-    tables = {name: t for name, t in theory.items() if t.size}
+def neuron_currents(population):
+    """Each neuron's I_e [pA] as the resolved config gives it (one value, a linspace or a list);
+    None for random draws, whose values no output file holds."""
+    value = population.get("input", {}).get("I_e", 0)
+    if isinstance(value, list):
+        return np.array([quantity(v) for v in value])
+    if isinstance(value, dict):
+        if "linspace" not in value:
+            return None
+        first, last = (quantity(v) for v in value["linspace"])
+        return np.linspace(first, last, int(population["size"]))
+    return np.full(int(population["size"]), quantity(value))
+
+
+def fi_tables(theory, config, spikes):
+    """Rows (neuron, I_e [pA], theory rate [Hz]) per population for the F-I panel: the theory's,
+    and for a recorded population without one whose neurons differ in I_e (an AdEx scan), its
+    I_e from the config with NaN for the theory."""
+    tables = {name: t for name, t in (theory or {}).items() if t.size}
+    for population in config.get("population", []):
+        name = population.get("name")
+        if name in tables or name not in spikes:
+            continue
+        currents = neuron_currents(population)
+        if currents is not None and np.ptp(currents) > 0:
+            tables[name] = np.column_stack([np.arange(currents.size), currents,
+                                            np.full(currents.size, np.nan)])
+    return tables
+
+
+def plot_fi(ax, spikes, tables, colors):
+    """The measured rate of each neuron against its I_e with the theory's curve where there is one;
+    where I_e is the same for every neuron (a network), the rates' distribution against the
+    theory's rate."""
     if all(np.ptp(t[:, 1]) == 0 for t in tables.values()):
-        plot_rate_distribution(ax, spikes, tables, colors, t_end)
+        plot_rate_distribution(ax, spikes, tables, colors)
         return
     for name, table in tables.items():
         neuron, current, rate = table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
-        order = np.argsort(current, kind="stable")
         color = colors.get(name, "0.3")
-        measured = measured_rates(spikes, name, neuron, t_end)
-        ax.plot(current, measured, ".", ms=2.5, color=color, alpha=0.6,
+        ax.plot(current, measured_rates(spikes, name, neuron), ".", ms=2.5, color=color, alpha=0.6,
                 label=f"{name} simulated")
-        ax.plot(current[order], rate[order], "-", lw=1.4, color="k" if len(theory) == 1 else color,
-                label=f"{name} theory")
+        if np.isfinite(rate).any():
+            order = np.argsort(current, kind="stable")
+            ax.plot(current[order], rate[order], "-", lw=1.4,
+                    color="k" if len(tables) == 1 else color, label=f"{name} theory")
     ax.set_xlabel("I_e (pA)")
     ax.set_ylabel("rate (Hz)")
     ax.set_title("Rate per neuron vs input current", fontsize=10, loc="left")
     outside_legend(ax)
 
 
-def plot_rate_distribution(ax, spikes, tables, colors, t_end):
+def plot_rate_distribution(ax, spikes, tables, colors):
     measured = {}
     for name, t in tables.items():
-        m = measured_rates(spikes, name, t[:, 0].astype(np.int64), t_end)
+        m = measured_rates(spikes, name, t[:, 0].astype(np.int64))
         measured[name] = m[np.isfinite(m)]
-    # Rates are spike counts / T: bins of a whole number of counts, centred on them (no comb).
-    seconds = t_end * 1e-3
-    top_count = max((m.max() for m in measured.values() if m.size), default=0.0) * seconds
+    # Rates are spike counts / span: bins of a whole number of counts, centred on them (no comb),
+    # of one width in counts for all populations, each over its own span.
+    span_s = {name: spikes[name]["rate_span_ms"] * 1e-3 for name, m in measured.items() if m.size}
+    top_count = max((measured[name].max() * s for name, s in span_s.items()), default=0.0)
     width = max(1, math.ceil(top_count / 50))
-    bins = (np.arange(0, top_count + 2 * width, width) - 0.5 * width) / seconds
     for name, table in tables.items():
         color = colors.get(name, "0.3")
         m = measured[name]
         if m.size:
+            counts = np.arange(0, m.max() * span_s[name] + 2 * width, width) - 0.5 * width
+            bins = counts / span_s[name]
             ax.hist(m, bins=bins, histtype="step", lw=1.2, color=color,
                     label=f"{name} simulated, mean {m.mean():.3g} Hz")
         theory_rate = float(np.nanmean(table[:, 2]))
@@ -411,33 +537,10 @@ def headline(summary, outdir):
     return title
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("outdir", help="ifsim output folder (ifsim run --out)")
-    parser.add_argument("--png", help="image to write (default OUTDIR/plot.png)")
-    parser.add_argument("--ifsim", help="ifsim binary, to compute theory.csv when it is missing")
-    args = parser.parse_args(argv)
-
-    outdir = args.outdir
-    if not os.path.isdir(outdir):
-        parser.error(f"{outdir} is not a folder")
-    png = args.png or os.path.join(outdir, "plot.png")
-    summary = load_summary(outdir)
-
-    spike_path = os.path.join(outdir, "spikes.h5")
-    spike_file = h5py.File(spike_path, "r") if os.path.exists(spike_path) else None
-    spikes = scan_spikes(spike_file, group_sizes(outdir, summary))
-    t_end = simulated_ms(summary, spikes)
-    for name, (span, recorded, count, window) in spike_records(outdir, t_end).items():
-        if name in spikes:
-            spikes[name].update(span_ms=span, recorded=recorded, window_ms=window)
-            if count is not None:
-                spikes[name]["n_recorded"] = count
-    reports = find_reports(outdir, summary)
-
+def load_theory(outdir, ifsim):
+    """theory.csv's rows, or `ifsim theory`'s with --ifsim where it is absent or stale; None."""
     theory_path = os.path.join(outdir, "theory.csv")
     config_path = os.path.join(outdir, "config.resolved.toml")
-    theory = None
     # A run into the folder replaces its files but keeps theory.csv: one older than the run's
     # config is another run's theory.
     stale = os.path.exists(theory_path) and os.path.exists(config_path) and \
@@ -446,24 +549,89 @@ def main(argv=None):
         print(f"ifsim_plot: {theory_path} is older than the run in {outdir}: not used "
               "(run 'ifsim theory' again, or pass --ifsim)", file=sys.stderr)
     if os.path.exists(theory_path) and not stale:
-        theory = read_theory(theory_path)
-    elif args.ifsim:
-        theory = theory_from_ifsim(args.ifsim, outdir)
+        return read_theory(theory_path)
+    if ifsim:
+        return theory_from_ifsim(ifsim, outdir)
+    return None
 
+
+def unclosed_files(outdir):
+    """The .part files without their whole file: files a run did not close."""
+    return sorted(f for f in os.listdir(outdir) if f.endswith(".part")
+                  and not os.path.exists(os.path.join(outdir, f[:-len(".part")])))
+
+
+def why_unclosed(outdir, summary, parts):
+    """What .part files a folder holds and why, in words (docs/output.md, "Files are whole or
+    absent")."""
+    listing = f"{outdir} holds {', '.join(parts)}"
+    if not summary:
+        why = f"{listing} and no summary.json: the run was killed before it closed its files"
+    elif summary.get("status") == "completed":
+        why = f"{listing}, left by an earlier run (this one completed)"
+    else:
+        why = f"{listing}, which the run did not close (summary.json: {summary.get('status')}, " \
+              f"{summary.get('message') or 'no message'})"
+    return why + "; a .part file is not guaranteed to be readable (docs/output.md, " \
+                 "\"Files are whole or absent\"): not read"
+
+
+@dataclass
+class Run:
+    """What an output folder holds, read for plotting."""
+    outdir: str
+    summary: dict
+    spike_file: object
+    spikes: dict
+    reports: list
+    fi_tables: dict
+    unclosed: list
+    t_end: float
+    dt_ms: float
+    tolerance_ms: float
+    from_ms: float
+
+    def close(self):
+        for _, f in self.reports:
+            f.close()
+        if self.spike_file is not None:
+            self.spike_file.close()
+
+
+def load_run(outdir, from_ms=0.0, ifsim=None):
+    """Reads an output folder; from_ms [ms] as --from."""
+    summary = load_summary(outdir)
+    config = load_config(outdir)
+    dt_ms = time_step_ms(summary, config)
+    # Spike times are step ends, stored to within rounding: compare times to this much.
+    tolerance_ms = 1e-6 * dt_ms if dt_ms > 0 else 1e-9
+    if dt_ms > 0:
+        from_ms = round(from_ms / dt_ms) * dt_ms  # on the step grid, as ifsim stats puts it
+    spike_file = open_hdf5(os.path.join(outdir, "spikes.h5"))
+    spikes = scan_spikes(spike_file, group_sizes(summary, config))
+    t_end = simulated_ms(summary, spikes)
+    attach_records(spikes, spike_records(config), t_end, from_ms, tolerance_ms)
+    return Run(outdir=outdir, summary=summary, spike_file=spike_file, spikes=spikes,
+               reports=find_reports(outdir, summary),
+               fi_tables=fi_tables(load_theory(outdir, ifsim), config, spikes),
+               unclosed=unclosed_files(outdir), t_end=t_end, dt_ms=dt_ms,
+               tolerance_ms=tolerance_ms, from_ms=from_ms)
+
+
+def choose_panels(run):
+    """The panels to draw: "raster", "rate", ("traces", variable) per report variable, "fi"."""
+    panels = ["raster", "rate"] if run.spikes else []
+    panels += [("traces", variable) for variable in group_by_variable(run.reports)]
+    if run.fi_tables:
+        panels.append("fi")
+    return panels
+
+
+def draw(run, panels, png):
     palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     colors = {name: palette[i % len(palette)] for i, name in enumerate(
-        list(spikes) + [k for k in (theory or {}) if k not in spikes])}
-
-    panels = []
-    if spikes:
-        panels += ["raster", "rate"]
-    trace_groups = group_by_variable(reports)
-    panels += [("traces", variable) for variable in trace_groups]
-    if theory:
-        panels.append("fi")
-    if not panels:
-        sys.exit(f"ifsim_plot: nothing to plot in {outdir} (no spikes.h5, reports or theory.csv)")
-
+        list(run.spikes) + [k for k in run.fi_tables if k not in run.spikes])}
+    trace_groups = group_by_variable(run.reports)
     heights = {"raster": 3.2, "rate": 2.0, "traces": 2.2, "fi": 3.0}
     kind = [p[0] if isinstance(p, tuple) else p for p in panels]
     fig = plt.figure(figsize=(11, sum(heights[k] for k in kind) + 0.6), layout="constrained")
@@ -473,31 +641,56 @@ def main(argv=None):
         share = time_axes[0] if time_axes and panel != "fi" else None
         ax = fig.add_subplot(grid[i], sharex=share)
         if panel == "raster":
-            plot_raster(ax, spikes, colors)
+            plot_raster(ax, run.spikes, colors)
         elif panel == "rate":
-            dt_ms = summary.get("dt_ms")
-            plot_rates(ax, spikes, colors, t_end,
-                       float(dt_ms) if isinstance(dt_ms, (int, float)) else 0.0)
+            plot_rates(ax, run, colors)
         elif isinstance(panel, tuple):
             plot_traces(ax, trace_groups[panel[1]])
         else:
-            plot_fi(ax, spikes, theory, colors, t_end)
+            plot_fi(ax, run.spikes, run.fi_tables, colors)
         if panel != "fi":
             time_axes.append(ax)
     for ax in time_axes:
-        ax.set_xlim(0, t_end)
+        ax.set_xlim(0, run.t_end)
     if time_axes:
         time_axes[-1].set_xlabel("time (ms)")
     for ax in time_axes[:-1]:
         plt.setp(ax.get_xticklabels(), visible=False)
-    fig.suptitle(headline(summary, outdir), fontsize=11)
+    fig.suptitle(headline(run.summary, run.outdir), fontsize=11)
     fig.savefig(png, dpi=110, bbox_inches="tight")
-    print(png)
 
-    for _, f in reports:
-        f.close()
-    if spike_file is not None:
-        spike_file.close()
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", help="ifsim output folder (ifsim run --out)")
+    parser.add_argument("--png", help="image to write (default OUTDIR/plot.png)")
+    parser.add_argument("--ifsim", help="ifsim binary, to compute theory.csv when it is missing")
+    parser.add_argument("--from", dest="from_ms", type=float, default=0.0, metavar="T",
+                        help="rates from T ms on, leaving out a start-up transient (default 0)")
+    args = parser.parse_args(argv)
+
+    outdir = args.outdir
+    if not os.path.isdir(outdir):
+        parser.error(f"{outdir} is not a folder")
+    if not (math.isfinite(args.from_ms) and args.from_ms >= 0):
+        parser.error(f"--from {args.from_ms:g}: a time >= 0 ms is expected")
+    run = load_run(outdir, args.from_ms, args.ifsim)
+    try:
+        panels = choose_panels(run)
+        if not panels:
+            why = why_unclosed(outdir, run.summary, run.unclosed) if run.unclosed else \
+                f"{outdir} holds no readable spikes.h5, reports or theory.csv"
+            sys.exit(f"ifsim_plot: nothing to plot: {why}")
+        if run.unclosed:
+            print(f"ifsim_plot: {why_unclosed(outdir, run.summary, run.unclosed)}", file=sys.stderr)
+        if run.spikes and run.from_ms >= run.t_end:
+            parser.error(f"--from {run.from_ms:g} ms is not before the run's end "
+                         f"({run.t_end:g} ms)")
+        png = args.png or os.path.join(outdir, "plot.png")
+        draw(run, panels, png)
+        print(png)
+    finally:
+        run.close()
     return 0
 
 
