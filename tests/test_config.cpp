@@ -232,7 +232,7 @@ V_reset = -60
 [population.init]
 V_m = { linspace = [-70, -60] }
 [population.input]
-I_e = "0.3 nA"
+I_e = { normal = ["0.3 nA", "20 pA"] }
 noise = { sigma_V = { uniform = [0, "5 mV"] }, bridge = false }
 )",
                                     "d.toml");
@@ -254,7 +254,15 @@ noise = { sigma_V = { uniform = [0, "5 mV"] }, bridge = false }
     EXPECT_EQ(p.params.at("V_reset").type, K::constant);
     EXPECT_EQ(p.params.at("V_reset").a, -60.0);
     EXPECT_EQ(p.init.at("V_m").type, K::linspace);
+    EXPECT_EQ(p.input.I_e.type, K::normal);  // normal = [mean, std], as a per-synapse value may be written
     EXPECT_EQ(p.input.I_e.a, 300.0);
+    EXPECT_EQ(p.input.I_e.b, 20.0);
+    const std::string one = std::string(minimal) + "params = { V_th = { normal = [\"-50 mV\"] } }\n";
+    std::string m = error_of(one);
+    EXPECT_NE(m.find("population[0].params.V_th.normal = [\"-50 mV\"]: expected normal = [mean, std] or { mean = ..., std = ... }"),
+              std::string::npos) << m;
+    m = error_of(std::string(minimal) + "params = { V_th = { normal = [\"-50 mV\", \"-1 mV\"] } }\n");
+    EXPECT_NE(m.find("params.V_th.normal[1] = \"-1 mV\": a standard deviation must be >= 0"), std::string::npos) << m;
     EXPECT_EQ(p.input.sigma_V.type, K::uniform);
     EXPECT_EQ(p.input.sigma_V.b, 5.0);
     EXPECT_FALSE(p.input.bridge);

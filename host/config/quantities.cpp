@@ -326,23 +326,27 @@ distribution read_distribution(const context& ctx, const toml::node& n, std::str
                      says(p, value) + "low = " + format_quantity(dist.a, d) + " is above high = " +
                          format_quantity(dist.b, d) + "; expected [low, high] with low <= high");
     } else if (key.str() == "normal") {
-        if (!value.is_table())
+        // normal = [mean, std] or { mean = ..., std = ... }, as for a per-synapse value.
+        const toml::node* mean = nullptr;
+        const toml::node* std_dev = nullptr;
+        std::string mean_path, std_path;
+        if (const auto* a = value.as_array(); a != nullptr && a->size() == 2) {
+            mean = &(*a)[0], mean_path = element_path(p, 0);
+            std_dev = &(*a)[1], std_path = element_path(p, 1);
+        } else if (const auto* nt = value.as_table()) {
+            static constexpr std::array<std::string_view, 2> normal_keys = {"mean", "std"};
+            check_keys(ctx, *nt, p, normal_keys);
+            mean = nt->get("mean"), mean_path = child_path(p, "mean");
+            std_dev = nt->get("std"), std_path = child_path(p, "std");
+        }
+        if (mean == nullptr || std_dev == nullptr)
             ctx.fail(&value, p,
-                     says(p, value) + "expected a table: normal = { mean = \"" +
-                         format_quantity(-1.5, d) + "\", std = \"" + format_quantity(0.5, d) + "\" }");
-        const auto& nt = *value.as_table();
-        static constexpr std::array<std::string_view, 2> normal_keys = {"mean", "std"};
-        check_keys(ctx, nt, p, normal_keys);
-        for (auto k : normal_keys)
-            if (!nt.contains(k))
-                ctx.fail(&value, p, says(p, value) + "'" + std::string(k) + "' is missing; expected { mean = ..., std = ... }");
+                     says(p, value) + "expected normal = [mean, std] or { mean = ..., std = ... }, e.g. [\"" +
+                         format_quantity(-1.5, d) + "\", \"" + format_quantity(0.5, d) + "\"]");
         dist.type = distribution::kind::normal;
-        dist.a = read_quantity(ctx, *nt.get("mean"), child_path(p, "mean"), d);
-        dist.b = read_quantity(ctx, *nt.get("std"), child_path(p, "std"), d);
-        if (!(dist.b >= 0.0))
-            ctx.fail(nt.get("std"), child_path(p, "std"),
-                     says(child_path(p, "std"), *nt.get("std")) +
-                         "a standard deviation must be >= 0");
+        dist.a = read_quantity(ctx, *mean, mean_path, d);
+        dist.b = read_quantity(ctx, *std_dev, std_path, d);
+        if (!(dist.b >= 0.0)) ctx.fail(std_dev, std_path, says(std_path, *std_dev) + "a standard deviation must be >= 0");
     } else {  // array
         if (!value.is_array())
             ctx.fail(&value, p, says(p, value) + type_name(value) + ", but an array of " +
