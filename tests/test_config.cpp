@@ -386,6 +386,15 @@ name = "noise-I"
     EXPECT_EQ(s.states[2].interval_ms, 0.3);
 }
 
+// A population's table written at the top level ([params] for [population.params]) says where it goes.
+TEST(Config, APopulationTableAtTheTopLevelSaysWhereItGoes) {
+    for (const std::string table : {"params", "init", "input"}) {
+        const std::string m = error_of(std::string(minimal) + "\n[" + table + "]\nx = 1\n");
+        EXPECT_NE(m.find("unknown key '" + table + "'; a population's"), std::string::npos) << m;
+        EXPECT_NE(m.find("[population." + table + "], after its [[population]]"), std::string::npos) << m;
+    }
+}
+
 // NEST's model names say which model and synapse they are here; a misspelling still gets the nearest.
 TEST(Config, NestModelNamesSayWhatTheyAreHere) {
     const auto with_model = [](const std::string& model) {

@@ -82,6 +82,10 @@ std::string did_you_mean(std::string_view path, std::string_view key, std::span<
         {"rule", "outdegree", "NEST's outdegree is rule = { fixed_outdegree = K }"},
         {"rule", "p", "NEST's p is rule = { pairwise_bernoulli = p }"},
         {"rule", "N", "NEST's N is rule = { fixed_total = N }"},
+        {"", "params", "a population's parameters are [population.params], after its [[population]] (or params = "
+                       "{ ... } inside it)"},
+        {"", "init", "a population's initial state is [population.init], after its [[population]]"},
+        {"", "input", "a population's input is [population.input], after its [[population]]"},
         {"record", "variable", "a state record names its variable with state = \"V_m\" (or w, I_noise, I_syn, g_syn)"},
         {"record", "record_from", "a state record names its variable with state = \"V_m\" (or w, I_noise, I_syn, g_syn)"},
     };
