@@ -19,14 +19,9 @@ namespace ifsim {
 namespace {
 
 constexpr double ms_per_s = 1000.0;
-// Fourcaud & Brunel (2002): exponential synapses with tau_syn << tau_m shift the threshold and the
-// reset of the Siegert formula by sigma (alpha / 2) sqrt(tau_syn / tau_m), alpha = sqrt(2) |zeta(1/2)|.
-constexpr double fourcaud_brunel_alpha = std::numbers::sqrt2 * 1.4603545088095868;
-// Beyond this, sqrt(tau_syn / tau_m) > 0.5, the first-order shift is no prediction to stand by.
-constexpr double max_tau_syn_over_tau_m = 0.25;
 
-// The kind and tau_syn of every input to `pop` (white noise counts as delta): one kind, and for
-// exp_current one tau_syn, or why not.
+// The kind and tau_syn of every input to `pop` (white noise counts as delta, an OU current as
+// filtered input of tau_syn = tau_I): one kind, and for filtered input one tau_syn, or why not.
 struct input_kind {
     double tau_syn_ms = 0.0;  // 0: delta
     std::string problem;
@@ -39,11 +34,14 @@ input_kind input_kind_of(const run_spec& spec, const population_spec& pop) {
         else if (std::find(taus.begin(), taus.end(), tau_syn_ms) == taus.end()) taus.push_back(tau_syn_ms);
     };
     if (pop.input.poisson_on()) add(pop.input.poisson_synapse, pop.input.poisson_tau_syn_ms);
+    if (pop.input.sigma_I.a > 0.0) add(synapse_kind::exp_current, pop.input.tau_I_ms);
     for (const auto& pr : spec.projections)
         if (pr.target == pop.name) add(pr.synapse, pr.tau_syn_ms);
-    if (delta && !taus.empty()) return {0.0, "both delta (or white-noise) and exp_current input (one kind only)"};
+    if (delta && !taus.empty())
+        return {0.0, "both delta (or white-noise) and exp_current (or OU) input (one kind only)"};
     if (taus.size() > 1)
-        return {0.0, "exp_current synapses of " + std::to_string(taus.size()) + " tau_syn (one only)"};
+        return {0.0, "exp_current synapses or OU noise of " + std::to_string(taus.size()) +
+                         " time constants (one tau_syn = tau_I only)"};
     return {taus.empty() ? 0.0 : taus[0], {}};
 }
 
@@ -106,7 +104,7 @@ std::string mean_field_limit(const run_spec& spec) {
         if (p.model != model_kind::lif) return pop + " is model " + std::string(model_name(p.model)) + " (lif only)";
         if (!p.input.I_e.is_constant()) return pop + ": I_e varies across neurons";
         if (!p.input.sigma_V.is_constant()) return pop + ": noise.sigma_V varies across neurons";
-        if (!(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0)) return pop + ": coloured (OU) noise";
+        if (!p.input.sigma_I.is_constant()) return pop + ": input.ou.sigma_I varies across neurons";
         if (!p.input.steps.time_ms.empty()) return pop + ": a step current (no stationary rate)";
         if (p.input.poisson_synapse == synapse_kind::exp_conductance && p.input.poisson_on())
             return pop + ": input.poisson has exp_conductance synapses (delta or exp_current only)";
@@ -129,8 +127,8 @@ std::string mean_field_limit(const run_spec& spec) {
         const input_kind in = input_kind_of(spec, p);
         if (!in.problem.empty()) return "population '" + p.name + "' receives " + in.problem;
         const neuron_params params = realize_params(p, spec.simulation, 0).at(0);  // constant: one set
-        if (in.tau_syn_ms > max_tau_syn_over_tau_m * params.C_m / params.g_L)
-            return "population '" + p.name + "' has exp_current input of tau_syn " + format_number(in.tau_syn_ms) +
+        if (in.tau_syn_ms > analysis::max_filter_over_tau_m * params.C_m / params.g_L)
+            return "population '" + p.name + "' has exp_current (or OU) input of tau_syn " + format_number(in.tau_syn_ms) +
                    " ms, tau_m " + format_number(params.C_m / params.g_L) +
                    " ms: Fourcaud & Brunel's first-order shift holds for tau_syn << tau_m (here at most tau_m / 4)";
     }
@@ -171,7 +169,8 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         th[k].p = p;
         th[k].tau_syn_ms = mean_field_tau_syn(spec, pop);
         th[k].mu_fixed = in.I_e.a / p.g_L + tau_s * poisson * J;
-        th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * J * J;
+        const double ou = in.sigma_I.a > 0.0 ? analysis::ou_sigma(p, in.sigma_I.a, in.tau_I_ms) : 0.0;
+        th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * J * J + ou * ou;
     }
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
@@ -208,7 +207,7 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
                 var += tau_s * t.k_m2[j] * nu[t.source[j]];
             }
             const double tau_m = t.p.C_m / t.p.g_L, sigma = std::sqrt(var);
-            const double shift = sigma * 0.5 * fourcaud_brunel_alpha * std::sqrt(t.tau_syn_ms / tau_m);
+            const double shift = analysis::fourcaud_brunel_shift(sigma, t.tau_syn_ms, tau_m);
             const double th = t.p.V_th - t.p.E_L + shift, reset = t.p.V_reset - t.p.E_L + shift;
             // The shift is Fourcaud & Brunel's result for the rate; the CV has no such one here.
             out[k] = cvs ? (t.tau_syn_ms > 0.0 ? NAN : analysis::siegert_cv(tau_m, t.p.t_ref, th, reset, mu, sigma))

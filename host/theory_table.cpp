@@ -14,10 +14,17 @@ namespace ifsim {
 namespace {
 
 // Why a neuron of `pop` without Poisson input has no theory here; empty when it has one.
-std::string without_theory(const population_spec& pop, const neuron_params& p, double sigma_V) {
+std::string without_theory(const population_spec& pop, const neuron_params& p, double sigma_V, double sigma_I) {
     const input_spec& in = pop.input;
-    if (!(in.sigma_I.is_constant() && in.sigma_I.a == 0.0)) return "coloured (OU) noise has no closed-form rate here";
     if (!in.steps.time_ms.empty()) return "a step current: the rate is not stationary";
+    if (sigma_I > 0.0) {
+        if (pop.model != model_kind::lif) return "coloured (OU) noise: a rate for the lif only";
+        if (sigma_V > 0.0) return "coloured (OU) and white noise together: a rate for one of them only";
+        if (in.tau_I_ms > analysis::max_filter_over_tau_m * p.C_m / p.g_L)
+            return "coloured (OU) noise of tau_I " + format_number(in.tau_I_ms) + " ms, tau_m " +
+                   format_number(p.C_m / p.g_L) +
+                   " ms: Fourcaud & Brunel's first-order shift holds for tau_I << tau_m (here at most tau_m / 4)";
+    }
     switch (pop.model) {
         case model_kind::lif: return {};
         case model_kind::alif:
@@ -31,11 +38,13 @@ std::string without_theory(const population_spec& pop, const neuron_params& p, d
     }
 }
 
-double predicted_rate(const population_spec& pop, const neuron_params& p, double I, double sigma_V) {
+double predicted_rate(const population_spec& pop, const neuron_params& p, double I, double sigma_V, double sigma_I) {
     switch (pop.model) {
         case model_kind::alif: return analysis::alif_steady_rate(p, I);
         case model_kind::qif: return analysis::qif_rate(p, I);
-        default: return sigma_V > 0.0 ? analysis::siegert_rate(p, I, sigma_V) : analysis::lif_rate(p, I);
+        default:
+            if (sigma_I > 0.0) return analysis::coloured_noise_rate(p, I, sigma_I, pop.input.tau_I_ms);
+            return sigma_V > 0.0 ? analysis::siegert_rate(p, I, sigma_V) : analysis::lif_rate(p, I);
     }
 }
 
@@ -75,9 +84,9 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
         }
     }
     for (const auto& [tau_syn, names] : filtered)
-        table.notes.push_back("exp_current input (tau_syn " + format_quantity(tau_syn, dimension::time) + ") into " +
-                              names + ": the rate with Fourcaud & Brunel (2002)'s threshold shift, for tau_syn << "
-                              "tau_m; no CV");
+        table.notes.push_back("exp_current (or OU) input (tau_syn " + format_quantity(tau_syn, dimension::time) +
+                              ") into " + names +
+                              ": the rate with Fourcaud & Brunel (2002)'s threshold shift, for tau_syn << tau_m; no CV");
 }
 
 }  // namespace
@@ -105,16 +114,21 @@ theory_table make_theory_table(const run_spec& spec) {
         const auto bias = realize_bias(pop, spec.simulation, first_id);
         const auto sigma = detail::values_of(pop.input.sigma_V, pop.size, spec.simulation.seed,
                                              value_stream::sigma_V, first_id);
+        const auto ou = detail::values_of(pop.input.sigma_I, pop.size, spec.simulation.seed, value_stream::sigma_I,
+                                          first_id);
         std::uint64_t i = 0;
         for (; i < pop.size; ++i) {
             const neuron_params& p = params[params.size() > 1 ? i : 0];
-            const double I = detail::pick(bias, i), sigma_V = detail::pick(sigma, i);
-            if (const std::string why = without_theory(pop, p, sigma_V); !why.empty()) {
+            const double I = detail::pick(bias, i), sigma_V = detail::pick(sigma, i), sigma_I = detail::pick(ou, i);
+            if (const std::string why = without_theory(pop, p, sigma_V, sigma_I); !why.empty()) {
                 table.notes.push_back(name + (i > 0 ? " from neuron " + std::to_string(i) : "") + ": " + why);
                 break;
             }
-            add_row(table, pop.name, i, I, predicted_rate(pop, p, I, sigma_V));
+            add_row(table, pop.name, i, I, predicted_rate(pop, p, I, sigma_V, sigma_I));
         }
+        if (i == pop.size && (ou.size() > 1 || ou[0] > 0.0))
+            table.notes.push_back(name + ": coloured (OU) noise: the rate with Fourcaud & Brunel (2002)'s threshold "
+                                         "shift, for tau_I << tau_m; no CV");
         const bool one_neuron_type = params.size() == 1 && bias.size() == 1 && sigma.size() == 1;
         if (pop.model == model_kind::lif && one_neuron_type && sigma[0] > 0.0 && i == pop.size)
             table.cv[pop.name] = analysis::siegert_cv(params[0], bias[0], sigma[0]);

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "ifsim/analysis.hpp"
+#include "ifsim/theory_table.hpp"
 #include "support/backend_param.hpp"
 #include "support/simulate.hpp"
 
@@ -87,6 +88,54 @@ TEST_P(noise, coloured_noise_breaks_renewal) {
     const auto stats = analysis::pooled_isi_statistics(r.trains, 200.0, 5200.0, analysis::serial_centring::population);
     ASSERT_GT(stats.n_isi, 10000u);
     EXPECT_GT(stats.serial_corr_1, 6.0 * stats.serial_corr_1_stderr) << stats.serial_corr_1;
+}
+
+// OU current noise of tau_I = tau_m / 10: ifsim theory's rate (Siegert at the OU current's
+// white-noise sigma, threshold and reset shifted by Fourcaud & Brunel's sigma (alpha / 2)
+// sqrt(tau_I / tau_m)) against 2000 neurons over 4.5 s (82,000 spikes, 0.4 % standard error).
+// Measured 1.4 % apart (the shift is first order in sqrt(tau_I / tau_m)); without the shift the
+// theory is 15.0 Hz against 9.1, and with the white-noise sigma of sigma_I alone it is far off too.
+TEST_P(noise, ou_noise_rate_matches_fourcaud_brunel) {
+    run_spec s = one_population(model_kind::lif, 2000, 5000.0, 0.1, real());
+    s.simulation.timing = spike_timing::interpolated;
+    auto& in = s.populations[0].input;
+    in.I_e = distribution::constant(150.0);  // mu = 15 mV, V_th - E_L = 20 mV
+    in.sigma_I = distribution::constant(150.0);
+    in.tau_I_ms = 2.0;
+    const theory_table theory = make_theory_table(s);
+    ASSERT_EQ(theory.rate_Hz.at("P").size(), 2000u);
+    const double predicted = theory.rate_Hz.at("P")[0];
+    const auto r = simulate(backend_name(), s);
+    const auto stats = analysis::pooled_isi_statistics(r.trains, 500.0, 5000.0, analysis::serial_centring::population);
+    EXPECT_NEAR(stats.rate_Hz, predicted, 0.03 * predicted) << "theory " << predicted;
+}
+
+// In a network the OU current is filtered input of tau_syn = tau_I in the mean field: with a
+// projection too weak to matter, the population's rate is the single neuron's above.
+TEST(noise_theory, ou_noise_in_the_mean_field_is_the_single_neurons) {
+    run_spec s = one_population(model_kind::lif, 100, 1000.0);
+    auto& in = s.populations[0].input;
+    in.I_e = distribution::constant(150.0);
+    in.sigma_I = distribution::constant(150.0);
+    in.tau_I_ms = 2.0;
+    const double alone = make_theory_table(s).rate_Hz.at("P").at(0);
+    EXPECT_EQ(alone, analysis::coloured_noise_rate(with_model_defaults({}, model_kind::lif), 150.0, 150.0, 2.0));
+    projection_spec pr;
+    pr.source = pr.target = "P";
+    pr.rule = {rule_kind::fixed_indegree, 0.0, 10};
+    pr.synapse = synapse_kind::exp_current;
+    pr.tau_syn_ms = 2.0;
+    pr.weight = synapse_distribution::constant(1e-9);
+    s.projections.push_back(pr);
+    const theory_table network = make_theory_table(s);
+    ASSERT_EQ(network.rate_Hz.at("P").size(), 100u) << (network.notes.empty() ? "" : network.notes[0]);
+    EXPECT_NEAR(network.rate_Hz.at("P")[0], alone, 1e-6 * alone);
+    // Another tau_syn beside tau_I: one filter time only, said why.
+    s.projections[0].tau_syn_ms = 3.0;
+    const theory_table two = make_theory_table(s);
+    EXPECT_TRUE(two.rate_Hz.empty());
+    ASSERT_FALSE(two.notes.empty());
+    EXPECT_NE(two.notes[0].find("2 time constants (one tau_syn = tau_I only)"), std::string::npos) << two.notes[0];
 }
 
 IFSIM_INSTANTIATE_BACKEND_TESTS(noise);

@@ -182,6 +182,21 @@ double siegert_rate(const neuron_params& p, double I_pA, double sigma_V_mV) {
                         std::numbers::sqrt2 * sigma_V_mV);
 }
 
+double fourcaud_brunel_shift(double sigma_mV, double tau_s_ms, double tau_m_ms) {
+    constexpr double alpha = std::numbers::sqrt2 * 1.4603545088095868;  // sqrt(2) |zeta(1/2)|
+    return sigma_mV * 0.5 * alpha * std::sqrt(tau_s_ms / tau_m_ms);
+}
+
+double ou_sigma(const neuron_params& p, double sigma_I_pA, double tau_I_ms) {
+    return sigma_I_pA / p.g_L * std::sqrt(2.0 * tau_I_ms * p.g_L / p.C_m);
+}
+
+double coloured_noise_rate(const neuron_params& p, double I_pA, double sigma_I_pA, double tau_I_ms) {
+    const double tau_m = p.C_m / p.g_L, sigma = ou_sigma(p, sigma_I_pA, tau_I_ms);
+    const double shift = fourcaud_brunel_shift(sigma, tau_I_ms, tau_m);
+    return siegert_rate(tau_m, p.t_ref, p.V_th - p.E_L + shift, p.V_reset - p.E_L + shift, I_pA / p.g_L, sigma);
+}
+
 double siegert_cv(double tau_m_ms, double t_ref_ms, double V_th_rel_mV, double V_reset_rel_mV,
                   double mu_mV, double sigma_mV) {
     return siegert(tau_m_ms, t_ref_ms, V_th_rel_mV, V_reset_rel_mV, mu_mV, sigma_mV, true).cv;

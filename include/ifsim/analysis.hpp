@@ -77,6 +77,22 @@ double siegert_cv(double tau_m_ms, double t_ref_ms, double V_th_rel_mV, double V
                   double mu_mV, double sigma_mV);
 double siegert_cv(const neuron_params& p, double I_pA, double sigma_V_mV);
 
+// Filtered noise (exponential synapses, or an OU current) of correlation time tau_s << tau_m:
+// Fourcaud & Brunel (2002) shift the Siegert threshold and reset by sigma (alpha / 2)
+// sqrt(tau_s / tau_m), alpha = sqrt(2) |zeta(1/2)|, to first order in sqrt(tau_s / tau_m).
+// Beyond max_filter_over_tau_m (sqrt > 0.5) the first-order shift is no prediction to stand by.
+inline constexpr double max_filter_over_tau_m = 0.25;
+double fourcaud_brunel_shift(double sigma_mV, double tau_s_ms, double tau_m_ms);
+
+// The Siegert sigma [mV] of an OU current of std sigma_I [pA] and correlation time tau_I into the
+// LIF of p: its white-noise limit, sigma^2 = 2 (sigma_I / g_L)^2 tau_I / tau_m.
+double ou_sigma(const neuron_params& p, double sigma_I_pA, double tau_I_ms);
+
+// Stationary rate [Hz] of the LIF of p under mean current I_pA and an OU current (sigma_I,
+// tau_I): Siegert at ou_sigma with Fourcaud & Brunel's shift (tau_I <= max_filter_over_tau_m
+// tau_m: within 1.5 % of a simulation at tau_I = tau_m / 10, 4 % at tau_m / 4).
+double coloured_noise_rate(const neuron_params& p, double I_pA, double sigma_I_pA, double tau_I_ms);
+
 // ---- sparse balanced network (Brunel 2000, model A) --------------------------------------------
 //
 // N_E excitatory and N_I inhibitory LIF neurons, each receiving C_E excitatory synapses of J [mV],
