@@ -221,6 +221,11 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
     summary.ifsim_version = build::version;
     summary.config_file = spec.source_path;
     summary.config_digest = sha256_hex(resolved);
+    // The digest covers a synapse file's path; its contents get their own, for the record.
+    std::vector<std::string> file_digests(spec.projections.size());
+    for (std::size_t k = 0; k < spec.projections.size(); ++k)
+        if (spec.projections[k].rule.kind == rule_kind::from_file)
+            file_digests[k] = sha256_file_hex(spec.projections[k].rule.file);
     summary.seed = sim.seed;
     summary.steps_total = total_steps(sim);
     summary.dt_ms = sim.dt_ms;
@@ -378,7 +383,8 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         summary.projections.clear();
         for (std::size_t k = 0; k < spec.projections.size(); ++k)
             summary.projections.push_back({spec.projections[k].source, spec.projections[k].target,
-                                           k < net.projection_synapses.size() ? net.projection_synapses[k] : 0});
+                                           k < net.projection_synapses.size() ? net.projection_synapses[k] : 0,
+                                           spec.projections[k].rule.file, file_digests[k]});
         if (summary.wall_s > 0) summary.synaptic_events_per_s = double(net.events) / summary.wall_s;
         summary.least_bytes_moved = double(written) * engine.least_bytes_per_step() +
                                     (net.synapses > 0 ? double(net.events) * least_bytes_per_event(net.bytes_per_synapse) : 0.0);

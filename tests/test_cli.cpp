@@ -95,6 +95,17 @@ std::string slurp(const fs::path& p) {
     return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
+// What a shell command prints on stdout.
+std::string command_output(const std::string& command) {
+    std::string out;
+    if (FILE* p = popen(command.c_str(), "r")) {
+        char buf[256];
+        while (const std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+        pclose(p);
+    }
+    return out;
+}
+
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> result;
     std::istringstream in(text);
@@ -211,6 +222,14 @@ spikes = ["E", "I"]
         EXPECT_EQ(read_dataset<double>(again, "/spikes/I/timestamps", H5T_NATIVE_DOUBLE), ti) << format;
         EXPECT_EQ(read_dataset<std::uint64_t>(again, "/spikes/E/node_ids", H5T_NATIVE_UINT64), id) << format;
         H5Fclose(again);
+        // summary.json names each synapse file and its SHA-256, as sha256sum computes it (the
+        // config's digest covers the file's path only).
+        const fs::path file = fs::absolute(files / ("projection_0." + format));
+        const std::string summary = slurp(files / "run" / "summary.json");
+        EXPECT_NE(summary.find("\"file\": \"" + file.string() + "\""), std::string::npos) << summary;
+        const std::string sum = command_output("sha256sum " + file.string());
+        ASSERT_GE(sum.size(), 64u) << sum;
+        EXPECT_NE(summary.find("\"file_sha256\": \"" + sum.substr(0, 64) + "\""), std::string::npos) << summary;
     }
     // What the file holds: the fixed in-degree, drawn delays on the 0.1 ms grid within the range.
     const hid_t f = H5Fopen((dir / "h5" / "projection_0.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);

@@ -521,5 +521,25 @@ TEST(sha256, padding_boundaries) {
               "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c");
 }
 
+// Fed in pieces of any size (across the 64-byte blocks and the padding edges), the digest is the
+// one-shot one; a file's is its bytes' (a synapse file's, in summary.json).
+TEST(sha256, pieces_and_files) {
+    const std::string text = [] {
+        std::string t;
+        for (int i = 0; i < 3000; ++i) t += char('a' + (i * 7) % 26);
+        return t;
+    }();
+    for (const std::size_t piece : {1u, 3u, 55u, 64u, 65u, 1000u}) {
+        sha256 hash;
+        for (std::size_t at = 0; at < text.size(); at += piece) hash.update(std::string_view(text).substr(at, piece));
+        EXPECT_EQ(hash.hex(), sha256_hex(text)) << "pieces of " << piece;
+    }
+    const auto file = std::filesystem::temp_directory_path() / ("ifsim_sha_" + std::to_string(getpid()));
+    std::ofstream(file, std::ios::binary) << std::string(1'000'000, 'a');
+    EXPECT_EQ(sha256_file_hex(file), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    std::filesystem::remove(file);
+    EXPECT_THROW(sha256_file_hex(file), runtime_failure);
+}
+
 }  // namespace
 }  // namespace ifsim

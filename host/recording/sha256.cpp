@@ -1,9 +1,13 @@
-// SHA-256 (FIPS 180-4), for the config digest in summary.json. Small and unoptimised: it hashes a
-// config file once per run.
+// SHA-256 (FIPS 180-4), for the digests in summary.json: the config's, and the synapse files'.
+// Small and unoptimised: a run hashes each once.
 #include "ifsim/summary.hpp"
 
 #include <array>
 #include <cstdint>
+#include <fstream>
+#include <vector>
+
+#include "ifsim/errors.hpp"
 
 namespace ifsim {
 
@@ -61,30 +65,55 @@ void compress(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-    std::array<std::uint32_t, 8> h{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+void sha256::update(std::string_view data) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-    const std::size_t full = data.size() / 64 * 64;
-    for (std::size_t i = 0; i < full; i += 64) compress(h, bytes + i);
+    std::size_t i = 0;
+    while (i < data.size()) {
+        if (pending_ == 0 && data.size() - i >= 64) {  // whole blocks straight from the data
+            compress(h_, bytes + i);
+            i += 64;
+        } else {
+            block_[pending_++] = bytes[i++];
+            if (pending_ == 64) compress(h_, block_.data()), pending_ = 0;
+        }
+    }
+    length_ += data.size();
+}
 
+std::string sha256::hex() {
     // Padding: 0x80, zeros, then the message length in bits as a 64-bit big-endian number.
-    std::array<unsigned char, 128> tail{};
-    const std::size_t rest = data.size() - full;
-    for (std::size_t i = 0; i < rest; ++i) tail[i] = bytes[full + i];
-    tail[rest] = 0x80;
-    const std::size_t tail_size = rest < 56 ? 64 : 128;
-    const std::uint64_t bits = std::uint64_t(data.size()) * 8;
-    for (std::size_t i = 0; i < 8; ++i)
-        tail[tail_size - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-    for (std::size_t i = 0; i < tail_size; i += 64) compress(h, tail.data() + i);
+    const std::uint64_t bits = length_ * 8;
+    const std::size_t pad = (pending_ < 56 ? 56 : 120) - pending_;
+    std::array<unsigned char, 72> tail{};
+    tail[0] = 0x80;
+    for (std::size_t i = 0; i < 8; ++i) tail[pad + 7 - i] = static_cast<unsigned char>(bits >> (8 * i));
+    update(std::string_view(reinterpret_cast<const char*>(tail.data()), pad + 8));
 
     static constexpr char digits[] = "0123456789abcdef";
     std::string hex;
     hex.reserve(64);
-    for (const std::uint32_t word : h)
+    for (const std::uint32_t word : h_)
         for (int shift = 28; shift >= 0; shift -= 4) hex += digits[(word >> shift) & 0xf];
     return hex;
+}
+
+std::string sha256_hex(std::string_view data) {
+    sha256 hash;
+    hash.update(data);
+    return hash.hex();
+}
+
+std::string sha256_file_hex(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw runtime_failure("cannot read '" + file.string() + "' to hash it");
+    sha256 hash;
+    std::vector<char> chunk(std::size_t{1} << 20);
+    while (in) {
+        in.read(chunk.data(), std::streamsize(chunk.size()));
+        hash.update(std::string_view(chunk.data(), std::size_t(in.gcount())));
+    }
+    if (in.bad()) throw runtime_failure("cannot read '" + file.string() + "' to hash it");
+    return hash.hex();
 }
 
 }  // namespace ifsim

@@ -192,6 +192,10 @@ std::string summary_json(const run_summary& s) {
             projection.member("source", p.source);
             projection.member("target", p.target);
             projection.member("synapses", p.synapses);
+            if (!p.file.empty()) {
+                projection.member("file", p.file);
+                projection.member("file_sha256", p.file_sha256);
+            }
             projection.end();
         });
     put_array(run.raw("files"), s.files, [](std::string& out, const std::string& f) { put_string(out, f); });

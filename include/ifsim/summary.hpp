@@ -1,6 +1,7 @@
 // summary.json of a run (layout: docs/output.md) and the SHA-256 used for the config digest.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -24,6 +25,7 @@ struct population_summary {
 struct projection_summary {
     std::string source, target;  // population or generator names
     std::uint64_t synapses = 0;
+    std::string file, file_sha256;  // from_file: the synapse file (absolute) and its SHA-256; else empty
 };
 
 struct run_summary {
@@ -63,7 +65,23 @@ void write_summary_json(const std::filesystem::path& path, const run_summary& su
 // The same text write_summary_json writes.
 std::string summary_json(const run_summary& summary);
 
-// SHA-256 (FIPS 180-4) of `data`, as 64 lowercase hex digits.
+// SHA-256 (FIPS 180-4), fed in pieces: hex() once at the end, as 64 lowercase hex digits.
+class sha256 {
+public:
+    void update(std::string_view data);
+    std::string hex();
+
+private:
+    std::array<std::uint32_t, 8> h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    std::array<unsigned char, 64> block_{};  // a block's bytes so far
+    std::size_t pending_ = 0;
+    std::uint64_t length_ = 0;  // bytes fed
+};
+
+// The SHA-256 of `data`; of a file's bytes, read a mebibyte at a time (runtime_failure if it
+// cannot be read).
 std::string sha256_hex(std::string_view data);
+std::string sha256_file_hex(const std::filesystem::path& file);
 
 }  // namespace ifsim
