@@ -989,7 +989,7 @@ TEST(cli, a_full_stdout_is_an_error) {
 }
 
 // An OU current faster than 5 dt is held over steps it changes within: a warning (V's variance
-// was 29 % too large at tau_I = dt / 2 without a word; found by a science audit). 5 dt is quiet.
+// was 31 % too large at tau_I = dt / 2 without a word; found by a science audit). 5 dt is quiet.
 TEST(cli, a_fast_ou_current_is_a_warning) {
     const auto with_tau_I = [](const std::string& tau_I, const std::string& folder) {
         std::string config = small_run;

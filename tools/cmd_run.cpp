@@ -146,7 +146,7 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
                       << " ms: C_m is in pF (PyNN's 0.25 nF is 250 pF) and g_L in nS\n";
     }
     // The V step holds the OU current at its start-of-step value: V's variance is right only for
-    // tau_I well above dt (docs/models.md: +29 % at tau_I = dt / 2, under 0.1 % from 10 dt).
+    // tau_I well above dt (docs/models.md: +31 % at tau_I = dt / 2, under 0.1 % from 10 dt).
     for (const population_spec& pop : spec.populations) {
         const input_spec& in = pop.input;
         if (!(in.sigma_I.is_constant() && in.sigma_I.a == 0.0) && in.tau_I_ms < 5.0 * spec.simulation.dt_ms)
