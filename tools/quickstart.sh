@@ -11,6 +11,6 @@ example=examples/brunel.toml
 out=out/brunel
 "$bin" run "$example" --out "$out" --backend auto
 "$bin" theory "$out/config.resolved.toml" --out "$out/theory.csv"
-/usr/bin/python3 tools/ifsim_plot.py "$out" --png "$out/plot.png"
+/usr/bin/python3 tools/ifsim_plot.py "$out" --png "$out/plot.png" --from 100
 "$bin" stats "$out" --from 100  # after the start-up transient: rates and CVs beside the mean field
 echo "quickstart: wrote $out/spikes.h5, $out/summary.json, $out/theory.csv and $out/plot.png"
