@@ -397,34 +397,38 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         }
         summary.populations = pops;
         summary.files = {resolved_config_file};
+        // Each file's close error, but for one that is the run's failure again (a file whose
+        // writes failed usually fails its close the same way): said once.
         std::string close_errors;
+        bool failed_the_same_way = false;
         const auto close = [&](auto& file, const std::string& name) {
             try {
                 file.close();
                 summary.files.push_back(name);
             } catch (const std::exception& e) {
-                close_errors += (close_errors.empty() ? "" : "; ") + std::string(e.what());
+                const std::string error = e.what();
+                if (!summary.message.empty() && summary.message.find(error) != std::string::npos)
+                    failed_the_same_way = true;
+                else
+                    close_errors += (close_errors.empty() ? "" : "; ") + error;
             }
         };
         if (spikes) close(*spikes, spike_file_name);
         for (std::size_t r = 0; r < reports.size(); ++r) close(reports[r], report_file_name(spec.states[r]));
         const bool failed_to_close = !close_errors.empty() && summary.status == "completed";
-        // A file whose writes failed usually fails its close with the same error: said once.
-        const bool failed_the_same_way = !close_errors.empty() && summary.message.find(close_errors) != std::string::npos;
         if (failed_to_close) {
             summary.status = "failed";
             summary.message = "closing the files failed: " + close_errors;
-        } else if (failed_the_same_way) {
-            summary.message += "; closing the files then failed the same way";
-        } else if (!close_errors.empty()) {
-            summary.message += "; closing the files then failed too: " + close_errors;
+        } else if (failed_the_same_way || !close_errors.empty()) {
+            summary.message += std::string("; closing the files then failed") + (failed_the_same_way ? " the same way" : "") +
+                               (close_errors.empty() ? "" : (failed_the_same_way ? " and with: " : " too: ") + close_errors);
         }
         summary.files.push_back(summary_file);
         try {
             write_summary_json(dir / summary_file, summary);
         } catch (const std::exception& e) {
             // A full disk fails the files before summary.json: say those too, not only the last.
-            if (close_errors.empty() || failed_the_same_way) throw;
+            if (close_errors.empty()) throw;
             throw runtime_failure(std::string(e.what()) + "; before it, closing the files failed: " + close_errors);
         }
         if (failed_to_close) throw runtime_failure(summary.message);

@@ -736,6 +736,20 @@ TEST(cli, a_failing_write_ends_the_run_cleanly) {
     EXPECT_NE(message.find("closing the files then failed the same way"), std::string::npos) << json;
     EXPECT_TRUE(fs::exists(dir / "spikes.h5.part"));
     EXPECT_FALSE(fs::exists(dir / "spikes.h5"));
+
+    // Two files over the limit: the run's error once, the other file's close error beside it
+    // (which file fails first is the writer's timing).
+    const fs::path two = fresh_dir("write_fails_two");
+    const auto r2 = ifsim("run " + example("noisy_lif.toml") + " --backend cpu --quiet --set 'record.E_V_m.neurons={ range = [0, 50] }' --out " +
+                              two.string(),
+                          "ulimit -f 300; trap '' XFSZ; ");
+    EXPECT_EQ(r2.code, 1) << r2.err;
+    const std::string both = json_field(slurp(two / "summary.json"), "message");
+    EXPECT_NE(both.find("; closing the files then failed the same way and with: '"), std::string::npos) << both;
+    for (const std::string part : {"spikes.h5.part", "E_V_m.h5.part"}) {
+        EXPECT_NE(both.find(part), std::string::npos) << both;
+        EXPECT_EQ(both.find(part), both.rfind(part)) << both;
+    }
 }
 
 // A folder holds one run: a second run into it removes the first one's files (here a report the
