@@ -140,7 +140,7 @@ struct isi_stats {
     double mean_isi_ms = 0.0;          // mean ISI [ms] (NaN without ISIs)
     double cv = 0.0;                   // sample std (n - 1 normalisation) / mean of the ISIs
     double serial_corr_1 = 0.0;        // lag-1 serial correlation coefficient of successive ISIs;
-                                       // NaN for regular trains (ISI spread under 1e-6 of the mean)
+                                       // NaN for regular trains (ISI spread under 1e-4 of the mean)
     double serial_corr_1_stderr = 0.0; // 1/sqrt(n_pairs): its standard error for a renewal process
 };
 
