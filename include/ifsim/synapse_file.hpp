@@ -1,8 +1,9 @@
 // Synapse lists from files (the from_file connection rule): one synapse per row, columns source,
 // target and optionally weight and delay. Two formats, chosen by the extension:
 //   .csv          a header line naming the columns (any order), then one row per line; blank lines
-//                 and lines starting with '#' are skipped; "\r\n" and spaces around fields are fine;
-//                 a column name may carry its unit, "weight [pA]", "delay [ms]"
+//                 and lines starting with '#' are skipped; "\r\n", spaces around fields and double
+//                 quotes around a field (R's write.csv) are fine; a column name may carry its
+//                 unit, "weight [pA]", "delay [ms]"
 //   .h5 / .hdf5   1-D datasets source, target (integers), weight, delay (numbers) at the file
 //                 root, all of one length; other objects are ignored; weight and delay may carry a
 //                 string attribute `units`

@@ -33,7 +33,8 @@ theory_table make_theory_table(const run_spec& spec);
 
 // The stationary rate [Hz] of every population of a network in the diffusion approximation
 // (Brunel 2000, generalised): for population p,
-//   mu_p = I_e/g_L + tau_m (sum_inputs rate K E[J]),  sigma_p^2 = 2 sigma_V^2 + tau_m (sum_inputs rate K E[J^2]),
+//   mu_p = I_e/g_L + tau_m (sum_inputs rate K E[J]),
+//   sigma_p^2 = 2 sigma_V^2 + 2 (sigma_I / g_L)^2 tau_I / tau_m + tau_m (sum_inputs rate K E[J^2]),
 //   nu_p = siegert(mu_p, sigma_p),
 // summing the Poisson inputs (count, rate, weight) and every projection (mean in-degree K of its
 // rule, weight moments of its distribution; a from_file projection's rows over its targets and its
@@ -50,11 +51,11 @@ theory_table make_theory_table(const run_spec& spec);
 std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv = nullptr,
                                                       std::vector<double>* high = nullptr);
 
-// Empty where network_mean_field applies: every population a LIF with constant parameters, bias
-// and white noise and no OU or step current, every projection a delta or exp_current synapse, each
-// population's input (Poisson input, projections, white noise as
-// delta) of one kind and, for exp_current, one tau_syn of at most tau_m / 4, every generator
-// Poisson throughout the run. Otherwise the first obstacle, as "population 'E' is model eif (lif only)".
+// Empty where network_mean_field applies: every population a LIF with constant parameters, bias,
+// white and OU noise and no step current, every projection a delta or exp_current synapse, each
+// population's input (Poisson input, projections, white noise as delta, OU noise as exp_current
+// of tau_syn = tau_I) of one kind and, for exp_current, one tau_syn of at most tau_m / 4, every
+// generator Poisson throughout the run. Otherwise the first obstacle, as "population 'E' is model eif (lif only)".
 std::string mean_field_limit(const run_spec& spec);
 
 // The tau_syn of the exp_current input to `pop` [ms], 0 for delta (where mean_field_limit is empty).
