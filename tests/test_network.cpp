@@ -674,7 +674,7 @@ TEST(NetworkTheory, ExpCurrentInputFiresAtFourcaudBrunelsRate) {
     ASSERT_EQ(mean_field_limit(s), "");
     run_spec slow = s;
     slow.populations[0].input.poisson_tau_syn_ms = 5.1;
-    EXPECT_EQ(mean_field_limit(slow), "population 'P' has exp_current input of tau_syn 5.1 ms, tau_m 20 ms: Fourcaud & "
+    EXPECT_EQ(mean_field_limit(slow), "population 'P' has exp_current (or OU) input of tau_syn 5.1 ms, tau_m 20 ms: Fourcaud & "
                                       "Brunel's first-order shift holds for tau_syn << tau_m (here at most tau_m / 4)");
     const auto theory = network_mean_field(s);
     ASSERT_TRUE(theory.has_value());
@@ -752,7 +752,7 @@ TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
     s.projections[0].synapse = synapse_kind::exp_current;  // E -> E, beside delta input into E
     EXPECT_FALSE(network_mean_field(s).has_value());
     EXPECT_EQ(mean_field_limit(s),
-              "population 'E' receives both delta (or white-noise) and exp_current input (one kind only)");
+              "population 'E' receives both delta (or white-noise) and exp_current (or OU) input (one kind only)");
     s = small_network(100.0);
     poisson_into_channels(s);  // I's input: delta projections and an exp_conductance Poisson input
     EXPECT_EQ(mean_field_limit(s), "population 'I': input.poisson has exp_conductance synapses (delta or exp_current only)");
@@ -782,7 +782,18 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
     run_spec one = test::one_population(model_kind::lif, 3, 100.0);
     one.populations[0].name = "E";
     one.populations[0].input.sigma_I = distribution::constant(10.0);
-    EXPECT_TRUE(contains(notes_of(one), "population 'E': coloured (OU) noise")) << notes_of(one);
+    EXPECT_TRUE(contains(notes_of(one), "population 'E': coloured (OU) noise: the rate with Fourcaud & Brunel"))
+        << notes_of(one);
+    EXPECT_EQ(make_theory_table(one).rate_Hz.at("E").size(), 3u);
+    one.populations[0].input.sigma_V = distribution::constant(1.0);
+    EXPECT_TRUE(contains(notes_of(one), "coloured (OU) and white noise together")) << notes_of(one);
+    one.populations[0].input.sigma_V = distribution::constant(0.0);
+    one.populations[0].input.tau_I_ms = 6.0;
+    EXPECT_TRUE(contains(notes_of(one), "coloured (OU) noise of tau_I 6 ms, tau_m 20 ms")) << notes_of(one);
+    one.populations[0].input.tau_I_ms = 2.0;
+    one.populations[0].model = model_kind::eif;
+    EXPECT_TRUE(contains(notes_of(one), "coloured (OU) noise: a rate for the lif only")) << notes_of(one);
+    one.populations[0].model = model_kind::lif;
     one.populations[0].input.sigma_I = distribution::constant(0.0);
     one.populations[0].model = model_kind::eif;
     EXPECT_TRUE(contains(notes_of(one), "population 'E': no closed-form rate for model eif")) << notes_of(one);
