@@ -5,6 +5,7 @@
 #include "ifsim/analysis.hpp"
 #include "ifsim/neuron_update.hpp"
 #include "ifsim/models.hpp"
+#include "ifsim/population_setup.hpp"
 #include "support/backend_param.hpp"
 #include "support/simulate.hpp"
 
@@ -108,34 +109,48 @@ TEST_P(eif_qif, qif_onset_is_square_root) {
     EXPECT_NEAR(slope, 0.5, 0.01);
 }
 
-// The QIF drift that reaches V_peak inside a step is a spike at that time, whatever input jumps V
-// at the step's end (delta synapses, Poisson jumps): the crossing came first. It used to be marked
-// as V_peak + 1 mV, which an inhibitory jump of more than 1 mV took back below V_peak: the spike
-// was lost and V left at an invented value (found by a review).
-template <class Real>
-void qif_crossing_survives_inhibition_at_the_step_end() {
-    const double dt = 0.1, I = 150.0;
-    neuron_params p = with_model_defaults({}, model_kind::qif);
-    p.V_peak = 20.0;
-    qif_model::coeffs<Real> c{};
-    qif_model::derive(c, p, dt);
-    c.reset.V_reset = Real(p.V_reset);
-    c.reset.ref_steps = Real(p.t_ref / dt);
-    const neuron_state<Real> s{Real(19.5), 0, 0, 0};  // the drift passes V_peak early in the step
-    Real u = s.V - c.V_m;
-    const Real f = qif_model::drift(c, u, Real(I), Real(1));
-    ASSERT_GT(f, Real(0));
-    ASSERT_LT(f, Real(0.5));
-    for (const Real V_syn : {Real(0), Real(-0.5), Real(-3), Real(-100)}) {
-        const stepped<Real> r = update_neuron<qif_model, Real>(c, s, Real(I), true, step_noise<Real>{}, Real(0), V_syn);
-        EXPECT_EQ(r.offset, f) << "V_syn " << V_syn;
+// A drift that reaches threshold (V_th, or V_peak) inside a step is a spike at that time, whatever
+// input jumps V at the step's end (delta synapses, Poisson jumps): the crossing came first. The
+// QIF marked it as V_peak + 1 mV and the others compared V after the jumps, so that an inhibitory
+// jump took the spike back and left V at an invented value (found by two reviews). A jump that
+// alone takes V over threshold is a spike at the step's end.
+template <class Model, class Real>
+void drift_crossing_survives_inhibition(model_kind kind, double V0, double I) {
+    SCOPED_TRACE(std::string(model_name(kind)) + (sizeof(Real) == 4 ? " float" : " double"));
+    run_spec s = one_population(kind, 1, 1.0, 0.1, sizeof(Real) == 4 ? precision::single : precision::double_);
+    const auto pop = build_population<Model, Real>(s.populations[0], s.simulation, 0);
+    const auto& c = pop.coeffs.at(0);
+    neuron_state<Real> start{};
+    start.V = Real(V0);
+    const stepped<Real> free = update_neuron<Model, Real>(c, start, Real(I), true, step_noise<Real>{}, Real(0));
+    ASSERT_GT(free.offset, Real(0)) << "the drift crosses inside the step";
+    ASSERT_LT(free.offset, Real(0.5));
+    for (const Real V_syn : {Real(-0.5), Real(-3), Real(-100)}) {
+        const stepped<Real> r = update_neuron<Model, Real>(c, start, Real(I), true, step_noise<Real>{}, Real(0), V_syn);
+        EXPECT_EQ(r.offset, free.offset) << "V_syn " << V_syn;
         EXPECT_EQ(r.state.V, c.reset.V_reset) << "V_syn " << V_syn;
     }
+    // At rest without current (no drift crossing), a jump over threshold: a spike at the end.
+    neuron_state<Real> rest{};
+    rest.V = Real(s.populations[0].params.count("E_L") ? s.populations[0].params.at("E_L").a : -70.0);
+    const Real over = c.reset.spike_at - rest.V + Real(1);
+    const stepped<Real> kicked = update_neuron<Model, Real>(c, rest, Real(0), true, step_noise<Real>{}, Real(0), over);
+    EXPECT_EQ(kicked.offset, Real(1));
+    EXPECT_EQ(kicked.state.V, c.reset.V_reset);
 }
 
-TEST(qif, a_crossing_inside_the_step_survives_inhibition_at_its_end) {
-    qif_crossing_survives_inhibition_at_the_step_end<float>();
-    qif_crossing_survives_inhibition_at_the_step_end<double>();
+template <class Real>
+void drift_crossings_survive_inhibition() {
+    drift_crossing_survives_inhibition<lif_model, Real>(model_kind::lif, -50.05, 500.0);     // V_th -50 mV
+    drift_crossing_survives_inhibition<alif_model, Real>(model_kind::alif, -50.05, 500.0);
+    drift_crossing_survives_inhibition<eif_model, Real>(model_kind::eif, -40.1, 500.0);      // V_peak -40 mV
+    drift_crossing_survives_inhibition<adex_model, Real>(model_kind::adex, -40.1, 500.0);
+    drift_crossing_survives_inhibition<qif_model, Real>(model_kind::qif, 19.5, 150.0);       // V_peak +20 mV
+}
+
+TEST(update_neuron, a_drift_crossing_survives_inhibition_at_the_step_end) {
+    drift_crossings_survive_inhibition<float>();
+    drift_crossings_survive_inhibition<double>();
 }
 
 IFSIM_INSTANTIATE_BACKEND_TESTS(eif_qif);

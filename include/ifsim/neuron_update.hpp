@@ -5,10 +5,11 @@
 //   3. a refractory neuron stays clamped; a neuron whose refractory period ends inside the step
 //      integrates only the rest of it (interpolated spike timing);
 //   4. V already at threshold at the start of the step spikes at its start (initial conditions);
-//   5. the model advances V (and w); Poisson input adds its voltage jumps (or feeds a synaptic
-//      channel, synapses.hpp);
-//   6. a spike is V at or above threshold, or, for noisy hard thresholds, a Brownian-bridge
-//      crossing between the grid points; the neuron resets.
+//   5. the model advances V (and w); then Poisson input and delta synapses add their voltage jumps,
+//      at the step's end (or Poisson input feeds a synaptic channel, synapses.hpp);
+//   6. a spike is V at or above threshold before the jumps (the step's drift reached it: at that
+//      time) or after them (at the step's end), or, for noisy hard thresholds, a Brownian-bridge
+//      crossing of the drift between the grid points; the neuron resets.
 #pragma once
 
 #include <cstdint>
@@ -181,21 +182,27 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
         if (!clamped && s.ref > Real(0)) Model::hold(c, moved, s.ref);
     const Real w0 = moved.w;
     Model::advance(c, moved, I, z.xi, h);
+    // The drift's end, before the step's input jumps: a crossing there came first, and an
+    // inhibitory jump at the step's end does not take it back.
+    const Real V_drift = moved.V;
     moved.V += n_input * c.input.poisson_weight;
     moved.V += V_syn;  // delta synapses arriving in this step (synapses.hpp)
 
-    // P(an OU path from V0 to V1, both below threshold, touched it) over h * dt.
-    const Real x_full = -(threshold - V0) * (threshold - moved.V) * c.noise.bridge;
+    // P(an OU path from V0 to V_drift, both below threshold, touched it) over h * dt.
+    const Real x_full = -(threshold - V0) * (threshold - V_drift) * c.noise.bridge;
     const Real x = h == Real(1) ? x_full : x_full / h;  // x / 1 == x exactly; the GPU skips the division
     const bool bridge_on = MayBridge && (flags & input_flag::bridge) != 0;
     const bool bridged = !DeferBridge && bridge_on && bridge_fires(z.u_bridge, x);
     const bool at_start = V0 >= threshold;  // only from initial conditions: spike at the step's start
-    const bool crossed = moved.V >= threshold;
+    const bool drift_crossed = V_drift >= threshold;
+    const bool crossed = drift_crossed || moved.V >= threshold;  // else by the jumps, at the step's end
 
     Real offset = Real(1);
     Real bridge_offset = Real(1);  // the offset of a spike by the bridge alone
     if (interpolate) {
-        const Real inside = crossed ? Model::crossing(c, V0, moved.V, w0, I, h) : Real(0.5);  // bridge: midpoint
+        const Real inside = drift_crossed ? Model::crossing(c, V0, V_drift, w0, I, h)
+                            : crossed     ? Real(1)
+                                          : Real(0.5);  // bridge: midpoint
         offset = at_start ? Real(0) : inside;
         offset = (Real(1) - h) + h * offset;
         offset = offset > Real(0) ? offset : Real(0);  // a second spike within the previous step's rest: at its end
