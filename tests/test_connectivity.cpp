@@ -152,7 +152,7 @@ TEST(Connectivity, Uniform53IsOpenAtBothEnds) {
     EXPECT_EQ(uniform53_of(0, 0), 0x1p-54);
     EXPECT_LT(uniform53_of(0xffffffffu, 0xffffffffu), 1.0);
     EXPECT_GT(uniform53_of(0xffffffffu, 0xffffffffu), 1.0 - 0x1p-52);
-    EXPECT_EQ(uniform53_of(0x12345u, 0x800u), (double((std::uint64_t{0x12345u} << 21) | 1) + 0.5) * 0x1p-53);
+    EXPECT_EQ(uniform53_of(0x12345u, 0x800u), 0x1.234500000c000p-16);  // ((0x12345 << 21 | 1) + 1/2) 2^-53, by Python
 }
 
 TEST(Connectivity, RowWordsFromAGivenFirstBlockContinueTheRow) {

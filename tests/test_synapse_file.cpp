@@ -167,6 +167,7 @@ TEST_F(synapse_file, csv_quoted_fields) {
     EXPECT_EQ(py.delay_ms, (doubles{1.5}));
     EXPECT_MENTIONS(error_of(csv("\"\",\"source\",\"target\"\n\"1\",0,1\n")), "empty column name", "row.names = FALSE");
     EXPECT_MENTIONS(error_of(csv("source,target\n\"1,2\n")), "conn.csv:2:", "is not a neuron index");
+    EXPECT_EQ(read_synapse_file(csv("source,target\n\" 0 \", 1\n"), limits).source, (u64s{0}));  // spaces inside too
 }
 
 TEST_F(synapse_file, csv_header_only_is_zero_synapses) {

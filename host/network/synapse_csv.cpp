@@ -271,7 +271,7 @@ synapse_table read_csv(const fs::path& file, const synapse_file_limits& limits) 
                                     " (" + header.names + ")");
             }
             const char* field_end = last ? end : comma;
-            const std::string_view field = unquoted(trim(std::string_view(p, std::size_t(field_end - p))));
+            const std::string_view field = trim(unquoted(trim(std::string_view(p, std::size_t(field_end - p)))));
             const column c = header.order[k];
             if (c == column::source || c == column::target)
                 index[c] = parse_index(field, c, checks, at);
