@@ -812,6 +812,15 @@ TEST(cli, unusable_arguments_exit_2) {
     const auto rn = ifsim("rn " + example("fi_curve.toml"));
     EXPECT_EQ(rn.code, 2);
     EXPECT_NE(rn.err.find("unknown command 'rn' (did you mean run?)"), std::string::npos) << rn.err;
+    const auto config_alone = ifsim(example("fi_curve.toml"));
+    EXPECT_EQ(config_alone.code, 2);
+    EXPECT_NE(config_alone.err.find("(did you mean ifsim run " + example("fi_curve.toml") + "?)"), std::string::npos)
+        << config_alone.err;
+    const auto option = ifsim("-x");
+    EXPECT_EQ(option.code, 2);
+    EXPECT_NE(option.err.find("ifsim: error: '-x' is no option of ifsim before a command"), std::string::npos) << option.err;
+    EXPECT_EQ(ifsim("--version").code, 0);
+    EXPECT_EQ(ifsim("-h").code, 0);
     const auto none = ifsim("");
     EXPECT_EQ(none.code, 2);
     EXPECT_NE(none.err.find("ifsim: error: no command; the commands:"), std::string::npos) << none.err;

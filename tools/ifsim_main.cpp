@@ -68,15 +68,18 @@ bool is_command(const CLI::App& app, const std::string& name) {
     return false;
 }
 
-// No command, or a first argument that is none: said, with the nearest command, instead of CLI11's
-// "A subcommand is required".
+// No command, or a first argument that is neither a command nor one of ifsim's own options: said,
+// with the nearest command (or `run` for a config file), instead of CLI11's "A subcommand is
+// required".
 int unknown_command(const CLI::App& app, const std::string& given) {
     std::vector<std::string> names;
     for (const CLI::App* cmd : app.get_subcommands({})) names.push_back(cmd->get_name());
     const std::vector<std::string_view> views(names.begin(), names.end());
-    const std::string near = ifsim::suggest(given, views);
-    std::cerr << "ifsim: error: " << (given.empty() ? "no command" : "unknown command '" + given + "'")
-              << (near.empty() ? "" : " (did you mean " + near + "?)") << "; the commands:";
+    const std::string near = given.ends_with(".toml") ? "ifsim run " + given : ifsim::suggest(given, views);
+    const std::string what = given.empty()              ? "no command"
+                             : given.starts_with("-") ? "'" + given + "' is no option of ifsim before a command"
+                                                      : "unknown command '" + given + "'";
+    std::cerr << "ifsim: error: " << what << (near.empty() ? "" : " (did you mean " + near + "?)") << "; the commands:";
     for (const auto& n : names) std::cerr << " " << n;
     std::cerr << "\nRun with --help for more information.\n";
     return ifsim::cli::exit_bad_input;
@@ -162,7 +165,9 @@ int main(int argc, char** argv) {
     stats_cmd->add_flag("--csv", sa.csv, "CSV on stdout, every digit");
 
     for (CLI::App* cmd : app.get_subcommands({})) cmd->allow_extras();
-    if (argc == 1 || (argv[1][0] != '-' && !is_command(app, argv[1]))) return unknown_command(app, argc > 1 ? argv[1] : "");
+    const auto own_option = [](std::string_view a) { return a == "-h" || a == "--help" || a == "--version"; };
+    if (argc == 1 || (argv[1][0] != '-' && !is_command(app, argv[1])) || (argv[1][0] == '-' && !own_option(argv[1])))
+        return unknown_command(app, argc > 1 ? argv[1] : "");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
