@@ -13,6 +13,7 @@
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/models.hpp"
+#include "ifsim/population_setup.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/simulation.hpp"
 
@@ -130,15 +131,11 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
     // A membrane time constant below dt is almost always a unit slip: C_m in nF (PyNN's unit)
     // written as a bare number of pF, 0.25 for 250.
     for (const population_spec& pop : spec.populations) {
-        neuron_params p;
-        bool known = true;  // every parameter constant: one time constant
-        for (const param_field& f : param_fields)
-            if (const auto it = pop.params.find(std::string(f.name)); it != pop.params.end()) {
-                known = known && it->second.is_constant();
-                p.*f.member = it->second.a;
-            }
-        if (!known) continue;
-        const double tau = with_model(pop.model, [&]<class Model>() { return Model::noise_tau_ms(with_model_defaults(p, pop.model)); });
+        const bool one_set = std::all_of(pop.params.begin(), pop.params.end(),
+                                         [](const auto& named) { return named.second.is_constant(); });
+        if (!one_set) continue;  // no single time constant
+        const neuron_params p = realize_params(pop, spec.simulation, 0).at(0);
+        const double tau = with_model(pop.model, [&]<class Model>() { return Model::noise_tau_ms(p); });
         if (tau < spec.simulation.dt_ms)
             std::cerr << "ifsim: warning: population '" << pop.name << "': its membrane time constant, "
                       << (pop.model == model_kind::qif ? "C_m / (k (V_c - E_L))" : "C_m / g_L") << " = " << tau
