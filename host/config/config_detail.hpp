@@ -96,6 +96,17 @@ struct owner {
 distribution read_distribution(const context& ctx, const toml::node& n, std::string_view path,
                                dimension d, owner who);
 
+// The mean and std of a normal or lognormal written [mean, std] or { mean = ..., std = ... }
+// (per-neuron and per-synapse values alike), with their key paths; the error names `form` and
+// shows an example around `example_mean`.
+struct mean_std_nodes {
+    const toml::node* mean = nullptr;
+    const toml::node* std_dev = nullptr;
+    std::string mean_path, std_path;
+};
+mean_std_nodes read_mean_std(const context& ctx, const toml::node& value, std::string_view path, std::string_view form,
+                             std::string_view example_mean, dimension d);
+
 // Throws unless every value `dist` can take satisfies `ok` (linspace and uniform: both ends,
 // array: every value, normal: the mean). `rule` says what is accepted ("must be >= 0").
 template <class Pred>

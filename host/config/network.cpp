@@ -253,26 +253,11 @@ synapse_distribution read_synapse_distribution(const context& ctx, const toml::n
     }
     out.type = key.str() == "normal" ? synapse_distribution::kind::normal
                                      : synapse_distribution::kind::lognormal;
-    const toml::node* mean = nullptr;
-    const toml::node* std_dev = nullptr;
-    std::string mean_path, std_path;
-    if (const auto* a = value.as_array(); a != nullptr && a->size() == 2) {
-        mean = &(*a)[0], mean_path = element_path(p, 0);
-        std_dev = &(*a)[1], std_path = element_path(p, 1);
-    } else if (const auto* mt = value.as_table()) {
-        static constexpr std::array<std::string_view, 2> mean_std = {"mean", "std"};
-        check_keys(ctx, *mt, p, mean_std);
-        mean = mt->get("mean"), mean_path = child_path(p, "mean");
-        std_dev = mt->get("std"), std_path = child_path(p, "std");
-    }
-    if (mean == nullptr || std_dev == nullptr)
-        ctx.fail(&value, p,
-                 says(p, value) + "expected " + std::string(key.str()) + " = [mean, std] or { mean = ..., std = ... }, e.g. [\"" +
-                     lo + "\", \"" + format_quantity(0.5, d) + "\"]");
-    out.a = read_synaptic_quantity(ctx, *mean, mean_path, d, needs);
-    out.b = read_synaptic_quantity(ctx, *std_dev, std_path, d, needs);
+    const mean_std_nodes m = read_mean_std(ctx, value, p, key.str(), lo, d);
+    out.a = read_synaptic_quantity(ctx, *m.mean, m.mean_path, d, needs);
+    out.b = read_synaptic_quantity(ctx, *m.std_dev, m.std_path, d, needs);
     if (!(out.b >= 0.0))
-        ctx.fail(std_dev, std_path, says(std_path, *std_dev) + "a standard deviation must be >= 0");
+        ctx.fail(m.std_dev, m.std_path, says(m.std_path, *m.std_dev) + "a standard deviation must be >= 0");
     return out;
 }
 

@@ -299,6 +299,25 @@ distribution read_array(const context& ctx, const toml::array& a, std::string_vi
 
 }  // namespace
 
+mean_std_nodes read_mean_std(const context& ctx, const toml::node& value, std::string_view p, std::string_view form,
+                             std::string_view example_mean, dimension d) {
+    mean_std_nodes out;
+    if (const auto* a = value.as_array(); a != nullptr && a->size() == 2) {
+        out.mean = &(*a)[0], out.mean_path = element_path(p, 0);
+        out.std_dev = &(*a)[1], out.std_path = element_path(p, 1);
+    } else if (const auto* t = value.as_table()) {
+        static constexpr std::array<std::string_view, 2> keys = {"mean", "std"};
+        check_keys(ctx, *t, p, keys);
+        out.mean = t->get("mean"), out.mean_path = child_path(p, "mean");
+        out.std_dev = t->get("std"), out.std_path = child_path(p, "std");
+    }
+    if (out.mean == nullptr || out.std_dev == nullptr)
+        ctx.fail(&value, p,
+                 says(p, value) + "expected " + std::string(form) + " = [mean, std] or { mean = ..., std = ... }, e.g. [\"" +
+                     std::string(example_mean) + "\", \"" + format_quantity(0.5, d) + "\"]");
+    return out;
+}
+
 distribution read_distribution(const context& ctx, const toml::node& n, std::string_view path,
                                dimension d, owner who) {
     if (n.is_array()) return read_array(ctx, *n.as_array(), path, d, who);
@@ -327,26 +346,12 @@ distribution read_distribution(const context& ctx, const toml::node& n, std::str
                          format_quantity(dist.b, d) + "; expected [low, high] with low <= high");
     } else if (key.str() == "normal") {
         // normal = [mean, std] or { mean = ..., std = ... }, as for a per-synapse value.
-        const toml::node* mean = nullptr;
-        const toml::node* std_dev = nullptr;
-        std::string mean_path, std_path;
-        if (const auto* a = value.as_array(); a != nullptr && a->size() == 2) {
-            mean = &(*a)[0], mean_path = element_path(p, 0);
-            std_dev = &(*a)[1], std_path = element_path(p, 1);
-        } else if (const auto* nt = value.as_table()) {
-            static constexpr std::array<std::string_view, 2> normal_keys = {"mean", "std"};
-            check_keys(ctx, *nt, p, normal_keys);
-            mean = nt->get("mean"), mean_path = child_path(p, "mean");
-            std_dev = nt->get("std"), std_path = child_path(p, "std");
-        }
-        if (mean == nullptr || std_dev == nullptr)
-            ctx.fail(&value, p,
-                     says(p, value) + "expected normal = [mean, std] or { mean = ..., std = ... }, e.g. [\"" +
-                         format_quantity(-1.5, d) + "\", \"" + format_quantity(0.5, d) + "\"]");
+        const mean_std_nodes m = read_mean_std(ctx, value, p, "normal", format_quantity(-1.5, d), d);
         dist.type = distribution::kind::normal;
-        dist.a = read_quantity(ctx, *mean, mean_path, d);
-        dist.b = read_quantity(ctx, *std_dev, std_path, d);
-        if (!(dist.b >= 0.0)) ctx.fail(std_dev, std_path, says(std_path, *std_dev) + "a standard deviation must be >= 0");
+        dist.a = read_quantity(ctx, *m.mean, m.mean_path, d);
+        dist.b = read_quantity(ctx, *m.std_dev, m.std_path, d);
+        if (!(dist.b >= 0.0))
+            ctx.fail(m.std_dev, m.std_path, says(m.std_path, *m.std_dev) + "a standard deviation must be >= 0");
     } else {  // array
         if (!value.is_array())
             ctx.fail(&value, p, says(p, value) + type_name(value) + ", but an array of " +
