@@ -559,6 +559,25 @@ TEST(cli, check_says_when_a_run_would_not_fit_here) {
     EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5"));
 }
 
+// A synapse file's longest delay sets the rings' length, as a rule's does: check counts it (it
+// counted one step, 129 KiB here where the rings take 458 MiB).
+TEST(cli, check_counts_the_rings_a_synapse_files_delays_need) {
+    const fs::path dir = fresh_dir("check_file_delay");
+    fs::create_directories(dir);
+    const auto plan = [&](const std::string& delay_ms) {
+        std::ofstream(dir / "syn.csv") << "source,target,delay\n0,1," << delay_ms << "\n";
+        std::ofstream(dir / "net.toml") << "[[population]]\nname = \"E\"\nsize = 1000\nmodel = \"lif\"\n\n"
+                                           "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = { from_file = \"syn.csv\" }\n"
+                                           "weight = \"0.1 mV\"\n";
+        const auto r = ifsim("check " + (dir / "net.toml").string());
+        EXPECT_EQ(r.code, 0) << r.err;
+        return r.out;
+    };
+    EXPECT_NE(plan("6000").find("at least 458 MiB for the run (largest: population 'E', 458 MiB)"), std::string::npos)
+        << plan("6000");  // 1000 neurons x 60,001 slots x 8 bytes
+    EXPECT_NE(plan("1").find("at least 129 KiB for the run"), std::string::npos) << plan("1");
+}
+
 // `check` validates without running: the plan on stdout with exact synapse counts, a synapse file
 // read whole (a bad row is found here, not only when a run builds), --build the real network.
 TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {

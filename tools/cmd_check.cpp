@@ -68,7 +68,8 @@ std::string channel_feeders(const run_spec& spec, const state_record& r) {
 }
 
 // `built`: the synapse counts are the built network's, exact; else pairwise_bernoulli's are expected.
-void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool built) {
+// `file_delay_steps`: the longest delay the synapse files list (the rings' length).
+void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool built, double file_delay_steps) {
     const auto& sim = spec.simulation;
     std::printf("%s: valid\n", spec.source_path.c_str());
     std::printf("  simulation   dt %g ms, %g ms = %llu steps, seed %llu, %s, %s spike timing\n", sim.dt_ms,
@@ -139,7 +140,7 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
                     window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());
     }
 
-    const memory_estimate m = estimate_memory(spec, synapses);
+    const memory_estimate m = estimate_memory(spec, synapses, file_delay_steps);
     const std::uint64_t available = available_memory();
     const std::string here = available == 0                  ? "available memory unknown"
                              : fits_in_memory(m, available) ? format_bytes(double(available)) + " available"
@@ -168,10 +169,11 @@ network_stats counted(const std::vector<double>& synapses) {
 int check(const config_args& args, bool build) {
     return reporting_errors("check", [&] {
         const run_spec spec = load_config(args.config, args.all_overrides());
-        const std::vector<double> counts = synapse_counts(spec);
+        double file_delay_steps = 1.0;
+        const std::vector<double> counts = synapse_counts(spec, &file_delay_steps);
         if (!build) {
             warn_about_inputs(spec, counted(counts));
-            print_plan(spec, counts, false);
+            print_plan(spec, counts, false, file_delay_steps);
             return exit_ok;
         }
         // What a run sets up from the config, before "valid" is said: each neuron's parameters,
@@ -188,7 +190,7 @@ int check(const config_args& args, bool build) {
         const network net = naming_the_config(spec, [&] { return build_network(spec); });
         const std::vector<double> built(net.projection_synapses.begin(), net.projection_synapses.end());
         warn_about_inputs(spec, counted(built));
-        print_plan(spec, built, true);
+        print_plan(spec, built, true, file_delay_steps);
         std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
                     net.bytes_per_synapse(), net.build_seconds);
         return exit_ok;

@@ -261,13 +261,13 @@ double population_bytes_per_neuron(const run_spec& spec, const population_spec& 
 
 }  // namespace
 
-memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses) {
+memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses, double file_delay_steps) {
     memory_estimate m;
     const auto add = [&](double bytes, const std::string& name) {
         m.bytes += bytes;
         if (bytes > m.largest) m.largest = bytes, m.largest_part = name;
     };
-    const double slots = longest_delay_steps(spec) + 1.0;
+    const double slots = std::max(longest_delay_steps(spec), file_delay_steps) + 1.0;
     for (const population_spec& p : spec.populations)
         add(double(p.size) * population_bytes_per_neuron(spec, p, slots), "population '" + p.name + "'");
     double largest_building = 0.0;  // the projections are built one after the other
@@ -342,8 +342,9 @@ synapse_table read_projection_file(const run_spec& spec, std::size_t k) {
     }
 }
 
-std::vector<double> synapse_counts(const run_spec& spec) {
+std::vector<double> synapse_counts(const run_spec& spec, double* file_delay_steps) {
     std::vector<double> counts;
+    if (file_delay_steps) *file_delay_steps = 1.0;
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
         const source_ref s = find_source(spec, pr.source);
@@ -352,7 +353,11 @@ std::vector<double> synapse_counts(const run_spec& spec) {
             counts.push_back(expected_synapses(pr.rule, double(s.size), double(num_targets), pr.source == pr.target));
             continue;
         }
-        counts.push_back(double(read_projection_file(spec, k).source.size()));
+        const synapse_table file = read_projection_file(spec, k);
+        counts.push_back(double(file.source.size()));
+        if (file_delay_steps)
+            for (const double ms : file.delay_ms)
+                *file_delay_steps = std::max(*file_delay_steps, delay_steps(ms, spec.simulation.dt_ms));
     }
     return counts;
 }

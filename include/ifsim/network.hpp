@@ -152,7 +152,10 @@ struct memory_estimate {
     double largest = 0.0;      // bytes of the largest part
     std::string largest_part;  // "population 'E'" or "projection 3 (L4E -> L23E)"
 };
-memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses = {});
+// `file_delay_steps`: the longest delay the synapse files list, in steps, where they were read
+// (synapse_counts); unknown before, when the rings are counted for the rules' delays alone.
+memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses = {},
+                                double file_delay_steps = 1.0);
 
 // Whether a run that needs m fits in `available` bytes, a tenth of them left for what the estimate
 // leaves out; true where the available memory is unknown (0).
@@ -162,8 +165,9 @@ bool fits_in_memory(const memory_estimate& m, std::uint64_t available);
 synapse_table read_projection_file(const run_spec& spec, std::size_t k);
 // Each projection's synapse count before anything is drawn: the mean of its rule (exact for every
 // rule but pairwise_bernoulli), or a synapse file's rows, the file read whole and every row
-// checked as the build will (config_error naming the projection, file and row).
-std::vector<double> synapse_counts(const run_spec& spec);
+// checked as the build will (config_error naming the projection, file and row); with
+// `file_delay_steps`, also the longest delay the files list, in steps (1 where none does).
+std::vector<double> synapse_counts(const run_spec& spec, double* file_delay_steps = nullptr);
 // Bytes this process can still get: the least of MemAvailable, its memory cgroup's limit less use
 // (a Slurm job, a container) and ulimit -v less what is mapped; 0 when none is known.
 std::uint64_t available_memory();
