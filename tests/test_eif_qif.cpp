@@ -132,7 +132,7 @@ void drift_crossing_survives_inhibition(model_kind kind, double V0, double I) {
     }
     // At rest without current (no drift crossing), a jump over threshold: a spike at the end.
     neuron_state<Real> rest{};
-    rest.V = Real(s.populations[0].params.count("E_L") ? s.populations[0].params.at("E_L").a : -70.0);
+    rest.V = Real(neuron_params{}.E_L);  // every model's default resting potential
     const Real over = c.reset.spike_at - rest.V + Real(1);
     const stepped<Real> kicked = update_neuron<Model, Real>(c, rest, Real(0), true, step_noise<Real>{}, Real(0), over);
     EXPECT_EQ(kicked.offset, Real(1));

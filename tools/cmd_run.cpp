@@ -156,6 +156,7 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
 // More threads than CPUs take turns, and every interval waits for the one descheduled last.
 void warn_about_threads(const run_spec& spec, const backend& engine) {
     if (engine.name() != "cpu") return;
+    // The backend set the threads when made; setting them again is a no-op that returns their number.
     const unsigned threads = use_run_threads(spec.simulation), cpus = cpus_available();
     if (cpus > 0 && threads > cpus)
         std::cerr << "ifsim: warning: " << threads << " threads on the " << cpus
