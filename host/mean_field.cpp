@@ -119,7 +119,7 @@ std::string mean_field_limit(const run_spec& spec) {
     }
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const auto& pr = spec.projections[k];
-        const std::string proj = "projection " + std::to_string(k) + " (" + pr.source + " -> " + pr.target + ")";
+        const std::string proj = describe_projection(pr, k);
         if (pr.synapse == synapse_kind::exp_conductance)
             return proj + " has exp_conductance synapses (delta or exp_current only)";
     }

@@ -897,7 +897,7 @@ TEST(Config, PoissonInputIntoASynapticChannel) {
                             "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = \"all_to_all\"\n"
                             "synapse = \"exp_current\"\nweight = 1\ntau_syn = \"2 ms\"\n";
     std::string m = error_of(two + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\n");
-    EXPECT_NE(m.find("choose one with projection = <index> or projection = \"input.poisson\""), std::string::npos) << m;
+    EXPECT_NE(m.find("choose one with projection = <index or name> or projection = \"input.poisson\""), std::string::npos) << m;
     const run_spec chosen =
         parse_config(two + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\nprojection = \"input.poisson\"\n", "c.toml");
     EXPECT_EQ(chosen.states.at(0).projection, state_record::poisson_input_channel);
@@ -914,7 +914,9 @@ TEST(Config, PoissonInputIntoASynapticChannel) {
                                         "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\nprojection = \"input.poisson\"\n");
     EXPECT_NE(m.find("population 'E' has no input.poisson into a synaptic channel"), std::string::npos) << m;
     m = error_of(two + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\nprojection = \"poisson\"\n");
-    EXPECT_NE(m.find("expected a projection's index, or \"input.poisson\""), std::string::npos) << m;
+    EXPECT_NE(m.find("projection = \"poisson\": no [[projection]] has this name; expected a projection's name or index, "
+                     "or \"input.poisson\""),
+              std::string::npos) << m;
     // Without a channel of the kind there is nothing to record.
     m = error_of(with_poisson("weight = 0.5") + "[[record]]\nstate = \"I_syn\"\npopulation = \"E\"\n");
     EXPECT_NE(m.find("population 'E' receives no exp_current synapses (no [[projection]] onto it, and no input.poisson"),
@@ -1029,7 +1031,7 @@ population = "F"
                                "synapse = \"exp_conductance\"\nweight = 1\nE_rev = 0\n";
     m = record_error("state = \"g_syn\"\npopulation = \"E\"\n", second);
     EXPECT_NE(m.find("population 'E' has 2 exp_conductance channels (one per tau_syn and E_rev); choose one with "
-                     "projection = <index> (projections of exp_conductance synapses onto 'E': 2, 10)"),
+                     "projection = <index or name> (projections of exp_conductance synapses onto 'E': 2, 10)"),
               std::string::npos) << m;
     EXPECT_EQ(parse_config(std::string(network_pops) + network + second +
                                "[[record]]\nstate = \"g_syn\"\npopulation = \"E\"\nprojection = 10\n",
@@ -1037,6 +1039,17 @@ population = "F"
                   .states[0]
                   .projection,
               10u);
+    // A named projection answers to its name, in the record's default name too.
+    const run_spec by_name =
+        parse_config(std::string(network_pops) + network + second + "name = \"FE_cond\"\n" +
+                         "[[record]]\nstate = \"g_syn\"\npopulation = \"E\"\nprojection = \"FE_cond\"\n",
+                     "syn.toml");
+    EXPECT_EQ(by_name.states.at(0).projection, 10u);
+    EXPECT_EQ(by_name.states.at(0).name, "E_g_syn_FE_cond");
+    expect_same(by_name, parse_config(to_toml(by_name), "syn.toml"));
+    m = record_error("state = \"g_syn\"\npopulation = \"F\"\nprojection = \"FE_cond\"\n", second + "name = \"FE_cond\"\n");
+    EXPECT_NE(m.find("record[0].projection = \"FE_cond\": projection 10 'FE_cond' (F -> E) targets 'E', not 'F'"),
+              std::string::npos) << m;
 }
 
 // A projection may have a name: --set chooses it by that (or still by index), the resolved config

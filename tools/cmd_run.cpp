@@ -123,8 +123,7 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
     for (std::size_t k = 0; k < spec.projections.size() && k < net.projection_synapses.size(); ++k) {
         if (net.projection_synapses[k] != 0) continue;
         const projection_spec& p = spec.projections[k];
-        std::cerr << "ifsim: warning: projection[" << k << "] (" << p.source << " -> " << p.target
-                  << ") makes no synapses"
+        std::cerr << "ifsim: warning: " << describe_projection(p, k) << " makes no synapses"
                   << (p.rule.kind == rule_kind::from_file ? ": " + p.rule.file + " lists none" : std::string())
                   << "\n";
     }

@@ -165,7 +165,10 @@ std::string default_record_name(std::string_view population, std::string_view st
     std::string name = std::string(population) + "_" + std::string(state);
     // append, not "_" + ...: gcc 12's false -Wrestrict
     if (projection && projection->is_integer()) name.append("_").append(std::to_string(projection->as_integer()->get()));
-    if (projection && projection->is_string()) name.append("_poisson");
+    if (projection && projection->is_string()) {  // "input.poisson", or a projection's name
+        const std::string& p = projection->as_string()->get();
+        name.append("_").append(p == "input.poisson" ? "poisson" : p);
+    }
     return name;
 }
 

@@ -610,6 +610,23 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
     return out;
 }
 
+// Projection k, named by a state record's `projection`: it must feed the population a channel of
+// the recorded kind. `which` lists the projections that do.
+std::size_t check_recorded_projection(const context& ctx, const toml::node& n, const std::string& pp, std::size_t k,
+                                      const std::string& variable, synapse_kind kind, const population_spec& pop,
+                                      const run_spec& spec, const std::string& which) {
+    const projection_spec& pr = spec.projections[k];
+    const std::string named = describe_projection(pr, k);
+    if (pr.target != pop.name)
+        ctx.fail(&n, pp, says(pp, n) + named + " targets '" + pr.target + "', not '" + pop.name + "'" + which);
+    if (pr.synapse != kind)
+        ctx.fail(&n, pp,
+                 says(pp, n) + named + " makes " + std::string(synapse_names[static_cast<std::size_t>(pr.synapse)]) +
+                     " synapses, and " + variable + " is the state of " +
+                     std::string(synapse_names[static_cast<std::size_t>(kind)]) + " ones" + which);
+    return k;
+}
+
 // The projection whose synaptic channel an I_syn (exp_current) or g_syn (exp_conductance) record
 // samples: `projection` where given, one onto the population with synapses of that kind; else
 // the population's only channel of that kind (channel_for: one per tau_syn and E_rev), which
@@ -638,7 +655,10 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
                      " synapses (no [[projection]] onto it, and no input.poisson, with synapse = \"" + kind_name +
                      "\"), so there is no " + variable);
     std::string listed;
-    for (const std::size_t k : of_kind) listed += (listed.empty() ? "" : ", ") + std::to_string(k);
+    for (const std::size_t k : of_kind) {
+        const std::string& name = spec.projections[k].name;
+        listed += (listed.empty() ? "" : ", ") + std::to_string(k) + (name.empty() ? "" : " '" + name + "'");
+    }
     if (listed.empty()) listed = "none";
     const std::string which = " (projections of " + kind_name + " synapses onto '" + pop.name + "': " + listed + ")";
     const toml::node* n = t.get("projection");
@@ -647,7 +667,7 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
             ctx.fail(&state_node, sp,
                      says(sp, state_node) + "population '" + pop.name + "' has " +
                          std::to_string(first_of_channel.size()) + " " + kind_name +
-                         " channels (one per tau_syn and E_rev); choose one with projection = <index>" +
+                         " channels (one per tau_syn and E_rev); choose one with projection = <index or name>" +
                          (first_of_channel.back() == state_record::poisson_input_channel
                               ? " or projection = \"input.poisson\""
                               : "") +
@@ -655,10 +675,18 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
         return first_of_channel[0];
     }
     const std::string pp = child_path(path, "projection");
+    if (n->is_string() && n->as_string()->get() != "input.poisson") {  // a projection's name
+        const std::string& name = n->as_string()->get();
+        const auto named = std::find_if(spec.projections.begin(), spec.projections.end(),
+                                        [&](const projection_spec& pr) { return pr.name == name; });
+        if (named == spec.projections.end())
+            ctx.fail(n, pp, says(pp, *n) + "no [[projection]] has this name; expected a projection's name or index, or "
+                                           "\"input.poisson\" for the channel that the population's Poisson input feeds" +
+                                           which);
+        return check_recorded_projection(ctx, *n, pp, std::size_t(named - spec.projections.begin()), variable, kind,
+                                         pop, spec, which);
+    }
     if (n->is_string()) {  // the channel the population's Poisson input feeds
-        if (n->as_string()->get() != "input.poisson")
-            ctx.fail(n, pp, says(pp, *n) + "expected a projection's index, or \"input.poisson\" for the channel that the "
-                                           "population's Poisson input feeds");
         if (!pop.input.poisson_feeds_channel())
             ctx.fail(n, pp, says(pp, *n) + "population '" + pop.name +
                                 "' has no input.poisson into a synaptic channel (its input.poisson.synapse is delta)");
@@ -669,15 +697,7 @@ std::size_t read_recorded_projection(const context& ctx, const toml::table& t, s
         return state_record::poisson_input_channel;
     }
     const auto k = std::size_t(read_integer(ctx, *n, pp, 0, std::int64_t(spec.projections.size()) - 1));
-    const projection_spec& pr = spec.projections[k];
-    const std::string named = "projection " + std::to_string(k) + " (" + pr.source + " -> " + pr.target + ")";
-    if (pr.target != pop.name)
-        ctx.fail(n, pp, says(pp, *n) + named + " targets '" + pr.target + "', not '" + pop.name + "'" + which);
-    if (pr.synapse != kind)
-        ctx.fail(n, pp,
-                 says(pp, *n) + named + " makes " + std::string(synapse_names[static_cast<std::size_t>(pr.synapse)]) +
-                     " synapses, and " + variable + " is the state of " + kind_name + " ones" + which);
-    return k;
+    return check_recorded_projection(ctx, *n, pp, k, variable, kind, pop, spec, which);
 }
 
 // A record's start and stop: whole steps of dt, start before the run's end and before stop.

@@ -101,10 +101,6 @@ std::size_t recorded_channel(const network& net, const run_spec& spec, const sta
 
 namespace {
 
-std::string describe(const projection_spec& pr, std::size_t index) {
-    return "projection " + std::to_string(index) + " (" + pr.source + " -> " + pr.target + ")";
-}
-
 // Delays converted to whole steps: their least and greatest, and how many were out of range.
 struct steps_range {
     std::uint16_t lo = std::numeric_limits<std::uint16_t>::max(), hi = 0;
@@ -284,7 +280,7 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
             try {
                 n = double(synapse_file_rows_estimate(pr.rule.file));
             } catch (const config_error& e) {
-                throw config_error(describe(pr, k) + ": " + e.what());
+                throw config_error(describe_projection(pr, k) + ": " + e.what());
             }
         } else {
             n = expected_synapses(pr.rule, double(s.size), double(spec.populations[t].size), pr.source == pr.target);
@@ -295,7 +291,7 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         // columns) and each one's file row; each source's row offset.
         double bytes = 4.0 + 2.0 + (has_one_weight(pr) ? 0.0 : 8.0 + 4.0);
         if (listed) bytes += 8.0 * (2.0 + (pr.weight_from_file ? 1.0 : 0.0) + (pr.delay_from_file ? 1.0 : 0.0) + 1.0);
-        add(n * bytes + 8.0 * double(s.size), describe(pr, k));
+        add(n * bytes + 8.0 * double(s.size), describe_projection(pr, k));
         // Held while this projection alone is built, first while it is connected: the rows of the
         // rules drawn row by row, a vector per source and its targets again (with spare capacity,
         // 6 B each), or for fixed_total without multapses the pairs taken; then delays that vary,
@@ -308,7 +304,7 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
             connecting = taken_pairs_bytes(double(s.size) * double(spec.populations[t].size), n);
         const double delays = pr.delay_from_file || pr.delay.type != synapse_distribution::kind::constant ? 8.0 * n : 0.0;
         const double building = std::max(connecting, delays);
-        if (building > largest_building) largest_building = building, largest_building_part = describe(pr, k);
+        if (building > largest_building) largest_building = building, largest_building_part = describe_projection(pr, k);
     }
     if (largest_building > 0.0) add(largest_building, largest_building_part + " while it is built");
     // A state record's samples of a block, twice: the block being computed and the one being
@@ -338,7 +334,7 @@ synapse_table read_projection_file(const run_spec& spec, std::size_t k) {
                                                 pr.synapse == synapse_kind::exp_conductance, spec.simulation.dt_ms,
                                                 weight_unit_of(pr.synapse)});
     } catch (const config_error& e) {
-        throw config_error(describe(pr, k) + ": " + e.what());
+        throw config_error(describe_projection(pr, k) + ": " + e.what());
     }
 }
 
@@ -377,12 +373,11 @@ bool fits_in_memory(const memory_estimate& m, std::uint64_t available) {
 
 namespace {
 
-// Before anything is drawn or allocated: estimate_memory against the memory available.
-void check_fits_in_memory(const run_spec& spec) {
-    const std::uint64_t available = available_memory();
-    const memory_estimate m = estimate_memory(spec);
+// estimate_memory against the memory `available` before the run: first before anything is drawn
+// or allocated, and again once the synapse files are read if their delays lengthen the rings.
+void check_fits_in_memory(const memory_estimate& m, std::uint64_t available, const std::string& why = "") {
     if (fits_in_memory(m, available)) return;
-    throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + ", but " +
+    throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + why + ", but " +
                           format_bytes(double(available)) + " of memory are available; the largest part is " +
                           m.largest_part + " (" + format_bytes(m.largest) +
                           "). Reduce the sizes or the connection counts.");
@@ -393,7 +388,8 @@ void check_fits_in_memory(const run_spec& spec) {
 network build_network(const run_spec& spec, const synapse_source& source) {
     const auto start = std::chrono::steady_clock::now();
     const simulation_spec& sim = spec.simulation;
-    check_fits_in_memory(spec);
+    const std::uint64_t available = available_memory();
+    check_fits_in_memory(estimate_memory(spec), available);
     network net;
     net.channels.resize(spec.populations.size());
 
@@ -434,10 +430,10 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         const auto to_steps = [&](double ms) -> std::uint16_t {
             const double steps = delay_steps(ms, sim.dt_ms);
             if (!std::isfinite(ms))
-                throw config_error(describe(pr, k) + ": a delay of " + format_number(ms) +
+                throw config_error(describe_projection(pr, k) + ": a delay of " + format_number(ms) +
                                    " ms is not finite: the delay distribution's parameters are out of range");
             if (!(steps <= max_delay_steps))
-                throw config_error(describe(pr, k) + ": a delay of " + format_number(ms) + " ms is " +
+                throw config_error(describe_projection(pr, k) + ": a delay of " + format_number(ms) + " ms is " +
                                    format_number(steps) + " steps of dt = " + format_number(sim.dt_ms) +
                                    " ms; at most " + format_number(max_delay_steps) + " steps are allowed");
             return std::uint16_t(steps);
@@ -464,7 +460,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
                                       : delays_to_steps(in, n, sim.dt_ms, b.delay16);
             for (std::uint64_t s = 0; r.bad > 0 && s < n; ++s) to_steps(in[s]);  // throws for the first
             if (r.bad > 0)  // the width is chosen by the longest delay: cannot happen
-                throw runtime_failure(describe(pr, k) + ": a delay does not fit the width chosen for them");
+                throw runtime_failure(describe_projection(pr, k) + ": a delay does not fit the width chosen for them");
             lo = r.lo;
             hi = r.hi;
             // One delay after rounding (a file's, a narrow range): stored once.
@@ -481,6 +477,15 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         net.synapses += n;
         net.projection_synapses.push_back(n);
         net.projections.push_back(std::move(b));
+    }
+    // The rings are allocated after the build, as long as the longest delay, which a file's
+    // delays were not known for before.
+    if (std::any_of(spec.projections.begin(), spec.projections.end(), [](const projection_spec& pr) { return pr.delay_from_file; }) &&
+        net.max_delay_steps > longest_delay_steps(spec)) {
+        const std::vector<double> counts(net.projection_synapses.begin(), net.projection_synapses.end());
+        check_fits_in_memory(estimate_memory(spec, counts, net.max_delay_steps), available,
+                             " (rings for the synapse files' longest delay, " + std::to_string(net.max_delay_steps) +
+                                 " steps)");
     }
 
     for (std::size_t p = 0; p < spec.populations.size(); ++p)
@@ -511,7 +516,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
             for (std::size_t k = 0; k < net.projections.size(); ++k) {
                 const built_projection& b = net.projections[k];
                 if (b.target != p || b.channel != c) continue;
-                feeding += (feeding.empty() ? "" : ", ") + describe(spec.projections[k], k);
+                feeding += (feeding.empty() ? "" : ", ") + describe_projection(spec.projections[k], k);
                 const double* const w = weights[k].data();
                 double largest = 0.0;  // in vector lanes, on every thread: a serial max was ~1 s of the microcircuit's build
 #pragma omp parallel for simd schedule(static) reduction(max : largest)
@@ -558,7 +563,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
         }
         for (std::uint64_t s = 0; bad > 0; ++s)
             if (std::int32_t unused = 0; !weight_to_fixed(in[s], f, unused))
-                throw config_error(describe(spec.projections[k], k) + ": weight " + format_number(in[s]) +
+                throw config_error(describe_projection(spec.projections[k], k) + ": weight " + format_number(in[s]) +
                                    (std::isfinite(in[s])
                                         ? " does not fit the fixed-point format of its channel"
                                         : " is not finite: the weight distribution's parameters are out of range"));

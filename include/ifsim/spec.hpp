@@ -250,6 +250,13 @@ struct projection_spec {
     bool weight_from_file = false, delay_from_file = false;
 };
 
+// How messages name projection `index`: "projection 2 'EI' (E -> I)", the name where it has one.
+inline std::string describe_projection(const projection_spec& pr, std::size_t index) {
+    std::string s = "projection " + std::to_string(index);
+    if (!pr.name.empty()) s += " '" + pr.name + "'";
+    return s + " (" + pr.source + " -> " + pr.target + ")";
+}
+
 struct run_spec {
     simulation_spec simulation;
     std::vector<population_spec> populations;
