@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "ifsim/analysis.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/units.hpp"
 
@@ -29,6 +30,7 @@ std::string without_theory(const population_spec& pop, const neuron_params& p, d
         case model_kind::lif: return {};
         case model_kind::alif:
             if (p.a != 0.0) return "alif with a != 0: the adapted rate is for a = 0";
+            if (p.b < 0.0) return "alif with b < 0 (positive feedback): the adapted rate is for b >= 0";
             if (sigma_V > 0.0) return "alif with noise: the adapted rate is for sigma_V = 0";
             return {};
         case model_kind::qif:
@@ -49,6 +51,9 @@ double predicted_rate(const population_spec& pop, const neuron_params& p, double
 }
 
 void add_row(theory_table& table, const std::string& population, std::uint64_t neuron, double I, double rate) {
+    if (!std::isfinite(rate))  // a bug of the theory, never a NaN in the table
+        throw runtime_failure("the theory of population '" + population + "' gave no finite rate for neuron " +
+                              std::to_string(neuron) + " (" + format_number(rate) + ")");
     char row[256];
     std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", population.c_str(), (unsigned long long)neuron, I, rate);
     table.csv += row;
@@ -112,10 +117,8 @@ theory_table make_theory_table(const run_spec& spec) {
         }
         const auto params = realize_params(pop, spec.simulation, first_id);
         const auto bias = realize_bias(pop, spec.simulation, first_id);
-        const auto sigma = detail::values_of(pop.input.sigma_V, pop.size, spec.simulation.seed,
-                                             value_stream::sigma_V, first_id);
-        const auto ou = detail::values_of(pop.input.sigma_I, pop.size, spec.simulation.seed, value_stream::sigma_I,
-                                          first_id);
+        const auto sigma = realize_checked(pop.input.sigma_V, sigma_V_key, pop, spec.simulation, first_id);
+        const auto ou = realize_checked(pop.input.sigma_I, sigma_I_key, pop, spec.simulation, first_id);
         std::uint64_t i = 0;
         for (; i < pop.size; ++i) {
             const neuron_params& p = params[params.size() > 1 ? i : 0];

@@ -52,6 +52,7 @@ using cuda::pinned_buffer;
 constexpr double usable_fraction = 0.95;
 constexpr unsigned long long no_bad_neuron = std::numeric_limits<unsigned long long>::max();
 constexpr std::uint64_t max_pool_entries = cuda::spike_pipeline<float>::max_capacity;
+static_assert(cuda_max_population <= max_pool_entries, "a population's spikes of one step fit one pool");
 
 struct memory_part {
     std::string name;
@@ -181,11 +182,8 @@ public:
           n_(h_.size), has_w_(!h_.w.empty()), has_ou_(!h_.I_ou.empty()), per_neuron_coeffs_(h_.coeffs.size() > 1),
           per_neuron_bias_(h_.I_e.size() > 1), channels_(std::move(channels)), slots_(slots), dt_ms_(dt_ms) {
         least_bytes_per_step = ifsim::least_bytes_per_step(h_, channels_);
-        if (channels_.size() > cuda::max_device_channels)
-            throw runtime_failure("population '" + name_ + "' has " + std::to_string(channels_.size()) +
-                                  " kinds of synaptic input (synapse, tau_syn, E_rev: its projections' and its "
-                                  "input.poisson's); the CUDA backend takes at most " +
-                                  std::to_string(cuda::max_device_channels));
+        if (channels_.size() > cuda::max_device_channels)  // cuda_cannot_run refused it before the build
+            throw runtime_failure("population '" + name_ + "' has more synaptic channels than the CUDA backend holds");
         bool any_poisson = false;
         for (const auto& c : h_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
@@ -503,10 +501,8 @@ public:
         // The network's random parts are drawn on the device (the same synapses as the CPU's),
         // assembled on the host and uploaded below; IFSIM_SYNAPSE_DRAWS=host draws them on the host
         // instead, to tell a fault of the device draws from one of the run (docs/cuda.md).
-        for (const auto& pop : spec.populations)  // before the network is drawn for them
-            if (pop.size > max_pool_entries)
-                throw runtime_failure("population '" + pop.name + "' has " + std::to_string(pop.size) +
-                                      " neurons; the CUDA backend holds at most 2^31 - 1 per population");
+        if (const std::string why = cuda_cannot_run(spec); !why.empty())  // before the network is drawn
+            throw runtime_failure(why);
         use_run_threads(spec.simulation);  // the host's part of the build
         const char* draws = std::getenv("IFSIM_SYNAPSE_DRAWS");
         net_ = draws != nullptr && std::string_view(draws) == "host" ? build_network(spec)

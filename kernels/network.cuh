@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "ifsim/cuda_info.hpp"
 #include "ifsim/fixed_point.hpp"
 #include "ifsim/synapses.hpp"
 
@@ -22,7 +23,7 @@ struct device_channel {
 };
 
 // Most channels a population may have on the GPU (kind x tau_syn x E_rev combinations).
-inline constexpr unsigned max_device_channels = 8;
+inline constexpr unsigned max_device_channels = unsigned(cuda_max_channels);
 
 template <class Real>
 struct channel_set {

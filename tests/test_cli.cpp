@@ -1396,6 +1396,45 @@ params = { C_m = "1 pF", g_L = "1000 nS", tau_w = "0.001 ms" }
     EXPECT_EQ(fast.code, 0) << fast.err;
 }
 
+// Values drawn per neuron are checked as drawn, as the parameters are: a normal's tail took
+// sigma_V below 0 (run as no noise) and I_e far beyond its range (V ran off mid-run), with check
+// --build and the run's start both silent (found by fuzzing). And a double run's coefficients
+// must be finite: g_L = 1e-320 nS passed validation and failed its first block.
+TEST(cli, values_drawn_out_of_range_stop_before_the_run) {
+    const fs::path dir = fresh_dir("drawn_out_of_range");
+    const auto r = run_config(dir, R"([simulation]
+duration = "50 ms"
+
+[[population]]
+name = "E"
+size = 5
+model = "lif"
+input = { noise = { sigma_V = { normal = ["1 mV", "5 mV"] } } }
+)");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("population 'E', neuron 0 (its input.noise.sigma_V as drawn): -4.42"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("is outside [0 mV, 1e+06 mV]"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "out"));
+    const auto c = ifsim("check --build " + (dir / "run.toml").string());
+    EXPECT_EQ(c.code, 2) << c.out;
+    EXPECT_NE(c.err.find("run.toml: population 'E', neuron 0 (its input.noise.sigma_V as drawn)"), std::string::npos)
+        << c.err;
+    for (const auto& [key, draws] : {std::pair{"input.I_e", "[0, 1e12]"}, {"init.V_m", "[0, 9e5]"}}) {
+        const std::string set = std::string(" --set 'population.E.") + key + "={ normal = " + draws + " }'" +
+                                " --set population.E.input.noise.sigma_V=0";
+        const auto k = ifsim("check --build " + (dir / "run.toml").string() + set);
+        EXPECT_EQ(k.code, 2) << key << k.out;
+        EXPECT_NE(k.err.find(std::string("(its ") + key + " as drawn)"), std::string::npos) << k.err;
+    }
+
+    const auto d = ifsim("check " + (dir / "run.toml").string() +
+                         " --set simulation.precision=double --set population.E.params.g_L=\"1e-320 nS\""
+                         " --set population.E.input.noise.sigma_V=0");
+    EXPECT_EQ(d.code, 2) << d.out;
+    EXPECT_NE(d.err.find("a coefficient derived from its parameters and dt is inf, beyond double's range"),
+              std::string::npos) << d.err;
+}
+
 // The mean field of a network read from files (`ifsim synapses`' output) is its rules': K the
 // file's rows over the targets, the weights' moments from its weight column (stored as float: the
 // rates agree to 1e-6; drawn weights would give the file's sample moments).

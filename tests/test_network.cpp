@@ -18,6 +18,7 @@
 #include "ifsim/analysis.hpp"
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
@@ -483,18 +484,49 @@ TEST(Network, ProjectionsWithoutSynapsesRunAsNone) {
     }
 }
 
+// What the CUDA backend cannot hold is known from the config, before anything is built, so that
+// --backend auto runs it on the CPU: more than 8 synaptic channels onto a population (one per
+// synapse kind, tau_syn and E_rev), more than 2^31 - 1 neurons in one.
+TEST(Network, CudaLimitsAreKnownFromTheConfig) {
+    run_spec spec = small_network(10.0);
+    EXPECT_EQ(cuda_cannot_run(spec), "");
+    const std::string target = spec.projections[0].target;
+    const auto onto = std::find_if(spec.populations.begin(), spec.populations.end(),
+                                   [&](const population_spec& p) { return p.name == target; });
+    std::size_t channels = channels_onto(spec, *onto).size();
+    for (double tau = 1.0; channels < cuda_max_channels; tau += 1.0, ++channels) {
+        projection_spec pr = spec.projections[0];
+        pr.synapse = synapse_kind::exp_current;
+        pr.tau_syn_ms = tau;
+        spec.projections.push_back(pr);
+    }
+    EXPECT_EQ(cuda_cannot_run(spec), "");
+    projection_spec ninth = spec.projections.back();
+    ninth.tau_syn_ms = 100.0;
+    spec.projections.push_back(ninth);
+    EXPECT_NE(cuda_cannot_run(spec).find("population '" + target + "' has 9 kinds of synaptic input"), std::string::npos)
+        << cuda_cannot_run(spec);
+    spec.projections.pop_back();
+    spec.populations[1].size = cuda_max_population + 1;
+    EXPECT_NE(cuda_cannot_run(spec).find("has 2147483648 neurons; the CUDA backend holds at most 2^31 - 1"),
+              std::string::npos) << cuda_cannot_run(spec);
+}
+
 // A membrane potential that is not finite ends the run after the block, naming the lowest such
 // neuron of the first population with one and the block's last step, the same on every backend
 // (the CPU once checked after every min-delay interval, the GPU after the block).
 TEST(Network, NonFiniteStateReportedAfterTheBlock) {
     run_spec spec = small_network(100.0);
-    const auto nan_at = [](std::uint64_t n, const std::vector<std::uint64_t>& bad) {
+    ASSERT_EQ(spec.simulation.real, precision::single);
+    // 1 mA into 1e-30 nS: V_inf = 1e39 mV, beyond float (a NaN I_e is refused when drawn).
+    const auto driven_off_at = [](std::uint64_t n, const std::vector<std::uint64_t>& bad) {
         distribution I_e{distribution::kind::array, 0.0, 0.0, std::vector<double>(n, 0.0)};
-        for (const auto i : bad) I_e.values[i] = std::nan("");
+        for (const auto i : bad) I_e.values[i] = max_abs_current_pA;
         return I_e;
     };
-    spec.populations[0].input.I_e = nan_at(800, {500, 37});
-    spec.populations[1].input.I_e = nan_at(200, {3});
+    for (population_spec& p : spec.populations) p.params["g_L"] = distribution::constant(1e-30);
+    spec.populations[0].input.I_e = driven_off_at(800, {500, 37});
+    spec.populations[1].input.I_e = driven_off_at(200, {3});
     std::vector<std::string> backends{"cpu"};
     if (test::cuda_unavailable().empty()) backends.push_back("cuda");
     for (const auto& backend : backends) {
@@ -802,6 +834,10 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
     EXPECT_TRUE(contains(notes_of(one), "population 'E': the mean-adaptation rate")) << notes_of(one);
     const std::string alif_csv = make_theory_table(one).csv;
     EXPECT_EQ(std::count(alif_csv.begin(), alif_csv.end(), '\n'), 4);  // the header and 3 neurons
+    // Negative b (positive feedback) has no steady rate: a note, not an error for the whole table.
+    one.populations[0].params["b"] = distribution::constant(-10.0);
+    EXPECT_TRUE(contains(notes_of(one), "population 'E': alif with b < 0 (positive feedback)")) << notes_of(one);
+    one.populations[0].params.erase("b");
 
     one.populations[0].model = model_kind::lif;
     one.populations[0].input.I_e = distribution::constant(0.0);

@@ -122,7 +122,8 @@ TEST(noise_theory, ou_noise_in_the_mean_field_is_the_single_neurons) {
     EXPECT_EQ(alone, analysis::coloured_noise_rate(with_model_defaults({}, model_kind::lif), 150.0, 150.0, 2.0));
     projection_spec pr;
     pr.source = pr.target = "P";
-    pr.rule = {rule_kind::fixed_indegree, 0.0, 10};
+    pr.rule.kind = rule_kind::fixed_indegree;
+    pr.rule.degree = 10;
     pr.synapse = synapse_kind::exp_current;
     pr.tau_syn_ms = 2.0;
     pr.weight = synapse_distribution::constant(1e-9);

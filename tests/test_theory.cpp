@@ -302,6 +302,19 @@ TEST(siegert, far_below_threshold_is_poisson_like_and_never_overflows) {
     }
     // so far out that the rate underflows: 0, and an undefined CV
     EXPECT_EQ(siegert_rate(20.0, 2.0, 20.0, 10.0, 0.0, 20.0 / 40.0), 0.0);
+    // ... however far: y_th in the thousands, where one interval's nodes all missed the peak at
+    // y_th and the rate came out 0/0 (a sigma_V of 0.01 mV), and beyond the double range of y_th^2.
+    for (double sigma : {0.02, 0.01, 1e-3, 1e-10, 1e-300, 1e-310}) {
+        SCOPED_TRACE(sigma);
+        EXPECT_EQ(siegert_rate(20.0, 2.0, 20.0, 10.0, 0.0, sigma), 0.0);
+        EXPECT_TRUE(std::isnan(siegert_cv(20.0, 2.0, 20.0, 10.0, 0.0, sigma)));
+    }
+    // Just below threshold the weak-noise rate is still positive; above it, the deterministic one.
+    EXPECT_GT(siegert_rate(20.0, 2.0, 20.0, 10.0, 19.99, 1e-3), 0.0);
+    for (double sigma : {1e-3, 1e-300, 1e-310}) {
+        SCOPED_TRACE(sigma);
+        expect_rel(siegert_rate(20.0, 2.0, 20.0, 10.0, 25.0, sigma), siegert_rate(20.0, 2.0, 20.0, 10.0, 25.0, 0.0), 1e-6);
+    }
 }
 
 TEST(siegert, rate_increases_with_mean_and_cv_falls_into_the_suprathreshold_regime) {

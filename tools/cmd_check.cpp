@@ -170,19 +170,19 @@ int check(const config_args& args, bool build) {
     return reporting_errors("check", [&] {
         const run_spec spec = load_config(args.config, args.all_overrides());
         double file_delay_steps = 1.0;
-        const std::vector<double> counts = synapse_counts(spec, &file_delay_steps);
+        const std::vector<double> counts = naming_the_config(spec, [&] { return synapse_counts(spec, &file_delay_steps); });
         if (!build) {
             warn_about_inputs(spec, counted(counts));
             print_plan(spec, counts, false, file_delay_steps);
             return exit_ok;
         }
-        // What a run sets up from the config, before "valid" is said: each neuron's parameters,
-        // drawn and checked, and the network.
+        // What a run sets up from the config, before "valid" is said: each neuron's parameters and
+        // other drawn values, drawn and checked, and the network.
         use_run_threads(spec.simulation);
         naming_the_config(spec, [&] {
             std::uint64_t first_id = 0;
             for (const population_spec& p : spec.populations) {
-                realize_params(p, spec.simulation, first_id);
+                check_drawn_values(p, spec.simulation, first_id);
                 first_id += p.size;
             }
             return 0;

@@ -86,9 +86,14 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
             std::fprintf(stderr, "building the network: about %.3g synapses\n", synapses);
     };
     const cuda_status s = choice == "cpu" ? cuda_status{} : probe_cuda();
-    if (choice == "cpu" || !s.usable) {
-        if (choice == "cuda") throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
-        if (choice == "auto" && !quiet) std::cerr << "backend auto: no usable GPU, running on the CPU (" << s.reason << ")\n";
+    const std::string refused = choice == "cpu" || !s.usable ? std::string() : cuda_cannot_run(spec);
+    if (choice == "cpu" || !s.usable || !refused.empty()) {
+        if (choice == "cuda" && !s.usable) throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
+        if (choice == "cuda") throw runtime_failure("--backend cuda: " + refused);
+        if (choice == "auto" && !quiet) {
+            if (!s.usable) std::cerr << "backend auto: no usable GPU, running on the CPU (" << s.reason << ")\n";
+            else std::cerr << "backend auto: the CUDA backend cannot run this config, running on the CPU (" << refused << ")\n";
+        }
         announce_build();
         return make_cpu_backend(spec);
     }

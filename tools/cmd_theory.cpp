@@ -28,7 +28,8 @@ void check_csv_target(const std::filesystem::path& csv_out, const std::filesyste
 int theory(const config_args& args, const std::filesystem::path& csv_out) {
     return reporting_errors("theory", [&] {
         if (!csv_out.empty()) check_csv_target(csv_out, args.config);
-        const theory_table table = make_theory_table(load_config(args.config, args.all_overrides()));
+        const run_spec spec = load_config(args.config, args.all_overrides());
+        const theory_table table = naming_the_config(spec, [&] { return make_theory_table(spec); });
         for (const auto& note : table.notes) std::cerr << "ifsim theory: " << note << "\n";
         if (csv_out.empty()) std::cout << table.csv;
         else write_file_atomically(csv_out, table.csv);

@@ -65,7 +65,8 @@ std::string failure_text(const std::exception& e);
 // write instead of killing the run.
 extern std::atomic<bool> stop_requested;
 void stop_on_signals();
-// cpu, cuda, or auto: CUDA when a device is usable, else the CPU (saying why on stderr unless quiet).
+// cpu, cuda, or auto: CUDA when a device is usable and the CUDA backend can run the config
+// (cuda_cannot_run), else the CPU (saying why on stderr unless quiet).
 // A config_error of the setup (a parameter drawn out of range, a synapse file's row) names the
 // config (naming_the_config).
 std::unique_ptr<backend> choose_backend(const run_spec& spec, const std::string& choice, bool quiet);

@@ -2,6 +2,7 @@
 // CV of the noisy LIF, and the aLIF self-consistency.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numbers>
 #include <sstream>
@@ -52,6 +53,18 @@ void check_siegert_args(double tau_m, double t_ref, double V_th, double V_reset,
             " mV when t_ref = 0");
 }
 
+// Int_{y_r}^{y_th} f for the integrands below, which for y_th > 0 peak at y_th with a width of
+// about 1/(2 y_th): in two pieces, the one within 64 / y_th of the peak first, so that the nodes
+// find the peak however long the interval is (weak noise puts y_th in the thousands: a single
+// interval's nodes then all fall where f underflows, and the rate came out 0/0). The rest is
+// exp(-64) of the peak or less, summed to the near piece's precision.
+double integrate_to_threshold(const std::function<double(double)>& f, const reduced& z, double rel_tol) {
+    const double width = 64.0 / (std::sqrt(z.y_m * z.y_m + 64.0) + z.y_m);
+    const double split = std::max(z.y_r, z.y_th - width);
+    const double near = detail::integrate(f, split, z.y_th, rel_tol).value;
+    return near + detail::integrate(f, z.y_r, split, rel_tol, rel_tol * std::abs(near)).value;
+}
+
 // The rate integral divided by exp(y_m^2): Int_{y_r}^{y_th} erfcx(-u) exp(-y_m^2) du.
 double scaled_rate_integral(const reduced& z) {
     const double y_m = z.y_m;
@@ -60,7 +73,7 @@ double scaled_rate_integral(const reduced& z) {
         if (u <= 0.0) return erfcx(-u) * s;
         return std::exp((u - y_m) * (u + y_m)) * std::erfc(-u);  // u <= y_m: exponent <= 0
     };
-    return detail::integrate(g, z.y_r, z.y_th, 1e-12).value;
+    return integrate_to_threshold(g, z, 1e-12);
 }
 
 // The CV double integral divided by exp(2 y_m^2):
@@ -90,7 +103,7 @@ double scaled_cv_integral(const reduced& z) {
         const double d_max = x > 0.0 ? x + 8.0 : 64.0 / (std::sqrt(ax * ax + 64.0) + ax);
         return detail::integrate(h, 0.0, d_max, 1e-13).value;
     };
-    return detail::integrate(inner, z.y_r, z.y_th, 1e-11).value;
+    return integrate_to_threshold(inner, z, 1e-11);
 }
 
 // Rate [Hz] and CV with the deterministic limit handled.
@@ -102,13 +115,15 @@ siegert_result siegert(double tau_m, double t_ref, double V_th, double V_reset, 
                        double sigma, bool want_cv) {
     check_siegert_args(tau_m, t_ref, V_th, V_reset, mu, sigma);
     if (!(V_reset < V_th)) return {ms_per_s / t_ref, 0.0};  // fires at once after each t_ref
-    if (sigma == 0.0) {
+    const reduced z{(V_reset - mu) / sigma, (V_th - mu) / sigma, std::max((V_th - mu) / sigma, 0.0)};
+    const double s = exp_neg_sq(z.y_m);
+    // No noise, or so little that exp(-y_m^2) underflows (and the rate with it, a factor of order
+    // y_m / tau_m from it) or the reduced thresholds leave the double range: the deterministic limit.
+    if (sigma == 0.0 || !(s > 0.0) || !std::isfinite(z.y_r)) {
         if (!(mu > V_th)) return {0.0, nan};
         const double T = t_ref + tau_m * std::log1p((V_th - V_reset) / (mu - V_th));
         return {ms_per_s / T, 0.0};
     }
-    const reduced z{(V_reset - mu) / sigma, (V_th - mu) / sigma, std::max((V_th - mu) / sigma, 0.0)};
-    const double s = exp_neg_sq(z.y_m);
     // 1/(r tau_m) = exp(y_m^2) [ (t_ref/tau_m) exp(-y_m^2) + sqrt(pi) J_s ] = exp(y_m^2) D_s
     const double D_s = (t_ref / tau_m) * s + scaled_rate_integral(z) / std::numbers::inv_sqrtpi;
     const double rate = ms_per_s * s / (tau_m * D_s);

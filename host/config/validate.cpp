@@ -281,11 +281,11 @@ void check_population_params(const context& ctx, const toml::node* at, std::stri
                 p.*f.member = value_at(it->second, i, n, high);
             }
             std::string problem = check_params(p, pop.model), remedy;
-            // A float run's derived coefficients in float's range (population_setup.hpp), with
+            // The derived coefficients in the range of the run's Real (population_setup.hpp), with
             // the model defaults the run fills in.
-            if (problem.empty() && sim.real == precision::single) {
-                problem = float_range_problem(with_model_defaults(p, pop.model), pop.model, sim.dt_ms);
-                remedy = float_range_remedy;
+            if (problem.empty()) {
+                problem = coefficient_range_problem(with_model_defaults(p, pop.model), pop.model, sim.dt_ms, sim.real);
+                if (sim.real == precision::single) remedy = float_range_remedy;
             }
             if (problem.empty()) continue;
             std::string where;

@@ -28,12 +28,22 @@ struct cuda_status {
     std::vector<cuda_device> devices;
 };
 
-// Asks the CUDA runtime; never throws and never touches a device beyond the query.
+// Asks the CUDA runtime; never throws. Device 0 is usable where it answers and can load this
+// build's kernels (CMAKE_CUDA_ARCHITECTURES): that creates its context, nothing more.
 cuda_status query_cuda();
 
 class backend;
 class synapse_source;
 struct run_spec;
+
+// What the CUDA backend holds per population: synaptic channels (synapse kind x tau_syn x E_rev, a
+// fixed array in each update's arguments) and neurons (CUB counts a sort's items in int).
+inline constexpr std::size_t cuda_max_channels = 8;
+inline constexpr std::uint64_t cuda_max_population = 2147483647;
+
+// Why the CUDA backend cannot run `spec`, "" where it can (host/cuda_limits.cpp). Asked before
+// anything is built: --backend auto then runs the config on the CPU, --backend cuda refuses it.
+std::string cuda_cannot_run(const run_spec& spec);
 
 // The CUDA backend on device 0 (kernels/cuda_backend.cu). Throws runtime_failure when no device is
 // usable or the run does not fit in device memory (needed vs free, largest part named), and

@@ -72,19 +72,21 @@ std::vector<Real> to_real(const std::vector<double>& v) {
 
 }  // namespace detail
 
-// What to do about a float_range_problem.
+// What to do about a coefficient_range_problem of a float run.
 inline constexpr const char* float_range_remedy =
     "; the parameters are too extreme for float: use simulation.precision = \"double\"";
 
-// Empty where every coefficient the model derives from `p` and dt (in double) is 0 or within
-// float's normal range, and t_ref is at most 2^24 steps; else the first problem, as "a
-// coefficient derived ... is 4.0e-41".
-// A parameter set valid in double can leave it (QIF with k = 1e-36 nS/mV: k dt / C_m is a float
-// subnormal, and the run fired at 480 Hz instead of 20).
-inline std::string float_range_problem(const neuron_params& p, model_kind m, double dt_ms) {
+// Empty where every coefficient the model derives from `p` and dt (in double) is within the range
+// of the run's Real: for float 0 or within its normal range, and t_ref at most 2^24 steps; for
+// double finite. Else the first problem, as "a coefficient derived ... is 4.0e-41".
+// A parameter set valid in double can leave float's (QIF with k = 1e-36 nS/mV: k dt / C_m is a
+// float subnormal, and the run fired at 480 Hz instead of 20); one with g_L = 1e-320 nS leaves
+// double's (its V_inf is inf, and the run failed at its first check).
+inline std::string coefficient_range_problem(const neuron_params& p, model_kind m, double dt_ms, precision real) {
+    const bool single = real == precision::single;
     // The refractory countdown is a Real of whole steps: float counts them down one by one up to
     // 2^24 only (above it x - 1 rounds back to x, and the neuron stays refractory for good).
-    if (const double steps = p.t_ref / dt_ms; steps > 16777216.0)
+    if (const double steps = p.t_ref / dt_ms; single && steps > 16777216.0)
         return "t_ref / dt = " + format_number(steps) + " steps; float counts refractory steps exactly up to 2^24 = 16777216";
     return with_model(m, [&]<class Model>() {
         typename Model::template coeffs<double> c{};
@@ -97,17 +99,21 @@ inline std::string float_range_problem(const neuron_params& p, model_kind m, dou
         c.each_field([&](auto& field) {
             if constexpr (std::is_floating_point_v<std::remove_cvref_t<decltype(field)>>) {
                 const double v = std::fabs(field);
-                if (problem.empty() && v != 0.0 && !(v >= double(std::numeric_limits<float>::min()) &&
-                                                     v <= double(std::numeric_limits<float>::max())))
+                if (!problem.empty()) return;
+                if (single && v != 0.0 &&
+                    !(v >= double(std::numeric_limits<float>::min()) && v <= double(std::numeric_limits<float>::max())))
                     problem = "a coefficient derived from its parameters and dt is " + format_number(field) +
                               ", outside float's normal range (1.2e-38 .. 3.4e38)";
+                if (!single && !std::isfinite(v))
+                    problem = "a coefficient derived from its parameters and dt is " + format_number(field) +
+                              ", beyond double's range";
             }
         });
         return problem;
     });
 }
 
-// Every neuron's parameters with model defaults, checked (in float's range too for a float run):
+// Every neuron's parameters with model defaults, checked (their coefficients in the run's Real's range):
 // one entry when no parameter varies across the population, else one per neuron. config_error
 // names the first bad neuron.
 inline std::vector<neuron_params> realize_params(const population_spec& pop, const simulation_spec& sim,
@@ -130,19 +136,70 @@ inline std::vector<neuron_params> realize_params(const population_spec& pop, con
         if (const std::string err = check_params(p, pop.model); !err.empty())
             throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) +
                                " (its params as drawn): " + err);
-        if (sim.real == precision::single)
-            if (const std::string err = float_range_problem(p, pop.model, sim.dt_ms); !err.empty())
-                throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err +
-                                   float_range_remedy);
+        if (const std::string err = coefficient_range_problem(p, pop.model, sim.dt_ms, sim.real); !err.empty())
+            throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": " + err +
+                               (sim.real == precision::single ? float_range_remedy : ""));
         out[i] = p;
     }
     return out;
 }
 
+// A per-neuron input or initial value besides the parameters: its key, RNG stream and range.
+struct drawn_key {
+    const char* name;  // as the config spells it, under population[i]
+    std::uint32_t stream;
+    double lo, hi;
+    dimension dim;
+};
+inline constexpr drawn_key I_e_key{"input.I_e", value_stream::I_e, -max_abs_current_pA, max_abs_current_pA,
+                                   dimension::current};
+inline constexpr drawn_key sigma_V_key{"input.noise.sigma_V", value_stream::sigma_V, 0.0, max_abs_voltage_mV,
+                                       dimension::voltage};
+inline constexpr drawn_key sigma_I_key{"input.ou.sigma_I", value_stream::sigma_I, 0.0, max_abs_current_pA,
+                                       dimension::current};
+inline constexpr drawn_key V_m_key{"init.V_m", value_stream::V_m, -max_abs_voltage_mV, max_abs_voltage_mV,
+                                   dimension::voltage};
+inline constexpr drawn_key w_key{"init.w", value_stream::w, -max_abs_current_pA, max_abs_current_pA,
+                                 dimension::current};
+inline constexpr drawn_key I_noise_key{"init.I_noise", value_stream::I_noise, -max_abs_current_pA,
+                                       max_abs_current_pA, dimension::current};
+
+// `d` for every neuron of `pop` (one entry when constant), drawn values checked against the key's
+// range: the config checks a constant's, a uniform's or a list's, but a normal's tails reach any
+// value (a sigma_V drawn negative ran as no noise). config_error names the first neuron outside.
+inline std::vector<double> realize_checked(const distribution& d, const drawn_key& key, const population_spec& pop,
+                                           const simulation_spec& sim, std::uint64_t first_id) {
+    std::vector<double> v = detail::values_of(d, pop.size, sim.seed, key.stream, first_id);
+    for (std::size_t i = 0; v.size() > 1 && i < v.size(); ++i)
+        if (!(v[i] >= key.lo && v[i] <= key.hi))
+            throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + " (its " + key.name +
+                               " as drawn): " + format_quantity(v[i], key.dim) + " is outside [" +
+                               format_quantity(key.lo, key.dim) + ", " + format_quantity(key.hi, key.dim) + "]");
+    return v;
+}
+
 // The bias current I_e [pA] of every neuron (one entry when constant).
 inline std::vector<double> realize_bias(const population_spec& pop, const simulation_spec& sim,
                                         std::uint64_t first_id) {
-    return detail::values_of(pop.input.I_e, pop.size, sim.seed, value_stream::I_e, first_id);
+    return realize_checked(pop.input.I_e, I_e_key, pop, sim, first_id);
+}
+
+// An initial value of every neuron (one entry when constant), none where `init` lacks the key.
+inline std::vector<double> realize_init(const drawn_key& key, const population_spec& pop, const simulation_spec& sim,
+                                        std::uint64_t first_id) {
+    const auto it = pop.init.find(std::string(key.name).substr(5));  // past "init."
+    if (it == pop.init.end()) return {};
+    return realize_checked(it->second, key, pop, sim, first_id);
+}
+
+// What a run draws for `pop` before it starts, drawn and checked as it will be (`ifsim check
+// --build`): config_error for the first value out of its range.
+inline void check_drawn_values(const population_spec& pop, const simulation_spec& sim, std::uint64_t first_id) {
+    realize_params(pop, sim, first_id);
+    realize_checked(pop.input.I_e, I_e_key, pop, sim, first_id);
+    realize_checked(pop.input.sigma_V, sigma_V_key, pop, sim, first_id);
+    realize_checked(pop.input.sigma_I, sigma_I_key, pop, sim, first_id);
+    for (const drawn_key& key : {V_m_key, w_key, I_noise_key}) realize_init(key, pop, sim, first_id);
 }
 
 template <class Model, class Real>
@@ -156,8 +213,8 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
     out.first_id = first_id;
 
     const std::vector<neuron_params> params = realize_params(pop, sim, first_id);
-    const auto sigma_V = detail::values_of(pop.input.sigma_V, n, sim.seed, value_stream::sigma_V, first_id);
-    const auto sigma_I = detail::values_of(pop.input.sigma_I, n, sim.seed, value_stream::sigma_I, first_id);
+    const auto sigma_V = realize_checked(pop.input.sigma_V, sigma_V_key, pop, sim, first_id);
+    const auto sigma_I = realize_checked(pop.input.sigma_I, sigma_I_key, pop, sim, first_id);
     const bool varies = params.size() > 1 || sigma_V.size() > 1 || sigma_I.size() > 1;
 
     const input_spec& in = pop.input;
@@ -199,22 +256,17 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
     }
 
     // Initial state: V_m defaults to E_L (per neuron when E_L varies).
-    const auto init_of = [&](const char* key, std::uint32_t stream) -> std::vector<double> {
-        const auto it = pop.init.find(key);
-        if (it == pop.init.end()) return {};
-        return detail::values_of(it->second, n, sim.seed, stream, first_id);
-    };
-    const auto V0 = init_of("V_m", value_stream::V_m);
+    const auto V0 = realize_init(V_m_key, pop, sim, first_id);
     out.V.resize(n);
     for (std::uint64_t i = 0; i < n; ++i)
         out.V[i] = Real(V0.empty() ? params[params.size() > 1 ? i : 0].E_L : pick(V0, i));
     if (Model::adaptive) {
-        const auto w0 = init_of("w", value_stream::w);
+        const auto w0 = realize_init(w_key, pop, sim, first_id);
         out.w.assign(n, Real(0));
         for (std::uint64_t i = 0; i < n && !w0.empty(); ++i) out.w[i] = Real(pick(w0, i));
     }
     if (ou_on) {
-        const auto I0 = init_of("I_noise", value_stream::I_noise);
+        const auto I0 = realize_init(I_noise_key, pop, sim, first_id);
         out.I_ou.assign(n, Real(0));
         for (std::uint64_t i = 0; i < n && !I0.empty(); ++i) out.I_ou[i] = Real(pick(I0, i));
     }
