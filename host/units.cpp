@@ -104,7 +104,8 @@ std::string accepted_units(dimension d) {
            std::string(default_unit(d));
 }
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+// Control characters escaped (a NUL cut the message short; an ESC reached the terminal raw).
+std::string quoted(std::string_view text) { return "\"" + printable(text) + "\""; }
 
 [[noreturn]] void fail(std::string_view key, std::string_view text, const std::string& problem) {
     throw config_error(std::string(key) + " = " + quoted(text) + ": " + problem);
@@ -201,10 +202,10 @@ double parse_quantity(std::string_view text, dimension expected, std::string_vie
                 if (v.dim == expected) same_dim.push_back(v.symbol);
             const std::string near = suggest(symbol, same_dim);
             if (!near.empty()) hint = "; did you mean '" + near + "'?";
-            fail(key, text, "unknown unit '" + std::string(symbol) + "'" + hint + " (" + accepted + ")");
+            fail(key, text, "unknown unit '" + printable(symbol) + "'" + hint + " (" + accepted + ")");
         }
         if (u->dim != expected)
-            fail(key, text, "'" + std::string(symbol) + "' is a unit of " + std::string(dimension_name(u->dim)) +
+            fail(key, text, "'" + printable(symbol) + "' is a unit of " + std::string(dimension_name(u->dim)) +
                                 ", but " + a_dimension(expected) + " is expected (" + accepted + ")");
         shift = u->exp10;
     }

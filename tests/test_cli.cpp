@@ -450,6 +450,14 @@ TEST(cli, set_and_seed_reach_the_run) {
     const auto both = ifsim(base + "--out " + fresh_dir("seed_both").string() + " --seed 5 --set simulation.seed=7");
     EXPECT_EQ(both.code, 2);
     EXPECT_NE(both.err.find("--seed 5 and --set simulation.seed=7 both set simulation.seed"), std::string::npos) << both.err;
+    // What is no whole number is said so (it was "not in range"); an empty --out (an unset
+    // $OUTDIR) is refused, not taken as the default folder.
+    const auto word = ifsim("check " + example("fi_curve.toml") + " --seed 1e3");
+    EXPECT_EQ(word.code, 2);
+    EXPECT_NE(word.err.find("--seed: '1e3' is not a whole number"), std::string::npos) << word.err;
+    const auto empty = ifsim(base + "--out ''");
+    EXPECT_EQ(empty.code, 2);
+    EXPECT_NE(empty.err.find("--out: an empty path"), std::string::npos) << empty.err;
 }
 
 // The digest identifies the model, not where its file lies: a copy elsewhere and the resolved
@@ -1613,6 +1621,11 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     const auto empty = ifsim("stats " + out.string() + " --from 5000 --csv");
     EXPECT_EQ(empty.code, 2);
     EXPECT_EQ(empty.out, "");  // no header without rows: a script gets a table or an error
+    // A window within one step says so (it named an internal function, exit 2, found by fuzzing).
+    const auto sliver = ifsim("stats " + out.string() + " --from 300.01 --to 300.02");
+    EXPECT_EQ(sliver.code, 2);
+    EXPECT_NE(sliver.err.find("300.01 to 300.02 ms is within one step of dt = 0.1 ms"), std::string::npos) << sliver.err;
+    EXPECT_EQ(sliver.err.find("pooled_isi_statistics"), std::string::npos) << sliver.err;
     // A short window: the serial correlation is biased by it, and stderr says so.
     const auto short_window = ifsim("stats " + out.string() + " --from 200 --to 300");
     ASSERT_EQ(short_window.code, 0) << short_window.err;

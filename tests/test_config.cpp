@@ -1039,6 +1039,13 @@ population = "F"
                   .states[0]
                   .projection,
               10u);
+    // A report name must fit a file name (a 260-character one failed the run after check passed).
+    m = record_error("state = \"g_syn\"\npopulation = \"E\"\nprojection = 2\nname = \"" + std::string(201, 'a') + "\"\n");
+    EXPECT_NE(m.find("record[0].name = \"aaaaaaaaaaaaaaaaaaaa...\" has 201 characters; a report name has at most 200"),
+              std::string::npos) << m;
+    EXPECT_NO_THROW(parse_config(std::string(network_pops) + network + "[[record]]\nstate = \"g_syn\"\npopulation = \"E\"\n"
+                                 "projection = 2\nname = \"" + std::string(200, 'a') + "\"\n",
+                                 "syn.toml"));
     // A named projection answers to its name, in the record's default name too.
     const run_spec by_name =
         parse_config(std::string(network_pops) + network + second + "name = \"FE_cond\"\n" +

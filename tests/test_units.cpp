@@ -116,6 +116,12 @@ TEST(Units, RejectsUnknownUnitsWithSuggestion) {
     EXPECT_NE(message_of("5 mHz", dimension::frequency).find("unknown unit"), std::string::npos);
     // A dimensionless value takes no unit.
     EXPECT_NE(message_of("5 mV", dimension::dimensionless).find("voltage"), std::string::npos);
+    // Control characters are escaped: a NUL cut the message short, an ESC reached the terminal.
+    const std::string nul = message_of(std::string("5 mV\0", 5), dimension::voltage);
+    EXPECT_NE(nul.find("\"5 mV\\u0000\": unknown unit 'mV\\u0000'"), std::string::npos) << nul;
+    EXPECT_NE(nul.find("accepted units for a voltage"), std::string::npos) << nul;
+    const std::string esc = message_of("5 mV\x1b[2J", dimension::voltage);
+    EXPECT_EQ(esc.find('\x1b'), std::string::npos) << esc;
 }
 
 TEST(Units, RejectsMalformedAndNonFinite) {

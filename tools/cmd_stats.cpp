@@ -125,14 +125,6 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
                      r.name.c_str(), w.start_ms, std::min(w.stop_ms, end_ms));
         return std::nullopt;
     }
-    // The trains of the recorded neurons only: the others' are empty, not silent.
-    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, size);
-    const neuron_subset& recorded = spec.spikes.neurons[k];
-    std::vector<std::vector<double>> trains;
-    for (std::uint64_t i = 0; i < size; ++i)
-        if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
-    r.neurons = trains.size();
-
     // Spike times after `from` up to `to`, as a record's window holds them: the edges on the step
     // grid, computed as the spike times are ((step + offset) dt), so that a spike at the end of a
     // step compares equal to it. What the record holds at its own start (a spike at a step's very
@@ -141,6 +133,21 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     const double grid_from = nearest_steps(r.from, dt) * dt, grid_to = nearest_steps(r.to, dt) * dt;
     const double t0 = r.from == w.start_ms ? grid_from : std::nextafter(grid_from, INFINITY);
     const double t1 = std::nextafter(grid_to, INFINITY);
+    if (!(grid_to > grid_from)) {
+        std::fprintf(stderr,
+                     "ifsim stats: population '%s': %g to %g ms is within one step of dt = %g ms (spikes are counted "
+                     "whole steps at a time)\n",
+                     r.name.c_str(), r.from, r.to, dt);
+        return std::nullopt;
+    }
+    // The trains of the recorded neurons only: the others' are empty, not silent.
+    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, size);
+    const neuron_subset& recorded = spec.spikes.neurons[k];
+    std::vector<std::vector<double>> trains;
+    for (std::uint64_t i = 0; i < size; ++i)
+        if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
+    r.neurons = trains.size();
+
     r.pooled = analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);
     // Neurons that differ have different mean ISIs: pairs centred on the population's means would
     // turn that into correlation (0.5 for a linspace of I_e), so each train is centred on its own,

@@ -1,4 +1,5 @@
 // ifsim: the command line. Parses arguments and hands them to the subcommands in commands.hpp.
+#include <algorithm>
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -40,11 +41,23 @@ CLI::Validator time_from(bool zero_allowed) {
 // too, so that a script can pass the same options to each). Ranges are checked here, so that a
 // bad value is blamed on the option given, not on the simulation.seed / simulation.threads
 // override it becomes.
+// Digits only: "abc" or "1e3" is no whole number, which CLI11's range check called out of range.
+const CLI::Validator whole_number(
+    [](const std::string& s) {
+        const bool digits = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+        return digits ? std::string() : "'" + s + "' is not a whole number";
+    },
+    "INT");
+
 void add_config_options(CLI::App* cmd, ifsim::cli::config_args& a, const char* config_help) {
     cmd->add_option("config", a.config, config_help)->required();
     cmd->add_option("--set", a.overrides, "Override a config value: KEY=VALUE (repeatable)");
-    cmd->add_option("--seed", a.seed, "Override simulation.seed")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{0xFFFFFFFF}));
-    cmd->add_option("--threads", a.threads, "CPU threads (default: all)")->check(CLI::Range(0u, ifsim::max_threads));
+    cmd->add_option("--seed", a.seed, "Override simulation.seed")
+        ->check(whole_number)
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{0xFFFFFFFF}));
+    cmd->add_option("--threads", a.threads, "CPU threads (default: all)")
+        ->check(whole_number)
+        ->check(CLI::Range(0u, ifsim::max_threads));
 }
 
 // An argument no option of `cmd` takes: named, with the nearest option, instead of CLI11's
@@ -85,6 +98,11 @@ int unknown_command(const CLI::App& app, const std::string& given) {
     return ifsim::cli::exit_bad_input;
 }
 
+// An empty --out (an unset $OUTDIR in a job script) is refused rather than taken as no --out.
+const CLI::Validator not_empty_path(
+    [](const std::string& s) { return s.empty() ? std::string("an empty path; name a folder or file") : std::string(); },
+    "PATH");
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,7 +114,7 @@ int main(int argc, char** argv) {
     run_args ra;
     auto* run_cmd = app.add_subcommand("run", "Run a simulation from a TOML config");
     add_config_options(run_cmd, ra, "Config file (TOML)");
-    run_cmd->add_option("-o,--out", ra.out_dir, "Output folder (default: out/<config name>)");
+    run_cmd->add_option("-o,--out", ra.out_dir, "Output folder (default: out/<config name>)")->check(not_empty_path);
     run_cmd->add_option("-b,--backend", ra.backend, "auto | cpu | cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     run_cmd->add_flag("-q,--quiet", ra.quiet, "No progress or summary on stderr");
@@ -137,7 +155,7 @@ int main(int argc, char** argv) {
     auto* theory_cmd = app.add_subcommand(
         "theory", "Write the predicted firing rate of every neuron (LIF/QIF F-I, Siegert) as CSV");
     add_config_options(theory_cmd, theory_args, "Config file (TOML), e.g. <out>/config.resolved.toml");
-    theory_cmd->add_option("-o,--out", theory_csv, "CSV file (default: standard output)");
+    theory_cmd->add_option("-o,--out", theory_csv, "CSV file (default: standard output)")->check(not_empty_path);
 
     config_args synapses_args;
     std::filesystem::path synapses_out;
@@ -145,7 +163,7 @@ int main(int argc, char** argv) {
     auto* synapses_cmd = app.add_subcommand(
         "synapses", "Build the network on the CPU and write every projection's synapses to files, with a config that reads them");
     add_config_options(synapses_cmd, synapses_args, "Config file (TOML)");
-    synapses_cmd->add_option("-o,--out", synapses_out, "Output folder")->required();
+    synapses_cmd->add_option("-o,--out", synapses_out, "Output folder")->required()->check(not_empty_path);
     synapses_cmd->add_option("--format", synapses_format, "h5 (default) | csv")->check(CLI::IsMember({"h5", "csv"}));
 
     std::filesystem::path stats_dir;

@@ -69,7 +69,7 @@ const toml::array* optional_tables(const context& ctx, const toml::table& root, 
 namespace {
 
 constexpr std::int64_t two_to_32 = std::int64_t{1} << 32;
-
+constexpr std::size_t max_report_name = 200;  // characters: "<name>.h5.part" within 255 bytes
 
 bool is_report_name(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -832,6 +832,14 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             if (r.name == "spikes")
                 ctx.fail(n, np, says(np, *n) + "'spikes' names the spike file, spikes.h5; choose another name");
         }
+        // Its file, <name>.h5.part while written, must fit a file name (255 bytes on common
+        // file systems; a 260-character name failed the run after check had passed).
+        if (r.name.size() > max_report_name)
+            ctx.fail(t.contains("name") ? t.get("name") : &t, child_path(path, "name"),
+                     child_path(path, "name") + " = \"" + r.name.substr(0, 20) + "...\" has " +
+                         std::to_string(r.name.size()) + " characters; a report name has at most " +
+                         std::to_string(max_report_name) + " (it names the file <name>.h5)" +
+                         (t.contains("name") ? "" : "; set a shorter name = \"...\""));
         for (const auto& e : spec.states)
             if (e.name == r.name)
                 ctx.fail(t.contains("name") ? t.get("name") : &t, child_path(path, "name"),
