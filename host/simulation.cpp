@@ -42,11 +42,11 @@ numerical_error located(const numerical_error& e, const run_spec& spec, std::uin
     std::uint64_t first_id = 0;
     for (const population_spec& p : spec.populations) {
         if (e.neuron() < first_id + p.size)
-            return numerical_error(e.reason() + " in population '" + p.name + "' (its neuron " +
-                                       std::to_string(e.neuron() - first_id) + "), found by the check after steps " +
-                                       std::to_string(first_step) + "-" + std::to_string(first_step + steps - 1) +
-                                       "; its inputs or parameters drive it out of range",
-                                   e.neuron(), e.step());
+            return numerical_error(e.reason(), e.neuron(), e.step(),
+                                   " in population '" + p.name + "' (its neuron " + std::to_string(e.neuron() - first_id) +
+                                       "), found by the check after steps " + std::to_string(first_step) + "-" +
+                                       std::to_string(first_step + steps - 1) +
+                                       "; its inputs or parameters drive it out of range");
         first_id += p.size;
     }
     return e;

@@ -16,9 +16,12 @@ public:
 // A NaN or overflow found in the state during a run.
 class numerical_error : public std::runtime_error {
 public:
-    numerical_error(const std::string& what, std::uint64_t neuron, std::uint64_t step)
-        : std::runtime_error(what + " (neuron " + std::to_string(neuron) + ", step " +
-                             std::to_string(step) + ")"),
+    // what() is `what` with the neuron's global id and the step, or with `where` where that says
+    // both in the run's own terms (a population and its neuron, the block checked).
+    numerical_error(const std::string& what, std::uint64_t neuron, std::uint64_t step, const std::string& where = "")
+        : std::runtime_error(what + (where.empty() ? " (neuron " + std::to_string(neuron) + ", step " +
+                                                         std::to_string(step) + ")"
+                                                   : where)),
           reason_(what), neuron_(neuron), step_(step) {}
     const std::string& reason() const { return reason_; }  // what() without neuron and step
     std::uint64_t neuron() const { return neuron_; }
