@@ -235,6 +235,15 @@ write_table
 
 bundle_ldpath="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
+# What ifsim itself makes of the device (usable, or why not: the driver, a kernel image for its
+# architecture): the first thing to read when the CUDA tests skip.
+if ((build_ok)) && [[ -x $build/tools/ifsim ]]; then
+  info=$(env "LD_LIBRARY_PATH=$bundle_ldpath" timeout 60 "$build/tools/ifsim" info 2>&1 || true)
+  printf 'ifsim info:\n%s\n' "$info" >>"$device_log"
+  usable=$(grep -m1 -E '^cuda devices: none usable' <<<"$info" || true)
+  [[ -n $usable ]] && result[device]+="; ifsim: ${usable#cuda devices: }"
+fi
+
 # (c) The whole test suite. -----------------------------------------------------------------------
 s=$SECONDS
 if [[ -f $build/CTestTestfile.cmake ]]; then
