@@ -1,6 +1,7 @@
 // Per-neuron theory for a run, from the same realised parameters and currents the backends use.
 #include "ifsim/theory_table.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -51,9 +52,9 @@ double predicted_rate(const population_spec& pop, const neuron_params& p, double
 }
 
 void add_row(theory_table& table, const std::string& population, std::uint64_t neuron, double I, double rate) {
-    if (!std::isfinite(rate))  // a bug of the theory, never a NaN in the table
+    if (!std::isfinite(rate))  // the callers say why instead; never a NaN in the table
         throw runtime_failure("the theory of population '" + population + "' gave no finite rate for neuron " +
-                              std::to_string(neuron) + " (" + format_number(rate) + ")");
+                              std::to_string(neuron));
     char row[256];
     std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", population.c_str(), (unsigned long long)neuron, I, rate);
     table.csv += row;
@@ -65,9 +66,20 @@ void add_row(theory_table& table, const std::string& population, std::uint64_t n
 void add_mean_field(theory_table& table, const run_spec& spec, const std::string& what) {
     const std::string limit = mean_field_limit(spec);
     std::vector<double> cv, high;
-    const auto rates = limit.empty() ? network_mean_field(spec, &cv, &high) : std::nullopt;
-    if (!rates) {
-        table.notes.push_back(what + ": " + (limit.empty() ? "the mean-field iteration did not converge" : limit));
+    std::string failed = limit;
+    std::optional<std::vector<double>> rates;
+    if (failed.empty()) {
+        try {
+            rates = network_mean_field(spec, &cv, &high);
+        } catch (const config_error& e) {  // parameters beyond a formula's range
+            failed = e.what();
+        }
+        if (failed.empty() && !rates) failed = "the mean-field iteration did not converge";
+        if (failed.empty() && !std::all_of(rates->begin(), rates->end(), [](double r) { return std::isfinite(r); }))
+            failed = "its parameters are beyond the theory's range (no finite rate)";
+    }
+    if (!failed.empty()) {
+        table.notes.push_back(what + ": " + failed);
         return;
     }
     if (!high.empty()) {
@@ -123,11 +135,23 @@ theory_table make_theory_table(const run_spec& spec) {
         for (; i < pop.size; ++i) {
             const neuron_params& p = params[params.size() > 1 ? i : 0];
             const double I = detail::pick(bias, i), sigma_V = detail::pick(sigma, i), sigma_I = detail::pick(ou, i);
-            if (const std::string why = without_theory(pop, p, sigma_V, sigma_I); !why.empty()) {
+            std::string why = without_theory(pop, p, sigma_V, sigma_I);
+            double rate = 0.0;
+            if (why.empty()) {
+                // Parameters a run takes can still be beyond a formula's range (tau_m = C_m / g_L
+                // underflowing to 0, a drive I / g_L overflowing): said, not a failed command.
+                try {
+                    rate = predicted_rate(pop, p, I, sigma_V, sigma_I);
+                } catch (const config_error& e) {
+                    why = e.what();
+                }
+                if (why.empty() && !std::isfinite(rate)) why = "its parameters are beyond the theory's range (no finite rate)";
+            }
+            if (!why.empty()) {
                 table.notes.push_back(name + (i > 0 ? " from neuron " + std::to_string(i) : "") + ": " + why);
                 break;
             }
-            add_row(table, pop.name, i, I, predicted_rate(pop, p, I, sigma_V, sigma_I));
+            add_row(table, pop.name, i, I, rate);
         }
         if (i == pop.size && (ou.size() > 1 || ou[0] > 0.0))
             table.notes.push_back(name + ": coloured (OU) noise: the rate with Fourcaud & Brunel (2002)'s threshold "

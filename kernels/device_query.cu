@@ -16,18 +16,18 @@ namespace {
 // sm_90 would fail at the first launch, "no kernel image is available").
 __global__ void image_probe() {}
 
-// "" where device 0 can run this build's kernels, else why not.
+// "" where device 0 (`dev`) can run this build's kernels, else why not.
 std::string kernel_image_problem(const cuda_device& dev) {
+    const std::string which = "device 0 (" + dev.name + ", sm_" + std::to_string(dev.major) + std::to_string(dev.minor) + ")";
     cudaFuncAttributes attributes{};
-    if (cudaSetDevice(0) != cudaSuccess) {
-        cudaGetLastError();
-        return "device 0 could not be selected";
-    }
-    const cudaError_t err = cudaFuncGetAttributes(&attributes, image_probe);
+    cudaError_t err = cudaSetDevice(0);
+    if (err == cudaSuccess) err = cudaFuncGetAttributes(&attributes, image_probe);
     if (err == cudaSuccess) return {};
     cudaGetLastError();
-    return "device 0 (" + dev.name + ", sm_" + std::to_string(dev.major) + std::to_string(dev.minor) +
-           ") cannot load this build's kernels (" + cudaGetErrorName(err) + "), built for CMAKE_CUDA_ARCHITECTURES = " +
+    const std::string what = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+    if (err != cudaErrorNoKernelImageForDevice && err != cudaErrorInvalidDeviceFunction)
+        return which + " cannot run kernels now (" + what + ")";  // taken (exclusive mode), out of memory, ...
+    return which + " cannot load this build's kernels (" + what + "), built for CMAKE_CUDA_ARCHITECTURES = " +
            IFSIM_CUDA_ARCHITECTURES + "; rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(dev.major) +
            std::to_string(dev.minor);
 }
@@ -56,6 +56,7 @@ cuda_status query_cuda() {
         cudaDeviceProp prop{};
         if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) continue;
         cuda_device dev;
+        dev.ordinal = d;
         dev.name = prop.name;
         dev.major = prop.major;
         dev.minor = prop.minor;
@@ -66,7 +67,9 @@ cuda_status query_cuda() {
     }
     status.usable = !status.devices.empty();
     if (!status.usable) status.reason = "no device answered a property query";
-    if (status.usable) status.reason = kernel_image_problem(status.devices[0]);
+    if (status.usable)
+        status.reason = status.devices[0].ordinal == 0 ? kernel_image_problem(status.devices[0])
+                                                       : "device 0 did not answer a property query";
     status.usable = status.usable && status.reason.empty();
     if (had_device) cudaSetDevice(previous);
     return status;

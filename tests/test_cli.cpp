@@ -1436,6 +1436,11 @@ input = { noise = { sigma_V = { normal = ["1 mV", "5 mV"] } } }
         EXPECT_NE(k.err.find(std::string("(its ") + key + " as drawn)"), std::string::npos) << k.err;
     }
 
+    // A population of one draws one value, which is checked too.
+    const auto one = ifsim("check --build " + (dir / "run.toml").string() + " --set population.E.size=1");
+    EXPECT_EQ(one.code, 2) << one.out;
+    EXPECT_NE(one.err.find("neuron 0 (its input.noise.sigma_V as drawn): -4.42"), std::string::npos) << one.err;
+
     const auto d = ifsim("check " + (dir / "run.toml").string() +
                          " --set simulation.precision=double --set population.E.params.g_L=\"1e-320 nS\""
                          " --set population.E.input.noise.sigma_V=0");

@@ -838,6 +838,24 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
     one.populations[0].params["b"] = distribution::constant(-10.0);
     EXPECT_TRUE(contains(notes_of(one), "population 'E': alif with b < 0 (positive feedback)")) << notes_of(one);
     one.populations[0].params.erase("b");
+    // Parameters a run takes but a formula does not (tau_m = C_m / g_L underflowing to 0; a drive
+    // I / g_L beyond double): a note and no rows, where the whole command failed or printed NaN.
+    {
+        run_spec odd = one;
+        odd.populations[0].model = model_kind::lif;
+        odd.populations[0].params["C_m"] = distribution::constant(1e-300);
+        odd.populations[0].params["g_L"] = distribution::constant(1e300);
+        odd.populations[0].input.sigma_V = distribution::constant(1.0);
+        EXPECT_TRUE(contains(notes_of(odd), "the diffusion approximation (Siegert) does not apply: tau_m = 0 ms must be > 0"))
+            << notes_of(odd);
+        EXPECT_EQ(make_theory_table(odd).csv, "population,neuron,I_e_pA,rate_theory_Hz\n");
+        odd.populations[0].params["C_m"] = distribution::constant(1e300);
+        odd.populations[0].params["g_L"] = distribution::constant(1e-300);
+        odd.populations[0].params["t_ref"] = distribution::constant(0.0);
+        odd.populations[0].input.sigma_V = distribution::constant(0.0);
+        odd.populations[0].input.I_e = distribution::constant(max_abs_current_pA);  // I / g_L = inf
+        EXPECT_TRUE(contains(notes_of(odd), "beyond the theory's range (no finite rate)")) << notes_of(odd);
+    }
 
     one.populations[0].model = model_kind::lif;
     one.populations[0].input.I_e = distribution::constant(0.0);

@@ -309,6 +309,19 @@ TEST(siegert, far_below_threshold_is_poisson_like_and_never_overflows) {
         EXPECT_EQ(siegert_rate(20.0, 2.0, 20.0, 10.0, 0.0, sigma), 0.0);
         EXPECT_TRUE(std::isnan(siegert_cv(20.0, 2.0, 20.0, 10.0, 0.0, sigma)));
     }
+    // Weak noise with the reset far below threshold, y_r = -1e9: one interval's nodes missed the
+    // peak at y_th (500 Hz and CV 0 for y_th = 20), and at y_th = 0 an absolute tolerance cut the
+    // tails short (CV 0.3 % low). References: mpmath, 30 digits (a review's script).
+    for (double y_th : {15.0, 20.0, 27.0}) {
+        SCOPED_TRACE(y_th);
+        const double sigma = 1e-8, mu = 20.0 - y_th * sigma;  // y_r = (10 - mu) / sigma ~ -1e9
+        const double r = siegert_rate(20.0, 2.0, 20.0, 10.0, mu, sigma);
+        EXPECT_GT(r, 0.0);
+        EXPECT_LT(r, 1e-90);
+        EXPECT_NEAR(siegert_cv(20.0, 2.0, 20.0, 10.0, mu, sigma), 1.0, 1e-6);
+    }
+    expect_rel(siegert_rate(20.0, 2.0, 20.0, 10.0, 20.0, 1e-8), 2.29304985966562, 1e-12);
+    expect_rel(siegert_cv(20.0, 2.0, 20.0, 10.0, 20.0, 1e-8), 0.050938760489274, 1e-10);
     // Just below threshold the weak-noise rate is still positive; above it, the deterministic one.
     EXPECT_GT(siegert_rate(20.0, 2.0, 20.0, 10.0, 19.99, 1e-3), 0.0);
     for (double sigma : {1e-3, 1e-300, 1e-310}) {

@@ -47,9 +47,8 @@ int info(bool bandwidth) {
         if (s.runtime_version)
             std::cout << "cuda runtime: " << s.runtime_version << ", driver " << s.driver_version << "\n";
         if (!s.usable) std::cout << "cuda devices: none usable (" << s.reason << ")\n";
-        for (std::size_t d = 0; d < s.devices.size(); ++d) {
-            const auto& dev = s.devices[d];
-            std::cout << "cuda device " << d << ": " << dev.name << ", sm_" << dev.major << dev.minor << ", "
+        for (const cuda_device& dev : s.devices) {
+            std::cout << "cuda device " << dev.ordinal << ": " << dev.name << ", sm_" << dev.major << dev.minor << ", "
                       << dev.multiprocessors << " SMs, " << dev.free_memory / (1u << 20) << " / "
                       << dev.total_memory / (1u << 20) << " MiB free\n";
         }

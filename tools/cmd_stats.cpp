@@ -231,8 +231,13 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
         if (!(args.to_ms > args.from_ms))
             throw config_error("--from " + format_number(args.from_ms) + " and --to " + format_number(args.to_ms) +
                                ": --to must be after --from");
+        if (!(args.fano_window_ms >= spec.simulation.dt_ms))
+            throw config_error("--fano-window " + format_number(args.fano_window_ms) +
+                               " ms: shorter than the run's step, dt = " + format_number(spec.simulation.dt_ms) +
+                               " ms (spikes are counted whole steps at a time)");
         const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;
         const theory_table theory = make_theory_table(spec);
+
         std::vector<population_stats> rows;
         for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
             if (auto row = measure(dir, spec, k, args, end_ms, theory)) rows.push_back(std::move(*row));

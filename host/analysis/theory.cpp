@@ -41,7 +41,9 @@ struct reduced {
 
 void check_siegert_args(double tau_m, double t_ref, double V_th, double V_reset, double mu,
                         double sigma) {
-    const auto bad = [](const std::string& what) { throw config_error("siegert: " + what); };
+    const auto bad = [](const std::string& what) {
+        throw config_error("the diffusion approximation (Siegert) does not apply: " + what);
+    };
     if (!(std::isfinite(tau_m) && std::isfinite(t_ref) && std::isfinite(V_th) &&
           std::isfinite(V_reset) && std::isfinite(mu) && std::isfinite(sigma)))
         bad("all arguments must be finite numbers");
@@ -54,15 +56,15 @@ void check_siegert_args(double tau_m, double t_ref, double V_th, double V_reset,
 }
 
 // Int_{y_r}^{y_th} f for the integrands below, which for y_th > 0 peak at y_th with a width of
-// about 1/(2 y_th): in two pieces, the one within 64 / y_th of the peak first, so that the nodes
-// find the peak however long the interval is (weak noise puts y_th in the thousands: a single
-// interval's nodes then all fall where f underflows, and the rate came out 0/0). The rest is
-// exp(-64) of the peak or less, summed to the near piece's precision.
+// about 1/(2 y_th): in two pieces, the one within about 32 / y_th of the peak apart, so that the
+// nodes find the peak however long the interval is (with weak noise y_r and y_th lie far apart:
+// a single interval's nodes all fell where f underflows, and the rate came out 500 Hz, the CV 0).
+// Each piece to the relative tolerance: below the peak, for y_th near 0, lie tails (1/|u| in the
+// rate, 1/|x|^3 in the CV) that an absolute tolerance from the peak cut short.
 double integrate_to_threshold(const std::function<double(double)>& f, const reduced& z, double rel_tol) {
     const double width = 64.0 / (std::sqrt(z.y_m * z.y_m + 64.0) + z.y_m);
     const double split = std::max(z.y_r, z.y_th - width);
-    const double near = detail::integrate(f, split, z.y_th, rel_tol).value;
-    return near + detail::integrate(f, z.y_r, split, rel_tol, rel_tol * std::abs(near)).value;
+    return detail::integrate(f, split, z.y_th, rel_tol).value + detail::integrate(f, z.y_r, split, rel_tol).value;
 }
 
 // The rate integral divided by exp(y_m^2): Int_{y_r}^{y_th} erfcx(-u) exp(-y_m^2) du.
@@ -285,10 +287,10 @@ double brunel_cv(const brunel_network& n) {
 
 double alif_steady_rate(const neuron_params& p, double I_pA) {
     if (p.a != 0.0)
-        throw config_error("alif_steady_rate: a = " + format_number(p.a) +
+        throw config_error("the adapted rate: a = " + format_number(p.a) +
                            " nS must be 0 (with a != 0 the mean adaptation current depends on <V>)");
     if (p.b < 0.0)
-        throw config_error("alif_steady_rate: b = " + format_number(p.b) +
+        throw config_error("the adapted rate: b = " + format_number(p.b) +
                            " pA must be >= 0 (negative b is positive feedback: no unique steady state)");
     // <w> [pA] = b [pA] tau_w [ms] r [Hz] / 1000
     const double w_per_Hz = p.b * p.tau_w / ms_per_s;

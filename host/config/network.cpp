@@ -269,12 +269,12 @@ std::pair<const toml::node*, std::string> form_of(const toml::node& n, std::stri
 }
 
 // Where a per-synapse value's draws reach, for a message: "" for a constant (the value says it),
-// else "its draws reach 1.35e+06 pA (6.76 std from the mean, ...); ".
+// else "its draws reach 1352114 pA (6.76 std from the mean, ...); ".
 std::string reach(const synapse_distribution& v, double extreme, dimension d) {
     using K = synapse_distribution::kind;
     if (v.type == K::constant) return "";
     std::array<char, 32> text{};
-    std::snprintf(text.data(), text.size(), "%.3g", extreme);
+    std::snprintf(text.data(), text.size(), "%.7g", extreme);  // 7 digits: a delay of 6553.55 ms is not "6.55e+03"
     // 6.76: box_muller's largest |z| in double (random.hpp)
     const char* how = v.type == K::uniform ? "its bounds"
                       : v.type == K::normal ? "6.76 std from the mean, the furthest normal draw"

@@ -115,6 +115,8 @@ std::vector<std::string> read_population_list(const context& ctx, const toml::no
         out.push_back(s);
     };
     if (const auto* a = n.as_array()) {
+        if (a->empty())
+            ctx.fail(&n, path, says(path, n) + "an empty list records nothing; name populations or generators, or \"all\"");
         for (std::size_t i = 0; i < a->size(); ++i) add((*a)[i], element_path(path, i));
     } else if (n.is_string()) {
         add(n, path);
@@ -829,6 +831,9 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             r.name = read_string(ctx, *n, np, "letters, digits, _ and -");
             if (!is_report_name(r.name))
                 ctx.fail(n, np, says(np, *n) + "a report name is letters, digits, _ and - (it names the file <name>.h5)");
+            if (std::all_of(r.name.begin(), r.name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                ctx.fail(n, np, says(np, *n) + "a name of digits alone would read as an index in --set record.<N>; "
+                                               "add a letter");
             if (r.name == "spikes")
                 ctx.fail(n, np, says(np, *n) + "'spikes' names the spike file, spikes.h5; choose another name");
         }

@@ -13,6 +13,7 @@
 namespace ifsim {
 
 struct cuda_device {
+    int ordinal = 0;                 // the runtime's device number (one that does not answer is left out)
     std::string name;
     int major = 0, minor = 0;        // compute capability
     int multiprocessors = 0;

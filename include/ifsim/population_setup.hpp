@@ -164,13 +164,13 @@ inline constexpr drawn_key w_key{"init.w", value_stream::w, -max_abs_current_pA,
 inline constexpr drawn_key I_noise_key{"init.I_noise", value_stream::I_noise, -max_abs_current_pA,
                                        max_abs_current_pA, dimension::current};
 
-// `d` for every neuron of `pop` (one entry when constant), drawn values checked against the key's
-// range: the config checks a constant's, a uniform's or a list's, but a normal's tails reach any
+// `d` for every neuron of `pop` (one entry when constant), checked against the key's range as
+// drawn: the config checks a constant's, a uniform's or a list's, but a normal's tails reach any
 // value (a sigma_V drawn negative ran as no noise). config_error names the first neuron outside.
 inline std::vector<double> realize_checked(const distribution& d, const drawn_key& key, const population_spec& pop,
                                            const simulation_spec& sim, std::uint64_t first_id) {
     std::vector<double> v = detail::values_of(d, pop.size, sim.seed, key.stream, first_id);
-    for (std::size_t i = 0; v.size() > 1 && i < v.size(); ++i)
+    for (std::size_t i = 0; i < v.size(); ++i)  // (one drawn value, for a population of one, too)
         if (!(v[i] >= key.lo && v[i] <= key.hi))
             throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + " (its " + key.name +
                                " as drawn): " + format_quantity(v[i], key.dim) + " is outside [" +
