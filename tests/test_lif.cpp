@@ -27,7 +27,7 @@ protected:
 };
 
 // Result 1. V(t) = V_inf + (V0 - V_inf) exp(-t/tau_m). The step is exact, so the only error is
-// rounding: the float propagator exp(-dt/tau_m) carries a relative error <= 2^-24, which after k
+// rounding: the float propagator 1 - exp(-dt/tau_m) carries a relative error <= 2^-24, which after k
 // steps gives k 2^-24 relative error on (V - V_inf), plus <= 1 ulp of |V| per step. Over 400 steps
 // from 15 mV away that bounds the float error by 400 * (6e-8 * 15 + 4e-6) ~ 2e-3 mV.
 TEST_P(lif, subthreshold_relaxation_is_exact) {
@@ -44,6 +44,18 @@ TEST_P(lif, subthreshold_relaxation_is_exact) {
     const double covered = (r.engine->state(0, state_variable::V_m)[0] + 70.0) / (V_inf + 70.0);
     EXPECT_NEAR(covered, 1.0 - std::exp(-1.0), tol(2e-4, 1e-12));
     EXPECT_NEAR(covered, 0.632, 5e-4);
+}
+
+// A near-perfect integrator (g_L = 1e-6 nS, tau_m = 2e5 s) fires as one without leak, in float
+// too: V_inf = 4.8e7 mV, whose float rounding the propagator V_inf + (V - V_inf) P kept whole
+// (quarter-mV steps: 0 Hz here, 250 Hz at g_L = 1e-4 nS for 143; found by fuzzing). The ISI is
+// t_ref + C_m (V_th - V_reset) / I = 6.17 ms, spikes on the step grid up to a step later.
+TEST_P(lif, near_perfect_integrator_fires_at_its_rate) {
+    run_spec s = spec(1, 1000.0, 480.0, -60.0);
+    set_param(s, "g_L", 1e-6);
+    const auto r = simulate(backend_name(), s);
+    EXPECT_GE(r.spikes, 159u);  // 1000 / 6.27
+    EXPECT_LE(r.spikes, 163u);  // 1000 / 6.17, and a spike at the end
 }
 
 // Result 2. t_th = tau_m ln((V_inf - V0)/(V_inf - V_th)); interpolated spike times recover it to

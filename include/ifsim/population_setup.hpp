@@ -93,7 +93,7 @@ inline std::string coefficient_range_problem(const neuron_params& p, model_kind 
         Model::derive(c, p, dt_ms);
         // Decay factors and their rates are exempt: one that underflows (a time constant far below
         // or above dt) decays completely or not at all, as it should.
-        if constexpr (requires { c.leak; }) c.leak.P = c.leak.dt_over_tau = 0.0;
+        if constexpr (requires { c.leak; }) c.leak.Q = c.leak.dt_over_tau = 0.0;
         if constexpr (requires { c.adaptation; }) c.adaptation.P_w = c.adaptation.dt_over_tau_w = 0.0;
         std::string problem;
         c.each_field([&](auto& field) {
