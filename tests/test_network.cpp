@@ -1167,7 +1167,7 @@ TEST(Network, MicrocircuitRatesNearPublished) {
 // activity that then sustains itself through the conductance synapses alone, irregular (pooled ISI
 // CV > 1), at a rate near Brian2's on the same network: 14.3 Hz (E) and 14.2 Hz (I) over
 // [200, 2000) ms, mean of seeds 1-3 (bench/results/2026-11-26-cpu-debian-2core-vogels-abbott.md;
-// ifsim's seeds give 12.4-14.5 Hz, Brian2's 13.3-15.1 Hz). The 25 % tolerance covers one
+// ifsim's seeds give 12.0-14.1 Hz, Brian2's 13.3-15.1 Hz). The 25 % tolerance covers one
 // realisation over 0.8 s. Without the kick the network stays silent. 1 s simulated, ~5 s on 2 cores.
 TEST(Network, VogelsAbbottSustainsItsActivityAfterTheKick) {
     run_spec spec = load_config(std::string(IFSIM_SOURCE_DIR) + "/examples/vogels_abbott.toml", {"simulation.duration=1s"});
