@@ -1632,6 +1632,14 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     EXPECT_EQ(sliver.code, 2);
     EXPECT_NE(sliver.err.find("300.01 to 300.02 ms is within one step of dt = 0.1 ms"), std::string::npos) << sliver.err;
     EXPECT_EQ(sliver.err.find("pooled_isi_statistics"), std::string::npos) << sliver.err;
+    // A subnormal time is a time (it aborted: stod throws on one), and a Fano window is a step at
+    // least (1e-320 ms cast 2e322 windows to an integer).
+    const auto tiny = ifsim("stats " + out.string() + " --from 1e-320 --csv");
+    EXPECT_EQ(tiny.code, 0) << tiny.err;
+    const auto fano = ifsim("stats " + out.string() + " --fano-window 1e-320");
+    EXPECT_EQ(fano.code, 2);
+    EXPECT_NE(fano.err.find("--fano-window 1e-320 ms: shorter than the run's step, dt = 0.1 ms"), std::string::npos)
+        << fano.err;
     // A short window: the serial correlation is biased by it, and stderr says so.
     const auto short_window = ifsim("stats " + out.string() + " --from 200 --to 300");
     ASSERT_EQ(short_window.code, 0) << short_window.err;
