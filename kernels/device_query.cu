@@ -54,7 +54,10 @@ cuda_status query_cuda() {
     const bool had_device = cudaGetDevice(&previous) == cudaSuccess;
     for (int d = 0; d < count; ++d) {
         cudaDeviceProp prop{};
-        if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) continue;
+        if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) {
+            cudaGetLastError();  // not left for the first launch's check to find
+            continue;
+        }
         cuda_device dev;
         dev.ordinal = d;
         dev.name = prop.name;
@@ -62,7 +65,8 @@ cuda_status query_cuda() {
         dev.minor = prop.minor;
         dev.multiprocessors = prop.multiProcessorCount;
         dev.total_memory = prop.totalGlobalMem;
-        if (cudaSetDevice(d) == cudaSuccess) cudaMemGetInfo(&dev.free_memory, &dev.total_memory);
+        if (cudaSetDevice(d) != cudaSuccess || cudaMemGetInfo(&dev.free_memory, &dev.total_memory) != cudaSuccess)
+            cudaGetLastError();
         status.devices.push_back(dev);
     }
     status.usable = !status.devices.empty();

@@ -1640,6 +1640,15 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     EXPECT_EQ(fano.code, 2);
     EXPECT_NE(fano.err.find("--fano-window 1e-320 ms: shorter than the run's step, dt = 0.1 ms"), std::string::npos)
         << fano.err;
+    // ... whose default, 100 ms, grows to a dt above it rather than failing the command.
+    const fs::path coarse = fresh_dir("stats_coarse_dt");
+    ASSERT_EQ(run_config(coarse, "[simulation]\ndt = \"200 ms\"\nduration = \"2 s\"\n\n[[population]]\nname = \"E\"\n"
+                                 "size = 2\nmodel = \"lif\"\ninput = { I_e = \"300 pA\" }\n\n[[record]]\nspikes = \"E\"\n")
+                  .code,
+              0);
+    const auto coarse_stats = ifsim("stats " + (coarse / "out").string() + " --csv");
+    EXPECT_EQ(coarse_stats.code, 0) << coarse_stats.err;
+    EXPECT_NE(coarse_stats.out.find(",200\n"), std::string::npos) << coarse_stats.out;  // fano_window_ms
     // A short window: the serial correlation is biased by it, and stderr says so.
     const auto short_window = ifsim("stats " + out.string() + " --from 200 --to 300");
     ASSERT_EQ(short_window.code, 0) << short_window.err;

@@ -47,7 +47,7 @@ TEST_P(lif, subthreshold_relaxation_is_exact) {
 }
 
 // A near-perfect integrator (g_L = 1e-6 nS, tau_m = 2e5 s) fires as one without leak, in float
-// too: V_inf = 4.8e7 mV, whose float rounding the propagator V_inf + (V - V_inf) P kept whole
+// too: V_inf = 4.8e8 mV, whose float rounding the propagator V_inf + (V - V_inf) P kept whole
 // (quarter-mV steps: 0 Hz here, 250 Hz at g_L = 1e-4 nS for 143; found by fuzzing). The ISI is
 // t_ref + C_m (V_th - V_reset) / I = 6.17 ms, spikes on the step grid up to a step later.
 TEST_P(lif, near_perfect_integrator_fires_at_its_rate) {
@@ -56,6 +56,14 @@ TEST_P(lif, near_perfect_integrator_fires_at_its_rate) {
     const auto r = simulate(backend_name(), s);
     EXPECT_GE(r.spikes, 159u);  // 1000 / 6.27
     EXPECT_LE(r.spikes, 163u);  // 1000 / 6.17, and a spike at the end
+    // Interpolated, each ISI is the leak-free one to float's rounding of the crossing time (the
+    // log of a ratio rounded to 1 moved spikes by whole steps).
+    s.simulation.timing = spike_timing::interpolated;
+    const auto t = simulate(backend_name(), s);
+    ASSERT_GE(t.trains[0].size(), 10u);
+    const double isi = 2.0 + 200.0 * 10.0 / 480.0;
+    for (std::size_t k = 1; k < t.trains[0].size(); ++k)
+        EXPECT_NEAR(t.trains[0][k] - t.trains[0][k - 1], isi, tol(2e-3, 1e-6)) << "spike " << k;
 }
 
 // Result 2. t_th = tau_m ln((V_inf - V0)/(V_inf - V_th)); interpolated spike times recover it to

@@ -518,11 +518,11 @@ TEST(Network, CudaLimitsAreKnownFromTheConfig) {
 TEST(Network, NonFiniteStateReportedAfterTheBlock) {
     run_spec spec = small_network(100.0);
     ASSERT_EQ(spec.simulation.real, precision::single);
-    // -1 mA into 1e-30 nS: V_inf = -1e39 mV, beyond float (a NaN I_e is refused when drawn; +1 mA
-    // would only make the neuron fire whenever it can).
+    // 1 mA into 1e-30 nS: V_inf = 1e39 mV, beyond float (a NaN I_e is refused when drawn). Its +inf
+    // once counted as a spike, and the neuron fired whenever it could, unreported (found by review).
     const auto driven_off_at = [](std::uint64_t n, const std::vector<std::uint64_t>& bad) {
         distribution I_e{distribution::kind::array, 0.0, 0.0, std::vector<double>(n, 0.0)};
-        for (const auto i : bad) I_e.values[i] = -max_abs_current_pA;
+        for (const auto i : bad) I_e.values[i] = max_abs_current_pA;
         return I_e;
     };
     for (population_spec& p : spec.populations) p.params["g_L"] = distribution::constant(1e-30);

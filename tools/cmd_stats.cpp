@@ -1,5 +1,6 @@
 // `ifsim stats DIR`: the spike statistics of a finished run's populations, from its spike file,
 // beside what ifsim's theory predicts for them (theory_table.hpp).
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -216,8 +217,9 @@ void print_row(const population_stats& r, bool csv, double fano_window_ms) {
 
 }  // namespace
 
-int stats(const std::filesystem::path& dir, const stats_args& args) {
+int stats(const std::filesystem::path& dir, const stats_args& given) {
     return reporting_errors("stats", [&] {
+        stats_args args = given;
         if (!std::filesystem::exists(dir / "config.resolved.toml"))
             throw config_error(dir.string() + ": no config.resolved.toml: not the output folder of an ifsim run");
         const run_spec spec = load_config(dir / "config.resolved.toml", {});
@@ -231,6 +233,7 @@ int stats(const std::filesystem::path& dir, const stats_args& args) {
         if (!(args.to_ms > args.from_ms))
             throw config_error("--from " + format_number(args.from_ms) + " and --to " + format_number(args.to_ms) +
                                ": --to must be after --from");
+        if (args.fano_window_ms == 0.0) args.fano_window_ms = std::max(100.0, spec.simulation.dt_ms);
         if (!(args.fano_window_ms >= spec.simulation.dt_ms))
             throw config_error("--fano-window " + format_number(args.fano_window_ms) +
                                " ms: shorter than the run's step, dt = " + format_number(spec.simulation.dt_ms) +

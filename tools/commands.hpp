@@ -113,7 +113,7 @@ int check(const config_args& args, bool build);
 int theory(const config_args& args, const std::filesystem::path& csv_out);
 struct stats_args {
     double from_ms = 0.0, to_ms = std::numeric_limits<double>::infinity();  // within the recorded window
-    double fano_window_ms = 100.0;
+    double fano_window_ms = 0.0;  // 0: the default, 100 ms (or dt where that is longer)
     bool csv = false;
 };
 // The spike statistics of the run in `dir` per recorded population (rate, mean ISI CV per neuron,

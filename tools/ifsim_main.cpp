@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     stats_cmd->add_option("--to", sa.to_ms, "End of the analysed time, ms or with a unit (default: the run's end)")
         ->transform(time_in_ms)
         ->check(time_from(true));
-    stats_cmd->add_option("--fano-window", sa.fano_window_ms, "Count window of the Fano factor, ms or with a unit (default 100 ms)")
+    stats_cmd->add_option("--fano-window", sa.fano_window_ms, "Count window of the Fano factor, ms or with a unit (default 100 ms, or dt where longer)")
         ->transform(time_in_ms)
         ->check(time_from(false));
     stats_cmd->add_flag("--csv", sa.csv, "CSV on stdout, every digit");

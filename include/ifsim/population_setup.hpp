@@ -92,7 +92,9 @@ inline std::string coefficient_range_problem(const neuron_params& p, model_kind 
         typename Model::template coeffs<double> c{};
         Model::derive(c, p, dt_ms);
         // Decay factors and their rates are exempt: one that underflows (a time constant far below
-        // or above dt) decays completely or not at all, as it should.
+        // or above dt) decays completely or not at all, as it should. The leak's Q may be
+        // subnormal: what it moves V by, (V_inf - V) Q with V_inf within the Real, is then below
+        // 2.4e-7 mV a step in float, under half an ulp of a membrane potential.
         if constexpr (requires { c.leak; }) c.leak.Q = c.leak.dt_over_tau = 0.0;
         if constexpr (requires { c.adaptation; }) c.adaptation.P_w = c.adaptation.dt_over_tau_w = 0.0;
         std::string problem;

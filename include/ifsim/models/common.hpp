@@ -103,16 +103,23 @@ leak_coeffs<Real> derive_leak(double E_L, double g_L, double C_m, double dt_ms) 
 // on the CPU it is selected, not branched to, so that neurons update in vector lanes. A GPU warp
 // instead branches around it: nearly every step is a full one, and the full step's arithmetic is
 // the same either way.
+// A V_inf that overflowed ((I - w) / g_L beyond the Real) leaves V NaN, so that the block's check
+// stops the run ("not finite") rather than the +inf it would give counting as a spike.
 template <class Real>
 IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Real V0, Real V_inf, Real xi, Real h) {
     const bool full = h == Real(1);
+    const bool overflowed = !(V_inf - V_inf == Real(0));
 #ifdef __CUDA_ARCH__
-    if (full) return V0 + (V_inf - V0) * c.Q + n.sigma_step * xi;
+    if (full) {
+        const Real V = V0 + (V_inf - V0) * c.Q + n.sigma_step * xi;
+        return overflowed ? math::detail::nan<Real>() : V;
+    }
 #endif
-    const Real P_h = math::exp(-h * c.dt_over_tau);
     const Real Q = full ? c.Q : -math::expm1(-h * c.dt_over_tau);
-    const Real noise = full ? n.sigma_step : n.sigma_V * math::sqrt(Real(1) - P_h * P_h);
-    return V0 + (V_inf - V0) * Q + noise * xi;
+    // 1 - exp(-2 h dt / tau_m) as Q (2 - Q): no cancellation where tau_m is far above dt
+    const Real noise = full ? n.sigma_step : n.sigma_V * math::sqrt(Q * (Real(2) - Q));
+    const Real V = V0 + (V_inf - V0) * Q + noise * xi;
+    return overflowed ? math::detail::nan<Real>() : V;
 }
 
 // f limited to [0, 1] (NaN stays NaN).

@@ -58,7 +58,9 @@ struct leaky_model {
     }
 
     // Fraction of the (partial) step at which V crossed threshold. Without noise the trajectory is
-    // known exactly: t* = tau_m ln((V_inf - V0) / (V_inf - V_th)). Both are computed and one
+    // known exactly: t* = tau_m ln((V_inf - V0) / (V_inf - V_th)), as log1p((V_th - V0) /
+    // (V_inf - V_th)): the ratio is near 1 where V_inf is far (a near-perfect integrator), and in
+    // float rounded to 1 or 1 +- 6.7e-8 its log moved spikes by whole steps. Both are computed and one
     // selected, so that the CPU's update loop stays straight-line.
     template <class Real>
     IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real w0, Real I, Real h) {
@@ -68,7 +70,7 @@ struct leaky_model {
         // population-wide condition itself would keep gcc from vectorising the loop.
         const Real V_th_exact = c.noise.sigma_step == Real(0) ? V_th : math::detail::inf<Real>();
         const bool exact = V_inf > V_th_exact && V0 < V_th;
-        const Real f = math::log((V_inf - V0) / (V_inf - V_th)) / (h * c.leak.dt_over_tau);
+        const Real f = math::log1p((V_th - V0) / (V_inf - V_th)) / (h * c.leak.dt_over_tau);
         return exact ? clamp_unit(f) : linear_crossing(V0, V1, V_th);
     }
 
