@@ -81,7 +81,7 @@ inline constexpr const char* float_range_remedy =
 // double finite. Else the first problem, as "a coefficient derived ... is 4.0e-41".
 // A parameter set valid in double can leave float's (QIF with k = 1e-36 nS/mV: k dt / C_m is a
 // float subnormal, and the run fired at 480 Hz instead of 20); one with g_L = 1e-320 nS leaves
-// double's (its V_inf is inf, and the run failed at its first check).
+// double's (its 1 / g_L is inf, and the run failed at its first check).
 inline std::string coefficient_range_problem(const neuron_params& p, model_kind m, double dt_ms, precision real) {
     const bool single = real == precision::single;
     // The refractory countdown is a Real of whole steps: float counts them down one by one up to
