@@ -145,7 +145,8 @@ theory_table make_theory_table(const run_spec& spec) {
                 } catch (const config_error& e) {
                     why = e.what();
                 }
-                if (why.empty() && !std::isfinite(rate)) why = "its parameters are beyond the theory's range (no finite rate)";
+                if (why.empty() && !std::isfinite(rate))
+                    why = "its parameters are beyond the theory's range (no finite rate)";
             }
             if (!why.empty()) {
                 table.notes.push_back(name + (i > 0 ? " from neuron " + std::to_string(i) : "") + ": " + why);

@@ -18,7 +18,8 @@ __global__ void image_probe() {}
 
 // "" where device 0 (`dev`) can run this build's kernels, else why not.
 std::string kernel_image_problem(const cuda_device& dev) {
-    const std::string which = "device 0 (" + dev.name + ", sm_" + std::to_string(dev.major) + std::to_string(dev.minor) + ")";
+    const std::string which =
+        "device 0 (" + dev.name + ", sm_" + std::to_string(dev.major) + std::to_string(dev.minor) + ")";
     cudaFuncAttributes attributes{};
     cudaError_t err = cudaSetDevice(0);
     if (err == cudaSuccess) err = cudaFuncGetAttributes(&attributes, image_probe);

@@ -480,8 +480,9 @@ network build_network(const run_spec& spec, const synapse_source& source) {
     }
     // The rings are allocated after the build, as long as the longest delay, which a file's
     // delays were not known for before.
-    if (std::any_of(spec.projections.begin(), spec.projections.end(), [](const projection_spec& pr) { return pr.delay_from_file; }) &&
-        net.max_delay_steps > longest_delay_steps(spec)) {
+    const bool file_delays = std::any_of(spec.projections.begin(), spec.projections.end(),
+                                         [](const projection_spec& pr) { return pr.delay_from_file; });
+    if (file_delays && net.max_delay_steps > longest_delay_steps(spec)) {
         const std::vector<double> counts(net.projection_synapses.begin(), net.projection_synapses.end());
         check_fits_in_memory(estimate_memory(spec, counts, net.max_delay_steps), available,
                              " (rings for the synapse files' longest delay, " + std::to_string(net.max_delay_steps) +

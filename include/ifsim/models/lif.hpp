@@ -2,7 +2,8 @@
 //   C_m dV/dt = -g_L (V - E_L) + I - w,   spike at V >= V_th, V <- V_reset, clamped for t_ref.
 // With the input held over a step the update is exact:
 //   V <- V_inf + (V - V_inf) exp(-dt/tau_m),   V_inf = E_L + (I - w) / g_L,
-// (stepped as V + (V_inf - V)(1 - exp(-dt/tau_m)), common.hpp's relax), and white noise adds its exact increment sigma_V sqrt(1 - exp(-2 dt/tau_m)) N(0,1).
+// stepped as V + (V_inf - V)(1 - exp(-dt/tau_m)) (common.hpp's relax), and white noise adds its
+// exact increment sigma_V sqrt(1 - exp(-2 dt/tau_m)) N(0,1).
 #pragma once
 
 #include <cmath>
