@@ -90,10 +90,10 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
     if (choice == "cpu" || !s.usable || !refused.empty()) {
         if (choice == "cuda" && !s.usable) throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
         if (choice == "cuda") throw runtime_failure("--backend cuda: " + refused);
-        if (choice == "auto" && !quiet) {
-            if (!s.usable) std::cerr << "backend auto: no usable GPU, running on the CPU (" << s.reason << ")\n";
-            else std::cerr << "backend auto: the CUDA backend cannot run this config, running on the CPU (" << refused << ")\n";
-        }
+        if (choice == "auto" && !quiet)
+            std::cerr << "backend auto: "
+                      << (s.usable ? "the CUDA backend cannot run this config" : "no usable GPU")
+                      << ", running on the CPU (" << (s.usable ? refused : s.reason) << ")\n";
         announce_build();
         return make_cpu_backend(spec);
     }
