@@ -116,7 +116,8 @@ std::vector<std::string> read_population_list(const context& ctx, const toml::no
     };
     if (const auto* a = n.as_array()) {
         if (a->empty())
-            ctx.fail(&n, path, says(path, n) + "an empty list records nothing; name populations or generators, or \"all\"");
+            ctx.fail(&n, path,
+                     says(path, n) + "an empty list records nothing; name populations or generators, or \"all\"");
         for (std::size_t i = 0; i < a->size(); ++i) add((*a)[i], element_path(path, i));
     } else if (n.is_string()) {
         add(n, path);
