@@ -1640,6 +1640,21 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     EXPECT_EQ(fano.code, 2);
     EXPECT_NE(fano.err.find("--fano-window 1e-320 ms: shorter than the run's step, dt = 0.1 ms"), std::string::npos)
         << fano.err;
+    // A theory that stops part way through a population (b < 0 from neuron 2 on) gives it no mean
+    // theory rate (it was the mean of the neurons before).
+    const fs::path partial = fresh_dir("stats_partial_theory");
+    ASSERT_EQ(run_config(partial, "[simulation]\nduration = \"200 ms\"\n\n[[population]]\nname = \"A\"\nsize = 3\n"
+                                  "model = \"alif\"\nparams = { b = { linspace = [\"10 pA\", \"-10 pA\"] } }\n"
+                                  "input = { I_e = \"500 pA\" }\n\n[[record]]\nspikes = \"A\"\n")
+                  .code,
+              0);
+    const auto partial_stats = ifsim("stats " + (partial / "out").string() + " --csv");
+    ASSERT_EQ(partial_stats.code, 0) << partial_stats.err;
+    const std::string partial_row = partial_stats.out.substr(partial_stats.out.find('\n') + 1);
+    const auto partial_fields = csv_fields(partial_row.substr(0, partial_row.find('\n')));
+    ASSERT_GE(partial_fields.size(), 7u) << partial_stats.out;
+    EXPECT_EQ(partial_fields[0], "A");
+    EXPECT_EQ(partial_fields[6], "") << partial_stats.out;  // theory_rate_Hz
     // ... whose default, 100 ms, grows to a dt above it rather than failing the command.
     const fs::path coarse = fresh_dir("stats_coarse_dt");
     ASSERT_EQ(run_config(coarse, "[simulation]\ndt = \"200 ms\"\nduration = \"2 s\"\n\n[[population]]\nname = \"E\"\n"

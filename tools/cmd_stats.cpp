@@ -96,10 +96,15 @@ std::string serial_note(const population_stats& r) {
     return note.empty() ? note : "population '" + r.name + "': serial correlation: " + note;
 }
 
-// The theory's rate averaged over the recorded neurons that have one.
-double mean_theory_rate(const theory_table& theory, const std::string& name, const neuron_subset& recorded) {
+// The theory's rate averaged over the recorded neurons, NaN unless each has one.
+double mean_theory_rate(const theory_table& theory, const std::string& name, const neuron_subset& recorded,
+                        std::uint64_t size) {
     const auto it = theory.rate_Hz.find(name);
     if (it == theory.rate_Hz.end()) return NAN;
+    // A theory that stopped part way (the population's later neurons have none, theory_table's
+    // notes say why) is no mean of the recorded neurons.
+    for (std::uint64_t i = it->second.size(); i < size; ++i)
+        if (recorded.contains(i)) return NAN;
     double sum = 0.0;
     std::uint64_t n = 0;
     for (std::uint64_t i = 0; i < it->second.size(); ++i)
@@ -174,7 +179,7 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     }
     if (r.with_cv > 0) r.cv_mean = cv_sum / double(r.with_cv);
     if (r.to - r.from >= 2.0 * args.fano_window_ms) r.fano = analysis::fano_factor(trains, args.fano_window_ms, t0, t1);
-    r.rate_theory = mean_theory_rate(theory, r.name, recorded);
+    r.rate_theory = mean_theory_rate(theory, r.name, recorded, size);
     if (const auto it = theory.cv.find(r.name); it != theory.cv.end()) r.cv_theory = it->second;
     // A Poisson generator firing throughout the span: its rate, and a Poisson process's CV of 1.
     if (gen != spec.generators.end() && gen->type == generator_spec::kind::poisson && gen->start_ms <= r.from &&
