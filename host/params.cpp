@@ -54,9 +54,9 @@ std::string check_params(const neuron_params& p, model_kind m) {
             return std::string(f.name) + " = " + format_number(p.*f.member) + " must be a finite number";
         // (a double run's E_L = -1e300 mV was recorded as -inf)
         if (uses(f.name) && f.dim == dimension::voltage && !(std::fabs(p.*f.member) <= max_abs_voltage_mV))
-            return std::string(f.name) + " = " + format_number(p.*f.member) + " mV must be within +-1e6 mV";
+            return std::string(f.name) + " = " + format_number(p.*f.member) + " mV " + std::string(voltage_range_rule);
         if (uses(f.name) && f.dim == dimension::current && !(std::fabs(p.*f.member) <= max_abs_current_pA))
-            return std::string(f.name) + " = " + format_number(p.*f.member) + " pA must be within +-1e9 pA (1 mA)";
+            return std::string(f.name) + " = " + format_number(p.*f.member) + " pA " + std::string(current_range_rule);
     }
     const auto positive = [](double v) { return v > 0.0; };
     if (!positive(p.C_m)) return "C_m = " + format_number(p.C_m) + " pF must be > 0";

@@ -350,6 +350,13 @@ void read_params(const context& ctx, const toml::table& t, std::string_view path
 
 // ---- [[population]].input ----
 
+// Every value `d` can take (check_every_value) within `key`'s range, the one a run checks the
+// drawn values against.
+void check_key_range(const context& ctx, const toml::node* at, std::string_view path, const distribution& d,
+                     const drawn_key& key) {
+    check_every_value(ctx, at, path, d, key.dim, [&](double v) { return in_key_range(key, v); }, key.rule);
+}
+
 void read_input(const context& ctx, const toml::table& t, std::string_view path, const simulation_spec& sim,
                 population_spec& pop) {
     const std::string p = child_path(path, "input");
@@ -358,11 +365,10 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
     check_keys(ctx, *in, p, input_keys);
     const owner who{pop.name, pop.size};
     input_spec& input = pop.input;
-    const auto current = [](double v) { return std::fabs(v) <= max_abs_current_pA; };
     if (const auto* n = in->get("I_e")) {
         const std::string kp = child_path(p, "I_e");
         input.I_e = read_distribution(ctx, *n, kp, dimension::current, who);
-        check_every_value(ctx, n, kp, input.I_e, dimension::current, current, "must be within +-1e9 pA (1 mA)");
+        check_key_range(ctx, n, kp, input.I_e, I_e_key);
     }
 
     if (const auto* s = optional_table(ctx, *in, p, "steps")) {
@@ -382,9 +388,9 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         const auto& times = *s->get("times")->as_array();
         const auto& amplitudes = *s->get("amplitudes")->as_array();
         for (std::size_t i = 0; i < input.steps.amplitude_pA.size(); ++i)
-            if (!current(input.steps.amplitude_pA[i])) {
+            if (!in_key_range(I_e_key, input.steps.amplitude_pA[i])) {  // a bias current, as I_e
                 const std::string ip = element_path(child_path(sp, "amplitudes"), i);
-                ctx.fail(&amplitudes[i], ip, says(ip, amplitudes[i]) + "must be within +-1e9 pA (1 mA)");
+                ctx.fail(&amplitudes[i], ip, says(ip, amplitudes[i]) + std::string(I_e_key.rule));
             }
         if (input.steps.time_ms.size() != input.steps.amplitude_pA.size())
             ctx.fail(s, sp,
@@ -409,8 +415,7 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         if (const auto* n = s->get("sigma_V")) {
             const std::string kp = child_path(sp, "sigma_V");
             input.sigma_V = read_distribution(ctx, *n, kp, dimension::voltage, who);
-            check_every_value(ctx, n, kp, input.sigma_V, dimension::voltage,
-                              [](double v) { return v >= 0.0 && v <= max_abs_voltage_mV; }, "must be in [0, 1e6] mV");
+            check_key_range(ctx, n, kp, input.sigma_V, sigma_V_key);
         }
         if (const auto* n = s->get("bridge")) input.bridge = read_bool(ctx, *n, child_path(sp, "bridge"));
     }
@@ -421,8 +426,7 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
         if (const auto* n = s->get("sigma_I")) {
             const std::string kp = child_path(sp, "sigma_I");
             input.sigma_I = read_distribution(ctx, *n, kp, dimension::current, who);
-            check_every_value(ctx, n, kp, input.sigma_I, dimension::current,
-                              [](double v) { return v >= 0.0 && v <= max_abs_current_pA; }, "must be in [0, 1e9] pA");
+            check_key_range(ctx, n, kp, input.sigma_I, sigma_I_key);
         }
         if (const auto* n = s->get("tau_I")) {
             const std::string kp = child_path(sp, "tau_I");
@@ -498,22 +502,13 @@ void read_init(const context& ctx, const toml::table& t, std::string_view path,
         pop.init[std::string(key)] = n ? read_distribution(ctx, *n, child_path(p, key), d, who) : fallback;
     };
     get("V_m", dimension::voltage, pop.params.at("E_L"));
-    // Within max_abs_voltage_mV, as the voltage parameters (check_params).
-    if (const toml::node* n = init ? init->get("V_m") : nullptr) {
-        const distribution& d = pop.init.at("V_m");
-        const auto fits = [](double v) { return std::fabs(v) <= max_abs_voltage_mV; };
-        bool in_range = fits(d.a) && fits(d.b);
-        for (const double v : d.values) in_range = in_range && fits(v);
-        if (!in_range)
-            ctx.fail(n, child_path(p, "V_m"), says(child_path(p, "V_m"), *n) + "V_m must be within +-1e6 mV");
-    }
     if (adaptive) get("w", dimension::current, distribution::constant(0.0));
     if (ou) get("I_noise", dimension::current, distribution::constant(0.0));
-    for (const std::string_view key : {"w", "I_noise"})
-        if (const toml::node* n = init ? init->get(key) : nullptr; n != nullptr && pop.init.count(std::string(key)))
-            check_every_value(ctx, n, child_path(p, key), pop.init.at(std::string(key)), dimension::current,
-                              [](double v) { return std::fabs(v) <= max_abs_current_pA; },
-                              "must be within +-1e9 pA (1 mA)");
+    for (const drawn_key& key : {V_m_key, w_key, I_noise_key}) {
+        const std::string name = init_name(key);
+        if (const toml::node* n = init ? init->get(name) : nullptr; n != nullptr && pop.init.count(name))
+            check_key_range(ctx, n, child_path(p, name), pop.init.at(name), key);
+    }
 }
 
 population_spec read_population(const context& ctx, const toml::table& t, std::string_view path,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -146,25 +147,32 @@ inline std::vector<neuron_params> realize_params(const population_spec& pop, con
     return out;
 }
 
-// A per-neuron input or initial value besides the parameters: its key, RNG stream and range.
+// A per-neuron input or initial value besides the parameters: its key, RNG stream and range, and
+// the range in the words of the config's check.
 struct drawn_key {
     const char* name;  // as the config spells it, under population[i]
     std::uint32_t stream;
     double lo, hi;
     dimension dim;
+    std::string_view rule;
 };
 inline constexpr drawn_key I_e_key{"input.I_e", value_stream::I_e, -max_abs_current_pA, max_abs_current_pA,
-                                   dimension::current};
+                                   dimension::current, current_range_rule};
 inline constexpr drawn_key sigma_V_key{"input.noise.sigma_V", value_stream::sigma_V, 0.0, max_abs_voltage_mV,
-                                       dimension::voltage};
+                                       dimension::voltage, "must be in [0, 1e6] mV"};
 inline constexpr drawn_key sigma_I_key{"input.ou.sigma_I", value_stream::sigma_I, 0.0, max_abs_current_pA,
-                                       dimension::current};
+                                       dimension::current, "must be in [0, 1e9] pA"};
 inline constexpr drawn_key V_m_key{"init.V_m", value_stream::V_m, -max_abs_voltage_mV, max_abs_voltage_mV,
-                                   dimension::voltage};
+                                   dimension::voltage, voltage_range_rule};
 inline constexpr drawn_key w_key{"init.w", value_stream::w, -max_abs_current_pA, max_abs_current_pA,
-                                 dimension::current};
+                                 dimension::current, current_range_rule};
 inline constexpr drawn_key I_noise_key{"init.I_noise", value_stream::I_noise, -max_abs_current_pA,
-                                       max_abs_current_pA, dimension::current};
+                                       max_abs_current_pA, dimension::current, current_range_rule};
+
+// Whether v is within the key's range.
+constexpr bool in_key_range(const drawn_key& key, double v) { return v >= key.lo && v <= key.hi; }
+// An init key's name within `init` (population_spec::init's key).
+inline std::string init_name(const drawn_key& key) { return std::string(key.name).substr(5); }  // past "init."
 
 // `d` for every neuron of `pop` (one entry when constant), checked against the key's range as
 // drawn: the config checks a constant's, a uniform's or a list's, but a normal's tails reach any
@@ -173,7 +181,7 @@ inline std::vector<double> realize_checked(const distribution& d, const drawn_ke
                                            const simulation_spec& sim, std::uint64_t first_id) {
     std::vector<double> v = detail::values_of(d, pop.size, sim.seed, key.stream, first_id);
     for (std::size_t i = 0; i < v.size(); ++i)  // (one drawn value, for a population of one, too)
-        if (!(v[i] >= key.lo && v[i] <= key.hi))
+        if (!in_key_range(key, v[i]))
             throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + " (its " + key.name +
                                " as drawn): " + format_quantity(v[i], key.dim) + " is outside [" +
                                format_quantity(key.lo, key.dim) + ", " + format_quantity(key.hi, key.dim) + "]");
@@ -189,7 +197,7 @@ inline std::vector<double> realize_bias(const population_spec& pop, const simula
 // An initial value of every neuron (one entry when constant), none where `init` lacks the key.
 inline std::vector<double> realize_init(const drawn_key& key, const population_spec& pop, const simulation_spec& sim,
                                         std::uint64_t first_id) {
-    const auto it = pop.init.find(std::string(key.name).substr(5));  // past "init."
+    const auto it = pop.init.find(init_name(key));
     if (it == pop.init.end()) return {};
     return realize_checked(it->second, key, pop, sim, first_id);
 }

@@ -71,9 +71,11 @@ inline constexpr std::array<param_field, 14> param_fields = {{
 // Largest |voltage| a parameter or initial V_m may have [mV]: 1 kV, beyond any neuron and within
 // float's range, in which V is recorded.
 inline constexpr double max_abs_voltage_mV = 1e6;
+inline constexpr std::string_view voltage_range_rule = "must be within +-1e6 mV";  // max_abs_voltage_mV
 // Largest |current| a parameter (b), an input (I_e, steps, sigma_I) or an initial w or I_noise may
 // have [pA]: 1 mA, a million times a neuron's rheobase (1e308 pA passed and made V infinite).
 inline constexpr double max_abs_current_pA = 1e9;
+inline constexpr std::string_view current_range_rule = "must be within +-1e9 pA (1 mA)";  // max_abs_current_pA
 
 // Names of the parameters that model `m` reads, in the order of param_fields.
 std::span<const std::string_view> model_param_names(model_kind m);
