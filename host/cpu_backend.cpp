@@ -41,11 +41,9 @@ public:
         num_records_ = spec.states.size();
         for (std::size_t r = 0; r < spec.states.size(); ++r) {
             const auto& rec = spec.states[r];
-            std::size_t p = 0;
-            while (spec.populations[p].name != rec.population) ++p;
-            populations_[p]->samplers.push_back({r, parse_state_variable(rec.variable),
-                                                 recorded_channel(net_, spec, rec),
-                                                 rec.neurons, rec.interval_steps(spec.simulation.dt_ms)});
+            populations_[recorded_population(spec, rec)]->samplers.push_back(
+                {r, parse_state_variable(rec.variable), recorded_channel(net_, spec, rec), rec.neurons,
+                 rec.interval_steps(spec.simulation.dt_ms)});
         }
     }
 

@@ -9,9 +9,9 @@
 // NaN flag are copied and the host synchronises once: the same spike_list, in the same order, and
 // the same samples as the CPU backend.
 //
-// Spike pool policy: each population has a pool of P = min(max(8 n, 2^20), its share of a quarter
-// of the free memory left after the state, 2^31 - 1) entries, and chunks of at most P / n steps,
-// which cannot overflow it (a neuron spikes at most once per step).
+// Spike pool policy: each population has a pool of P = max(n, min(max(8 n, 2^20), its share of a
+// quarter of the free memory left after the state, 2^31 - 1)) entries (at least a step's worth),
+// and chunks of at most P / n steps, which cannot overflow it (a neuron spikes at most once per step).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -518,15 +518,7 @@ public:
         }
         for (std::size_t r = 0; r < spec.states.size(); ++r) {
             const auto& rec = spec.states[r];
-            std::size_t p = 0;
-            while (p < spec.populations.size() && spec.populations[p].name != rec.population) ++p;
-            if (p == spec.populations.size())
-                throw config_error("state record '" + rec.name + "': no population named '" + rec.population + "'");
-            for (const auto i : rec.neurons)
-                if (i >= spec.populations[p].size)
-                    throw config_error("state record '" + rec.name + "': neuron " + std::to_string(i) +
-                                       " is not in population '" + rec.population + "' (size " +
-                                       std::to_string(spec.populations[p].size) + ")");
+            const std::size_t p = recorded_population(spec, rec);
             sampler s;
             s.record = r;
             s.variable = parse_state_variable(rec.variable);

@@ -24,10 +24,12 @@
 namespace ifsim {
 namespace {
 
-std::size_t population_index(const run_spec& spec, const std::string& name) {
+// `who` names what refers to the population, for the error where none has that name (a run_spec
+// built in code: a config's names are checked when it is read).
+std::size_t population_index(const run_spec& spec, const std::string& name, std::string_view who = "projection") {
     for (std::size_t p = 0; p < spec.populations.size(); ++p)
         if (spec.populations[p].name == name) return p;
-    throw config_error("projection: no population is named '" + name + "'");
+    throw config_error(std::string(who) + ": no population is named '" + name + "'");
 }
 
 // A projection's source: a population or a generator, with its size.
@@ -87,6 +89,15 @@ std::vector<synapse_channel> channels_onto(const run_spec& spec, const populatio
         if (pr.target == pop.name) channel_for(channels, pr);
     add_poisson_channel(channels, pop.input);
     return channels;
+}
+
+std::size_t recorded_population(const run_spec& spec, const state_record& r) {
+    const std::size_t p = population_index(spec, r.population, "state record '" + r.name + "'");
+    for (const std::uint64_t i : r.neurons)
+        if (i >= spec.populations[p].size)
+            throw config_error("state record '" + r.name + "': neuron " + std::to_string(i) + " is not in population '" +
+                               r.population + "' (size " + std::to_string(spec.populations[p].size) + ")");
+    return p;
 }
 
 std::size_t recorded_channel(const network& net, const run_spec& spec, const state_record& r) {

@@ -115,6 +115,9 @@ std::size_t channel_for(std::vector<synapse_channel>& channels, const projection
 // Poisson input feeds where that is new.
 std::vector<synapse_channel> channels_onto(const run_spec& spec, const population_spec& pop);
 
+// The index of the population a state record samples, its neurons checked against the population's
+// size (config_error otherwise: a run_spec built in code; a config's records are checked as read).
+std::size_t recorded_population(const run_spec& spec, const state_record& r);
 // The channel of its population that a state record of I_syn or g_syn samples (0 for the others).
 std::size_t recorded_channel(const network& net, const run_spec& spec, const state_record& r);
 
@@ -142,8 +145,8 @@ public:
 // synapse's row. Projection k has synapses[k] synapses where given, else expected_synapses, or for
 // from_file synapse_file_rows_estimate (synapse_file.hpp: a CSV file's size over its first rows'
 // length).
-// The run's spike statistics per neuron (simulation.cpp): the last spike time, the sum and the sum
-// of squares of the intervals (double), and their count (32 bits).
+// The run's spike statistics per neuron (simulation.cpp's isi_accumulator): the last spike time,
+// the intervals' running mean and sum of squared deviations (double), and their count (32 bits).
 inline constexpr double spike_statistics_bytes_per_neuron = 3 * 8 + 4;
 
 struct memory_estimate {

@@ -232,7 +232,9 @@ IFSIM_HD stepped<Real> settle_bridge(const typename Model::template coeffs<Real>
     return r;
 }
 
-// The same, drawing the step's noise and input itself: what one GPU thread calls.
+// The same, drawing the step's noise and input itself: one neuron's step with nothing batched, the
+// reference the tests hold the backends' loops to (the kernels draw the noise their own way,
+// device_step_noise, and call the overload above).
 template <class Model, class Real>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, const noise_source& src) {
