@@ -1719,6 +1719,36 @@ neurons = [50, 3]
 // ifsim's, is exit 2 (they read as a wrong rate, std::bad_alloc, "0 ms" before; found by an
 // audit); without summary.json it takes the whole run and says so. A value that does not exist
 // (a silent population's CV) is an empty CSV field, not "nan".
+// A spike file that lists a neuron its record left out is not this run's: an error, not statistics
+// without it (they were dropped without a word).
+TEST(cli, stats_refuses_spikes_of_neurons_its_record_left_out) {
+    const fs::path dir = fresh_dir("stats_left_out");
+    ASSERT_EQ(run_config(dir, R"([simulation]
+duration = "50 ms"
+
+[[population]]
+name = "E"
+size = 10
+model = "lif"
+input = { I_e = "250 pA" }
+
+[[record]]
+spikes = ["E"]
+neurons = [0, 1]
+)").code, 0);
+    const fs::path out = dir / "out";
+    ASSERT_EQ(ifsim("stats " + out.string()).code, 0);
+    {
+        ifsim::spike_file f(out / "spikes.h5", {"E"});
+        const double t[] = {10.0, 20.0};
+        const std::uint64_t ids[] = {1, 5};
+        f.append(0, t, ids);
+    }
+    const auto r = ifsim("stats " + out.string());
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("population 'E' lists node 5, which its record does not record"), std::string::npos) << r.err;
+}
+
 TEST(cli, stats_reads_one_run_and_writes_no_nan) {
     const fs::path dir = fresh_dir("stats_one_run");
     ASSERT_EQ(run_config(dir, std::string(small_run) + R"(

@@ -1,8 +1,9 @@
-// Tests for ifsim/recording.hpp (SONATA spike and report files) and ifsim/summary.hpp
-// (summary.json, sha256). Files are read back with the plain HDF5 C API, independently of the
+// Tests for ifsim/recording.hpp (SONATA spike and report files), ifsim/spike_trains.hpp (a spike
+// file read back) and ifsim/summary.hpp (summary.json, sha256). Files are read back with the plain HDF5 C API, independently of the
 // writer's helpers.
 #include "ifsim/errors.hpp"
 #include "ifsim/recording.hpp"
+#include "ifsim/spike_trains.hpp"
 #include "ifsim/summary.hpp"
 
 #include <gtest/gtest.h>
@@ -296,6 +297,90 @@ TEST_F(recording, hdf5_errors_name_the_file_and_carry_hdf5_text) {
         EXPECT_NE(what.find("spikes.h5.part"), std::string::npos) << what;
         EXPECT_NE(what.find("H5Fcreate"), std::string::npos) << what;
     }
+}
+
+// --- read_spike_trains -------------------------------------------------------------------------
+
+// A spike file of population E as another tool might write it: `t` stored as `t_type`, `ids` as
+// `id_type` (HDF5 converts), the timestamps' `units` a variable-length UTF-8 string, as h5py's.
+void write_foreign_spikes(const fs::path& path, hid_t t_type, const std::vector<double>& t, hid_t id_type,
+                          const std::vector<std::int64_t>& ids, const char* units = "ms") {
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t g0 = H5Gcreate2(f, "/spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t g = H5Gcreate2(f, "/spikes/E", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const auto dataset = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data, hsize_t n) {
+        const hid_t space = H5Screate_simple(1, &n, nullptr);
+        const hid_t d = H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        EXPECT_GE(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), 0);
+        H5Sclose(space);
+        return d;
+    };
+    const hid_t ts = dataset("timestamps", t_type, H5T_NATIVE_DOUBLE, t.data(), t.size());
+    H5Dclose(dataset("node_ids", id_type, H5T_NATIVE_INT64, ids.data(), ids.size()));
+    const hid_t text = H5Tcopy(H5T_C_S1);
+    H5Tset_size(text, H5T_VARIABLE);
+    H5Tset_cset(text, H5T_CSET_UTF8);
+    const hid_t scalar = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(ts, "units", text, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Awrite(a, text, &units), 0);
+    H5Aclose(a), H5Sclose(scalar), H5Tclose(text), H5Dclose(ts), H5Gclose(g), H5Gclose(g0), H5Fclose(f);
+}
+
+// The message read_spike_trains throws for the file, or "" where it reads it.
+std::string read_error(const fs::path& path, std::uint64_t num_neurons = 5, double end_ms = 10.0) {
+    try {
+        read_spike_trains(path, "E", num_neurons, end_ms);
+        return "";
+    } catch (const runtime_failure& e) {
+        return e.what();
+    }
+}
+
+TEST_F(recording, spike_trains_read_back_per_neuron_in_time_order) {
+    const fs::path path = dir_ / "spikes.h5";
+    {
+        spike_file f(path, {"E"});
+        const double t[] = {0.0, 0.3, 0.3, 10.0};
+        const std::uint64_t ids[] = {4, 2, 0, 2};
+        f.append(0, t, ids);
+    }
+    const auto trains = read_spike_trains(path, "E", 5, 10.0);
+    ASSERT_EQ(trains.size(), 5u);
+    EXPECT_EQ(trains[0], std::vector<double>{0.3});
+    EXPECT_EQ(trains[2], (std::vector<double>{0.3, 10.0}));
+    EXPECT_EQ(trains[4], std::vector<double>{0.0});
+    EXPECT_TRUE(trains[1].empty() && trains[3].empty());
+    // Other tools' types that hold the same values read the same: float32 times, int32 ids.
+    write_foreign_spikes(path, H5T_IEEE_F32LE, {10.0, 0.5}, H5T_STD_I32LE, {2, 4});
+    EXPECT_EQ(read_error(path), "");
+    EXPECT_EQ(read_spike_trains(path, "E", 5, 10.0)[4], std::vector<double>{0.5});
+}
+
+// A file that is not what the run wrote gives an error naming it, not statistics of something else
+// (found by altering a run's file: each of these was read, converted or dropped without a word).
+TEST_F(recording, spike_trains_refuse_values_no_run_writes) {
+    const fs::path path = dir_ / "spikes.h5";
+    const auto refused = [&](const std::string& expected) {
+        const std::string what = read_error(path);
+        EXPECT_NE(what.find(expected), std::string::npos) << what;
+        EXPECT_NE(what.find(path.string() + ": population 'E'"), std::string::npos) << what;
+    };
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {1.0, NAN}, H5T_STD_U64LE, {0, 1});
+    refused("has a spike at nan ms (node 1), outside the run's 0 to 10 ms");
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {-5.0}, H5T_STD_U64LE, {0});
+    refused("has a spike at -5 ms (node 0)");
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {std::nextafter(10.0, 11.0)}, H5T_STD_U64LE, {0});
+    refused("outside the run's 0 to 10 ms");
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {1.0}, H5T_STD_I64LE, {-1});  // read as uint64, node 0
+    refused("lists node -1; node ids are >= 0");
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {1.0}, H5T_STD_U64LE, {5});
+    refused("lists node 5; it has 5 neurons");
+    write_foreign_spikes(path, H5T_STD_I64LE, {1.0}, H5T_STD_U64LE, {0});
+    refused("its timestamps are not floating-point numbers");
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {1.0}, H5T_IEEE_F64LE, {0});
+    refused("its node_ids are not integers");
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {1.0}, H5T_STD_U64LE, {0}, "s");
+    refused("its timestamps are in 's'; ifsim reads ms");
 }
 
 // --- report_file -------------------------------------------------------------------------------

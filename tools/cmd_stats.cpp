@@ -146,12 +146,17 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
                      r.name.c_str(), r.from, r.to, dt);
         return std::nullopt;
     }
+    r.from = grid_from, r.to = grid_to;  // the span counted, as printed
     // The trains of the recorded neurons only: the others' are empty, not silent.
-    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, size);
+    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, size, end_ms);
     const neuron_subset& recorded = spec.spikes.neurons[k];
     std::vector<std::vector<double>> trains;
-    for (std::uint64_t i = 0; i < size; ++i)
+    for (std::uint64_t i = 0; i < size; ++i) {
         if (recorded.contains(i)) trains.push_back(std::move(all_trains[i]));
+        else if (!all_trains[i].empty())
+            throw runtime_failure((dir / "spikes.h5").string() + ": population '" + r.name + "' lists node " +
+                                  std::to_string(i) + ", which its record does not record: not this run's file");
+    }
     r.neurons = trains.size();
 
     r.pooled = analysis::pooled_isi_statistics(trains, t0, t1, analysis::serial_centring::population);
