@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Runs tools/ifsim_plot.py on small runs it makes and checks what it draws: a valid PNG, the rate
 histogram's bins over a spike record's window, an F-I panel for an AdEx scan that has no theory,
---from leaving a start-up transient out of the rates, the plot of an interrupted run, and the
-message and exit code on a killed run's folder. Exit 77 (skipped) without numpy, matplotlib or h5py.
+--from leaving a start-up transient out of the rates, the plot of an interrupted run, the
+message and exit code on a killed run's folder, and on files altered after the run. Exit 77 (skipped) without numpy, matplotlib or h5py.
 
     test_plot.py IFSIM_BINARY SOURCE_DIR SCRATCH_DIR
 """
@@ -244,4 +244,49 @@ for words in ("spikes.h5.part", "no summary.json", "killed before it closed its 
     assert words in result.stderr, f"'{words}' not in: {result.stderr}"
 assert not (out / "plot.png").exists()
 
-print("ifsim_plot: windowed bins, AdEx F-I without theory, --from, interrupted and killed runs")
+# 6. Files altered after the run are refused with the file and the fault named, exit 1, no
+#    traceback and no plot of something else (each of these was drawn, or raised, before).
+source_run = run_ifsim("altered", WINDOWED)
+
+
+def altered(name, change, expected):
+    out = scratch / name
+    shutil.copytree(source_run, out)
+    (out / "plot.png").unlink(missing_ok=True)
+    change(out)
+    result = run_plot(out)
+    assert result.returncode == 1, f"{name}: exit {result.returncode}: {result.stderr}"
+    assert "Traceback" not in result.stderr and expected in result.stderr, f"{name}: {result.stderr}"
+    assert not (out / "plot.png").exists(), f"{name}: a plot was drawn"
+
+
+def set_dataset(path, key, values):
+    import h5py
+    with h5py.File(path, "a") as f:
+        del f[key]
+        f[key] = values
+
+
+def spikes_of(out):
+    import h5py
+    with h5py.File(out / "spikes.h5", "r") as f:
+        return f["spikes/E/timestamps"][:], f["spikes/E/node_ids"][:]
+
+
+t, ids = spikes_of(source_run)
+altered("nan_time", lambda out: set_dataset(out / "spikes.h5", "spikes/E/timestamps",
+                                            np.where(np.arange(t.size) == 3, np.nan, t)),
+        "/spikes/E has a spike at nan ms")
+altered("negative_id", lambda out: set_dataset(out / "spikes.h5", "spikes/E/node_ids",
+                                               np.where(np.arange(ids.size) == 0, -1, ids.astype(np.int64))),
+        "/spikes/E lists node -1")
+altered("short_ids", lambda out: set_dataset(out / "spikes.h5", "spikes/E/node_ids", ids[:-1]),
+        f"/spikes/E has {t.size} timestamps but {t.size - 1} node ids")
+altered("before_window", lambda out: set_dataset(out / "spikes.h5", "spikes/E/timestamps", t - 99.0),
+        "before its record's start (100 ms)")
+altered("summary_text", lambda out: (out / "summary.json").write_text('{"simulated_ms": "300"}'),
+        '"simulated_ms" is "300", not what ifsim writes')
+altered("truncated", lambda out: (out / "spikes.h5").write_bytes((out / "spikes.h5").read_bytes()[:2000]),
+        "cannot read")
+
+print("ifsim_plot: windowed bins, AdEx F-I without theory, --from, interrupted and killed runs, altered files")

@@ -42,6 +42,11 @@ MAX_TRACE_POINTS = 200_000
 BLOCK = 1 << 22  # spikes read per block, to bound memory on big files
 
 
+class unreadable_file(Exception):
+    """A file of the folder that is not what ifsim writes (a truncated or altered file, another
+    tool's): its path and what is wrong, said instead of a plot of something else."""
+
+
 def text(value):
     """An HDF5 string attribute as str (h5py gives str or bytes depending on how it was stored)."""
     if isinstance(value, bytes):
@@ -51,12 +56,35 @@ def text(value):
     return str(value)
 
 
+# summary.json's keys that the plot reads, and the types they must have.
+SUMMARY_TYPES = {"status": str, "message": str, "backend": str, "device": str, "neurons": int,
+                 "simulated_ms": (int, float), "dt_ms": (int, float), "real_time_factor": (int, float),
+                 "files": list, "populations": list}
+
+
 def load_summary(outdir):
     path = os.path.join(outdir, "summary.json")
     if not os.path.exists(path):
         return {}
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            summary = json.load(f)
+    except (OSError, ValueError) as err:
+        raise unreadable_file(f"{path}: not a JSON file ifsim wrote: {err}") from None
+    if not isinstance(summary, dict):
+        raise unreadable_file(f"{path}: not an object of keys, as ifsim writes")
+    for key, kind in SUMMARY_TYPES.items():
+        value = summary.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise unreadable_file(f"{path}: \"{key}\" is {json.dumps(value)[:40]}, not what ifsim writes")
+    for p in summary.get("populations", []):
+        if not (isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("neurons"), int)
+                and p["neurons"] >= 0):
+            raise unreadable_file(f"{path}: a population without a name and a neuron count: "
+                                  f"{json.dumps(p)[:60]}")
+    if not all(isinstance(f, str) for f in summary.get("files", [])):
+        raise unreadable_file(f"{path}: \"files\" lists other things than file names")
+    return summary
 
 
 def load_config(outdir):
@@ -119,26 +147,53 @@ def group_sizes(summary, config):
     return sizes
 
 
+def check_spike_group(path, name, group):
+    """A spike group's datasets are SONATA's: timestamps (floating point, ms) and node ids
+    (integers), one each per spike."""
+    where = f"{path}: /spikes/{name}"
+    if not isinstance(group, h5py.Group):
+        raise unreadable_file(f"{where} is not a group")
+    for key, kinds, what in (("timestamps", "f", "floating-point times"), ("node_ids", "iu", "integer ids")):
+        if not isinstance(group.get(key), h5py.Dataset) or group[key].ndim != 1:
+            raise unreadable_file(f"{where}/{key} is missing or not a list")
+        if group[key].dtype.kind not in kinds:
+            raise unreadable_file(f"{where}/{key} holds {group[key].dtype}, not {what}")
+    units = text(group["timestamps"].attrs.get("units", "ms"))
+    if units != "ms":
+        raise unreadable_file(f"{where}/timestamps are in '{units}'; ifsim writes ms")
+    if group["timestamps"].shape != group["node_ids"].shape:
+        raise unreadable_file(f"{where} has {group['timestamps'].shape[0]} timestamps but "
+                              f"{group['node_ids'].shape[0]} node ids")
+
+
 def scan_spikes(spike_file, sizes):
     """Per spike group: spike count per neuron, t range, and the handle for later passes."""
     result = {}
     if spike_file is None or "spikes" not in spike_file:
         return result
     for name, group in spike_file["spikes"].items():
+        check_spike_group(spike_file.filename, name, group)
         stream = population_spikes(group)
         n = sizes.get(name, 0)
         counts = np.zeros(n, dtype=np.int64)
-        t_max = 0.0
+        t_min, t_max = math.inf, 0.0
         for t, ids in stream.blocks():
             if len(ids) == 0:
                 continue
+            where = f"{spike_file.filename}: /spikes/{name}"
+            if not (np.isfinite(t).all() and t.min() >= 0):
+                bad = t[~(np.isfinite(t) & (t >= 0))][0]
+                raise unreadable_file(f"{where} has a spike at {bad:g} ms: no run writes one there")
+            if ids.min() < 0 or (n > 0 and ids.max() >= n):
+                bad = ids.min() if ids.min() < 0 else ids.max()
+                raise unreadable_file(f"{where} lists node {bad}; it has {n} neurons")
             top = int(ids.max()) + 1
             if top > counts.size:
                 counts = np.concatenate([counts, np.zeros(top - counts.size, dtype=np.int64)])
             counts += np.bincount(ids.astype(np.int64), minlength=counts.size)
-            t_max = max(t_max, float(t.max()))
+            t_min, t_max = min(t_min, float(t.min())), max(t_max, float(t.max()))
         result[name] = {"stream": stream, "counts": counts, "neurons": max(n, counts.size),
-                        "count": stream.count, "t_max": t_max}
+                        "count": stream.count, "t_min": t_min, "t_max": t_max}
     return result
 
 
@@ -278,14 +333,31 @@ def plot_rates(ax, run, colors):
 
 
 def open_hdf5(path):
-    """An HDF5 file of the run; None where it is absent or unreadable (stderr says why)."""
+    """An HDF5 file of the run; None where it is absent (unreadable_file where it cannot be read:
+    a run writes its files whole or leaves them as .part)."""
     if not os.path.exists(path):
         return None
     try:
         return h5py.File(path, "r")
     except OSError as err:
-        print(f"ifsim_plot: cannot read {path}: {err}", file=sys.stderr)
-        return None
+        raise unreadable_file(f"cannot read {path}: {err}") from None
+
+
+def check_report(path, f):
+    """A report's groups are SONATA's: data [time x neuron], one mapping/node_ids entry per column,
+    mapping/time = (start, stop, step) with step > 0."""
+    for pop, group in f["report"].items():
+        where = f"{path}: /report/{pop}"
+        data, ids, time = (group.get(k) if isinstance(group, h5py.Group) else None
+                           for k in ("data", "mapping/node_ids", "mapping/time"))
+        if not all(isinstance(d, h5py.Dataset) for d in (data, ids, time)):
+            raise unreadable_file(f"{where} lacks data, mapping/node_ids or mapping/time")
+        if data.ndim != 2 or data.dtype.kind != "f" or ids.ndim != 1 or ids.shape[0] != data.shape[1]:
+            raise unreadable_file(f"{where}: data {data.shape} {data.dtype} does not hold one column per "
+                                  f"node id ({ids.shape[0] if ids.ndim == 1 else ids.shape})")
+        values = time[()] if time.dtype.kind in "fiu" and time.shape == (3,) else None
+        if values is None or not (np.isfinite(values).all() and values[2] > 0 and values[1] >= values[0]):
+            raise unreadable_file(f"{where}/mapping/time is not (start, stop, step) with step > 0")
 
 
 def find_reports(outdir, summary):
@@ -293,14 +365,20 @@ def find_reports(outdir, summary):
     if not names:
         names = sorted(f for f in os.listdir(outdir) if f.endswith(".h5") and f != "spikes.h5")
     reports = []
-    for name in names:
-        f = open_hdf5(os.path.join(outdir, name))
-        if f is None:
-            continue
-        if "report" in f:
+    try:
+        for name in names:
+            f = open_hdf5(os.path.join(outdir, name))
+            if f is None:
+                continue
             reports.append((name, f))
-        else:
+            if "report" in f:
+                check_report(os.path.join(outdir, name), f)
+            else:
+                reports.pop()[1].close()
+    except unreadable_file:
+        for _, f in reports:
             f.close()
+        raise
     return reports
 
 
@@ -416,8 +494,22 @@ def counts_after(p, after_ms):
 def attach_records(spikes, records, t_end, from_ms, tolerance_ms):
     """Adds to each spike group what its record holds: its window cut to what the run wrote, the
     neurons in it, and the span and spike counts of its rates (after --from where that lies inside
-    the window; as ifsim stats, the whole record, a spike at its start too, where not)."""
+    the window; as ifsim stats, the whole record, a spike at its start too, where not). A group
+    that holds what its record cannot (a time past the run's end, a neuron it leaves out) is
+    another run's, or an altered file."""
     for name, p in spikes.items():
+        where = f"{p['stream'].timestamps.file.filename}: /spikes/{name}"
+        if p["t_max"] > t_end + tolerance_ms:
+            raise unreadable_file(f"{where} has a spike at {p['t_max']:g} ms, past the "
+                                  f"run's end ({t_end:g} ms)")
+        if p["t_min"] < records.get(name, (0.0,))[0] - tolerance_ms:
+            raise unreadable_file(f"{where} has a spike at {p['t_min']:g} ms, before its record's start "
+                                  f"({records[name][0]:g} ms)")
+        if name in records and records[name][3] is not None:
+            left_out = [int(i) for i in np.flatnonzero(p["counts"]) if not records[name][2](int(i))]
+            if left_out:
+                raise unreadable_file(f"{where} lists node {left_out[0]}, which its "
+                                      f"record does not record")
         start, stop, recorded, count = records.get(name, (0.0, math.inf, None, None))
         stop = max(min(stop, t_end), start)
         p["window_ms"] = (start, stop)
@@ -608,14 +700,26 @@ def load_run(outdir, from_ms=0.0, ifsim=None):
     if dt_ms > 0:
         from_ms = round(from_ms / dt_ms) * dt_ms  # on the step grid, as ifsim stats puts it
     spike_file = open_hdf5(os.path.join(outdir, "spikes.h5"))
-    spikes = scan_spikes(spike_file, group_sizes(summary, config))
-    t_end = simulated_ms(summary, spikes)
-    attach_records(spikes, spike_records(config), t_end, from_ms, tolerance_ms)
-    return Run(outdir=outdir, summary=summary, spike_file=spike_file, spikes=spikes,
-               reports=find_reports(outdir, summary),
-               fi_tables=fi_tables(load_theory(outdir, ifsim), config, spikes),
-               unclosed=unclosed_files(outdir), t_end=t_end, dt_ms=dt_ms,
-               tolerance_ms=tolerance_ms, from_ms=from_ms)
+    try:
+        spikes = scan_spikes(spike_file, group_sizes(summary, config))
+        t_end = simulated_ms(summary, spikes)
+        records = spike_records(config)
+        if records and spike_file is None:
+            print(f"ifsim_plot: no spikes.h5 in {outdir}, though config.resolved.toml records spikes of "
+                  f"{sorted(records)}: no raster or rates", file=sys.stderr)
+        if config and spike_file is not None and set(records) != set(spikes):
+            raise unreadable_file(f"{spike_file.filename} holds spikes of {sorted(spikes)}, but "
+                                  f"config.resolved.toml records those of {sorted(records)}: not this run's file")
+        attach_records(spikes, records, t_end, from_ms, tolerance_ms)
+        return Run(outdir=outdir, summary=summary, spike_file=spike_file, spikes=spikes,
+                   reports=find_reports(outdir, summary),
+                   fi_tables=fi_tables(load_theory(outdir, ifsim), config, spikes),
+                   unclosed=unclosed_files(outdir), t_end=t_end, dt_ms=dt_ms,
+                   tolerance_ms=tolerance_ms, from_ms=from_ms)
+    except unreadable_file:
+        if spike_file is not None:
+            spike_file.close()
+        raise
 
 
 def choose_panels(run):
@@ -674,7 +778,10 @@ def main(argv=None):
         parser.error(f"{outdir} is not a folder")
     if not (math.isfinite(args.from_ms) and args.from_ms >= 0):
         parser.error(f"--from {args.from_ms:g}: a time >= 0 ms is expected")
-    run = load_run(outdir, args.from_ms, args.ifsim)
+    try:
+        run = load_run(outdir, args.from_ms, args.ifsim)
+    except unreadable_file as err:
+        sys.exit(f"ifsim_plot: {err}")
     try:
         panels = choose_panels(run)
         if not panels:
