@@ -131,7 +131,8 @@ theory_table make_theory_table(const run_spec& spec) {
         const auto bias = realize_bias(pop, spec.simulation, first_id);
         const auto sigma = realize_checked(pop.input.sigma_V, sigma_V_key, pop, spec.simulation, first_id);
         const auto ou = realize_checked(pop.input.sigma_I, sigma_I_key, pop, spec.simulation, first_id);
-        std::uint64_t i = 0;
+        std::uint64_t i = 0, fastest = 0;  // the neuron with the highest rate
+        double top_rate = 0.0;
         for (; i < pop.size; ++i) {
             const neuron_params& p = params[params.size() > 1 ? i : 0];
             const double I = detail::pick(bias, i), sigma_V = detail::pick(sigma, i), sigma_I = detail::pick(ou, i);
@@ -153,7 +154,14 @@ theory_table make_theory_table(const run_spec& spec) {
                 break;
             }
             add_row(table, pop.name, i, I, rate);
+            if (rate > top_rate) top_rate = rate, fastest = i;
         }
+        // One spike per step at most: an ISI below dt (t_ref < dt) is held to dt in a run.
+        const double max_rate_Hz = 1e3 / spec.simulation.dt_ms;
+        if (top_rate > max_rate_Hz)
+            table.notes.push_back(name + ": up to " + format_number(std::round(top_rate)) + " Hz (neuron " + std::to_string(fastest) +
+                                  "), above 1/dt = " + format_number(max_rate_Hz) +
+                                  " Hz: a run fires at most once per step, so it shows at most that");
         if (i == pop.size && (ou.size() > 1 || ou[0] > 0.0))
             table.notes.push_back(name + ": coloured (OU) noise: the rate with Fourcaud & Brunel (2002)'s threshold "
                                          "shift, for tau_I << tau_m; no CV");

@@ -794,6 +794,25 @@ TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
     EXPECT_FALSE(network_mean_field(s).has_value());
 }
 
+// A neuron spikes at most once per step: with t_ref = 0 and a drive whose ISI (0.41 ms) is below
+// dt = 1 ms, a run fires every step, 1000 Hz, where the theory's rate is 2425 Hz; the theory says
+// so beside its rate (found by an audit: the run's cap was nowhere said).
+TEST(NetworkTheory, TheoryTableSaysWhereItsRateExceedsOneSpikePerStep) {
+    run_spec s = test::one_population(model_kind::lif, 1, 100.0, 1.0);
+    s.simulation.timing = spike_timing::interpolated;
+    test::set_param(s, "t_ref", 0.0);
+    s.populations[0].input.I_e = distribution::constant(5000.0);
+    const theory_table table = make_theory_table(s);
+    ASSERT_EQ(table.rate_Hz.at("P").size(), 1u);
+    EXPECT_NEAR(table.rate_Hz.at("P")[0], 2424.914, 1e-3);
+    ASSERT_EQ(table.notes.size(), 1u);
+    EXPECT_EQ(table.notes[0], "population 'P': up to 2425 Hz (neuron 0), above 1/dt = 1000 Hz: a run fires at most "
+                              "once per step, so it shows at most that");
+    EXPECT_EQ(test::simulate("cpu", s).spikes, 100u);  // one in each of the 100 steps
+    s.populations[0].input.I_e = distribution::constant(1000.0);  // ISI 2.3 ms: no note
+    EXPECT_TRUE(make_theory_table(s).notes.empty());
+}
+
 // `ifsim theory` says why a population or network has no rows, or that its theory is approximate:
 // before, a silent empty table. A lone LIF with Poisson input gets the diffusion approximation,
 // the mean field of the population on its own (it had no rows).
