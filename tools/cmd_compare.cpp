@@ -13,8 +13,6 @@
 
 namespace ifsim::cli {
 
-cuda_status probe_cuda();  // cmd_info.cpp
-
 int compare(const config_args& args, std::uint32_t block) {
     return reporting_errors("compare", [&] {
         std::vector<std::string> overrides = args.all_overrides();

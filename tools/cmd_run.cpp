@@ -19,8 +19,6 @@
 
 namespace ifsim::cli {
 
-cuda_status probe_cuda();  // cmd_info.cpp
-
 namespace {
 
 std::string format_duration(double s) {

@@ -17,6 +17,7 @@
 namespace ifsim {
 class backend;
 struct network_stats;
+struct cuda_status;
 struct run_spec;
 }  // namespace ifsim
 
@@ -101,6 +102,9 @@ int bench(const bench_args& args);
 // Version, build options and CUDA devices; with `bandwidth`, also the measured copy bandwidths that
 // `ifsim bench` divides a run's least bytes moved by.
 int info(bool bandwidth);
+// The CUDA devices as this build sees them: query_cuda(), or why there are none in a build
+// without CUDA (cmd_info.cpp).
+cuda_status probe_cuda();
 // Runs CPU and CUDA in float and prints "identical" or the first population, neuron, step and
 // variable that differ (exit 1). Needs the CUDA library and a device.
 int compare(const config_args& args, std::uint32_t block);
