@@ -184,21 +184,12 @@ output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const ru
 std::vector<std::string> earlier_run_files(const std::filesystem::path& dir) {
     const std::string json = read_text_file(dir / summary_file);
     std::vector<std::string> names;
-    const std::string key = "\"files\": [";
-    std::size_t at = json.find(key);
-    if (at == std::string::npos || json.find("\"ifsim_version\": ") == std::string::npos) return names;  // not ifsim's
-    at += key.size();
-    // The list summary_json writes: quoted names, commas, white space, "]". Anything else (an
-    // escape, a path) ends the reading: only plain names of files in `dir` are taken.
-    while (at < json.size()) {
-        at = json.find_first_not_of(" \n,", at);
-        if (at == std::string::npos || json[at] != '"') break;
-        const std::size_t end = json.find('"', at + 1);
-        if (end == std::string::npos) break;
-        const std::string name = json.substr(at + 1, end - at - 1);
+    const auto listed = summary_strings(json, "files");
+    if (!listed || !summary_value(json, "ifsim_version")) return names;  // not ifsim's
+    // Only plain names of files in `dir`: the list ends at anything else (a path).
+    for (const std::string& name : *listed) {
         if (name.empty() || name == "." || name == ".." || name.find_first_of("/\\") != std::string::npos) break;
         names.push_back(name);
-        at = end + 1;
     }
     return names;
 }

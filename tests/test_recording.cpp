@@ -559,6 +559,29 @@ TEST(summary, json_layout_nan_as_null_and_escaping) {
     EXPECT_EQ(text.substr(0, 27), "{\n  \"status\": \"interrupted\"");
 }
 
+// What stats and a rerun read back of a summary.json: top-level values only, whole strings, the
+// files list, whatever the strings hold (a message quoting a key, a device name with a comma).
+TEST(summary, values_read_back_from_the_layout_it_writes) {
+    run_summary s;
+    s.status = "failed";
+    s.message = "bad \"steps\": 5, \"files\": [\"x\"]\nnext line";
+    s.device = "2 threads, -march=x86-64-v3";
+    s.config_digest = "9d0e";
+    s.steps = 3000;
+    s.populations = {{"E", 10, 3, 1.5, 0.5, 2}};
+    s.files = {"spikes.h5", "E_V_m.h5"};
+    const std::string json = summary_json(s);
+    EXPECT_EQ(summary_value(json, "steps"), "3000");
+    EXPECT_EQ(summary_value(json, "config_digest"), "\"9d0e\"");
+    EXPECT_EQ(summary_value(json, "device"), "\"2 threads, -march=x86-64-v3\"");
+    EXPECT_EQ(summary_value(json, "neurons_with_cv"), std::nullopt);  // a population's, not top-level
+    EXPECT_EQ(summary_value(json, "no_such_key"), std::nullopt);
+    EXPECT_EQ(summary_strings(json, "files"), (std::vector<std::string>{"spikes.h5", "E_V_m.h5"}));
+    EXPECT_EQ(summary_strings(json, "steps"), std::nullopt);  // no list
+    s.files.clear();
+    EXPECT_EQ(summary_strings(summary_json(s), "files"), std::vector<std::string>{});
+}
+
 TEST(summary, empty_lists_and_file_written_whole) {
     const fs::path dir = fs::temp_directory_path() /
                          ("ifsim_test_recording_summary_" + std::to_string(::getpid()));

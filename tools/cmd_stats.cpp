@@ -34,19 +34,13 @@ std::uint64_t written_steps(const std::filesystem::path& dir, const simulation_s
         return total_steps(sim);
     }
     const std::string text = read_text_file(file);
-    const auto value_of = [&](const std::string& key) -> std::string {  // the text after "key": up to , or }
-        const auto at = text.find("\"" + key + "\": ");
-        if (at == std::string::npos) return {};
-        const auto from = at + key.size() + 4, to = text.find_first_of(",}\n", from);
-        return text.substr(from, to == std::string::npos ? std::string::npos : to - from);
-    };
-    std::string digest = value_of("config_digest");  // a quoted hex string
+    std::string digest = summary_value(text, "config_digest").value_or("");  // a quoted hex string
     if (digest.size() >= 2 && digest.front() == '"' && digest.back() == '"') digest = digest.substr(1, digest.size() - 2);
     if (digest != sha256_hex(read_text_file(dir / "config.resolved.toml")))
         throw config_error(file.string() + (digest.empty() ? " has no config_digest: not an ifsim run's summary"
                                                            : ": its config_digest is not that of config.resolved.toml "
                                                              "beside it: the folder holds files of two runs"));
-    const std::string steps = value_of("steps");
+    const std::string steps = summary_value(text, "steps").value_or("");
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(steps.data(), steps.data() + steps.size(), n);
     if (steps.empty() || ec != std::errc() || end != steps.data() + steps.size() || n > total_steps(sim))

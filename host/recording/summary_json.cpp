@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace ifsim {
 
@@ -206,6 +207,51 @@ std::string summary_json(const run_summary& s) {
 
 void write_summary_json(const std::filesystem::path& path, const run_summary& summary) {
     write_file_atomically(path, summary_json(summary));
+}
+
+
+namespace {
+
+// Where a top-level key's value starts in summary_json's layout: each on its own line, indented by
+// two spaces (a nested key is indented further; a key quoted inside a string has escaped quotes).
+std::size_t value_start(std::string_view json, std::string_view key) {
+    const std::string pattern = "\n  \"" + std::string(key) + "\": ";
+    const std::size_t at = json.find(pattern);
+    return at == std::string_view::npos ? at : at + pattern.size();
+}
+
+// The end of the string whose opening quote is at `at`: its closing quote, past escaped ones.
+std::size_t string_end(std::string_view json, std::size_t at) {
+    for (std::size_t k = at + 1; k < json.size(); ++k) {
+        if (json[k] == '\\') ++k;
+        else if (json[k] == '"') return k;
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> summary_value(std::string_view json, std::string_view key) {
+    const std::size_t from = value_start(json, key);
+    if (from == std::string_view::npos) return std::nullopt;
+    const std::size_t to = from < json.size() && json[from] == '"' ? string_end(json, from) + 1
+                                                                     : json.find_first_of(",\n", from);
+    return std::string(json.substr(from, to < from ? std::string_view::npos : to - from));
+}
+
+std::optional<std::vector<std::string>> summary_strings(std::string_view json, std::string_view key) {
+    std::size_t at = value_start(json, key);
+    if (at == std::string_view::npos || json.substr(at, 1) != "[") return std::nullopt;
+    std::vector<std::string> out;
+    for (++at; (at = json.find_first_not_of(" \n,", at)) != std::string_view::npos && json[at] == '"';) {
+        const std::size_t end = string_end(json, at);
+        if (end == std::string_view::npos) break;
+        const std::string_view text = json.substr(at + 1, end - at - 1);
+        if (text.find('\\') != std::string_view::npos) break;  // an escape: no name summary_json writes
+        out.emplace_back(text);
+        at = end + 1;
+    }
+    return out;
 }
 
 }  // namespace ifsim

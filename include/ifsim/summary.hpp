@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,14 @@ void write_summary_json(const std::filesystem::path& path, const run_summary& su
 
 // The same text write_summary_json writes.
 std::string summary_json(const run_summary& summary);
+
+// Reading back a summary.json that write_summary_json wrote (stats, a run replacing an earlier
+// run's files): not a JSON parser, its layout only, a top-level key per line. The text of `key`'s
+// value, a string with its quotes ("\"9d0e...\"") or a number ("3000"); nothing where it is absent.
+std::optional<std::string> summary_value(std::string_view json, std::string_view key);
+// `key`'s list of strings, up to an element with an escape (none that it writes); nothing where
+// `key` is absent or no list.
+std::optional<std::vector<std::string>> summary_strings(std::string_view json, std::string_view key);
 
 // SHA-256 (FIPS 180-4), fed in pieces: hex() once at the end, as 64 lowercase hex digits.
 class sha256 {
