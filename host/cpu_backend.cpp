@@ -49,7 +49,8 @@ public:
 
     std::string name() const override { return "cpu"; }
     std::string device() const override {
-        return std::to_string(omp_get_max_threads()) + " threads, " + build::host_isa;
+        const int threads = omp_get_max_threads();
+        return std::to_string(threads) + (threads == 1 ? " thread, " : " threads, ") + build::host_isa;
     }
 
     // Populations advance together one min-delay interval at a time: a spike of the interval
