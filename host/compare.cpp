@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <string>
+
+#include "ifsim/network.hpp"
 
 namespace ifsim {
 namespace {
@@ -74,14 +77,15 @@ std::optional<std::string> first_sample_difference(const run_spec& spec, sides w
     return std::nullopt;
 }
 
-// The first difference between the two backends' states once they have run to block_end.
+// The first difference between the two backends' states once they have run to block_end: each
+// population's V_m, w and I_noise, then its exp channels' state (a delta channel holds none).
 std::optional<std::string> first_state_difference(const run_spec& spec, sides who, const backend& a,
                                                   const backend& b, std::uint64_t block_end) {
     static constexpr state_variable variables[] = {state_variable::V_m, state_variable::w, state_variable::I_noise};
     static constexpr const char* names[] = {"V_m", "w", "I_noise"};
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
-        for (std::size_t v = 0; v < std::size(variables); ++v) {
-            const auto x = a.state(p, variables[v]), y = b.state(p, variables[v]);
+        const auto differ = [&](const std::string& name, const std::vector<double>& x,
+                                const std::vector<double>& y) -> std::optional<std::string> {
             for (std::size_t i = 0; i < std::max(x.size(), y.size()); ++i) {
                 if (i < x.size() && i < y.size() && same_bits(x[i], y[i])) continue;
                 const auto value = [&](const std::vector<double>& s) {
@@ -91,10 +95,20 @@ std::optional<std::string> first_state_difference(const run_spec& spec, sides wh
                 };
                 char line[512];
                 std::snprintf(line, sizeof line, "population %s, neuron %zu, by step %llu, variable %s: %s %s, %s %s",
-                              spec.populations[p].name.c_str(), i, (unsigned long long)block_end, names[v],
+                              spec.populations[p].name.c_str(), i, (unsigned long long)block_end, name.c_str(),
                               who.a.c_str(), value(x).c_str(), who.b.c_str(), value(y).c_str());
                 return line;
             }
+            return std::nullopt;
+        };
+        for (std::size_t v = 0; v < std::size(variables); ++v)
+            if (auto d = differ(names[v], a.state(p, variables[v]), b.state(p, variables[v]))) return d;
+        const std::vector<synapse_channel> channels = channels_onto(spec, spec.populations[p]);
+        for (std::size_t c = 0; c < channels.size(); ++c) {
+            if (channels[c].kind == synapse_kind::delta) continue;
+            const std::string name = std::string(channels[c].kind == synapse_kind::exp_current ? "I_syn" : "g_syn") +
+                                     " of channel " + std::to_string(c);
+            if (auto d = differ(name, a.synaptic_state(p, c), b.synaptic_state(p, c))) return d;
         }
     }
     return std::nullopt;

@@ -111,6 +111,9 @@ public:
     std::vector<double> state(std::size_t population, state_variable v) const override {
         return populations_.at(population)->state(v);
     }
+    std::vector<double> synaptic_state(std::size_t population, std::size_t channel) const override {
+        return populations_.at(population)->synaptic_state(channel);
+    }
 
     network_stats network() const override {
         return {net_.synapses, net_.bytes_per_synapse(), net_.build_seconds, events_, net_.projection_synapses};

@@ -83,6 +83,7 @@ public:
     // finite, else for the lowest whose synaptic input overflowed in the run (as the GPU does).
     virtual void check(std::uint64_t step) const = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
+    virtual std::vector<double> synaptic_state(std::size_t c) const = 0;  // zeros for a delta channel
     // The ring buffer of `channel` (cpu_delivery.hpp).
     virtual ring_view ring(std::size_t channel) = 0;
     std::vector<sampler> samplers;
@@ -174,11 +175,8 @@ public:
                                   step);
     }
 
-    std::vector<double> state(state_variable v) const override {
-        const std::vector<Real>& src = neuron_variable(v);
-        if (src.empty()) return std::vector<double>(d_.size, 0.0);
-        return std::vector<double>(src.begin(), src.end());
-    }
+    std::vector<double> state(state_variable v) const override { return in_double(neuron_variable(v)); }
+    std::vector<double> synaptic_state(std::size_t c) const override { return in_double(channels_.at(c).x); }
 
 private:
     // Neurons per chunk: the noise of a chunk is drawn in one vectorised loop, then the neurons are
@@ -494,6 +492,13 @@ private:
     }
 
     // A neuron's state variable (empty where the population lacks it: w, I_noise).
+    // One value per neuron of a state array, in double; zeros for an empty one (a state the
+    // population lacks).
+    std::vector<double> in_double(const std::vector<Real>& src) const {
+        if (src.empty()) return std::vector<double>(d_.size, 0.0);
+        return std::vector<double>(src.begin(), src.end());
+    }
+
     const std::vector<Real>& neuron_variable(state_variable v) const {
         switch (v) {
             case state_variable::V_m: return d_.V;

@@ -152,6 +152,7 @@ public:
     virtual void append_samples(block_output& out) const = 0;
     virtual void check_finite(std::uint64_t last_step) const = 0;
     virtual std::vector<double> state(state_variable v) const = 0;
+    virtual std::vector<double> synaptic_state(std::size_t c) const = 0;
     // The spike pool of the chunk being launched, for delivery (fixed between reserve_blocks).
     virtual cuda::delivery_source pool() const = 0;
     // Channel c's ring buffer (slots x size()).
@@ -362,8 +363,13 @@ public:
         return std::make_unique<cuda_update_group<Model, Real>>(std::move(typed), ctx_);
     }
 
-    std::vector<double> state(state_variable v) const override {
-        const device_buffer<Real>& src = neuron_variable(v);
+    std::vector<double> state(state_variable v) const override { return to_host(neuron_variable(v)); }
+    std::vector<double> synaptic_state(std::size_t c) const override { return to_host(d_channel_x_.at(c)); }
+
+private:
+    // One value per neuron of a state array, in double; zeros for an empty one (a state the
+    // population lacks).
+    std::vector<double> to_host(const device_buffer<Real>& src) const {
         if (src.empty()) return std::vector<double>(n_, 0.0);
         std::vector<Real> host(n_);
         IFSIM_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream), "waiting for the stream");
@@ -372,7 +378,6 @@ public:
         return std::vector<double>(host.begin(), host.end());
     }
 
-private:
     // A neuron's state variable (empty where the population lacks it: w, I_noise).
     const device_buffer<Real>& neuron_variable(state_variable v) const {
         switch (v) {
@@ -634,6 +639,9 @@ public:
 
     std::vector<double> state(std::size_t population, state_variable v) const override {
         return populations_.at(population)->state(v);
+    }
+    std::vector<double> synaptic_state(std::size_t population, std::size_t channel) const override {
+        return populations_.at(population)->synaptic_state(channel);
     }
 
     network_stats network() const override {

@@ -1,6 +1,7 @@
 // first_difference (compare.hpp), the comparison behind `ifsim compare`, on the CPU: two CPU
-// backends at different thread counts agree, and a backend that changes one spike, one sample or
-// one neuron's state is caught at that spike, sample or step, with both values named.
+// backends at different thread counts agree, and a backend that changes one spike, one sample, one
+// neuron's state or one synaptic channel's is caught at that spike, sample or step, with both
+// values named.
 #include <omp.h>
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <memory>
 
 #include "ifsim/compare.hpp"
+#include "ifsim/config.hpp"
 #include "support/simulate.hpp"
 
 namespace ifsim::test {
@@ -16,11 +18,11 @@ namespace {
 
 // What a tampered backend changes in its output, as a wrong backend would.
 struct tamper {
-    enum class kind { nothing, drop_spike, sample, state } what = kind::nothing;
+    enum class kind { nothing, drop_spike, sample, state, channel } what = kind::nothing;
     std::uint64_t block_start = 0;  // drop_spike, sample: in the block that starts here
     std::size_t row = 0;            // sample: this row of the block's samples of record 0
-    std::size_t column = 0;         // sample: the record's column; state: the neuron of V_m
-    std::uint64_t after_step = 0;   // state: from the first block end past this step on
+    std::size_t column = 0;         // sample: the record's column; state, channel: the neuron
+    std::uint64_t after_step = 0;   // state, channel: from the first block end past this step on
 };
 
 // A CPU backend that runs its own number of threads and applies a tamper to what it reports.
@@ -55,6 +57,12 @@ public:
         std::vector<double> s = inner_->state(population, v);
         if (tamper_.what == tamper::kind::state && v == state_variable::V_m && done_ > tamper_.after_step)
             s.at(tamper_.column) = std::nextafter(float(s.at(tamper_.column)), INFINITY);  // a float run's ulp
+        return s;
+    }
+    std::vector<double> synaptic_state(std::size_t population, std::size_t channel) const override {
+        std::vector<double> s = inner_->synaptic_state(population, channel);
+        if (tamper_.what == tamper::kind::channel && done_ > tamper_.after_step)
+            s.at(tamper_.column) = std::nextafter(float(s.at(tamper_.column)), INFINITY);
         return s;
     }
     double least_bytes_per_step() const override { return inner_->least_bytes_per_step(); }
@@ -124,6 +132,32 @@ TEST_F(compare_runs, a_changed_state_is_pinned_to_its_step) {
     const auto d = difference({.what = tamper::kind::state, .column = 4, .after_step = 37});
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d->rfind("population P, neuron 4, by step 38, variable V_m: reference ", 0), 0u) << *d;
+}
+
+// A synaptic channel's state is compared too (it was not: a difference there was named only once
+// it reached V, a step later and as V's). P drives itself through exp_current synapses.
+TEST_F(compare_runs, a_changed_synaptic_state_is_named_with_its_channel) {
+    spec_ = parse_config(R"([simulation]
+dt = "0.1 ms"
+duration = "30 ms"
+precision = "float"
+[[population]]
+name = "P"
+size = 200
+model = "lif"
+input = { I_e = "250 pA" }
+[[projection]]
+source = "P"
+target = "P"
+rule = { fixed_indegree = 20 }
+synapse = "exp_current"
+weight = "20 pA"
+delay = "1 ms"
+)", "test");
+    EXPECT_EQ(difference({}), std::nullopt);
+    const auto d = difference({.what = tamper::kind::channel, .column = 7, .after_step = 37});
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->rfind("population P, neuron 7, by step 38, variable I_syn of channel 0: reference ", 0), 0u) << *d;
 }
 
 }  // namespace

@@ -59,6 +59,9 @@ public:
     virtual void advance(std::uint64_t first_step, std::uint32_t num_steps, block_output& out) = 0;
     // Copies one state variable of one population to the host (tests, compare).
     virtual std::vector<double> state(std::size_t population, state_variable v) const = 0;
+    // Copies a population's synaptic channel's exp state (I [pA] or g [nS], network.hpp's
+    // channels_onto order) to the host; zeros for a delta channel, which holds none (compare).
+    virtual std::vector<double> synaptic_state(std::size_t population, std::size_t channel) const = 0;
     // The network's size and the synaptic events delivered so far (zero without projections).
     virtual network_stats network() const { return {}; }
     // The bytes one step of every population must move at the least (memory_traffic.hpp).
