@@ -1749,6 +1749,21 @@ neurons = [0, 1]
     EXPECT_NE(r.err.find("population 'E' lists node 5, which its record does not record"), std::string::npos) << r.err;
 }
 
+// A failed run's spikes.h5 can hold the spikes of the block it failed in, past summary.json's
+// steps (spikes are written before the block's reports): read, and counted up to the steps.
+TEST(cli, stats_counts_a_failed_runs_spikes_up_to_its_steps) {
+    const fs::path dir = fresh_dir("stats_failed_run");
+    ASSERT_EQ(run_config(dir, small_run).code, 0);
+    const fs::path out = dir / "out";
+    std::string summary = slurp(out / "summary.json");
+    summary.replace(summary.find("\"steps\": 500"), 12, "\"steps\": 250");
+    summary.replace(summary.find("\"completed\""), 11, "\"failed\"");
+    std::ofstream(out / "summary.json") << summary;
+    const auto r = ifsim("stats " + out.string() + " --csv");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("\nE,100,0,25,"), std::string::npos) << r.out;
+}
+
 TEST(cli, stats_reads_one_run_and_writes_no_nan) {
     const fs::path dir = fresh_dir("stats_one_run");
     ASSERT_EQ(run_config(dir, std::string(small_run) + R"(

@@ -9,6 +9,7 @@ message and exit code on a killed run's folder, and on files altered after the r
 import csv
 import importlib.util
 import io
+import json
 import pathlib
 import shutil
 import signal
@@ -286,7 +287,21 @@ altered("before_window", lambda out: set_dataset(out / "spikes.h5", "spikes/E/ti
         "before its record's start (100 ms)")
 altered("summary_text", lambda out: (out / "summary.json").write_text('{"simulated_ms": "300"}'),
         '"simulated_ms" is "300", not what ifsim writes')
+altered("edited_config", lambda out: (out / "config.resolved.toml").write_text(
+    (out / "config.resolved.toml").read_text() + "# edited\n"), "is not the config that ran")
+altered("infinite_time", lambda out: (out / "summary.json").write_text(
+    (out / "summary.json").read_text().replace('"dt_ms": 0.1', '"dt_ms": Infinity')), "Infinity is no JSON number")
 altered("truncated", lambda out: (out / "spikes.h5").write_bytes((out / "spikes.h5").read_bytes()[:2000]),
         "cannot read")
+
+# 7. A failed run's spikes.h5 can hold the block it failed in, past summary.json's simulated_ms:
+#    drawn, not refused.
+out = scratch / "failed"
+shutil.copytree(source_run, out)
+summary = json.loads((out / "summary.json").read_text())
+summary.update(status="failed", message="a report could not be written", simulated_ms=150.0, steps=1500)
+(out / "summary.json").write_text(json.dumps(summary, indent=2))
+result = plotted(out)
+assert "Traceback" not in result.stderr, result.stderr
 
 print("ifsim_plot: windowed bins, AdEx F-I without theory, --from, interrupted and killed runs, altered files")

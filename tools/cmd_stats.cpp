@@ -142,7 +142,10 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     }
     r.from = grid_from, r.to = grid_to;  // the span counted, as printed
     // The trains of the recorded neurons only: the others' are empty, not silent.
-    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, size, end_ms);
+    // Any time of the configured run is one a run writes (a failed run's file can hold the block it
+    // failed in, past `steps`); the counting stops at what the run wrote.
+    auto all_trains = read_spike_trains(dir / "spikes.h5", r.name, size,
+                                        double(total_steps(spec.simulation)) * spec.simulation.dt_ms);
     const neuron_subset& recorded = spec.spikes.neurons[k];
     std::vector<std::vector<double>> trains;
     for (std::uint64_t i = 0; i < size; ++i) {

@@ -16,6 +16,7 @@ docs/output.md. Needs numpy, matplotlib and h5py (Debian: /usr/bin/python3).
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -56,6 +57,14 @@ def text(value):
     return str(value)
 
 
+def not_json_number(name):
+    """json.load's hook for Infinity and NaN, which Python accepts and ifsim never writes (null)."""
+    raise ValueError(f"{name} is no JSON number")
+
+
+# Largest neuron count a summary.json may give a population (2^32 neurons, the config's bound).
+MAX_NEURONS = 1 << 32
+
 # summary.json's keys that the plot reads, and the types they must have.
 SUMMARY_TYPES = {"status": str, "message": str, "backend": str, "device": str, "neurons": int,
                  "simulated_ms": (int, float), "dt_ms": (int, float), "real_time_factor": (int, float),
@@ -68,7 +77,7 @@ def load_summary(outdir):
         return {}
     try:
         with open(path, encoding="utf-8") as f:
-            summary = json.load(f)
+            summary = json.load(f, parse_constant=lambda name: not_json_number(name))
     except (OSError, ValueError) as err:
         raise unreadable_file(f"{path}: not a JSON file ifsim wrote: {err}") from None
     if not isinstance(summary, dict):
@@ -79,7 +88,7 @@ def load_summary(outdir):
             raise unreadable_file(f"{path}: \"{key}\" is {json.dumps(value)[:40]}, not what ifsim writes")
     for p in summary.get("populations", []):
         if not (isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("neurons"), int)
-                and p["neurons"] >= 0):
+                and 0 <= p["neurons"] <= MAX_NEURONS):
             raise unreadable_file(f"{path}: a population without a name and a neuron count: "
                                   f"{json.dumps(p)[:60]}")
     if not all(isinstance(f, str) for f in summary.get("files", [])):
@@ -171,6 +180,8 @@ def scan_spikes(spike_file, sizes):
     result = {}
     if spike_file is None or "spikes" not in spike_file:
         return result
+    if not isinstance(spike_file["spikes"], h5py.Group):
+        raise unreadable_file(f"{spike_file.filename}: /spikes is not a group")
     for name, group in spike_file["spikes"].items():
         check_spike_group(spike_file.filename, name, group)
         stream = population_spikes(group)
@@ -346,6 +357,8 @@ def open_hdf5(path):
 def check_report(path, f):
     """A report's groups are SONATA's: data [time x neuron], one mapping/node_ids entry per column,
     mapping/time = (start, stop, step) with step > 0."""
+    if not isinstance(f["report"], h5py.Group):
+        raise unreadable_file(f"{path}: /report is not a group")
     for pop, group in f["report"].items():
         where = f"{path}: /report/{pop}"
         data, ids, time = (group.get(k) if isinstance(group, h5py.Group) else None
@@ -431,16 +444,22 @@ def plot_traces(ax, reports):
 
 
 def read_theory(path):
+    """theory.csv's rows per population: (neuron, I_e [pA], rate [Hz]); unreadable_file where it is
+    not `ifsim theory`'s CSV."""
     rows = {}
-    with open(path, newline="", encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            def num(key):
-                try:
-                    return float(r.get(key, "nan"))
-                except ValueError:
-                    return math.nan
-            rows.setdefault(r["population"], []).append(
-                (int(r["neuron"]), num("I_e_pA"), num("rate_theory_Hz")))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                def num(key):
+                    try:
+                        return float(r.get(key, "nan"))
+                    except (TypeError, ValueError):
+                        return math.nan
+                rows.setdefault(r["population"], []).append(
+                    (int(r["neuron"]), num("I_e_pA"), num("rate_theory_Hz")))
+    except (OSError, KeyError, TypeError, ValueError) as err:
+        raise unreadable_file(f"{path}: not the CSV 'ifsim theory' writes "
+                              f"(population,neuron,I_e_pA,rate_theory_Hz): {err!r}") from None
     return {k: np.array(v, dtype=float) for k, v in rows.items()}
 
 
@@ -491,17 +510,19 @@ def counts_after(p, after_ms):
     return counts
 
 
-def attach_records(spikes, records, t_end, from_ms, tolerance_ms):
+def attach_records(spikes, records, t_end, from_ms, tolerance_ms, run_end=None):
     """Adds to each spike group what its record holds: its window cut to what the run wrote, the
     neurons in it, and the span and spike counts of its rates (after --from where that lies inside
     the window; as ifsim stats, the whole record, a spike at its start too, where not). A group
     that holds what its record cannot (a time past the run's end, a neuron it leaves out) is
-    another run's, or an altered file."""
+    another run's, or an altered file. run_end [ms]: the configured run's end, where a failed
+    run's file can reach past t_end (the block it failed in); t_end where not given."""
     for name, p in spikes.items():
         where = f"{p['stream'].timestamps.file.filename}: /spikes/{name}"
-        if p["t_max"] > t_end + tolerance_ms:
-            raise unreadable_file(f"{where} has a spike at {p['t_max']:g} ms, past the "
-                                  f"run's end ({t_end:g} ms)")
+        last = min(records.get(name, (0.0, math.inf))[1], t_end if run_end is None else max(run_end, t_end))
+        if p["t_max"] > last + tolerance_ms:
+            raise unreadable_file(f"{where} has a spike at {p['t_max']:g} ms, past its record's end "
+                                  f"({last:g} ms)")
         if p["t_min"] < records.get(name, (0.0,))[0] - tolerance_ms:
             raise unreadable_file(f"{where} has a spike at {p['t_min']:g} ms, before its record's start "
                                   f"({records[name][0]:g} ms)")
@@ -690,6 +711,19 @@ class Run:
             self.spike_file.close()
 
 
+def check_digest(outdir, summary):
+    """config.resolved.toml is the config summary.json's run ran (its config_digest), as
+    `ifsim stats` requires: an edited copy would be plotted as the run it is not."""
+    digest = summary.get("config_digest")
+    path = os.path.join(outdir, "config.resolved.toml")
+    if not isinstance(digest, str) or not os.path.exists(path):
+        return
+    with open(path, "rb") as f:
+        if hashlib.sha256(f.read()).hexdigest() != digest:
+            raise unreadable_file(f"{path} is not the config that ran (summary.json's config_digest): "
+                                  "the folder holds files of two runs, or an edited config")
+
+
 def load_run(outdir, from_ms=0.0, ifsim=None):
     """Reads an output folder; from_ms [ms] as --from."""
     summary = load_summary(outdir)
@@ -699,18 +733,27 @@ def load_run(outdir, from_ms=0.0, ifsim=None):
     tolerance_ms = 1e-6 * dt_ms if dt_ms > 0 else 1e-9
     if dt_ms > 0:
         from_ms = round(from_ms / dt_ms) * dt_ms  # on the step grid, as ifsim stats puts it
+    check_digest(outdir, summary)
     spike_file = open_hdf5(os.path.join(outdir, "spikes.h5"))
     try:
         spikes = scan_spikes(spike_file, group_sizes(summary, config))
         t_end = simulated_ms(summary, spikes)
-        records = spike_records(config)
+        try:
+            records = spike_records(config)
+            run_end = quantity(config["simulation"]["duration"]) if config else None
+        except (KeyError, TypeError, ValueError) as err:
+            raise unreadable_file(f"{os.path.join(outdir, 'config.resolved.toml')}: not as ifsim writes it: "
+                                  f"{err!r}") from None
+        if run_end is not None and t_end > run_end * (1 + 1e-9):
+            raise unreadable_file(f"{os.path.join(outdir, 'summary.json')}: simulated_ms {t_end:g} is past the "
+                                  f"config's duration ({run_end:g} ms)")
         if records and spike_file is None:
             print(f"ifsim_plot: no spikes.h5 in {outdir}, though config.resolved.toml records spikes of "
                   f"{sorted(records)}: no raster or rates", file=sys.stderr)
         if config and spike_file is not None and set(records) != set(spikes):
             raise unreadable_file(f"{spike_file.filename} holds spikes of {sorted(spikes)}, but "
                                   f"config.resolved.toml records those of {sorted(records)}: not this run's file")
-        attach_records(spikes, records, t_end, from_ms, tolerance_ms)
+        attach_records(spikes, records, t_end, from_ms, tolerance_ms, run_end)
         return Run(outdir=outdir, summary=summary, spike_file=spike_file, spikes=spikes,
                    reports=find_reports(outdir, summary),
                    fi_tables=fi_tables(load_theory(outdir, ifsim), config, spikes),

@@ -33,10 +33,9 @@ stored_type type_of(hid_t set, const std::string& what, const std::filesystem::p
     return {c, c == H5T_INTEGER && H5Tget_sign(type.get()) == H5T_SGN_2};
 }
 
-// A scalar string attribute of `object` (fixed or variable length), or nothing where it has none
-// or it is no single string.
+// A scalar string attribute of `object` (fixed or variable length), or nothing where it is no
+// single string.
 std::optional<std::string> string_attribute(hid_t object, const char* name) {
-    if (H5Aexists(object, name) <= 0) return std::nullopt;
     h5::handle a(H5Aopen(object, name, H5P_DEFAULT));
     if (!a) return std::nullopt;
     h5::handle type(H5Aget_type(a.get())), space(H5Aget_space(a.get()));
@@ -82,8 +81,12 @@ std::vector<std::vector<double>> read_spike_trains(const std::filesystem::path& 
         // Converted by HDF5 otherwise: a signed -1 would read as node 0, a text as garbage.
         if (type_of(ts.get(), read_t, file).type_class != H5T_FLOAT)
             throw runtime_failure(where + ": its timestamps are not floating-point numbers (SONATA: float64, ms)");
-        if (const auto units = string_attribute(ts.get(), "units"); units && *units != "ms")
-            throw runtime_failure(where + ": its timestamps are in '" + printable(*units) + "'; ifsim reads ms");
+        if (H5Aexists(ts.get(), "units") > 0) {
+            const auto units = string_attribute(ts.get(), "units");
+            if (!units) throw runtime_failure(where + ": its timestamps' units attribute is not one string (SONATA: \"ms\")");
+            if (*units != "ms")
+                throw runtime_failure(where + ": its timestamps are in '" + printable(*units) + "'; ifsim reads ms");
+        }
         const stored_type id_type = type_of(ids.get(), read_id, file);
         if (id_type.type_class != H5T_INTEGER)
             throw runtime_failure(where + ": its node_ids are not integers (SONATA: uint64)");
