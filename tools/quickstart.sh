@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
-tools/build.sh
+IFSIM_BUILD_TARGET=ifsim tools/build.sh  # the CLI only: tools/test.sh builds the tests
 bin=${IFSIM_BUILD_DIR:-build}/tools/ifsim
 example=examples/brunel.toml
 out=out/brunel

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Quick start (2): set up, build, and run the whole test suite. CI runs exactly this.
+# Quick start (2): set up, build, and run the whole test suite. CI (.ci/run) runs this, then the
+# same suite in a build without CUDA.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
