@@ -42,7 +42,10 @@ cuda_status query_cuda() {
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
-        status.reason = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+        const std::string what = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+        // Without any driver the runtime still says "insufficient driver", which reads as one to
+        // upgrade: say there is none.
+        status.reason = status.driver_version == 0 ? "no NVIDIA driver is installed (" + what + ")" : what;
         cudaGetLastError();  // clear the sticky error so later queries start clean
         return status;
     }
