@@ -334,7 +334,7 @@ def plot_rates(ax, run, colors):
     after = f" after {run.from_ms:g} ms" if run.from_ms > 0 else ""
     for name, (edges, rates) in histograms.items():
         ax.stairs(rates, edges, baseline=None, color=colors[name], lw=1.0,
-                  label=f"{name}: {mean_rate_hz(run.spikes[name]):.3g} Hz{after}")
+                  label=f"{name}: {mean_rate_hz(run.spikes[name]):.4g} Hz{after}")
     if run.from_ms > 0:
         ax.axvline(run.from_ms, color="0.5", ls=":", lw=1.0)
     ax.set_ylabel("rate (Hz)")
@@ -412,6 +412,7 @@ def group_by_variable(reports):
 
 def plot_traces(ax, reports):
     drawn = 0
+    recorded = sum(group["data"].shape[1] for _, f in reports for group in f["report"].values())
     for file_name, f in reports:
         # Several reports of one variable (E's excitatory and inhibitory g_syn) share the panel:
         # their traces then say which report they come from.
@@ -439,7 +440,8 @@ def plot_traces(ax, reports):
                 break
         if drawn >= MAX_TRACES:
             break
-    ax.set_title("Recorded state", fontsize=10, loc="left")
+    shown = f" ({drawn} of {recorded} recorded neurons)" if drawn < recorded else ""
+    ax.set_title(f"Recorded state{shown}", fontsize=10, loc="left")
     outside_legend(ax)
 
 
@@ -622,10 +624,10 @@ def plot_rate_distribution(ax, spikes, tables, colors):
             counts = np.arange(0, m.max() * span_s[name] + 2 * width, width) - 0.5 * width
             bins = counts / span_s[name]
             ax.hist(m, bins=bins, histtype="step", lw=1.2, color=color,
-                    label=f"{name} simulated, mean {m.mean():.3g} Hz")
+                    label=f"{name} simulated, mean {m.mean():.4g} Hz")
         theory_rate = float(np.nanmean(table[:, 2]))
         if math.isfinite(theory_rate):
-            ax.axvline(theory_rate, color=color, ls="--", lw=1.2, label=f"{name} theory {theory_rate:.3g} Hz")
+            ax.axvline(theory_rate, color=color, ls="--", lw=1.2, label=f"{name} theory {theory_rate:.4g} Hz")
     ax.set_xlabel("rate (Hz)")
     ax.set_ylabel("neurons")
     ax.set_title("Rate per neuron against theory", fontsize=10, loc="left")
