@@ -45,7 +45,7 @@ cuda_status query_cuda() {
         const std::string what = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
         // Without any driver the runtime still says "insufficient driver", which reads as one to
         // upgrade: say there is none.
-        status.reason = status.driver_version == 0 ? "no NVIDIA driver is installed (" + what + ")" : what;
+        status.reason = status.driver_version == 0 ? "no NVIDIA driver is installed; the CUDA runtime says " + what : what;
         cudaGetLastError();  // clear the sticky error so later queries start clean
         return status;
     }
