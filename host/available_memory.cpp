@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "ifsim/network.hpp"
+#include "ifsim/memory.hpp"
 
 namespace ifsim {
 

@@ -18,6 +18,7 @@
 #include "ifsim/build_info.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/recording.hpp"

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ifsim/config.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/recording.hpp"
 #include "support/hdf5_read.hpp"

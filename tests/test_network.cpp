@@ -20,6 +20,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/simulation.hpp"

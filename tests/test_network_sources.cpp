@@ -22,6 +22,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/random.hpp"
 #include "ifsim/synapses.hpp"

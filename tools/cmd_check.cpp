@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/simulation.hpp"

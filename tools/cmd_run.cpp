@@ -15,6 +15,7 @@
 #include "ifsim/models.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/network.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/simulation.hpp"
 
 namespace ifsim::cli {

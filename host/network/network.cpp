@@ -1,6 +1,7 @@
 // build_network: connectivity, per-synapse weights and delays, and the target channels with their
 // fixed-point formats (network.hpp).
 #include "ifsim/network.hpp"
+#include "ifsim/memory.hpp"
 
 #include <algorithm>
 #include <chrono>

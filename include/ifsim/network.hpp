@@ -5,8 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
-#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -134,35 +132,6 @@ public:
     virtual void draw(const synapse_distribution& d, philox_key key, std::span<double> out) const;
 };
 
-// What a run needs at least, before anything is drawn: per synapse at the build's peak its target
-// and delay, and, unless the weight is a constant (stored once), its weight in fixed point and in
-// double while the fixed-point format is chosen; per neuron its state (V, the refractory count, w
-// with adaptation, the OU current), the run's spike statistics, every value drawn per neuron
-// (in double while the population is set up; the bias current kept), its parameters and
-// coefficients where they vary, and per synapse channel onto it a ring slot per step of the
-// longest delay and an exp channel's state; per state record its samples of two blocks of
-// default_block_steps (one computed, one written); for a synapse file, its rows as read and each
-// synapse's row. Projection k has synapses[k] synapses where given, else expected_synapses, or for
-// from_file synapse_file_rows_estimate (synapse_file.hpp: a CSV file's size over its first rows'
-// length).
-// The run's spike statistics per neuron (simulation.cpp's isi_accumulator): the last spike time,
-// the intervals' running mean and sum of squared deviations (double), and their count (32 bits).
-inline constexpr double spike_statistics_bytes_per_neuron = 3 * 8 + 4;
-
-struct memory_estimate {
-    double synapses = 0.0;  // in all projections, as counted above
-    double bytes = 0.0;
-    double largest = 0.0;      // bytes of the largest part
-    std::string largest_part;  // "population 'E'" or "projection 3 (L4E -> L23E)"
-};
-// `file_delay_steps`: the longest delay the synapse files list, in steps, where they were read
-// (synapse_counts); unknown before, when the rings are counted for the rules' delays alone.
-memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses = {},
-                                double file_delay_steps = 1.0);
-
-// Whether a run that needs m fits in `available` bytes, a tenth of them left for what the estimate
-// leaves out; true where the available memory is unknown (0).
-bool fits_in_memory(const memory_estimate& m, std::uint64_t available);
 // The synapses the file of from_file projection k lists, every row checked as the build checks it
 // (config_error naming the projection, file and row).
 synapse_table read_projection_file(const run_spec& spec, std::size_t k);
@@ -171,16 +140,6 @@ synapse_table read_projection_file(const run_spec& spec, std::size_t k);
 // checked as the build will (config_error naming the projection, file and row); with
 // `file_delay_steps`, also the longest delay the files list, in steps (1 where none does).
 std::vector<double> synapse_counts(const run_spec& spec, double* file_delay_steps = nullptr);
-// Bytes this process can still get: the least of MemAvailable, its memory cgroup's limit less use
-// (a Slurm job, a container) and ulimit -v less what is mapped; 0 when none is known.
-std::uint64_t available_memory();
-// The memory cgroup's room: limit less use, the inactive page cache not counted as use, the least
-// over the group and its parents (v2; v1's hierarchical limit); none without a limit. `cgroup` is
-// /proc/self/cgroup's text, `root` the folder that holds sys/fs/cgroup ("/"; another in tests).
-std::optional<std::uint64_t> cgroup_memory_room(const std::string& cgroup, const std::filesystem::path& root);
-// "1.25 GiB", "372 KiB", "40 B": three digits in the largest binary unit below the value.
-std::string format_bytes(double bytes);
-
 // Throws config_error for a delay above 65535 steps, a fixed-point format that cannot hold a
 // channel's worst case, what connect() rejects, or a synapse file that read_synapse_file rejects.
 network build_network(const run_spec& spec, const synapse_source& source = synapse_source());
