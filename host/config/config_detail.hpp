@@ -69,7 +69,8 @@ const toml::node& required(const context& ctx, const toml::table& t, std::string
 const toml::array* optional_tables(const context& ctx, const toml::table& root, const std::string& key);
 // Letters, digits and _, not starting with a digit: population and generator names.
 bool is_identifier(std::string_view s);
-// The required `name` of a [[population]] or [[generator]] (`what`), an identifier; its node too.
+// The required `name` of a [[population]], [[generator]] or [[projection]] (`what`), an identifier
+// other than "all"; its node too.
 std::string read_name(const context& ctx, const toml::table& t, std::string_view path, std::string_view what,
                       const toml::node*& node);
 

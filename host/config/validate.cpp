@@ -37,6 +37,8 @@ std::string read_name(const context& ctx, const toml::table& t, std::string_view
     std::string name = read_string(ctx, *node, np, "a name of letters, digits and _");
     if (!is_identifier(name))
         ctx.fail(node, np, says(np, *node) + "a " + std::string(what) + " name is letters, digits and _, not starting with a digit");
+    if (name == "all")  // spikes = ["all"] records every population (a generator so named could not be)
+        ctx.fail(node, np, says(np, *node) + "'all' is reserved: a spike record's \"all\" means every population");
     return name;
 }
 
@@ -518,9 +520,6 @@ population_spec read_population(const context& ctx, const toml::table& t, std::s
     const toml::node* name_node = nullptr;
     pop.name = read_name(ctx, t, path, "population", name_node);
     const std::string name_path = child_path(path, "name");
-    if (pop.name == "all")  // spikes = ["all"] records every population
-        ctx.fail(name_node, name_path,
-                 says(name_path, *name_node) + "'all' is reserved: a spike record's \"all\" means every population");
     for (const auto& e : earlier)
         if (e.name == pop.name)
             ctx.fail(name_node, name_path,
