@@ -1763,6 +1763,12 @@ TEST(cli, stats_counts_a_failed_runs_spikes_up_to_its_steps) {
     const auto r = ifsim("stats " + out.string() + " --csv");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("\nE,100,0,25,"), std::string::npos) << r.out;
+    // Its spike file left open (a full disk): said as the summary's status, not as a killed run.
+    fs::rename(out / "spikes.h5", out / "spikes.h5.part");
+    const auto part = ifsim("stats " + out.string());
+    EXPECT_EQ(part.code, 2);
+    EXPECT_NE(part.err.find("no spikes.h5 but spikes.h5.part, which the run did not close (summary.json's status \"failed\""),
+              std::string::npos) << part.err;
 }
 
 TEST(cli, stats_reads_one_run_and_writes_no_nan) {

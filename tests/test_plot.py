@@ -294,7 +294,18 @@ altered("infinite_time", lambda out: (out / "summary.json").write_text(
 altered("truncated", lambda out: (out / "spikes.h5").write_bytes((out / "spikes.h5").read_bytes()[:2000]),
         "cannot read")
 
-# 7. A failed run's spikes.h5 can hold the block it failed in, past summary.json's simulated_ms:
+# 7. A plot that cannot be written (here past a file-size limit, as on a full disk) is said, exit 1,
+#    and leaves an earlier plot as it was (it was truncated, with a traceback).
+import resource
+out = scratch / "windowed"
+before = (out / "plot.png").read_bytes()
+result = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True,
+                        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000)))
+assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+assert "cannot write" in result.stderr and "File too large" in result.stderr, result.stderr
+assert (out / "plot.png").read_bytes() == before and not (out / "plot.png.part").exists()
+
+# 8. A failed run's spikes.h5 can hold the block it failed in, past summary.json's simulated_ms:
 #    drawn, not refused.
 out = scratch / "failed"
 shutil.copytree(source_run, out)

@@ -299,6 +299,33 @@ TEST_F(recording, hdf5_errors_name_the_file_and_carry_hdf5_text) {
     }
 }
 
+// --- atomic writes -------------------------------------------------------------------------------
+
+// A leftover .part that is a link is removed, not written through (as root, a link left in a shared
+// folder overwrote the file it pointed to); an output name that links to something other than a
+// file (/dev/stdout) is refused, where the rename would have replaced the link by a file.
+TEST_F(recording, writes_go_through_no_link) {
+    const fs::path victim = dir_ / "victim", out = dir_ / "summary.json";
+    std::ofstream(victim) << "ORIG";
+    fs::create_symlink(victim, part_path(out));
+    write_file_atomically(out, "new");
+    EXPECT_EQ(read_text_file(victim), "ORIG");
+    EXPECT_EQ(read_text_file(out), "new");
+    EXPECT_FALSE(fs::is_symlink(out));
+    const fs::path device_link = dir_ / "theory.csv";
+    fs::create_symlink("/dev/null", device_link);
+    try {
+        write_file_atomically(device_link, "x");
+        FAIL() << "expected config_error";
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find("it is a link to something other than a file"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(fs::is_symlink(device_link));
+    fs::create_symlink(victim, dir_ / "spikes.h5.part");
+    { spike_file f(dir_ / "spikes.h5", {"E"}); }
+    EXPECT_EQ(read_text_file(victim), "ORIG");
+}
+
 // --- read_spike_trains -------------------------------------------------------------------------
 
 // A spike file of population E as another tool might write it: `t` stored as `t_type`, `ids` as

@@ -73,7 +73,6 @@ void stop_on_signals() {
         std::signal(sig, on_stop_signal);
     }
     std::signal(SIGPIPE, SIG_IGN);
-    std::signal(SIGXFSZ, SIG_IGN);  // past ulimit -f a write fails (EFBIG), said and closed, instead of a kill
 }
 
 namespace {

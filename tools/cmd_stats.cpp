@@ -224,6 +224,17 @@ void print_row(const population_stats& r, bool csv, double fano_window_ms) {
 
 }  // namespace
 
+// Why a folder has spikes.h5.part rather than spikes.h5, as the words after "no spikes.h5"; empty
+// where it has neither.
+std::string why_no_spike_file(const std::filesystem::path& dir) {
+    if (!std::filesystem::exists(dir / "spikes.h5.part")) return "";
+    if (!std::filesystem::exists(dir / "summary.json"))
+        return " but spikes.h5.part: a run is writing there, or was killed before it closed its files (docs/output.md)";
+    const std::string status = summary_value(read_text_file(dir / "summary.json"), "status").value_or("absent");
+    return " but spikes.h5.part, which the run did not close (summary.json's status " + status +
+           ", and its message says why; docs/output.md)";
+}
+
 int stats(const std::filesystem::path& dir, const stats_args& given) {
     return reporting_errors("stats", [&] {
         stats_args args = given;
@@ -232,11 +243,7 @@ int stats(const std::filesystem::path& dir, const stats_args& given) {
         const run_spec spec = load_config(dir / "config.resolved.toml", {});
         if (spec.spikes.populations.empty())
             throw config_error((dir / "config.resolved.toml").string() + ": the run had no [[record]] of spikes");
-        if (!std::filesystem::exists(dir / "spikes.h5"))
-            throw config_error(dir.string() + ": no spikes.h5" +
-                               (std::filesystem::exists(dir / "spikes.h5.part")
-                                    ? " but spikes.h5.part: the run was killed before it closed its files (docs/output.md)"
-                                    : std::string()));
+        if (!std::filesystem::exists(dir / "spikes.h5")) throw config_error(dir.string() + ": no spikes.h5" + why_no_spike_file(dir));
         if (!(args.to_ms > args.from_ms))
             throw config_error("--from " + format_number(args.from_ms) + " and --to " + format_number(args.to_ms) +
                                ": --to must be after --from");

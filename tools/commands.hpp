@@ -61,9 +61,9 @@ std::string failure_text(const std::exception& e);
 // What `run` and `bench` share (cmd_run.cpp).
 // Set by SIGINT (Ctrl-C), SIGTERM (kill, timeout, Slurm, Docker) or SIGHUP (a closed terminal)
 // once stop_on_signals was called (one ignored when ifsim started stays ignored: nohup): the run
-// ends after the current block, its files closed and valid. SIGPIPE and SIGXFSZ are ignored from
-// then on, so a closed pipe on stderr (`ifsim run ... | head`) or a file past `ulimit -f` fails a
-// write instead of killing the run.
+// ends after the current block, its files closed and valid. SIGPIPE is ignored from then on, so a
+// closed pipe on stderr (`ifsim run ... | head`) fails a write instead of killing the run (SIGXFSZ,
+// a file past `ulimit -f`, is ignored by every command: main).
 extern std::atomic<bool> stop_requested;
 void stop_on_signals();
 // cpu, cuda, or auto: CUDA when a device is usable and the CUDA backend can run the config

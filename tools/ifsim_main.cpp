@@ -1,5 +1,6 @@
 // ifsim: the command line. Parses arguments and hands them to the subcommands in commands.hpp.
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <CLI/CLI.hpp>
 
@@ -108,6 +109,9 @@ const CLI::Validator not_empty_path(
 
 int main(int argc, char** argv) {
     using namespace ifsim::cli;
+    // Past `ulimit -f` a write fails (EFBIG) and is said, its .part removed, rather than the
+    // process being killed without a word (theory --out was).
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"ifsim: large populations of stochastic integrate-and-fire neurons on CPU and GPU"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("ifsim ") + IFSIM_VERSION_STRING);

@@ -806,7 +806,36 @@ def draw(run, panels, png):
     for ax in time_axes[:-1]:
         plt.setp(ax.get_xticklabels(), visible=False)
     fig.suptitle(headline(run.summary, run.outdir), fontsize=11)
-    fig.savefig(png, dpi=110, bbox_inches="tight")
+    save_whole(fig, png)
+
+
+def save_whole(fig, png):
+    """The figure as a PNG at `png` (the name as given, whatever its extension), written to
+    png.part and renamed: a failed write (a full disk) leaves an earlier plot as it was. OSError
+    where it cannot be written."""
+    if os.path.lexists(png) and not os.path.isfile(png):
+        raise OSError(f"{png} is not a file")
+    part = png + ".part"
+    if os.path.islink(part):
+        os.remove(part)  # a leftover link: not written through
+    try:
+        fig.savefig(part, dpi=110, bbox_inches="tight", format="png")
+        os.replace(part, png)
+    except BaseException:
+        if os.path.lexists(part):
+            os.remove(part)
+        raise
+
+
+def say_written(png):
+    """Prints the plot's name on stdout; exit 1 where stdout cannot take it (a full disk)."""
+    try:
+        print(png)
+        sys.stdout.flush()
+    except OSError as err:
+        # What is left in the buffer would fail again at exit, with a traceback of Python's own.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(f"ifsim_plot: wrote {png}, but cannot write to standard output: {err.strerror or err}")
 
 
 def main(argv=None):
@@ -839,8 +868,11 @@ def main(argv=None):
             parser.error(f"--from {run.from_ms:g} ms is not before the run's end "
                          f"({run.t_end:g} ms)")
         png = args.png or os.path.join(outdir, "plot.png")
-        draw(run, panels, png)
-        print(png)
+        try:
+            draw(run, panels, png)
+        except OSError as err:
+            sys.exit(f"ifsim_plot: cannot write {png}: {err.strerror or err}")
+        say_written(png)
     finally:
         run.close()
     return 0

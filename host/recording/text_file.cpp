@@ -15,8 +15,14 @@ namespace {
 
 void check_not_in_the_way(const std::filesystem::path& path) {
     std::error_code ec;
-    if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) return;  // the rename replaces the link
-    const auto status = std::filesystem::status(path, ec);
+    const auto status = std::filesystem::status(path, ec);  // through a link
+    // The rename replaces a link by the file (what it points to stays as it was): refused where
+    // that is no file (/dev/stdout, a pipe), which the name stands for and the rename would remove.
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) {
+        if (!std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
+        throw config_error("cannot write '" + path.string() + "': it is a link to something other than a file; "
+                           "give a file's name");
+    }
     if (ec || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
     throw config_error("cannot write '" + path.string() + "': " +
                        (std::filesystem::is_directory(status) ? "a folder" : "something other than a file") +
@@ -33,7 +39,12 @@ std::filesystem::path part_path(const std::filesystem::path& path) {
 
 void check_output_target(const std::filesystem::path& path) {
     check_not_in_the_way(path);
-    check_not_in_the_way(part_path(path));
+    // A leftover .part is written over; one that is a link is removed first, or the write would go
+    // through it into the file it points to.
+    std::error_code ec;
+    const std::filesystem::path part = part_path(path);
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(part, ec))) std::filesystem::remove(part, ec);
+    check_not_in_the_way(part);
 }
 
 std::string read_text_file(const std::filesystem::path& path) {

@@ -133,8 +133,9 @@ private:
 std::filesystem::path part_path(const std::filesystem::path& path);
 
 // Throws config_error if `path` or its part_path exists and is not a regular file (a folder in the
-// way): checked before a run or an export starts, not found when its file is renamed into place
-// at the end.
+// way), or `path` is a link to something other than a file (/dev/stdout): checked before a run or
+// an export starts, not found when its file is renamed into place at the end. A part_path that is
+// a link is removed, so that nothing is written through it.
 void check_output_target(const std::filesystem::path& path);
 
 // A small text file read whole (summary.json, config.resolved.toml); empty where it cannot be read.
