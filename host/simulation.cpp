@@ -161,7 +161,15 @@ std::uint64_t total_steps(const simulation_spec& sim) {
 output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {
     std::error_code ec;
     const bool created = std::filesystem::create_directories(dir, ec);
-    if (ec) throw config_error("output folder '" + dir.string() + "' cannot be created: " + ec.message());
+    if (ec) {
+        std::error_code link_ec;
+        const bool dangling = std::filesystem::is_symlink(std::filesystem::symlink_status(dir, link_ec)) &&
+                              !std::filesystem::exists(dir, link_ec);
+        throw config_error("output folder '" + dir.string() + "' cannot be created: " +
+                           (dangling ? "it is a link to '" + std::filesystem::read_symlink(dir, link_ec).string() +
+                                           "', which does not exist"
+                                     : ec.message()));
+    }
     // Refused here, the folder is another run's, made or not by this call: left alone.
     output_folder_lock lock(dir);
     try {

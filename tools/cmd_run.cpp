@@ -204,7 +204,8 @@ int run(const run_args& args) {
         const run_spec spec = load_config(args.config, args.all_overrides());
 
         dir = args.out_dir.empty() ? default_out_dir(args.config) : args.out_dir;
-        const bool made = !std::filesystem::exists(dir);
+        std::error_code ec;  // (a name too long: prepare_output_dir says so)
+        const bool made = !std::filesystem::exists(dir, ec);
         lock.emplace(prepare_output_dir(dir, spec));
         created_dir = made;
         stop_on_signals();  // a large network takes a while to build
