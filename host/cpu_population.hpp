@@ -491,7 +491,6 @@ private:
         d_.ref[i] = s.ref;
     }
 
-    // A neuron's state variable (empty where the population lacks it: w, I_noise).
     // One value per neuron of a state array, in double; zeros for an empty one (a state the
     // population lacks).
     std::vector<double> in_double(const std::vector<Real>& src) const {
@@ -499,6 +498,7 @@ private:
         return std::vector<double>(src.begin(), src.end());
     }
 
+    // A neuron's state variable (empty where the population lacks it: w, I_noise).
     const std::vector<Real>& neuron_variable(state_variable v) const {
         switch (v) {
             case state_variable::V_m: return d_.V;

@@ -162,13 +162,15 @@ output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const ru
     std::error_code ec;
     const bool created = std::filesystem::create_directories(dir, ec);
     if (ec) {
-        std::error_code link_ec;
-        const bool dangling = std::filesystem::is_symlink(std::filesystem::symlink_status(dir, link_ec)) &&
-                              !std::filesystem::exists(dir, link_ec);
+        // A link that leads nowhere: said, rather than "File exists" (a loop: the system's words).
+        std::error_code link_ec, status_ec;
+        const bool link = std::filesystem::is_symlink(std::filesystem::symlink_status(dir, link_ec));
+        static_cast<void>(std::filesystem::status(dir, status_ec));
+        const bool dangling = link && status_ec == std::errc::no_such_file_or_directory;
         throw config_error("output folder '" + dir.string() + "' cannot be created: " +
                            (dangling ? "it is a link to '" + std::filesystem::read_symlink(dir, link_ec).string() +
                                            "', which does not exist"
-                                     : ec.message()));
+                                     : (link && status_ec ? status_ec : ec).message()));
     }
     // Refused here, the folder is another run's, made or not by this call: left alone.
     output_folder_lock lock(dir);

@@ -756,6 +756,32 @@ TEST(cli, a_large_network_announces_its_build) {
     EXPECT_EQ(r.err.find("building"), std::string::npos) << r.err;
 }
 
+// Past `ulimit -f` every command says so: theory --out was killed by SIGXFSZ without a word (exit
+// 153); only run, bench and synapses ignored the signal. No trap here: ifsim's own doing.
+TEST(cli, a_file_past_the_size_limit_is_said_by_every_command) {
+    const fs::path dir = fresh_dir("theory_past_ulimit");
+    fs::create_directories(dir);
+    const auto r = ifsim("theory " + example("fi_curve.toml") + " --out " + (dir / "t.csv").string(), "ulimit -f 4; ");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("t.csv.part': File too large"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "t.csv.part"));
+}
+
+// An output folder that cannot be made is bad input (exit 2) with the reason: a dangling link was
+// "File exists", a name too long a library error with exit 1.
+TEST(cli, an_output_folder_that_cannot_be_made_says_why) {
+    const fs::path dir = fresh_dir("out_cannot_be_made");
+    fs::create_directories(dir);
+    fs::create_symlink(dir / "nowhere", dir / "dangling");
+    const auto dangling = ifsim("run " + example("fi_curve.toml") + " --quiet --out " + (dir / "dangling").string());
+    EXPECT_EQ(dangling.code, 2) << dangling.err;
+    EXPECT_NE(dangling.err.find("cannot be created: it is a link to '" + (dir / "nowhere").string() + "', which does not exist"),
+              std::string::npos) << dangling.err;
+    const auto too_long = ifsim("run " + example("fi_curve.toml") + " --quiet --out " + (dir / std::string(300, 'a')).string());
+    EXPECT_EQ(too_long.code, 2) << too_long.err;
+    EXPECT_NE(too_long.err.find("cannot be created: File name too long"), std::string::npos) << too_long.err;
+}
+
 // A write that fails mid-run (here a file size limit; a full disk behaves alike) ends the run with
 // exit 1, the file named, and a summary.json that says "failed" and why. Before, HDF5's cleanup at
 // exit segfaulted on the file whose writes had failed, and closing it kept summary.json unwritten.

@@ -302,8 +302,8 @@ TEST_F(recording, hdf5_errors_name_the_file_and_carry_hdf5_text) {
 // --- atomic writes -------------------------------------------------------------------------------
 
 // A leftover .part that is a link is removed, not written through (as root, a link left in a shared
-// folder overwrote the file it pointed to); an output name that links to something other than a
-// file (/dev/stdout) is refused, where the rename would have replaced the link by a file.
+// folder overwrote the file it pointed to); an output name that is a link (/dev/stdout) is refused,
+// where the rename would have replaced the link by a file.
 TEST_F(recording, writes_go_through_no_link) {
     const fs::path victim = dir_ / "victim", out = dir_ / "summary.json";
     std::ofstream(victim) << "ORIG";
@@ -318,9 +318,14 @@ TEST_F(recording, writes_go_through_no_link) {
         write_file_atomically(device_link, "x");
         FAIL() << "expected config_error";
     } catch (const config_error& e) {
-        EXPECT_NE(std::string(e.what()).find("it is a link to something other than a file"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("it is a link; give the name of a file"), std::string::npos) << e.what();
     }
     EXPECT_TRUE(fs::is_symlink(device_link));
+    const fs::path file_link = dir_ / "linked.csv";  // to a file, as /dev/stdout where stdout is one
+    fs::create_symlink(victim, file_link);
+    EXPECT_THROW(write_file_atomically(file_link, "x"), config_error);
+    EXPECT_TRUE(fs::is_symlink(file_link));
+    EXPECT_EQ(read_text_file(victim), "ORIG");
     fs::create_symlink(victim, dir_ / "spikes.h5.part");
     { spike_file f(dir_ / "spikes.h5", {"E"}); }
     EXPECT_EQ(read_text_file(victim), "ORIG");

@@ -440,7 +440,7 @@ def plot_traces(ax, reports):
                 break
         if drawn >= MAX_TRACES:
             break
-    shown = f" ({drawn} of {recorded} recorded neurons)" if drawn < recorded else ""
+    shown = f" ({drawn} of {recorded} recorded traces)" if drawn < recorded else ""
     ax.set_title(f"Recorded state{shown}", fontsize=10, loc="left")
     outside_legend(ax)
 
@@ -672,7 +672,7 @@ def load_theory(outdir, ifsim):
 
 def unclosed_files(outdir):
     """The .part files without their whole file: files a run did not close."""
-    return sorted(f for f in os.listdir(outdir) if f.endswith(".part")
+    return sorted(f for f in os.listdir(outdir) if f.endswith(".part") and not f.startswith(".")
                   and not os.path.exists(os.path.join(outdir, f[:-len(".part")])))
 
 
@@ -810,16 +810,25 @@ def draw(run, panels, png):
 
 
 def save_whole(fig, png):
-    """The figure as a PNG at `png` (the name as given, whatever its extension), written to
-    png.part and renamed: a failed write (a full disk) leaves an earlier plot as it was. OSError
-    where it cannot be written."""
+    """The figure at `png`, in the format its extension names where matplotlib writes it (x.pdf, a
+    PDF), else PNG; written to a file of its own beside it and renamed, so that a failed write (a
+    full disk) leaves an earlier plot as it was. As ifsim's files, a name that is a link or no
+    file is refused (the rename would replace the link). OSError where it cannot be written."""
+    if os.path.islink(png):
+        raise OSError(f"{png} is a link; give the name of a file (or of none)")
     if os.path.lexists(png) and not os.path.isfile(png):
         raise OSError(f"{png} is not a file")
-    part = png + ".part"
-    if os.path.islink(part):
-        os.remove(part)  # a leftover link: not written through
+    extension = os.path.splitext(png)[1][1:].lower()
+    kind = extension if extension in fig.canvas.get_supported_filetypes() else "png"
+    # Hidden, and unique: not taken for a run's .part file, nor shared by two plots at once.
+    fd, part = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(png)),
+                                prefix="." + os.path.basename(png) + ".", suffix=".part")
     try:
-        fig.savefig(part, dpi=110, bbox_inches="tight", format="png")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # as a file the plot would have created (mkstemp's is 0600)
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, dpi=110, bbox_inches="tight", format=kind)
         os.replace(part, png)
     except BaseException:
         if os.path.lexists(part):

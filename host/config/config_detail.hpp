@@ -70,7 +70,7 @@ const toml::array* optional_tables(const context& ctx, const toml::table& root, 
 // Letters, digits and _, not starting with a digit: population and generator names.
 bool is_identifier(std::string_view s);
 // The required `name` of a [[population]], [[generator]] or [[projection]] (`what`), an identifier
-// other than "all"; its node too.
+// (not "all" for a population or generator); its node too.
 std::string read_name(const context& ctx, const toml::table& t, std::string_view path, std::string_view what,
                       const toml::node*& node);
 

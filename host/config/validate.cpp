@@ -37,7 +37,8 @@ std::string read_name(const context& ctx, const toml::table& t, std::string_view
     std::string name = read_string(ctx, *node, np, "a name of letters, digits and _");
     if (!is_identifier(name))
         ctx.fail(node, np, says(np, *node) + "a " + std::string(what) + " name is letters, digits and _, not starting with a digit");
-    if (name == "all")  // spikes = ["all"] records every population (a generator so named could not be)
+    // spikes = ["all"] records every population: a population or generator so named could not be.
+    if (name == "all" && what != "projection")
         ctx.fail(node, np, says(np, *node) + "'all' is reserved: a spike record's \"all\" means every population");
     return name;
 }

@@ -1,4 +1,7 @@
 // Small text outputs (summary.json, config.resolved.toml, theory.csv): written whole or not at all.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,14 +18,11 @@ namespace {
 
 void check_not_in_the_way(const std::filesystem::path& path) {
     std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);  // through a link
-    // The rename replaces a link by the file (what it points to stays as it was): refused where
-    // that is no file (/dev/stdout, a pipe), which the name stands for and the rename would remove.
-    if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) {
-        if (!std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
-        throw config_error("cannot write '" + path.string() + "': it is a link to something other than a file; "
-                           "give a file's name");
-    }
+    // The rename would replace a link by the file, whatever it stands for (/dev/stdout, which
+    // leads to a file where stdout is redirected to one): refused.
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec)))
+        throw config_error("cannot write '" + path.string() + "': it is a link; give the name of a file (or of none)");
+    const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
     throw config_error("cannot write '" + path.string() + "': " +
                        (std::filesystem::is_directory(status) ? "a folder" : "something other than a file") +
@@ -58,8 +58,14 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
     const auto fail = [&](const std::string& what, int err) {
         throw runtime_failure("cannot " + what + " '" + part.string() + "': " + std::strerror(err));
     };
-    std::FILE* f = std::fopen(part.c_str(), "wb");
-    if (!f) fail("create", errno);
+    // O_NOFOLLOW: a link put there since check_output_target removed one is not written through.
+    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    std::FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (!f) {
+        const int err = errno;
+        if (fd >= 0) ::close(fd);
+        fail("create", err);
+    }
     const std::size_t n = std::fwrite(text.data(), 1, text.size(), f);
     int err = n == text.size() ? 0 : (errno != 0 ? errno : EIO);
     if (std::fclose(f) != 0 && err == 0) err = errno != 0 ? errno : EIO;

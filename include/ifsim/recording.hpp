@@ -133,8 +133,7 @@ private:
 std::filesystem::path part_path(const std::filesystem::path& path);
 
 // Throws config_error if `path` or its part_path exists and is not a regular file (a folder in the
-// way), or `path` is a link to something other than a file (/dev/stdout): checked before a run or
-// an export starts, not found when its file is renamed into place at the end. A part_path that is
+// way), or `path` is a link (/dev/stdout): checked before a run or an export starts, not found when its file is renamed into place at the end. A part_path that is
 // a link is removed, so that nothing is written through it.
 void check_output_target(const std::filesystem::path& path);
 
