@@ -65,8 +65,9 @@ void check_samples(const run_spec& spec, std::uint64_t first_step, const block_o
             const std::uint64_t every = rec.interval_steps(spec.simulation.dt_ms);
             const std::uint64_t first_sample = rec.sample_from(first_step, spec.simulation.dt_ms);
             const std::uint64_t neuron = rec.neurons[k % m], step = first_sample + (k / m) * every;
+            const std::size_t pop = recorded_population(spec, rec);
             std::uint64_t first_id = 0;  // the population's, for the neuron's global id
-            for (std::size_t p = 0; p < recorded_population(spec, rec); ++p) first_id += spec.populations[p].size;
+            for (std::size_t p = 0; p < pop; ++p) first_id += spec.populations[p].size;
             throw numerical_error("state record '" + rec.name + "': " + rec.variable + " of population '" +
                                       rec.population + "' is beyond the range of its float report (|x| > 3.4e38); "
                                       "its inputs or parameters drive it out of any physical range",

@@ -159,8 +159,8 @@ theory_table make_theory_table(const run_spec& spec) {
         // One spike per step at most: an ISI below dt (t_ref < dt) is held to dt in a run.
         const double max_rate_Hz = 1e3 / spec.simulation.dt_ms;
         if (top_rate > max_rate_Hz)
-            table.notes.push_back(name + ": up to " + format_number(std::round(top_rate)) + " Hz (neuron " + std::to_string(fastest) +
-                                  "), above 1/dt = " + format_number(max_rate_Hz) +
+            table.notes.push_back(name + ": up to " + format_number(std::round(top_rate)) + " Hz (neuron " +
+                                  std::to_string(fastest) + "), above 1/dt = " + format_number(max_rate_Hz) +
                                   " Hz: a run fires at most once per step, so it shows at most that");
         if (i == pop.size && (ou.size() > 1 || ou[0] > 0.0))
             table.notes.push_back(name + ": coloured (OU) noise: the rate with Fourcaud & Brunel (2002)'s threshold "

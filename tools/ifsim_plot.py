@@ -77,7 +77,7 @@ def load_summary(outdir):
         return {}
     try:
         with open(path, encoding="utf-8") as f:
-            summary = json.load(f, parse_constant=lambda name: not_json_number(name))
+            summary = json.load(f, parse_constant=not_json_number)
     except (OSError, ValueError) as err:
         raise unreadable_file(f"{path}: not a JSON file ifsim wrote: {err}") from None
     if not isinstance(summary, dict):

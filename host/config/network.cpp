@@ -308,7 +308,8 @@ void read_synapse_constants(const context& ctx, const toml::table& t, std::strin
                      says(kp, *n) + "only synapse = \"exp_conductance\" has a reversal potential; " +
                          std::string(path) + " has " + synapse_says(kind));
         E_rev_mV = read_synaptic_quantity(ctx, *n, kp, dimension::voltage, "E_rev is a voltage (mV)");
-        if (!(std::fabs(E_rev_mV) <= max_abs_voltage_mV)) ctx.fail(n, kp, says(kp, *n) + std::string(voltage_range_rule));
+        if (!(std::fabs(E_rev_mV) <= max_abs_voltage_mV))
+            ctx.fail(n, kp, says(kp, *n) + std::string(voltage_range_rule));
     }
 }
 

@@ -96,8 +96,9 @@ std::size_t recorded_population(const run_spec& spec, const state_record& r) {
     const std::size_t p = population_index(spec, r.population, "state record '" + r.name + "'");
     for (const std::uint64_t i : r.neurons)
         if (i >= spec.populations[p].size)
-            throw config_error("state record '" + r.name + "': neuron " + std::to_string(i) + " is not in population '" +
-                               r.population + "' (size " + std::to_string(spec.populations[p].size) + ")");
+            throw config_error("state record '" + r.name + "': neuron " + std::to_string(i) +
+                               " is not in population '" + r.population + "' (size " +
+                               std::to_string(spec.populations[p].size) + ")");
     return p;
 }
 

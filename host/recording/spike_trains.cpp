@@ -83,7 +83,8 @@ std::vector<std::vector<double>> read_spike_trains(const std::filesystem::path& 
             throw runtime_failure(where + ": its timestamps are not floating-point numbers (SONATA: float64, ms)");
         if (H5Aexists(ts.get(), "units") > 0) {
             const auto units = string_attribute(ts.get(), "units");
-            if (!units) throw runtime_failure(where + ": its timestamps' units attribute is not one string (SONATA: \"ms\")");
+            if (!units)
+                throw runtime_failure(where + ": its timestamps' units attribute is not one string (SONATA: \"ms\")");
             if (*units != "ms")
                 throw runtime_failure(where + ": its timestamps are in '" + printable(*units) + "'; ifsim reads ms");
         }

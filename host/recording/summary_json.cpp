@@ -209,7 +209,6 @@ void write_summary_json(const std::filesystem::path& path, const run_summary& su
     write_file_atomically(path, summary_json(summary));
 }
 
-
 namespace {
 
 // Where a top-level key's value starts in summary_json's layout: each on its own line, indented by
