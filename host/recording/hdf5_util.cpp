@@ -182,6 +182,28 @@ void set_string_attribute(hid_t object, const std::string& name, const std::stri
     set_attribute(object, name, type.get(), &text, file);
 }
 
+std::optional<std::string> string_attribute(hid_t object, const char* name) {
+    handle a(H5Aopen(object, name, H5P_DEFAULT));
+    if (!a) return std::nullopt;
+    handle type(H5Aget_type(a.get())), space(H5Aget_space(a.get()));
+    if (!type || !space || H5Tget_class(type.get()) != H5T_STRING || H5Sget_simple_extent_npoints(space.get()) != 1)
+        return std::nullopt;
+    handle mem(H5Tcopy(H5T_C_S1));
+    if (H5Tset_cset(mem.get(), H5Tget_cset(type.get())) < 0) return std::nullopt;  // HDF5 converts no UTF-8 to ASCII
+    if (H5Tis_variable_str(type.get()) > 0) {
+        char* text = nullptr;
+        if (H5Tset_size(mem.get(), H5T_VARIABLE) < 0 || H5Aread(a.get(), mem.get(), &text) < 0 || text == nullptr)
+            return std::nullopt;
+        std::string out(text);
+        H5free_memory(text);
+        return out;
+    }
+    std::string out(H5Tget_size(type.get()), '\0');
+    if (out.empty() || H5Tset_size(mem.get(), out.size()) < 0 || H5Aread(a.get(), mem.get(), out.data()) < 0)
+        return std::nullopt;
+    return out.substr(0, out.find('\0'));
+}
+
 void set_uint8_attribute(hid_t object, const std::string& name, std::uint8_t value,
                          const std::filesystem::path& file) {
     set_attribute(object, name, H5T_STD_U8LE, &value, file);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,6 +89,9 @@ void set_string_attribute(hid_t object, const std::string& name, const std::stri
                           const std::filesystem::path& file);
 void set_uint8_attribute(hid_t object, const std::string& name, std::uint8_t value,
                          const std::filesystem::path& file);
+// A scalar string attribute of `object` (fixed or variable length, any character set), or nothing
+// where it is no single string. Errors are nothing too: the caller says what that means.
+std::optional<std::string> string_attribute(hid_t object, const char* name);
 // An HDF5 enum over uint8 with the listed (name, value) members, as libsonata's `sorting`.
 void set_enum8_attribute(hid_t object, const std::string& name,
                          std::span<const std::pair<const char*, std::uint8_t>> members,

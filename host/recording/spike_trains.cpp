@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 
 #include "hdf5_util.hpp"
 #include "ifsim/errors.hpp"
@@ -33,30 +32,6 @@ stored_type type_of(hid_t set, const std::string& what, const std::filesystem::p
     return {c, c == H5T_INTEGER && H5Tget_sign(type.get()) == H5T_SGN_2};
 }
 
-// A scalar string attribute of `object` (fixed or variable length), or nothing where it is no
-// single string.
-std::optional<std::string> string_attribute(hid_t object, const char* name) {
-    h5::handle a(H5Aopen(object, name, H5P_DEFAULT));
-    if (!a) return std::nullopt;
-    h5::handle type(H5Aget_type(a.get())), space(H5Aget_space(a.get()));
-    if (!type || !space || H5Tget_class(type.get()) != H5T_STRING || H5Sget_simple_extent_npoints(space.get()) != 1)
-        return std::nullopt;
-    h5::handle mem(H5Tcopy(H5T_C_S1));
-    if (H5Tset_cset(mem.get(), H5Tget_cset(type.get())) < 0) return std::nullopt;  // HDF5 converts no UTF-8 to ASCII
-    if (H5Tis_variable_str(type.get()) > 0) {
-        char* text = nullptr;
-        if (H5Tset_size(mem.get(), H5T_VARIABLE) < 0 || H5Aread(a.get(), mem.get(), &text) < 0 || text == nullptr)
-            return std::nullopt;
-        std::string out(text);
-        H5free_memory(text);
-        return out;
-    }
-    std::string out(H5Tget_size(type.get()), '\0');
-    if (out.empty() || H5Tset_size(mem.get(), out.size()) < 0 || H5Aread(a.get(), mem.get(), out.data()) < 0)
-        return std::nullopt;
-    return out.substr(0, out.find('\0'));
-}
-
 }  // namespace
 
 std::vector<std::vector<double>> read_spike_trains(const std::filesystem::path& file, const std::string& population,
@@ -82,7 +57,7 @@ std::vector<std::vector<double>> read_spike_trains(const std::filesystem::path& 
         if (type_of(ts.get(), read_t, file).type_class != H5T_FLOAT)
             throw runtime_failure(where + ": its timestamps are not floating-point numbers (SONATA: float64, ms)");
         if (H5Aexists(ts.get(), "units") > 0) {
-            const auto units = string_attribute(ts.get(), "units");
+            const auto units = h5::string_attribute(ts.get(), "units");
             if (!units)
                 throw runtime_failure(where + ": its timestamps' units attribute is not one string (SONATA: \"ms\")");
             if (*units != "ms")
