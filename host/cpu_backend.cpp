@@ -49,7 +49,7 @@ public:
 
     std::string name() const override { return "cpu"; }
     std::string device() const override {
-        const int threads = omp_get_max_threads();
+        const unsigned threads = run_threads();
         return std::to_string(threads) + (threads == 1 ? " thread, " : " threads, ") + build::host_isa;
     }
 
@@ -156,8 +156,10 @@ unsigned use_run_threads(const simulation_spec& sim) {
         omp_set_num_threads(int(sim.threads));
     else if (omp_get_max_threads() > int(max_threads))  // OMP_NUM_THREADS=100000 crashed OpenMP
         omp_set_num_threads(int(max_threads));
-    return unsigned(omp_get_max_threads());
+    return run_threads();
 }
+
+unsigned run_threads() { return unsigned(std::min(omp_get_max_threads(), omp_get_thread_limit())); }
 
 unsigned cpus_available() {
     cpu_set_t set;

@@ -927,6 +927,18 @@ TEST(cli, omp_num_threads_beyond_any_machine_is_held_to_the_limit) {
     EXPECT_NE(summary.find("\"device\": \"4096 threads"), std::string::npos) << summary;
 }
 
+// OMP_THREAD_LIMIT caps every team below --threads: the summary says the threads that ran (it
+// said the 2 asked for).
+TEST(cli, omp_thread_limit_is_the_thread_count_reported) {
+    const fs::path out = fresh_dir("omp_thread_limit");
+    const auto r = ifsim("run " + example("fi_curve.toml") + " --backend cpu --threads 2 --quiet --out " + out.string(),
+                         "OMP_THREAD_LIMIT=1 ");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream f(out / "summary.json");
+    const std::string summary(std::istreambuf_iterator<char>(f), {});
+    EXPECT_NE(summary.find("\"device\": \"1 thread,"), std::string::npos) << summary;
+}
+
 // More CPU threads than the CPUs the process may run on (here taskset's one) take turns: a warning,
 // which a run of as many threads as CPUs does not print.
 TEST(cli, more_threads_than_cpus_is_a_warning) {

@@ -1,11 +1,10 @@
 // `ifsim info`: version, how this binary was built, and what CUDA reports.
-#include <omp.h>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "commands.hpp"
+#include "ifsim/backend.hpp"
 #include "ifsim/build_info.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/memory_traffic.hpp"
@@ -37,11 +36,11 @@ int info(bool bandwidth) {
         std::cout << "ifsim " << build::version << "\n"
                   << "build:        " << build::build_type << ", " << build::cxx_compiler
                   << ", " << build::host_isa << "\n"
-                  << "cpu threads:  " << omp_get_max_threads() << " (OpenMP)\n"
+                  << "cpu threads:  " << run_threads() << " (OpenMP)\n"
                   << "cuda library: " << (IFSIM_HAVE_CUDA ? "built" : "not built") << "\n";
         if (bandwidth)
             std::cout << "cpu copy bandwidth: " << gb_per_s(host_copy_bandwidth(host_copy_bytes)) << " GB/s ("
-                      << omp_get_max_threads() << " threads, " << (host_copy_bytes >> 20)
+                      << run_threads() << " threads, " << (host_copy_bytes >> 20)
                       << " MiB arrays)\n";
         const cuda_status s = probe_cuda();
         if (s.runtime_version)

@@ -74,8 +74,12 @@ std::unique_ptr<backend> make_cpu_backend(const run_spec& spec);
 
 // The OpenMP threads of a run's host work (the CPU backend, network builds): simulation.threads,
 // else OpenMP's default (OMP_NUM_THREADS, else the cores) held to max_threads. Both backends set
-// them when made. Returns their number.
+// them when made. Returns their number, as run_threads().
 unsigned use_run_threads(const simulation_spec& sim);
+
+// The threads a parallel region gets now: OpenMP's count, held to OMP_THREAD_LIMIT (which
+// omp_get_max_threads does not apply).
+unsigned run_threads();
 
 // The CPUs this process may run on (its affinity: taskset's, a Slurm job's), 0 if unknown.
 unsigned cpus_available();
