@@ -118,6 +118,7 @@ public:
                                  std::vector<std::int64_t>(c.has_ring ? std::size_t(slots_) * d_.size : 0, 0),
                                  exp_kind ? std::vector<Real>(d_.size, Real(0)) : std::vector<Real>{}});
             has_current_ = has_current_ || exp_kind;
+            has_conductance_ = has_conductance_ || c.kind == synapse_kind::exp_conductance;
         }
     }
 
@@ -207,7 +208,7 @@ private:
         Real xi[chunk], xi_ou[chunk], u_bridge[chunk], n_input[chunk] = {}, offset[chunk];
         // Without current synapses I_syn is -0, the exact identity of +: I_bias + I_syn is then
         // I_bias to the bit (as on the GPU, which skips the add), and the update loop has no select.
-        Real I_syn[chunk], V_syn[chunk] = {};
+        Real I_syn[chunk], V_syn[chunk] = {}, G_syn[chunk] = {};
         std::fill_n(I_syn, count, has_current_ ? Real(0) : -Real(0));
         if (any_noise_) {
             draw_chunk(key_, d_.first_id + first, count, step, xi, xi_ou, u_bridge);
@@ -224,13 +225,15 @@ private:
                 n_input[j] = poisson_input(coeffs(i).input, d_.ref[i], noise_source{key_, d_.first_id + i, step});
             }
         }
-        if (!channels_.empty()) take_arrivals(first, count, step, n_input, I_syn, V_syn);
+        if (!channels_.empty()) take_arrivals(first, count, step, n_input, I_syn, V_syn, G_syn);
         // Compile-time flags keep the vector loop free of branches and of work no neuron needs.
         with_flag(!d_.I_ou.empty(), [&]<bool Ou>() {
             with_flag(any_bridge_, [&]<bool Bridge>() {
                 with_flag(!real_fields_.empty(), [&]<bool OwnCoeffs>() {
-                    update_lanes<Ou, Bridge, OwnCoeffs>(first, count, I_step, xi, xi_ou, u_bridge, n_input, I_syn,
-                                                        V_syn, offset);
+                    with_flag(has_conductance_, [&]<bool Conductance>() {
+                        update_lanes<Ou, Bridge, OwnCoeffs, Conductance>(first, count, I_step, xi, xi_ou, u_bridge,
+                                                                         n_input, I_syn, V_syn, G_syn, offset);
+                    });
                 });
             });
         });
@@ -352,7 +355,7 @@ private:
     // slot is taken (zeroed) and the exp states step on, with the step's Poisson input counts
     // n_input where they feed one (synapses.hpp).
     void take_arrivals(std::uint64_t first, std::int64_t count, std::uint64_t step, const Real* n_input, Real* I_syn,
-                       Real* V_syn) {
+                       Real* V_syn, Real* G_syn) {
         const Real* V = d_.V.data() + first;
         alignas(64) std::int64_t nothing[chunk];  // the slots of a channel without a ring: take_channel keeps them 0
         for (auto& ch : channels_) {
@@ -361,10 +364,10 @@ private:
             Real* x = ch.x.empty() ? nullptr : ch.x.data() + first;
             using enum synapse_kind;
             const int n = int(count);  // <= chunk
-            const int bad = ch.kind == delta ? take_lanes<delta>(ch, slot, x, V, n_input, n, I_syn, V_syn)
+            const int bad = ch.kind == delta ? take_lanes<delta>(ch, slot, x, V, n_input, n, I_syn, V_syn, G_syn)
                             : ch.kind == exp_current
-                                ? take_lanes<exp_current>(ch, slot, x, V, n_input, n, I_syn, V_syn)
-                                : take_lanes<exp_conductance>(ch, slot, x, V, n_input, n, I_syn, V_syn);
+                                ? take_lanes<exp_current>(ch, slot, x, V, n_input, n, I_syn, V_syn, G_syn)
+                                : take_lanes<exp_conductance>(ch, slot, x, V, n_input, n, I_syn, V_syn, G_syn);
             if (bad < n) note_overflow(first + std::uint64_t(bad));
         }
     }
@@ -374,13 +377,13 @@ private:
     // slot was out of range, or count.
     template <synapse_kind Kind>
     static int take_lanes(const channel_state<Real>& ch, std::int64_t* slot, Real* x, const Real* V,
-                          const Real* n_input, int count, Real* I_syn, Real* V_syn) {
+                          const Real* n_input, int count, Real* I_syn, Real* V_syn, Real* G_syn) {
         int bad = count;
 #pragma GCC ivdep
         for (int j = 0; j < count; ++j) {
             Real state = Kind == synapse_kind::delta ? Real(0) : x[j];
             const bool ok =
-                take_channel(Kind, ch.coeffs, ch.format, slot[j], state, V[j], n_input[j], I_syn[j], V_syn[j]);
+                take_channel(Kind, ch.coeffs, ch.format, slot[j], state, V[j], n_input[j], I_syn[j], V_syn[j], G_syn[j]);
             if constexpr (Kind != synapse_kind::delta) x[j] = state;
             bad = std::min(bad, ok ? count : j);
         }
@@ -402,11 +405,12 @@ private:
     // and, with interpolated timing, those that spiked. The result is the full update's, bit for
     // bit, for every neuron.
     // OwnCoeffs: every neuron has its own coefficients; else all share one set, which the loop
-    // then holds in registers rather than gathering it lane by lane.
-    template <bool Ou, bool Bridge, bool OwnCoeffs>
+    // then holds in registers rather than gathering it lane by lane. Conductance: some channel is
+    // an exp_conductance one; else G_syn is the constant 0, and the conductance's exp goes.
+    template <bool Ou, bool Bridge, bool OwnCoeffs, bool Conductance>
     [[gnu::flatten]] void update_lanes(std::uint64_t first, std::int64_t count, Real I_step, const Real* xi,
                                        const Real* xi_ou, const Real* u_bridge, const Real* n_input,
-                                       const Real* I_syn, const Real* V_syn, Real* offset) {
+                                       const Real* I_syn, const Real* V_syn, const Real* G_syn, Real* offset) {
         const coeffs_type shared = d_.coeffs[0];
         const auto coeffs_of = [&](std::size_t i) { return OwnCoeffs ? coeffs_by_field(i) : shared; };
         Real* V = d_.V.data() + first;
@@ -443,7 +447,8 @@ private:
             if constexpr (Model::adaptive) s.w = w[j];
             if constexpr (Ou) s.I_ou = I_ou[j];
             const stepped<Real> r = update_neuron<Model, Real, Bridge, false, Bridge>(
-                coeffs_of(i), s, bias[j], false, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
+                coeffs_of(i), s, bias[j], false, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j],
+                Conductance ? G_syn[j] : Real(0));
             offset[j] = r.offset;
             V[j] = r.state.V;
             if constexpr (Model::adaptive) w[j] = r.state.w;
@@ -459,7 +464,8 @@ private:
             const neuron_state<Real> s{V0[j], Model::adaptive ? w0[j] : Real(0), Ou ? I_ou0[j] : Real(0), ref0[j]};
             const stepped<Real> r =
                 update_neuron<Model, Real, Bridge>(coeffs_of(std::size_t(first) + std::size_t(j)), s, bias[j],
-                                                   interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j]);
+                                                   interpolate, {xi[j], xi_ou[j], u_bridge[j]}, n_input[j], V_syn[j],
+                                                   G_syn[j]);
             offset[j] = r.offset;
             store(first + std::uint64_t(j), r.state);
         });
@@ -551,6 +557,7 @@ private:
     std::uint32_t slots_;                      // ring-buffer slots (steps)
     std::vector<channel_state<Real>> channels_;
     bool has_current_ = false;                 // some channel is an exp channel
+    bool has_conductance_ = false;             // some channel is an exp_conductance channel
     static constexpr std::uint64_t no_overflow = ~std::uint64_t(0);
     // Per-neuron coefficients (keep_coeffs_by_field): each Real field and each flags field, an
     // array over the neurons; empty when the neurons share one set (d_.coeffs[0]).

@@ -104,7 +104,7 @@ __global__ void __launch_bounds__(threads_per_block)
                 Real n_input = Real(0);
                 if constexpr (Poisson) n_input = poisson_input(c.input, s.ref, src);
                 const Real I_bias = p.d_I_e[i * p.bias_stride] + part.I_step;
-                Real I = I_bias, V_syn = Real(0);
+                Real I = I_bias, V_syn = Real(0), G_syn = Real(0);
                 if constexpr (Synapses) {  // the CPU's take_arrivals, channel by channel
                     Real I_syn = Real(0);
                     const std::uint64_t at = g.slot * p.n + i;  // not a 64-bit % per thread
@@ -115,14 +115,14 @@ __global__ void __launch_bounds__(threads_per_block)
                         // cost a stack frame and generic loads in every instance (ptxas -v).
                         std::int64_t slot = dc.ring ? dc.ring[at] : 0;
                         Real x = dc.x ? dc.x[i] : Real(0);
-                        if (!take_channel(dc.kind, dc.coeffs, dc.format, slot, x, s.V, n_input, I_syn, V_syn))
+                        if (!take_channel(dc.kind, dc.coeffs, dc.format, slot, x, s.V, n_input, I_syn, V_syn, G_syn))
                             atomicMin(syn.d_overflow, (unsigned long long)i);
                         if (dc.ring) dc.ring[at] = slot;  // taken: 0
                         if (dc.x) dc.x[i] = x;
                     }
                     if (syn.has_current) I = I_bias + I_syn;
                 }
-                const stepped<Real> r = update_neuron<Model>(c, s, I, Interpolate, z, n_input, V_syn);
+                const stepped<Real> r = update_neuron<Model>(c, s, I, Interpolate, z, n_input, V_syn, G_syn);
                 p.d_V[i] = r.state.V;
                 if constexpr (Model::adaptive) p.d_w[i] = r.state.w;
                 if constexpr (Ou) p.d_I_ou[i] = r.state.I_ou;

@@ -144,8 +144,9 @@ IFSIM_HD bool bridge_may_fire(Real u, Real x) {
 }
 
 // Advances one neuron by one step, given the step's noise `z` (draw_step_noise, or the defaults
-// when needs_step_noise is false), its Poisson input count `n_input` (poisson_input) and the
-// voltage jump of its delta synapses V_syn [mV] (synaptic currents come in through I_bias). State and
+// when needs_step_noise is false), its Poisson input count `n_input` (poisson_input), the
+// voltage jump of its delta synapses V_syn [mV] and the conductance of its exp_conductance
+// synapses G_syn [nS] (synaptic currents come in through I_bias, a conductance's at V0). State and
 // noise go in and out by value: nothing in a caller's vector loop has its address taken.
 //
 // Straight-line code: every case is computed and the right one selected, so that a vector unit
@@ -162,7 +163,7 @@ IFSIM_HD bool bridge_may_fire(Real u, Real x) {
 template <class Model, class Real, bool MayBridge = true, bool MayBePartial = true, bool DeferBridge = false>
 IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>& c, neuron_state<Real> s,
                                      Real I_bias, bool interpolate, step_noise<Real> z, Real n_input,
-                                     Real V_syn = Real(0)) {
+                                     Real V_syn = Real(0), Real G_syn = Real(0)) {
     const unsigned flags = c.input.flags;
     const Real I = I_bias + s.I_ou;
     const Real I_ou_next = s.I_ou * c.input.ou_P + c.input.ou_sigma_step * z.xi_ou;
@@ -181,7 +182,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     if constexpr (Model::adaptive && MayBePartial)
         if (!clamped && s.ref > Real(0)) Model::hold(c, moved, s.ref);
     const Real w0 = moved.w;
-    Model::advance(c, moved, I, z.xi, h);
+    Model::advance(c, moved, I, z.xi, h, G_syn);
     // The drift's end, before the step's input jumps: a crossing there came first, and an
     // inhibitory jump at the step's end does not take it back.
     const Real V_drift = moved.V;
@@ -200,7 +201,7 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     Real offset = Real(1);
     Real bridge_offset = Real(1);  // the offset of a spike by the bridge alone
     if (interpolate) {
-        const Real inside = drift_crossed ? Model::crossing(c, V0, V_drift, w0, I, h)
+        const Real inside = drift_crossed ? Model::crossing(c, V0, V_drift, w0, I, h, G_syn)
                             : crossed     ? Real(1)
                                           : Real(0.5);  // bridge: midpoint
         offset = at_start ? Real(0) : inside;

@@ -3,8 +3,8 @@
 //   delta            arrivals [mV] jump V at the end of the step they arrive in
 //   exp_current      I [pA]: this step's input is I's mean over the step, I m with
 //                    m = (tau_syn/dt)(1 - P), P = exp(-dt/tau_syn); then I <- I P + arrivals
-//   exp_conductance  g [nS]: this step's input is g m (E_rev - V), V at the step's start; then
-//                    g <- g P + arrivals
+//   exp_conductance  g [nS]: this step's conductance is g m, which the model's step takes with the
+//                    leak (models/common.hpp, relax); then g <- g P + arrivals
 // So a spike emitted in step t with a delay of d steps arrives in step t + d: it moves V at the end
 // of that step (delta) or drives it from step t + d + 1 on (exp_*), exactly d dt after the spike.
 // The decay is exact, and so is the charge a current synapse delivers in each step (w tau_syn in
@@ -136,14 +136,16 @@ IFSIM_HD Real channel_next(const channel_coeffs<Real>& c, Real x, Real arrivals)
 
 // One channel's input to one neuron in one step: takes (zeroes) the neuron's slot of the step, adds
 // the delta channel's arrivals to V_syn [mV] or the exp channel's current, at V [mV], to I_syn
-// [pA], and steps the exp state x on, with the step's arrivals and `n_poisson` spikes of the
-// population's Poisson input (poisson_input; c.poisson_weight is 0 where they do not feed it, which
-// leaves the arrivals' sum as it is). Channels are taken in their order, so the sums are the same
+// [pA] (and a conductance channel's conductance to G_syn [nS]), and steps the exp state x on,
+// with the step's arrivals and `n_poisson` spikes of the population's Poisson input
+// (poisson_input; c.poisson_weight is 0 where they do not feed it, which leaves the arrivals' sum
+// as it is). Channels are taken in their order, so the sums are the same
 // on every backend. False when the slot is outside the format's range (a bug upstream: the format
 // holds every synapse onto a neuron at once).
 template <class Real>
 IFSIM_HD bool take_channel(synapse_kind kind, const channel_coeffs<Real>& c, const fixed_point_format& f,
-                           std::int64_t& slot, Real& x, Real V, Real n_poisson, Real& I_syn, Real& V_syn) {
+                           std::int64_t& slot, Real& x, Real V, Real n_poisson, Real& I_syn, Real& V_syn,
+                           Real& G_syn) {
     const std::int64_t v = slot;
     slot = 0;
     const Real arrived = from_fixed<Real>(v, f);
@@ -151,6 +153,7 @@ IFSIM_HD bool take_channel(synapse_kind kind, const channel_coeffs<Real>& c, con
         V_syn += arrived;
     } else {
         I_syn += channel_current(kind, c, x, V);
+        if (kind == synapse_kind::exp_conductance) G_syn += x * c.mean;
         x = channel_next(c, x, arrived + n_poisson * c.poisson_weight);
     }
     return in_range(v, f);

@@ -105,12 +105,21 @@ leak_coeffs<Real> derive_leak(double E_L, double g_L, double C_m, double dt_ms) 
 // the same either way.
 // A V_inf that overflowed ((I - w) / g_L beyond the Real) leaves V NaN, so that the block's check
 // stops the run ("not finite") rather than the +inf it would give counting as a spike.
+//
+// G [nS] is the synaptic conductance held over the step (exp_conductance channels; their current
+// at V0 is in V_inf). It joins the leak: V relaxes with g_L + G towards V* = V0 + (V_inf - V0) /
+// (1 + r), r = G / g_L, and so covers Q_G = (1 - exp(-h dt (1 + r) / tau_m)) / (1 + r) of the way to
+// V_inf. Exact for the held conductance, and V never passes the reversal potentials, however large
+// G dt / C_m (taking G's current at V0 alone overshot E_rev there, and at G dt / C_m > 2 grew
+// without bound). The white-noise increment stays the leak's.
 template <class Real>
-IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Real V0, Real V_inf, Real xi, Real h) {
+IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Real V0, Real V_inf, Real xi, Real h,
+                    Real G = Real(0)) {
     const bool full = h == Real(1);
     const bool overflowed = !(V_inf - V_inf == Real(0));
+    const bool leak_only = G == Real(0);
 #ifdef __CUDA_ARCH__
-    if (full) {
+    if (full && leak_only) {
         const Real V = V0 + (V_inf - V0) * c.Q + n.sigma_step * xi;
         return overflowed ? math::detail::nan<Real>() : V;
     }
@@ -118,7 +127,9 @@ IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Rea
     const Real Q = full ? c.Q : -math::expm1(-h * c.dt_over_tau);
     // 1 - exp(-2 h dt / tau_m) as Q (2 - Q): no cancellation where tau_m is far above dt
     const Real noise = full ? n.sigma_step : n.sigma_V * math::sqrt(Q * (Real(2) - Q));
-    const Real V = V0 + (V_inf - V0) * Q + noise * xi;
+    const Real r1 = Real(1) + G * c.inv_g_L;
+    const Real Q_G = leak_only ? Q : -math::expm1(-h * c.dt_over_tau * r1) / r1;
+    const Real V = V0 + (V_inf - V0) * Q_G + noise * xi;
     return overflowed ? math::detail::nan<Real>() : V;
 }
 

@@ -60,17 +60,17 @@ struct exponential_model {
     }
 
     template <class Real>
-    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
+    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h, Real G) {
         const Real x_raw = (s.V - c.V_T) * c.inv_Delta_T;
         const Real x = x_raw > Real(max_exponent) ? Real(max_exponent) : x_raw;
         const Real V_inf = c.leak.E_L + (I - s.w) * c.leak.inv_g_L + c.Delta_T * math::exp(x);
         const Real V0 = s.V;
-        s.V = relax(c.leak, c.noise, V0, V_inf, xi, h);
+        s.V = relax(c.leak, c.noise, V0, V_inf, xi, h, G);
         if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.leak.E_L, h);
     }
 
     template <class Real>
-    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real, Real, Real) {
+    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real, Real, Real, Real) {
         return linear_crossing(V0, V1, c.reset.spike_at);
     }
 

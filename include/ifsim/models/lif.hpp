@@ -49,12 +49,13 @@ struct leaky_model {
         return ou_step_std(sigma_V, dt_ms, noise_tau_ms(p));
     }
 
-    // Advances V (and w) by h * dt with input current I [pA] and a standard normal xi.
+    // Advances V (and w) by h * dt with input current I [pA] (a synaptic conductance's at V0
+    // included), synaptic conductance G [nS] and a standard normal xi.
     template <class Real>
-    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
+    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h, Real G) {
         const Real V_inf = c.leak.E_L + (I - s.w) * c.leak.inv_g_L;
         const Real V0 = s.V;
-        s.V = relax(c.leak, c.noise, V0, V_inf, xi, h);
+        s.V = relax(c.leak, c.noise, V0, V_inf, xi, h, G);
         if (Adaptive) s.w = adapt(c.adaptation, s.w, V0, c.leak.E_L, h);
     }
 
@@ -62,16 +63,19 @@ struct leaky_model {
     // known exactly: t* = tau_m ln((V_inf - V0) / (V_inf - V_th)), as log1p((V_th - V0) /
     // (V_inf - V_th)): the ratio is near 1 where V_inf is far (a near-perfect integrator), and in
     // float rounded to 1 or 1 +- 6.7e-8 its log moved spikes by whole steps. Both are computed and one
-    // selected, so that the CPU's update loop stays straight-line.
+    // selected, so that the CPU's update loop stays straight-line. A conductance G shortens tau_m by
+    // 1 + r and moves the target to V* (relax).
     template <class Real>
-    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real w0, Real I, Real h) {
-        const Real V_inf = c.leak.E_L + (I - w0) * c.leak.inv_g_L;
+    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real w0, Real I, Real h, Real G) {
+        const Real r1 = Real(1) + G * c.leak.inv_g_L;
+        const Real V_inf_I = c.leak.E_L + (I - w0) * c.leak.inv_g_L;
+        const Real V_inf = G == Real(0) ? V_inf_I : V0 + (V_inf_I - V0) / r1;
         const Real V_th = c.reset.spike_at;
         // Noise switches the exact case off through a threshold no V_inf exceeds: a select on the
         // population-wide condition itself would keep gcc from vectorising the loop.
         const Real V_th_exact = c.noise.sigma_step == Real(0) ? V_th : math::detail::inf<Real>();
         const bool exact = V_inf > V_th_exact && V0 < V_th;
-        const Real f = math::log1p((V_th - V0) / (V_inf - V_th)) / (h * c.leak.dt_over_tau);
+        const Real f = math::log1p((V_th - V0) / (V_inf - V_th)) / (h * c.leak.dt_over_tau * r1);
         return exact ? clamp_unit(f) : linear_crossing(V0, V1, V_th);
     }
 

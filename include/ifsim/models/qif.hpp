@@ -57,19 +57,23 @@ struct qif_model {
     }
 
     // Exact drift over h * dt; returns the fraction of that span at which u reached u_peak, or a
-    // negative number if it did not.
+    // negative number if it did not. A synaptic conductance G [nS] held over the step (I holds its
+    // current at the step's start) adds -G u to the drift: completed about s = G / (2k), the square
+    // gives the same Riccati equation in u - s, so the step is exact for any G (however large, V
+    // relaxes to the fixed point near E_rev and does not pass it).
     template <class Real>
-    IFSIM_HD static Real drift(const coeffs<Real>& c, Real& u, Real I, Real h) {
+    IFSIM_HD static Real drift(const coeffs<Real>& c, Real& u, Real I, Real h, Real G) {
         const Real qt = c.q_dt * h;
-        const Real D2 = (I - c.I_rheo) * c.inv_k;
-        const Real u0 = u;
+        const Real s = Real(0.5) * G * c.inv_k;
+        const Real D2 = (I + G * u - c.I_rheo) * c.inv_k - s * s;
+        const Real u0 = u - s, u_peak = c.u_peak - s;
         if (D2 > Real(0)) {
             const Real D = math::sqrt(D2);
             const Real phi0 = math::atan(u0 / D);
-            const Real phi_peak = math::atan(c.u_peak / D);
+            const Real phi_peak = math::atan(u_peak / D);
             const Real phi1 = phi0 + qt * D;
             if (phi1 >= phi_peak) return (phi_peak - phi0) / (qt * D);
-            u = D * math::tan(phi1);
+            u = D * math::tan(phi1) + s;
             return Real(-1);
         }
         if (D2 < Real(0)) {
@@ -77,27 +81,27 @@ struct qif_model {
             const Real g = math::exp(Real(2) * E * qt);
             const Real num = (u0 + E) + (u0 - E) * g;
             const Real den = (u0 + E) - (u0 - E) * g;
-            if (den > Real(0) && num / den * E < c.u_peak) {
-                u = E * num / den;
+            if (den > Real(0) && num / den * E < u_peak) {
+                u = E * num / den + s;
                 return Real(-1);
             }
             // u0 > E here: (u - E)/(u + E) grows from rho0 to rho_peak in time ln(ratio)/(2 q E).
             const Real rho0 = (u0 - E) / (u0 + E);
-            const Real rho_peak = (c.u_peak - E) / (c.u_peak + E);
+            const Real rho_peak = (u_peak - E) / (u_peak + E);
             return math::log(rho_peak / rho0) / (Real(2) * E * qt);
         }
         const Real den = Real(1) - qt * u0;
-        if (den > Real(0) && u0 / den < c.u_peak) {
-            u = u0 / den;
+        if (den > Real(0) && u0 / den < u_peak) {
+            u = u0 / den + s;
             return Real(-1);
         }
-        return (Real(1) / u0 - Real(1) / c.u_peak) / qt;
+        return (Real(1) / u0 - Real(1) / u_peak) / qt;
     }
 
     template <class Real>
-    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h) {
+    IFSIM_HD static void advance(const coeffs<Real>& c, neuron_state<Real>& s, Real I, Real xi, Real h, Real G) {
         Real u = s.V - c.V_m;
-        const Real f = drift(c, u, I, h);
+        const Real f = drift(c, u, I, h, G);
         // A crossing inside the step is reported as V = +inf, which no input jump at the step's end
         // (inhibition included) brings back below V_peak; crossing() recovers its time.
         if (f >= Real(0)) {
@@ -109,9 +113,9 @@ struct qif_model {
     }
 
     template <class Real>
-    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real, Real I, Real h) {
+    IFSIM_HD static Real crossing(const coeffs<Real>& c, Real V0, Real V1, Real, Real I, Real h, Real G) {
         Real u = V0 - c.V_m;
-        const Real f = drift(c, u, I, h);
+        const Real f = drift(c, u, I, h, G);
         if (f >= Real(0)) return clamp_unit(f);
         return linear_crossing(V0, V1, c.reset.spike_at);  // crossed by noise or a Poisson jump
     }
