@@ -1132,6 +1132,31 @@ TEST(cli, a_membrane_time_constant_below_dt_is_a_warning) {
     EXPECT_EQ(varies.err.find("membrane time constant"), std::string::npos) << varies.err;
 }
 
+// An adaptation coupling the step does not resolve is a warning with the dt that would: a =
+// 3000 nS, tau_w = 0.5 ms at dt = 0.1 ms grows near rest (it fired at 120 Hz where the equations
+// settle below threshold); Naud et al.'s AdEx (a = 4 nS, tau_w = 144 ms) and a = 0 are none.
+TEST(cli, an_adaptation_step_that_does_not_resolve_its_coupling_is_a_warning) {
+    const auto with_params = [](const std::string& model, const std::string& params, const std::string& folder) {
+        std::string config = small_run;
+        config.replace(config.find("model = \"lif\""), 13, "model = \"" + model + "\"\nparams = { " + params + " }");
+        return run_config(fresh_dir(folder), config);
+    };
+    const auto stiff = with_params("alif", "a = \"3000 nS\", tau_w = \"0.5 ms\"", "adaptation_stiff");
+    EXPECT_EQ(stiff.code, 0) << stiff.err;
+    EXPECT_NE(stiff.err.find("warning: population 'E': a = 3000 nS with tau_w = 0.5 ms couples V and w faster than "
+                             "dt = 0.1 ms resolves: near rest the step grows by 1.04205 per step where the equations "
+                             "decay by 0.902578"),
+              std::string::npos)
+        << stiff.err;
+    EXPECT_NE(stiff.err.find("dt = 0.00625 ms would resolve it"), std::string::npos) << stiff.err;
+    const auto lagging = with_params("adex", "a = \"1000 nS\", tau_w = \"0.1 ms\"", "adaptation_lagging");
+    EXPECT_NE(lagging.err.find("near rest the step decays by"), std::string::npos) << lagging.err;
+    for (const std::string params : {"a = \"4 nS\", tau_w = \"144 ms\", C_m = \"281 pF\", g_L = \"30 nS\"", "a = 0"}) {
+        const auto fine = with_params("adex", params, "adaptation_fine");
+        EXPECT_EQ(fine.err.find("couples V and w"), std::string::npos) << params << ": " << fine.err;
+    }
+}
+
 // A config that records nothing runs (a benchmark may want just that) and says so.
 TEST(cli, a_run_that_records_nothing_says_so) {
     const fs::path dir = fresh_dir("records_nothing");
