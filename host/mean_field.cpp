@@ -140,7 +140,7 @@ double mean_field_tau_syn(const run_spec& spec, const population_spec& pop) {
 }
 
 std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv,
-                                                      std::vector<double>* high) {
+                                                      std::vector<double>* high, std::vector<double>* on_grid) {
     if (!mean_field_limit(spec).empty()) return std::nullopt;
     const auto& pops = spec.populations;
     const auto index = [&](const std::string& name) {
@@ -152,6 +152,7 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         neuron_params p;
         double tau_syn_ms;           // of its exp_current input, 0 for delta
         double mu_fixed, var_fixed;  // from bias, white noise and Poisson input [mV, mV^2]
+        double drive_fixed;          // the Poisson input's (and generators') jumps per second [mV/s]
         std::vector<std::size_t> source;
         std::vector<double> k_m1, k_m2;  // K E[J], K E[J^2] per incoming projection, J its jump [mV]
     };
@@ -169,6 +170,7 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         th[k].p = p;
         th[k].tau_syn_ms = mean_field_tau_syn(spec, pop);
         th[k].mu_fixed = in.I_e.a / p.g_L + tau_s * poisson * J;
+        th[k].drive_fixed = poisson * J;
         const double ou = in.sigma_I.a > 0.0 ? analysis::ou_sigma(p, in.sigma_I.a, in.tau_I_ms) : 0.0;
         th[k].var_fixed = 2.0 * sigma_V * sigma_V + tau_s * poisson * J * J + ou * ou;
     }
@@ -187,6 +189,7 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         if (from_generator) {
             const double tau_s = th[t].p.C_m / th[t].p.g_L / ms_per_s;
             th[t].mu_fixed += tau_s * K * w.m1 * g->rate_Hz;
+            th[t].drive_fixed += K * w.m1 * g->rate_Hz;
             th[t].var_fixed += tau_s * K * w.m2 * g->rate_Hz;
             continue;
         }
@@ -195,17 +198,21 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
         th[t].k_m1.push_back(K * w.m1);
         th[t].k_m2.push_back(K * w.m2);
     }
-    // Each population's rate, or with `cvs` its ISI CV, at the input the rates nu give.
-    const auto transfer = [&](const std::vector<double>& nu, bool cvs = false) {
+    // Each population's rate, or with `cvs` its ISI CV, at the input the rates nu give; `grid`:
+    // with the delta jumps' offset on the step grid (on_grid above).
+    const double half_step_s = 0.5 * spec.simulation.dt_ms / ms_per_s;
+    const auto transfer = [&](const std::vector<double>& nu, bool cvs = false, bool grid = false) {
         std::vector<double> out(nu.size());
         for (std::size_t k = 0; k < nu.size(); ++k) {
             const population_theory& t = th[k];
             const double tau_s = t.p.C_m / t.p.g_L / ms_per_s;
-            double mu = t.mu_fixed, var = t.var_fixed;
+            double mu = t.mu_fixed, var = t.var_fixed, drive = t.drive_fixed;
             for (std::size_t j = 0; j < t.source.size(); ++j) {
                 mu += tau_s * t.k_m1[j] * nu[t.source[j]];
                 var += tau_s * t.k_m2[j] * nu[t.source[j]];
+                drive += t.k_m1[j] * nu[t.source[j]];
             }
+            if (grid && t.tau_syn_ms == 0.0) mu += drive * half_step_s;
             const double tau_m = t.p.C_m / t.p.g_L, sigma = std::sqrt(var);
             const double shift = analysis::fourcaud_brunel_shift(sigma, t.tau_syn_ms, tau_m);
             const double th = t.p.V_th - t.p.E_L + shift, reset = t.p.V_reset - t.p.E_L + shift;
@@ -234,6 +241,7 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
     const auto nu = settle(std::vector<double>(pops.size(), 0.0));  // from rest
     if (!nu) return std::nullopt;
     if (cv) *cv = transfer(*nu, true);
+    if (on_grid) *on_grid = transfer(*nu, false, true);
     if (high) {
         // From near each population's highest rate: a recurrent excitation strong enough to hold
         // a high state has a second stable fixed point there, which a run may reach instead.
