@@ -212,7 +212,9 @@ std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std:
                 var += tau_s * t.k_m2[j] * nu[t.source[j]];
                 drive += t.k_m1[j] * nu[t.source[j]];
             }
-            if (grid && t.tau_syn_ms == 0.0) mu += drive * half_step_s;
+            // The threshold sees each step's sawtooth at its top, whichever way the jumps go: after
+            // excitatory ones, before inhibitory ones (on the drift that they then undo).
+            if (grid && t.tau_syn_ms == 0.0) mu += std::fabs(drive) * half_step_s;
             const double tau_m = t.p.C_m / t.p.g_L, sigma = std::sqrt(var);
             const double shift = analysis::fourcaud_brunel_shift(sigma, t.tau_syn_ms, tau_m);
             const double th = t.p.V_th - t.p.E_L + shift, reset = t.p.V_reset - t.p.E_L + shift;

@@ -48,10 +48,10 @@ theory_table make_theory_table(const run_spec& spec);
 // with exp_current input, for which there is no such result here). With `high`, the fixed point the
 // iteration reaches from near the populations' highest rates (0.9 / max(t_ref, 1 ms)) where it is
 // another one (a bistable network: a run may settle there instead), else empty. With `on_grid`,
-// each population's rate at those input rates with mu raised by D dt / 2, D its delta jumps'
-// summed drive [mV/ms]: in a run every jump lands at its step's end and acts for the whole step,
-// so V's mean on the grid is that much higher (docs/models.md); the rate itself for exp_current
-// input, whose charge arrives within the steps.
+// each population's rate at those input rates with mu raised by |D| dt / 2, D its delta jumps'
+// summed drive [mV/ms]: in a run every jump lands at its step's end, so the threshold sees V's
+// sawtooth at its top, that much above the diffusion's mean (docs/models.md); the rate itself for
+// exp_current input, whose charge arrives within the steps.
 std::optional<std::vector<double>> network_mean_field(const run_spec& spec, std::vector<double>* cv = nullptr,
                                                       std::vector<double>* high = nullptr,
                                                       std::vector<double>* on_grid = nullptr);

@@ -59,8 +59,9 @@ struct qif_model {
     // Exact drift over h * dt; returns the fraction of that span at which u reached u_peak, or a
     // negative number if it did not. A synaptic conductance G [nS] held over the step (I holds its
     // current at the step's start) adds -G u to the drift: completed about s = G / (2k), the square
-    // gives the same Riccati equation in u - s, so the step is exact for any G (however large, V
-    // relaxes to the fixed point near E_rev and does not pass it).
+    // gives the same Riccati equation in u - s, so the step is exact for a held G, and a large one
+    // takes V to the fixed point near E_rev, not past it (to the rounding of s^2 - D2, which in
+    // float is some 1e-3 mV at G = 1e5 nS).
     template <class Real>
     IFSIM_HD static Real drift(const coeffs<Real>& c, Real& u, Real I, Real h, Real G) {
         const Real qt = c.q_dt * h;
@@ -78,11 +79,13 @@ struct qif_model {
         }
         if (D2 < Real(0)) {
             const Real E = math::sqrt(-D2);
-            const Real g = math::exp(Real(2) * E * qt);
-            const Real num = (u0 + E) + (u0 - E) * g;
-            const Real den = (u0 + E) - (u0 - E) * g;
+            // exp(-2 E q t) <= 1, not its inverse: a large conductance makes E q t large, and
+            // exp(+2 E q t) overflowed float from 2 E q t = 88 (the run stopped, not finite).
+            const Real g = math::exp(Real(-2) * E * qt);
+            const Real num = (u0 + E) * g + (u0 - E);
+            const Real den = (u0 + E) * g - (u0 - E);
             if (den > Real(0) && num / den * E < u_peak) {
-                u = E * num / den + s;
+                u = E * (num / den) + s;
                 return Real(-1);
             }
             // u0 > E here: (u - E)/(u + E) grows from rho0 to rho_peak in time ln(ratio)/(2 q E).
