@@ -30,13 +30,19 @@ std::optional<std::string> first_spike_difference(const run_spec& spec, sides wh
         for (std::size_t k = 0; k <= std::min(x.size(), y.size()); ++k) {
             const bool x_ends = k == x.size(), y_ends = k == y.size();
             if (x_ends && y_ends) break;
-            if (!x_ends && !y_ends && x.step[k] == y.step[k] && x.neuron[k] == y.neuron[k] &&
-                same_bits(x.offset[k], y.offset[k]))
-                continue;
+            const bool same_spike = !x_ends && !y_ends && x.step[k] == y.step[k] && x.neuron[k] == y.neuron[k];
+            if (same_spike && same_bits(x.offset[k], y.offset[k])) continue;
+            char line[512];
+            if (same_spike) {  // both spiked, at different times within the step (all digits: they may be close)
+                std::snprintf(line, sizeof line,
+                              "population %s, neuron %llu, step %llu, variable spike offset: %s %.17g, %s %.17g",
+                              spec.populations[p].name.c_str(), (unsigned long long)x.neuron[k],
+                              (unsigned long long)x.step[k], who.a.c_str(), x.offset[k], who.b.c_str(), y.offset[k]);
+                return line;
+            }
             const bool from_x = y_ends || (!x_ends && (x.step[k] < y.step[k] ||
                                                        (x.step[k] == y.step[k] && x.neuron[k] <= y.neuron[k])));
             const spike_list& s = from_x ? x : y;
-            char line[512];
             std::snprintf(line, sizeof line,
                           "population %s, neuron %llu, step %llu, variable spike: %s has a spike (offset %.9g) the %s does not",
                           spec.populations[p].name.c_str(), (unsigned long long)s.neuron[k],

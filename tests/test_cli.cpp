@@ -1675,6 +1675,16 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     EXPECT_EQ(v["spikes"], std::to_string(in_window));
     EXPECT_NEAR(rate, double(in_window) / (2000 * 0.8), 1e-9 * rate);
 
+    // A span of exactly two Fano windows has a Fano factor (at least two windows are needed).
+    const auto two = ifsim("stats " + out.string() + " --to 200 --fano-window \"100 ms\" --csv");
+    ASSERT_EQ(two.code, 0) << two.err;
+    const auto two_rows = lines(two.out);
+    ASSERT_EQ(two_rows.size(), 2u) << two.out;
+    const auto two_header = csv_fields(two_rows[0]), two_values = csv_fields(two_rows[1]);
+    const auto fano_at = std::find(two_header.begin(), two_header.end(), "fano") - two_header.begin();
+    ASSERT_LT(std::size_t(fano_at), two_values.size()) << two.out;
+    EXPECT_GT(std::stod(two_values[std::size_t(fano_at)]), 0.0) << two.out;
+
     const auto text = ifsim("stats " + out.string() + " --to 600");
     ASSERT_EQ(text.code, 0) << text.err;
     EXPECT_NE(text.out.find("0-600"), std::string::npos) << text.out;

@@ -18,8 +18,8 @@ namespace {
 
 // What a tampered backend changes in its output, as a wrong backend would.
 struct tamper {
-    enum class kind { nothing, drop_spike, sample, state, channel } what = kind::nothing;
-    std::uint64_t block_start = 0;  // drop_spike, sample: in the block that starts here
+    enum class kind { nothing, drop_spike, offset, sample, state, channel } what = kind::nothing;
+    std::uint64_t block_start = 0;  // drop_spike, offset, sample: in the block that starts here
     std::size_t row = 0;            // sample: this row of the block's samples of record 0
     std::size_t column = 0;         // sample: the record's column; state, channel: the neuron
     std::uint64_t after_step = 0;   // state, channel: from the first block end past this step on
@@ -47,6 +47,10 @@ public:
             s.step.erase(s.step.begin());
             s.neuron.erase(s.neuron.begin());
             s.offset.erase(s.offset.begin());
+        }
+        if (tamper_.what == tamper::kind::offset) {  // the block's first spike a float ulp earlier
+            ASSERT_GT(out.spikes[0].size(), 0u) << "no spike to move in the block from step " << first_step;
+            out.spikes[0].offset[0] = std::nextafter(float(out.spikes[0].offset[0]), -INFINITY);
         }
         if (tamper_.what == tamper::kind::sample) {
             float& v = out.samples[0].at(tamper_.row * out.samples[0].size() / out.sample_rows[0] + tamper_.column);
@@ -115,6 +119,19 @@ TEST_F(compare_runs, a_missing_spike_is_named_with_its_step_neuron_and_offset) {
                       offset + ") the other does not");
 }
 
+// A spike at another time within its step is a difference too, said with both times (the
+// comparison of offsets had no test: a mutation that skipped it went unseen).
+TEST_F(compare_runs, a_moved_spike_is_named_with_both_offsets) {
+    spec_.simulation.timing = spike_timing::interpolated;
+    const auto d = difference({.what = tamper::kind::offset, .block_start = 100});
+    ASSERT_TRUE(d.has_value());
+    EXPECT_NE(d->find(", variable spike offset: reference "), std::string::npos) << *d;
+    double a = 0.0, b = 0.0;
+    ASSERT_EQ(std::sscanf(d->c_str() + d->find("reference ") + 10, "%lg", &a), 1) << *d;
+    ASSERT_EQ(std::sscanf(d->c_str() + d->find("other ") + 6, "%lg", &b), 1) << *d;
+    EXPECT_EQ(b, double(std::nextafter(float(a), -INFINITY))) << *d;
+}
+
 TEST_F(compare_runs, a_changed_sample_is_named_with_its_step_and_neuron) {
     // The block [130, 140) samples at steps 132, 135 and 138: row 1 is step 135; column 1 neuron 5.
     const auto d = difference({.what = tamper::kind::sample, .block_start = 130, .row = 1, .column = 1});
@@ -135,7 +152,8 @@ TEST_F(compare_runs, a_changed_state_is_pinned_to_its_step) {
 }
 
 // A synaptic channel's state is compared too (it was not: a difference there was named only once
-// it reached V, a step later and as V's). P drives itself through exp_current synapses.
+// it reached V, a step later and as V's). P drives itself through exp_current synapses, then
+// through exp_conductance ones.
 TEST_F(compare_runs, a_changed_synaptic_state_is_named_with_its_channel) {
     spec_ = parse_config(R"([simulation]
 dt = "0.1 ms"
@@ -158,6 +176,13 @@ delay = "1 ms"
     const auto d = difference({.what = tamper::kind::channel, .column = 7, .after_step = 37});
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d->rfind("population P, neuron 7, by step 38, variable I_syn of channel 0: reference ", 0), 0u) << *d;
+    spec_.projections[0].synapse = synapse_kind::exp_conductance;
+    spec_.projections[0].weight = synapse_distribution::constant(0.5);
+    spec_.projections[0].E_rev_mV = 0.0;
+    EXPECT_EQ(difference({}), std::nullopt);
+    const auto g = difference({.what = tamper::kind::channel, .column = 7, .after_step = 37});
+    ASSERT_TRUE(g.has_value());
+    EXPECT_EQ(g->rfind("population P, neuron 7, by step 38, variable g_syn of channel 0: reference ", 0), 0u) << *g;
 }
 
 }  // namespace

@@ -128,6 +128,14 @@ void expect_same(const run_spec& a, const run_spec& b) {
     EXPECT_EQ(a.source_path, b.source_path);
 }
 
+// dt may equal the duration (a run of one step); only a longer dt is refused.
+TEST(Config, DtUpToTheDurationIsAllowed) {
+    const run_spec s = parse_config(minimal, "min.toml", {"simulation.duration=0.1 ms"});
+    EXPECT_EQ(s.simulation.duration_ms, s.simulation.dt_ms);
+    EXPECT_NE(error_of(minimal, {"simulation.duration=0.09 ms"}).find("is longer than simulation.duration"),
+              std::string::npos);
+}
+
 TEST(Config, DefaultsAreFilledIn) {
     const run_spec s = parse_config(minimal, "min.toml");
     EXPECT_EQ(s.source_path, "min.toml");

@@ -281,6 +281,22 @@ TEST(Connectivity, PairwiseBernoulliWithoutAutapses) {
     EXPECT_GT(binomial_gof_pvalue(out_degrees(c), n - 1, p), alpha);
 }
 
+// The counts `ifsim check`, the memory estimate and the mean field's in-degrees take: each rule's
+// exact count (pairwise_bernoulli's mean), autapses left out where they are off.
+TEST(Connectivity, ExpectedSynapsesPerRule) {
+    using enum rule_kind;
+    EXPECT_EQ(expected_synapses(rule(pairwise_bernoulli, 0.1, 0, false, true), 100, 100, true), 990.0);
+    EXPECT_EQ(expected_synapses(rule(pairwise_bernoulli, 0.1, 0, false, true), 100, 100, false), 1000.0);
+    EXPECT_EQ(expected_synapses(rule(pairwise_bernoulli, 0.1, 0, true, true), 100, 100, true), 1000.0);
+    EXPECT_EQ(expected_synapses(rule(all_to_all, 0, 0, false, true), 10, 10, true), 90.0);
+    EXPECT_EQ(expected_synapses(rule(all_to_all, 0, 0, true, true), 10, 10, true), 100.0);
+    EXPECT_EQ(expected_synapses(rule(all_to_all, 0, 0, false, true), 10, 20, false), 200.0);
+    EXPECT_EQ(expected_synapses(rule(fixed_indegree, 0, 7, false, false), 50, 30, true), 210.0);
+    EXPECT_EQ(expected_synapses(rule(fixed_outdegree, 0, 7, false, false), 50, 30, false), 350.0);
+    EXPECT_EQ(expected_synapses(rule(fixed_total, 0, 123, false, false), 50, 30, false), 123.0);
+    EXPECT_EQ(expected_synapses(rule(one_to_one, 0, 0, true, true), 40, 40, false), 40.0);
+}
+
 TEST(Connectivity, PairwiseBernoulliEdgeProbabilities) {
     EXPECT_EQ(num_synapses(connect(rule(rule_kind::pairwise_bernoulli, 0.0, 0, true, true), 100, 200, false, seed, 0)), 0u);
     const csr full = connect(rule(rule_kind::pairwise_bernoulli, 1.0, 0, false, true), 100, 100, true, seed, 0);

@@ -56,6 +56,12 @@ TEST(fano_factor, poisson_trains_give_one) {
     EXPECT_NEAR(fano_factor(trains, 50.0, 0.0, T), 1.0, 4.0 * std::sqrt(3.0 / 400000.0));
 }
 
+// Counts 0, 2, 0, 2 in four 10 ms windows: mean 1, variance 4 / 3 with the n - 1 normalisation
+// (1 with n: a bias the Poisson test's tolerance hides).
+TEST(fano_factor, small_sample_variance_is_unbiased) {
+    EXPECT_DOUBLE_EQ(fano_factor({{12.0, 15.0, 32.0, 35.0}}, 10.0, 0.0, 40.0), 4.0 / 3.0);
+}
+
 TEST(pooled_isi_statistics, poisson_population) {
     std::mt19937_64 rng(11);
     const double T = 2.0e5;
@@ -173,6 +179,7 @@ TEST(population_rate, bins_counts_per_neuron) {
     EXPECT_DOUBLE_EQ(r[3], 2.0 * per_spike);
     // a duration that is a multiple of the bin only up to round-off still gives all bins
     EXPECT_EQ(population_rate(trains, 0.1, 0.0, 1000.0).size(), 10000u);
+    EXPECT_EQ(population_rate(trains, 0.1, 0.0, 0.3).size(), 3u);  // 0.3 / 0.1 = 2.9999999999999996
     EXPECT_THROW(population_rate(trains, 0.0, 0.0, 4.0), config_error);
 }
 

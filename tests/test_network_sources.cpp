@@ -336,6 +336,11 @@ TEST(Generators, RepeatedSpikesInAStepCountInTheFixedPointBound) {
     one_each.neuron = {0, 1, 1, 1, 1, 1};
     EXPECT_EQ(one_each.most_in_one_step(), 3u);
     EXPECT_EQ(generator_spikes{}.most_in_one_step(), 0u);
+    // Per neuron: three neurons once each in one step is one input per synapse, not three.
+    generator_spikes three_neurons;
+    three_neurons.step = {5, 5, 5};
+    three_neurons.neuron = {0, 1, 2};
+    EXPECT_EQ(three_neurons.most_in_one_step(), 1u);
 }
 
 // The memory estimate holds a generator's schedule once for the network and once more for the

@@ -386,6 +386,10 @@ TEST_F(recording, spike_trains_read_back_per_neuron_in_time_order) {
     write_foreign_spikes(path, H5T_IEEE_F32LE, {10.0, 0.5}, H5T_STD_I32LE, {2, 4});
     EXPECT_EQ(read_error(path), "");
     EXPECT_EQ(read_spike_trains(path, "E", 5, 10.0)[4], std::vector<double>{0.5});
+    // A file in any order (SONATA allows it; another tool's may be sorted by node): each train in
+    // time order all the same.
+    write_foreign_spikes(path, H5T_IEEE_F64LE, {5.0, 1.0, 3.0}, H5T_STD_U64LE, {2, 2, 2});
+    EXPECT_EQ(read_spike_trains(path, "E", 5, 10.0)[2], (std::vector<double>{1.0, 3.0, 5.0}));
 }
 
 // A file that is not what the run wrote gives an error naming it, not statistics of something else
