@@ -104,7 +104,10 @@ leak_coeffs<Real> derive_leak(double E_L, double g_L, double C_m, double dt_ms) 
 // instead branches around it: nearly every step is a full one, and the full step's arithmetic is
 // the same either way.
 // A V_inf that overflowed ((I - w) / g_L beyond the Real) leaves V NaN, so that the block's check
-// stops the run ("not finite") rather than the +inf it would give counting as a spike.
+// stops the run ("not finite") rather than the +inf it would give counting as a spike: V plus
+// V_inf - V_inf, which is 0 for a finite V_inf and NaN for an infinite one. Arithmetic, not a
+// select on V_inf: gcc 12 did not vectorise the update loop around that select (a mask of other
+// precision folded into the threshold tests), and every CPU population ran scalar.
 //
 // G [nS] is the synaptic conductance held over the step (exp_conductance channels; their current
 // at V0 is in V_inf). It joins the leak: V relaxes with g_L + G towards V* = V0 + (V_inf - V0) /
@@ -116,21 +119,17 @@ template <class Real>
 IFSIM_HD Real relax(const leak_coeffs<Real>& c, const noise_coeffs<Real>& n, Real V0, Real V_inf, Real xi, Real h,
                     Real G = Real(0)) {
     const bool full = h == Real(1);
-    const bool overflowed = !(V_inf - V_inf == Real(0));
+    const Real overflow = V_inf - V_inf;  // 0, or NaN where V_inf is infinite
     const bool leak_only = G == Real(0);
 #ifdef __CUDA_ARCH__
-    if (full && leak_only) {
-        const Real V = V0 + (V_inf - V0) * c.Q + n.sigma_step * xi;
-        return overflowed ? math::detail::nan<Real>() : V;
-    }
+    if (full && leak_only) return V0 + (V_inf - V0) * c.Q + n.sigma_step * xi + overflow;
 #endif
     const Real Q = full ? c.Q : -math::expm1(-h * c.dt_over_tau);
     // 1 - exp(-2 h dt / tau_m) as Q (2 - Q): no cancellation where tau_m is far above dt
     const Real noise = full ? n.sigma_step : n.sigma_V * math::sqrt(Q * (Real(2) - Q));
     const Real r1 = Real(1) + G * c.inv_g_L;
     const Real Q_G = leak_only ? Q : -math::expm1(-h * c.dt_over_tau * r1) / r1;
-    const Real V = V0 + (V_inf - V0) * Q_G + noise * xi;
-    return overflowed ? math::detail::nan<Real>() : V;
+    return V0 + (V_inf - V0) * Q_G + noise * xi + overflow;
 }
 
 // f limited to [0, 1] (NaN stays NaN).
