@@ -922,8 +922,7 @@ TEST(cli, omp_num_threads_beyond_any_machine_is_held_to_the_limit) {
     const auto r = ifsim("run " + example("brunel.toml") + " --set simulation.duration=10ms --quiet --out " + out.string(),
                          "OMP_NUM_THREADS=100000 ");
     ASSERT_EQ(r.code, 0) << r.err;
-    std::ifstream f(out / "summary.json");
-    const std::string summary(std::istreambuf_iterator<char>(f), {});
+    const std::string summary = slurp(out / "summary.json");
     EXPECT_NE(summary.find("\"device\": \"4096 threads"), std::string::npos) << summary;
 }
 
@@ -934,9 +933,7 @@ TEST(cli, omp_thread_limit_is_the_thread_count_reported) {
     const auto r = ifsim("run " + example("fi_curve.toml") + " --backend cpu --threads 2 --quiet --out " + out.string(),
                          "OMP_THREAD_LIMIT=1 ");
     ASSERT_EQ(r.code, 0) << r.err;
-    std::ifstream f(out / "summary.json");
-    const std::string summary(std::istreambuf_iterator<char>(f), {});
-    EXPECT_NE(summary.find("\"device\": \"1 thread,"), std::string::npos) << summary;
+    EXPECT_NE(slurp(out / "summary.json").find("\"device\": \"1 thread,"), std::string::npos);
 }
 
 // More CPU threads than the CPUs the process may run on (here taskset's one) take turns: a warning,
@@ -1108,27 +1105,29 @@ TEST(cli, a_fast_ou_current_is_a_warning) {
     EXPECT_EQ(slow.err.find("tau_I"), std::string::npos) << slow.err;
 }
 
+// small_run with another model and these params.
+result run_with_params(const std::string& model, const std::string& params, const std::string& folder) {
+    std::string config = small_run;
+    config.replace(config.find("model = \"lif\""), 13, "model = \"" + model + "\"\nparams = { " + params + " }");
+    return run_config(fresh_dir(folder), config);
+}
+
 // A membrane time constant below dt is a warning that names the unit slip it usually is (C_m in
 // PyNN's nF as a bare number of pF); the QIF's from its own parameters. A tau_m above dt is none.
 TEST(cli, a_membrane_time_constant_below_dt_is_a_warning) {
-    const auto with_params = [](const std::string& model, const std::string& params, const std::string& folder) {
-        std::string config = small_run;
-        config.replace(config.find("model = \"lif\""), 13, "model = \"" + model + "\"\nparams = { " + params + " }");
-        return run_config(fresh_dir(folder), config);
-    };
-    const auto pynn = with_params("lif", "C_m = 0.25", "tau_m_pynn");
+    const auto pynn = run_with_params("lif", "C_m = 0.25", "tau_m_pynn");
     EXPECT_EQ(pynn.code, 0) << pynn.err;
     EXPECT_NE(pynn.err.find("warning: population 'E': its membrane time constant, C_m / g_L = 0.025 ms, is below dt = "
                             "0.1 ms: C_m is in pF"),
               std::string::npos)
         << pynn.err;
-    const auto qif = with_params("qif", "C_m = \"1 pF\"", "tau_m_qif");
+    const auto qif = run_with_params("qif", "C_m = \"1 pF\"", "tau_m_qif");
     EXPECT_NE(qif.err.find("C_m / (k (V_c - E_L)) = 0.05 ms"), std::string::npos) << qif.err;
-    const auto fine = with_params("adex", "C_m = \"281 pF\", g_L = \"30 nS\"", "tau_m_fine");
+    const auto fine = run_with_params("adex", "C_m = \"281 pF\", g_L = \"30 nS\"", "tau_m_fine");
     EXPECT_EQ(fine.code, 0) << fine.err;
     EXPECT_EQ(fine.err.find("membrane time constant"), std::string::npos) << fine.err;
     // A parameter that varies across the population: no single time constant, no warning.
-    const auto varies = with_params("lif", "C_m = { linspace = [\"0.25 pF\", \"250 pF\"] }", "tau_m_varies");
+    const auto varies = run_with_params("lif", "C_m = { linspace = [\"0.25 pF\", \"250 pF\"] }", "tau_m_varies");
     EXPECT_EQ(varies.err.find("membrane time constant"), std::string::npos) << varies.err;
 }
 
@@ -1136,12 +1135,7 @@ TEST(cli, a_membrane_time_constant_below_dt_is_a_warning) {
 // 3000 nS, tau_w = 0.5 ms at dt = 0.1 ms grows near rest (it fired at 120 Hz where the equations
 // settle below threshold); Naud et al.'s AdEx (a = 4 nS, tau_w = 144 ms) and a = 0 are none.
 TEST(cli, an_adaptation_step_that_does_not_resolve_its_coupling_is_a_warning) {
-    const auto with_params = [](const std::string& model, const std::string& params, const std::string& folder) {
-        std::string config = small_run;
-        config.replace(config.find("model = \"lif\""), 13, "model = \"" + model + "\"\nparams = { " + params + " }");
-        return run_config(fresh_dir(folder), config);
-    };
-    const auto stiff = with_params("alif", "a = \"3000 nS\", tau_w = \"0.5 ms\"", "adaptation_stiff");
+    const auto stiff = run_with_params("alif", "a = \"3000 nS\", tau_w = \"0.5 ms\"", "adaptation_stiff");
     EXPECT_EQ(stiff.code, 0) << stiff.err;
     EXPECT_NE(stiff.err.find("warning: population 'E': a = 3000 nS with tau_w = 0.5 ms couples V and w faster than "
                              "dt = 0.1 ms resolves: near rest the step grows by 1.04205 per step where the equations "
@@ -1149,10 +1143,10 @@ TEST(cli, an_adaptation_step_that_does_not_resolve_its_coupling_is_a_warning) {
               std::string::npos)
         << stiff.err;
     EXPECT_NE(stiff.err.find("dt = 0.00625 ms would resolve it"), std::string::npos) << stiff.err;
-    const auto lagging = with_params("adex", "a = \"1000 nS\", tau_w = \"0.1 ms\"", "adaptation_lagging");
+    const auto lagging = run_with_params("adex", "a = \"1000 nS\", tau_w = \"0.1 ms\"", "adaptation_lagging");
     EXPECT_NE(lagging.err.find("near rest the step decays by"), std::string::npos) << lagging.err;
     for (const std::string params : {"a = \"4 nS\", tau_w = \"144 ms\", C_m = \"281 pF\", g_L = \"30 nS\"", "a = 0"}) {
-        const auto fine = with_params("adex", params, "adaptation_fine");
+        const auto fine = run_with_params("adex", params, "adaptation_fine");
         EXPECT_EQ(fine.err.find("couples V and w"), std::string::npos) << params << ": " << fine.err;
     }
 }

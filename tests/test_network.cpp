@@ -31,7 +31,7 @@
 
 using namespace ifsim;
 using test::build_error, test::ei_network, test::lif_population, test::make_ei, test::small_network, test::same_spikes;
-using test::poisson_into_channels;
+using test::fixed_indegree_from, test::poisson_generator, test::poisson_into_channels;
 namespace fs = std::filesystem;
 
 namespace {
@@ -770,21 +770,9 @@ TEST(NetworkTheory, PoissonGeneratorDrivesItsTargetsLikePoissonInput) {
     s.populations[0].params["C_m"] = distribution::constant(250.0);
     s.populations[0].params["g_L"] = distribution::constant(12.5);  // tau_m 20 ms
     s.populations[0].init["V_m"] = {distribution::kind::uniform, 0.0, 20.0, {}};
-    generator_spec g;
-    g.name = "bg";
-    g.size = 4000;
-    g.type = generator_spec::kind::poisson;
-    g.rate_Hz = 10.0;
-    g.stop_ms = s.simulation.duration_ms;
-    s.generators.push_back(g);
-    projection_spec pr;
-    pr.source = "bg";
-    pr.target = "T";
-    pr.rule.kind = rule_kind::fixed_indegree;
-    pr.rule.degree = 1000;
+    s.generators.push_back(poisson_generator(4000, 10.0, 0.0, s.simulation.duration_ms));
+    projection_spec pr = fixed_indegree_from("bg", "T", 1000, synapse_distribution::constant(0.1));
     pr.rule.multapses = false;
-    pr.weight = synapse_distribution::constant(0.1);
-    pr.delay = synapse_distribution::constant(1.5);
     s.projections.push_back(pr);
 
     run_spec as_input = s;
@@ -830,21 +818,8 @@ TEST(NetworkTheory, NoMeanFieldWhereItDoesNotApply) {
     EXPECT_FALSE(network_mean_field(s).has_value());
     // A Poisson generator counts as input only while it fires throughout the run.
     s = small_network(100.0);
-    generator_spec g;
-    g.name = "bg";
-    g.size = 100;
-    g.type = generator_spec::kind::poisson;
-    g.rate_Hz = 10.0;
-    g.stop_ms = 100.0;
-    s.generators.push_back(g);
-    projection_spec pr;
-    pr.source = "bg";
-    pr.target = "E";
-    pr.rule.kind = rule_kind::fixed_indegree;
-    pr.rule.degree = 10;
-    pr.weight = synapse_distribution::constant(0.1);
-    pr.delay = synapse_distribution::constant(1.5);
-    s.projections.push_back(pr);
+    s.generators.push_back(poisson_generator(100, 10.0, 0.0, 100.0));
+    s.projections.push_back(fixed_indegree_from("bg", "E", 10, synapse_distribution::constant(0.1)));
     EXPECT_EQ(mean_field_limit(s), "");
     s.generators[0].stop_ms = 50.0;
     EXPECT_EQ(mean_field_limit(s), "generator 'bg' fires during part of the run only");
@@ -980,24 +955,12 @@ TEST(NetworkTheory, WeightDistributionsEnterByTheirMoments) {
         run_spec s;
         s.simulation.duration_ms = 1000.0;
         s.populations.push_back(lif_population("T", 10));  // tau_m 20 ms, theta 20 mV, V_r 10 mV, t_ref 2 ms
-        generator_spec g;
-        g.name = "bg";
-        g.size = 2000;
-        g.type = generator_spec::kind::poisson;
-        g.rate_Hz = 18.0 / (0.02 * 1000.0 * m1);  // mu = tau_m K nu E[w] = 18 mV
-        g.stop_ms = s.simulation.duration_ms;
-        s.generators.push_back(g);
-        projection_spec pr;
-        pr.source = "bg";
-        pr.target = "T";
-        pr.rule.kind = rule_kind::fixed_indegree;
-        pr.rule.degree = 1000;
-        pr.weight = d;
-        pr.delay = synapse_distribution::constant(1.5);
-        s.projections.push_back(pr);
+        const double rate_Hz = 18.0 / (0.02 * 1000.0 * m1);  // mu = tau_m K nu E[w] = 18 mV
+        s.generators.push_back(poisson_generator(2000, rate_Hz, 0.0, s.simulation.duration_ms));
+        s.projections.push_back(fixed_indegree_from("bg", "T", 1000, d));
         const auto rates = network_mean_field(s);
         ASSERT_TRUE(rates.has_value());
-        const double sigma = std::sqrt(0.02 * 1000.0 * g.rate_Hz * m2);
+        const double sigma = std::sqrt(0.02 * 1000.0 * rate_Hz * m2);
         const double expected = analysis::siegert_rate(20.0, 2.0, 20.0, 10.0, 18.0, sigma);
         EXPECT_GT(expected, 0.1);
         EXPECT_NEAR((*rates)[0] / expected, 1.0, 0.01) << "weights kind " << int(d.type) << ", sigma " << sigma;

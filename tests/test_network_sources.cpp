@@ -58,17 +58,6 @@ run_spec generator_to_target(std::uint64_t size, std::vector<double> times, std:
 }
 
 // Poisson generator "bg": `size` neurons at `rate_Hz` during [start_ms, stop_ms).
-generator_spec poisson_generator(std::uint64_t size, double rate_Hz, double start_ms, double stop_ms) {
-    generator_spec g;
-    g.name = "bg";
-    g.size = size;
-    g.type = generator_spec::kind::poisson;
-    g.rate_Hz = rate_Hz;
-    g.start_ms = start_ms;
-    g.stop_ms = stop_ms;
-    return g;
-}
-
 // Generator g's schedule (index 0) drawn on `threads` OpenMP threads.
 generator_spikes schedule_on_threads(int threads, const generator_spec& g, const simulation_spec& sim) {
     const int before = omp_get_max_threads();

@@ -27,6 +27,31 @@ std::string build_error(const run_spec& s) {
 }
 
 // A LIF population at rest, E_L = 0, threshold 20 mV, reset 10 mV (other parameters default).
+// A Poisson generator "bg" of `size` neurons at rate_Hz over [start_ms, stop_ms).
+inline generator_spec poisson_generator(std::uint64_t size, double rate_Hz, double start_ms, double stop_ms) {
+    generator_spec g;
+    g.name = "bg";
+    g.size = size;
+    g.type = generator_spec::kind::poisson;
+    g.rate_Hz = rate_Hz;
+    g.start_ms = start_ms;
+    g.stop_ms = stop_ms;
+    return g;
+}
+
+// K delta synapses of weight w from `source` onto each neuron of `target` (fixed_indegree, 1.5 ms).
+inline projection_spec fixed_indegree_from(const std::string& source, const std::string& target, std::uint64_t K,
+                                           synapse_distribution w) {
+    projection_spec pr;
+    pr.source = source;
+    pr.target = target;
+    pr.rule.kind = rule_kind::fixed_indegree;
+    pr.rule.degree = K;
+    pr.weight = w;
+    pr.delay = synapse_distribution::constant(1.5);
+    return pr;
+}
+
 inline population_spec lif_population(const std::string& name, std::uint64_t n) {
     population_spec p;
     p.name = name;
