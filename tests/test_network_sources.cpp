@@ -33,6 +33,7 @@
 using namespace ifsim;
 using test::build_error;
 using test::lif_population;
+using test::poisson_generator;
 namespace fs = std::filesystem;
 
 namespace {
