@@ -933,7 +933,8 @@ TEST(cli, omp_thread_limit_is_the_thread_count_reported) {
     const auto r = ifsim("run " + example("fi_curve.toml") + " --backend cpu --threads 2 --quiet --out " + out.string(),
                          "OMP_THREAD_LIMIT=1 ");
     ASSERT_EQ(r.code, 0) << r.err;
-    EXPECT_NE(slurp(out / "summary.json").find("\"device\": \"1 thread,"), std::string::npos);
+    const std::string summary = slurp(out / "summary.json");
+    EXPECT_NE(summary.find("\"device\": \"1 thread,"), std::string::npos) << summary;
 }
 
 // More CPU threads than the CPUs the process may run on (here taskset's one) take turns: a warning,

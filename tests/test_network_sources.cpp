@@ -58,7 +58,6 @@ run_spec generator_to_target(std::uint64_t size, std::vector<double> times, std:
     return s;
 }
 
-// Poisson generator "bg": `size` neurons at `rate_Hz` during [start_ms, stop_ms).
 // Generator g's schedule (index 0) drawn on `threads` OpenMP threads.
 generator_spikes schedule_on_threads(int threads, const generator_spec& g, const simulation_spec& sim) {
     const int before = omp_get_max_threads();

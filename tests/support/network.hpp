@@ -26,7 +26,6 @@ std::string build_error(const run_spec& s) {
     return "accepted";
 }
 
-// A LIF population at rest, E_L = 0, threshold 20 mV, reset 10 mV (other parameters default).
 // A Poisson generator "bg" of `size` neurons at rate_Hz over [start_ms, stop_ms).
 inline generator_spec poisson_generator(std::uint64_t size, double rate_Hz, double start_ms, double stop_ms) {
     generator_spec g;
@@ -52,6 +51,7 @@ inline projection_spec fixed_indegree_from(const std::string& source, const std:
     return pr;
 }
 
+// A LIF population at rest, E_L = 0, threshold 20 mV, reset 10 mV (other parameters default).
 inline population_spec lif_population(const std::string& name, std::uint64_t n) {
     population_spec p;
     p.name = name;
