@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "compaction.cuh"
-#include "launch.cuh"
+#include "launch_shape.cuh"
 #include "network.cuh"
 #include "update_group.cuh"
 #include "ifsim/neuron_update.hpp"
@@ -74,7 +74,7 @@ __global__ void __launch_bounds__(threads_per_block)
     // The member, some hundred bytes, copied word by word into shared memory by the whole block.
     using member_type = update_member<Model, Real>;
     static_assert(sizeof(member_type) % sizeof(std::uint32_t) == 0, "copied as 32-bit words");
-    __shared__ alignas(member_type) std::uint32_t member_words[sizeof(member_type) / sizeof(std::uint32_t)];
+    alignas(member_type) __shared__ std::uint32_t member_words[sizeof(member_type) / sizeof(std::uint32_t)];
     const auto* from = reinterpret_cast<const std::uint32_t*>(d_members + part.member);
     for (unsigned w = threadIdx.x; w < sizeof(member_type) / sizeof(std::uint32_t); w += blockDim.x)
         member_words[w] = from[w];

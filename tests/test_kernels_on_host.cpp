@@ -1,0 +1,459 @@
+// The CUDA backend's kernels run on the host (support/cuda_on_host.hpp: each GPU thread a fiber,
+// the lanes of a warp meeting at their ballots and shuffles), called as kernels/cuda_backend.cu
+// calls them: each step one update launch per group of populations with the same kernel instance,
+// whose warps compact their spikes into the step's region of a pool; after each min-delay interval
+// one delivery launch over the interval's spikes and one per generator projection over its listed
+// spikes. Against the CPU backend, block after block and bit for bit: every spike (step, neuron,
+// offset), V, w, I_noise, the synaptic state and the event count.
+//
+// This checks on machines without a GPU the kernels' own logic: the update groups' block ranges,
+// the shared member table, the grid-stride loop, the channel loop and its ring slots, the warp
+// compaction and the delivery. A GPU still has to check the rest: CUB's sort of a step's spikes
+// (std::sort here), the copies, streams and events, and the shared arithmetic as nvcc compiles it
+// for the device.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <curand_kernel.h>
+
+#include "support/cuda_on_host.hpp"
+// after the shim:
+#include "../kernels/network.cuh"
+#include "../kernels/neuron_update.cuh"
+#include "ifsim/backend.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/models.hpp"
+#include "ifsim/network.hpp"
+#include "ifsim/population_setup.hpp"
+#include "support/network.hpp"
+
+namespace ifsim {
+namespace {
+
+using cuda::delivery_source;
+using cuda::device_projection;
+using cuda::threads_per_block;
+
+// The emulated device's blocks per grid-stride launch: a population of over 768 neurons strides.
+constexpr unsigned max_blocks = 3;
+
+// A population's device state, in host memory.
+class host_population {
+public:
+    virtual ~host_population() = default;
+    virtual std::uint64_t size() const = 0;
+    virtual const void* kernel() const = 0;  // its update kernel instance: equal ones share a launch
+    // Step `step`, the chunk's k-th, of `members` (this one first, all with its kernel): one launch.
+    virtual void launch_group(const std::vector<host_population*>& members, std::uint64_t step, std::uint32_t k) = 0;
+    virtual void begin_chunk() = 0;
+    virtual delivery_source pool() const = 0;
+    virtual std::int64_t* ring(std::size_t channel) = 0;
+    // The chunk's spikes, each step's in neuron order (the GPU sorts them with CUB).
+    virtual void drain(std::uint64_t first_step, std::uint32_t steps, spike_list& spikes) const = 0;
+    virtual std::vector<double> state(state_variable v) const = 0;
+    virtual std::vector<double> synaptic_state(std::size_t channel) const = 0;
+    virtual unsigned long long first_overflow() const = 0;
+};
+
+template <class Model, class Real>
+class typed_population final : public host_population {
+public:
+    using member_type = cuda::update_member<Model, Real>;
+    using kernel_type = void (*)(const member_type*, cuda::group_step<Real>);
+
+    typed_population(const population_spec& pop, const simulation_spec& sim, std::uint64_t first_id,
+                     const std::vector<synapse_channel>& channels, std::uint32_t slots, std::uint32_t chunk)
+        : d_(build_population<Model, Real>(pop, sim, first_id)), key_(make_key(sim.seed, 0)), slots_(slots),
+          counts_(chunk), base_(chunk), neuron_(d_.size * chunk), offset_(d_.size * chunk) {
+        bool poisson = false;
+        for (const auto& c : d_.coeffs) {
+            any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
+            poisson = poisson || (c.input.flags & input_flag::poisson) != 0;
+        }
+        kernel_ = pick(!d_.I_ou.empty(), poisson, sim.timing == spike_timing::interpolated, !channels.empty());
+        // As cuda_population::allocate: a ring per channel with arrivals, a state per exp channel.
+        rings_.reserve(channels.size());
+        x_.reserve(channels.size());
+        syn_.count = unsigned(channels.size());
+        for (std::size_t c = 0; c < channels.size(); ++c) {
+            const synapse_channel& ch = channels[c];
+            const bool exp_kind = ch.kind != synapse_kind::delta;
+            rings_.emplace_back(ch.has_ring ? std::size_t(slots) * d_.size : 0, 0);
+            x_.emplace_back(exp_kind ? d_.size : 0, Real(0));
+            syn_.channel[c] = {ch.kind,
+                               derive_channel<Real>(ch.kind, ch.tau_syn_ms, ch.E_rev_mV, ch.poisson_weight, sim.dt_ms),
+                               ch.format, ch.has_ring ? rings_.back().data() : nullptr,
+                               exp_kind ? x_.back().data() : nullptr};
+            syn_.has_current = syn_.has_current || exp_kind;
+        }
+        syn_.d_overflow = &overflow_;
+    }
+
+    std::uint64_t size() const override { return d_.size; }
+    const void* kernel() const override { return reinterpret_cast<const void*>(kernel_); }
+
+    void launch_group(const std::vector<host_population*>& members, std::uint64_t step, std::uint32_t k) override {
+        std::vector<member_type> table;
+        std::vector<std::uint64_t> sizes;
+        cuda::group_step<Real> g{};
+        g.step = step;
+        g.slot = step % slots_;
+        g.k = k;
+        g.members = unsigned(members.size());
+        for (std::size_t m = 0; m < members.size(); ++m) {
+            auto& p = dynamic_cast<typed_population&>(*members[m]);
+            table.push_back(p.member());
+            sizes.push_back(p.size());
+            g.I_step[m] = p.d_.steps.at(step);
+        }
+        const std::vector<unsigned> first = cuda::group_blocks(sizes, threads_per_block, max_blocks);
+        std::copy(first.begin(), first.end(), g.first_block);
+        cuda_on_host::run_grid(first.back(), threads_per_block, [&] { kernel_(table.data(), g); });
+    }
+
+    void begin_chunk() override { std::fill(counts_.begin(), counts_.end(), 0u); }
+    delivery_source pool() const override { return {neuron_.data(), base_.data(), counts_.data(), 0, 0}; }
+    std::int64_t* ring(std::size_t channel) override { return rings_.at(channel).data(); }
+
+    void drain(std::uint64_t first_step, std::uint32_t steps, spike_list& spikes) const override {
+        for (std::uint32_t k = 0; k < steps; ++k) {
+            std::vector<std::pair<std::uint32_t, Real>> step_spikes;
+            for (std::uint64_t e = base_[k]; e < base_[k] + counts_[k]; ++e) step_spikes.emplace_back(neuron_[e], offset_[e]);
+            std::sort(step_spikes.begin(), step_spikes.end());
+            for (const auto& [neuron, offset] : step_spikes) {
+                spikes.step.push_back(first_step + k);
+                spikes.neuron.push_back(neuron);
+                spikes.offset.push_back(double(offset));
+            }
+        }
+    }
+
+    std::vector<double> state(state_variable v) const override {
+        return in_double(v == state_variable::V_m ? d_.V : v == state_variable::w ? d_.w : d_.I_ou);
+    }
+    std::vector<double> synaptic_state(std::size_t channel) const override { return in_double(x_.at(channel)); }
+    unsigned long long first_overflow() const override { return overflow_; }
+
+private:
+    template <bool Ou, bool Poisson, bool Interpolate, bool Synapses>
+    static constexpr kernel_type instance = &cuda::update_kernel<Model, Real, Ou, Poisson, Interpolate, Synapses>;
+
+    // The instance cuda_population picks for these flags.
+    static kernel_type pick(bool ou, bool poisson, bool interpolate, bool synapses) {
+        const unsigned index = (ou ? 8u : 0u) | (poisson ? 4u : 0u) | (interpolate ? 2u : 0u) | (synapses ? 1u : 0u);
+        return []<unsigned... I>(std::integer_sequence<unsigned, I...>, unsigned i) {
+            constexpr kernel_type table[] = {instance<(I & 8u) != 0, (I & 4u) != 0, (I & 2u) != 0, (I & 1u) != 0>...};
+            return table[i];
+        }(std::make_integer_sequence<unsigned, 16>{}, index);
+    }
+
+    // Zeros for a state the population lacks, as both backends give.
+    std::vector<double> in_double(const std::vector<Real>& a) const {
+        return a.empty() ? std::vector<double>(d_.size, 0.0) : std::vector<double>(a.begin(), a.end());
+    }
+
+    // As cuda_population::member, with host pointers.
+    member_type member() {
+        return {{d_.coeffs.data(), d_.coeffs.size() > 1 ? 1u : 0u, d_.I_e.data(), d_.I_e.size() > 1 ? 1u : 0u,
+                 d_.V.data(), d_.w.empty() ? nullptr : d_.w.data(), d_.I_ou.empty() ? nullptr : d_.I_ou.data(),
+                 d_.ref.data(), d_.size, d_.first_id, key_, any_noise_},
+                {counts_.data(), base_.data(), neuron_.data(), offset_.data(), neuron_.size()},
+                syn_};
+    }
+
+    population_data<Model, Real> d_;
+    philox_key key_;
+    std::uint32_t slots_;
+    bool any_noise_ = false;
+    kernel_type kernel_;
+    std::vector<std::vector<std::int64_t>> rings_;
+    std::vector<std::vector<Real>> x_;
+    cuda::channel_set<Real> syn_{};
+    unsigned long long overflow_ = ~0ull;
+    // The spike pool (compaction.cuh): a chunk's counts and region starts, room for every neuron
+    // in every step.
+    std::vector<std::uint32_t> counts_;
+    std::vector<std::uint64_t> base_;
+    std::vector<std::uint32_t> neuron_;
+    std::vector<Real> offset_;
+};
+
+std::unique_ptr<host_population> make_population(const run_spec& spec, std::size_t p, std::uint64_t first_id,
+                                                 const network& net, std::uint32_t chunk) {
+    const std::uint32_t slots = net.max_delay_steps + 1;
+    return with_model(spec.populations[p].model, [&]<class Model>() -> std::unique_ptr<host_population> {
+        if (spec.simulation.real == precision::single)
+            return std::make_unique<typed_population<Model, float>>(spec.populations[p], spec.simulation, first_id,
+                                                                    net.channels[p], slots, chunk);
+        return std::make_unique<typed_population<Model, double>>(spec.populations[p], spec.simulation, first_id,
+                                                                 net.channels[p], slots, chunk);
+    });
+}
+
+// The first difference between two runs' spikes of one block, or "".
+std::string first_difference(const spike_list& cpu, const spike_list& gpu) {
+    const auto at = [](const spike_list& s, std::size_t e) {
+        if (e >= s.size()) return std::string("none");
+        char offset[32];
+        std::snprintf(offset, sizeof offset, "%.17g", s.offset[e]);
+        return "step " + std::to_string(s.step[e]) + " neuron " + std::to_string(s.neuron[e]) + " offset " + offset;
+    };
+    for (std::size_t e = 0; e < std::max(cpu.size(), gpu.size()); ++e)
+        if (e >= cpu.size() || e >= gpu.size() || cpu.step[e] != gpu.step[e] || cpu.neuron[e] != gpu.neuron[e] ||
+            cpu.offset[e] != gpu.offset[e])
+            return "spike " + std::to_string(e) + ": CPU " + at(cpu, e) + ", kernels " + at(gpu, e);
+    return "";
+}
+
+// Runs `spec` through the host-run kernels and the CPU backend in blocks of the given lengths
+// (the last repeated; a block is one chunk), comparing after every block; returns the spikes of
+// each population.
+std::vector<std::uint64_t> expect_kernels_equal_cpu(const run_spec& spec, const std::vector<std::uint32_t>& blocks) {
+    const network net = build_network(spec);
+    std::vector<std::unique_ptr<host_population>> pops;
+    std::uint64_t first_id = 0;
+    const std::uint32_t longest = *std::max_element(blocks.begin(), blocks.end());
+    for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+        pops.push_back(make_population(spec, p, first_id, net, longest));
+        first_id += spec.populations[p].size;
+    }
+    // As cuda_backend::make_groups and upload_projections.
+    std::vector<const void*> kernels;
+    for (const auto& p : pops) kernels.push_back(p->kernel());
+    std::vector<std::vector<host_population*>> groups;
+    for (const auto& members : cuda::group_by_key(kernels)) {
+        groups.emplace_back();
+        for (const std::size_t p : members) groups.back().push_back(pops[p].get());
+    }
+    unsigned long long events = 0;
+    const auto view = [&](const built_projection& b) {
+        return device_projection{b.conn.row_offsets.data(),
+                                 b.conn.targets.data(),
+                                 b.weight.empty() ? nullptr : b.weight.data(),
+                                 b.delay8.empty() ? nullptr : b.delay8.data(),
+                                 b.delay16.empty() ? nullptr : b.delay16.data(),
+                                 b.constant_weight,
+                                 b.constant_delay,
+                                 pops[b.target]->ring(b.channel),
+                                 net.max_delay_steps + 1u,
+                                 pops[b.target]->size(),
+                                 &events};
+    };
+    std::vector<device_projection> grouped;
+    std::vector<delivery_source> sources;
+    for (std::size_t p = 0; p < pops.size(); ++p) {
+        const auto first = unsigned(grouped.size());
+        for (const auto& b : net.projections)
+            if (!b.conn.targets.empty() && !b.from_generator && b.source == p) grouped.push_back(view(b));
+        if (grouped.size() == first) continue;
+        sources.push_back(pops[p]->pool());
+        sources.back().first_projection = first;
+        sources.back().num_projections = unsigned(grouped.size()) - first;
+    }
+
+    auto cpu = make_cpu_backend(spec);
+    const auto total = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
+    std::vector<std::uint64_t> spikes(pops.size(), 0);
+    block_output out;
+    for (std::uint64_t first = 0, b = 0; first < total; first += blocks[b], b = std::min(b + 1, blocks.size() - 1)) {
+        const auto steps = std::uint32_t(std::min<std::uint64_t>(blocks[b], total - first));
+        const std::uint32_t interval = net.empty() ? steps : net.min_delay_steps;
+        for (auto& p : pops) p->begin_chunk();
+        for (std::uint32_t k0 = 0; k0 < steps; k0 += interval) {
+            const std::uint32_t k1 = std::min(steps, k0 + interval);
+            for (std::uint32_t k = k0; k < k1; ++k)
+                for (const auto& g : groups) g.front()->launch_group(g, first + k, k);
+            if (!sources.empty())
+                cuda_on_host::run_grid(max_blocks, threads_per_block, [&] {
+                    cuda::deliver_interval_kernel(sources.data(), unsigned(sources.size()), grouped.data(), k0, k1 - k0,
+                                                  first);
+                });
+            for (const auto& b : net.projections) {
+                if (b.conn.targets.empty() || !b.from_generator) continue;
+                const generator_spikes& gen = net.generators[b.source];
+                const auto [lo, hi] = gen.between(first + k0, first + k1);
+                if (lo == hi) continue;
+                const device_projection v = view(b);
+                const cuda::launch_shape shape = cuda::grid_stride_shape((hi - lo) * 32, max_blocks);
+                cuda_on_host::run_grid(shape.grid, shape.block, [&] {
+                    cuda::deliver_listed_kernel(v, gen.step.data() + lo, gen.neuron.data() + lo, std::uint64_t(hi - lo));
+                });
+            }
+        }
+        out.clear();
+        cpu->advance(first, steps, out);
+        for (std::size_t p = 0; p < pops.size(); ++p) {
+            const std::string where = "population '" + spec.populations[p].name + "', block from step " + std::to_string(first);
+            spike_list mine;
+            pops[p]->drain(first, steps, mine);
+            const std::string diff = first_difference(out.spikes[p], mine);
+            EXPECT_EQ(diff, "") << where;
+            spikes[p] += mine.size();
+            for (const state_variable v : {state_variable::V_m, state_variable::w, state_variable::I_noise})
+                EXPECT_TRUE(pops[p]->state(v) == cpu->state(p, v)) << where << ", variable " << int(v);
+            for (std::size_t c = 0; c < net.channels[p].size(); ++c)
+                EXPECT_TRUE(pops[p]->synaptic_state(c) == cpu->synaptic_state(p, c)) << where << ", channel " << c;
+            EXPECT_EQ(pops[p]->first_overflow(), ~0ull) << where;
+            if (!diff.empty()) return spikes;  // the rest would only repeat it
+        }
+    }
+    if (!net.empty()) {
+        EXPECT_EQ(events, cpu->network().events);
+    }
+    return spikes;
+}
+
+// The networks of Network.CudaEqualsCpu (every synapse kind, heterogeneous delays, Poisson input
+// jumping V or into channels), 50 ms, in float and double.
+TEST(KernelsOnHost, SmallNetworksEqualCpu) {
+    for (const precision real : {precision::single, precision::double_}) {
+        for (const bool into_channels : {false, true}) {
+            SCOPED_TRACE(std::string(real == precision::single ? "float" : "double") +
+                         (into_channels ? ", Poisson input into channels" : ", Poisson input jumps V"));
+            run_spec spec = test::small_network(50.0);
+            spec.simulation.real = real;
+            if (into_channels) test::poisson_into_channels(spec);
+            projection_spec cur = spec.projections[0];
+            cur.synapse = synapse_kind::exp_current;
+            cur.weight = {synapse_distribution::kind::normal, 20.0, 5.0};
+            cur.tau_syn_ms = 3.0;
+            spec.projections.push_back(cur);
+            projection_spec cond = spec.projections[2];
+            cond.synapse = synapse_kind::exp_conductance;
+            cond.weight = {synapse_distribution::kind::uniform, 0.5, 1.5};
+            cond.tau_syn_ms = 6.0;
+            cond.E_rev_mV = -10.0;
+            spec.projections.push_back(cond);
+            const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {125});
+            EXPECT_GT(spikes[0], 300u);
+            EXPECT_GT(spikes[1], 50u);
+        }
+    }
+}
+
+
+// Populations in several update groups, as Network.CudaGroupsEqualCpu has them (its 400,000-neuron
+// population here 3,000, which still strides: the emulated device gives a population at most
+// three blocks): 19 LIF of one kernel (a full group of 16, then three more), the chain's head
+// without synaptic input, an EIF, one driven by white noise, and two with Poisson input into a
+// current and a conductance only; sizes 1 + 37 i, their own step currents, per-neuron thresholds
+// in one. 200 steps in blocks of 8 and 192.
+TEST(KernelsOnHost, GroupsEqualCpu) {
+    for (const precision real : {precision::single, precision::double_}) {
+        SCOPED_TRACE(real == precision::single ? "float" : "double");
+        run_spec base = test::small_network(20.0);
+        base.simulation.real = real;
+        run_spec spec = base;
+        spec.populations.clear();
+        spec.projections.clear();
+        for (int i = 0; i < 22; ++i) {
+            population_spec p = base.populations[0];
+            p.name = std::string("P") + std::to_string(i);
+            p.size = std::uint64_t(1 + 37 * i);
+            p.input.steps = {{0.5 * (i % 7), 4.0 + 0.1 * i}, {-3.0 * i, 6.0}};
+            if (i == 1) {
+                p.size = 3000;
+                p.input.poisson_rate_Hz = 10.0;
+            }
+            if (i == 5) p.params["V_th"] = {distribution::kind::uniform, 18.0, 22.0, {}};
+            if (i == 18) {
+                p.model = model_kind::eif;
+                p.params["V_T"] = distribution::constant(18.0);
+                p.params["Delta_T"] = distribution::constant(2.0);
+            }
+            if (i == 19) {
+                p.input.poisson_count = 0;
+                p.input.I_e = distribution::constant(300.0);
+                p.input.sigma_V = distribution::constant(4.0);
+            }
+            if (i >= 20) {
+                p.input.poisson_synapse = i == 20 ? synapse_kind::exp_current : synapse_kind::exp_conductance;
+                p.input.poisson_weight = i == 20 ? 0.2 * 250.0 / 3.0 : 0.2 * 250.0 / (6.0 * 50.0);
+                p.input.poisson_tau_syn_ms = i == 20 ? 3.0 : 6.0;
+                p.input.poisson_E_rev_mV = 60.0;
+            }
+            spec.populations.push_back(p);
+            if (i == 0 || i >= 20) continue;
+            projection_spec pr = base.projections[0];
+            pr.source = spec.populations[std::size_t(i - 1)].name;
+            pr.target = p.name;
+            pr.rule.degree = std::min<std::uint64_t>(20, spec.populations[std::size_t(i - 1)].size);
+            pr.weight = synapse_distribution::constant(i % 2 == 0 ? 0.5 : -0.5);
+            spec.projections.push_back(pr);
+        }
+        const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {8, 192});
+        EXPECT_GT(std::accumulate(spikes.begin(), spikes.end(), std::uint64_t(0)), 1000u);
+    }
+}
+
+// Every model, in a network: an AdEx with OU current noise, an aLIF with per-neuron thresholds
+// and bias currents and white noise, a QIF whose conductances pull it up (E_rev 0 mV) and down
+// (-80 mV: the Riccati step's other branch), an EIF with Poisson input into a current; delta,
+// current and conductance projections between them, a Poisson and a listed generator, spike
+// times interpolated (tests/configs/good/mixed_models_network.toml); 100 ms in blocks of 250
+// and 750 steps, in float and double.
+TEST(KernelsOnHost, EveryModelInANetworkEqualsCpu) {
+    for (const char* real : {"float", "double"}) {
+        SCOPED_TRACE(real);
+        const run_spec spec = load_config(std::string(IFSIM_SOURCE_DIR) + "/tests/configs/good/mixed_models_network.toml",
+                                          {std::string("simulation.precision=") + real});
+        const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {250, 750});
+        for (std::size_t p = 0; p < spikes.size(); ++p) EXPECT_GT(spikes[p], 300u) << spec.populations[p].name;
+    }
+}
+
+// The examples but the two large networks (Brunel, whose network SmallNetworksEqualCpu has at a
+// tenth of the size, and the microcircuit): 30 ms each, or until the first spikes (adaptation's
+// step current starts at 100 ms, qif_onset's neurons start at rest); noisy_lif at 2,000 of its
+// 10,000 neurons.
+TEST(KernelsOnHost, ExamplesEqualCpu) {
+    for (const auto& [name, duration] : {std::pair{"adaptation", "150 ms"}, std::pair{"eif_vs_lif", "30 ms"},
+                                         std::pair{"fi_curve", "30 ms"}, std::pair{"fi_curve_noisy", "30 ms"},
+                                         std::pair{"noisy_lif", "30 ms"}, std::pair{"qif_onset", "100 ms"},
+                                         std::pair{"synaptic_shot_noise", "30 ms"}, std::pair{"vogels_abbott", "30 ms"}}) {
+        SCOPED_TRACE(name);
+        std::vector<std::string> overrides{std::string("simulation.duration=") + duration};
+        if (std::string(name) == "noisy_lif") overrides.push_back("population.0.size=2000");
+        const run_spec spec = load_config(std::string(IFSIM_SOURCE_DIR) + "/examples/" + name + ".toml", overrides);
+        const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {300});
+        EXPECT_GT(std::accumulate(spikes.begin(), spikes.end(), std::uint64_t(0)), 100u);
+    }
+}
+
+// The emulation itself: what a GPU leaves undefined fails here rather than passing by luck.
+TEST(KernelsOnHost, EmulatorRejectsDivergentCollectives) {
+    std::vector<std::uint32_t> counts(1, 0), neuron(64);
+    std::vector<std::uint64_t> base(1, 0);
+    std::vector<float> offset(64);
+    const cuda::spike_sink<float> sink{counts.data(), base.data(), neuron.data(), offset.data(), 64};
+    // Every lane: each spike at its rank, lowest lane first within a warp.
+    cuda_on_host::run_grid(1, 64, [&] { cuda::append_spike(sink, 0, 0, threadIdx.x % 3 == 0, threadIdx.x, 0.5f); });
+    ASSERT_EQ(counts[0], 22u);
+    std::vector<std::uint32_t> got(neuron.begin(), neuron.begin() + 22);
+    std::sort(got.begin(), got.end());
+    for (std::uint32_t r = 0; r < 22; ++r) EXPECT_EQ(got[r], 3 * r);
+    // The compaction from half a warp: its ballot names all 32 lanes.
+    EXPECT_THROW(cuda_on_host::run_grid(1, 64, [&] {
+                     if (threadIdx.x % 2 == 0) cuda::append_spike(sink, 0, 0, true, threadIdx.x, 0.5f);
+                 }),
+                 cuda_on_host::kernel_fault);
+    // A barrier half the block skips.
+    EXPECT_THROW(cuda_on_host::run_grid(1, 64, [&] {
+                     if (threadIdx.x < 32) __syncthreads();
+                 }),
+                 cuda_on_host::kernel_fault);
+    // A shuffle from a lane outside its mask.
+    EXPECT_THROW(cuda_on_host::run_grid(1, 32, [&] { (void)__shfl_sync(0xffffu, 1u, 20); }), cuda_on_host::kernel_fault);
+}
+
+}  // namespace
+}  // namespace ifsim
