@@ -1,22 +1,29 @@
 // The CUDA backend's kernels run on the host (support/cuda_on_host.hpp: each GPU thread a fiber,
-// the lanes of a warp meeting at their ballots and shuffles), called as kernels/cuda_backend.cu
-// calls them: each step one update launch per group of populations with the same kernel instance,
-// whose warps compact their spikes into the step's region of a pool; after each min-delay interval
-// one delivery launch over the interval's spikes and one per generator projection over its listed
-// spikes. Against the CPU backend, block after block and bit for bit: every spike (step, neuron,
-// offset), V, w, I_noise, the synaptic state and the event count.
+// the lanes of a warp meeting at their ballots and shuffles), launched as kernels/cuda_backend.cu
+// launches them: each step one update launch per group of populations with the same kernel
+// instance, whose warps compact their spikes into the step's region of a pool; after each
+// min-delay interval one delivery launch over the interval's spikes and one per generator
+// projection over its listed spikes. Against the CPU backend, after every block and bit for bit:
+// every spike (step, neuron, offset), V, w, I_noise, the synaptic state and the event count.
 //
 // This checks on machines without a GPU the kernels' own logic: the update groups' block ranges,
 // the shared member table, the grid-stride loop, the channel loop and its ring slots, the warp
-// compaction and the delivery. A GPU still has to check the rest: CUB's sort of a step's spikes
-// (std::sort here), the copies, streams and events, and the shared arithmetic as nvcc compiles it
-// for the device.
+// compaction and the delivery. Planted faults it caught (2026-12-07): a wrong rank in the
+// compaction; step regions that overlap, are rounded up to whole warps, or whose first start is
+// never stored; threads reading a region start that another block stores in the same launch (in
+// reverse order); a ring slot not cleared; the conductance left out of the update; the member
+// table copied by one thread without the barrier; the overflow flag not set, or one neuron off.
+// Some fail by crashing: garbage pool entries send the delivery out of bounds. What a GPU still
+// has to check: CUB's sort of a step's spikes (std::sort here), the copies, streams and events,
+// the backend's bookkeeping (mirrored here, not called: its chunks, table uploads, recording and
+// read-backs), and the shared arithmetic as nvcc compiles it for the device.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -73,7 +80,8 @@ public:
     typed_population(const population_spec& pop, const simulation_spec& sim, std::uint64_t first_id,
                      const std::vector<synapse_channel>& channels, std::uint32_t slots, std::uint32_t chunk)
         : d_(build_population<Model, Real>(pop, sim, first_id)), key_(make_key(sim.seed, 0)), slots_(slots),
-          counts_(chunk), base_(chunk), neuron_(d_.size * chunk), offset_(d_.size * chunk) {
+          counts_(chunk), base_(chunk, poison), neuron_(d_.size * chunk, std::uint32_t(poison)),
+          offset_(d_.size * chunk, std::numeric_limits<Real>::quiet_NaN()) {
         bool poisson = false;
         for (const auto& c : d_.coeffs) {
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
@@ -124,17 +132,29 @@ public:
     delivery_source pool() const override { return {neuron_.data(), base_.data(), counts_.data(), 0, 0}; }
     std::int64_t* ring(std::size_t channel) override { return rings_.at(channel).data(); }
 
+    // As spike_pipeline: each step's region sorted by neuron (CUB's segmented sort, by the
+    // regions' starts and ends) into a slot that the drain then reads from its start, counts[k]
+    // spikes for step k, which holds only if the regions lie back to back from 0.
     void drain(std::uint64_t first_step, std::uint32_t steps, spike_list& spikes) const override {
+        std::vector<std::pair<std::uint32_t, Real>> sorted(neuron_.size());
+        std::uint64_t end = 0;
         for (std::uint32_t k = 0; k < steps; ++k) {
-            std::vector<std::pair<std::uint32_t, Real>> step_spikes;
-            for (std::uint64_t e = base_[k]; e < base_[k] + counts_[k]; ++e) step_spikes.emplace_back(neuron_[e], offset_[e]);
-            std::sort(step_spikes.begin(), step_spikes.end());
-            for (const auto& [neuron, offset] : step_spikes) {
-                spikes.step.push_back(first_step + k);
-                spikes.neuron.push_back(neuron);
-                spikes.offset.push_back(double(offset));
+            EXPECT_EQ(base_[k], end) << "region of step " << first_step + k << " does not follow the last";
+            if (base_[k] + counts_[k] > sorted.size()) {
+                ADD_FAILURE() << "region of step " << first_step + k << " outside the pool";
+                return;
             }
+            for (std::uint64_t e = base_[k]; e < base_[k] + counts_[k]; ++e) sorted[e] = {neuron_[e], offset_[e]};
+            std::sort(sorted.begin() + std::ptrdiff_t(base_[k]), sorted.begin() + std::ptrdiff_t(base_[k] + counts_[k]));
+            end += counts_[k];
         }
+        std::uint64_t i = 0;
+        for (std::uint32_t k = 0; k < steps; ++k)
+            for (const std::uint64_t step_end = i + counts_[k]; i < step_end; ++i) {
+                spikes.step.push_back(first_step + k);
+                spikes.neuron.push_back(sorted[i].first);
+                spikes.offset.push_back(double(sorted[i].second));
+            }
     }
 
     std::vector<double> state(state_variable v) const override {
@@ -180,7 +200,8 @@ private:
     cuda::channel_set<Real> syn_{};
     unsigned long long overflow_ = ~0ull;
     // The spike pool (compaction.cuh): a chunk's counts and region starts, room for every neuron
-    // in every step.
+    // in every step. Device memory is not cleared: all but the counts start as garbage.
+    static constexpr std::uint64_t poison = ~0ull;
     std::vector<std::uint32_t> counts_;
     std::vector<std::uint64_t> base_;
     std::vector<std::uint32_t> neuron_;
@@ -214,107 +235,143 @@ std::string first_difference(const spike_list& cpu, const spike_list& gpu) {
     return "";
 }
 
-// Runs `spec` through the host-run kernels and the CPU backend in blocks of the given lengths
-// (the last repeated; a block is one chunk), comparing after every block; returns the spikes of
-// each population.
-std::vector<std::uint64_t> expect_kernels_equal_cpu(const run_spec& spec, const std::vector<std::uint32_t>& blocks) {
-    const network net = build_network(spec);
-    std::vector<std::unique_ptr<host_population>> pops;
-    std::uint64_t first_id = 0;
-    const std::uint32_t longest = *std::max_element(blocks.begin(), blocks.end());
-    for (std::size_t p = 0; p < spec.populations.size(); ++p) {
-        pops.push_back(make_population(spec, p, first_id, net, longest));
-        first_id += spec.populations[p].size;
-    }
-    // As cuda_backend::make_groups and upload_projections.
-    std::vector<const void*> kernels;
-    for (const auto& p : pops) kernels.push_back(p->kernel());
-    std::vector<std::vector<host_population*>> groups;
-    for (const auto& members : cuda::group_by_key(kernels)) {
-        groups.emplace_back();
-        for (const std::size_t p : members) groups.back().push_back(pops[p].get());
-    }
-    unsigned long long events = 0;
-    const auto view = [&](const built_projection& b) {
-        return device_projection{b.conn.row_offsets.data(),
-                                 b.conn.targets.data(),
-                                 b.weight.empty() ? nullptr : b.weight.data(),
-                                 b.delay8.empty() ? nullptr : b.delay8.data(),
-                                 b.delay16.empty() ? nullptr : b.delay16.data(),
-                                 b.constant_weight,
-                                 b.constant_delay,
-                                 pops[b.target]->ring(b.channel),
-                                 net.max_delay_steps + 1u,
-                                 pops[b.target]->size(),
-                                 &events};
-    };
-    std::vector<device_projection> grouped;
-    std::vector<delivery_source> sources;
-    for (std::size_t p = 0; p < pops.size(); ++p) {
-        const auto first = unsigned(grouped.size());
-        for (const auto& b : net.projections)
-            if (!b.conn.targets.empty() && !b.from_generator && b.source == p) grouped.push_back(view(b));
-        if (grouped.size() == first) continue;
-        sources.push_back(pops[p]->pool());
-        sources.back().first_projection = first;
-        sources.back().num_projections = unsigned(grouped.size()) - first;
+// A run's kernels on the host, launched as cuda_backend launches them: the update groups and the
+// delivery tables as make_groups and upload_projections build them, each chunk's steps one
+// min-delay interval at a time with the interval's delivery after it.
+class kernel_run {
+public:
+    kernel_run(const run_spec& spec, std::uint32_t longest_chunk) : net_(build_network(spec)) {
+        std::uint64_t first_id = 0;
+        for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+            pops_.push_back(make_population(spec, p, first_id, net_, longest_chunk));
+            first_id += spec.populations[p].size;
+        }
+        std::vector<const void*> kernels;
+        for (const auto& p : pops_) kernels.push_back(p->kernel());
+        for (const auto& members : cuda::group_by_key(kernels)) {
+            groups_.emplace_back();
+            for (const std::size_t p : members) groups_.back().push_back(pops_[p].get());
+        }
+        for (std::size_t p = 0; p < pops_.size(); ++p) {  // the populations' projections grouped by source
+            const auto first = unsigned(grouped_.size());
+            for (const auto& b : net_.projections)
+                if (!b.conn.targets.empty() && !b.from_generator && b.source == p) grouped_.push_back(view(b));
+            if (grouped_.size() == first) continue;
+            sources_.push_back(pops_[p]->pool());
+            sources_.back().first_projection = first;
+            sources_.back().num_projections = unsigned(grouped_.size()) - first;
+        }
     }
 
-    auto cpu = make_cpu_backend(spec);
-    const auto total = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
-    std::vector<std::uint64_t> spikes(pops.size(), 0);
-    block_output out;
-    for (std::uint64_t first = 0, b = 0; first < total; first += blocks[b], b = std::min(b + 1, blocks.size() - 1)) {
-        const auto steps = std::uint32_t(std::min<std::uint64_t>(blocks[b], total - first));
-        const std::uint32_t interval = net.empty() ? steps : net.min_delay_steps;
-        for (auto& p : pops) p->begin_chunk();
+    const network& net() const { return net_; }
+    host_population& population(std::size_t p) { return *pops_.at(p); }
+    unsigned long long events() const { return events_; }
+
+    // Steps [first, first + steps) as one chunk.
+    void advance(std::uint64_t first, std::uint32_t steps) {
+        const std::uint32_t interval = net_.empty() ? steps : net_.min_delay_steps;
+        for (auto& p : pops_) p->begin_chunk();
         for (std::uint32_t k0 = 0; k0 < steps; k0 += interval) {
             const std::uint32_t k1 = std::min(steps, k0 + interval);
             for (std::uint32_t k = k0; k < k1; ++k)
-                for (const auto& g : groups) g.front()->launch_group(g, first + k, k);
-            if (!sources.empty())
-                cuda_on_host::run_grid(max_blocks, threads_per_block, [&] {
-                    cuda::deliver_interval_kernel(sources.data(), unsigned(sources.size()), grouped.data(), k0, k1 - k0,
-                                                  first);
-                });
-            for (const auto& b : net.projections) {
-                if (b.conn.targets.empty() || !b.from_generator) continue;
-                const generator_spikes& gen = net.generators[b.source];
-                const auto [lo, hi] = gen.between(first + k0, first + k1);
-                if (lo == hi) continue;
-                const device_projection v = view(b);
-                const cuda::launch_shape shape = cuda::grid_stride_shape((hi - lo) * 32, max_blocks);
-                cuda_on_host::run_grid(shape.grid, shape.block, [&] {
-                    cuda::deliver_listed_kernel(v, gen.step.data() + lo, gen.neuron.data() + lo, std::uint64_t(hi - lo));
-                });
-            }
+                for (const auto& g : groups_) g.front()->launch_group(g, first + k, k);
+            deliver(first, k0, k1);
         }
+    }
+
+private:
+    device_projection view(const built_projection& b) {
+        return {b.conn.row_offsets.data(),
+                b.conn.targets.data(),
+                b.weight.empty() ? nullptr : b.weight.data(),
+                b.delay8.empty() ? nullptr : b.delay8.data(),
+                b.delay16.empty() ? nullptr : b.delay16.data(),
+                b.constant_weight,
+                b.constant_delay,
+                pops_[b.target]->ring(b.channel),
+                net_.max_delay_steps + 1u,
+                pops_[b.target]->size(),
+                &events_};
+    }
+
+    // As cuda_backend::deliver: the populations' spikes of steps [k0, k1) of the chunk in one
+    // launch, each generator projection's listed spikes in one launch.
+    void deliver(std::uint64_t first, std::uint32_t k0, std::uint32_t k1) {
+        if (!sources_.empty())
+            cuda_on_host::run_grid(max_blocks, threads_per_block, [&] {
+                cuda::deliver_interval_kernel(sources_.data(), unsigned(sources_.size()), grouped_.data(), k0, k1 - k0,
+                                              first);
+            });
+        for (const auto& b : net_.projections) {
+            if (b.conn.targets.empty() || !b.from_generator) continue;
+            const generator_spikes& gen = net_.generators[b.source];
+            const auto [lo, hi] = gen.between(first + k0, first + k1);
+            if (lo == hi) continue;
+            const device_projection v = view(b);
+            const cuda::launch_shape shape = cuda::grid_stride_shape((hi - lo) * 32, max_blocks);
+            cuda_on_host::run_grid(shape.grid, shape.block, [&] {
+                cuda::deliver_listed_kernel(v, gen.step.data() + lo, gen.neuron.data() + lo, std::uint64_t(hi - lo));
+            });
+        }
+    }
+
+    network net_;
+    std::vector<std::unique_ptr<host_population>> pops_;
+    std::vector<std::vector<host_population*>> groups_;
+    std::vector<device_projection> grouped_;
+    std::vector<delivery_source> sources_;
+    unsigned long long events_ = 0;
+};
+
+// Runs `spec` through the host-run kernels (their threads and blocks in `order`) and the CPU
+// backend in blocks of the given lengths (the last repeated; a block is one chunk), comparing
+// after every block; returns the spikes of each population.
+std::vector<std::uint64_t> expect_kernels_equal_cpu(const run_spec& spec, const std::vector<std::uint32_t>& blocks,
+                                                    cuda_on_host::order order) {
+    const cuda_on_host::scoped_order in_order(order);
+    kernel_run kernels(spec, *std::max_element(blocks.begin(), blocks.end()));
+    auto cpu = make_cpu_backend(spec);
+    const auto total = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
+    std::vector<std::uint64_t> spikes(spec.populations.size(), 0);
+    block_output out;
+    for (std::uint64_t first = 0, b = 0; first < total; first += blocks[b], b = std::min(b + 1, blocks.size() - 1)) {
+        const auto steps = std::uint32_t(std::min<std::uint64_t>(blocks[b], total - first));
+        kernels.advance(first, steps);
         out.clear();
         cpu->advance(first, steps, out);
-        for (std::size_t p = 0; p < pops.size(); ++p) {
-            const std::string where = "population '" + spec.populations[p].name + "', block from step " + std::to_string(first);
+        const std::string block = "block from step " + std::to_string(first);
+        for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+            const std::string where = "population '" + spec.populations[p].name + "', " + block;
+            host_population& pop = kernels.population(p);
             spike_list mine;
-            pops[p]->drain(first, steps, mine);
+            pop.drain(first, steps, mine);
             const std::string diff = first_difference(out.spikes[p], mine);
             EXPECT_EQ(diff, "") << where;
             spikes[p] += mine.size();
             for (const state_variable v : {state_variable::V_m, state_variable::w, state_variable::I_noise})
-                EXPECT_TRUE(pops[p]->state(v) == cpu->state(p, v)) << where << ", variable " << int(v);
-            for (std::size_t c = 0; c < net.channels[p].size(); ++c)
-                EXPECT_TRUE(pops[p]->synaptic_state(c) == cpu->synaptic_state(p, c)) << where << ", channel " << c;
-            EXPECT_EQ(pops[p]->first_overflow(), ~0ull) << where;
+                EXPECT_TRUE(pop.state(v) == cpu->state(p, v)) << where << ", variable " << int(v);
+            for (std::size_t c = 0; c < kernels.net().channels[p].size(); ++c)
+                EXPECT_TRUE(pop.synaptic_state(c) == cpu->synaptic_state(p, c)) << where << ", channel " << c;
+            EXPECT_EQ(pop.first_overflow(), ~0ull) << where;
             if (!diff.empty()) return spikes;  // the rest would only repeat it
         }
-    }
-    if (!net.empty()) {
-        EXPECT_EQ(events, cpu->network().events);
+        if (!kernels.net().empty()) {
+            EXPECT_EQ(kernels.events(), cpu->network().events) << block;
+        }
     }
     return spikes;
 }
 
+using cuda_on_host::order;
+
+// The cases of a test take turns at running their grids forward and in reverse.
+order turn(std::size_t i) { return i % 2 == 0 ? order::forward : order::reverse; }
+
 // The networks of Network.CudaEqualsCpu (every synapse kind, heterogeneous delays, Poisson input
-// jumping V or into channels), 50 ms, in float and double.
+// jumping V or into channels), 50 ms, in float and double; here and below, the cases take turns
+// at running the grids forward and in reverse.
 TEST(KernelsOnHost, SmallNetworksEqualCpu) {
+    std::size_t i = 0;
     for (const precision real : {precision::single, precision::double_}) {
         for (const bool into_channels : {false, true}) {
             SCOPED_TRACE(std::string(real == precision::single ? "float" : "double") +
@@ -333,7 +390,7 @@ TEST(KernelsOnHost, SmallNetworksEqualCpu) {
             cond.tau_syn_ms = 6.0;
             cond.E_rev_mV = -10.0;
             spec.projections.push_back(cond);
-            const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {125});
+            const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {125}, turn(i++));
             EXPECT_GT(spikes[0], 300u);
             EXPECT_GT(spikes[1], 50u);
         }
@@ -390,23 +447,26 @@ TEST(KernelsOnHost, GroupsEqualCpu) {
             pr.weight = synapse_distribution::constant(i % 2 == 0 ? 0.5 : -0.5);
             spec.projections.push_back(pr);
         }
-        const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {8, 192});
+        const std::vector<std::uint64_t> spikes =
+            expect_kernels_equal_cpu(spec, {8, 192}, real == precision::single ? order::forward : order::reverse);
         EXPECT_GT(std::accumulate(spikes.begin(), spikes.end(), std::uint64_t(0)), 1000u);
     }
 }
 
 // Every model, in a network: an AdEx with OU current noise, an aLIF with per-neuron thresholds
 // and bias currents and white noise, a QIF whose conductances pull it up (E_rev 0 mV) and down
-// (-80 mV: the Riccati step's other branch), an EIF with Poisson input into a current; delta,
-// current and conductance projections between them, a Poisson and a listed generator, spike
-// times interpolated (tests/configs/good/mixed_models_network.toml); 100 ms in blocks of 250
-// and 750 steps, in float and double.
+// (-80 mV: the Riccati step's other branch), an EIF with Poisson input into a current, a LIF with
+// Poisson input into a conductance; delta, current and conductance projections between them, a
+// Poisson and a listed generator, spike times interpolated
+// (tests/configs/good/mixed_models_network.toml); 100 ms in blocks of 250 and 750 steps, in float
+// and double.
 TEST(KernelsOnHost, EveryModelInANetworkEqualsCpu) {
     for (const char* real : {"float", "double"}) {
         SCOPED_TRACE(real);
         const run_spec spec = load_config(std::string(IFSIM_SOURCE_DIR) + "/tests/configs/good/mixed_models_network.toml",
                                           {std::string("simulation.precision=") + real});
-        const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {250, 750});
+        const std::vector<std::uint64_t> spikes =
+            expect_kernels_equal_cpu(spec, {250, 750}, std::string(real) == "float" ? order::forward : order::reverse);
         for (std::size_t p = 0; p < spikes.size(); ++p) EXPECT_GT(spikes[p], 300u) << spec.populations[p].name;
     }
 }
@@ -416,6 +476,7 @@ TEST(KernelsOnHost, EveryModelInANetworkEqualsCpu) {
 // step current starts at 100 ms, qif_onset's neurons start at rest); noisy_lif at 2,000 of its
 // 10,000 neurons.
 TEST(KernelsOnHost, ExamplesEqualCpu) {
+    std::size_t i = 0;
     for (const auto& [name, duration] : {std::pair{"adaptation", "150 ms"}, std::pair{"eif_vs_lif", "30 ms"},
                                          std::pair{"fi_curve", "30 ms"}, std::pair{"fi_curve_noisy", "30 ms"},
                                          std::pair{"noisy_lif", "30 ms"}, std::pair{"qif_onset", "100 ms"},
@@ -424,13 +485,35 @@ TEST(KernelsOnHost, ExamplesEqualCpu) {
         std::vector<std::string> overrides{std::string("simulation.duration=") + duration};
         if (std::string(name) == "noisy_lif") overrides.push_back("population.0.size=2000");
         const run_spec spec = load_config(std::string(IFSIM_SOURCE_DIR) + "/examples/" + name + ".toml", overrides);
-        const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {300});
+        const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {300}, turn(i++));
         EXPECT_GT(std::accumulate(spikes.begin(), spikes.end(), std::uint64_t(0)), 100u);
     }
 }
 
-// The emulation itself: what a GPU leaves undefined fails here rather than passing by luck.
-TEST(KernelsOnHost, EmulatorRejectsDivergentCollectives) {
+// A ring slot outside its fixed-point format (impossible by construction: the format holds every
+// synapse onto a neuron at once) is reported as the lowest such neuron of the population, whichever
+// thread and block gets there first.
+TEST(KernelsOnHost, OverflowNamesTheLowestNeuron) {
+    for (const order o : {order::forward, order::reverse}) {
+        const cuda_on_host::scoped_order in_order(o);
+        const run_spec spec = test::small_network(2.0);
+        kernel_run kernels(spec, 10);
+        kernels.advance(0, 10);
+        host_population& E = kernels.population(0);
+        ASSERT_EQ(E.first_overflow(), ~0ull);
+        const fixed_point_format& format = kernels.net().channels[0][0].format;
+        const std::uint64_t slots = kernels.net().max_delay_steps + 1, step = 10;
+        for (const std::uint64_t neuron : {700, 300, 301})  // in different blocks: 768 threads stride
+            E.ring(0)[(step % slots) * E.size() + neuron] = (format.max_units + 1) * (neuron == 301 ? -1 : 1);
+        kernels.advance(step, 10);
+        EXPECT_EQ(E.first_overflow(), 300u);
+        EXPECT_EQ(kernels.population(1).first_overflow(), ~0ull);
+    }
+}
+
+// The emulation itself: what a GPU leaves undefined, or would order otherwise, fails here rather
+// than passing by luck.
+TEST(KernelsOnHost, EmulatorCatchesWhatAGpuLeavesUndefined) {
     std::vector<std::uint32_t> counts(1, 0), neuron(64);
     std::vector<std::uint64_t> base(1, 0);
     std::vector<float> offset(64);
@@ -441,9 +524,10 @@ TEST(KernelsOnHost, EmulatorRejectsDivergentCollectives) {
     std::vector<std::uint32_t> got(neuron.begin(), neuron.begin() + 22);
     std::sort(got.begin(), got.end());
     for (std::uint32_t r = 0; r < 22; ++r) EXPECT_EQ(got[r], 3 * r);
-    // The compaction from half a warp: its ballot names all 32 lanes.
+    // Half a warp in the compaction, whose ballot names all 32 lanes, the other half at a barrier.
     EXPECT_THROW(cuda_on_host::run_grid(1, 64, [&] {
                      if (threadIdx.x % 2 == 0) cuda::append_spike(sink, 0, 0, true, threadIdx.x, 0.5f);
+                     else __syncthreads();
                  }),
                  cuda_on_host::kernel_fault);
     // A barrier half the block skips.
@@ -451,8 +535,32 @@ TEST(KernelsOnHost, EmulatorRejectsDivergentCollectives) {
                      if (threadIdx.x < 32) __syncthreads();
                  }),
                  cuda_on_host::kernel_fault);
-    // A shuffle from a lane outside its mask.
+    // Shuffles from outside the mask, by lanes outside their own mask.
     EXPECT_THROW(cuda_on_host::run_grid(1, 32, [&] { (void)__shfl_sync(0xffffu, 1u, 20); }), cuda_on_host::kernel_fault);
+    EXPECT_THROW(cuda_on_host::run_grid(0, 32, [] {}), cuda_on_host::kernel_fault);
+    // Legal: lanes that finished take no part in a later ballot; half a warp's ballot, then the
+    // whole warp's.
+    unsigned ballots[2] = {};
+    cuda_on_host::run_grid(1, 32, [&] {
+        if (threadIdx.x >= 16) return;
+        const unsigned half = __ballot_sync(0xffffu, threadIdx.x % 2 == 0);
+        const unsigned all = __ballot_sync(~0u, true);
+        if (threadIdx.x == 0) ballots[0] = half, ballots[1] = all;
+    });
+    EXPECT_EQ(ballots[0], 0x5555u);
+    EXPECT_EQ(ballots[1], 0xffffu);
+    // An exception inside a kernel reaches the caller.
+    std::vector<int> none;
+    EXPECT_THROW(cuda_on_host::run_grid(1, 32, [&] { (void)none.at(threadIdx.x); }), std::out_of_range);
+    // Reverse order: the last block first, the last thread of a block first.
+    std::vector<unsigned> seen;
+    {
+        const cuda_on_host::scoped_order in_order(order::reverse);
+        cuda_on_host::run_grid(2, 32, [&] { seen.push_back(blockIdx.x * 32 + threadIdx.x); });
+    }
+    ASSERT_EQ(seen.size(), 64u);
+    EXPECT_EQ(seen.front(), 63u);
+    EXPECT_EQ(seen.back(), 0u);
 }
 
 }  // namespace

@@ -2,21 +2,29 @@
 // __shared__ becomes static (blocks run one after another), and the built-in indices are globals
 // that run_grid sets. Each thread of a block is a fiber (ucontext) that runs until it finishes or
 // reaches a barrier or warp collective (__syncthreads, __ballot_sync, __shfl_sync); when every
-// thread waits, the warps' collectives are answered, then the block's barrier. Atomics are plain
-// operations: one OS thread runs all fibers, and switches only at those points.
+// thread waits, the collectives whose lanes have all arrived are answered, then the block's
+// barrier. Atomics are plain operations: one OS thread runs all fibers, and switches only at
+// those points.
 //
-// What a GPU would leave undefined fails loudly (kernel_fault): a lane named in a collective's
-// mask that has left the kernel or waits elsewhere, lanes of one collective with different masks,
-// a barrier some threads never reach. Include it after <curand_kernel.h> (whose host_defines.h
-// would define __shared__ again) and before the kernel headers.
+// Caught (kernel_fault): collectives or a barrier that can never complete (a lane of the mask
+// waits elsewhere for good, masks that disagree, a barrier part of the block skips), a calling
+// lane outside its own mask, a shuffle from a lane outside the mask or gone, an empty launch. Not
+// caught, as a fiber runs alone between those points: data races, plain adds where atomics are
+// needed, reads of memory another block writes in the same launch. Running the grid in reverse
+// order (scoped_order) exposes some of the last kind: a kernel whose results change with the
+// order of its threads and blocks is wrong on a GPU. Include it after <curand_kernel.h> (whose
+// host_defines.h would define __shared__ again) and before the kernel headers.
 #pragma once
 
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -46,6 +54,9 @@ struct kernel_fault : std::logic_error {
     using std::logic_error::logic_error;
 };
 
+// The order blocks run in, and fibers within a block are resumed in.
+enum class order { forward, reverse };
+
 namespace detail {
 
 enum class state { running, at_barrier, at_ballot, at_shuffle, done };
@@ -59,15 +70,38 @@ struct fiber {
     std::uint64_t result = 0;
 };
 
+// A fiber's stack, with an inaccessible page below it: an overflow faults rather than
+// overwriting the heap.
+class fiber_stack {
+public:
+    static constexpr std::size_t bytes = std::size_t(256) << 10;
+    fiber_stack() {
+        const auto page = std::size_t(sysconf(_SC_PAGESIZE));
+        void* p = mmap(nullptr, bytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED || mprotect(p, page, PROT_NONE) != 0) throw std::runtime_error("cuda_on_host: no fiber stack");
+        base_ = static_cast<char*>(p);
+        guard_ = page;
+    }
+    fiber_stack(const fiber_stack&) = delete;
+    fiber_stack& operator=(const fiber_stack&) = delete;
+    ~fiber_stack() { munmap(base_, bytes + guard_); }
+    void* top_region() const { return base_ + guard_; }
+
+private:
+    char* base_ = nullptr;
+    std::size_t guard_ = 0;
+};
+
 // One block's threads, run to completion by run_block.
 struct block_run {
-    static constexpr std::size_t stack_bytes = std::size_t(256) << 10;
     ucontext_t scheduler;
     std::vector<fiber> fibers;
-    std::vector<std::unique_ptr<char[]>> stacks;  // kept across blocks; untouched pages stay virtual
+    std::vector<std::unique_ptr<fiber_stack>> stacks;  // kept across blocks
     unsigned current = 0;
     void (*invoke)(void*) = nullptr;
     void* kernel = nullptr;
+    std::exception_ptr failure;  // what a fiber threw, rethrown by the scheduler
+    order sequence = order::forward;
 };
 
 inline block_run& active() {
@@ -103,7 +137,11 @@ inline std::uint64_t wait(state s, unsigned mask = 0, std::uint64_t value = 0, u
 
 inline void fiber_entry() {
     block_run& run = active();
-    run.invoke(run.kernel);
+    try {
+        run.invoke(run.kernel);
+    } catch (...) {  // unwinding past makecontext's frame would terminate
+        run.failure = std::current_exception();
+    }
     run.fibers[run.current].now = state::done;
 }  // returns to the scheduler through uc_link
 
@@ -118,59 +156,82 @@ inline const char* name_of(state s) {
     return "?";
 }
 
-// Answers every warp whose mask's lanes all wait at the same collective; true if any was answered.
+inline bool waits_in_collective(const fiber& f) { return f.now == state::at_ballot || f.now == state::at_shuffle; }
+
+// Answers each collective whose lanes have all arrived: every lane of its mask that has not
+// finished waits in the same one with the same mask (a finished lane takes no part: its ballot
+// bit is 0). Collectives still missing lanes wait for a later pass. True if any was answered.
 inline bool answer_collectives(std::vector<fiber>& fibers) {
     bool answered = false;
     for (unsigned first = 0; first < fibers.size(); first += 32) {
         const unsigned lanes = std::min<unsigned>(32, unsigned(fibers.size()) - first);
         for (unsigned l = 0; l < lanes; ++l) {
             const fiber& f = fibers[first + l];
-            if (f.now != state::at_ballot && f.now != state::at_shuffle) continue;
-            // Lane l waits in a collective: every lane of its mask must wait in the same one.
+            if (!waits_in_collective(f)) continue;
             const auto where = "warp " + std::to_string(first / 32) + ": lane " + std::to_string(l) + " " + name_of(f.now);
-            for (unsigned m = 0; m < 32; ++m) {
+            if (!(f.mask >> l & 1u)) throw kernel_fault(where + " outside its own mask");
+            bool complete = true;
+            for (unsigned m = 0; m < 32 && complete; ++m) {
                 if (!(f.mask >> m & 1u)) continue;
                 if (m >= lanes) throw kernel_fault(where + " names lane " + std::to_string(m) + ", which the block lacks");
                 const fiber& g = fibers[first + m];
-                if (g.now != f.now) throw kernel_fault(where + ", lane " + std::to_string(m) + " " + name_of(g.now));
-                if (g.mask != f.mask) throw kernel_fault(where + " with another mask than lane " + std::to_string(m));
+                complete = g.now == state::done || (g.now == f.now && g.mask == f.mask);
             }
+            if (!complete) continue;
             std::uint64_t ballot = 0;
             for (unsigned m = 0; m < lanes; ++m)
-                if ((f.mask >> m & 1u) && fibers[first + m].value != 0) ballot |= 1u << m;
+                if ((f.mask >> m & 1u) && fibers[first + m].now == f.now && fibers[first + m].value != 0) ballot |= 1u << m;
             for (unsigned m = 0; m < lanes; ++m) {
                 fiber& g = fibers[first + m];
-                if (!(f.mask >> m & 1u)) continue;
-                if (g.now == state::at_shuffle && !(f.mask >> g.source_lane & 1u))
-                    throw kernel_fault(where + " reads lane " + std::to_string(g.source_lane) + ", outside the mask");
-                g.result = g.now == state::at_ballot ? ballot : fibers[first + g.source_lane].value;
-                g.now = state::running;
+                if (!(f.mask >> m & 1u) || g.now == state::done) continue;
+                if (g.now == state::at_shuffle) {
+                    if (!(f.mask >> g.source_lane & 1u) || fibers[first + g.source_lane].now == state::done)
+                        throw kernel_fault(where + ": lane " + std::to_string(m) + " reads lane " +
+                                           std::to_string(g.source_lane) + ", outside the mask or finished");
+                    g.result = fibers[first + g.source_lane].value;
+                } else {
+                    g.result = ballot;
+                }
             }
+            for (unsigned m = 0; m < lanes; ++m)
+                if ((f.mask >> m & 1u) && fibers[first + m].now != state::done) fibers[first + m].now = state::running;
             answered = true;
         }
     }
     return answered;
 }
 
+// What each thread of a stuck block waits for.
+inline std::string states_of(const std::vector<fiber>& fibers) {
+    std::string out;
+    for (std::size_t t = 0; t < fibers.size(); ++t)
+        if (fibers[t].now != state::done) out += " thread " + std::to_string(t) + " " + name_of(fibers[t].now) + ";";
+    return out;
+}
+
 // Runs block blockIdx.x of the kernel, fiber by fiber, to its end.
 inline void run_block(unsigned threads) {
     block_run& run = active();
     run.fibers.assign(threads, fiber{});
-    while (run.stacks.size() < threads) run.stacks.emplace_back(new char[block_run::stack_bytes]);
+    run.failure = nullptr;
+    while (run.stacks.size() < threads) run.stacks.push_back(std::make_unique<fiber_stack>());
     for (unsigned t = 0; t < threads; ++t) {
         fiber& f = run.fibers[t];
         getcontext(&f.context);
-        f.context.uc_stack.ss_sp = run.stacks[t].get();
-        f.context.uc_stack.ss_size = block_run::stack_bytes;
+        f.context.uc_stack.ss_sp = run.stacks[t]->top_region();
+        f.context.uc_stack.ss_size = fiber_stack::bytes;
         f.context.uc_link = &run.scheduler;
         makecontext(&f.context, fiber_entry, 0);
     }
+    const std::string block = "block " + std::to_string(blockIdx.x) + ":";
     for (;;) {
-        for (unsigned t = 0; t < threads; ++t) {
+        for (unsigned i = 0; i < threads; ++i) {
+            const unsigned t = run.sequence == order::forward ? i : threads - 1 - i;
             if (run.fibers[t].now != state::running) continue;
             run.current = t;
             threadIdx.x = t;
             swapcontext(&run.scheduler, &run.fibers[t].context);
+            if (run.failure) std::rethrow_exception(run.failure);
         }
         if (answer_collectives(run.fibers)) continue;
         unsigned done = 0, at_barrier = 0;
@@ -179,11 +240,10 @@ inline void run_block(unsigned threads) {
             at_barrier += f.now == state::at_barrier;
         }
         if (done == threads) return;
-        if (done + at_barrier < threads)  // some wait in a collective that cannot be answered
-            throw kernel_fault("block " + std::to_string(blockIdx.x) + ": threads wait at collectives never completed");
+        if (done + at_barrier < threads)
+            throw kernel_fault(block + " collectives that can never complete:" + states_of(run.fibers));
         if (done > 0)
-            throw kernel_fault("block " + std::to_string(blockIdx.x) + ": " + std::to_string(done) +
-                               " threads finished while others wait at __syncthreads");
+            throw kernel_fault(block + " " + std::to_string(done) + " threads finished while others wait at __syncthreads");
         for (fiber& f : run.fibers) f.now = state::running;
     }
 }
@@ -229,15 +289,34 @@ inline unsigned long long atomicMin(unsigned long long* p, unsigned long long v)
 
 namespace cuda_on_host {
 
-// Every thread of a grid of `blocks` x `threads`, block after block.
+// Every thread of a grid of `blocks` x `threads`, block after block (in the order scoped_order
+// sets).
 template <class Kernel>
 void run_grid(unsigned blocks, unsigned threads, Kernel&& kernel) {
+    if (blocks == 0 || threads == 0 || threads > 1024)
+        throw kernel_fault("launch of " + std::to_string(blocks) + " blocks of " + std::to_string(threads) +
+                           " threads (CUDA: at least one, at most 1024 per block)");
     detail::block_run& run = detail::active();
     run.kernel = const_cast<void*>(static_cast<const void*>(&kernel));
     run.invoke = [](void* k) { (*static_cast<std::remove_reference_t<Kernel>*>(k))(); };
     gridDim.x = blocks;
     blockDim.x = threads;
-    for (blockIdx.x = 0; blockIdx.x < blocks; ++blockIdx.x) detail::run_block(threads);
+    for (unsigned b = 0; b < blocks; ++b) {
+        blockIdx.x = run.sequence == order::forward ? b : blocks - 1 - b;
+        detail::run_block(threads);
+    }
 }
+
+// Runs grids in `o` while it lives.
+class scoped_order {
+public:
+    explicit scoped_order(order o) : previous_(detail::active().sequence) { detail::active().sequence = o; }
+    scoped_order(const scoped_order&) = delete;
+    scoped_order& operator=(const scoped_order&) = delete;
+    ~scoped_order() { detail::active().sequence = previous_; }
+
+private:
+    order previous_;
+};
 
 }  // namespace cuda_on_host
