@@ -1,5 +1,6 @@
 // SCIENCE.md result 5: spike-frequency adaptation in the aLIF and AdEx.
 #include <cmath>
+#include <utility>
 
 #include "ifsim/analysis.hpp"
 #include "support/backend_param.hpp"
@@ -92,6 +93,34 @@ TEST_P(adaptation, w_relaxes_exactly_through_spike_and_refractory_steps) {
             const double w = r.engine->state(0, state_variable::w)[0];
             EXPECT_NEAR(w, -30.0 * std::exp(-50.0 / 100.0) + 20.0 * std::exp(-(50.0 - t_s) / 100.0), tol(1e-3, 1e-10))
                 << "t_ref = " << t_ref << " ms, " << (timing == spike_timing::grid ? "grid" : "interpolated");
+        }
+    }
+}
+
+// tau_w far below dt, interpolated spike times, t_ref shorter than the step: after a spike, w is
+// taken back over the step's free part with e^{part dt / tau_w}, which overflowed (dt / tau_w from
+// 89 in float, 710 in double) and, times w - w_inf = 0, made V NaN at the first spike (a fuzz
+// audit: `run` stopped where `check --build` had passed). With a = b = 0 the aLIF and AdEx are the
+// LIF and EIF: the same spikes.
+TEST_P(adaptation, tau_w_far_below_dt_stays_finite) {
+    for (const auto& [adaptive, plain] : {std::pair{model_kind::alif, model_kind::lif}, std::pair{model_kind::adex, model_kind::eif}}) {
+        for (const double tau_w : {1e-3, 1e-6}) {  // dt / tau_w 1e3 (float overflows), 1e6 (double too)
+            run_spec s = one_population(adaptive, 1, 50.0, 1.0, real());
+            set_param(s, "a", 0.0);
+            set_param(s, "b", 0.0);
+            set_param(s, "tau_w", tau_w);
+            set_param(s, "t_ref", 0.0);
+            s.populations[0].input.I_e = distribution::constant(500.0);
+            s.simulation.timing = spike_timing::interpolated;
+            run_spec same = s;
+            same.populations[0].model = plain;
+            same.populations[0].params.erase("a");
+            same.populations[0].params.erase("b");
+            same.populations[0].params.erase("tau_w");
+            const auto r = simulate(backend_name(), s);
+            EXPECT_GE(r.trains[0].size(), 3u) << model_name(adaptive);
+            EXPECT_EQ(r.trains[0], simulate(backend_name(), same).trains[0]) << model_name(adaptive) << ", tau_w " << tau_w;
+            EXPECT_TRUE(std::isfinite(r.engine->state(0, state_variable::V_m)[0]));
         }
     }
 }

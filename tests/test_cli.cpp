@@ -259,6 +259,11 @@ spikes = ["E", "I"]
     const auto self = ifsim("synapses " + (dir / "h5" / "from_files.toml").string() + " --out " + (dir / "h5").string());
     EXPECT_EQ(self.code, 2);
     EXPECT_NE(self.err.find("is the config given"), std::string::npos) << self.err;
+    // Nor into a run's folder, whose reports an export's clearing would take.
+    const auto into_run = ifsim("synapses " + (dir / "net.toml").string() + " --out " + (dir / "direct").string());
+    EXPECT_EQ(into_run.code, 2);
+    EXPECT_NE(into_run.err.find("holds a run (summary.json)"), std::string::npos) << into_run.err;
+    EXPECT_FALSE(fs::exists(dir / "direct" / "projection_0.h5"));
     // The files are named relative to from_files.toml: the folder moves with them.
     fs::rename(dir / "csv", dir / "moved");
     const auto moved = ifsim("run " + (dir / "moved" / "from_files.toml").string() + " --out " + (dir / "moved_run").string() + " -q");
@@ -1568,7 +1573,8 @@ TEST(cli, theory_writes_one_row_per_neuron) {
 }
 
 // `theory --out` names a CSV file: the config itself, or a config's or run's file, is refused
-// untouched (exit 2); it used to be replaced by the table, exit 0 (found by an audit).
+// untouched (exit 2); it used to be replaced by the table, exit 0 (found by an audit), and the
+// extensions in capitals went through (found by a later one).
 TEST(cli, theory_out_does_not_replace_a_config_or_a_run_file) {
     const fs::path dir = fresh_dir("theory_out");
     fs::create_directories(dir);
@@ -1579,7 +1585,7 @@ TEST(cli, theory_out_does_not_replace_a_config_or_a_run_file) {
     EXPECT_EQ(same.code, 2) << same.err;
     EXPECT_NE(same.err.find("is the config given"), std::string::npos) << same.err;
     EXPECT_EQ(slurp(config), before);
-    for (const std::string name : {"config.resolved.toml", "summary.json", "spikes.h5"}) {
+    for (const std::string name : {"config.resolved.toml", "summary.json", "spikes.h5", "a.TOML", "b.Json", "c.hdf5"}) {
         const auto r = ifsim("theory " + config.string() + " --out " + (dir / name).string());
         EXPECT_EQ(r.code, 2) << name << ": " << r.err;
         EXPECT_NE(r.err.find("the theory is CSV"), std::string::npos) << r.err;

@@ -36,6 +36,9 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         if (ec) throw config_error(out_dir.string() + ": cannot create the output folder (" + ec.message() + ")");
         const std::filesystem::path dir = std::filesystem::absolute(out_dir);
         const output_folder_lock lock(dir);  // one writer at a time
+        // Not a run's folder: clearing an earlier export would take a report named projection_<k>.
+        if (std::filesystem::exists(dir / "summary.json", ec))
+            throw config_error(out_dir.string() + " holds a run (summary.json); write the synapses to a folder of their own");
         const std::filesystem::path config = dir / "from_files.toml";
         if (std::filesystem::equivalent(config, args.config, ec))
             throw config_error(config.string() + " is the config given; choose another --out folder");

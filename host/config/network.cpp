@@ -8,6 +8,10 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "config_detail.hpp"
 #include "ifsim/config.hpp"
@@ -60,7 +64,9 @@ void read_poisson_generator(const context& ctx, const toml::table& t, std::strin
                      "input.poisson instead");
 }
 
-generator_spec read_generator(const context& ctx, const toml::table& t, std::string_view path, const run_spec& spec) {
+// `taken`: the populations' and earlier generators' names, each with what it names.
+generator_spec read_generator(const context& ctx, const toml::table& t, std::string_view path, const run_spec& spec,
+                              const std::unordered_map<std::string, const char*>& taken_names) {
     check_keys(ctx, t, path, generator_keys);
     generator_spec g;
     const toml::node* name_node = nullptr;
@@ -71,10 +77,7 @@ generator_spec read_generator(const context& ctx, const toml::table& t, std::str
                  says(np, *name_node) + "populations and generators need distinct names; '" + g.name +
                      "' is already used by " + by);
     };
-    for (const auto& p : spec.populations)
-        if (p.name == g.name) taken("a population");
-    for (const auto& e : spec.generators)
-        if (e.name == g.name) taken("an earlier generator");
+    if (const auto it = taken_names.find(g.name); it != taken_names.end()) taken(it->second);
 
     g.size = static_cast<std::uint64_t>(read_integer(ctx, required(ctx, t, path, "size", "the number of neurons"),
                                                      child_path(path, "size"), 1, std::int64_t{1} << 32));
@@ -140,8 +143,13 @@ void read_generators(const context& ctx, const toml::table& root, run_spec& spec
         ctx.fail(list, "generator",
                  "generator has " + std::to_string(list->size()) + " entries; at most " + std::to_string(max_generators) +
                      " [[generator]] tables are allowed (each has its own random stream)");
-    for (std::size_t i = 0; i < list->size(); ++i)
-        spec.generators.push_back(read_generator(ctx, *(*list)[i].as_table(), element_path("generator", i), spec));
+    // Names looked up, not searched: 65535 generators made validation quadratic (a fuzz audit).
+    std::unordered_map<std::string, const char*> taken;
+    for (const auto& p : spec.populations) taken.emplace(p.name, "a population");
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        spec.generators.push_back(read_generator(ctx, *(*list)[i].as_table(), element_path("generator", i), spec, taken));
+        taken.emplace(spec.generators.back().name, "an earlier generator");
+    }
 }
 
 // ---- [[projection]] ----
@@ -152,33 +160,46 @@ struct endpoint {
     std::uint64_t size = 0;
 };
 
+// The populations and generators by name, for the projections' endpoints.
+struct endpoint_index {
+    std::unordered_map<std::string_view, endpoint> populations, generators;
+    explicit endpoint_index(const run_spec& spec) {
+        for (const auto& p : spec.populations) populations.emplace(p.name, endpoint{p.name, p.size});
+        for (const auto& g : spec.generators) generators.emplace(g.name, endpoint{g.name, g.size});
+    }
+};
+
 // The endpoint `key` names, with a suggestion when it names none. Generators are accepted only
 // as sources (`generators_allowed`).
 endpoint read_endpoint(const context& ctx, const toml::table& t, std::string_view path, std::string_view key,
-                       const run_spec& spec, bool generators_allowed) {
-    std::vector<std::string_view> names;
-    for (const auto& p : spec.populations) names.push_back(p.name);
-    if (generators_allowed)
-        for (const auto& g : spec.generators) names.push_back(g.name);
+                       const run_spec& spec, const endpoint_index& index, bool generators_allowed) {
+    // Listed in messages only: joined for every projection, they made validation quadratic.
+    const auto names = [&] {
+        std::vector<std::string_view> v;
+        for (const auto& p : spec.populations) v.push_back(p.name);
+        if (generators_allowed)
+            for (const auto& g : spec.generators) v.push_back(g.name);
+        return v;
+    };
     const std::string kp = child_path(path, key);
     const char* what = generators_allowed && !spec.generators.empty() ? "a population or generator name"
                                                                       : "a population name";
-    const auto& n = required(ctx, t, path, key, std::string(what) + " (" + join(names) + ")");
+    const auto& n = t.contains(key) ? *t.get(key)
+                                    : required(ctx, t, path, key, std::string(what) + " (" + join(names()) + ")");
     const std::string name = read_string(ctx, n, kp, what);
-    for (const auto& p : spec.populations)
-        if (p.name == name) return {p.name, p.size};
-    for (const auto& g : spec.generators)
-        if (g.name == name) {
-            if (generators_allowed) return {g.name, g.size};
-            ctx.fail(&n, kp,
-                     says(kp, n) + "'" + name + "' is a generator, which only sends spikes; a target must be a population");
-        }
-    const std::string near = suggest(name, names);
+    if (const auto p = index.populations.find(name); p != index.populations.end()) return p->second;
+    if (const auto g = index.generators.find(name); g != index.generators.end()) {
+        if (generators_allowed) return g->second;
+        ctx.fail(&n, kp,
+                 says(kp, n) + "'" + name + "' is a generator, which only sends spikes; a target must be a population");
+    }
+    const std::vector<std::string_view> all = names();
+    const std::string near = suggest(name, all);
     const bool either = generators_allowed && !spec.generators.empty();
     ctx.fail(&n, kp,
              says(kp, n) + (either ? "no population or generator" : "no population") + " is named '" + printable(name) + "'" +
                  (near.empty() ? "" : "; did you mean '" + near + "'?") + " (" +
-                 (either ? "populations and generators" : "populations") + ": " + join(names) + ")");
+                 (either ? "populations and generators" : "populations") + ": " + join(all) + ")");
 }
 
 std::string synapse_says(synapse_kind k) {
@@ -539,21 +560,22 @@ connection_rule read_rule(const context& ctx, const toml::node& n, std::string_v
     return r;
 }
 
+// `names`: the earlier projections' names, this one's added.
 projection_spec read_projection(const context& ctx, const toml::table& t, std::string_view path,
-                                const run_spec& spec) {
+                                const run_spec& spec, const endpoint_index& index,
+                                std::unordered_set<std::string>& names) {
     check_keys(ctx, t, path, projection_keys);
     projection_spec pr;
     if (const toml::node* name_node = t.get("name")) {
         const toml::node* n = nullptr;
         pr.name = read_name(ctx, t, path, "projection", n);
-        for (const projection_spec& other : spec.projections)
-            if (other.name == pr.name)
-                ctx.fail(name_node, child_path(path, "name"),
-                         says(child_path(path, "name"), *name_node) + "projection names must be unique; '" + pr.name +
-                             "' names an earlier projection too");
+        if (!names.insert(pr.name).second)
+            ctx.fail(name_node, child_path(path, "name"),
+                     says(child_path(path, "name"), *name_node) + "projection names must be unique; '" + pr.name +
+                         "' names an earlier projection too");
     }
-    const endpoint src = read_endpoint(ctx, t, path, "source", spec, true);
-    const endpoint tgt = read_endpoint(ctx, t, path, "target", spec, false);
+    const endpoint src = read_endpoint(ctx, t, path, "source", spec, index, true);
+    const endpoint tgt = read_endpoint(ctx, t, path, "target", spec, index, false);
     pr.source = src.name;
     pr.target = tgt.name;
 
@@ -621,9 +643,11 @@ void read_projections(const context& ctx, const toml::table& root, run_spec& spe
                  "projection has " + std::to_string(list->size()) + " entries; at most " +
                      std::to_string(max_projections) +
                      " [[projection]] tables are allowed (each has its own random streams)");
+    const endpoint_index index(spec);
+    std::unordered_set<std::string> names;
     for (std::size_t i = 0; i < list->size(); ++i)
         spec.projections.push_back(
-            read_projection(ctx, *(*list)[i].as_table(), element_path("projection", i), spec));
+            read_projection(ctx, *(*list)[i].as_table(), element_path("projection", i), spec, index, names));
 }
 
 }  // namespace

@@ -83,6 +83,12 @@ bool is_report_name(std::string_view s) {
 
 
 
+// ASCII letters compared without case: report names are [A-Za-z0-9_-].
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
 // Why `name` is no population to record the state of: a generator's (it has none), or unknown.
 std::string not_a_population(const std::string& name, std::span<const std::string_view> names, const run_spec& spec) {
     for (const auto& g : spec.generators)
@@ -409,6 +415,14 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
                 ctx.fail(&times[i], ip,
                          says(ip, times[i]) + "switch times must be strictly increasing (previous: \"" +
                              format_quantity(input.steps.time_ms[i - 1], dimension::time) + "\")");
+            // Each switch on its own step: of two on one, the first was never applied.
+            const double step = sim.dt_ms > 0.0 ? nearest_steps(input.steps.time_ms[i], sim.dt_ms) : -1.0;
+            if (i > 0 && step >= 0.0 && step == nearest_steps(input.steps.time_ms[i - 1], sim.dt_ms))
+                ctx.fail(&times[i], ip,
+                         says(ip, times[i]) + "switch times must fall on different steps; it and the previous, \"" +
+                             format_quantity(input.steps.time_ms[i - 1], dimension::time) + "\", both round to step " +
+                             std::to_string(std::uint64_t(step)) + " of dt = " +
+                             format_quantity(sim.dt_ms, dimension::time));
         }
     }
 
@@ -830,8 +844,9 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
             if (std::all_of(r.name.begin(), r.name.end(), [](char c) { return c >= '0' && c <= '9'; }))
                 ctx.fail(n, np, says(np, *n) + "a name of digits alone would read as an index in --set record.<N>; "
                                                "add a letter");
-            if (r.name == "spikes")
-                ctx.fail(n, np, says(np, *n) + "'spikes' names the spike file, spikes.h5; choose another name");
+            if (same_ignoring_case(r.name, "spikes"))
+                ctx.fail(n, np, says(np, *n) + "'spikes' names the spike file, spikes.h5 (in any case, on a file "
+                                               "system that ignores it); choose another name");
         }
         // Its file, <name>.h5.part while written, must fit a file name (255 bytes on common
         // file systems; a 260-character name failed the run after check had passed).
@@ -842,10 +857,11 @@ void read_records(const context& ctx, const toml::table& root, run_spec& spec) {
                          std::to_string(max_report_name) + " (it names the file <name>.h5)" +
                          (t.contains("name") ? "" : "; set a shorter name = \"...\""));
         for (const auto& e : spec.states)
-            if (e.name == r.name)
+            if (same_ignoring_case(e.name, r.name))  // they name files; some file systems ignore case
                 ctx.fail(t.contains("name") ? t.get("name") : &t, child_path(path, "name"),
-                         child_path(path, "name") + " = \"" + r.name +
-                             "\": report names must be unique (set name = \"...\" to tell them apart)");
+                         child_path(path, "name") + " = \"" + r.name + "\": report names must be unique ignoring case (\"" +
+                             e.name + "\" is taken; they name files, and some file systems ignore case); set name = " +
+                             "\"...\" to tell them apart");
         spec.states.push_back(std::move(r));
     }
     // In population order, then the generators', whatever the records' order: the resolved config
