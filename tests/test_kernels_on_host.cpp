@@ -398,55 +398,14 @@ TEST(KernelsOnHost, SmallNetworksEqualCpu) {
 }
 
 
-// Populations in several update groups, as Network.CudaGroupsEqualCpu has them (its 400,000-neuron
-// population here 3,000, which still strides: the emulated device gives a population at most
-// three blocks): 19 LIF of one kernel (a full group of 16, then three more), the chain's head
-// without synaptic input, an EIF, one driven by white noise, and two with Poisson input into a
-// current and a conductance only; sizes 1 + 37 i, their own step currents, per-neuron thresholds
-// in one. 200 steps in blocks of 8 and 192.
+// The populations of Network.CudaGroupsEqualCpu in their five update groups (test::grouped_network;
+// its 400,000-neuron population here 3,000, which still strides: the emulated device gives a
+// population at most three blocks), 200 steps in blocks of 8 and 192.
 TEST(KernelsOnHost, GroupsEqualCpu) {
     for (const precision real : {precision::single, precision::double_}) {
         SCOPED_TRACE(real == precision::single ? "float" : "double");
-        run_spec base = test::small_network(20.0);
-        base.simulation.real = real;
-        run_spec spec = base;
-        spec.populations.clear();
-        spec.projections.clear();
-        for (int i = 0; i < 22; ++i) {
-            population_spec p = base.populations[0];
-            p.name = std::string("P") + std::to_string(i);
-            p.size = std::uint64_t(1 + 37 * i);
-            p.input.steps = {{0.5 * (i % 7), 4.0 + 0.1 * i}, {-3.0 * i, 6.0}};
-            if (i == 1) {
-                p.size = 3000;
-                p.input.poisson_rate_Hz = 10.0;
-            }
-            if (i == 5) p.params["V_th"] = {distribution::kind::uniform, 18.0, 22.0, {}};
-            if (i == 18) {
-                p.model = model_kind::eif;
-                p.params["V_T"] = distribution::constant(18.0);
-                p.params["Delta_T"] = distribution::constant(2.0);
-            }
-            if (i == 19) {
-                p.input.poisson_count = 0;
-                p.input.I_e = distribution::constant(300.0);
-                p.input.sigma_V = distribution::constant(4.0);
-            }
-            if (i >= 20) {
-                p.input.poisson_synapse = i == 20 ? synapse_kind::exp_current : synapse_kind::exp_conductance;
-                p.input.poisson_weight = i == 20 ? 0.2 * 250.0 / 3.0 : 0.2 * 250.0 / (6.0 * 50.0);
-                p.input.poisson_tau_syn_ms = i == 20 ? 3.0 : 6.0;
-                p.input.poisson_E_rev_mV = 60.0;
-            }
-            spec.populations.push_back(p);
-            if (i == 0 || i >= 20) continue;
-            projection_spec pr = base.projections[0];
-            pr.source = spec.populations[std::size_t(i - 1)].name;
-            pr.target = p.name;
-            pr.rule.degree = std::min<std::uint64_t>(20, spec.populations[std::size_t(i - 1)].size);
-            pr.weight = synapse_distribution::constant(i % 2 == 0 ? 0.5 : -0.5);
-            spec.projections.push_back(pr);
-        }
+        run_spec spec = test::grouped_network(20.0, 3000);
+        spec.simulation.real = real;
         const std::vector<std::uint64_t> spikes =
             expect_kernels_equal_cpu(spec, {8, 192}, real == precision::single ? order::forward : order::reverse);
         EXPECT_GT(std::accumulate(spikes.begin(), spikes.end(), std::uint64_t(0)), 1000u);

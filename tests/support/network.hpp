@@ -130,6 +130,55 @@ inline void poisson_into_channels(run_spec& s) {
     i.poisson_E_rev_mV = 60.0;
 }
 
+// Populations in several update groups (kernels/update_group.cuh), from small_network's LIF: 19 of
+// one kernel (a full group of 16, then three more; two of them outside the chain, with synaptic
+// input only from their Poisson input, into a current and into a conductance), the chain's head
+// without synaptic input, an EIF, and one driven by white noise instead of Poisson input, in five
+// groups. Each has its own size (1 + 37 i) and step current; one has per-neuron thresholds, and
+// one has `large` neurons, fluctuation-driven at a few Hz (16 mV mean drive).
+inline run_spec grouped_network(double duration_ms, std::uint64_t large) {
+    const run_spec base = small_network(duration_ms);
+    run_spec spec = base;
+    spec.populations.clear();
+    spec.projections.clear();
+    for (int i = 0; i < 22; ++i) {
+        population_spec p = base.populations[0];
+        p.name = std::string("P") + std::to_string(i);
+        p.size = std::uint64_t(1 + 37 * i);
+        p.input.steps = {{duration_ms * 0.025 * (i % 7), duration_ms * (0.2 + 0.005 * i)}, {-3.0 * i, 60.0}};
+        if (i == 1) {
+            p.size = large;
+            p.input.poisson_rate_Hz = 10.0;
+        }
+        if (i == 5) p.params["V_th"] = {distribution::kind::uniform, 18.0, 22.0, {}};
+        if (i == 18) {
+            p.model = model_kind::eif;
+            p.params["V_T"] = distribution::constant(18.0);
+            p.params["Delta_T"] = distribution::constant(2.0);
+        }
+        if (i == 19) {
+            p.input.poisson_count = 0;
+            p.input.I_e = distribution::constant(300.0);  // 24 mV over E_L
+            p.input.sigma_V = distribution::constant(4.0);
+        }
+        if (i >= 20) {  // the charge of base's 0.2 mV jumps (poisson_into_channels)
+            p.input.poisson_synapse = i == 20 ? synapse_kind::exp_current : synapse_kind::exp_conductance;
+            p.input.poisson_weight = i == 20 ? 0.2 * 250.0 / 3.0 : 0.2 * 250.0 / (6.0 * 50.0);
+            p.input.poisson_tau_syn_ms = i == 20 ? 3.0 : 6.0;
+            p.input.poisson_E_rev_mV = 60.0;
+        }
+        spec.populations.push_back(p);
+        if (i == 0 || i >= 20) continue;
+        projection_spec pr = base.projections[0];
+        pr.source = spec.populations[std::size_t(i - 1)].name;
+        pr.target = p.name;
+        pr.rule.degree = std::min<std::uint64_t>(20, spec.populations[std::size_t(i - 1)].size);
+        pr.weight = synapse_distribution::constant(i % 2 == 0 ? 0.5 : -0.5);
+        spec.projections.push_back(pr);
+    }
+    return spec;
+}
+
 // A block's spikes appended to those of the run so far, population by population.
 inline void append_spikes(std::vector<spike_list>& all, const block_output& out) {
     for (std::size_t p = 0; p < all.size(); ++p) {
