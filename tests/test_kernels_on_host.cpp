@@ -376,20 +376,7 @@ TEST(KernelsOnHost, SmallNetworksEqualCpu) {
         for (const bool into_channels : {false, true}) {
             SCOPED_TRACE(std::string(real == precision::single ? "float" : "double") +
                          (into_channels ? ", Poisson input into channels" : ", Poisson input jumps V"));
-            run_spec spec = test::small_network(50.0);
-            spec.simulation.real = real;
-            if (into_channels) test::poisson_into_channels(spec);
-            projection_spec cur = spec.projections[0];
-            cur.synapse = synapse_kind::exp_current;
-            cur.weight = {synapse_distribution::kind::normal, 20.0, 5.0};
-            cur.tau_syn_ms = 3.0;
-            spec.projections.push_back(cur);
-            projection_spec cond = spec.projections[2];
-            cond.synapse = synapse_kind::exp_conductance;
-            cond.weight = {synapse_distribution::kind::uniform, 0.5, 1.5};
-            cond.tau_syn_ms = 6.0;
-            cond.E_rev_mV = -10.0;
-            spec.projections.push_back(cond);
+            const run_spec spec = test::every_synapse_kind_network(50.0, real, into_channels);
             const std::vector<std::uint64_t> spikes = expect_kernels_equal_cpu(spec, {125}, turn(i++));
             EXPECT_GT(spikes[0], 300u);
             EXPECT_GT(spikes[1], 50u);

@@ -1131,20 +1131,7 @@ TEST(Network, CudaEqualsCpu) {
     for (const auto& [real, into_channels] : {std::pair{precision::single, false}, std::pair{precision::double_, false},
                                               std::pair{precision::single, true}, std::pair{precision::double_, true}}) {
         SCOPED_TRACE(into_channels ? "Poisson input into channels" : "Poisson input jumps V");
-        run_spec spec = small_network(200.0);
-        spec.simulation.real = real;
-        if (into_channels) poisson_into_channels(spec);
-        projection_spec cur = spec.projections[0];
-        cur.synapse = synapse_kind::exp_current;
-        cur.weight = {synapse_distribution::kind::normal, 20.0, 5.0};
-        cur.tau_syn_ms = 3.0;
-        spec.projections.push_back(cur);
-        projection_spec cond = spec.projections[2];
-        cond.synapse = synapse_kind::exp_conductance;
-        cond.weight = {synapse_distribution::kind::uniform, 0.5, 1.5};
-        cond.tau_syn_ms = 6.0;
-        cond.E_rev_mV = -10.0;
-        spec.projections.push_back(cond);
+        run_spec spec = test::every_synapse_kind_network(200.0, real, into_channels);
         if (into_channels) {  // every step: E's current, which cur and the input share; I's own conductance
             for (const auto& [population, variable, projection] :
                  {std::tuple{"E", "I_syn", std::size_t(4)}, std::tuple{"I", "g_syn", state_record::poisson_input_channel}}) {

@@ -130,6 +130,28 @@ inline void poisson_into_channels(run_spec& s) {
     i.poisson_E_rev_mV = 60.0;
 }
 
+// small_network with every synapse kind: E -> E again as an exp_current (normal 20 +- 5 pA,
+// tau_syn 3 ms), I -> E again as an exp_conductance (uniform 0.5-1.5 nS, tau_syn 6 ms, E_rev
+// -10 mV); the Poisson inputs into channels where asked (poisson_into_channels: E's then shares
+// the exp_current projection's channel, I's has one of its own).
+inline run_spec every_synapse_kind_network(double duration_ms, precision real, bool poisson_into_channels_too) {
+    run_spec spec = small_network(duration_ms);
+    spec.simulation.real = real;
+    if (poisson_into_channels_too) poisson_into_channels(spec);
+    projection_spec cur = spec.projections[0];
+    cur.synapse = synapse_kind::exp_current;
+    cur.weight = {synapse_distribution::kind::normal, 20.0, 5.0};
+    cur.tau_syn_ms = 3.0;
+    spec.projections.push_back(cur);
+    projection_spec cond = spec.projections[2];
+    cond.synapse = synapse_kind::exp_conductance;
+    cond.weight = {synapse_distribution::kind::uniform, 0.5, 1.5};
+    cond.tau_syn_ms = 6.0;
+    cond.E_rev_mV = -10.0;
+    spec.projections.push_back(cond);
+    return spec;
+}
+
 // Populations in several update groups (kernels/update_group.cuh), from small_network's LIF: 19 of
 // one kernel (a full group of 16, then three more; two of them outside the chain, with synaptic
 // input only from their Poisson input, into a current and into a conductance), the chain's head
