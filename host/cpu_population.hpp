@@ -479,7 +479,7 @@ private:
         for_each_rare(count, [&](int j) { return bridge_may_fire(u[j], x[j]); }, [&](int j) {
             const std::uint64_t i = first + std::uint64_t(j);
             const stepped<Real> r =
-                settle_bridge<Model>(coeffs(i), {load(i), offset[j], x[j], bridge_offset[j]}, u[j], false);
+                settle_bridge<Model>(coeffs(i), {load(i), offset[j], x[j], bridge_offset[j]}, u[j]);
             offset[j] = r.offset;
             store(i, r.state);
         });

@@ -97,11 +97,13 @@ TEST_P(adaptation, w_relaxes_exactly_through_spike_and_refractory_steps) {
     }
 }
 
-// tau_w far below dt, interpolated spike times, t_ref shorter than the step: after a spike, w is
-// taken back over the step's free part with e^{part dt / tau_w}, which overflowed (dt / tau_w from
-// 89 in float, 710 in double) and, times w - w_inf = 0, made V NaN at the first spike (a fuzz
-// audit: `run` stopped where `check --build` had passed). With a = b = 0 the aLIF and AdEx are the
-// LIF and EIF: the same spikes.
+// tau_w far below dt, interpolated spike times, t_ref shorter than the step (a fuzz audit). w
+// after a spike was the step's end w taken back over the step's free part, with e^{part dt /
+// tau_w}: that overflowed (dt / tau_w from 89 in float) and, times w - w_inf = 0, made V NaN
+// where `check --build` had passed; with a != 0 it held w far from any value the neuron passes
+// through. With a = b = 0 the aLIF and AdEx are the LIF and EIF: the same spikes. With a = 4 nS,
+// b = 10 pA, tau_w = 0.01 ms at dt = 0.1 ms the aLIF fires as at dt = 0.001 ms, regularly (it
+// fired 12 irregular spikes in 200 ms against 27).
 TEST_P(adaptation, tau_w_far_below_dt_stays_finite) {
     for (const auto& [adaptive, plain] : {std::pair{model_kind::alif, model_kind::lif}, std::pair{model_kind::adex, model_kind::eif}}) {
         for (const double tau_w : {1e-3, 1e-6}) {  // dt / tau_w 1e3 (float overflows), 1e6 (double too)
@@ -123,6 +125,23 @@ TEST_P(adaptation, tau_w_far_below_dt_stays_finite) {
             EXPECT_TRUE(std::isfinite(r.engine->state(0, state_variable::V_m)[0]));
         }
     }
+    std::vector<std::size_t> counts;
+    for (const double dt : {0.1, 0.001}) {
+        run_spec s = one_population(model_kind::alif, 1, 200.0, dt, real());
+        set_param(s, "a", 4.0);
+        set_param(s, "b", 10.0);
+        set_param(s, "tau_w", 0.01);
+        set_param(s, "t_ref", 0.0);
+        s.populations[0].input.I_e = distribution::constant(500.0);
+        s.simulation.timing = spike_timing::interpolated;
+        const auto t = simulate(backend_name(), s).trains[0];
+        ASSERT_GE(t.size(), 10u) << "dt " << dt;
+        counts.push_back(t.size());
+        if (dt == 0.1) {
+            EXPECT_LT(analysis::isi_statistics(t, t[1], 200.0).cv, 0.01);  // after the first ISI, from rest
+        }
+    }
+    EXPECT_NEAR(double(counts[0]), double(counts[1]), 1.0);
 }
 
 // A negative a (Naud et al. 2008's delayed-accelerating and irregular AdEx sets) turns the

@@ -614,6 +614,24 @@ TEST(summary, values_read_back_from_the_layout_it_writes) {
     EXPECT_EQ(summary_value(json, "no_such_key"), std::nullopt);
     EXPECT_EQ(summary_strings(json, "files"), (std::vector<std::string>{"spikes.h5", "E_V_m.h5"}));
     EXPECT_EQ(summary_strings(json, "steps"), std::nullopt);  // no list
+    // Saved again compactly, or indented by four: the same values (stats said the file was no
+    // summary at all; found by a fuzz audit).
+    std::string compact, four;
+    bool in_string = false;
+    for (std::size_t k = 0; k < json.size(); ++k) {
+        const char c = json[k];
+        if (c == '"' && (k == 0 || json[k - 1] != '\\')) in_string = !in_string;
+        if (!in_string && (c == ' ' || c == '\n')) continue;
+        compact += c;
+    }
+    for (const char c : json) four += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    for (const std::string& again : {compact, four}) {
+        EXPECT_EQ(summary_value(again, "steps"), "3000") << again;
+        EXPECT_EQ(summary_value(again, "config_digest"), "\"9d0e\"");
+        EXPECT_EQ(summary_value(again, "device"), "\"2 threads, -march=x86-64-v3\"");
+        EXPECT_EQ(summary_value(again, "neurons_with_cv"), std::nullopt);
+        EXPECT_EQ(summary_strings(again, "files"), (std::vector<std::string>{"spikes.h5", "E_V_m.h5"}));
+    }
     s.files.clear();
     EXPECT_EQ(summary_strings(summary_json(s), "files"), std::vector<std::string>{});
 }

@@ -275,6 +275,43 @@ TEST_F(synapse_file, h5_round_trip_int32_and_float32) {
     EXPECT_EQ(t.delay_ms, (doubles{1, 2, 3}));
 }
 
+// A compressed chunk damaged on disk: HDF5 opens the file and the dataset, and fails reading it.
+// Bad input, so config_error naming the file (it was a runtime failure, exit 1; a fuzz audit).
+TEST_F(synapse_file, h5_damaged_chunk_is_bad_input) {
+    const fs::path path = dir_ / "damaged.h5";
+    std::vector<std::uint64_t> index(10000);
+    for (std::size_t i = 0; i < index.size(); ++i) index[i] = i % 10;
+    haddr_t address = 0;
+    hsize_t bytes = 0;
+    {
+        const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        const hsize_t n = index.size();
+        const hid_t space = H5Screate_simple(1, &n, nullptr);
+        const hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_chunk(plist, 1, &n);
+        H5Pset_deflate(plist, 6);
+        for (const char* name : {"source", "target"}) {
+            const hid_t set = H5Dcreate2(file, name, H5T_STD_U64LE, space, H5P_DEFAULT, plist, H5P_DEFAULT);
+            ASSERT_GE(H5Dwrite(set, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, index.data()), 0);
+            const hsize_t origin = 0;
+            unsigned mask = 0;
+            ASSERT_GE(H5Dget_chunk_info_by_coord(set, &origin, &mask, &address, &bytes), 0);
+            H5Dclose(set);
+        }
+        H5Pclose(plist);
+        H5Sclose(space);
+        H5Fclose(file);
+    }
+    ASSERT_GT(bytes, 16u);
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(std::streamoff(address + bytes / 2));
+        const char garbage[8] = {'\x5a', '\x13', '\x77', '\x01', '\x7f', '\x42', '\x00', '\x66'};
+        f.write(garbage, sizeof garbage);
+    }
+    EXPECT_MENTIONS(error_of(path), path.string(), "its data cannot be read");
+}
+
 TEST_F(synapse_file, h5_round_trip_uint64_and_float64) {
     const auto t = read_synapse_file(h5({{"source", H5T_STD_U64LE, {1, 2}},
                                          {"target", H5T_STD_U64LE, {3, 4}},

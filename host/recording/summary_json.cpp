@@ -211,19 +211,36 @@ void write_summary_json(const std::filesystem::path& path, const run_summary& su
 
 namespace {
 
-// Where a top-level key's value starts in summary_json's layout: each on its own line, indented by
-// two spaces (a nested key is indented further; a key quoted inside a string has escaped quotes).
-std::size_t value_start(std::string_view json, std::string_view key) {
-    const std::string pattern = "\n  \"" + std::string(key) + "\": ";
-    const std::size_t at = json.find(pattern);
-    return at == std::string_view::npos ? at : at + pattern.size();
-}
-
 // The end of the string whose opening quote is at `at`: its closing quote, past escaped ones.
 std::size_t string_end(std::string_view json, std::size_t at) {
     for (std::size_t k = at + 1; k < json.size(); ++k) {
         if (json[k] == '\\') ++k;
         else if (json[k] == '"') return k;
+    }
+    return std::string_view::npos;
+}
+
+constexpr std::string_view blanks = " \t\r\n";
+
+// Where a top-level key's value starts: past `"key":` in the outermost object, outside strings,
+// whatever the layout (summary_json's, or the file saved again compactly or indented otherwise).
+std::size_t value_start(std::string_view json, std::string_view key) {
+    int depth = 0;
+    for (std::size_t k = 0; k < json.size(); ++k) {
+        const char c = json[k];
+        if (c == '"') {
+            const std::size_t end = string_end(json, k);
+            if (end == std::string_view::npos) return end;
+            if (depth == 1 && json.substr(k + 1, end - k - 1) == key) {
+                const std::size_t colon = json.find_first_not_of(blanks, end + 1);
+                if (colon != std::string_view::npos && json[colon] == ':') return json.find_first_not_of(blanks, colon + 1);
+            }
+            k = end;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
     }
     return std::string_view::npos;
 }
@@ -234,7 +251,7 @@ std::optional<std::string> summary_value(std::string_view json, std::string_view
     const std::size_t from = value_start(json, key);
     if (from == std::string_view::npos) return std::nullopt;
     const std::size_t to = from < json.size() && json[from] == '"' ? string_end(json, from) + 1
-                                                                     : json.find_first_of(",\n", from);
+                                                                     : json.find_first_of(",}\t\r\n ", from);
     return std::string(json.substr(from, to < from ? std::string_view::npos : to - from));
 }
 
@@ -242,7 +259,7 @@ std::optional<std::vector<std::string>> summary_strings(std::string_view json, s
     std::size_t at = value_start(json, key);
     if (at == std::string_view::npos || json.substr(at, 1) != "[") return std::nullopt;
     std::vector<std::string> out;
-    for (++at; (at = json.find_first_not_of(" \n,", at)) != std::string_view::npos && json[at] == '"';) {
+    for (++at; (at = json.find_first_not_of(" \t\r\n,", at)) != std::string_view::npos && json[at] == '"';) {
         const std::size_t end = string_end(json, at);
         if (end == std::string_view::npos) break;
         const std::string_view text = json.substr(at + 1, end - at - 1);

@@ -30,20 +30,24 @@ struct noise_source {
 };
 
 // The state at the end of the step after a spike at `offset` (fraction of the step) from state
-// `s`, the state the step would have ended in without it.
+// `s`, the state the step would have ended in without it. With interpolated timing, w comes from
+// the integrated span's start instead (w0, with V held at V0 as the step holds it, over h steps
+// from 1 - h): w at the spike on the step's path, then b added and relaxed with V clamped at
+// V_reset through the refractory part of the rest of the step, whose end the state stands for
+// (all of the rest, or t_ref where shorter: the next step integrates the free part). Exact for
+// a = 0. It used to take the step's end w back over the free part with V at V_reset, which for a
+// != 0 and tau_w well below dt held w far from any value the neuron passes through, and for a
+// tau_w below dt / 89 (float) overflowed into NaN (a fuzz audit).
 template <class Model, class Real, class Coeffs>
-IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate) {
+IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate, Real w0,
+                                  Real V0, Real h) {
     s.V = c.reset.V_reset;
     if constexpr (Model::adaptive) {
-        // w jumps by b at the spike. The state stands for the end of the refractory part of the
-        // rest of the step (all of it, or t_ref where shorter: the next step integrates the free
-        // part), so w there is b relaxed over that part plus the step's w, relaxed to the step's
-        // end, taken back over the free part (exact for a = 0). On the grid the spike is at the end.
         if (interpolate) {
             const Real rest = Real(1) - offset, held = rest < c.reset.ref_steps ? rest : c.reset.ref_steps;
-            const Real free = rest - held;
-            const Real w = free > Real(0) ? adapt(c.adaptation, s.w, c.reset.V_reset, c.leak.E_L, -free) : s.w;
-            s.w = w + c.reset.b * math::exp(-held * c.adaptation.dt_over_tau_w);
+            const Real since_start = offset - (Real(1) - h);  // negative only for a spike moved to the step's start
+            const Real w_spike = adapt(c.adaptation, w0, V0, c.leak.E_L, since_start > Real(0) ? since_start : Real(0));
+            s.w = adapt(c.adaptation, w_spike + c.reset.b, c.reset.V_reset, c.leak.E_L, held);
         } else {
             s.w += c.reset.b;
         }
@@ -217,17 +221,17 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
     neuron_state<Real> next = select(clamped, held, moved);
     next.ref = clamped ? s.ref - Real(1) : Real(0);
     const bool undecided = DeferBridge && bridge_on && !clamped && !spike;
-    return {select(spike, fired<Model>(c, next, offset, interpolate), next), spike ? offset : Real(-1),
+    return {select(spike, fired<Model>(c, next, offset, interpolate, w0, V0, h), next), spike ? offset : Real(-1),
             undecided ? x : no_crossing<Real>, bridge_offset};
 }
 
 // What update_neuron<..., DeferBridge = true> left undecided, decided: the neuron `r` stepped to
 // spikes now if the bridge crossed, with the state and offset update_neuron would have given it.
+// Grid timing only (the CPU's vector loop redoes an interpolated step's spikes in full).
 template <class Model, class Real>
-IFSIM_HD stepped<Real> settle_bridge(const typename Model::template coeffs<Real>& c, stepped<Real> r, Real u_bridge,
-                                     bool interpolate) {
+IFSIM_HD stepped<Real> settle_bridge(const typename Model::template coeffs<Real>& c, stepped<Real> r, Real u_bridge) {
     if (bridge_fires(u_bridge, r.bridge_x)) {
-        r.state = fired<Model>(c, r.state, r.bridge_offset, interpolate);
+        r.state = fired<Model>(c, r.state, r.bridge_offset, false, Real(0), Real(0), Real(1));
         r.offset = r.bridge_offset;
     }
     return r;

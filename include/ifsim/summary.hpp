@@ -67,8 +67,9 @@ void write_summary_json(const std::filesystem::path& path, const run_summary& su
 std::string summary_json(const run_summary& summary);
 
 // Reading back a summary.json that write_summary_json wrote (stats, a run replacing an earlier
-// run's files): not a JSON parser, its layout only, a top-level key per line. The text of `key`'s
-// value, a string with its quotes ("\"9d0e...\"") or a number ("3000"); nothing where it is absent.
+// run's files), in its layout or saved again in another: not a full JSON parser, top-level keys
+// only. The text of `key`'s value, a string with its quotes ("\"9d0e...\"") or a number
+// ("3000"); nothing where it is absent.
 std::optional<std::string> summary_value(std::string_view json, std::string_view key);
 // `key`'s list of strings, up to an element with an escape (none that it writes); nothing where
 // `key` is absent or no list.

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cmath>
-#include <limits>
 
 #include "ifsim/math.hpp"
 #include "ifsim/models/params.hpp"
@@ -30,23 +29,15 @@ adaptation_coeffs<Real> derive_adaptation(const neuron_params& p, double dt_ms) 
     return {Real(p.a), Real(std::exp(-dt_ms / p.tau_w)), Real(dt_ms / p.tau_w)};
 }
 
-// Largest exponent adapt() takes w back with: e^44 (float) or e^354 (double), half the range,
-// so that the factor times w - w_inf stays finite.
-template <class Real>
-inline constexpr Real max_take_back = Real(0.5 * 0.6931471805599453 * std::numeric_limits<Real>::max_exponent);
-
-// w after `h` (a fraction of dt) with the membrane at V; a negative h takes w back. The partial
-// step's propagator is selected on the CPU (vector lanes) and branched around on the GPU, as in
-// relax(). Taking w back over more than max_take_back time constants (tau_w far below dt) is
-// capped there: e^{dt/tau_w} overflowed, and times a w - w_inf of 0 made V NaN (a fuzz audit).
+// w after `h` (a fraction of dt) with the membrane at V. The partial step's propagator is selected
+// on the CPU (vector lanes) and branched around on the GPU, as in relax().
 template <class Real>
 IFSIM_HD Real adapt(const adaptation_coeffs<Real>& c, Real w, Real V, Real E_L, Real h) {
     const Real w_inf = c.a * (V - E_L);
 #ifdef __CUDA_ARCH__
     if (h == Real(1)) return w_inf + (w - w_inf) * c.P_w;
 #endif
-    const Real x = -h * c.dt_over_tau_w;
-    const Real P_h = math::exp(x < max_take_back<Real> ? x : max_take_back<Real>);
+    const Real P_h = math::exp(-h * c.dt_over_tau_w);
     const Real P = (h == Real(1)) ? c.P_w : P_h;
     return w_inf + (w - w_inf) * P;
 }
