@@ -61,6 +61,17 @@ void add_row(theory_table& table, const std::string& population, std::uint64_t n
     table.rate_Hz[population].push_back(rate);  // rows come in neuron order from 0
 }
 
+// The largest mean voltage jump [mV] of a delta input into `pop`: its Poisson input's, or a delta
+// projection's (mean weight), 0 without any.
+double largest_delta_jump(const run_spec& spec, const population_spec& pop) {
+    double J = pop.input.poisson_on() && pop.input.poisson_synapse == synapse_kind::delta
+                   ? std::fabs(pop.input.poisson_weight)
+                   : 0.0;
+    for (const auto& pr : spec.projections)
+        if (pr.target == pop.name && pr.synapse == synapse_kind::delta) J = std::max(J, std::fabs(pr.weight.a));
+    return J;
+}
+
 // The mean field of `spec` (a network, or one population with Poisson input) as rows of every
 // neuron of its populations, or why it has none.
 void add_mean_field(theory_table& table, const run_spec& spec, const std::string& what) {
@@ -105,6 +116,14 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
                                   " Hz against " + format_number(std::round(rate * 100.0) / 100.0) +
                                   " Hz: a run at this dt fires above the rate listed, up to about that; a smaller "
                                   "dt closes the gap (docs/models.md)");
+        // The diffusion approximation assumes jumps small against the way from reset to threshold
+        // (an inhibition-only input of -100 mV jumps was given 36 Hz, where a run cannot fire).
+        const neuron_params p = realize_params(pop, spec.simulation, 0).at(0);  // constant: one set
+        if (const double J = largest_delta_jump(spec, pop); J > 0.2 * (p.V_th - p.V_reset))
+            table.notes.push_back("population '" + pop.name + "': its input jumps V by up to " + format_number(J) +
+                                  " mV, against V_th - V_reset = " + format_number(p.V_th - p.V_reset) +
+                                  " mV: the diffusion approximation assumes jumps much smaller than that, so the "
+                                  "rate listed may be far off");
         if (const double tau_syn = mean_field_tau_syn(spec, pop); tau_syn > 0.0) {
             std::string& names = filtered[tau_syn];
             names += (names.empty() ? "'" : ", '") + pop.name + "'";

@@ -1018,6 +1018,37 @@ TEST(NetworkTheory, DeltaInputsGridOffsetRaisesTheMean) {
     for (const auto& n : make_theory_table(one).notes) EXPECT_EQ(n.find("step's end"), std::string::npos) << n;
 }
 
+// Jumps as large as the way from reset to threshold are beyond the diffusion approximation: said
+// (a fuzz audit: one inhibitory input of -100 mV jumps got 36 Hz, where a run cannot fire), from a
+// fifth of it; Brunel's 0.1 mV of 10 mV, and a projection's 1 mV, get no note.
+TEST(NetworkTheory, JumpsBeyondTheDiffusionApproximationAreSaid) {
+    run_spec one = test::one_population(model_kind::lif, 1, 100.0);
+    input_spec& in = one.populations[0].input;
+    in.poisson_rate_Hz = 10.0;
+    in.poisson_count = 1;
+    const auto notes_of = [](const run_spec& s) {
+        std::string all;
+        for (const auto& n : make_theory_table(s).notes) all += n + "\n";
+        return all;
+    };
+    const double gap = 20.0 - 10.0;  // V_th - V_reset of one_population's defaults, relative
+    in.poisson_weight = -100.0;
+    EXPECT_NE(notes_of(one).find("population 'P': its input jumps V by up to 100 mV, against V_th - V_reset = " +
+                                 format_number(gap) + " mV: the diffusion approximation"),
+              std::string::npos)
+        << notes_of(one);
+    in.poisson_weight = 0.19 * gap;
+    EXPECT_EQ(notes_of(one).find("diffusion approximation assumes"), std::string::npos) << notes_of(one);
+    in.poisson_weight = 0.21 * gap;
+    EXPECT_NE(notes_of(one).find("diffusion approximation assumes"), std::string::npos) << notes_of(one);
+    in.poisson_weight = 0.1;
+    run_spec net = test::small_network(100.0);
+    for (auto& pr : net.projections) pr.weight = synapse_distribution::constant(pr.weight.a > 0 ? 1.0 : -1.0);
+    EXPECT_EQ(notes_of(net).find("diffusion approximation assumes"), std::string::npos) << notes_of(net);
+    net.projections[2].weight = synapse_distribution::constant(-5.0);
+    EXPECT_NE(notes_of(net).find("population 'E': its input jumps V by up to 5 mV"), std::string::npos) << notes_of(net);
+}
+
 // Synapse values that no format or delay can hold are errors that name the projection and say
 // why (found by fuzzing: a NaN delay was taken as one step, and an out-of-range weight's error
 // named neither projection nor remedy).
