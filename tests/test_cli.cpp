@@ -772,6 +772,32 @@ TEST(cli, a_file_past_the_size_limit_is_said_by_every_command) {
     EXPECT_FALSE(fs::exists(dir / "t.csv.part"));
 }
 
+// A state record of every neuron of 2^32 is refused as the config is read, before its list of
+// neurons is spelt out: `check` ran out of memory there before it could print its estimate (a
+// fuzz audit; bad_alloc, exit 1).
+TEST(cli, a_record_list_beyond_memory_is_refused_before_it_is_made) {
+    const fs::path dir = fresh_dir("record_beyond_memory");
+    fs::create_directories(dir);
+    std::ofstream(dir / "huge.toml") << R"([simulation]
+duration = "10 ms"
+
+[[population]]
+name = "P"
+size = 4294967296
+model = "lif"
+
+[[record]]
+state = "V_m"
+population = "P"
+neurons = "all"
+)";
+    const auto r = ifsim("check " + (dir / "huge.toml").string(), "ulimit -v 4000000; ");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("record[0].neurons = \"all\": records 4294967296 neurons, whose list alone takes 32 GiB"),
+              std::string::npos)
+        << r.err;
+}
+
 // An output folder that cannot be made is bad input (exit 2) with the reason: a dangling link was
 // "File exists", a name too long a library error with exit 1.
 TEST(cli, an_output_folder_that_cannot_be_made_says_why) {

@@ -10,6 +10,7 @@
 #include "ifsim/population_setup.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/network.hpp"
 
 namespace ifsim::config_detail {
@@ -617,6 +618,14 @@ std::vector<std::uint64_t> read_neurons(const context& ctx, const toml::node& n,
     neuron_subset s = read_neuron_subset(ctx, n, path, {"population", pop.name, pop.size});
     if (!s.listed.empty()) return std::move(s.listed);
     if (s.all()) s.end = pop.size;
+    // Spelt out, a column per neuron: refused where the list alone would take half the memory this
+    // process can get (`check` of 2^32 neurons ran out of memory before it could print its estimate).
+    const double list_bytes = 8.0 * double(s.end - s.first);
+    if (const std::uint64_t available = available_memory(); available > 0 && list_bytes > 0.5 * double(available))
+        ctx.fail(&n, path,
+                 says(path, n) + "records " + std::to_string(s.end - s.first) + " neurons, whose list alone takes " +
+                     format_bytes(list_bytes) + " of the " + format_bytes(double(available)) +
+                     " this process can get; record fewer (a range, or a list)");
     std::vector<std::uint64_t> out;
     for (auto i = s.first; i < s.end; ++i) out.push_back(i);
     return out;
