@@ -54,14 +54,17 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         if (stop_requested.load()) return stopped("before anything was written");
         // An earlier export's files go (another format, more projections): the folder holds one.
         // Its config first, so that it never lists files that are gone.
+        // Only where from_files.toml says an export is there: a folder's own projection_<k>.csv stay.
+        const bool earlier_export = std::filesystem::exists(config, ec);
         std::filesystem::remove(config, ec);
-        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-            const std::string name = e.path().filename().string();
-            const auto digits = name.find_first_not_of("0123456789", 11);
-            if (name.starts_with("projection_") && digits > 11 && digits != std::string::npos &&
-                (name.substr(digits) == ".h5" || name.substr(digits) == ".csv"))
-                std::filesystem::remove(e.path(), ec);
-        }
+        if (earlier_export)
+            for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+                const std::string name = e.path().filename().string();
+                const auto digits = name.find_first_not_of("0123456789", 11);
+                if (name.starts_with("projection_") && digits > 11 && digits != std::string::npos &&
+                    (name.substr(digits) == ".h5" || name.substr(digits) == ".csv"))
+                    std::filesystem::remove(e.path(), ec);
+            }
         // The same model with every rule replaced by its file: it runs the same synapses.
         run_spec from_files = spec;
         const auto written_so_far = [&](std::size_t k) {

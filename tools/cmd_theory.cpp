@@ -18,9 +18,10 @@ void check_csv_target(const std::filesystem::path& csv_out, const std::filesyste
     std::error_code ec;
     if (std::filesystem::equivalent(csv_out, config, ec))
         throw config_error("--out " + csv_out.string() + " is the config given; name a CSV file");
-    std::string ext = csv_out.extension().string();
-    for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));  // a.TOML too
-    if (ext == ".toml" || ext == ".json" || ext == ".h5" || ext == ".hdf5")
+    const std::string ext = csv_out.extension().string();
+    std::string lower = ext;
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));  // a.TOML too
+    if (lower == ".toml" || lower == ".json" || lower == ".h5" || lower == ".hdf5")
         throw config_error("--out " + csv_out.string() + ": the theory is CSV; a " + ext +
                            " name is a config's or a run's file (name a .csv file)");
 }

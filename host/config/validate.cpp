@@ -423,7 +423,8 @@ void read_input(const context& ctx, const toml::table& t, std::string_view path,
                          says(ip, times[i]) + "switch times must fall on different steps; it and the previous, \"" +
                              format_quantity(input.steps.time_ms[i - 1], dimension::time) + "\", both round to step " +
                              std::to_string(std::uint64_t(step)) + " of dt = " +
-                             format_quantity(sim.dt_ms, dimension::time));
+                             format_quantity(sim.dt_ms, dimension::time) +
+                             " (a time half a step off the grid goes to the even step, as every time does)");
         }
     }
 

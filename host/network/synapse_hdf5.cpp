@@ -168,16 +168,17 @@ synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits) {
         // Units first: a file in another unit is refused before gigabytes of it are read.
         for (std::size_t c = 0; c < num_columns; ++c)
             if (s.datasets[c]) check_unit(file, column(c), units_attribute(s.datasets[c].get(), column(c), file), limits);
-        // A dataset that opens but does not read (a damaged compressed chunk) is bad input, not a
-        // fault of the run: config_error, which names the projection (exit 2, as for a missing file).
+        // A dataset that opens but does not read (a damaged compressed chunk, a filter this HDF5
+        // lacks) is the input's problem, not the run's: config_error, which names the projection
+        // (exit 2, as for a missing file).
         try {
             for (const column c : {column::source, column::target})
                 is_signed[c] = read_indices(s.datasets[c].get(), c == column::source ? t.source : t.target, s.rows, file);
             if (s.datasets[column::weight]) read_reals(s.datasets[column::weight].get(), t.weight, s.rows, file);
             if (s.datasets[column::delay]) read_reals(s.datasets[column::delay].get(), t.delay_ms, s.rows, file);
         } catch (const runtime_failure& e) {
-            throw config_error(file.string() + ": its data cannot be read, the file is damaged or incomplete (" +
-                               e.what() + ")");
+            throw config_error(file.string() + ": its data cannot be read (a damaged or incomplete file, a "
+                               "compression filter this HDF5 lacks, or an I/O error: " + e.what() + ")");
         }
     }
     row_checks checks(file, limits, format::hdf5);

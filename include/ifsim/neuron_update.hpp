@@ -30,14 +30,17 @@ struct noise_source {
 };
 
 // The state at the end of the step after a spike at `offset` (fraction of the step) from state
-// `s`, the state the step would have ended in without it. With interpolated timing, w comes from
-// the integrated span's start instead (w0, with V held at V0 as the step holds it, over h steps
-// from 1 - h): w at the spike on the step's path, then b added and relaxed with V clamped at
-// V_reset through the refractory part of the rest of the step, whose end the state stands for
-// (all of the rest, or t_ref where shorter: the next step integrates the free part). Exact for
-// a = 0. It used to take the step's end w back over the free part with V at V_reset, which for a
-// != 0 and tau_w well below dt held w far from any value the neuron passes through, and for a
-// tau_w below dt / 89 (float) overflowed into NaN (a fuzz audit).
+// `s`, the state the step would have ended in without it. With interpolated timing the state
+// stands for the end of the refractory part of the step's rest (all of it, or t_ref where shorter:
+// the next step integrates the free part, with V at V_reset), and w there is built from the
+// integrated span's start (w0, V held at V0 as the step holds it, over the h steps from 1 - h):
+// w's path up to that time, b relaxed over the refractory part, and a (V0 - V_reset) (1 -
+// e^{-free dt / tau_w}) for the free part. That last term is, to second order in free dt / tau_w,
+// what taking the step's end w back over the free part with V at V_reset gave, which was how w
+// was set until 2026-12-07: its e^{+free dt / tau_w} held w far from any value the neuron passes
+// through where tau_w is well below dt, and overflowed into NaN below dt / 89 (float; a fuzz
+// audit); bounded now, it keeps that form's accuracy elsewhere (first order, errors of V held
+// over the step and at the spike cancelling). Exact for a = 0.
 template <class Model, class Real, class Coeffs>
 IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate, Real w0,
                                   Real V0, Real h) {
@@ -45,9 +48,10 @@ IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real of
     if constexpr (Model::adaptive) {
         if (interpolate) {
             const Real rest = Real(1) - offset, held = rest < c.reset.ref_steps ? rest : c.reset.ref_steps;
-            const Real since_start = offset - (Real(1) - h);  // negative only for a spike moved to the step's start
-            const Real w_spike = adapt(c.adaptation, w0, V0, c.leak.E_L, since_start > Real(0) ? since_start : Real(0));
-            s.w = adapt(c.adaptation, w_spike + c.reset.b, c.reset.V_reset, c.leak.E_L, held);
+            const Real free = rest - held, r = c.adaptation.dt_over_tau_w;
+            s.w = adapt(c.adaptation, w0, V0, c.leak.E_L, h - free) +
+                  c.adaptation.a * (V0 - c.reset.V_reset) * -math::expm1(-free * r) +
+                  c.reset.b * math::exp(-held * r);
         } else {
             s.w += c.reset.b;
         }
