@@ -68,7 +68,10 @@ double largest_delta_jump(const run_spec& spec, const population_spec& pop) {
                    ? std::fabs(pop.input.poisson_weight)
                    : 0.0;
     for (const auto& pr : spec.projections)
-        if (pr.target == pop.name && pr.synapse == synapse_kind::delta) J = std::max(J, std::fabs(pr.weight.a));
+        if (pr.target == pop.name && pr.synapse == synapse_kind::delta) {
+            const synapse_distribution& w = pr.weight;  // a is the mean but for uniform's [a, b]
+            J = std::max(J, std::fabs(w.type == synapse_distribution::kind::uniform ? 0.5 * (w.a + w.b) : w.a));
+        }
     return J;
 }
 

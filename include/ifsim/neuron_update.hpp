@@ -30,17 +30,14 @@ struct noise_source {
 };
 
 // The state at the end of the step after a spike at `offset` (fraction of the step) from state
-// `s`, the state the step would have ended in without it. With interpolated timing the state
-// stands for the end of the refractory part of the step's rest (all of it, or t_ref where shorter:
-// the next step integrates the free part, with V at V_reset), and w there is built from the
-// integrated span's start (w0, V held at V0 as the step holds it, over the h steps from 1 - h):
-// w's path up to that time, b relaxed over the refractory part, and a (V0 - V_reset) (1 -
-// e^{-free dt / tau_w}) for the free part. That last term is, to second order in free dt / tau_w,
-// what taking the step's end w back over the free part with V at V_reset gave, which was how w
-// was set until 2026-12-07: its e^{+free dt / tau_w} held w far from any value the neuron passes
-// through where tau_w is well below dt, and overflowed into NaN below dt / 89 (float; a fuzz
-// audit); bounded now, it keeps that form's accuracy elsewhere (first order, errors of V held
-// over the step and at the spike cancelling). Exact for a = 0.
+// `s`, the state the step would have ended in without it. With interpolated timing it stands for
+// the end of the refractory part of the step's rest (all of it, or t_ref where shorter: the next
+// step integrates the free part, with V at V_reset). w there: its path from the integrated span's
+// start (w0, V held at V0 over the h steps from 1 - h), b relaxed over the refractory part, and
+// a (V0 - V_reset)(1 - e^{-free dt/tau_w}) for the free part, to second order what taking the
+// step's end w back over the free part gave until 2026-12-07, as accurate, and bounded: that
+// form's e^{+free dt/tau_w} overflowed into NaN where tau_w is far below dt (a fuzz audit).
+// Exact for a = 0.
 template <class Model, class Real, class Coeffs>
 IFSIM_HD neuron_state<Real> fired(const Coeffs& c, neuron_state<Real> s, Real offset, bool interpolate, Real w0,
                                   Real V0, Real h) {
