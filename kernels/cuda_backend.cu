@@ -174,7 +174,7 @@ class cuda_population final : public population_runner {
     using pipeline_type = cuda::spike_pipeline<Real>;
 
 public:
-    using kernel_type = void (*)(const cuda::update_member<Model, Real>*, cuda::group_step<Real>);
+    using kernel_type = cuda::update_kernel_type<Model, Real>;
 
     cuda_population(population_data<Model, Real> data, philox_key key, bool interpolate, std::string name,
                     const device_context& ctx, std::vector<synapse_channel> channels, std::uint32_t slots,
@@ -190,9 +190,7 @@ public:
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
             any_poisson = any_poisson || (c.input.flags & input_flag::poisson) != 0;
         }
-        const bool syn = !channels_.empty();
-        update_ = has_ou_ ? (syn ? pick_kernel<true, true>(any_poisson, interpolate) : pick_kernel<true, false>(any_poisson, interpolate))
-                          : (syn ? pick_kernel<false, true>(any_poisson, interpolate) : pick_kernel<false, false>(any_poisson, interpolate));
+        update_ = cuda::update_kernel_for<Model, Real>(has_ou_, any_poisson, interpolate, !channels_.empty());
     }
 
     std::vector<memory_part> setup_memory() const override {
@@ -386,14 +384,6 @@ private:
             case state_variable::I_noise: return d_I_ou_;
             default: throw std::invalid_argument("state: I_syn and g_syn are a synaptic channel's; record them");
         }
-    }
-
-    template <bool Ou, bool Syn>
-    static kernel_type pick_kernel(bool poisson, bool interpolate) {
-        return poisson ? (interpolate ? &cuda::update_kernel<Model, Real, Ou, true, true, Syn>
-                                      : &cuda::update_kernel<Model, Real, Ou, true, false, Syn>)
-                       : (interpolate ? &cuda::update_kernel<Model, Real, Ou, false, true, Syn>
-                                      : &cuda::update_kernel<Model, Real, Ou, false, false, Syn>);
     }
 
     population_data<Model, Real> h_;  // host copy: only first_id and the step schedule kept after allocate()

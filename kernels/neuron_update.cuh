@@ -8,6 +8,7 @@
 #include <curand_kernel.h>
 
 #include <cstdint>
+#include <utility>
 
 #include "compaction.cuh"
 #include "launch_shape.cuh"
@@ -140,6 +141,21 @@ __global__ void __launch_bounds__(threads_per_block)
     } else {
         for_each_neuron([&](std::uint64_t i) { return p.d_coeffs[i]; });
     }
+}
+
+template <class Model, class Real>
+using update_kernel_type = void (*)(const update_member<Model, Real>*, group_step<Real>);
+
+// The update kernel instance for a population's flags: the one the backend launches, and the one
+// the tests run on the host (tests/test_kernels_on_host.cpp).
+template <class Model, class Real>
+update_kernel_type<Model, Real> update_kernel_for(bool ou, bool poisson, bool interpolate, bool synapses) {
+    const unsigned index = (ou ? 8u : 0u) | (poisson ? 4u : 0u) | (interpolate ? 2u : 0u) | (synapses ? 1u : 0u);
+    return []<unsigned... I>(std::integer_sequence<unsigned, I...>, unsigned i) {
+        static const update_kernel_type<Model, Real> instances[] = {
+            &update_kernel<Model, Real, (I & 8u) != 0, (I & 4u) != 0, (I & 2u) != 0, (I & 1u) != 0>...};
+        return instances[i];
+    }(std::make_integer_sequence<unsigned, 16>{}, index);
 }
 
 }  // namespace ifsim::cuda

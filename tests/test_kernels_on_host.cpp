@@ -75,7 +75,7 @@ template <class Model, class Real>
 class typed_population final : public host_population {
 public:
     using member_type = cuda::update_member<Model, Real>;
-    using kernel_type = void (*)(const member_type*, cuda::group_step<Real>);
+    using kernel_type = cuda::update_kernel_type<Model, Real>;
 
     typed_population(const population_spec& pop, const simulation_spec& sim, std::uint64_t first_id,
                      const std::vector<synapse_channel>& channels, std::uint32_t slots, std::uint32_t chunk)
@@ -87,7 +87,8 @@ public:
             any_noise_ = any_noise_ || needs_step_noise(c.input.flags);
             poisson = poisson || (c.input.flags & input_flag::poisson) != 0;
         }
-        kernel_ = pick(!d_.I_ou.empty(), poisson, sim.timing == spike_timing::interpolated, !channels.empty());
+        kernel_ = cuda::update_kernel_for<Model, Real>(!d_.I_ou.empty(), poisson, sim.timing == spike_timing::interpolated,
+                                                      !channels.empty());
         // As cuda_population::allocate: a ring per channel with arrivals, a state per exp channel.
         rings_.reserve(channels.size());
         x_.reserve(channels.size());
@@ -164,18 +165,6 @@ public:
     unsigned long long first_overflow() const override { return overflow_; }
 
 private:
-    template <bool Ou, bool Poisson, bool Interpolate, bool Synapses>
-    static constexpr kernel_type instance = &cuda::update_kernel<Model, Real, Ou, Poisson, Interpolate, Synapses>;
-
-    // The instance cuda_population picks for these flags.
-    static kernel_type pick(bool ou, bool poisson, bool interpolate, bool synapses) {
-        const unsigned index = (ou ? 8u : 0u) | (poisson ? 4u : 0u) | (interpolate ? 2u : 0u) | (synapses ? 1u : 0u);
-        return []<unsigned... I>(std::integer_sequence<unsigned, I...>, unsigned i) {
-            constexpr kernel_type table[] = {instance<(I & 8u) != 0, (I & 4u) != 0, (I & 2u) != 0, (I & 1u) != 0>...};
-            return table[i];
-        }(std::make_integer_sequence<unsigned, 16>{}, index);
-    }
-
     // Zeros for a state the population lacks, as both backends give.
     std::vector<double> in_double(const std::vector<Real>& a) const {
         return a.empty() ? std::vector<double>(d_.size, 0.0) : std::vector<double>(a.begin(), a.end());
