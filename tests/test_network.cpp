@@ -1208,15 +1208,17 @@ TEST(Network, CudaEqualsCpu) {
 }
 
 // Populations in five update groups (kernels/update_group.cuh; test::grouped_network), CPU = GPU
-// bit for bit in float and double; one of them, 400,000 neurons, more than a GPU's resident
-// blocks hold, so its blocks stride. The GPU advances 8 steps and then 1992: chunks of 2 steps,
-// then of 8 (the most that population's pool of 8 n entries holds), so the spike counters are
-// allocated anew and the groups' tables uploaded again (with 100 and 1900 both blocks had chunks
-// of 8 and nothing moved; found by a review). Skips without a usable CUDA device.
+// bit for bit in float and double; one of them 1.5 times as many neurons as the device holds
+// resident threads (405,504 on an H100, 6144 on the emulated device), so its blocks stride. The
+// GPU advances 8 steps and then 1992: chunks of 2 steps, then of more (8 on an H100, the most
+// that population's pool of 8 n entries holds), so the spike counters are allocated anew and the
+// groups' tables uploaded again (with 100 and 1900 both blocks had chunks of 8 and nothing moved;
+// found by a review). Skips without a usable CUDA device.
 TEST(Network, CudaGroupsEqualCpu) {
     if (const std::string why = test::cuda_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    const std::uint64_t large = test::cuda_resident_threads() * 3 / 2;
     for (const precision real : {precision::single, precision::double_}) {
-        run_spec spec = test::grouped_network(200.0, 400000);
+        run_spec spec = test::grouped_network(200.0, large);
         spec.simulation.real = real;
         const auto collect = [&](const std::string& name, std::vector<std::uint32_t> blocks) {
             auto engine = test::make_backend(name, spec);

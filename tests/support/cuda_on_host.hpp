@@ -1,6 +1,6 @@
 // Just enough of CUDA to run kernels/ kernels on the host. __global__ and __device__ vanish,
 // __shared__ becomes static (blocks run one after another), and the built-in indices are globals
-// that run_grid sets. Each thread of a block is a fiber (ucontext) that runs until it finishes or
+// that run_grid sets. Each thread of a block is a fiber that runs until it finishes or
 // reaches a barrier or warp collective (__syncthreads, __ballot_sync, __shfl_sync); when every
 // thread waits, the collectives whose lanes have all arrived are answered, then the block's
 // barrier. Atomics are plain operations: one OS thread runs all fibers, and switches only at
@@ -14,6 +14,10 @@
 // order (scoped_order) exposes some of the last kind: a kernel whose results change with the
 // order of its threads and blocks is wrong on a GPU. Include it after <curand_kernel.h> (whose
 // host_defines.h would define __shared__ again) and before the kernel headers.
+//
+// Fibers switch by a few instructions on x86-64 (the callee-saved registers, the stack pointer
+// and the floating-point control words); elsewhere by ucontext, whose every switch is a system
+// call (about ten times slower).
 #pragma once
 
 #include <sys/mman.h>
@@ -61,8 +65,19 @@ namespace detail {
 
 enum class state { running, at_barrier, at_ballot, at_shuffle, done };
 
+// Where a fiber or the scheduler resumes.
+#if defined(__x86_64__)
+struct context {
+    void* sp = nullptr;  // its saved registers are on its stack
+};
+#else
+struct context {
+    ucontext_t uc;
+};
+#endif
+
 struct fiber {
-    ucontext_t context;
+    detail::context context;
     state now = state::running;
     unsigned mask = 0;          // the collective's member lanes
     std::uint64_t value = 0;    // what the lane contributes
@@ -92,9 +107,65 @@ private:
     std::size_t guard_ = 0;
 };
 
+#if defined(__x86_64__)
+// switch_stack(save, load): pushes the callee-saved registers and the MXCSR and x87 control
+// words, stores the stack pointer in *save, takes `load` as the stack pointer and pops the same
+// from it (System V: everything else is the caller's to save). In a COMDAT section, as an inline
+// function's code is, so that every file including this header may define it.
+extern "C" void cuda_on_host_switch_stack(void** save, void* load);
+asm(R"(
+    .pushsection .text.cuda_on_host_switch_stack,"axG",@progbits,cuda_on_host_switch_stack,comdat
+    .weak cuda_on_host_switch_stack
+    .hidden cuda_on_host_switch_stack
+    .type cuda_on_host_switch_stack, @function
+cuda_on_host_switch_stack:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size cuda_on_host_switch_stack, .-cuda_on_host_switch_stack
+    .popsection
+)");
+
+inline void switch_context(context& from, context& to) { cuda_on_host_switch_stack(&from.sp, to.sp); }
+
+// A context that, switched to, calls entry() on the stack [base, base + bytes): its first frame
+// as switch_stack leaves one, returning into entry as if entry had been called (it never
+// returns), with the current control words.
+inline void start_context(context& c, void* base, std::size_t bytes, void (*entry)()) {
+    const auto top = (reinterpret_cast<std::uintptr_t>(base) + bytes) & ~std::uintptr_t(15);
+    auto* slot = reinterpret_cast<std::uint64_t*>(top);
+    *--slot = 0;                                        // entry's return address: none
+    *--slot = reinterpret_cast<std::uintptr_t>(entry);  // where switch_stack returns to
+    for (int r = 0; r < 6; ++r) *--slot = 0;            // rbp, rbx, r12 to r15
+    c.sp = slot;
+}
+#else
+inline void switch_context(context& from, context& to) { swapcontext(&from.uc, &to.uc); }
+
+inline void start_context(context& c, void* base, std::size_t bytes, void (*entry)()) {
+    getcontext(&c.uc);
+    c.uc.uc_stack.ss_sp = base;
+    c.uc.uc_stack.ss_size = bytes;
+    c.uc.uc_link = nullptr;  // entry never returns
+    makecontext(&c.uc, entry, 0);
+}
+#endif
+
 // One block's threads, run to completion by run_block.
 struct block_run {
-    ucontext_t scheduler;
+    detail::context scheduler;
     std::vector<fiber> fibers;
     std::vector<std::unique_ptr<fiber_stack>> stacks;  // kept across blocks
     unsigned current = 0;
@@ -131,19 +202,23 @@ inline std::uint64_t wait(state s, unsigned mask = 0, std::uint64_t value = 0, u
     f.mask = mask;
     f.value = value;
     f.source_lane = source_lane;
-    swapcontext(&f.context, &run.scheduler);
+    switch_context(f.context, run.scheduler);
     return f.result;
 }
 
-inline void fiber_entry() {
+// A fiber's life: the kernel, then back to the scheduler for good.
+[[noreturn]] inline void fiber_entry() {
     block_run& run = active();
     try {
         run.invoke(run.kernel);
-    } catch (...) {  // unwinding past makecontext's frame would terminate
+    } catch (...) {  // unwinding past the fiber's first frame would terminate
         run.failure = std::current_exception();
     }
-    run.fibers[run.current].now = state::done;
-}  // returns to the scheduler through uc_link
+    fiber& f = run.fibers[run.current];
+    f.now = state::done;
+    switch_context(f.context, run.scheduler);
+    __builtin_unreachable();
+}
 
 inline const char* name_of(state s) {
     switch (s) {
@@ -217,11 +292,7 @@ inline void run_block(unsigned threads) {
     while (run.stacks.size() < threads) run.stacks.push_back(std::make_unique<fiber_stack>());
     for (unsigned t = 0; t < threads; ++t) {
         fiber& f = run.fibers[t];
-        getcontext(&f.context);
-        f.context.uc_stack.ss_sp = run.stacks[t]->top_region();
-        f.context.uc_stack.ss_size = fiber_stack::bytes;
-        f.context.uc_link = &run.scheduler;
-        makecontext(&f.context, fiber_entry, 0);
+        start_context(f.context, run.stacks[t]->top_region(), fiber_stack::bytes, fiber_entry);
     }
     const std::string block = "block " + std::to_string(blockIdx.x) + ":";
     for (;;) {
@@ -230,7 +301,7 @@ inline void run_block(unsigned threads) {
             if (run.fibers[t].now != state::running) continue;
             run.current = t;
             threadIdx.x = t;
-            swapcontext(&run.scheduler, &run.fibers[t].context);
+            switch_context(run.scheduler, run.fibers[t].context);
             if (run.failure) std::rethrow_exception(run.failure);
         }
         if (answer_collectives(run.fibers)) continue;

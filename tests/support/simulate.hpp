@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,16 @@ inline std::string cuda_unavailable() {
     return status.usable ? "" : "no usable CUDA device: " + status.reason;
 #else
     return "ifsim was built without CUDA (nvcc not found)";
+#endif
+}
+
+// Threads device 0 holds resident at once (2048 per multiprocessor); 0 without a usable device.
+inline std::uint64_t cuda_resident_threads() {
+#if IFSIM_HAVE_CUDA
+    static const cuda_status status = query_cuda();
+    return status.usable ? std::uint64_t(status.devices[0].multiprocessors) * 2048 : 0;
+#else
+    return 0;
 #endif
 }
 
