@@ -1189,10 +1189,12 @@ TEST(Network, CudaEqualsCpu) {
                 for (std::size_t r = 0; r < samples.size(); ++r)
                     samples[r].insert(samples[r].end(), out.samples[r].begin(), out.samples[r].end());
             }
-            return std::tuple{all, engine->state(0, state_variable::V_m), samples};
+            return std::tuple{all, engine->state(0, state_variable::V_m), samples, engine->network().events};
         };
-        const auto [cpu, cpu_V, cpu_samples] = collect("cpu", 250);
-        const auto [gpu, gpu_V, gpu_samples] = collect("cuda", 333);
+        const auto [cpu, cpu_V, cpu_samples, cpu_events] = collect("cpu", 250);
+        const auto [gpu, gpu_V, gpu_samples, gpu_events] = collect("cuda", 333);
+        EXPECT_GT(cpu_events, 0u);
+        EXPECT_EQ(cpu_events, gpu_events);
         for (std::size_t r = 0; r < spec.states.size(); ++r) {
             EXPECT_EQ(cpu_samples[r].size(), 2000u * 50u) << spec.states[r].name;
             EXPECT_TRUE(cpu_samples[r] == gpu_samples[r]) << spec.states[r].name;

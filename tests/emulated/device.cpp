@@ -1,11 +1,11 @@
 // The CUDA runtime calls of kernels/ on an emulated device (device.hpp): one device 0, "device"
 // memory from the host's heap, streams as queues of work run when the host waits (or at once).
 //
-// What a call does with respect to the host follows the CUDA runtime's documented behaviour:
-// cudaMemcpy waits for the legacy stream (and, device to device, only queues); cudaMemcpyAsync from
-// pageable memory takes the source at the call, and into pageable memory returns when done; into
-// pinned memory it leaves the destination garbage until the copy runs; cudaFree and cudaFreeHost
-// wait for the device. Streams made with cudaStreamNonBlocking do not wait for the legacy stream
+// What a call does with respect to the host follows the CUDA runtime's documented behaviour
+// ("API synchronization behavior"): a copy from pageable memory takes its source at the call and
+// may run later (cudaMemcpy's on the legacy stream too); a copy into pageable memory returns when
+// done; a copy into pinned memory leaves its destination garbage until it runs; device to device
+// only queues; cudaFree and cudaFreeHost wait for the device. Streams made with cudaStreamNonBlocking do not wait for the legacy stream
 // (all of ifsim's are), so the legacy stream's work is ordered before theirs only by a
 // synchronisation.
 #include "device.hpp"

@@ -15,9 +15,8 @@
 // order of its threads and blocks is wrong on a GPU. Include it after <curand_kernel.h> (whose
 // host_defines.h would define __shared__ again) and before the kernel headers.
 //
-// Fibers switch by a few instructions on x86-64 (the callee-saved registers, the stack pointer
-// and the floating-point control words); elsewhere by ucontext, whose every switch is a system
-// call (about ten times slower).
+// Fibers switch by a few instructions on x86-64 (the callee-saved registers and the stack
+// pointer); elsewhere by ucontext, whose every switch is a system call (about ten times slower).
 #pragma once
 
 #include <sys/mman.h>
@@ -108,10 +107,11 @@ private:
 };
 
 #if defined(__x86_64__)
-// switch_stack(save, load): pushes the callee-saved registers and the MXCSR and x87 control
-// words, stores the stack pointer in *save, takes `load` as the stack pointer and pops the same
-// from it (System V: everything else is the caller's to save). In a COMDAT section, as an inline
-// function's code is, so that every file including this header may define it.
+// switch_stack(save, load): pushes the callee-saved registers, stores the stack pointer in
+// *save, takes `load` as the stack pointer and pops the same from it (System V: everything else
+// is the caller's to save; the MXCSR and x87 control words are left alone, as no kernel changes
+// them). In a COMDAT section, as an inline function's code is, so that every file including this
+// header may define it.
 extern "C" void cuda_on_host_switch_stack(void** save, void* load);
 asm(R"(
     .pushsection .text.cuda_on_host_switch_stack,"axG",@progbits,cuda_on_host_switch_stack,comdat
@@ -142,7 +142,7 @@ inline void switch_context(context& from, context& to) { cuda_on_host_switch_sta
 
 // A context that, switched to, calls entry() on the stack [base, base + bytes): its first frame
 // as switch_stack leaves one, returning into entry as if entry had been called (it never
-// returns), with the current control words.
+// returns).
 inline void start_context(context& c, void* base, std::size_t bytes, void (*entry)()) {
     const auto top = (reinterpret_cast<std::uintptr_t>(base) + bytes) & ~std::uintptr_t(15);
     auto* slot = reinterpret_cast<std::uint64_t*>(top);
