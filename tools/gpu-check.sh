@@ -190,6 +190,7 @@ if [[ -f $bundle/links.txt ]]; then
 fi
 cmake_args=(-S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release
   -DIFSIM_WITH_CUDA="$with_cuda" -DCMAKE_CUDA_ARCHITECTURES="$arch"
+  -DIFSIM_EMULATED_DEVICE_TESTS=OFF  # the emulated device stands in for a GPU where there is none
   -DCMAKE_PREFIX_PATH="$bundle" -DHDF5_ROOT="$bundle" -DHDF5_NO_FIND_PACKAGE_CONFIG_FILE=ON
   -DHDF5_PREFER_PARALLEL=OFF -DHDF5_C_COMPILER_EXECUTABLE="$bundle/no-h5cc"
   # DT_RPATH, not RUNPATH: the build-tree rpath to $bundle/lib then also finds the libraries that

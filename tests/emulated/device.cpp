@@ -446,7 +446,9 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t e, unsigned int
     if (e->stream == nullptr) return cudaSuccess;  // never recorded: nothing to wait for
     CUstream_st* on = e->stream;
     const std::uint64_t position = e->position;
-    enqueue(stream, "cudaStreamWaitEvent", [on, position] { run_until(on, position); });
+    enqueue(stream, "cudaStreamWaitEvent", [on, position] {
+        if (on == &device().legacy || device().streams.count(on)) run_until(on, position);  // else destroyed, so done
+    });
     return cudaSuccess;
 }
 

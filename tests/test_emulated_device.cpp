@@ -1,0 +1,294 @@
+// The CUDA backend on the emulated device (emulated/device.hpp), against the CPU backend after
+// every block: the examples and a network of all five models, their grids run forward and in
+// reverse; and the emulated device itself, which must fail what a GPU leaves undefined rather than
+// pass it by luck.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "device.hpp"
+// after the device:
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_scan.cuh>
+#include <cub/device/device_segmented_radix_sort.cuh>
+
+#include "ifsim/backend.hpp"
+#include "ifsim/config.hpp"
+#include "ifsim/cuda_info.hpp"
+#include "ifsim/network.hpp"
+#include "support/simulate.hpp"
+
+namespace ifsim {
+namespace {
+
+using cuda_on_host::order;
+
+// "" where the two agree, else the first spike they differ at.
+std::string first_difference(const spike_list& cpu, const spike_list& gpu) {
+    const auto at = [](const spike_list& s, std::size_t e) {
+        if (e >= s.size()) return std::string("none");
+        char offset[32];
+        std::snprintf(offset, sizeof offset, "%.17g", s.offset[e]);
+        return "step " + std::to_string(s.step[e]) + " neuron " + std::to_string(s.neuron[e]) + " offset " + offset;
+    };
+    for (std::size_t e = 0; e < std::max(cpu.size(), gpu.size()); ++e)
+        if (e >= cpu.size() || e >= gpu.size() || cpu.step[e] != gpu.step[e] || cpu.neuron[e] != gpu.neuron[e] ||
+            cpu.offset[e] != gpu.offset[e])
+            return "spike " + std::to_string(e) + ": CPU " + at(cpu, e) + ", CUDA " + at(gpu, e);
+    return "";
+}
+
+// Runs `spec` on both backends (the emulated device's grids in `o`) in blocks of `block` steps,
+// comparing after each: spikes, V, w, I_noise, every synaptic channel's state, the event count.
+// Returns each population's spikes.
+std::vector<std::uint64_t> expect_cuda_equals_cpu(const run_spec& spec, std::uint32_t block, order o) {
+    const cuda_on_host::scoped_order in_order(o);
+    const std::vector<std::vector<synapse_channel>> channels = build_network(spec).channels;
+    auto cpu = make_cpu_backend(spec);
+    auto gpu = make_cuda_backend(spec);
+    const auto total = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
+    std::vector<std::uint64_t> spikes(spec.populations.size(), 0);
+    block_output c, g;
+    for (std::uint64_t first = 0; first < total; first += block) {
+        const auto steps = std::uint32_t(std::min<std::uint64_t>(block, total - first));
+        c.clear();
+        g.clear();
+        cpu->advance(first, steps, c);
+        gpu->advance(first, steps, g);
+        const std::string at = "the block from step " + std::to_string(first);
+        for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+            const std::string where = "population '" + spec.populations[p].name + "', " + at;
+            const std::string diff = first_difference(c.spikes[p], g.spikes[p]);
+            EXPECT_EQ(diff, "") << where;
+            spikes[p] += c.spikes[p].size();
+            for (const state_variable v : {state_variable::V_m, state_variable::w, state_variable::I_noise})
+                EXPECT_TRUE(cpu->state(p, v) == gpu->state(p, v)) << where << ", variable " << int(v);
+            for (std::size_t k = 0; k < channels[p].size(); ++k)
+                EXPECT_TRUE(cpu->synaptic_state(p, k) == gpu->synaptic_state(p, k)) << where << ", channel " << k;
+            if (!diff.empty()) return spikes;  // the rest would only repeat it
+        }
+        EXPECT_TRUE(c.samples == g.samples) << at;
+        EXPECT_EQ(cpu->network().events, gpu->network().events) << at;
+    }
+    return spikes;
+}
+
+run_spec example(const std::string& name, std::vector<std::string> overrides) {
+    return load_config(std::string(IFSIM_SOURCE_DIR) + "/examples/" + name + ".toml", std::move(overrides));
+}
+
+// Every example but the microcircuit (Brunel at a tenth of its size), 30 ms each or until the
+// first spikes (adaptation's step current starts at 100 ms, qif_onset's neurons at rest), their
+// state records included; noisy_lif at 2,000 of its 10,000 neurons. Blocks of 137 steps: chunks
+// of 35, intervals that straddle them. The examples take turns at running forward and in reverse.
+TEST(EmulatedDevice, ExamplesEqualCpu) {
+    std::size_t i = 0;
+    for (const auto& [name, duration] :
+         {std::pair{"adaptation", "150 ms"}, std::pair{"brunel", "30 ms"}, std::pair{"eif_vs_lif", "30 ms"},
+          std::pair{"fi_curve", "30 ms"}, std::pair{"fi_curve_noisy", "30 ms"}, std::pair{"noisy_lif", "30 ms"},
+          std::pair{"qif_onset", "100 ms"}, std::pair{"synaptic_shot_noise", "30 ms"},
+          std::pair{"vogels_abbott", "30 ms"}}) {
+        SCOPED_TRACE(name);
+        std::vector<std::string> overrides{std::string("simulation.duration=") + duration};
+        if (std::string(name) == "noisy_lif") overrides.push_back("population.0.size=2000");
+        if (std::string(name) == "brunel")
+            overrides.insert(overrides.end(), {"population.0.size=1000", "population.1.size=250",
+                                               "projection.0.rule.fixed_indegree=100",
+                                               "projection.1.rule.fixed_indegree=100",
+                                               "projection.2.rule.fixed_indegree=25",
+                                               "projection.3.rule.fixed_indegree=25"});
+        const std::vector<std::uint64_t> spikes =
+            expect_cuda_equals_cpu(example(name, overrides), 137, i++ % 2 == 0 ? order::forward : order::reverse);
+        EXPECT_GT(std::accumulate(spikes.begin(), spikes.end(), std::uint64_t(0)), 100u);
+    }
+}
+
+// The network of all five models, every synapse kind and both kinds of generator
+// (tests/configs/good/mixed_models_network.toml), 100 ms in blocks of 333 steps, in float
+// forward and in double in reverse.
+TEST(EmulatedDevice, EveryModelInANetworkEqualsCpu) {
+    for (const char* real : {"float", "double"}) {
+        SCOPED_TRACE(real);
+        const run_spec spec = load_config(std::string(IFSIM_SOURCE_DIR) + "/tests/configs/good/mixed_models_network.toml",
+                                          {std::string("simulation.precision=") + real});
+        const std::vector<std::uint64_t> spikes =
+            expect_cuda_equals_cpu(spec, 333, std::string(real) == "float" ? order::forward : order::reverse);
+        for (std::size_t p = 0; p < spikes.size(); ++p) EXPECT_GT(spikes[p], 300u) << spec.populations[p].name;
+    }
+}
+
+// A fresh device buffer of `n` T.
+template <class T>
+T* device_alloc(std::size_t n) {
+    void* p = nullptr;
+    EXPECT_EQ(cudaMalloc(&p, n * sizeof(T)), cudaSuccess);
+    return static_cast<T*>(p);
+}
+
+void add_one(int* x, int n) {
+    const int i = int(blockIdx.x * blockDim.x + threadIdx.x);
+    if (i < n) x[i] += 1;
+}
+
+// The runtime: work runs when the host waits for it, not before; copies follow the runtime's
+// documented synchronisation; misuse is a fault, not a silent success.
+TEST(EmulatedDevice, RuntimeRunsWorkOnlyWhenWaitedFor) {
+    if (cuda_on_host::current_schedule() != cuda_on_host::schedule::lazy) GTEST_SKIP() << "the schedule is eager";
+    cudaStream_t s = nullptr;
+    ASSERT_EQ(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), cudaSuccess);
+    int* d = device_alloc<int>(64);
+    int* pinned = nullptr;
+    ASSERT_EQ(cudaMallocHost(reinterpret_cast<void**>(&pinned), 64 * sizeof(int)), cudaSuccess);
+    std::vector<int> host(64, 7);
+
+    // cudaMemcpy from pageable memory: the source is taken at the call, the copy runs later on the
+    // legacy stream, which a non-blocking stream does not wait for.
+    ASSERT_EQ(cudaMemcpy(d, host.data(), 64 * sizeof(int), cudaMemcpyHostToDevice), cudaSuccess);
+    host.assign(64, -1);
+    cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);
+    ASSERT_EQ(cudaMemcpyAsync(pinned, d, 64 * sizeof(int), cudaMemcpyDeviceToHost, s), cudaSuccess);
+    ASSERT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+    EXPECT_NE(pinned[0], 8) << "the kernel saw the legacy stream's copy without a synchronisation";
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+
+    // In order once synchronised; a copy into pinned memory is garbage until it runs.
+    ASSERT_EQ(cudaMemcpy(d, std::vector<int>(64, 7).data(), 64 * sizeof(int), cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);
+    ASSERT_EQ(cudaMemcpyAsync(pinned, d, 64 * sizeof(int), cudaMemcpyDeviceToHost, s), cudaSuccess);
+    EXPECT_NE(pinned[5], 8) << "read before the stream was waited for";
+    cudaEvent_t done = nullptr;
+    ASSERT_EQ(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), cudaSuccess);
+    ASSERT_EQ(cudaEventRecord(done, s), cudaSuccess);
+    ASSERT_EQ(cudaEventSynchronize(done), cudaSuccess);
+    EXPECT_EQ(pinned[5], 8);
+
+    // Into pageable memory the copy returns when done.
+    std::vector<int> back(64, 0);
+    cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);
+    ASSERT_EQ(cudaMemcpyAsync(back.data(), d, 64 * sizeof(int), cudaMemcpyDeviceToHost, s), cudaSuccess);
+    EXPECT_EQ(back[63], 9);
+
+    // A stream that waits on another's event runs that one as far as the event.
+    cudaStream_t other = nullptr;
+    ASSERT_EQ(cudaStreamCreateWithFlags(&other, cudaStreamNonBlocking), cudaSuccess);
+    cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);
+    ASSERT_EQ(cudaEventRecord(done, s), cudaSuccess);
+    cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);  // after the event: not waited for
+    ASSERT_EQ(cudaStreamWaitEvent(other, done, 0), cudaSuccess);
+    ASSERT_EQ(cudaMemcpyAsync(back.data(), d, 64 * sizeof(int), cudaMemcpyDeviceToHost, other), cudaSuccess);
+    EXPECT_EQ(back[0], 10);
+    ASSERT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+
+    // Misuse: a copy past its allocation, a memset of host memory, a launch of no threads.
+    EXPECT_THROW(cudaMemcpy(back.data(), d, 65 * sizeof(int), cudaMemcpyDeviceToHost), cuda_on_host::device_fault);
+    EXPECT_THROW(cudaMemset(back.data(), 0, 4), cuda_on_host::device_fault);
+    EXPECT_THROW(cudaMemcpy(d, back.data(), 4, cudaMemcpyDeviceToHost), cuda_on_host::device_fault);  // wrong kind
+    cuda_on_host::launch(0, 64, s, "add_one", add_one, d, 64);
+    EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration);
+    EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+    // More than the device holds: an error to report, not a fault.
+    void* huge = nullptr;
+    std::size_t free_bytes = 0, total_bytes = 0;
+    ASSERT_EQ(cudaMemGetInfo(&free_bytes, &total_bytes), cudaSuccess);
+    EXPECT_EQ(cudaMalloc(&huge, free_bytes + 1), cudaErrorMemoryAllocation);
+    EXPECT_EQ(cudaGetLastError(), cudaErrorMemoryAllocation);
+
+    // A kernel's fault surfaces where the host waits, and the queued work is dropped.
+    cuda_on_host::launch(1, 32, s, "faulty", +[] { (void)__shfl_sync(0xffffu, 1u, 20); });
+    cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);
+    EXPECT_THROW(cudaStreamSynchronize(s), cuda_on_host::kernel_fault);
+    EXPECT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+
+    cudaEventDestroy(done);
+    cudaStreamDestroy(other);
+    cudaStreamDestroy(s);
+    cudaFreeHost(pinned);
+    cudaFree(d);
+}
+
+// The CUB stand-ins keep CUB's contracts: the scratch a call asked for, segments within the
+// items, sorts by the given bits only and stable, the double buffer's result in the other buffer.
+TEST(EmulatedDevice, CubStandInsKeepCubsContracts) {
+    const int n = 6;
+    std::uint32_t* keys = device_alloc<std::uint32_t>(n);
+    std::uint32_t* sorted = device_alloc<std::uint32_t>(n);
+    float* values = device_alloc<float>(n);
+    float* sorted_values = device_alloc<float>(n);
+    std::uint64_t* begins = device_alloc<std::uint64_t>(2);
+    std::uint64_t* ends = device_alloc<std::uint64_t>(2);
+    const std::vector<std::uint32_t> h_keys{3, 1 | 16, 1, 2, 0, 2 | 32};
+    const std::vector<float> h_values{0, 1, 2, 3, 4, 5};
+    const std::vector<std::uint64_t> h_begins{0, 3}, h_ends{3, 6};
+    cudaMemcpy(keys, h_keys.data(), n * 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(values, h_values.data(), n * 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(begins, h_begins.data(), 16, cudaMemcpyHostToDevice);
+    cudaMemcpy(ends, h_ends.data(), 16, cudaMemcpyHostToDevice);
+    const auto sort = [&](void* temp, std::size_t& bytes, int segments, std::uint64_t* b, std::uint64_t* e) {
+        return cub::DeviceSegmentedRadixSort::SortPairs(temp, bytes, keys, sorted, values, sorted_values, n, segments,
+                                                        b, e, 0, 4);
+    };
+    std::size_t bytes = 0;
+    ASSERT_EQ(sort(nullptr, bytes, 2, begins, ends), cudaSuccess);
+    ASSERT_GT(bytes, 0u);
+    unsigned char* scratch = device_alloc<unsigned char>(bytes);
+    ASSERT_EQ(sort(scratch, bytes, 2, begins, ends), cudaSuccess);
+    std::vector<std::uint32_t> out(n);
+    std::vector<float> out_values(n);
+    cudaMemcpy(out.data(), sorted, n * 4, cudaMemcpyDeviceToHost);
+    cudaMemcpy(out_values.data(), sorted_values, n * 4, cudaMemcpyDeviceToHost);
+    // Bits [0, 4): 1 | 16 ranks as 1, before 1 itself is stable; 2 | 32 as 2, after 2.
+    EXPECT_EQ(out, (std::vector<std::uint32_t>{1 | 16, 1, 3, 0, 2, 2 | 32}));
+    EXPECT_EQ(out_values, (std::vector<float>{1, 2, 0, 4, 3, 5}));
+    // Sized for one segment, run with two.
+    std::size_t small = 0;
+    ASSERT_EQ(sort(nullptr, small, 1, begins, ends), cudaSuccess);
+    EXPECT_THROW(sort(scratch, small, 2, begins, ends), cuda_on_host::device_fault);
+    // A segment past the items fails when the sort runs (at the call, when eager).
+    const std::vector<std::uint64_t> past{7, 7};
+    cudaMemcpy(ends, past.data(), 16, cudaMemcpyHostToDevice);
+    EXPECT_THROW(
+        {
+            sort(scratch, bytes, 2, begins, ends);
+            cudaDeviceSynchronize();
+        },
+        cuda_on_host::device_fault);
+
+    // The double-buffer sort: the result where Current() then points, the other buffer garbage.
+    std::uint64_t* a = device_alloc<std::uint64_t>(n);
+    std::uint64_t* b = device_alloc<std::uint64_t>(n);
+    const std::vector<std::uint64_t> h{5, 3, 9, 1, 3, 0};
+    cudaMemcpy(a, h.data(), n * 8, cudaMemcpyHostToDevice);
+    cub::DoubleBuffer<std::uint64_t> buffers(a, b);
+    std::size_t sort_bytes = 0;
+    ASSERT_EQ(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, buffers, n, 0, 4), cudaSuccess);
+    unsigned char* sort_scratch = device_alloc<unsigned char>(sort_bytes);
+    ASSERT_EQ(cub::DeviceRadixSort::SortKeys(sort_scratch, sort_bytes, buffers, n, 0, 4), cudaSuccess);
+    std::vector<std::uint64_t> got(n), other(n);
+    cudaMemcpy(got.data(), buffers.Current(), n * 8, cudaMemcpyDeviceToHost);
+    cudaMemcpy(other.data(), buffers.Alternate(), n * 8, cudaMemcpyDeviceToHost);
+    EXPECT_EQ(got, (std::vector<std::uint64_t>{0, 1, 3, 3, 5, 9}));
+    EXPECT_NE(other, h);
+
+    // The scan, in place.
+    std::size_t scan_bytes = 0;
+    ASSERT_EQ(cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, a, a, n), cudaSuccess);
+    unsigned char* scan_scratch = device_alloc<unsigned char>(scan_bytes);
+    cudaMemcpy(a, h.data(), n * 8, cudaMemcpyHostToDevice);
+    ASSERT_EQ(cub::DeviceScan::ExclusiveSum(scan_scratch, scan_bytes, a, a, n), cudaSuccess);
+    cudaMemcpy(got.data(), a, n * 8, cudaMemcpyDeviceToHost);
+    EXPECT_EQ(got, (std::vector<std::uint64_t>{0, 5, 8, 17, 18, 21}));
+
+    for (void* p : std::initializer_list<void*>{keys, sorted, values, sorted_values, begins, ends, scratch, a, b,
+                                                sort_scratch, scan_scratch})
+        cudaFree(p);
+}
+
+}  // namespace
+}  // namespace ifsim
