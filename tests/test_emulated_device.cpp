@@ -1,7 +1,7 @@
 // The CUDA backend on the emulated device (emulated/device.hpp), against the CPU backend after
 // every block: the examples and a network of all five models, their grids run forward and in
-// reverse; and the emulated device itself, which must fail what a GPU leaves undefined rather than
-// pass it by luck.
+// reverse, under each schedule of the device's streams; and the emulated device itself, which
+// must fail what a GPU leaves undefined rather than pass it by luck.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -28,6 +28,22 @@ namespace ifsim {
 namespace {
 
 using cuda_on_host::order;
+using cuda_on_host::schedule;
+
+// The backend tests run under each schedule of the emulated streams.
+class EmulatedBackend : public ::testing::TestWithParam<schedule> {
+protected:
+    cuda_on_host::scoped_schedule in_schedule_{GetParam()};
+};
+
+std::string schedule_name(const ::testing::TestParamInfo<schedule>& info) {
+    switch (info.param) {
+        case schedule::lazy: return "lazy";
+        case schedule::eager: return "eager";
+        case schedule::others_first: return "others_first";
+    }
+    return "?";
+}
 
 // "" where the two agree, else the first spike they differ at.
 std::string first_difference(const spike_list& cpu, const spike_list& gpu) {
@@ -87,7 +103,7 @@ run_spec example(const std::string& name, std::vector<std::string> overrides) {
 // first spikes (adaptation's step current starts at 100 ms, qif_onset's neurons at rest), their
 // state records included; noisy_lif at 2,000 of its 10,000 neurons. Blocks of 137 steps: chunks
 // of 35, intervals that straddle them. The examples take turns at running forward and in reverse.
-TEST(EmulatedDevice, ExamplesEqualCpu) {
+TEST_P(EmulatedBackend, ExamplesEqualCpu) {
     std::size_t i = 0;
     for (const auto& [name, duration] :
          {std::pair{"adaptation", "150 ms"}, std::pair{"brunel", "30 ms"}, std::pair{"eif_vs_lif", "30 ms"},
@@ -112,7 +128,7 @@ TEST(EmulatedDevice, ExamplesEqualCpu) {
 // The network of all five models, every synapse kind and both kinds of generator
 // (tests/configs/good/mixed_models_network.toml), 100 ms in blocks of 333 steps, in float
 // forward and in double in reverse.
-TEST(EmulatedDevice, EveryModelInANetworkEqualsCpu) {
+TEST_P(EmulatedBackend, EveryModelInANetworkEqualsCpu) {
     for (const char* real : {"float", "double"}) {
         SCOPED_TRACE(real);
         const run_spec spec = load_config(std::string(IFSIM_SOURCE_DIR) + "/tests/configs/good/mixed_models_network.toml",
@@ -122,6 +138,9 @@ TEST(EmulatedDevice, EveryModelInANetworkEqualsCpu) {
         for (std::size_t p = 0; p < spikes.size(); ++p) EXPECT_GT(spikes[p], 300u) << spec.populations[p].name;
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(schedules, EmulatedBackend,
+                         ::testing::Values(schedule::lazy, schedule::eager, schedule::others_first), schedule_name);
 
 // A fresh device buffer of `n` T.
 template <class T>
@@ -139,7 +158,7 @@ void add_one(int* x, int n) {
 // The runtime: work runs when the host waits for it, not before; copies follow the runtime's
 // documented synchronisation; misuse is a fault, not a silent success.
 TEST(EmulatedDevice, RuntimeRunsWorkOnlyWhenWaitedFor) {
-    if (cuda_on_host::current_schedule() != cuda_on_host::schedule::lazy) GTEST_SKIP() << "the schedule is eager";
+    const cuda_on_host::scoped_schedule lazily(schedule::lazy);
     cudaStream_t s = nullptr;
     ASSERT_EQ(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), cudaSuccess);
     int* d = device_alloc<int>(64);
@@ -169,10 +188,12 @@ TEST(EmulatedDevice, RuntimeRunsWorkOnlyWhenWaitedFor) {
     ASSERT_EQ(cudaEventSynchronize(done), cudaSuccess);
     EXPECT_EQ(pinned[5], 8);
 
-    // Into pageable memory the copy returns when done.
+    // Into pageable memory too, the copy is done only once waited for ("might be synchronous").
     std::vector<int> back(64, 0);
     cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);
     ASSERT_EQ(cudaMemcpyAsync(back.data(), d, 64 * sizeof(int), cudaMemcpyDeviceToHost, s), cudaSuccess);
+    EXPECT_EQ(back[63], 0);
+    ASSERT_EQ(cudaStreamSynchronize(s), cudaSuccess);
     EXPECT_EQ(back[63], 9);
 
     // A stream that waits on another's event runs that one as far as the event.
@@ -183,6 +204,7 @@ TEST(EmulatedDevice, RuntimeRunsWorkOnlyWhenWaitedFor) {
     cuda_on_host::launch(1, 64, s, "add_one", add_one, d, 64);  // after the event: not waited for
     ASSERT_EQ(cudaStreamWaitEvent(other, done, 0), cudaSuccess);
     ASSERT_EQ(cudaMemcpyAsync(back.data(), d, 64 * sizeof(int), cudaMemcpyDeviceToHost, other), cudaSuccess);
+    ASSERT_EQ(cudaStreamSynchronize(other), cudaSuccess);
     EXPECT_EQ(back[0], 10);
     ASSERT_EQ(cudaStreamSynchronize(s), cudaSuccess);
 
@@ -260,21 +282,28 @@ TEST(EmulatedDevice, CubStandInsKeepCubsContracts) {
         },
         cuda_on_host::device_fault);
 
-    // The double-buffer sort: the result where Current() then points, the other buffer garbage.
+    // The double-buffer sort: the result where Current() then points, the other buffer garbage;
+    // of two calls, one leaves it in the other buffer.
     std::uint64_t* a = device_alloc<std::uint64_t>(n);
     std::uint64_t* b = device_alloc<std::uint64_t>(n);
     const std::vector<std::uint64_t> h{5, 3, 9, 1, 3, 0};
-    cudaMemcpy(a, h.data(), n * 8, cudaMemcpyHostToDevice);
-    cub::DoubleBuffer<std::uint64_t> buffers(a, b);
     std::size_t sort_bytes = 0;
-    ASSERT_EQ(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, buffers, n, 0, 4), cudaSuccess);
+    cub::DoubleBuffer<std::uint64_t> sizing(a, b);
+    ASSERT_EQ(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, sizing, n, 0, 4), cudaSuccess);
     unsigned char* sort_scratch = device_alloc<unsigned char>(sort_bytes);
-    ASSERT_EQ(cub::DeviceRadixSort::SortKeys(sort_scratch, sort_bytes, buffers, n, 0, 4), cudaSuccess);
     std::vector<std::uint64_t> got(n), other(n);
-    cudaMemcpy(got.data(), buffers.Current(), n * 8, cudaMemcpyDeviceToHost);
-    cudaMemcpy(other.data(), buffers.Alternate(), n * 8, cudaMemcpyDeviceToHost);
-    EXPECT_EQ(got, (std::vector<std::uint64_t>{0, 1, 3, 3, 5, 9}));
-    EXPECT_NE(other, h);
+    bool flipped[2] = {};
+    for (bool& f : flipped) {
+        cudaMemcpy(a, h.data(), n * 8, cudaMemcpyHostToDevice);
+        cub::DoubleBuffer<std::uint64_t> buffers(a, b);
+        ASSERT_EQ(cub::DeviceRadixSort::SortKeys(sort_scratch, sort_bytes, buffers, n, 0, 4), cudaSuccess);
+        f = buffers.Current() != a;
+        cudaMemcpy(got.data(), buffers.Current(), n * 8, cudaMemcpyDeviceToHost);
+        cudaMemcpy(other.data(), buffers.Alternate(), n * 8, cudaMemcpyDeviceToHost);
+        EXPECT_EQ(got, (std::vector<std::uint64_t>{0, 1, 3, 3, 5, 9}));
+        EXPECT_NE(other, h);
+    }
+    EXPECT_NE(flipped[0], flipped[1]);
 
     // The scan, in place.
     std::size_t scan_bytes = 0;

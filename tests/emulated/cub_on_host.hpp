@@ -1,8 +1,10 @@
 // Stand-ins for the CUB algorithms kernels/ calls, on the emulated device (device.hpp), with CUB's
 // contracts checked: sizing with a null scratch pointer queues nothing; a call with scratch needs
-// device memory of at least the size it asked for; every range lies in device memory; keys are
-// compared by bits [begin_bit, end_bit) only, and sorts are stable. The double-buffer sort leaves
-// its result in the other buffer (as an odd number of passes does) and garbage in the first.
+// device memory of at least the size it asked for (the segmented sort's holds a copy of the items,
+// as CUB's does); every range lies in device memory; keys are compared by bits [begin_bit,
+// end_bit) only, and sorts are stable. The double-buffer sort leaves its result in the other
+// buffer on every other call (CUB: after an odd number of passes, which depends on the key bits
+// and the device), garbage in the one it leaves.
 // Reached as <cub/device/...> through tests/emulated/cub/, ahead of the toolkit's CUB.
 #pragma once
 
@@ -31,7 +33,9 @@ struct DoubleBuffer {
 namespace on_host {
 
 // The scratch bytes each call asks for: enough to tell a scratch sized for another call.
-inline std::size_t segmented_sort_scratch(long long segments) { return 256 + 16 * std::size_t(std::max(segments, 0LL)); }
+inline std::size_t segmented_sort_scratch(long long items, long long segments, std::size_t item_bytes) {
+    return 256 + 16 * std::size_t(std::max(segments, 0LL)) + item_bytes * std::size_t(std::max(items, 0LL));
+}
 inline std::size_t sort_scratch(long long items) { return 4096 + std::size_t(std::max(items, 0LL)) / 64 * 8; }
 inline std::size_t scan_scratch(long long items) { return 256 + std::size_t(std::max(items, 0LL)) / 128 * 8; }
 
@@ -58,7 +62,7 @@ Key digit(Key key, int begin_bit, int end_bit) {
 
 template <class Key>
 void check_bits(int begin_bit, int end_bit, const char* call) {
-    if (begin_bit < 0 || end_bit > int(8 * sizeof(Key)) || begin_bit >= end_bit)
+    if (begin_bit < 0 || end_bit > int(8 * sizeof(Key)) || begin_bit > end_bit)
         throw cuda_on_host::device_fault(std::string(call) + ": bits [" + std::to_string(begin_bit) + ", " +
                                          std::to_string(end_bit) + ") of a " + std::to_string(8 * sizeof(Key)) + "-bit key");
 }
@@ -77,7 +81,9 @@ struct DeviceSegmentedRadixSort {
                                  const Offset* end, int begin_bit = 0, int end_bit = int(8 * sizeof(Key)),
                                  cudaStream_t stream = nullptr) {
         constexpr const char* call = "cub::DeviceSegmentedRadixSort::SortPairs";
-        if (on_host::sizing_only(temp, bytes, on_host::segmented_sort_scratch(num_segments), call)) return cudaSuccess;
+        const std::size_t needed =
+            on_host::segmented_sort_scratch(static_cast<long long>(num_items), num_segments, sizeof(Key) + sizeof(Value));
+        if (on_host::sizing_only(temp, bytes, needed, call)) return cudaSuccess;
         on_host::check_bits<Key>(begin_bit, end_bit, call);
         const auto n = static_cast<long long>(num_items);
         const auto segments = static_cast<long long>(num_segments);
@@ -123,20 +129,24 @@ struct DeviceRadixSort {
         const auto n = static_cast<long long>(num_items);
         if (on_host::sizing_only(temp, bytes, on_host::sort_scratch(n), call)) return cudaSuccess;
         on_host::check_bits<Key>(begin_bit, end_bit, call);
-        if (n <= 0) return cudaSuccess;
+        if (n <= 0 || begin_bit == end_bit) return cudaSuccess;  // CUB: nothing to sort
         Key* in = keys.Current();
         Key* out = keys.Alternate();
         cuda_on_host::require_device(in, n * sizeof(Key), std::string(call) + " keys");
         cuda_on_host::require_device(out, n * sizeof(Key), std::string(call) + " alternate keys");
         on_host::check_disjoint(static_cast<const Key*>(in), static_cast<const Key*>(out), n, call);
-        keys.selector ^= 1;
-        cuda_on_host::enqueue(stream, call, [=] {
+        static bool odd_passes = false;
+        odd_passes = !odd_passes;
+        if (odd_passes) keys.selector ^= 1;
+        cuda_on_host::enqueue(stream, call, [=, odd = odd_passes] {
             cuda_on_host::scribble(temp, bytes);
-            std::copy(in, in + n, out);
-            std::stable_sort(out, out + n, [&](Key x, Key y) {
+            std::vector<Key> sorted(in, in + n);
+            std::stable_sort(sorted.begin(), sorted.end(), [&](Key x, Key y) {
                 return on_host::digit(x, begin_bit, end_bit) < on_host::digit(y, begin_bit, end_bit);
             });
-            cuda_on_host::scribble(in, std::size_t(n) * sizeof(Key));
+            Key* result = odd ? out : in;
+            cuda_on_host::scribble(odd ? in : out, std::size_t(n) * sizeof(Key));
+            std::copy(sorted.begin(), sorted.end(), result);
         });
         return cudaSuccess;
     }

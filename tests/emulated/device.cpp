@@ -1,13 +1,15 @@
 // The CUDA runtime calls of kernels/ on an emulated device (device.hpp): one device 0, "device"
 // memory from the host's heap, streams as queues of work run when the host waits (or at once).
 //
-// What a call does with respect to the host follows the CUDA runtime's documented behaviour
-// ("API synchronization behavior"): a copy from pageable memory takes its source at the call and
-// may run later (cudaMemcpy's on the legacy stream too); a copy into pageable memory returns when
-// done; a copy into pinned memory leaves its destination garbage until it runs; device to device
-// only queues; cudaFree and cudaFreeHost wait for the device. Streams made with cudaStreamNonBlocking do not wait for the legacy stream
-// (all of ifsim's are), so the legacy stream's work is ordered before theirs only by a
-// synchronisation.
+// What a call does with respect to the host follows the CUDA runtime's documented behaviour ("API
+// synchronization behavior"), taking the least synchronous reading where it says "might":
+// cudaMemcpy from pageable memory first finishes the legacy stream's work, takes its source and
+// may copy later; from pinned memory, or to host memory, it returns when done; device to device it
+// only queues. cudaMemcpyAsync between device and host memory of either kind only queues, and a
+// copy into pinned memory leaves its destination garbage until it runs. cudaFree and cudaFreeHost
+// wait for the device; cudaStreamDestroy does not wait: the stream's work still runs. Streams made
+// with cudaStreamNonBlocking do not wait for the legacy stream (all of ifsim's are), so the legacy
+// stream's work is ordered before theirs only by a synchronisation.
 #include "device.hpp"
 
 #include <algorithm>
@@ -23,17 +25,20 @@
 
 // The runtime's opaque handles, defined here.
 struct CUstream_st {
+    std::uint64_t id = 0;  // 0: the legacy stream
     std::deque<std::pair<std::string, std::function<void()>>> pending;
     std::uint64_t queued = 0;  // work items queued so far
     std::uint64_t done = 0;    // of which run
     bool running = false;
+    bool destroyed = false;  // by cudaStreamDestroy: gone once its work has run
 };
 
 struct CUevent_st {
     bool timing = false;
-    CUstream_st* stream = nullptr;  // of the last record; null before any
-    std::uint64_t position = 0;     // complete once stream->done reaches it
-    double seconds = 0.0;           // when the record ran (timing events)
+    bool recorded = false;
+    std::uint64_t stream = 0;    // of the last record
+    std::uint64_t position = 0;  // complete once that stream has run this many items
+    double seconds = 0.0;        // when the record ran (timing events)
 };
 
 namespace cuda_on_host {
@@ -52,15 +57,26 @@ struct device_state {
     std::size_t used = 0;
     cudaError_t last_error = cudaSuccess;
     int current = 0;
-    CUstream_st legacy;
-    std::set<CUstream_st*> streams;
+    // Streams by id, the legacy one (0) first; a destroyed one stays until its work has run, and
+    // events and waits name streams by id, so that a new stream at a freed one's address is not
+    // taken for it.
+    std::map<std::uint64_t, std::unique_ptr<CUstream_st>> streams;
+    std::uint64_t next_id = 1;
     std::set<CUevent_st*> events;
+    // Pinned ranges that queued copies are still to read: a copy into them does not scribble.
+    std::multiset<std::pair<std::uintptr_t, std::uintptr_t>> pinned_reads;
     schedule order = schedule::lazy;
 
     device_state() {
+        streams[0] = std::make_unique<CUstream_st>();
         if (const char* mib = std::getenv("IFSIM_EMULATED_DEVICE_MIB")) total = std::size_t(std::atoll(mib)) << 20;
-        if (const char* s = std::getenv("CUDA_ON_HOST_SCHEDULE"); s && std::string(s) == "eager") order = schedule::eager;
+        if (const char* s = std::getenv("CUDA_ON_HOST_SCHEDULE")) {
+            const std::string name(s);
+            if (name == "eager") order = schedule::eager;
+            if (name == "others_first") order = schedule::others_first;
+        }
     }
+    CUstream_st& legacy() { return *streams.at(0); }
 };
 
 device_state& device() {
@@ -72,10 +88,18 @@ double now_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// A live stream's queue (the legacy stream's for nullptr).
 CUstream_st* resolve(cudaStream_t s) {
-    if (s == nullptr) return &device().legacy;
-    if (!device().streams.count(s)) throw device_fault("a stream that was never created, or was destroyed");
-    return s;
+    if (s == nullptr) return &device().legacy();
+    for (const auto& [id, q] : device().streams)
+        if (q.get() == s && !q->destroyed) return s;
+    throw device_fault("a stream that was never created, or was destroyed");
+}
+
+// The stream `id` while it has work to run; null once it is gone (all its work has run).
+CUstream_st* stream_by_id(std::uint64_t id) {
+    const auto it = device().streams.find(id);
+    return it == device().streams.end() ? nullptr : it->second.get();
 }
 
 // The allocation holding [p, p + bytes), or null.
@@ -89,9 +113,23 @@ const allocation* find(const void* p, std::size_t bytes) {
     return &it->second;
 }
 
-bool is_pinned(const void* p, std::size_t bytes) {
-    const allocation* a = find(p, bytes);
-    return a != nullptr && a->pinned;
+// Whether host memory [p, p + bytes) is pinned; a range that starts in a pinned allocation and
+// runs past it, or lies in device memory, is a fault.
+bool host_is_pinned(const void* p, std::size_t bytes, const std::string& what) {
+    const allocation* start = find(p, 1);
+    if (start == nullptr) return false;
+    if (!start->pinned) throw device_fault(what + ": the host side is device memory");
+    if (find(p, bytes) == nullptr) throw device_fault(what + ": " + std::to_string(bytes) + " bytes run past a pinned allocation");
+    return true;
+}
+
+void drop_all_work() {
+    for (auto& [id, q] : device().streams) {
+        q->done = q->queued;
+        q->pending.clear();
+        q->running = false;
+    }
+    device().pinned_reads.clear();
 }
 
 // Runs `s`'s work until `position` items are done; work that waits on another stream runs that
@@ -107,14 +145,7 @@ void run_until(CUstream_st* s, std::uint64_t position) {
         } catch (...) {
             // A kernel fault: on a GPU the context is lost. Here the queued work is dropped so that
             // the exception reaches the test and later tests start clean.
-            s->running = false;
-            ++s->done;
-            for (CUstream_st* t : device().streams) {
-                t->done = t->queued;
-                t->pending.clear();
-            }
-            device().legacy.done = device().legacy.queued;
-            device().legacy.pending.clear();
+            drop_all_work();
             throw;
         }
         s->running = false;
@@ -122,9 +153,20 @@ void run_until(CUstream_st* s, std::uint64_t position) {
     }
 }
 
+// Every queued item, then the destroyed streams go.
 void run_all() {
-    run_until(&device().legacy, device().legacy.queued);
-    for (CUstream_st* s : device().streams) run_until(s, s->queued);
+    for (auto& [id, q] : device().streams) run_until(q.get(), q->queued);
+    std::erase_if(device().streams, [](const auto& entry) { return entry.second->destroyed; });
+}
+
+// The host waits for `s` up to `position`. With schedule::others_first every other stream first
+// runs all it has queued, as a GPU may have by then: a stream that reads what another overwrites
+// later, without an event between them, then reads the overwritten data.
+void host_wait(CUstream_st* s, std::uint64_t position) {
+    if (device().order == schedule::others_first)
+        for (auto& [id, q] : device().streams)
+            if (q.get() != s) run_until(q.get(), q->queued);
+    run_until(s, position);
 }
 
 // Runs everything before memory is freed, as cudaFree does; called from destructors, so a kernel
@@ -144,33 +186,48 @@ cudaError_t fail(cudaError_t e) {
     return e;
 }
 
-void require_host_side(const void* p, std::size_t bytes, const std::string& what) {
-    if (find(p, bytes) != nullptr && !is_pinned(p, bytes))
-        throw device_fault(what + ": the host side is device memory");
-}
-
-// Checks a copy's two ranges against its kind.
-void require_copy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, const std::string& call) {
+// Checks a copy's two ranges against its kind; returns whether its host side is pinned.
+bool require_copy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, const std::string& call) {
     switch (kind) {
         case cudaMemcpyHostToDevice:
             require_device(dst, bytes, call + " (host to device) destination");
-            require_host_side(src, bytes, call + " (host to device) source");
-            break;
+            return host_is_pinned(src, bytes, call + " (host to device) source");
         case cudaMemcpyDeviceToHost:
             require_device(src, bytes, call + " (device to host) source");
-            require_host_side(dst, bytes, call + " (device to host) destination");
-            break;
+            return host_is_pinned(dst, bytes, call + " (device to host) destination");
         case cudaMemcpyDeviceToDevice:
             require_device(src, bytes, call + " (device to device) source");
             require_device(dst, bytes, call + " (device to device) destination");
-            break;
+            return false;
         default: throw device_fault(call + ": a copy kind ifsim does not use (" + std::to_string(int(kind)) + ")");
     }
+}
+
+// Queues a copy; one from pinned memory is noted until it runs, one into pinned memory makes its
+// destination garbage until then (unless a queued copy still reads it).
+void enqueue_copy(cudaStream_t stream, const char* call, void* dst, const void* src, std::size_t bytes,
+                  cudaMemcpyKind kind, bool pinned) {
+    const auto range = std::pair{std::uintptr_t(src), std::uintptr_t(src) + bytes};
+    if (pinned && kind == cudaMemcpyHostToDevice) device().pinned_reads.insert(range);
+    if (pinned && kind == cudaMemcpyDeviceToHost) {
+        const auto lo = std::uintptr_t(dst), hi = lo + bytes;
+        const bool read = std::any_of(device().pinned_reads.begin(), device().pinned_reads.end(),
+                                      [&](const auto& r) { return r.first < hi && lo < r.second; });
+        if (!read) scribble(dst, bytes);
+    }
+    enqueue(stream, call, [=] {
+        std::memcpy(dst, src, bytes);
+        if (pinned && kind == cudaMemcpyHostToDevice) {
+            auto& reads = device().pinned_reads;
+            if (const auto it = reads.find(range); it != reads.end()) reads.erase(it);
+        }
+    });
 }
 
 }  // namespace
 
 schedule current_schedule() { return device().order; }
+void set_schedule(schedule s) { device().order = s; }
 
 void enqueue(cudaStream_t stream, std::string what, std::function<void()> work) {
     CUstream_st* s = resolve(stream);
@@ -292,6 +349,7 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 cudaError_t cudaMalloc(void** p, size_t bytes) {
     *p = nullptr;
     if (bytes == 0) return cudaSuccess;
+    if (bytes > device().total - device().used) return fail(cudaErrorMemoryAllocation);
     const std::size_t rounded = (bytes + alignment - 1) / alignment * alignment;
     if (rounded > device().total - device().used) return fail(cudaErrorMemoryAllocation);
     void* q = std::aligned_alloc(alignment, rounded);
@@ -306,6 +364,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
 cudaError_t cudaMallocHost(void** p, size_t bytes) {
     *p = nullptr;
     if (bytes == 0) return cudaSuccess;
+    if (bytes > ~std::size_t(0) - alignment) return fail(cudaErrorMemoryAllocation);
     void* q = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
     if (q == nullptr) return fail(cudaErrorMemoryAllocation);
     scribble(q, bytes);
@@ -349,59 +408,53 @@ cudaError_t cudaMemset(void* p, int value, size_t bytes) {
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream) {
     if (bytes == 0) return cudaSuccess;
-    require_copy(dst, src, bytes, kind, "cudaMemcpyAsync");
-    CUstream_st* s = resolve(stream);
-    if (kind == cudaMemcpyHostToDevice && !is_pinned(src, bytes)) {
-        // Staged at the call: the caller may reuse its pageable buffer at once.
-        auto staged = std::make_shared<std::vector<char>>(static_cast<const char*>(src), static_cast<const char*>(src) + bytes);
-        enqueue(stream, "cudaMemcpyAsync", [=] { std::memcpy(dst, staged->data(), bytes); });
-        return cudaSuccess;
-    }
-    if (kind == cudaMemcpyDeviceToHost && is_pinned(dst, bytes)) scribble(dst, bytes);  // undefined until done
-    enqueue(stream, "cudaMemcpyAsync", [=] { std::memcpy(dst, src, bytes); });
-    if (kind == cudaMemcpyDeviceToHost && !is_pinned(dst, bytes)) run_until(s, s->queued);  // returns when done
+    const bool pinned = require_copy(dst, src, bytes, kind, "cudaMemcpyAsync");
+    enqueue_copy(stream, "cudaMemcpyAsync", dst, src, bytes, kind, pinned);
     return cudaSuccess;
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
     if (bytes == 0) return cudaSuccess;
-    require_copy(dst, src, bytes, kind, "cudaMemcpy");
-    if (kind == cudaMemcpyHostToDevice) {
-        // Returns once the source is staged; the copy itself may still be queued on the legacy stream.
+    const bool pinned = require_copy(dst, src, bytes, kind, "cudaMemcpy");
+    CUstream_st& legacy = device().legacy();
+    if (kind == cudaMemcpyHostToDevice && !pinned) {
+        // The legacy stream's work first; returns once the source is staged, the copy still queued.
+        host_wait(&legacy, legacy.queued);
         auto staged = std::make_shared<std::vector<char>>(static_cast<const char*>(src), static_cast<const char*>(src) + bytes);
         enqueue(nullptr, "cudaMemcpy", [=] { std::memcpy(dst, staged->data(), bytes); });
         return cudaSuccess;
     }
-    enqueue(nullptr, "cudaMemcpy", [=] { std::memcpy(dst, src, bytes); });
-    CUstream_st* legacy = &device().legacy;
-    if (kind == cudaMemcpyDeviceToHost) run_until(legacy, legacy->queued);  // returns when done
+    enqueue_copy(nullptr, "cudaMemcpy", dst, src, bytes, kind, pinned);
+    if (kind != cudaMemcpyDeviceToDevice) host_wait(&legacy, legacy.queued);  // returns when done
     return cudaSuccess;
 }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int flags) {
     if (flags != cudaStreamNonBlocking) throw device_fault("cudaStreamCreateWithFlags: only non-blocking streams are emulated");
-    *s = new CUstream_st;
-    device().streams.insert(*s);
+    auto q = std::make_unique<CUstream_st>();
+    q->id = device().next_id++;
+    *s = q.get();
+    device().streams[q->id] = std::move(q);
     return cudaSuccess;
 }
 
-cudaError_t cudaStreamDestroy(cudaStream_t s) {
-    if (!device().streams.count(s)) return fail(cudaErrorInvalidResourceHandle);
-    cudaError_t e = cudaSuccess;
+// Returns at once; the stream's queued work still runs (at the next synchronisation that reaches it).
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+    CUstream_st* s = nullptr;
     try {
-        run_until(s, s->queued);  // its work completes after the call, on a GPU
-    } catch (const std::exception& x) {
-        std::fprintf(stderr, "cuda_on_host: cudaStreamDestroy ran queued work that failed: %s\n", x.what());
-        e = cudaErrorLaunchFailure;
+        s = resolve(stream);
+    } catch (const device_fault&) {
+        return fail(cudaErrorInvalidResourceHandle);
     }
-    device().streams.erase(s);
-    delete s;
-    return e == cudaSuccess ? e : fail(e);
+    if (s->id == 0) return fail(cudaErrorInvalidResourceHandle);
+    s->destroyed = true;
+    if (s->done == s->queued) device().streams.erase(s->id);
+    return cudaSuccess;
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
     CUstream_st* s = resolve(stream);
-    run_until(s, s->queued);
+    host_wait(s, s->queued);
     return cudaSuccess;
 }
 
@@ -426,37 +479,44 @@ cudaError_t cudaEventDestroy(cudaEvent_t e) {
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t stream) {
     if (!device().events.count(e)) return fail(cudaErrorInvalidResourceHandle);
     CUstream_st* s = resolve(stream);
-    const std::uint64_t position = s->queued + 1;
-    e->stream = s;
+    const std::uint64_t id = s->id, position = s->queued + 1;
+    e->recorded = true;
+    e->stream = id;
     e->position = position;
-    enqueue(stream, "cudaEventRecord", [e, position, s] {
-        if (device().events.count(e) && e->stream == s && e->position == position) e->seconds = now_seconds();
+    enqueue(stream, "cudaEventRecord", [e, id, position] {
+        if (device().events.count(e) && e->stream == id && e->position == position) e->seconds = now_seconds();
     });
     return cudaSuccess;
 }
 
+namespace {
+// Whether the event's last record has run: a stream that is gone has run all its work.
+bool event_done(const CUevent_st* e) {
+    const CUstream_st* s = e->recorded ? stream_by_id(e->stream) : nullptr;
+    return s == nullptr || s->done >= e->position;
+}
+}  // namespace
+
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
     if (!device().events.count(e)) return fail(cudaErrorInvalidResourceHandle);
-    if (e->stream != nullptr) run_until(e->stream, e->position);
+    if (CUstream_st* s = e->recorded ? stream_by_id(e->stream) : nullptr) host_wait(s, e->position);
     return cudaSuccess;
 }
 
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t e, unsigned int) {
     if (!device().events.count(e)) return fail(cudaErrorInvalidResourceHandle);
-    if (e->stream == nullptr) return cudaSuccess;  // never recorded: nothing to wait for
-    CUstream_st* on = e->stream;
-    const std::uint64_t position = e->position;
+    if (!e->recorded) return cudaSuccess;  // nothing to wait for
+    const std::uint64_t on = e->stream, position = e->position;
     enqueue(stream, "cudaStreamWaitEvent", [on, position] {
-        if (on == &device().legacy || device().streams.count(on)) run_until(on, position);  // else destroyed, so done
+        if (CUstream_st* s = stream_by_id(on)) run_until(s, position);
     });
     return cudaSuccess;
 }
 
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
     if (!device().events.count(start) || !device().events.count(end)) return fail(cudaErrorInvalidResourceHandle);
-    if (!start->timing || !end->timing || start->stream == nullptr || end->stream == nullptr)
-        return fail(cudaErrorInvalidResourceHandle);
-    if (start->stream->done < start->position || end->stream->done < end->position) return fail(cudaErrorNotReady);
+    if (!start->timing || !end->timing || !start->recorded || !end->recorded) return fail(cudaErrorInvalidResourceHandle);
+    if (!event_done(start) || !event_done(end)) return fail(cudaErrorNotReady);
     *ms = float((end->seconds - start->seconds) * 1e3);
     return cudaSuccess;
 }

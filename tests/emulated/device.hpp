@@ -7,11 +7,13 @@
 // The device is strict where a GPU is silent: every copy, memset and CUB range must lie in one
 // allocation of the right kind, a sort's scratch must be as large as it asked for, and device and
 // pinned memory start as garbage. Work queued on a stream runs only when the host waits for it
-// (schedule::lazy, the default) or at once (schedule::eager): lazily, a host that reads a result
-// before synchronising, a stream that reads another's output without waiting for its event, or a
-// copy to pinned memory read before it is done (its destination is garbage until then) give wrong
-// results; eagerly, work that a stream would run ahead of the host does. Not caught: data races
-// within a kernel, and out-of-bounds accesses inside kernels (plain pointers).
+// (schedule::lazy, the default), at once (eager), or when the host waits for it after every other
+// stream has run all it has queued (others_first): lazily, a host that reads a result before
+// synchronising, a stream that reads another's output without waiting for its event, or a copy to
+// pinned memory read before it is done (its destination is garbage until then) give wrong
+// results; others_first, a stream that writes what another still has to read, without an event
+// between them, does. Not caught: data races within a kernel, and out-of-bounds accesses inside
+// kernels (plain pointers).
 //
 // Included before anything of kernels/ (tests/CMakeLists.txt compiles each .cu that way).
 #pragma once
@@ -48,9 +50,22 @@ struct device_fault : std::logic_error {
     using std::logic_error::logic_error;
 };
 
-enum class schedule { lazy, eager };
-// The schedule of queued work: CUDA_ON_HOST_SCHEDULE=eager or lazy, else lazy.
+enum class schedule { lazy, eager, others_first };
+// The schedule of queued work: at first CUDA_ON_HOST_SCHEDULE (eager, others_first or lazy), else
+// lazy; scoped_schedule sets another while it lives.
 schedule current_schedule();
+void set_schedule(schedule s);
+
+class scoped_schedule {
+public:
+    explicit scoped_schedule(schedule s) : previous_(current_schedule()) { set_schedule(s); }
+    scoped_schedule(const scoped_schedule&) = delete;
+    scoped_schedule& operator=(const scoped_schedule&) = delete;
+    ~scoped_schedule() { set_schedule(previous_); }
+
+private:
+    schedule previous_;
+};
 
 // Queues `work` on `stream` (the legacy stream for nullptr); `what` names it in faults.
 void enqueue(cudaStream_t stream, std::string what, std::function<void()> work);

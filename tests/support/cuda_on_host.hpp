@@ -16,7 +16,9 @@
 // host_defines.h would define __shared__ again) and before the kernel headers.
 //
 // Fibers switch by a few instructions on x86-64 (the callee-saved registers and the stack
-// pointer); elsewhere by ucontext, whose every switch is a system call (about ten times slower).
+// pointer); elsewhere, or where the compiler targets CET shadow stacks, by ucontext, whose every
+// switch is a system call (about ten times slower). All fibers share the OS thread's C++
+// exception state: a kernel must not reach a collective inside a catch block.
 #pragma once
 
 #include <sys/mman.h>
@@ -65,7 +67,13 @@ namespace detail {
 enum class state { running, at_barrier, at_ballot, at_shuffle, done };
 
 // Where a fiber or the scheduler resumes.
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !(defined(__CET__) && (__CET__ & 2))
+#define CUDA_ON_HOST_OWN_SWITCH 1  // no shadow stack to keep in step
+#else
+#define CUDA_ON_HOST_OWN_SWITCH 0
+#endif
+
+#if CUDA_ON_HOST_OWN_SWITCH
 struct context {
     void* sp = nullptr;  // its saved registers are on its stack
 };
@@ -106,7 +114,7 @@ private:
     std::size_t guard_ = 0;
 };
 
-#if defined(__x86_64__)
+#if CUDA_ON_HOST_OWN_SWITCH
 // switch_stack(save, load): pushes the callee-saved registers, stores the stack pointer in
 // *save, takes `load` as the stack pointer and pops the same from it (System V: everything else
 // is the caller's to save; the MXCSR and x87 control words are left alone, as no kernel changes
