@@ -1,12 +1,11 @@
 // The CUDA backend on the emulated device (emulated/device.hpp), against the CPU backend after
-// every block: the examples and a network of all five models, their grids run forward and in
+// every block (as `ifsim compare` compares them): the examples and a network of all five models, their grids run forward and in
 // reverse, under each schedule of the device's streams; and the emulated device itself, which
 // must fail what a GPU leaves undefined rather than pass it by luck.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -19,9 +18,10 @@
 #include <cub/device/device_segmented_radix_sort.cuh>
 
 #include "ifsim/backend.hpp"
+#include "ifsim/compare.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
-#include "ifsim/network.hpp"
+#include "support/network.hpp"
 #include "support/simulate.hpp"
 
 namespace ifsim {
@@ -45,53 +45,17 @@ std::string schedule_name(const ::testing::TestParamInfo<schedule>& info) {
     return "?";
 }
 
-// "" where the two agree, else the first spike they differ at.
-std::string first_difference(const spike_list& cpu, const spike_list& gpu) {
-    const auto at = [](const spike_list& s, std::size_t e) {
-        if (e >= s.size()) return std::string("none");
-        char offset[32];
-        std::snprintf(offset, sizeof offset, "%.17g", s.offset[e]);
-        return "step " + std::to_string(s.step[e]) + " neuron " + std::to_string(s.neuron[e]) + " offset " + offset;
-    };
-    for (std::size_t e = 0; e < std::max(cpu.size(), gpu.size()); ++e)
-        if (e >= cpu.size() || e >= gpu.size() || cpu.step[e] != gpu.step[e] || cpu.neuron[e] != gpu.neuron[e] ||
-            cpu.offset[e] != gpu.offset[e])
-            return "spike " + std::to_string(e) + ": CPU " + at(cpu, e) + ", CUDA " + at(gpu, e);
-    return "";
-}
-
-// Runs `spec` on both backends (the emulated device's grids in `o`) in blocks of `block` steps,
-// comparing after each: spikes, V, w, I_noise, every synaptic channel's state, the event count.
-// Returns each population's spikes.
+// Runs `spec` on both backends (the emulated device's grids in `o`) in blocks of `block` steps
+// and compares them as `ifsim compare` does after every block (compare.hpp: spikes, samples, V,
+// w, I_noise, every exp channel's state); returns each population's spikes on the CPU.
 std::vector<std::uint64_t> expect_cuda_equals_cpu(const run_spec& spec, std::uint32_t block, order o) {
     const cuda_on_host::scoped_order in_order(o);
-    const std::vector<std::vector<synapse_channel>> channels = build_network(spec).channels;
-    auto cpu = make_cpu_backend(spec);
-    auto gpu = make_cuda_backend(spec);
+    const compared_backend cpu{"cpu", [&] { return make_cpu_backend(spec); }};
+    const compared_backend cuda{"cuda", [&] { return make_cuda_backend(spec); }};
     const auto total = std::uint64_t(std::llround(spec.simulation.duration_ms / spec.simulation.dt_ms));
-    std::vector<std::uint64_t> spikes(spec.populations.size(), 0);
-    block_output c, g;
-    for (std::uint64_t first = 0; first < total; first += block) {
-        const auto steps = std::uint32_t(std::min<std::uint64_t>(block, total - first));
-        c.clear();
-        g.clear();
-        cpu->advance(first, steps, c);
-        gpu->advance(first, steps, g);
-        const std::string at = "the block from step " + std::to_string(first);
-        for (std::size_t p = 0; p < spec.populations.size(); ++p) {
-            const std::string where = "population '" + spec.populations[p].name + "', " + at;
-            const std::string diff = first_difference(c.spikes[p], g.spikes[p]);
-            EXPECT_EQ(diff, "") << where;
-            spikes[p] += c.spikes[p].size();
-            for (const state_variable v : {state_variable::V_m, state_variable::w, state_variable::I_noise})
-                EXPECT_TRUE(cpu->state(p, v) == gpu->state(p, v)) << where << ", variable " << int(v);
-            for (std::size_t k = 0; k < channels[p].size(); ++k)
-                EXPECT_TRUE(cpu->synaptic_state(p, k) == gpu->synaptic_state(p, k)) << where << ", channel " << k;
-            if (!diff.empty()) return spikes;  // the rest would only repeat it
-        }
-        EXPECT_TRUE(c.samples == g.samples) << at;
-        EXPECT_EQ(cpu->network().events, gpu->network().events) << at;
-    }
+    EXPECT_EQ(first_difference(spec, cpu, cuda, total, block).value_or(""), "");
+    std::vector<std::uint64_t> spikes;
+    for (const spike_list& s : test::run_spikes("cpu", spec, block)) spikes.push_back(s.size());
     return spikes;
 }
 
@@ -228,8 +192,15 @@ TEST(EmulatedDevice, RuntimeRunsWorkOnlyWhenWaitedFor) {
     EXPECT_THROW(cudaStreamSynchronize(s), cuda_on_host::kernel_fault);
     EXPECT_EQ(cudaStreamSynchronize(s), cudaSuccess);
 
+    // A destroyed stream's work still runs, and its events complete.
+    cuda_on_host::launch(1, 64, other, "add_one", add_one, d, 64);
+    ASSERT_EQ(cudaEventRecord(done, other), cudaSuccess);
+    ASSERT_EQ(cudaStreamDestroy(other), cudaSuccess);
+    ASSERT_EQ(cudaEventSynchronize(done), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(back.data(), d, 64 * sizeof(int), cudaMemcpyDeviceToHost), cudaSuccess);
+    EXPECT_EQ(back[0], 12);
+
     cudaEventDestroy(done);
-    cudaStreamDestroy(other);
     cudaStreamDestroy(s);
     cudaFreeHost(pinned);
     cudaFree(d);
