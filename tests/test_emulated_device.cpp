@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "ifsim/compare.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
+#include "ifsim/network.hpp"
 #include "support/network.hpp"
 #include "support/simulate.hpp"
 
@@ -105,6 +107,37 @@ TEST_P(EmulatedBackend, EveryModelInANetworkEqualsCpu) {
 
 INSTANTIATE_TEST_SUITE_P(schedules, EmulatedBackend,
                          ::testing::Values(schedule::lazy, schedule::eager, schedule::others_first), schedule_name);
+
+// The rules the device draws (synapse_draws.cu) are drawn there, not by the host fallback, and
+// equal the host's: a fault that sends a draw to the fallback (a wrong row total, say) would
+// otherwise pass unseen, the network still right here and wrong on a GPU.
+TEST(EmulatedDevice, DeviceDrawsRunOnTheDevice) {
+    const std::unique_ptr<synapse_source> device = make_device_synapse_source();
+    const synapse_source host;
+    struct rule_case {
+        rule_kind kind;
+        double p;
+        std::uint64_t degree;
+        bool multapses;
+        const char* last_kernel;  // the draw's last launch
+    };
+    for (const rule_case& c : {rule_case{rule_kind::fixed_indegree, 0, 50, false, "cuda::split_keys_kernel"},
+                               rule_case{rule_kind::fixed_outdegree, 0, 30, true, "cuda::split_keys_kernel"},
+                               rule_case{rule_kind::fixed_total, 0, 40000, true, "cuda::split_keys_kernel"},
+                               rule_case{rule_kind::pairwise_bernoulli, 0.05, 0, true, "cuda::bernoulli_fill_kernel"}}) {
+        connection_rule r;
+        r.kind = c.kind;
+        r.p = c.p;
+        r.degree = c.degree;
+        r.multapses = c.multapses;
+        const std::uint64_t before = cuda_on_host::queued(c.last_kernel);
+        const csr drawn = device->connect(r, 700, 333, false, 99, 3), expected = host.connect(r, 700, 333, false, 99, 3);
+        EXPECT_EQ(cuda_on_host::queued(c.last_kernel), before + 1) << "rule " << int(c.kind) << " was not drawn on the device";
+        EXPECT_EQ(drawn.row_offsets, expected.row_offsets) << "rule " << int(c.kind);
+        EXPECT_EQ(drawn.targets, expected.targets) << "rule " << int(c.kind);
+        EXPECT_GT(drawn.targets.size(), 1000u);
+    }
+}
 
 // A fresh device buffer of `n` T.
 template <class T>

@@ -63,6 +63,7 @@ struct device_state {
     std::map<std::uint64_t, std::unique_ptr<CUstream_st>> streams;
     std::uint64_t next_id = 1;
     std::set<CUevent_st*> events;
+    std::map<std::string, std::uint64_t> queued_by_name;
     // Pinned ranges that queued copies are still to read: a copy into them does not scribble.
     std::multiset<std::pair<std::uintptr_t, std::uintptr_t>> pinned_reads;
     schedule order = schedule::lazy;
@@ -226,11 +227,17 @@ void enqueue_copy(cudaStream_t stream, const char* call, void* dst, const void* 
 
 }  // namespace
 
+std::uint64_t queued(const std::string& what) {
+    const auto it = device().queued_by_name.find(what);
+    return it == device().queued_by_name.end() ? 0 : it->second;
+}
+
 schedule current_schedule() { return device().order; }
 void set_schedule(schedule s) { device().order = s; }
 
 void enqueue(cudaStream_t stream, std::string what, std::function<void()> work) {
     CUstream_st* s = resolve(stream);
+    ++device().queued_by_name[what];
     s->pending.emplace_back(std::move(what), std::move(work));
     ++s->queued;
     if (device().order == schedule::eager && !s->running) run_until(s, s->queued);

@@ -22,6 +22,7 @@
 #include <curand_kernel.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -67,8 +68,11 @@ private:
     schedule previous_;
 };
 
-// Queues `work` on `stream` (the legacy stream for nullptr); `what` names it in faults.
+// Queues `work` on `stream` (the legacy stream for nullptr); `what` names it (a kernel launch:
+// the kernel as IFSIM_LAUNCH spells it, e.g. "cuda::bernoulli_fill_kernel").
 void enqueue(cudaStream_t stream, std::string what, std::function<void()> work);
+// How many pieces of work named `what` have been queued so far.
+std::uint64_t queued(const std::string& what);
 
 // Throws device_fault unless [p, p + bytes) lies in one device allocation.
 void require_device(const void* p, std::size_t bytes, const std::string& what);
