@@ -115,26 +115,21 @@ TEST(EmulatedDevice, DeviceDrawsRunOnTheDevice) {
     const std::unique_ptr<synapse_source> device = make_device_synapse_source();
     const synapse_source host;
     struct rule_case {
-        rule_kind kind;
-        double p;
-        std::uint64_t degree;
-        bool multapses;
+        connection_rule rule;
         const char* last_kernel;  // the draw's last launch
     };
-    for (const rule_case& c : {rule_case{rule_kind::fixed_indegree, 0, 50, false, "cuda::split_keys_kernel"},
-                               rule_case{rule_kind::fixed_outdegree, 0, 30, true, "cuda::split_keys_kernel"},
-                               rule_case{rule_kind::fixed_total, 0, 40000, true, "cuda::split_keys_kernel"},
-                               rule_case{rule_kind::pairwise_bernoulli, 0.05, 0, true, "cuda::bernoulli_fill_kernel"}}) {
-        connection_rule r;
-        r.kind = c.kind;
-        r.p = c.p;
-        r.degree = c.degree;
-        r.multapses = c.multapses;
+    const rule_case cases[] = {
+        {{.kind = rule_kind::fixed_indegree, .degree = 50, .multapses = false, .file = {}}, "cuda::split_keys_kernel"},
+        {{.kind = rule_kind::fixed_outdegree, .degree = 30, .file = {}}, "cuda::split_keys_kernel"},
+        {{.kind = rule_kind::fixed_total, .degree = 40000, .file = {}}, "cuda::split_keys_kernel"},
+        {{.kind = rule_kind::pairwise_bernoulli, .p = 0.05, .file = {}}, "cuda::bernoulli_fill_kernel"}};
+    for (const rule_case& c : cases) {
+        const connection_rule& r = c.rule;
         const std::uint64_t before = cuda_on_host::queued(c.last_kernel);
         const csr drawn = device->connect(r, 700, 333, false, 99, 3), expected = host.connect(r, 700, 333, false, 99, 3);
-        EXPECT_EQ(cuda_on_host::queued(c.last_kernel), before + 1) << "rule " << int(c.kind) << " was not drawn on the device";
-        EXPECT_EQ(drawn.row_offsets, expected.row_offsets) << "rule " << int(c.kind);
-        EXPECT_EQ(drawn.targets, expected.targets) << "rule " << int(c.kind);
+        EXPECT_EQ(cuda_on_host::queued(c.last_kernel), before + 1) << "rule " << int(r.kind) << " was not drawn on the device";
+        EXPECT_EQ(drawn.row_offsets, expected.row_offsets) << "rule " << int(r.kind);
+        EXPECT_EQ(drawn.targets, expected.targets) << "rule " << int(r.kind);
         EXPECT_GT(drawn.targets.size(), 1000u);
     }
 }
