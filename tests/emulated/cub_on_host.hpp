@@ -60,6 +60,12 @@ Key digit(Key key, int begin_bit, int end_bit) {
     return bits >= int(8 * sizeof(Key)) ? shifted : Key(shifted & ((Key(1) << bits) - 1));
 }
 
+// Orders keys by bits [begin_bit, end_bit) only.
+template <class Key>
+auto by_bits(int begin_bit, int end_bit) {
+    return [=](Key x, Key y) { return digit(x, begin_bit, end_bit) < digit(y, begin_bit, end_bit); };
+}
+
 template <class Key>
 void check_bits(int begin_bit, int end_bit, const char* call) {
     if (begin_bit < 0 || end_bit > int(8 * sizeof(Key)) || begin_bit > end_bit)
@@ -108,9 +114,9 @@ struct DeviceSegmentedRadixSort {
                                                      std::to_string(n) + " items");
                 order.resize(std::size_t(e - b));
                 std::iota(order.begin(), order.end(), b);
-                std::stable_sort(order.begin(), order.end(), [&](long long x, long long y) {
-                    return on_host::digit(keys_in[x], begin_bit, end_bit) < on_host::digit(keys_in[y], begin_bit, end_bit);
-                });
+                const auto less = on_host::by_bits<Key>(begin_bit, end_bit);
+                std::stable_sort(order.begin(), order.end(),
+                                 [&](long long x, long long y) { return less(keys_in[x], keys_in[y]); });
                 for (std::size_t j = 0; j < order.size(); ++j) {
                     keys_out[b + static_cast<long long>(j)] = keys_in[order[j]];
                     values_out[b + static_cast<long long>(j)] = values_in[order[j]];
@@ -141,9 +147,7 @@ struct DeviceRadixSort {
         cuda_on_host::enqueue(stream, call, [=, odd = odd_passes] {
             cuda_on_host::scribble(temp, bytes);
             std::vector<Key> sorted(in, in + n);
-            std::stable_sort(sorted.begin(), sorted.end(), [&](Key x, Key y) {
-                return on_host::digit(x, begin_bit, end_bit) < on_host::digit(y, begin_bit, end_bit);
-            });
+            std::stable_sort(sorted.begin(), sorted.end(), on_host::by_bits<Key>(begin_bit, end_bit));
             Key* result = odd ? out : in;
             cuda_on_host::scribble(odd ? in : out, std::size_t(n) * sizeof(Key));
             std::copy(sorted.begin(), sorted.end(), result);
