@@ -1,6 +1,7 @@
 // Device-to-device copy bandwidth: the hardware floor the GPU benchmarks compare against.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -12,11 +13,18 @@
 
 namespace ifsim {
 
-double device_copy_bandwidth(std::size_t bytes) {
+copy_bandwidth device_copy_bandwidth() {
+    constexpr std::size_t mib = std::size_t(1) << 20;
     const cuda_status status = query_cuda();
     if (!status.usable) throw runtime_failure("no usable CUDA device: " + status.reason);
-    if (bytes == 0) throw runtime_failure("device_copy_bandwidth: the copy size must be positive");
     IFSIM_CUDA_CHECK(cudaSetDevice(0), "selecting device 0");
+    std::size_t free_bytes = 0, total_bytes = 0;
+    IFSIM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes), "reading the free device memory");
+    const std::size_t bytes = std::min(std::size_t(1) << 30, free_bytes / 4);
+    if (bytes < 256 * mib)
+        throw runtime_failure("only " + std::to_string(free_bytes / mib) +
+                              " MiB of device memory is free; copies of 256 MiB or more (a quarter of it) keep the "
+                              "L2 cache out of the measure");
     const cuda::device_buffer<unsigned char> d_src(bytes, "the bandwidth test's source");
     const cuda::device_buffer<unsigned char> d_dst(bytes, "the bandwidth test's destination");
     IFSIM_CUDA_CHECK(cudaMemset(d_src.data(), 1, bytes), "filling the bandwidth test's source");
@@ -35,7 +43,7 @@ double device_copy_bandwidth(std::size_t bytes) {
         if (rep == 0 || ms < best_ms) best_ms = ms;
     }
     if (!(best_ms > 0.0f)) throw runtime_failure("device_copy_bandwidth: the copy took no measurable time");
-    return 2.0 * double(bytes) / (double(best_ms) * 1e-3);  // read + written
+    return {2.0 * double(bytes) / (double(best_ms) * 1e-3), bytes};  // read + written
 }
 
 }  // namespace ifsim

@@ -71,7 +71,7 @@ std::size_t free_device_memory() {
     return free_bytes;
 }
 
-// Throws runtime_failure, needed vs free and the largest part named, unless `parts` fit.
+// Throws device_memory_exhausted, needed vs free and the largest part named, unless `parts` fit.
 void check_fits(const std::vector<memory_part>& parts, const std::string& what, const std::string& device) {
     std::size_t free_bytes = 0, total_bytes = 0;
     IFSIM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes), "reading the free device memory");
@@ -82,11 +82,12 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
         if (!largest || p.bytes > largest->bytes) largest = &p;
     }
     if (double(needed) <= usable_fraction * double(free_bytes)) return;
-    throw runtime_failure(what + " needs " + mib(needed) + " MiB of device memory, but " + device + " has " +
-                          mib(free_bytes) + " MiB free of " + mib(total_bytes) +
-                          " MiB (5 % is kept as headroom); the largest part is " + largest->name + " (" +
-                          mib(largest->bytes) + " MiB). Reduce the population sizes, use single precision, or " +
-                          "record fewer neurons or less often.");
+    throw device_memory_exhausted(what + " needs " + mib(needed) + " MiB of device memory, but " + device + " has " +
+                                      mib(free_bytes) + " MiB free of " + mib(total_bytes) +
+                                      " MiB (5 % is kept as headroom); the largest part is " + largest->name + " (" +
+                                      mib(largest->bytes) + " MiB)",
+                                  "Reduce the population sizes, use single precision, record fewer neurons or "
+                                  "less often, or run on the CPU (--backend cpu)");
 }
 
 // Populations stepped by one update launch (update_group.cuh).
@@ -652,14 +653,8 @@ public:
         return bytes;
     }
 
-    // Copies of 1 GiB, or of a quarter of what the network leaves free; below 256 MiB the L2 cache
-    // (50 MiB on an H100) would weigh in, so none is measured.
-    double copy_bandwidth() const override {
-        const std::size_t bytes = std::min(device_copy_bytes, free_device_memory() / 4);
-        if (bytes < (std::size_t(256) << 20))
-            throw runtime_failure("only " + mib(4 * bytes) + " MiB of device memory is free beside the network");
-        return device_copy_bandwidth(bytes);
-    }
+    // Measured in the memory the network leaves free (device_copy_bandwidth).
+    double copy_bandwidth() const override { return device_copy_bandwidth().bytes_per_s; }
 
 private:
     // One update group per kernel instance (at most max_group_members populations each).

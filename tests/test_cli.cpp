@@ -23,6 +23,7 @@
 #include "ifsim/memory.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/recording.hpp"
+#include "support/cli.hpp"
 #include "support/hdf5_read.hpp"
 #include "support/simulate.hpp"
 
@@ -30,38 +31,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct result {
-    int code = -1;
-    std::string err;  // stderr
-    std::string out;  // stdout
-};
-
-// Runs the ifsim binary with `args` (already shell-quoted), capturing both streams; `shell` runs
-// first in the same shell (limits, traps).
-result ifsim(const std::string& args, const std::string& shell = "") {
-    const fs::path dir = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    const std::string cmd = shell + std::string(IFSIM_BINARY) + " " + args + " >" + (dir / "o").string() + " 2>" +
-                            (dir / "e").string();
-    const int status = std::system(cmd.c_str());
-    result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    const auto slurp = [](const fs::path& p) {
-        std::ifstream f(p);
-        return std::string(std::istreambuf_iterator<char>(f), {});
-    };
-    r.out = slurp(dir / "o");
-    r.err = slurp(dir / "e");
-    return r;
-}
-
-fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()) + "_" + name);
-    fs::remove_all(d);
-    return d;
-}
-
-std::string example(const std::string& name) { return std::string(IFSIM_SOURCE_DIR) + "/examples/" + name; }
+using ifsim::test::example;
+using ifsim::test::fresh_dir;
+using ifsim::test::ifsim;
+using ifsim::test::json_field;
+using ifsim::test::result;
+using ifsim::test::slurp;
 
 // `ifsim run` of the config `toml`, written to run.toml in the fresh folder `dir`; outputs in dir/out.
 result run_config(const fs::path& dir, const std::string& toml) {
@@ -80,20 +55,6 @@ std::vector<T> read_dataset(hid_t file, const std::string& path, hid_t type) {
     H5Sclose(space);
     H5Dclose(ds);
     return v;
-}
-
-std::string json_field(const std::string& json, const std::string& key) {
-    const auto k = json.find("\"" + key + "\"");
-    if (k == std::string::npos) return "";
-    auto v = json.find(':', k) + 1;
-    while (json[v] == ' ') ++v;
-    const auto end = json.find_first_of(",\n}", v);
-    return json.substr(v, end - v);
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p);
-    return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
 // What a shell command prints on stdout.

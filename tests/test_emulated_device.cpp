@@ -23,6 +23,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/network.hpp"
+#include "support/examples.hpp"
 #include "support/network.hpp"
 #include "support/simulate.hpp"
 
@@ -65,28 +66,15 @@ run_spec example(const std::string& name, std::vector<std::string> overrides) {
     return load_config(std::string(IFSIM_SOURCE_DIR) + "/examples/" + name + ".toml", std::move(overrides));
 }
 
-// Every example but the microcircuit (Brunel at a tenth of its size), 30 ms each or until the
-// first spikes (adaptation's step current starts at 100 ms, qif_onset's neurons at rest), their
-// state records included; noisy_lif at 2,000 of its 10,000 neurons. Blocks of 137 steps: chunks
-// of 35, intervals that straddle them. The examples take turns at running forward and in reverse.
+// The examples, small (support/examples.hpp), their state records included, in blocks of 137
+// steps: chunks of 35, intervals that straddle them. They take turns at running forward and in
+// reverse.
 TEST_P(EmulatedBackend, ExamplesEqualCpu) {
     std::size_t i = 0;
-    for (const auto& [name, duration] :
-         {std::pair{"adaptation", "150 ms"}, std::pair{"brunel", "30 ms"}, std::pair{"eif_vs_lif", "30 ms"},
-          std::pair{"fi_curve", "30 ms"}, std::pair{"fi_curve_noisy", "30 ms"}, std::pair{"noisy_lif", "30 ms"},
-          std::pair{"qif_onset", "100 ms"}, std::pair{"synaptic_shot_noise", "30 ms"},
-          std::pair{"vogels_abbott", "30 ms"}}) {
-        SCOPED_TRACE(name);
-        std::vector<std::string> overrides{std::string("simulation.duration=") + duration};
-        if (std::string(name) == "noisy_lif") overrides.push_back("population.0.size=2000");
-        if (std::string(name) == "brunel")
-            overrides.insert(overrides.end(), {"population.0.size=1000", "population.1.size=250",
-                                               "projection.0.rule.fixed_indegree=100",
-                                               "projection.1.rule.fixed_indegree=100",
-                                               "projection.2.rule.fixed_indegree=25",
-                                               "projection.3.rule.fixed_indegree=25"});
+    for (const test::small_example& e : test::small_examples()) {
+        SCOPED_TRACE(e.name);
         const std::vector<std::uint64_t> spikes =
-            expect_cuda_equals_cpu(example(name, overrides), 137, i++ % 2 == 0 ? order::forward : order::reverse);
+            expect_cuda_equals_cpu(example(e.name, e.overrides), 137, i++ % 2 == 0 ? order::forward : order::reverse);
         EXPECT_GT(std::accumulate(spikes.begin(), spikes.end(), std::uint64_t(0)), 100u);
     }
 }

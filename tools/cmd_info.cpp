@@ -52,9 +52,11 @@ int info(bool bandwidth) {
                       << dev.total_memory / (1u << 20) << " MiB free\n";
         }
 #if IFSIM_HAVE_CUDA
-        if (bandwidth && s.usable)
-            std::cout << "cuda device 0 copy bandwidth: " << gb_per_s(device_copy_bandwidth(device_copy_bytes))
-                      << " GB/s (" << (device_copy_bytes >> 20) << " MiB copies)\n";
+        if (bandwidth && s.usable) {
+            const copy_bandwidth b = device_copy_bandwidth();
+            std::cout << "cuda device 0 copy bandwidth: " << gb_per_s(b.bytes_per_s) << " GB/s ("
+                      << (b.copy_bytes >> 20) << " MiB copies)\n";
+        }
 #endif
         return exit_ok;
     });

@@ -97,7 +97,13 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
     }
     announce_build();
 #if IFSIM_HAVE_CUDA
-    return make_cuda_backend(spec);
+    if (choice != "auto") return make_cuda_backend(spec);
+    try {
+        return make_cuda_backend(spec);
+    } catch (const device_memory_exhausted& e) {  // found before the run allocated anything
+        if (!quiet) std::cerr << "backend auto: " << e.shortfall() << "; running on the CPU\n";
+        return make_cpu_backend(spec);
+    }
 #else
     return make_cpu_backend(spec);  // unreachable: without the library probe_cuda() is never usable
 #endif

@@ -55,11 +55,15 @@ std::unique_ptr<backend> make_cuda_backend(const run_spec& spec);
 // allow, else on the host; the same network either way (kernels/synapse_draws.cu).
 std::unique_ptr<synapse_source> make_device_synapse_source();
 
-// Device-to-device copy bandwidth of device 0 (bytes read + written per second), best of a few
-// copies of `bytes`: the denominator of the GPU benchmark's bandwidth ratio.
-double device_copy_bandwidth(std::size_t bytes);
-// The copy size it is measured with where memory allows: far beyond the L2 cache.
-inline constexpr std::size_t device_copy_bytes = std::size_t(1) << 30;
+// Device-to-device copy bandwidth of device 0, best of a few copies: the denominator of the GPU
+// benchmarks' bandwidth ratio. The copies are of 1 GiB, far beyond the L2 cache, or of a quarter
+// of the free memory where that is less; under 256 MiB the cache would weigh in, and
+// runtime_failure says how much is free.
+struct copy_bandwidth {
+    double bytes_per_s;       // read + written
+    std::size_t copy_bytes;  // each copy's
+};
+copy_bandwidth device_copy_bandwidth();
 
 // cuRAND's raw Philox4_32_10 words on device 0 for block blocks[i] of subsequence ids[i]
 // (kernels/curand_probe.cu, through the update kernel's own draw): the device half of the check

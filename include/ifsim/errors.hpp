@@ -52,4 +52,16 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The CUDA backend's run does not fit the device's free memory, found before it allocates:
+// --backend auto then runs on the CPU. what() says what to change; shortfall() only what is short.
+class device_memory_exhausted : public runtime_failure {
+public:
+    device_memory_exhausted(const std::string& shortfall, const std::string& advice)
+        : runtime_failure(shortfall + ". " + advice), shortfall_(shortfall) {}
+    const std::string& shortfall() const { return shortfall_; }
+
+private:
+    std::string shortfall_;
+};
+
 }  // namespace ifsim

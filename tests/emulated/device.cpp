@@ -402,12 +402,14 @@ cudaError_t cudaFree(void* p) { return release(p, false, "cudaFree"); }
 cudaError_t cudaFreeHost(void* p) { return release(p, true, "cudaFreeHost"); }
 
 cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t stream) {
+    if (bytes == 0) return cudaSuccess;  // as the runtime: nothing to set, whatever the pointer
     require_device(p, bytes, "cudaMemsetAsync");
     enqueue(stream, "cudaMemsetAsync", [=] { std::memset(p, value, bytes); });
     return cudaSuccess;
 }
 
 cudaError_t cudaMemset(void* p, int value, size_t bytes) {
+    if (bytes == 0) return cudaSuccess;  // as the runtime: nothing to set, whatever the pointer
     require_device(p, bytes, "cudaMemset");
     enqueue(nullptr, "cudaMemset", [=] { std::memset(p, value, bytes); });
     return cudaSuccess;

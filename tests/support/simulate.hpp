@@ -35,11 +35,18 @@ inline void set_param(run_spec& s, const std::string& name, double value) {
     s.populations[0].params[name] = distribution::constant(value);
 }
 
+#if IFSIM_HAVE_CUDA
+// Device 0 as this process found it, asked once.
+inline const cuda_status& cuda_here() {
+    static const cuda_status status = query_cuda();
+    return status;
+}
+#endif
+
 // Why the CUDA backend cannot run here, or "" when it can.
 inline std::string cuda_unavailable() {
 #if IFSIM_HAVE_CUDA
-    static const cuda_status status = query_cuda();
-    return status.usable ? "" : "no usable CUDA device: " + status.reason;
+    return cuda_here().usable ? "" : "no usable CUDA device: " + cuda_here().reason;
 #else
     return "ifsim was built without CUDA (nvcc not found)";
 #endif
@@ -48,8 +55,7 @@ inline std::string cuda_unavailable() {
 // Threads device 0 holds resident at once (2048 per multiprocessor); 0 without a usable device.
 inline std::uint64_t cuda_resident_threads() {
 #if IFSIM_HAVE_CUDA
-    static const cuda_status status = query_cuda();
-    return status.usable ? std::uint64_t(status.devices[0].multiprocessors) * 2048 : 0;
+    return cuda_here().usable ? std::uint64_t(cuda_here().devices[0].multiprocessors) * 2048 : 0;
 #else
     return 0;
 #endif

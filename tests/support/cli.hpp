@@ -1,0 +1,68 @@
+// Running the ifsim binary as a user does, for the tests of the command line: a real process,
+// both streams captured, its exit code. IFSIM_BINARY names the binary, IFSIM_SOURCE_DIR the tree.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace ifsim::test {
+
+namespace fs = std::filesystem;
+
+inline std::string slurp(const fs::path& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+struct result {
+    int code = -1;
+    std::string err;  // stderr
+    std::string out;  // stdout
+};
+
+// Runs `binary` with `args` (already shell-quoted), capturing both streams; `shell` runs first in
+// the same shell (limits, traps, variables).
+inline result run_binary(const std::string& binary, const std::string& args, const std::string& shell = "") {
+    const fs::path dir = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    const std::string cmd = shell + binary + " " + args + " >" + (dir / "o").string() + " 2>" + (dir / "e").string();
+    const int status = std::system(cmd.c_str());
+    result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir / "o");
+    r.err = slurp(dir / "e");
+    return r;
+}
+
+// The ifsim binary (IFSIM_BINARY) with `args`, as run_binary.
+inline result ifsim(const std::string& args, const std::string& shell = "") {
+    return run_binary(IFSIM_BINARY, args, shell);
+}
+
+// A path for a test's outputs, absent: this process's own, so that test binaries run side by side.
+inline fs::path fresh_dir(const std::string& name) {
+    const fs::path d = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()) + "_" + name);
+    fs::remove_all(d);
+    return d;
+}
+
+// examples/<name>, by its full path.
+inline std::string example(const std::string& name) { return std::string(IFSIM_SOURCE_DIR) + "/examples/" + name; }
+
+// The value of `key` in summary.json's text as written (strings keep their quotes), "" if absent.
+inline std::string json_field(const std::string& json, const std::string& key) {
+    const auto k = json.find("\"" + key + "\"");
+    if (k == std::string::npos) return "";
+    auto v = json.find(':', k) + 1;
+    while (json[v] == ' ') ++v;
+    const auto end = json.find_first_of(",\n}", v);
+    return json.substr(v, end - v);
+}
+
+}  // namespace ifsim::test
