@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     // Without the bandwidth (too little free memory) the throughputs are still measured.
     double bandwidth = std::nan("");
     try {
-        const ifsim::copy_bandwidth b = ifsim::device_copy_bandwidth();
+        const ifsim::measured_copy b = ifsim::device_copy_bandwidth();
         bandwidth = b.bytes_per_s;
         std::printf("# device %s, copy bandwidth %.1f GB/s (%zu MiB copies)\n", status.devices[0].name.c_str(),
                     bandwidth * 1e-9, b.copy_bytes >> 20);
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
                     auto c = ifsim::make_cpu_backend(noisy_population(m, n, false, varied));
                     cpu = double(n) * double(cpu_steps) / ifsim::bench::time_steps(*c, n, cpu_steps).seconds;
                 }
-                std::printf("%s,%llu,%llu,%.4f,%.4g,%.2f,%.0f,%.1f,%.3f,%.4g,%.3f,%.4g,%.4g\n",
+                std::printf("%s,%llu,%llu,%.4f,%.4g,%.2f,%.0f,%.4g,%.4g,%.4g,%.3f,%.4g,%.4g\n",
                             name, (unsigned long long)n,
                             (unsigned long long)steps, t.seconds, nsps, t.rate_Hz, bytes, nsps * bytes * 1e-9,
                             nsps * bytes / bandwidth, silent, t.seconds / q.seconds - 1.0, cpu,

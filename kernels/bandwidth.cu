@@ -13,7 +13,7 @@
 
 namespace ifsim {
 
-copy_bandwidth device_copy_bandwidth() {
+measured_copy device_copy_bandwidth() {
     constexpr std::size_t mib = std::size_t(1) << 20;
     const cuda_status status = query_cuda();
     if (!status.usable) throw runtime_failure("no usable CUDA device: " + status.reason);

@@ -41,6 +41,7 @@
 #include "ifsim/memory_traffic.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
+#include "ifsim/simulation.hpp"
 
 namespace ifsim {
 namespace {
@@ -87,7 +88,7 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
                                       " MiB (5 % is kept as headroom); the largest part is " + largest->name + " (" +
                                       mib(largest->bytes) + " MiB)",
                                   "Reduce the population sizes, use single precision, record fewer neurons or "
-                                  "less often, or run on the CPU (--backend cpu)");
+                                  "less often, or run it on the CPU (ifsim run --backend cpu)");
 }
 
 // Populations stepped by one update launch (update_group.cuh).
@@ -557,6 +558,10 @@ public:
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
         make_groups();
         upload_projections(slots);
+        // A run's blocks (default_block_steps, or the whole run where shorter) are reserved now:
+        // where they do not fit, the run fails before it starts, and --backend auto runs on the CPU.
+        if (const std::uint64_t first_block = std::min<std::uint64_t>(default_block_steps, total_steps(spec.simulation)))
+            reserve_blocks(std::uint32_t(first_block), chunk_steps(std::uint32_t(first_block)));
         // The synapses live on the device from now on: the host's copy goes (3 GB for the
         // microcircuit), its statistics stay.
         bytes_per_synapse_ = net_.bytes_per_synapse();
@@ -579,23 +584,8 @@ public:
         if (out.samples.size() < num_records_) out.samples.resize(num_records_);
         if (out.sample_rows.size() < num_records_) out.sample_rows.resize(num_records_, 0);
         if (num_steps == 0) return;
-        // Chunks: short enough for every pool, and at least four per block so that draining
-        // overlaps computing.
-        std::uint64_t chunk = (std::uint64_t(num_steps) + 3) / 4;
-        for (const auto& p : populations_) chunk = std::min(chunk, p->max_chunk());
-        const auto c = std::uint32_t(std::max<std::uint64_t>(chunk, 1));
-        if (num_steps > reserved_steps_ || c > reserved_chunk_) {
-            std::vector<memory_part> parts;
-            for (const auto& p : populations_)
-                for (auto& part : p->block_memory(num_steps, c)) parts.push_back(std::move(part));
-            check_fits(parts, "a block of " + std::to_string(num_steps) + " steps", ctx_.name);
-            for (auto& p : populations_) p->reserve_block(std::max(num_steps, reserved_steps_), std::max(c, reserved_chunk_));
-            reserved_steps_ = std::max(num_steps, reserved_steps_);
-            reserved_chunk_ = std::max(c, reserved_chunk_);
-            // The pools' counters moved.
-            for (auto& g : groups_) g->upload();
-            upload_delivery_sources();
-        }
+        const std::uint32_t c = chunk_steps(num_steps);
+        reserve_blocks(num_steps, c);
         // Within a chunk, the populations advance one min-delay interval at a time and the
         // interval's spikes are delivered after it, before any of them can be due; the host
         // still waits only per chunk.
@@ -657,6 +647,30 @@ public:
     double copy_bandwidth() const override { return device_copy_bandwidth().bytes_per_s; }
 
 private:
+    // The chunks of a block of `num_steps`: short enough for every pool, and at least four per
+    // block so that draining overlaps computing.
+    std::uint32_t chunk_steps(std::uint32_t num_steps) const {
+        std::uint64_t chunk = (std::uint64_t(num_steps) + 3) / 4;
+        for (const auto& p : populations_) chunk = std::min(chunk, p->max_chunk());
+        return std::uint32_t(std::max<std::uint64_t>(chunk, 1));
+    }
+
+    // Buffers (samples, sorted spikes) for blocks of `num_steps` in chunks of `c`, where those
+    // reserved are smaller; checked against the free memory first.
+    void reserve_blocks(std::uint32_t num_steps, std::uint32_t c) {
+        if (num_steps <= reserved_steps_ && c <= reserved_chunk_) return;
+        std::vector<memory_part> parts;
+        for (const auto& p : populations_)
+            for (auto& part : p->block_memory(num_steps, c)) parts.push_back(std::move(part));
+        check_fits(parts, "a block of " + std::to_string(num_steps) + " steps", ctx_.name);
+        for (auto& p : populations_) p->reserve_block(std::max(num_steps, reserved_steps_), std::max(c, reserved_chunk_));
+        reserved_steps_ = std::max(num_steps, reserved_steps_);
+        reserved_chunk_ = std::max(c, reserved_chunk_);
+        // The pools' counters moved.
+        for (auto& g : groups_) g->upload();
+        upload_delivery_sources();
+    }
+
     // One update group per kernel instance (at most max_group_members populations each).
     void make_groups() {
         std::vector<const void*> kernels;

@@ -148,7 +148,7 @@ TEST(cuda_cli, a_run_too_large_for_the_device_memory) {
     const result cuda = ifsim(args + refused.string() + " --backend cuda", small_device);
     EXPECT_EQ(cuda.code, 1) << cuda.err;
     for (const char* said : {"the run needs ", " MiB of device memory, but ", " MiB free of 4.0 MiB",
-                             "the largest part is population 'E'", "run on the CPU (--backend cpu)"})
+                             "the largest part is population 'E'", "run it on the CPU (ifsim run --backend cpu)"})
         EXPECT_NE(cuda.err.find(said), std::string::npos) << said << " in: " << cuda.err;
     EXPECT_FALSE(fs::exists(refused / "spikes.h5"));
 
@@ -163,6 +163,22 @@ TEST(cuda_cli, a_run_too_large_for_the_device_memory) {
     const result on_device = ifsim(args + fits.string() + " --backend auto");
     ASSERT_EQ(on_device.code, 0) << on_device.err;
     EXPECT_EQ(json_field(slurp(fits / "summary.json"), "backend"), "\"cuda\"");
+}
+
+// The state fits the device but a block's samples do not (every neuron's V_m every step: 19 MiB
+// in a device of 16): found as the backend is made too, so that auto still runs it on the CPU.
+TEST(cuda_cli, a_run_whose_samples_do_not_fit_the_device_memory) {
+    if (!IFSIM_EMULATED_DEVICE) GTEST_SKIP() << "needs a device of 16 MiB: the emulated one";
+    const fs::path out = fresh_dir("samples_too_large");
+    const result r = ifsim("run " + example("noisy_lif.toml") +
+                               " --set simulation.duration=100ms --set population.0.size=5000"
+                               " --set 'record.1.neurons={range=[0,5000]}' --out " + out.string(),
+                           "IFSIM_EMULATED_DEVICE_MIB=16 ");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("backend auto: a block of 1000 steps needs "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("the largest part is state record 0 sample buffer"), std::string::npos) << r.err;
+    EXPECT_EQ(json_field(slurp(out / "summary.json"), "backend"), "\"cpu\"");
+    EXPECT_EQ(json_field(slurp(out / "summary.json"), "status"), "\"completed\"");
 }
 
 // CSV as a command prints it ('#' lines are comments): the header, and the rows' fields by column.
@@ -196,7 +212,8 @@ csv parse_csv(const std::string& text) {
 // time, synaptic events and a hardware floor.
 TEST(cuda_cli, bench_measures_a_network_on_the_device) {
     SKIP_WITHOUT_A_DEVICE();
-    // The emulated device at 2 GiB: its copies of 256 MiB and more then fit beside the network.
+    // The emulated device at 2 GiB (ignored by a GPU): copies of 256 MiB, the least the copy
+    // bandwidth is measured with, fit beside the network.
     const result r = ifsim("bench " + example("vogels_abbott.toml") + " --backend cuda --runs 2 --csv " +
                                "--set simulation.duration=20ms",
                            "IFSIM_EMULATED_DEVICE_MIB=2048 ");
@@ -211,11 +228,12 @@ TEST(cuda_cli, bench_measures_a_network_on_the_device) {
     }
 }
 
-// The GPU benchmark (bench/gpu_throughput.cpp) at a small size: the device and its bandwidth, and
-// a row per model variant with a throughput, the bandwidth ratio and the CPU's speedup.
+// The GPU benchmark (bench/gpu_throughput.cpp) at a small size, on 2 GiB where emulated: the
+// device and its bandwidth, and a row per model variant with a throughput, the bandwidth ratio
+// and the CPU's speedup.
 TEST(cuda_cli, gpu_benchmark_writes_a_row_per_model) {
     SKIP_WITHOUT_A_DEVICE();
-    const result r = run_binary(IFSIM_BENCH_GPU, "1e4 --steps 20 --cpu-steps 20");
+    const result r = run_binary(IFSIM_BENCH_GPU, "1e4 --steps 20 --cpu-steps 20", "IFSIM_EMULATED_DEVICE_MIB=2048 ");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("# device " + cuda_here().devices.at(0).name + ", copy bandwidth "), std::string::npos)
         << r.out;

@@ -53,7 +53,7 @@ int info(bool bandwidth) {
         }
 #if IFSIM_HAVE_CUDA
         if (bandwidth && s.usable) {
-            const copy_bandwidth b = device_copy_bandwidth();
+            const measured_copy b = device_copy_bandwidth();
             std::cout << "cuda device 0 copy bandwidth: " << gb_per_s(b.bytes_per_s) << " GB/s ("
                       << (b.copy_bytes >> 20) << " MiB copies)\n";
         }

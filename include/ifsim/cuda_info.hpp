@@ -59,11 +59,11 @@ std::unique_ptr<synapse_source> make_device_synapse_source();
 // benchmarks' bandwidth ratio. The copies are of 1 GiB, far beyond the L2 cache, or of a quarter
 // of the free memory where that is less; under 256 MiB the cache would weigh in, and
 // runtime_failure says how much is free.
-struct copy_bandwidth {
+struct measured_copy {
     double bytes_per_s;       // read + written
     std::size_t copy_bytes;  // each copy's
 };
-copy_bandwidth device_copy_bandwidth();
+measured_copy device_copy_bandwidth();
 
 // cuRAND's raw Philox4_32_10 words on device 0 for block blocks[i] of subsequence ids[i]
 // (kernels/curand_probe.cu, through the update kernel's own draw): the device half of the check

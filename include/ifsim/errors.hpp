@@ -52,8 +52,10 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// The CUDA backend's run does not fit the device's free memory, found before it allocates:
-// --backend auto then runs on the CPU. what() says what to change; shortfall() only what is short.
+// The CUDA backend's run does not fit the device's free memory: found as the backend is made (its
+// state, synapses, spike buffers and the buffers of a run's blocks), before anything runs, where
+// --backend auto then runs on the CPU; or later, for a block longer than any before. what() says
+// what to change; shortfall() only what is short.
 class device_memory_exhausted : public runtime_failure {
 public:
     device_memory_exhausted(const std::string& shortfall, const std::string& advice)
