@@ -100,7 +100,7 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
     if (choice != "auto") return make_cuda_backend(spec);
     try {
         return make_cuda_backend(spec);
-    } catch (const device_memory_exhausted& e) {  // found before the run allocated anything
+    } catch (const device_memory_exhausted& e) {  // found as the backend was made, before anything ran
         if (!quiet) std::cerr << "backend auto: " << e.shortfall() << "; running on the CPU\n";
         return make_cpu_backend(spec);
     }

@@ -18,8 +18,13 @@
 #   IFSIM_GPU_GENERATOR [Ninja if ninja is on PATH]  IFSIM_GPU_JOBS [nproc]  IFSIM_GPU_TEST_JOBS [8]
 #   IFSIM_GPU_IGNORE_PREFIX ["/usr;/usr/local;/"; empty: ignore nothing]
 #   IFSIM_GPU_T_BUILD [240] IFSIM_GPU_T_TESTS [150] IFSIM_GPU_T_COMPARE [150] IFSIM_GPU_T_BENCH [120]
-#   IFSIM_GPU_T_TOTAL [500] (seconds)  IFSIM_GPU_DURATION [500ms]  IFSIM_GPU_BENCH_ARGS [none:
-#   sizes 1e6 1e7 1e8]
+#   IFSIM_GPU_T_TOTAL [500] (seconds)  IFSIM_GPU_DURATION [500ms: compare]
+#   IFSIM_GPU_NETWORK_DURATION [1s: the network runs]  IFSIM_GPU_BENCH_ARGS [none: sizes 1e6 1e7 1e8]
+#   IFSIM_GPU_EMULATED [0; 1: a dry run of the script where there is no GPU: every step after the
+#   build runs ifsim and ifsim_bench_gpu built on the emulated device (docs/gpu.md section 4), the
+#   device step does not fail without nvidia-smi, compute-sanitizer is not run, and the table says
+#   "dry run" at its top. With small settings, e.g. IFSIM_GPU_DURATION=20ms
+#   IFSIM_GPU_NETWORK_DURATION=20ms IFSIM_GPU_BENCH_ARGS="1e4 --steps 20"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -34,6 +39,7 @@ bundle=${IFSIM_GPU_DEPS:-$root/.gpu-deps}
 [[ $bundle == /* ]] || bundle=$root/$bundle
 build=${IFSIM_GPU_BUILD_DIR:-build-gpu}
 with_cuda=${IFSIM_GPU_WITH_CUDA:-ON}
+emulated=${IFSIM_GPU_EMULATED:-0}
 arch=${IFSIM_GPU_ARCH:-90}
 jobs=${IFSIM_GPU_JOBS:-$(nproc)}
 test_jobs=${IFSIM_GPU_TEST_JOBS:-8}
@@ -44,6 +50,7 @@ t_compare=${IFSIM_GPU_T_COMPARE:-150}
 t_bench=${IFSIM_GPU_T_BENCH:-120}
 t_total=${IFSIM_GPU_T_TOTAL:-500}
 duration=${IFSIM_GPU_DURATION:-500ms}
+network_duration=${IFSIM_GPU_NETWORK_DURATION:-1s}
 read -r -a bench_args <<<"${IFSIM_GPU_BENCH_ARGS:-}"
 
 if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
@@ -89,6 +96,7 @@ md_escape() { local s=${1//|/\\|}; echo "${s//$'\n'/ }"; }
 write_table() {
   {
     echo "# ifsim GPU check: $(md_escape "$device_name")"
+    ((emulated)) && { echo; echo "**dry run on the emulated device (IFSIM_GPU_EMULATED=1): no GPU ran any of it**"; }
     echo
     echo "$(date -u +%Y-%m-%d), $revision, \`tools/gpu-check.sh\`, total $((SECONDS - t0)) s"
     echo
@@ -125,7 +133,7 @@ write_table() {
     fi
     if ((${#network_rows[@]})); then
       echo
-      echo "### Networks, 1 s simulated: Brunel model A, 12,500 neurons (bench/configs/brunel_bernoulli.toml);"
+      echo "### Networks, $network_duration simulated: Brunel model A, 12,500 neurons (bench/configs/brunel_bernoulli.toml);"
       echo "### the microcircuit, 77,169 neurons, 3e8 synapses, DC background (examples/microcircuit.toml) and"
       echo "### the published Poisson background (bench/configs/microcircuit_poisson.toml)"
       echo
@@ -175,7 +183,11 @@ fi
 drv=$(timeout 30 nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
 glibc=$(ldd --version 2>&1 | head -1 | grep -o '[0-9.]*$' || true)
 result[device]="$device_name; driver ${drv:-?}; nvcc ${nvcc_version#release }; glibc ${glibc:-?}"
-((smi_ok)) || fail device
+if ((emulated)); then
+  result[device]+="; dry run: the emulated device stands in"
+elif ((smi_ok == 0)); then
+  fail device
+fi
 took[device]=$((SECONDS - s))
 write_table
 
@@ -190,7 +202,8 @@ if [[ -f $bundle/links.txt ]]; then
 fi
 cmake_args=(-S . -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release
   -DIFSIM_WITH_CUDA="$with_cuda" -DCMAKE_CUDA_ARCHITECTURES="$arch"
-  -DIFSIM_EMULATED_DEVICE_TESTS=OFF  # the emulated device stands in for a GPU where there is none
+  # The emulated device stands in for a GPU where there is none: here only for a dry run.
+  -DIFSIM_EMULATED_DEVICE_TESTS="$( ((emulated)) && echo ON || echo OFF)"
   -DCMAKE_PREFIX_PATH="$bundle" -DHDF5_ROOT="$bundle" -DHDF5_NO_FIND_PACKAGE_CONFIG_FILE=ON
   -DHDF5_PREFER_PARALLEL=OFF -DHDF5_C_COMPILER_EXECUTABLE="$bundle/no-h5cc"
   # DT_RPATH, not RUNPATH: the build-tree rpath to $bundle/lib then also finds the libraries that
@@ -238,8 +251,10 @@ bundle_ldpath="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # What ifsim itself makes of the device (usable, or why not: the driver, a kernel image for its
 # architecture): the first thing to read when the CUDA tests skip.
-if ((build_ok)) && [[ -x $build/tools/ifsim ]]; then
-  info=$(env "LD_LIBRARY_PATH=$bundle_ldpath" timeout 60 "$build/tools/ifsim" info 2>&1 || true)
+ifsim=$build/tools/ifsim
+((emulated)) && ifsim=$build/tests/ifsim_emulated
+if ((build_ok)) && [[ -x $ifsim ]]; then
+  info=$(env "LD_LIBRARY_PATH=$bundle_ldpath" timeout 60 "$ifsim" info 2>&1 || true)
   printf 'ifsim info:\n%s\n' "$info" >>"$device_log"
   usable=$(grep -m1 -E '^cuda devices: none usable' <<<"$info" || true)
   [[ -n $usable ]] && result[device]+="; ifsim: ${usable#cuda devices: }"
@@ -269,8 +284,9 @@ if [[ -f $build/CTestTestfile.cmake ]]; then
   if ((rc == 124 || rc == 137)); then summary="TIMEOUT after $((SECONDS - s)) s: $summary so far"; fi
   if ((rc != 0)) || ((n_fail > 0)) || [[ -z $n_total ]]; then
     fail tests
+    # Named with how each failed: a timeout is the 120 s limit under -j$test_jobs, not a wrong result.
     gpu_failed=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception|Not Run)' "$tests_log" |
-                 sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/' | head -5 | tr '\n' ' ' || true)
+                 sed -E 's/.*Test +#[0-9]+: ([^ ]+).*\*\*\*([A-Za-z ]+[a-z]).*/\1 (\2)/' | head -5 | paste -sd, - | sed 's/,/, /g' || true)
     [[ -n $gpu_failed ]] && summary+="; first failures: $gpu_failed"
   fi
   # Failures once more with the synapses drawn on the host (docs/cuda.md): one that passes then
@@ -296,7 +312,6 @@ write_table
 
 # (d) ifsim compare on every example. -------------------------------------------------------------
 s=$SECONDS
-ifsim=$build/tools/ifsim
 if [[ ! -x $ifsim ]]; then
   result[compare]="not run: $ifsim was not built"
   fail compare
@@ -344,6 +359,7 @@ write_table
 # (e) The GPU benchmark. --------------------------------------------------------------------------
 s=$SECONDS
 bench=$build/bench/ifsim_bench_gpu
+((emulated)) && bench=$build/tests/ifsim_bench_gpu_emulated
 if [[ ! -x $bench ]]; then
   if [[ $with_cuda == OFF ]]; then result[bench]="not run: built without the CUDA library"
   else result[bench]="not run: $bench was not built"; fail bench; fi
@@ -358,27 +374,32 @@ else
   elif ((rc == 124 || rc == 137)); then result[bench]="TIMEOUT: $rows rows before it"; fail bench
   else result[bench]="FAILED (exit $rc): $(grep -v '^#' "$bench_log" | tail -n1 | cut -c1-160)"; fail bench; fi
 fi
-# Networks, 1 s simulated, their summaries: Brunel on both backends, the microcircuit on the GPU
+# Networks, 1 s simulated (IFSIM_GPU_NETWORK_DURATION), their summaries: Brunel on both backends, the microcircuit on the GPU
 # with both backgrounds, so that the run with the anchors' own background can be set beside them
 # (published: real-time factor 0.27 GeNN, 0.39 NEST GPU on an RTX 4090). A GPU row's
 # hardware floor is its least_bytes_moved over the copy bandwidth ifsim_bench_gpu measured.
 network_rows=()
 device_bandwidth=$(grep -m1 -oE 'copy bandwidth [0-9.]+ GB/s' "$bench_log" 2>/dev/null | cut -d' ' -f3 || true)
 run_network() {  # run_network NAME CONFIG BACKEND CAP
-  local rc=0 json=$runs/$1-$3/summary.json
+  local rc=0 json=$runs/$1-$3/summary.json log=$runs/$1-$3.log
   ((t_total - (SECONDS - t0) > 20)) || { network_rows+=("| $1 | $3 | not run: no time left | | | | | | | | |"); return; }
-  env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$(budget "$4" 0)" "$ifsim" run "$2" --set simulation.duration=1s \
-    --backend "$3" --quiet --out "$runs/$1-$3" >>"$bench_log" 2>&1 || rc=$?
+  env "LD_LIBRARY_PATH=$bundle_ldpath" timeout -k 5 "$(budget "$4" 0)" "$ifsim" run "$2" --set "simulation.duration=$network_duration" \
+    --backend "$3" --quiet --out "$runs/$1-$3" >"$log" 2>&1 || rc=$?
+  cat "$log" >>"$bench_log"
   field() { grep -m1 "\"$1\"" "$json" | sed -E 's/.*: *//; s/,$//; s/"//g'; }
+  number() { awk -v x="$(field "$1")" 'BEGIN { printf "%.4g", x }'; }  # summary.json's full digits, to 4
   if ((rc == 0)) && [[ -f $json ]]; then
     local floor="-" of_floor="-"
     if [[ $3 == cuda && -n $device_bandwidth ]]; then
       read -r floor of_floor < <(awk -v b="$(field least_bytes_moved)" -v bw="$device_bandwidth" -v w="$(field wall_s)" \
         'BEGIN { f = b / (bw * 1e9); printf "%.3g %.3g\n", f, f / w }')
     fi
-    network_rows+=("| $1 | $3 | $(field device) | $(field wall_s) | $(field real_time_factor) | $(field spikes) | $(field synaptic_events_per_s) | $(field bytes_per_synapse) | $(field network_build_s) | $floor | $of_floor |")
+    network_rows+=("| $1 | $3 | $(field device) | $(number wall_s) | $(number real_time_factor) | $(field spikes) | $(number synaptic_events_per_s) | $(field bytes_per_synapse) | $(number network_build_s) | $floor | $of_floor |")
   else
-    network_rows+=("| $1 | $3 | exit $rc | | | | | | | | |")
+    local why
+    why=$(grep -E '^ifsim: ' "$log" | tail -n1 | cut -c1-160 || true)
+    ((rc == 124 || rc == 137)) && why="timeout"
+    network_rows+=("| $1 | $3 | exit $rc: $(md_escape "${why:-no message}") | | | | | | | | |")
     if [[ $3 == cuda ]]; then fail bench; fi  # not `&& fail`: its false would end the script (set -e)
   fi
 }
@@ -397,7 +418,9 @@ echo "gpu-check: bench ${result[bench]} (${took[bench]} s)" >&2
 s=$SECONDS
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer \
               /opt/nvidia/*/compute-sanitizer /opt/nvidia/*/*/compute-sanitizer 2>/dev/null | head -1 || true)
-if [[ ! -x $ifsim ]]; then
+if ((emulated)); then
+  result[sanitize]="not run: dry run"
+elif [[ ! -x $ifsim ]]; then
   result[sanitize]="not run: $ifsim was not built"
 elif [[ -z $sanitizer ]]; then
   result[sanitize]="not run: no compute-sanitizer found"
