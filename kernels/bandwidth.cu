@@ -23,8 +23,8 @@ measured_copy device_copy_bandwidth() {
     const std::size_t bytes = std::min(std::size_t(1) << 30, free_bytes / 4);
     if (bytes < 256 * mib)
         throw runtime_failure("only " + std::to_string(free_bytes / mib) +
-                              " MiB of device memory is free; copies of 256 MiB or more (a quarter of it) keep the "
-                              "L2 cache out of the measure");
+                              " MiB of device memory is free, and the copies need 1024: two buffers of at least "
+                              "256 MiB, a quarter of the free memory each, to keep the L2 cache out of the measure");
     const cuda::device_buffer<unsigned char> d_src(bytes, "the bandwidth test's source");
     const cuda::device_buffer<unsigned char> d_dst(bytes, "the bandwidth test's destination");
     IFSIM_CUDA_CHECK(cudaMemset(d_src.data(), 1, bytes), "filling the bandwidth test's source");

@@ -87,8 +87,8 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
                                       mib(free_bytes) + " MiB free of " + mib(total_bytes) +
                                       " MiB (5 % is kept as headroom); the largest part is " + largest->name + " (" +
                                       mib(largest->bytes) + " MiB)",
-                                  "Reduce the population sizes, use single precision, record fewer neurons or "
-                                  "less often, or run it on the CPU (ifsim run --backend cpu)");
+                                  "Reduce the population sizes, use single precision, or record fewer neurons "
+                                  "or less often");
 }
 
 // Populations stepped by one update launch (update_group.cuh).
@@ -485,7 +485,7 @@ std::unique_ptr<population_runner> make_runner(const population_spec& pop, const
 
 class cuda_backend final : public backend {
 public:
-    explicit cuda_backend(const run_spec& spec) : num_records_(spec.states.size()) {
+    cuda_backend(const run_spec& spec, std::uint32_t block_steps) : num_records_(spec.states.size()) {
         cudaDeviceProp prop{};
         IFSIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0), "reading the properties of device 0");
         ctx_.name = prop.name;
@@ -558,9 +558,9 @@ public:
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
         make_groups();
         upload_projections(slots);
-        // A run's blocks (default_block_steps, or the whole run where shorter) are reserved now:
-        // where they do not fit, the run fails before it starts, and --backend auto runs on the CPU.
-        if (const std::uint64_t first_block = std::min<std::uint64_t>(default_block_steps, total_steps(spec.simulation)))
+        // The caller's blocks (or the whole run, where shorter) are reserved now: where they do not
+        // fit, the run fails before it starts, and --backend auto runs on the CPU.
+        if (const std::uint64_t first_block = std::min<std::uint64_t>(block_steps, total_steps(spec.simulation)))
             reserve_blocks(std::uint32_t(first_block), chunk_steps(std::uint32_t(first_block)));
         // The synapses live on the device from now on: the host's copy goes (3 GB for the
         // microcircuit), its statistics stay.
@@ -814,10 +814,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<backend> make_cuda_backend(const run_spec& spec) {
+std::unique_ptr<backend> make_cuda_backend(const run_spec& spec, std::uint32_t block_steps) {
     const cuda_status status = query_cuda();
     if (!status.usable) throw runtime_failure("no usable CUDA device: " + status.reason);
-    return std::make_unique<cuda_backend>(spec);
+    return std::make_unique<cuda_backend>(spec, block_steps);
 }
 
 }  // namespace ifsim

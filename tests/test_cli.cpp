@@ -31,6 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using ifsim::test::csv_fields;
 using ifsim::test::example;
 using ifsim::test::fresh_dir;
 using ifsim::test::ifsim;
@@ -627,20 +628,6 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("projection[0].weight = \"2e6 pA\""), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
-}
-
-// One CSV line's fields, quotes as RFC 4180 writes them.
-std::vector<std::string> csv_fields(const std::string& line) {
-    std::vector<std::string> out(1);
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-        else if (c == '"') quoted = !quoted;
-        else if (c == ',' && !quoted) out.emplace_back();
-        else out.back() += c;
-    }
-    return out;
 }
 
 std::set<std::string> bench_scratch_dirs() {

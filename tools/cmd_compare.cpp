@@ -25,7 +25,7 @@ int compare(const config_args& args, std::uint32_t block) {
         }
         const std::uint64_t steps = total_steps(spec.simulation);
         const compared_backend cpu{"cpu", [&] { return make_cpu_backend(spec); }};
-        const compared_backend cuda{"cuda", [&] { return make_cuda_backend(spec); }};
+        const compared_backend cuda{"cuda", [&] { return make_cuda_backend(spec, block); }};
         const auto difference = first_difference(spec, cpu, cuda, steps, block);
         if (!difference) {
             std::cout << "identical (" << steps << " steps, " << spec.populations.size() << " populations)\n";

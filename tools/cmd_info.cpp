@@ -7,6 +7,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/build_info.hpp"
 #include "ifsim/cuda_info.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/memory_traffic.hpp"
 
 namespace ifsim::cli {
@@ -53,9 +54,13 @@ int info(bool bandwidth) {
         }
 #if IFSIM_HAVE_CUDA
         if (bandwidth && s.usable) {
-            const measured_copy b = device_copy_bandwidth();
-            std::cout << "cuda device 0 copy bandwidth: " << gb_per_s(b.bytes_per_s) << " GB/s ("
-                      << (b.copy_bytes >> 20) << " MiB copies)\n";
+            try {
+                const measured_copy b = device_copy_bandwidth();
+                std::cout << "cuda device 0 copy bandwidth: " << gb_per_s(b.bytes_per_s) << " GB/s ("
+                          << (b.copy_bytes >> 20) << " MiB copies)\n";
+            } catch (const runtime_failure& e) {  // too little free memory: the rest still stands
+                std::cout << "cuda device 0 copy bandwidth: not measured (" << e.what() << ")\n";
+            }
         }
 #endif
         return exit_ok;

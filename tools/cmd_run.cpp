@@ -97,10 +97,10 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
     }
     announce_build();
 #if IFSIM_HAVE_CUDA
-    if (choice != "auto") return make_cuda_backend(spec);
     try {
         return make_cuda_backend(spec);
     } catch (const device_memory_exhausted& e) {  // found as the backend was made, before anything ran
+        if (choice == "cuda") throw runtime_failure(std::string(e.what()) + "; or run it on the CPU (--backend cpu)");
         if (!quiet) std::cerr << "backend auto: " << e.shortfall() << "; running on the CPU\n";
         return make_cpu_backend(spec);
     }

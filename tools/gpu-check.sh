@@ -39,7 +39,7 @@ bundle=${IFSIM_GPU_DEPS:-$root/.gpu-deps}
 [[ $bundle == /* ]] || bundle=$root/$bundle
 build=${IFSIM_GPU_BUILD_DIR:-build-gpu}
 with_cuda=${IFSIM_GPU_WITH_CUDA:-ON}
-emulated=${IFSIM_GPU_EMULATED:-0}
+emulated=0; [[ ${IFSIM_GPU_EMULATED:-0} == 1 ]] && emulated=1
 arch=${IFSIM_GPU_ARCH:-90}
 jobs=${IFSIM_GPU_JOBS:-$(nproc)}
 test_jobs=${IFSIM_GPU_TEST_JOBS:-8}
@@ -387,7 +387,8 @@ run_network() {  # run_network NAME CONFIG BACKEND CAP
     --backend "$3" --quiet --out "$runs/$1-$3" >"$log" 2>&1 || rc=$?
   cat "$log" >>"$bench_log"
   field() { grep -m1 "\"$1\"" "$json" | sed -E 's/.*: *//; s/,$//; s/"//g'; }
-  number() { awk -v x="$(field "$1")" 'BEGIN { printf "%.4g", x }'; }  # summary.json's full digits, to 4
+  # A number to 4 digits (summary.json writes all 17); anything else (null, absent) as it is.
+  number() { awk -v x="$(field "$1")" 'BEGIN { if (x ~ /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/) printf "%.4g", x; else printf "%s", x }'; }
   if ((rc == 0)) && [[ -f $json ]]; then
     local floor="-" of_floor="-"
     if [[ $3 == cuda && -n $device_bandwidth ]]; then

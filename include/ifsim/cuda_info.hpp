@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ifsim/random.hpp"
+#include "ifsim/spec.hpp"  // run_spec, default_block_steps
 
 namespace ifsim {
 
@@ -35,7 +36,6 @@ cuda_status query_cuda();
 
 class backend;
 class synapse_source;
-struct run_spec;
 
 // What the CUDA backend holds per population: synaptic channels (synapse kind x tau_syn x E_rev, a
 // fixed array in each update's arguments) and neurons (CUB counts a sort's items in int).
@@ -46,10 +46,11 @@ inline constexpr std::uint64_t cuda_max_population = 2147483647;
 // anything is built: --backend auto then runs the config on the CPU, --backend cuda refuses it.
 std::string cuda_cannot_run(const run_spec& spec);
 
-// The CUDA backend on device 0 (kernels/cuda_backend.cu). Throws runtime_failure when no device is
-// usable or the run does not fit in device memory (needed vs free, largest part named), and
-// cuda_error for CUDA runtime errors.
-std::unique_ptr<backend> make_cuda_backend(const run_spec& spec);
+// The CUDA backend on device 0 (kernels/cuda_backend.cu), its buffers sized for blocks of up to
+// `block_steps` (the caller's advance() calls; longer ones grow them). Throws runtime_failure when
+// no device is usable, device_memory_exhausted when the run does not fit in device memory (needed
+// vs free, largest part named), and cuda_error for CUDA runtime errors.
+std::unique_ptr<backend> make_cuda_backend(const run_spec& spec, std::uint32_t block_steps = default_block_steps);
 
 // Draws build_network's connectivity and synapse values on device 0 where the rule and the memory
 // allow, else on the host; the same network either way (kernels/synapse_draws.cu).

@@ -53,9 +53,9 @@ public:
 };
 
 // The CUDA backend's run does not fit the device's free memory: found as the backend is made (its
-// state, synapses, spike buffers and the buffers of a run's blocks), before anything runs, where
-// --backend auto then runs on the CPU; or later, for a block longer than any before. what() says
-// what to change; shortfall() only what is short.
+// state, synapses, spike buffers and the buffers of the blocks its maker named), before anything
+// runs, where --backend auto then runs on the CPU; or later, for a block longer than those. what()
+// says what to change; shortfall() only what is short.
 class device_memory_exhausted : public runtime_failure {
 public:
     device_memory_exhausted(const std::string& shortfall, const std::string& advice)

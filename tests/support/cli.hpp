@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 namespace ifsim::test {
 
@@ -63,6 +64,20 @@ inline std::string json_field(const std::string& json, const std::string& key) {
     while (json[v] == ' ') ++v;
     const auto end = json.find_first_of(",\n}", v);
     return json.substr(v, end - v);
+}
+
+// One CSV line's fields, quotes as RFC 4180 writes them.
+inline std::vector<std::string> csv_fields(const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+        else if (c == '"') quoted = !quoted;
+        else if (c == ',' && !quoted) out.emplace_back();
+        else out.back() += c;
+    }
+    return out;
 }
 
 }  // namespace ifsim::test
