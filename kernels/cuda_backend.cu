@@ -72,8 +72,21 @@ std::size_t free_device_memory() {
     return free_bytes;
 }
 
+// What to change where `largest` is the largest part of a run that does not fit.
+std::string memory_advice(const memory_part& largest, precision real, std::uint32_t ring_slots) {
+    if (largest.name.ends_with("synaptic ring buffer"))
+        return "Every synaptic ring holds the network's longest delay (" + std::to_string(ring_slots) +
+               " slots of one step): shorten it, or reduce the population sizes";
+    if (largest.name.ends_with("sample buffer") || largest.name.ends_with("recorded neuron list"))
+        return "Record fewer neurons or less often";
+    if (largest.name.ends_with(" synapses")) return "Reduce the connection counts or the population sizes";
+    return real == precision::double_ ? "Reduce the population sizes, or use single precision"
+                                      : "Reduce the population sizes";
+}
+
 // Throws device_memory_exhausted, needed vs free and the largest part named, unless `parts` fit.
-void check_fits(const std::vector<memory_part>& parts, const std::string& what, const std::string& device) {
+void check_fits(const std::vector<memory_part>& parts, const std::string& what, const std::string& device,
+                precision real, std::uint32_t ring_slots) {
     std::size_t free_bytes = 0, total_bytes = 0;
     IFSIM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes), "reading the free device memory");
     std::size_t needed = 0;
@@ -87,8 +100,7 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
                                       mib(free_bytes) + " MiB free of " + mib(total_bytes) +
                                       " MiB (5 % is kept as headroom); the largest part is " + largest->name + " (" +
                                       mib(largest->bytes) + " MiB)",
-                                  "Reduce the population sizes, use single precision, or record fewer neurons "
-                                  "or less often");
+                                  memory_advice(*largest, real, ring_slots));
 }
 
 // Populations stepped by one update launch (update_group.cuh).
@@ -485,7 +497,8 @@ std::unique_ptr<population_runner> make_runner(const population_spec& pop, const
 
 class cuda_backend final : public backend {
 public:
-    cuda_backend(const run_spec& spec, std::uint32_t block_steps) : num_records_(spec.states.size()) {
+    cuda_backend(const run_spec& spec, std::uint32_t block_steps)
+        : num_records_(spec.states.size()), real_(spec.simulation.real) {
         cudaDeviceProp prop{};
         IFSIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0), "reading the properties of device 0");
         ctx_.name = prop.name;
@@ -554,7 +567,7 @@ public:
             parts.push_back({"population '" + spec.populations[p].name + "' spike buffers",
                              pools.back() * populations_[p]->spike_entry_bytes()});
         }
-        check_fits(parts, "the run", ctx_.name);
+        check_fits(parts, "the run", ctx_.name, spec.simulation.real, slots);
         for (std::size_t p = 0; p < populations_.size(); ++p) populations_[p]->allocate(pools[p]);
         make_groups();
         upload_projections(slots);
@@ -662,7 +675,8 @@ private:
         std::vector<memory_part> parts;
         for (const auto& p : populations_)
             for (auto& part : p->block_memory(num_steps, c)) parts.push_back(std::move(part));
-        check_fits(parts, "a block of " + std::to_string(num_steps) + " steps", ctx_.name);
+        check_fits(parts, "a block of " + std::to_string(num_steps) + " steps", ctx_.name, real_,
+                   net_.max_delay_steps + 1);
         for (auto& p : populations_) p->reserve_block(std::max(num_steps, reserved_steps_), std::max(c, reserved_chunk_));
         reserved_steps_ = std::max(num_steps, reserved_steps_);
         reserved_chunk_ = std::max(c, reserved_chunk_);
@@ -795,6 +809,7 @@ private:
     cuda::stream_owner stream_, copy_stream_;  // first streams: destroyed last, after every buffer used on them
     device_context ctx_;
     std::size_t num_records_;
+    precision real_;
     std::uint32_t reserved_steps_ = 0, reserved_chunk_ = 0;
     ifsim::network net_;  // after the setup without its synapses (on the device)
     double bytes_per_synapse_ = 0.0;

@@ -519,8 +519,9 @@ weight = "0.1 mV"
 }
 
 // 2^32 neurons in double with a per-neuron bias current need over 200 GiB: check says a run here
-// would not fit (exit 0: the machine a job runs on may have the memory), and a run stops before
-// allocating anything, exit 1 with the need named (a fuzzed config like it was killed for memory).
+// would not fit (exit 0: the machine a job runs on may have the memory), and that the CUDA backend
+// would not take it, in any build; a run stops before allocating anything, exit 1 with the need
+// named (a fuzzed config like it was killed for memory).
 TEST(cli, check_says_when_a_run_would_not_fit_here) {
     if (ifsim::available_memory() > (std::uint64_t{200} << 30)) GTEST_SKIP() << "over 200 GiB of memory available";
     const std::string huge =
@@ -528,6 +529,10 @@ TEST(cli, check_says_when_a_run_would_not_fit_here) {
     auto r = ifsim("check " + huge);
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("available: too little, a run here stops before it starts"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("cuda         not on the CUDA backend: population 'fi' has 4294967296 neurons; the CUDA "
+                         "backend holds at most 2^31 - 1 per population (--backend auto runs it on the CPU)"),
+              std::string::npos)
+        << r.out;
     const fs::path dir = fresh_dir("check_huge");
     r = ifsim("run " + huge + " --out " + (dir / "out").string());
     EXPECT_EQ(r.code, 1) << r.err;
@@ -578,6 +583,7 @@ TEST(cli, check_prints_the_plan_and_finds_what_a_run_would_reject) {
     EXPECT_NE(r.out.find("[2] I -> E  fixed_indegree 250  delta  2500000 synapses"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("memory       at least"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("too little"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("not on the CUDA backend"), std::string::npos) << r.out;
     // A synaptic record names what its channel sums (Vogels-Abbott: E's excitatory conductance
     // is fed by E -> E and the initial kick's projection, its inhibitory one by I -> E).
     const auto va_plan = ifsim("check " + example("vogels_abbott.toml"));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -64,6 +65,16 @@ std::vector<small_example> compared_examples() {
             ADD_FAILURE() << "examples/" << name << ".toml is in neither list of tests/support/examples.hpp";
     }
     return compared;
+}
+
+// A config in double is compared in float, and compare says so.
+TEST(cuda_cli, compare_says_it_compares_in_float) {
+    SKIP_WITHOUT_A_DEVICE();
+    const result r = ifsim("compare " + example("fi_curve.toml") +
+                           " --set simulation.duration=5ms --set simulation.precision=double");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "identical (50 steps, 1 population)\n");
+    EXPECT_NE(r.err.find("comparing in float, not the double this config asks for"), std::string::npos) << r.err;
 }
 
 // `ifsim compare`: CPU and CUDA agree bit for bit in float (DESIGN.md principle 2).
@@ -150,7 +161,7 @@ TEST(cuda_cli, a_run_too_large_for_the_device_memory) {
     const result cuda = ifsim(args + refused.string() + " --backend cuda", small_device);
     EXPECT_EQ(cuda.code, 1) << cuda.err;
     for (const char* said : {"the run needs ", " MiB of device memory, but ", " MiB free of 4.0 MiB",
-                             "the largest part is population 'E'", "or less often; or run it on the CPU (--backend cpu)"})
+                             "the largest part is population 'E'", "). Reduce the population sizes; or run it on the CPU (--backend cpu)"})
         EXPECT_NE(cuda.err.find(said), std::string::npos) << said << " in: " << cuda.err;
     EXPECT_FALSE(fs::exists(refused / "spikes.h5"));
 
@@ -160,6 +171,41 @@ TEST(cuda_cli, a_run_too_large_for_the_device_memory) {
     EXPECT_NE(aut.err.find("backend auto: the run needs "), std::string::npos) << aut.err;
     EXPECT_NE(aut.err.find("; running on the CPU"), std::string::npos) << aut.err;
     EXPECT_EQ(json_field(slurp(fallen_back / "summary.json"), "backend"), "\"cpu\"");
+    // The rings' share named with what sets it: 2,000 neurons' rings of a 6 s delay (60,001 steps)
+    // that two other neurons' projection has.
+    const fs::path ring = fresh_dir("long_delay");
+    fs::create_directories(ring);
+    std::ofstream(ring / "ring.toml") << R"([simulation]
+duration = "2 ms"
+[[population]]
+name = "A"
+size = 2000
+model = "lif"
+[[population]]
+name = "B"
+size = 2
+model = "lif"
+[[projection]]
+source = "A"
+target = "A"
+rule = { fixed_indegree = 1 }
+weight = "1 mV"
+delay = "1 ms"
+[[projection]]
+source = "B"
+target = "B"
+rule = { fixed_indegree = 1 }
+weight = "1 mV"
+delay = "6000 ms"
+)";
+    const result rings = ifsim("run " + (ring / "ring.toml").string() + " --backend cuda --out " + (ring / "out").string(),
+                               "IFSIM_EMULATED_DEVICE_MIB=64 ");
+    EXPECT_EQ(rings.code, 1) << rings.err;
+    EXPECT_NE(rings.err.find("the largest part is population 'A' synaptic ring buffer"), std::string::npos) << rings.err;
+    EXPECT_NE(rings.err.find("Every synaptic ring holds the network's longest delay (60001 slots of one step)"),
+              std::string::npos)
+        << rings.err;
+
     // With the device's usual memory the same run is the device's.
     const fs::path fits = fresh_dir("fits");
     const result on_device = ifsim(args + fits.string() + " --backend auto");

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/cuda_info.hpp"
 #include "ifsim/memory.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
@@ -140,6 +141,11 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
                     r.variable.c_str(), r.population.c_str(), channel.c_str(), r.neurons.size(), r.interval_ms,
                     window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());
     }
+
+    // Known from the config alone, whether or not this build has the CUDA library: a job checked
+    // on a login node then runs on a GPU node.
+    if (const std::string why = cuda_cannot_run(spec); !why.empty())
+        std::printf("  cuda         not on the CUDA backend: %s (--backend auto runs it on the CPU)\n", why.c_str());
 
     const memory_estimate m = estimate_memory(spec, synapses, file_delay_steps);
     const std::uint64_t available = available_memory();
