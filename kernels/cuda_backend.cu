@@ -514,9 +514,12 @@ public:
         if (const std::string why = cuda_cannot_run(spec); !why.empty())  // before the network is drawn
             throw runtime_failure(why);
         use_run_threads(spec.simulation);  // the host's part of the build
-        const char* draws = std::getenv("IFSIM_SYNAPSE_DRAWS");
-        net_ = draws != nullptr && std::string_view(draws) == "host" ? build_network(spec)
-                                                                     : build_network(spec, *make_device_synapse_source());
+        const std::string_view draws = std::getenv("IFSIM_SYNAPSE_DRAWS") ? std::getenv("IFSIM_SYNAPSE_DRAWS") : "";
+        if (!draws.empty() && draws != "host" && draws != "device")  // a misspelt one would be ignored unseen
+            throw config_error("IFSIM_SYNAPSE_DRAWS='" + std::string(draws) +
+                               "' in the environment: 'host' draws the network on the host, 'device' (or unset) on "
+                               "the device");
+        net_ = draws == "host" ? build_network(spec) : build_network(spec, *make_device_synapse_source());
         const std::uint32_t slots = net_.max_delay_steps + 1;
         std::uint64_t first_id = 0;
         for (std::size_t p = 0; p < spec.populations.size(); ++p) {

@@ -133,6 +133,22 @@ TEST(cuda_cli, run_on_cuda_writes_the_files_the_cpu_writes) {
     }
 }
 
+// IFSIM_SYNAPSE_DRAWS (docs/cuda.md) takes host or device; anything else is bad input, not ignored.
+TEST(cuda_cli, synapse_draws_are_host_or_device) {
+    SKIP_WITHOUT_A_DEVICE();
+    const std::string args = "run " + example("vogels_abbott.toml") + " --quiet --backend cuda --set simulation.duration=2ms --out ";
+    const result typo = ifsim(args + fresh_dir("draws_typo").string(), "IFSIM_SYNAPSE_DRAWS=hots ");
+    EXPECT_EQ(typo.code, 2) << typo.err;
+    EXPECT_NE(typo.err.find("IFSIM_SYNAPSE_DRAWS='hots' in the environment: 'host' draws the network on the host"),
+              std::string::npos)
+        << typo.err;
+    for (const char* draws : {"host", "device"}) {
+        const result r = ifsim(args + fresh_dir(std::string("draws_") + draws).string(),
+                               std::string("IFSIM_SYNAPSE_DRAWS=") + draws + " ");
+        EXPECT_EQ(r.code, 0) << draws << ": " << r.err;
+    }
+}
+
 // Without --backend, a run takes the GPU and says nothing of it; `ifsim info` names the device.
 TEST(cuda_cli, auto_runs_on_the_device_that_info_names) {
     SKIP_WITHOUT_A_DEVICE();
