@@ -1,6 +1,7 @@
-// The command line on the CUDA backend, as a user runs it: `ifsim compare` on the examples, runs
-// whose files are the CPU's byte for byte, the backend `auto` picks, a run too large for the
-// device's memory, `ifsim bench` and the GPU benchmark. Built twice: against ifsim on a GPU (label
+// The command line on the CUDA backend, as a user runs it: `ifsim compare` on the examples (in
+// float, and saying so), runs whose files are the CPU's byte for byte, IFSIM_SYNAPSE_DRAWS, the
+// backend `auto` picks, runs too large for the device's memory, `ifsim bench` and the GPU
+// benchmark. Built twice: against ifsim on a GPU (label
 // gpu; skips where no device is usable) and against ifsim on the emulated device (label emulated,
 // IFSIM_EMULATED_DEVICE), whose memory can be made small.
 #include <gtest/gtest.h>
