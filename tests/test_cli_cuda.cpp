@@ -291,6 +291,31 @@ TEST(cuda_cli, bench_measures_a_network_on_the_device) {
     }
 }
 
+// Where the copy bandwidth cannot be measured (under 1 GiB free beside the network: the emulated
+// device at 300 MiB), the runs are timed all the same and the floor is left blank, never "nan".
+TEST(cuda_cli, bench_without_a_bandwidth_leaves_the_floor_blank) {
+    if (!IFSIM_EMULATED_DEVICE) GTEST_SKIP() << "needs a device of 300 MiB: the emulated one";
+    const std::string args = "bench " + example("vogels_abbott.toml") + " --backend cuda --runs 2 " +
+                             "--set simulation.duration=20ms";
+    const result r = ifsim(args + " --csv", "IFSIM_EMULATED_DEVICE_MIB=300 ");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("ifsim bench: no hardware floor: the copy bandwidth could not be measured"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+    const csv table = parse_csv(r.out);
+    ASSERT_EQ(table.rows.size(), 3u) << r.out;
+    for (std::size_t k = 0; k < table.rows.size(); ++k) {
+        for (const char* blank : {"copy_bandwidth_B_per_s", "floor_s", "of_floor"})
+            EXPECT_EQ(table.at(k, blank), "") << blank << " of row " << k << " in " << r.out;
+        EXPECT_GT(std::stod(table.at(k, "wall_s")), 0.0) << r.out;
+    }
+    const result shown = ifsim(args, "IFSIM_EMULATED_DEVICE_MIB=300 ");
+    ASSERT_EQ(shown.code, 0) << shown.err;
+    EXPECT_EQ(shown.out.find("nan"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("the copy bandwidth not measured"), std::string::npos) << shown.out;
+}
+
 // The GPU benchmark (bench/gpu_throughput.cpp) at a small size, on 2 GiB where emulated: the
 // device and its bandwidth, and a row per model variant with a throughput, the bandwidth ratio
 // and the CPU's speedup.

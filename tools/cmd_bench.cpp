@@ -66,26 +66,35 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
-std::string fmt_g(double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6g", x);
-    return buf;
-}
-
+// The median of the known values (NaN: not measured), NaN where none is known.
 double median(std::vector<double> v) {
+    std::erase_if(v, [](double x) { return std::isnan(x); });
+    if (v.empty()) return std::nan("");
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// A value as the table or the CSV prints it; one not measured (NaN) is "-" in the table and an
+// empty CSV field, as `ifsim stats` writes an undefined CV.
+std::string field(double x, bool csv) {
+    if (std::isnan(x)) return csv ? "" : "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, csv ? "%.6g" : "%.3g", x);
+    return buf;
+}
+
 void print_row(const std::string& label, const timing& t, bool csv, const std::string& csv_head) {
-    if (csv)
-        std::printf("%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", csv_head.c_str(), label.c_str(), t.build_s,
-                    t.wall_s, t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s, t.floor_s,
-                    t.of_floor);
-    else
-        std::printf("%-7s %9.3g %9.3g %17.3g %19.3g %22.3g %9.3g %9.3g\n", label.c_str(), t.build_s, t.wall_s,
-                    t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s, t.floor_s, t.of_floor);
+    const double values[] = {t.build_s, t.wall_s, t.real_time_factor, t.neuron_steps_per_s, t.synaptic_events_per_s,
+                             t.floor_s, t.of_floor};
+    static constexpr int widths[] = {9, 9, 17, 19, 22, 9, 9};  // the header's
+    if (csv) std::printf("%s,%s", csv_head.c_str(), label.c_str());
+    else std::printf("%-7s", label.c_str());
+    for (std::size_t k = 0; k < std::size(values); ++k) {
+        if (csv) std::printf(",%s", field(values[k], csv).c_str());
+        else std::printf(" %*s", widths[k], field(values[k], csv).c_str());
+    }
+    std::printf("\n");
 }
 
 }  // namespace
@@ -116,7 +125,7 @@ int bench(const bench_args& args) {
             if (r == 1) {
                 if (args.csv) {
                     csv_head = csv_field(args.config.string()) + "," + s.backend + "," + csv_field(s.device) + "," +
-                               s.precision + "," + fmt_g(s.least_bytes_moved) + "," + fmt_g(bandwidth);
+                               s.precision + "," + field(s.least_bytes_moved, true) + "," + field(bandwidth, true);
                     std::printf("config,backend,device,precision,least_bytes_moved,copy_bandwidth_B_per_s,run,build_s,"
                                 "wall_s,real_time_factor,neuron_steps_per_s,synaptic_events_per_s,floor_s,of_floor\n");
                 } else {
@@ -124,9 +133,13 @@ int bench(const bench_args& args) {
                                 args.config.string().c_str(), s.simulated_ms, (unsigned long long)s.neurons,
                                 (unsigned long long)s.synapses, s.backend.c_str(), s.device.c_str(),
                                 s.precision.c_str());
-                    std::printf("floor_s = %.3g GB moved at the least / copy bandwidth %.3g GB/s; of_floor = floor_s / "
-                                "wall_s\n",
-                                s.least_bytes_moved * 1e-9, bandwidth * 1e-9);
+                    if (std::isnan(bandwidth))
+                        std::printf("floor_s: %.3g GB moved at the least, the copy bandwidth not measured (-)\n",
+                                    s.least_bytes_moved * 1e-9);
+                    else
+                        std::printf("floor_s = %.3g GB moved at the least / copy bandwidth %.3g GB/s; of_floor = "
+                                    "floor_s / wall_s\n",
+                                    s.least_bytes_moved * 1e-9, bandwidth * 1e-9);
                     std::printf("%-7s %9s %9s %17s %19s %22s %9s %9s\n", "run", "build_s", "wall_s",
                                 "real_time_factor", "neuron_steps_per_s", "synaptic_events_per_s", "floor_s",
                                 "of_floor");
