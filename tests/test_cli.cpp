@@ -554,7 +554,8 @@ TEST(cli, check_counts_the_rings_a_synapse_files_delays_need) {
         EXPECT_EQ(r.code, 0) << r.err;
         return r.out;
     };
-    EXPECT_NE(plan("6000").find("at least 458 MiB for the run (largest: population 'E', 458 MiB)"), std::string::npos)
+    EXPECT_NE(plan("6000").find("at least 458 MiB for the run (largest: the synaptic rings of population 'E', 458 MiB)"),
+              std::string::npos)
         << plan("6000");  // 1000 neurons x 60,001 slots x 8 bytes
     EXPECT_NE(plan("1").find("at least 129 KiB for the run"), std::string::npos) << plan("1");
 
@@ -569,6 +570,29 @@ TEST(cli, check_counts_the_rings_a_synapse_files_delays_need) {
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_NE(r.err.find("the run needs at least about 224 GiB (rings for the synapse files' longest delay, 60000 steps)"),
               std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5"));
+}
+
+// Rings as long as a 6 s delay for 500,000 neurons (224 GiB) are what a run lacks memory for:
+// check and the refusal name them and say to shorten the delay, not to cut the connections.
+TEST(cli, a_delay_too_long_for_memory_names_the_rings) {
+    if (ifsim::available_memory() > (std::uint64_t{250} << 30)) GTEST_SKIP() << "over 250 GiB of memory available";
+    const fs::path dir = fresh_dir("long_delay");
+    fs::create_directories(dir);
+    std::ofstream(dir / "net.toml") << "[[population]]\nname = \"E\"\nsize = 500000\nmodel = \"lif\"\n\n"
+                                       "[[projection]]\nsource = \"E\"\ntarget = \"E\"\nrule = { fixed_indegree = 1 }\n"
+                                       "weight = \"0.1 mV\"\ndelay = \"6000 ms\"\n";
+    const std::string rings = "the synaptic rings of population 'E'";
+    const std::string advice =
+        "Every synaptic ring holds the network's longest delay (60001 slots of one step): shorten it, or reduce the "
+        "population sizes";
+    auto r = ifsim("check " + (dir / "net.toml").string());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("(largest: " + rings + ", 224 GiB)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("a run here stops before it starts. " + advice), std::string::npos) << r.out;
+    r = ifsim("run " + (dir / "net.toml").string() + " --out " + (dir / "out").string());
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("the largest part is " + rings + " (224 GiB). " + advice + "."), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir / "out" / "spikes.h5"));
 }
 

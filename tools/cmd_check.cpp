@@ -152,7 +152,8 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
     const std::string here = available == 0                  ? "available memory unknown"
                              : fits_in_memory(m, available) ? format_bytes(double(available)) + " available"
                                                             : format_bytes(double(available)) +
-                                                                  " available: too little, a run here stops before it starts";
+                                                                  " available: too little, a run here stops before it starts. " +
+                                                                  m.advice;
     std::printf("  memory       at least %s for the run (largest: %s, %s); %s\n", format_bytes(m.bytes).c_str(),
                 m.largest_part.c_str(), format_bytes(m.largest).c_str(), here.c_str());
     // Not in the estimate, as the rates are not known before the run: the spikes of the blocks in

@@ -233,9 +233,8 @@ double longest_delay_steps(const run_spec& spec) {
     return longest;
 }
 
-// Bytes per neuron of population p at the run's peak, and of its synapse channels' rings with
-// `slots` slots (estimate_memory).
-double population_bytes_per_neuron(const run_spec& spec, const population_spec& p, double slots) {
+// Bytes per neuron of population p at the run's peak, its rings apart (estimate_memory).
+double population_bytes_per_neuron(const run_spec& spec, const population_spec& p) {
     const bool single = spec.simulation.real == precision::single;
     const double real_bytes = single ? 4.0 : 8.0;
     const auto [adaptive, coeff_bytes] = with_model(p.model, [single]<class Model>() {
@@ -264,21 +263,35 @@ double population_bytes_per_neuron(const run_spec& spec, const population_spec& 
     const double setup = std::max({with_params, by_field, drawn_alone ? 8.0 : 0.0});
     bytes += std::max(setup, spike_statistics_bytes_per_neuron);
     for (const synapse_channel& c : channels_onto(spec, p))
-        bytes += (c.has_ring ? slots * 8.0 : 0.0) + (c.kind == synapse_kind::delta ? 0.0 : real_bytes);
+        if (c.kind != synapse_kind::delta) bytes += real_bytes;  // an exp channel's state
     return bytes;
+}
+
+// Bytes per neuron of population p's synaptic rings, `slots` slots of 8 bytes each.
+double ring_bytes_per_neuron(const run_spec& spec, const population_spec& p, double slots) {
+    const std::vector<synapse_channel> channels = channels_onto(spec, p);
+    return 8.0 * slots * double(std::count_if(channels.begin(), channels.end(), [](const synapse_channel& c) { return c.has_ring; }));
 }
 
 }  // namespace
 
 memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses, double file_delay_steps) {
     memory_estimate m;
-    const auto add = [&](double bytes, const std::string& name) {
+    const std::string connections_advice = "Reduce the connection counts or the population sizes";
+    const auto add = [&](double bytes, const std::string& name, const std::string& advice) {
         m.bytes += bytes;
-        if (bytes > m.largest) m.largest = bytes, m.largest_part = name;
+        if (bytes > m.largest) m.largest = bytes, m.largest_part = name, m.advice = advice;
     };
     const double slots = std::max(longest_delay_steps(spec), file_delay_steps) + 1.0;
-    for (const population_spec& p : spec.populations)
-        add(double(p.size) * population_bytes_per_neuron(spec, p, slots), "population '" + p.name + "'");
+    char slots_text[32];
+    std::snprintf(slots_text, sizeof slots_text, "%.0f", slots);
+    for (const population_spec& p : spec.populations) {
+        add(double(p.size) * population_bytes_per_neuron(spec, p), "population '" + p.name + "'",
+            "Reduce the population sizes");
+        add(double(p.size) * ring_bytes_per_neuron(spec, p, slots), "the synaptic rings of population '" + p.name + "'",
+            std::string("Every synaptic ring holds the network's longest delay (") + slots_text +
+                " slots of one step): shorten it, or reduce the population sizes");
+    }
     double largest_building = 0.0;  // the projections are built one after the other
     std::string largest_building_part;
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
@@ -304,7 +317,7 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         // columns) and each one's file row; each source's row offset.
         double bytes = 4.0 + 2.0 + (has_one_weight(pr) ? 0.0 : 8.0 + 4.0);
         if (listed) bytes += 8.0 * (2.0 + (pr.weight_from_file ? 1.0 : 0.0) + (pr.delay_from_file ? 1.0 : 0.0) + 1.0);
-        add(n * bytes + 8.0 * double(s.size), describe_projection(pr, k));
+        add(n * bytes + 8.0 * double(s.size), describe_projection(pr, k), connections_advice);
         // Held while this projection alone is built, first while it is connected: the rows of the
         // rules drawn row by row, a vector per source and its targets again (with spare capacity,
         // 6 B each), or for fixed_total without multapses the pairs taken; then delays that vary,
@@ -319,13 +332,14 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         const double building = std::max(connecting, delays);
         if (building > largest_building) largest_building = building, largest_building_part = describe_projection(pr, k);
     }
-    if (largest_building > 0.0) add(largest_building, largest_building_part + " while it is built");
+    if (largest_building > 0.0) add(largest_building, largest_building_part + " while it is built", connections_advice);
     // A state record's samples of a block, twice: the block being computed and the one being
     // written; and per recorded neuron its index in the record, the backend's sampling lists and
     // the report's mapping (36 B).
     for (const state_record& r : spec.states) {
         const double rows = std::ceil(double(default_block_steps) / double(r.interval_steps(spec.simulation.dt_ms)));
-        add(double(r.neurons.size()) * (2.0 * rows * sizeof(float) + 36.0), "record '" + r.name + "'");
+        add(double(r.neurons.size()) * (2.0 * rows * sizeof(float) + 36.0), "record '" + r.name + "'",
+            "Record fewer neurons or less often");
     }
     // A generator's schedule for the network, and another for the writer where it is recorded:
     // drawn one after the other, so one drawing's peak and the other's 12 B a spike.
@@ -334,7 +348,7 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
                               double(std::count(spec.spikes.populations.begin(), spec.spikes.populations.end(), g.name));
         if (copies > 0.0)
             add(generator_schedule_bytes(g, spec.simulation) + (copies - 1.0) * 12.0 * expected_generator_spikes(g, spec.simulation),
-                "generator '" + g.name + "'");
+                "generator '" + g.name + "'", "Give the generator fewer spikes: fewer neurons, a lower rate or a shorter window");
     }
     return m;
 }
@@ -392,8 +406,7 @@ void check_fits_in_memory(const memory_estimate& m, std::uint64_t available, con
     if (fits_in_memory(m, available)) return;
     throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + why + ", but " +
                           format_bytes(double(available)) + " of memory are available; the largest part is " +
-                          m.largest_part + " (" + format_bytes(m.largest) +
-                          "). Reduce the sizes or the connection counts.");
+                          m.largest_part + " (" + format_bytes(m.largest) + "). " + m.advice + ".");
 }
 
 }  // namespace

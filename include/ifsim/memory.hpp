@@ -17,8 +17,8 @@ namespace ifsim {
 // double while the fixed-point format is chosen; per neuron its state (V, the refractory count, w
 // with adaptation, the OU current), the run's spike statistics, every value drawn per neuron
 // (in double while the population is set up; the bias current kept), its parameters and
-// coefficients where they vary, and per synapse channel onto it a ring slot per step of the
-// longest delay and an exp channel's state; per state record its samples of two blocks of
+// coefficients where they vary and an exp channel's state; apart, per synapse channel onto it a
+// ring slot per step of the longest delay; per state record its samples of two blocks of
 // default_block_steps (one computed, one written); for a synapse file, its rows as read and each
 // synapse's row. Projection k has synapses[k] synapses where given, else expected_synapses, or for
 // from_file synapse_file_rows_estimate (synapse_file.hpp: a CSV file's size over its first rows'
@@ -32,6 +32,7 @@ struct memory_estimate {
     double bytes = 0.0;
     double largest = 0.0;      // bytes of the largest part
     std::string largest_part;  // "population 'E'" or "projection 3 (L4E -> L23E)"
+    std::string advice;        // what to change for the largest part: "Reduce the population sizes"
 };
 // `file_delay_steps`: the longest delay the synapse files list, in steps, where they were read
 // (synapse_counts); unknown before, when the rings are counted for the rules' delays alone.
