@@ -1719,6 +1719,15 @@ TEST(cli, stats_reads_a_run_beside_its_theory) {
     EXPECT_EQ(fano.code, 2);
     EXPECT_NE(fano.err.find("--fano-window 1e-320 ms: shorter than the run's step, dt = 0.1 ms"), std::string::npos)
         << fano.err;
+    // A window of 1.5 steps is counted as 2 (half to even), as the edges of --from and --to are.
+    const auto between = ifsim("stats " + out.string() + " --fano-window 0.15 --csv");
+    EXPECT_EQ(between.code, 0) << between.err;
+    EXPECT_NE(between.err.find("--fano-window 0.15 ms is counted as 0.2 ms, whole steps of dt = 0.1 ms"),
+              std::string::npos)
+        << between.err;
+    const std::string between_row = between.out.substr(between.out.find('\n') + 1);
+    EXPECT_EQ(std::stod(csv_fields(between_row.substr(0, between_row.find('\n'))).back()), 0.2)  // fano_window_ms
+        << between.out;
     // A theory that stops part way through a population (b < 0 from neuron 2 on) gives it no mean
     // theory rate (it was the mean of the neurons before).
     const fs::path partial = fresh_dir("stats_partial_theory");

@@ -252,6 +252,16 @@ int stats(const std::filesystem::path& dir, const stats_args& given) {
             throw config_error("--fano-window " + format_number(args.fano_window_ms) +
                                " ms: shorter than the run's step, dt = " + format_number(spec.simulation.dt_ms) +
                                " ms (spikes are counted whole steps at a time)");
+        // Windows of whole steps, as --from and --to: one of 1.5 steps would count one or two of
+        // the grid's spike times by turns.
+        if (const double steps = args.fano_window_ms / spec.simulation.dt_ms;
+            std::abs(steps - std::round(steps)) > 1e-9 * steps) {
+            const double whole = nearest_steps(args.fano_window_ms, spec.simulation.dt_ms) * spec.simulation.dt_ms;
+            std::fprintf(stderr, "ifsim stats: --fano-window %s ms is counted as %s ms, whole steps of dt = %s ms\n",
+                         format_number(args.fano_window_ms).c_str(), format_number(whole).c_str(),
+                         format_number(spec.simulation.dt_ms).c_str());
+            args.fano_window_ms = whole;
+        }
         const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;
         const theory_table theory = make_theory_table(spec);
         std::vector<population_stats> rows;

@@ -19,8 +19,8 @@ example, network_params.py / sim_params.py):
 - N_SCALING=s (environment, default 1): s times the neurons of every population, each neuron
   keeping its in-degree (the total synapse numbers scaled by s, as NEST's example does with
   N_scaling), so that a laptop runs the same circuit at, say, s = 0.1 (7,717 neurons, 3e7
-  synapses). Smaller populations share more inputs, so the rates drift a little from the full
-  scale's.
+  synapses). Smaller populations share more inputs, so the rates differ from the full scale's,
+  up to 2.3 times (L2/3E at s = 0.1, docs/networks.md).
 
 Usage: [N_SCALING=s] [BACKGROUND=poisson] /usr/bin/python3 tools/make_microcircuit.py [OUT.toml]
 (examples/microcircuit.toml is the DC background's output, bench/configs/microcircuit_poisson.toml
