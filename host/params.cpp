@@ -43,7 +43,7 @@ neuron_params with_model_defaults(neuron_params p, model_kind m) {
     return p;
 }
 
-std::string check_params(const neuron_params& p, model_kind m) {
+std::string check_params(const neuron_params& p, model_kind m, double dt_ms) {
     const auto uses = [m](std::string_view name) {
         for (auto n : model_param_names(m))
             if (n == name) return true;
@@ -76,6 +76,11 @@ std::string check_params(const neuron_params& p, model_kind m) {
     if (!(p.V_reset < spike_at) && p.t_ref == 0.0)
         return "V_reset = " + format_number(p.V_reset) + " mV must be below " + spike_name + " = " +
                format_number(spike_at) + " mV when t_ref = 0 (the neuron would spike forever in no time)";
+    if (!(p.V_reset < spike_at) && p.t_ref < dt_ms)
+        return "V_reset = " + format_number(p.V_reset) + " mV must be below " + spike_name + " = " +
+               format_number(spike_at) + " mV when t_ref = " + format_number(p.t_ref) +
+               " ms is under one step of dt = " + format_number(dt_ms) +
+               " ms (the neuron would spike at every step)";
     if (!(p.V_reset < spike_at) && !hard)
         return "V_reset = " + format_number(p.V_reset) + " mV must be below V_peak = " + format_number(p.V_peak) + " mV";
     if (uses("V_T") && !(p.V_peak > p.V_T))

@@ -49,16 +49,9 @@ namespace {
 using cuda::device_buffer;
 using cuda::pinned_buffer;
 
-// Free device memory the run may use: the rest is left to the driver, other contexts, fragmentation.
-constexpr double usable_fraction = 0.95;
 constexpr unsigned long long no_bad_neuron = std::numeric_limits<unsigned long long>::max();
 constexpr std::uint64_t max_pool_entries = cuda::spike_pipeline<float>::max_capacity;
 static_assert(cuda_max_population <= max_pool_entries, "a population's spikes of one step fit one pool");
-
-struct memory_part {
-    std::string name;
-    std::size_t bytes;
-};
 
 std::string mib(std::size_t bytes) {
     char buf[32];
@@ -95,7 +88,7 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
         needed += p.bytes;
         if (!largest || p.bytes > largest->bytes) largest = &p;
     }
-    if (double(needed) <= usable_fraction * double(free_bytes)) return;
+    if (double(needed) <= cuda_usable_memory_fraction * double(free_bytes)) return;
     throw device_memory_exhausted(what + " needs " + mib(needed) + " MiB of device memory, but " + device + " has " +
                                       mib(free_bytes) + " MiB free of " + mib(total_bytes) +
                                       " MiB (5 % is kept as headroom); the largest part is " + largest->name + " (" +
@@ -216,9 +209,7 @@ public:
         for (const auto& s : samplers)
             parts.push_back({"population '" + name_ + "' recorded neuron list", s.neurons.size() * sizeof(std::uint64_t)});
         for (const auto& c : channels_)
-            parts.push_back({"population '" + name_ + "' synaptic ring buffer",
-                             n_ * ((c.has_ring ? slots_ * sizeof(std::int64_t) : 0) +
-                                   (c.kind == synapse_kind::delta ? 0 : sizeof(Real)))});
+            parts.push_back({"population '" + name_ + "' synaptic ring buffer", n_ * channel_bytes_per_neuron(c, slots_, sizeof(Real))});
         return parts;
     }
     std::uint64_t size() const override { return n_; }
@@ -513,6 +504,11 @@ public:
         // instead, to tell a fault of the device draws from one of the run (docs/cuda.md).
         if (const std::string why = cuda_cannot_run(spec); !why.empty())  // before the network is drawn
             throw runtime_failure(why);
+        // What is sure to be needed, before minutes of drawing: a network far too large for the
+        // device is refused now, not after its build.
+        const device_memory_need least = least_device_memory(spec);
+        check_fits(least.parts, "the run (its state, rings and synapses as expected, before the network is drawn)",
+                   ctx_.name, spec.simulation.real, least.ring_slots);
         use_run_threads(spec.simulation);  // the host's part of the build
         const std::string_view draws = std::getenv("IFSIM_SYNAPSE_DRAWS") ? std::getenv("IFSIM_SYNAPSE_DRAWS") : "";
         if (!draws.empty() && draws != "host" && draws != "device")  // a misspelt one would be ignored unseen
@@ -559,7 +555,7 @@ public:
                              net_.generators[g].step.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t))});
         std::size_t fixed = 0;
         for (const auto& part : parts) fixed += part.bytes;
-        const double left = usable_fraction * double(free_device_memory()) - double(fixed);
+        const double left = cuda_usable_memory_fraction * double(free_device_memory()) - double(fixed);
         const double pool_share = left > 0 ? left / 4.0 / double(std::max<std::size_t>(1, populations_.size())) : 0.0;
         std::vector<std::uint64_t> pools;
         for (std::size_t p = 0; p < populations_.size(); ++p) {

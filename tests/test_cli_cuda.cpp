@@ -230,6 +230,38 @@ delay = "6000 ms"
     EXPECT_EQ(json_field(slurp(fits / "summary.json"), "backend"), "\"cuda\"");
 }
 
+// A network far larger than the device (Brunel's 15.6 million synapses, 61 MiB at the least, on
+// 32 MiB) is refused from the config alone, before minutes of drawing; check says so beforehand.
+TEST(cuda_cli, a_network_too_large_for_the_device_is_refused_before_it_is_drawn) {
+    if (!IFSIM_EMULATED_DEVICE) GTEST_SKIP() << "needs a device of 32 MiB: the emulated one";
+    const std::string small_device = "IFSIM_EMULATED_DEVICE_MIB=32 ";
+    const result plan = ifsim("check " + example("brunel.toml"), small_device);
+    ASSERT_EQ(plan.code, 0) << plan.err;
+    EXPECT_NE(plan.out.find("cuda         device memory at least 61.4 MiB (state, rings, synapses as expected; largest: "
+                            "projection 0 synapses, 38.2 MiB); emulated device (cuda_on_host) has 32 MiB free: too "
+                            "little, --backend cuda refuses it and auto runs it on the CPU"),
+              std::string::npos)
+        << plan.out;
+    const fs::path out = fresh_dir("network_too_large");
+    const result cuda = ifsim("run " + example("brunel.toml") + " --backend cuda --out " + out.string(), small_device);
+    EXPECT_EQ(cuda.code, 1) << cuda.err;
+    EXPECT_NE(cuda.err.find("the run (its state, rings and synapses as expected, before the network is drawn) needs "
+                            "61.4 MiB of device memory"),
+              std::string::npos)
+        << cuda.err;
+    EXPECT_NE(cuda.err.find("the largest part is projection 0 synapses (38.2 MiB). Reduce the connection counts or the "
+                            "population sizes; or run it on the CPU (--backend cpu)"),
+              std::string::npos)
+        << cuda.err;
+    EXPECT_FALSE(fs::exists(out / "spikes.h5"));
+    // Where it fits, check names the device's free memory and no shortfall.
+    const result roomy = ifsim("check " + example("brunel.toml"));
+    ASSERT_EQ(roomy.code, 0) << roomy.err;
+    EXPECT_NE(roomy.out.find("projection 0 synapses, 38.2 MiB); emulated device (cuda_on_host) has "), std::string::npos)
+        << roomy.out;
+    EXPECT_EQ(roomy.out.find("too little"), std::string::npos) << roomy.out;
+}
+
 // The state fits the device but a block's samples do not (every neuron's V_m every step: 19 MiB
 // in a device of 16): found as the backend is made too, so that auto still runs it on the CPU.
 TEST(cuda_cli, a_run_whose_samples_do_not_fit_the_device_memory) {

@@ -112,19 +112,23 @@ TEST_P(lif, spike_at_time_zero_when_starting_above_threshold) {
     }
 }
 
-// A reset at or above threshold (allowed with t_ref > 0) fires at each end of refractoriness, but
-// at most once a step (rates near 1/dt are beyond the step; docs/models.md): here t_ref is half a
-// step, so once every step, on either timing. On the grid such a neuron's span to integrate grew
-// without bound and its spikes went unrecorded after the third.
-TEST_P(lif, reset_above_threshold_fires_once_a_step) {
+// A reset at or above threshold (allowed with t_ref >= dt) fires at each end of refractoriness:
+// here t_ref is 1.5 steps, so every 0.15 ms with interpolated times, and on the grid at the end
+// of the step in which the period ends, every second step. On the grid it fired at the period's
+// end, off the grid (0.35 ms), and once more at the next step's start; with t_ref under a step it
+// spiked twice in one instant (a reset that high is refused there now: test_params.cpp).
+TEST_P(lif, reset_above_threshold_fires_as_refractoriness_ends) {
     for (const auto timing : {spike_timing::grid, spike_timing::interpolated}) {
         run_spec s = spec(1, 5.0, 0.0, -45.0);
         set_param(s, "V_reset", -45.0);
-        set_param(s, "t_ref", 0.05);
+        set_param(s, "t_ref", 0.15);
         s.simulation.timing = timing;
-        auto r = simulate(backend_name(), s);
-        ASSERT_EQ(r.trains[0].size(), 50u) << (timing == spike_timing::grid ? "grid" : "interpolated");
-        for (std::size_t k = 0; k < 50; ++k) EXPECT_NEAR(r.trains[0][k], 0.1 * double(k), 1e-6) << k;
+        const auto r = simulate(backend_name(), s);
+        const bool grid = timing == spike_timing::grid;
+        const double isi = grid ? 0.2 : 0.15;
+        const auto& t = r.trains[0];
+        ASSERT_EQ(t.size(), grid ? 26u : 34u) << (grid ? "grid" : "interpolated");
+        for (std::size_t k = 0; k < t.size(); ++k) EXPECT_NEAR(t[k], isi * double(k), 1e-5) << k;
     }
 }
 

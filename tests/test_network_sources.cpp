@@ -571,6 +571,72 @@ TEST(FromFile, TooLargeASynapseFileFailsClearlyBeforeItIsRead) {
     EXPECT_NE(m.find("TiB"), std::string::npos) << m;
 }
 
+// What the CUDA backend needs at the least, from the config alone (least_device_memory), lies
+// under what the network as built needs, part by part as the backend counts them: the rings as
+// long as the longest delay sure to be drawn (the uniform delays' least, 5 steps, below the
+// constant 3 ms), a Bernoulli count 5 standard deviations below its mean, exact counts else, a
+// weight per synapse only where they vary.
+TEST(DeviceMemory, TheLeastBeforeTheDrawIsUnderWhatTheBuiltNetworkNeeds) {
+    const run_spec spec = parse_config(R"([simulation]
+dt = "0.1 ms"
+[[population]]
+name = "A"
+size = 1000
+model = "lif"
+[[population]]
+name = "B"
+size = 500
+model = "adex"
+input = { ou = { sigma_I = "10 pA", tau_I = "5 ms" } }
+[[generator]]
+name = "G"
+size = 100
+rate = "10 Hz"
+[[projection]]
+source = "A"
+target = "A"
+rule = { pairwise_bernoulli = 0.1 }
+weight = { normal = ["0.1 mV", "0.01 mV"] }
+delay = { uniform = ["0.5 ms", "2 ms"] }
+[[projection]]
+source = "B"
+target = "A"
+rule = { fixed_indegree = 10 }
+weight = "-0.2 mV"
+delay = "3 ms"
+[[projection]]
+source = "G"
+target = "B"
+rule = { fixed_total = 1000 }
+synapse = "exp_current"
+weight = "5 pA"
+tau_syn = "2 ms"
+)",
+                                       "<test>");
+    const device_memory_need least = least_device_memory(spec);
+    EXPECT_EQ(least.ring_slots, 31u);
+    std::map<std::string, std::size_t> part;
+    for (const memory_part& p : least.parts) part[p.name] = p.bytes;
+    const double bernoulli = 0.1 * 1000 * 1000;
+    EXPECT_EQ(part.at("projection 0 synapses"), std::size_t(std::floor(bernoulli - 5 * std::sqrt(bernoulli))) * 8 + 8 * 1001);
+    EXPECT_EQ(part.at("projection 1 synapses"), 10 * 1000 * 4 + 8 * 501);
+    EXPECT_EQ(part.at("projection 2 synapses"), 1000 * 4 + 8 * 101);
+    EXPECT_EQ(part.at("population 'A' state"), 1000 * 4 * 2);
+    EXPECT_EQ(part.at("population 'B' state"), 500 * 4 * 4);  // V, refractory count, w, the OU current
+    EXPECT_EQ(part.at("population 'A' synaptic ring buffer"), 1000 * 31 * 8);  // one delta channel
+    EXPECT_EQ(part.at("population 'B' synaptic ring buffer"), 500 * (31 * 8 + 4));  // an exp channel's state too
+
+    const network net = build_network(spec);
+    EXPECT_LE(least.ring_slots, net.max_delay_steps + 1);
+    for (std::size_t k = 0; k < net.projections.size(); ++k) {
+        const built_projection& b = net.projections[k];
+        const std::size_t built = b.conn.row_offsets.size() * 8 + b.conn.targets.size() * 4 + b.weight.size() * 4 +
+                                  b.delay8.size() + 2 * b.delay16.size();
+        EXPECT_LE(part.at("projection " + std::to_string(k) + " synapses"), built) << k;
+        EXPECT_GT(part.at("projection " + std::to_string(k) + " synapses"), built * 0.8) << k;
+    }
+}
+
 // CPU = GPU with generators (listed times and Poisson) and a from_file projection (skips without a
 // usable CUDA device).
 TEST(NetworkSources, CudaEqualsCpu) {

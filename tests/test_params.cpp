@@ -10,16 +10,27 @@
 namespace ifsim {
 
 TEST(params, defaults_are_valid_for_every_model) {
-    for (auto m : all_models) EXPECT_EQ(check_params(with_model_defaults({}, m), m), "") << model_name(m);
+    for (auto m : all_models) EXPECT_EQ(check_params(with_model_defaults({}, m), m, 0.1), "") << model_name(m);
 }
 
-TEST(params, zeno_reset_is_rejected_without_refractoriness) {
+// A reset at threshold needs a refractory period of a step at least: with t_ref = 0 the neuron
+// would spike forever in no time, under one step at every step (in float a t_ref of 1e-300 ms
+// counts no time, and it fired twice in one instant).
+TEST(params, zeno_reset_is_rejected_without_a_steps_refractoriness) {
     neuron_params p;
     p.V_reset = p.V_th;
     p.t_ref = 0.0;
-    EXPECT_NE(check_params(p, model_kind::lif).find("V_reset"), std::string::npos);
+    EXPECT_NE(check_params(p, model_kind::lif, 0.1).find("V_reset"), std::string::npos);
+    p.t_ref = 0.05;
+    EXPECT_EQ(check_params(p, model_kind::lif, 0.1),
+              "V_reset = -50 mV must be below V_th = -50 mV when t_ref = 0.05 ms is under one step of dt = 0.1 ms (the "
+              "neuron would spike at every step)");
+    EXPECT_EQ(check_params(p, model_kind::lif, 0.05), "");
     p.t_ref = 1.0;
-    EXPECT_EQ(check_params(p, model_kind::lif), "");
+    EXPECT_EQ(check_params(p, model_kind::lif, 0.1), "");
+    p.V_reset = p.V_th - 1.0;
+    p.t_ref = 0.05;
+    EXPECT_EQ(check_params(p, model_kind::lif, 0.1), "");
 }
 
 TEST(params, v_peak_defaults_to_five_slope_factors_above_v_t) {

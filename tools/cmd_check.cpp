@@ -30,6 +30,28 @@ std::string format(const char* pattern, double v) {
     return text;
 }
 
+// The device memory a run needs at the least, beside device 0's free memory where a GPU is usable
+// (on a login node without one the need alone, to pick a GPU by).
+void print_device_memory(const device_memory_need& need, const cuda_status& device) {
+    double bytes = 0.0;
+    const memory_part* largest = nullptr;
+    for (const memory_part& p : need.parts) {
+        bytes += double(p.bytes);
+        if (!largest || p.bytes > largest->bytes) largest = &p;
+    }
+    if (!largest) return;
+    std::string here;
+    if (device.usable && !device.devices.empty()) {
+        const cuda_device& d = device.devices.front();
+        here = "; " + d.name + " has " + format_bytes(double(d.free_memory)) + " free" +
+               (bytes > cuda_usable_memory_fraction * double(d.free_memory) ? ": too little, --backend cuda refuses it and auto runs it on the CPU"
+                                                      : "");
+    }
+    std::printf("  cuda         device memory at least %s (state, rings, synapses as expected; largest: %s, %s)%s\n",
+                format_bytes(bytes).c_str(), largest->name.c_str(), format_bytes(double(largest->bytes)).c_str(),
+                here.c_str());
+}
+
 // "fixed_indegree 1000", "pairwise_bernoulli 0.1", "from_file /data/syn.csv", "all_to_all".
 std::string rule_text(const connection_rule& r) {
     const std::string name(rule_names[std::size_t(r.kind)]);
@@ -146,6 +168,8 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
     // on a login node then runs on a GPU node.
     if (const std::string why = cuda_cannot_run(spec); !why.empty())
         std::printf("  cuda         not on the CUDA backend: %s (--backend auto runs it on the CPU)\n", why.c_str());
+    else
+        print_device_memory(least_device_memory(spec), probe_cuda());
 
     const memory_estimate m = estimate_memory(spec, synapses, file_delay_steps);
     const std::uint64_t available = available_memory();

@@ -293,7 +293,7 @@ void check_population_params(const context& ctx, const toml::node* at, std::stri
                                   ((mask >> (pos - uniform_names.begin())) & 1u);
                 p.*f.member = value_at(it->second, i, n, high);
             }
-            std::string problem = check_params(p, pop.model), remedy;
+            std::string problem = check_params(p, pop.model, sim.dt_ms), remedy;
             // The derived coefficients in the range of the run's Real (population_setup.hpp), with
             // the model defaults the run fills in.
             if (problem.empty()) {

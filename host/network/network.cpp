@@ -49,6 +49,8 @@ source_ref find_source(const run_spec& spec, const std::string& name) {
 
 }  // namespace
 
+std::uint64_t source_size(const run_spec& spec, const std::string& name) { return find_source(spec, name).size; }
+
 namespace {
 
 std::size_t channel_of(std::vector<synapse_channel>& channels, synapse_kind kind, double tau_syn_ms, double E_rev_mV) {
@@ -144,12 +146,11 @@ steps_range delays_to_steps(const double* in, std::uint64_t n, double dt, uninit
     return {lo, hi, bad};
 }
 
-// A constant weight is one value to draw and to store, not one per synapse.
+}  // namespace
+
 bool has_one_weight(const projection_spec& pr) {
     return !pr.weight_from_file && pr.weight.type == synapse_distribution::kind::constant;
 }
-
-}  // namespace
 
 bool sends_spikes(const run_spec& spec, const generator_spec& g) {
     return std::any_of(spec.projections.begin(), spec.projections.end(),

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ifsim/memory.hpp"  // memory_part
 #include "ifsim/random.hpp"
 #include "ifsim/spec.hpp"  // run_spec, default_block_steps
 
@@ -41,10 +42,24 @@ class synapse_source;
 // fixed array in each update's arguments) and neurons (CUB counts a sort's items in int).
 inline constexpr std::size_t cuda_max_channels = 8;
 inline constexpr std::uint64_t cuda_max_population = 2147483647;
+// Free device memory a run may use: the rest is left to the driver, other contexts, fragmentation.
+inline constexpr double cuda_usable_memory_fraction = 0.95;
 
 // Why the CUDA backend cannot run `spec`, "" where it can (host/cuda_limits.cpp). Asked before
 // anything is built: --backend auto then runs the config on the CPU, --backend cuda refuses it.
 std::string cuda_cannot_run(const run_spec& spec);
+
+// The device memory the CUDA backend needs at the least for `spec`, from the config alone
+// (host/cuda_limits.cpp), named as the backend names its parts: each population's state and
+// synaptic rings, as long as the longest delay sure to be drawn (`ring_slots`), and each
+// projection's synapses at the count expected (a pairwise_bernoulli count 5 standard deviations
+// below its mean; a synapse file's left out). The backend refuses a run over it before the network
+// is drawn; `ifsim check` prints it.
+struct device_memory_need {
+    std::vector<memory_part> parts;
+    std::uint32_t ring_slots = 1;
+};
+device_memory_need least_device_memory(const run_spec& spec);
 
 // The CUDA backend on device 0 (kernels/cuda_backend.cu), its buffers sized for blocks of up to
 // `block_steps` (the caller's advance() calls; longer ones grow them). Throws runtime_failure when

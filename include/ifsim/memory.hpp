@@ -2,6 +2,7 @@
 // machine has (run and check compare them before a run starts; docs/config.md).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -26,6 +27,12 @@ namespace ifsim {
 // The run's spike statistics per neuron (simulation.cpp's isi_accumulator): the last spike time,
 // the intervals' running mean and sum of squared deviations (double), and their count (32 bits).
 inline constexpr double spike_statistics_bytes_per_neuron = 3 * 8 + 4;
+
+// One named part of what a run needs: "population 'E' synaptic ring buffer", "projection 0 synapses".
+struct memory_part {
+    std::string name;
+    std::size_t bytes;
+};
 
 struct memory_estimate {
     double synapses = 0.0;  // in all projections, as counted above

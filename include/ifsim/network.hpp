@@ -33,6 +33,12 @@ struct synapse_channel {
     bool has_ring = false;
 };
 
+// A channel's bytes per target neuron: a ring of `slots` fixed-point sums where projections feed
+// it, and an exp channel's state of `real_bytes`.
+inline std::size_t channel_bytes_per_neuron(const synapse_channel& c, std::size_t slots, std::size_t real_bytes) {
+    return (c.has_ring ? slots * sizeof(std::int64_t) : 0) + (c.kind == synapse_kind::delta ? 0 : real_bytes);
+}
+
 // A generator's spikes in step order (ties by neuron): neuron[k] fires in step step[k], so its
 // spike time is (step[k] + 1) dt, like a neuron's spike in that step.
 struct generator_spikes {
@@ -112,6 +118,10 @@ std::size_t channel_for(std::vector<synapse_channel>& channels, const projection
 // The population's channels: those its projections feed, in projection order, then the one its
 // Poisson input feeds where that is new.
 std::vector<synapse_channel> channels_onto(const run_spec& spec, const population_spec& pop);
+// Whether one weight serves all of pr's synapses, drawn and stored once rather than per synapse.
+bool has_one_weight(const projection_spec& pr);
+// The neurons of the population or generator `name` (validated: it exists).
+std::uint64_t source_size(const run_spec& spec, const std::string& name);
 
 // The index of the population a state record samples, its neurons checked against the population's
 // size (config_error otherwise: a run_spec built in code; a config's records are checked as read).

@@ -214,8 +214,10 @@ IFSIM_HD stepped<Real> update_neuron(const typename Model::template coeffs<Real>
         offset = offset > Real(0) ? offset : Real(0);  // a second spike within the previous step's rest: at its end
         bridge_offset = (Real(1) - h) + h * Real(0.5);
     } else {
-        // At the start of the integrated span, or of the step where that began in the last one.
-        offset = at_start ? (h < Real(1) ? Real(1) - h : Real(0)) : Real(1);
+        // On the grid: at the step's end, or at its start for V at threshold from the initial
+        // conditions; one whose refractory period (V_reset at or above V_th) ends inside the step
+        // fires at its end, not at the period's end.
+        offset = at_start && !(s.ref > Real(0)) ? Real(0) : Real(1);
     }
     const bool spike = (!clamped) & (at_start | crossed | bridged);
 

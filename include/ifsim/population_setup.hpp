@@ -136,7 +136,7 @@ inline std::vector<neuron_params> realize_params(const population_spec& pop, con
         for (std::size_t f = 0; f < param_fields.size(); ++f)
             if (!values[f].empty()) p.*param_fields[f].member = detail::pick(values[f], i);
         p = with_model_defaults(p, pop.model);
-        if (const std::string err = check_params(p, pop.model); !err.empty())
+        if (const std::string err = check_params(p, pop.model, sim.dt_ms); !err.empty())
             throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) +
                                " (its params as drawn): " + err);
         if (const std::string err = coefficient_range_problem(p, pop.model, sim.dt_ms, sim.real); !err.empty())

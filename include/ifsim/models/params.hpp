@@ -83,9 +83,10 @@ std::span<const std::string_view> model_param_names(model_kind m);
 // Fills model defaults that depend on other parameters (V_peak).
 neuron_params with_model_defaults(neuron_params p, model_kind m);
 
-// Empty if `p` is a valid parameter set for `m`; otherwise a message naming the parameter, its
-// value and the constraint (C_m > 0, V_reset < V_th unless t_ref > 0, V_c > E_L, ...).
-std::string check_params(const neuron_params& p, model_kind m);
+// Empty if `p` is a valid parameter set for `m` at a step of `dt_ms`; otherwise a message naming
+// the parameter, its value and the constraint (C_m > 0, V_reset < V_th unless t_ref >= dt,
+// V_c > E_L, ...).
+std::string check_params(const neuron_params& p, model_kind m, double dt_ms);
 
 // Whether the model has an adaptation current w.
 constexpr bool has_adaptation(model_kind m) { return m == model_kind::alif || m == model_kind::adex; }
