@@ -279,10 +279,19 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                                  unit_of(parse_state_variable(r.variable)), r.neurons,
                                  double(r.first_sample_step(sim.dt_ms)) * sim.dt_ms, r.interval_ms);
         // The folder holds one run: an earlier run's files go (a report it recorded and this run
-        // does not would otherwise pass for this run's), other files stay.
-        for (const std::string& name : earlier_run_files(dir)) {
+        // does not would otherwise pass for this run's), other files stay. One that cannot go
+        // stops the run before it writes anything: the folder would hold files of two runs. The
+        // config and summary go last, so that what is left still says which run it was.
+        std::vector<std::string> earlier = earlier_run_files(dir);
+        std::stable_partition(earlier.begin(), earlier.end(), [](const std::string& name) {
+            return name != resolved_config_file && name != summary_file;
+        });
+        for (const std::string& name : earlier) {
             std::error_code ec;
-            if (std::filesystem::is_regular_file(dir / name, ec)) std::filesystem::remove(dir / name, ec);
+            if (!std::filesystem::is_regular_file(dir / name, ec) || std::filesystem::remove(dir / name, ec)) continue;
+            throw runtime_failure("cannot remove '" + (dir / name).string() + "', a file of the earlier run there: " +
+                                  (ec ? ec.message() : std::string("it is still there")) +
+                                  "; nothing of this run was written (remove it, or choose another --out)");
         }
         write_file_atomically(dir / resolved_config_file, resolved);
     } catch (...) {

@@ -1858,6 +1858,60 @@ TEST(cli, stats_counts_a_failed_runs_spikes_up_to_its_steps) {
               std::string::npos) << part.err;
 }
 
+// spikes.h5 that summary.json does not list is not its run's (a run that failed before writing
+// its spikes beside an earlier run's file), and a summary.json cut short says so: stats refuses
+// both rather than counting another run's spikes against this config.
+TEST(cli, stats_refuses_a_spike_file_its_summary_does_not_list) {
+    const fs::path dir = fresh_dir("stats_unlisted");
+    ASSERT_EQ(run_config(dir, small_run).code, 0);
+    const fs::path out = dir / "out";
+    const std::string summary = slurp(out / "summary.json");
+    std::string unlisted = summary;
+    const auto listed = unlisted.find("\n    \"spikes.h5\",");
+    ASSERT_NE(listed, std::string::npos) << summary;
+    unlisted.erase(listed, 17);
+    unlisted.replace(unlisted.find("\"completed\""), 11, "\"failed\"");
+    std::ofstream(out / "summary.json") << unlisted;
+    auto r = ifsim("stats " + out.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.err.find("does not list spikes.h5 among its run's files (its status \"failed\"): the spikes.h5 beside it "
+                         "is an earlier run's"),
+              std::string::npos)
+        << r.err;
+    std::ofstream(out / "summary.json") << summary.substr(0, 300);
+    r = ifsim("stats " + out.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.err.find("summary.json: not a JSON object (cut short or damaged)"), std::string::npos) << r.err;
+}
+
+// An earlier run's file that cannot be removed (immutable here; a file held open on a network
+// share) stops the next run before it writes anything: the folder never mixes two runs' files.
+TEST(cli, a_run_that_cannot_remove_the_earlier_runs_files_writes_nothing) {
+    const fs::path dir = fresh_dir("unremovable");
+    ASSERT_EQ(run_config(dir, small_run).code, 0);
+    const fs::path out = dir / "out";
+    const std::string earlier_summary = slurp(out / "summary.json");
+    const std::string earlier_spikes = slurp(out / "spikes.h5");
+    if (std::system(("chattr +i " + (out / "spikes.h5").string() + " 2>/dev/null").c_str()) != 0)
+        GTEST_SKIP() << "chattr +i is not available here (not root, or a file system without it)";
+    std::string other = small_run;
+    other.replace(other.find("250 pA"), 6, "400 pA");
+    std::ofstream(dir / "run.toml") << other;
+    const result r = ifsim("run " + (dir / "run.toml").string() + " --out " + out.string() + " --quiet");
+    std::system(("chattr -i " + (out / "spikes.h5").string()).c_str());
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("cannot remove '" + (out / "spikes.h5").string() + "', a file of the earlier run there: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("nothing of this run was written"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(out / "spikes.h5"), earlier_spikes);
+    EXPECT_FALSE(fs::exists(out / "spikes.h5.part"));
+    EXPECT_FALSE(fs::exists(out / "E_V_m.h5.part"));
+    // The data files go first: the earlier run's config and summary still say what is there.
+    EXPECT_EQ(slurp(out / "summary.json"), earlier_summary);
+    EXPECT_TRUE(fs::exists(out / "config.resolved.toml"));
+}
+
 TEST(cli, stats_reads_one_run_and_writes_no_nan) {
     const fs::path dir = fresh_dir("stats_one_run");
     ASSERT_EQ(run_config(dir, std::string(small_run) + R"(

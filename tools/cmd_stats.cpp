@@ -34,12 +34,22 @@ std::uint64_t written_steps(const std::filesystem::path& dir, const simulation_s
         return total_steps(sim);
     }
     const std::string text = read_text_file(file);
+    const auto first = text.find_first_not_of(" \t\r\n"), last = text.find_last_not_of(" \t\r\n");
+    if (first == std::string::npos || text[first] != '{' || text[last] != '}')
+        throw config_error(file.string() + ": not a JSON object (" + (text.empty() ? "empty" : "cut short or damaged") +
+                           "): not the summary an ifsim run writes");
     std::string digest = summary_value(text, "config_digest").value_or("");  // a quoted hex string
     if (digest.size() >= 2 && digest.front() == '"' && digest.back() == '"') digest = digest.substr(1, digest.size() - 2);
     if (digest != sha256_hex(read_text_file(dir / "config.resolved.toml")))
         throw config_error(file.string() + (digest.empty() ? " has no config_digest: not an ifsim run's summary"
                                                            : ": its config_digest is not that of config.resolved.toml "
                                                              "beside it: the folder holds files of two runs"));
+    // A run that failed before its spikes were written lists none: a spikes.h5 there is another's.
+    if (const auto files = summary_strings(text, "files");
+        files && std::find(files->begin(), files->end(), "spikes.h5") == files->end())
+        throw config_error(file.string() + " does not list spikes.h5 among its run's files (its status " +
+                           summary_value(text, "status").value_or("absent") +
+                           "): the spikes.h5 beside it is an earlier run's");
     const std::string steps = summary_value(text, "steps").value_or("");
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(steps.data(), steps.data() + steps.size(), n);
