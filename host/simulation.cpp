@@ -159,6 +159,26 @@ std::uint64_t total_steps(const simulation_spec& sim) {
     return std::uint64_t(nearest_steps(sim.duration_ms, sim.dt_ms));
 }
 
+namespace {
+
+// A file the run would write over must be an earlier ifsim run's: one its summary.json lists, or
+// the config.resolved.toml of a run killed before it wrote one. Another (the user's spikes.h5) is
+// refused, not replaced: nothing is lost.
+void check_replaceable(const std::filesystem::path& dir, const std::vector<std::string>& files) {
+    std::error_code ec;
+    const std::vector<std::string> earlier = earlier_run_files(dir);
+    for (const std::string& name : files) {
+        if (!std::filesystem::is_regular_file(dir / name, ec)) continue;
+        if (std::find(earlier.begin(), earlier.end(), name) != earlier.end()) continue;
+        if (name == resolved_config_file && read_text_file(dir / name).starts_with(resolved_config_header)) continue;
+        throw config_error("output folder '" + dir.string() + "' holds " + name + ", which no ifsim run there wrote (" +
+                           (earlier.empty() ? "no ifsim summary.json is there" : "its summary.json does not list it") +
+                           "): a run would replace it; move it, or choose another --out");
+    }
+}
+
+}  // namespace
+
 output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {
     std::error_code ec;
     const bool created = std::filesystem::create_directories(dir, ec);
@@ -186,6 +206,7 @@ output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const ru
         if (!spec.spikes.populations.empty()) files.push_back(spike_file_name);
         for (const auto& r : spec.states) files.push_back(report_file_name(r));
         for (const auto& name : files) check_output_target(dir / name);
+        check_replaceable(dir, files);
     } catch (...) {
         if (created && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
         throw;

@@ -1884,6 +1884,42 @@ TEST(cli, stats_refuses_a_spike_file_its_summary_does_not_list) {
     EXPECT_NE(r.err.find("summary.json: not a JSON object (cut short or damaged)"), std::string::npos) << r.err;
 }
 
+// Files of the names a run or an export writes, which no earlier ifsim run or export wrote (the
+// user's own), are refused rather than replaced; a killed run's config.resolved.toml is replaced.
+TEST(cli, a_run_or_an_export_does_not_replace_files_ifsim_did_not_write) {
+    const fs::path dir = fresh_dir("foreign_files");
+    fs::create_directories(dir / "out");
+    std::ofstream(dir / "run.toml") << small_run;
+    std::ofstream(dir / "out" / "spikes.h5") << "the user's own";
+    const std::string run = "run " + (dir / "run.toml").string() + " --out " + (dir / "out").string() + " --quiet";
+    result r = ifsim(run);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("holds spikes.h5, which no ifsim run there wrote (no ifsim summary.json is there): a run "
+                         "would replace it; move it, or choose another --out"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(slurp(dir / "out" / "spikes.h5"), "the user's own");
+    EXPECT_FALSE(fs::exists(dir / "out" / "config.resolved.toml"));
+
+    fs::remove(dir / "out" / "spikes.h5");
+    std::ofstream(dir / "out" / "config.resolved.toml") << "# ifsim resolved config: as a killed run left it\n";
+    r = ifsim(run);
+    EXPECT_EQ(r.code, 0) << r.err;
+
+    const fs::path exported = dir / "synapses";
+    fs::create_directories(exported);
+    std::ofstream(exported / "projection_0.csv") << "mine\n";
+    r = ifsim("synapses " + example("vogels_abbott.toml") + " --out " + exported.string() + " --format csv");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("holds projection_0.csv, which no ifsim export there wrote"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(exported / "projection_0.csv"), "mine\n");
+    std::ofstream(exported / "from_files.toml") << "# my notes\n";
+    r = ifsim("synapses " + example("vogels_abbott.toml") + " --out " + exported.string() + " --format csv");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("holds from_files.toml, which ifsim synapses did not write"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(exported / "from_files.toml"), "# my notes\n");
+}
+
 // An earlier run's file that cannot be removed (immutable here; a file held open on a network
 // share) stops the next run before it writes anything: the folder never mixes two runs' files.
 TEST(cli, a_run_that_cannot_remove_the_earlier_runs_files_writes_nothing) {

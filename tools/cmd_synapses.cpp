@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "commands.hpp"
@@ -15,6 +16,9 @@
 #include "ifsim/synapse_export.hpp"
 
 namespace ifsim::cli {
+
+// How from_files.toml begins: an earlier export is known by it.
+constexpr std::string_view export_header = "# Written by ifsim synapses";
 
 namespace {
 
@@ -47,6 +51,17 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         };
         check_output_target(config);
         for (std::size_t k = 0; k < spec.projections.size(); ++k) check_output_target(projection_file(k));
+        // Only an earlier export's files are replaced: from_files.toml as this command writes it,
+        // and the projection files beside it; another file of those names (the user's) is refused.
+        const bool earlier_export = std::filesystem::exists(config, ec);
+        if (earlier_export && !read_text_file(config).starts_with(export_header))
+            throw config_error(out_dir.string() + " holds from_files.toml, which ifsim synapses did not write: an "
+                               "export would replace it; move it, or choose another --out");
+        for (std::size_t k = 0; k < spec.projections.size() && !earlier_export; ++k)
+            if (std::filesystem::exists(projection_file(k), ec))
+                throw config_error(out_dir.string() + " holds " + projection_file(k).filename().string() +
+                                   ", which no ifsim export there wrote (no from_files.toml): an export would replace "
+                                   "it; move it, or choose another --out");
 
         use_run_threads(spec.simulation);
         stop_on_signals();  // Ctrl-C while writing: no .part left, exit 130
@@ -55,7 +70,6 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         // An earlier export's files go (another format, more projections): the folder holds one.
         // Its config first, so that it never lists files that are gone.
         // Only where from_files.toml says an export is there: a folder's own projection_<k>.csv stay.
-        const bool earlier_export = std::filesystem::exists(config, ec);
         std::filesystem::remove(config, ec);
         if (earlier_export)
             for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
@@ -91,7 +105,7 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
             f.weight_from_file = f.delay_from_file = true;
         }
         if (stop_requested.load()) return stopped(written_so_far(spec.projections.size()));
-        write_file_atomically(config, "# Written by ifsim synapses from " + spec.source_path +
+        write_file_atomically(config, std::string(export_header) + " from " + spec.source_path +
                                           ": its projections as the files beside this one.\n" + to_toml(from_files));
         std::printf("%s  the config with these files as its projections\n", config.string().c_str());
         return exit_ok;

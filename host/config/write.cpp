@@ -106,7 +106,7 @@ std::string to_toml(const run_spec& spec) {
     std::ostringstream o;
     // No source path here (summary.json has it): the same model read from any path, or this file
     // run again, resolves to the same bytes and so to the same config_digest.
-    o << "# ifsim resolved config: every default filled in, quantities in mV, ms, pA, pF, nS, Hz.\n";
+    o << resolved_config_header << " every default filled in, quantities in mV, ms, pA, pF, nS, Hz.\n";
 
     const auto& s = spec.simulation;
     o << "\n[simulation]\n"

@@ -30,6 +30,8 @@ run_spec load_config(const std::filesystem::path& file,
 // unit, in the shortest form that reads back exactly. parse_config(to_toml(s), s.source_path)
 // reproduces `s`.
 std::string to_toml(const run_spec& spec);
+// How to_toml's text begins: a run's config.resolved.toml is known by it.
+inline constexpr std::string_view resolved_config_header = "# ifsim resolved config:";
 
 // The candidate nearest to `word` by edit distance (case-insensitive, a transposition counts as
 // one edit), or "" when none is close enough to be a plausible misspelling.
