@@ -1884,6 +1884,23 @@ TEST(cli, stats_refuses_a_spike_file_its_summary_does_not_list) {
     EXPECT_NE(r.err.find("summary.json: not a JSON object (cut short or damaged)"), std::string::npos) << r.err;
 }
 
+// A duration between two steps runs the nearest number of them, and a step current's switch at or
+// after the run's end never takes effect: check and run say so rather than change the run unseen.
+TEST(cli, a_duration_off_the_grid_and_a_late_switch_are_warned_of) {
+    const auto r = ifsim("check " + example("noisy_lif.toml") + " --set simulation.duration=\"100.05 ms\"" +
+                         " --set 'population.E.input.steps={times=[\"50 ms\", \"1000 ms\"], amplitudes=[10, 20]}'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: simulation.duration = 100.05 ms is not a whole number of steps of dt = 0.1 ms: the "
+                         "run is 1000 steps, 100 ms"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("warning: population 'E': input.steps switches at 1000 ms, at or after the run's end (100.05 "
+                         "ms); it never takes effect"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("switches at 50 ms"), std::string::npos) << r.err;
+}
+
 // Files of the names a run or an export writes, which no earlier ifsim run or export wrote (the
 // user's own), are refused rather than replaced; a killed run's config.resolved.toml is replaced.
 TEST(cli, a_run_or_an_export_does_not_replace_files_ifsim_did_not_write) {

@@ -1185,6 +1185,13 @@ TEST(Config, ProjectionErrorsNameKeyValueAndWhatIsAllowed) {
          {"projection[0].delay.normal", "mean of a delay must be > 0 ms"}},
         {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { lognormal = { mean = -1, std = 1 } }\n",
          {"projection[0].delay.lognormal", "> 0 ms"}},
+        // Under one step of dt = 0.1 ms: a constant, or a distribution whose every draw is.
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = \"0.05 ms\"\n",
+         {"projection[0].delay", "a delay must be at least one step of dt = \"0.1 ms\""}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { uniform = [0.01, 0.02] }\n",
+         {"projection[0].delay.uniform", "its draws reach 0.02 ms (its bounds); every draw is under one step of dt = \"0.1 ms\""}},
+        {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { normal = [0.05, 0] }\n",
+         {"projection[0].delay.normal", "every draw is under one step"}},
         {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = { uniform = [1, 2], normal = [1, 1] }\n",
          {"exactly one of"}},
         {"source = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = 1\ndelay = \"inf ms\"\n", {"not a finite number"}},

@@ -141,6 +141,17 @@ void warn_about_adaptation_step(const std::string& name, const neuron_params& p,
 }  // namespace
 
 void warn_about_inputs(const run_spec& spec, const network_stats& net) {
+    // The run is whole steps: a duration between two is the nearest, said rather than silently.
+    const simulation_spec& sim = spec.simulation;
+    if (const double steps = sim.duration_ms / sim.dt_ms; std::abs(steps - std::round(steps)) > 1e-9 * steps)
+        std::cerr << "ifsim: warning: simulation.duration = " << sim.duration_ms << " ms is not a whole number of steps of dt = "
+                  << sim.dt_ms << " ms: the run is " << total_steps(sim) << " steps, "
+                  << double(total_steps(sim)) * sim.dt_ms << " ms\n";
+    for (const population_spec& pop : spec.populations)
+        for (const double t : pop.input.steps.time_ms)
+            if (nearest_steps(t, sim.dt_ms) >= double(total_steps(sim)))
+                std::cerr << "ifsim: warning: population '" << pop.name << "': input.steps switches at " << t
+                          << " ms, at or after the run's end (" << sim.duration_ms << " ms); it never takes effect\n";
     for (const generator_spec& g : spec.generators)
         if (!sends_spikes(spec, g)) {
             if (std::find(spec.spikes.populations.begin(), spec.spikes.populations.end(), g.name) == spec.spikes.populations.end())

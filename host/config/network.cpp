@@ -407,6 +407,12 @@ void check_delay(const context& ctx, const toml::node& n, std::string_view path,
     const auto [lo, hi] = synapse_value_extremes(dl);
     if (!std::isfinite(lo) || !std::isfinite(hi))
         ctx.fail(at, p, says(p, *at) + "its draws overflow to infinity or NaN; the parameters are out of range");
+    // A distribution that never reaches a step is the constant's mistake: every draw would be one step.
+    if (dl.type != K::constant && hi < dt_ms * (1.0 - 1e-9))
+        ctx.fail(at, p,
+                 says(p, *at) + reach(dl, hi, dimension::time) + "every draw is under one step of dt = \"" +
+                     format_quantity(dt_ms, dimension::time) +
+                     "\" and would be one step: delays are whole steps of it, at least one");
     if (delay_steps(hi, dt_ms) > max_delay_steps)
         ctx.fail(at, p,
                  says(p, *at) + reach(dl, hi, dimension::time) + "a delay must be at most " +
