@@ -177,7 +177,31 @@ void check_replaceable(const std::filesystem::path& dir, const std::vector<std::
     }
 }
 
+// The state records, which a run knows the size of, must fit the folder's file system, with what
+// an earlier run's files there free as they go (the spikes, whose number is not known, are not
+// counted): a duration in s where ms was meant would otherwise fill the disk.
+void check_disk_space(const std::filesystem::path& dir, const run_spec& spec) {
+    const double needed = recorded_state_bytes(spec);
+    std::error_code ec;
+    const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+    if (ec || needed <= 0.0) return;
+    double freed = 0.0;
+    for (const std::string& name : earlier_run_files(dir))
+        if (const auto size = std::filesystem::file_size(dir / name, ec); !ec) freed += double(size);
+    if (needed <= double(space.available) + freed) return;
+    throw runtime_failure("the state records would write " + format_bytes(needed) + " to '" + dir.string() +
+                          "', but its file system has " + format_bytes(double(space.available) + freed) +
+                          " free: record fewer neurons, less often or in a shorter window, or write elsewhere (--out)");
+}
+
 }  // namespace
+
+double recorded_state_bytes(const run_spec& spec) {
+    double bytes = 0.0;
+    for (const state_record& r : spec.states)
+        bytes += 4.0 * double(r.samples_in(total_steps(spec.simulation), spec.simulation.dt_ms)) * double(r.neurons.size());
+    return bytes;
+}
 
 output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {
     std::error_code ec;
@@ -207,6 +231,7 @@ output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const ru
         for (const auto& r : spec.states) files.push_back(report_file_name(r));
         for (const auto& name : files) check_output_target(dir / name);
         check_replaceable(dir, files);
+        check_disk_space(dir, spec);
     } catch (...) {
         if (created && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
         throw;

@@ -1884,6 +1884,26 @@ TEST(cli, stats_refuses_a_spike_file_its_summary_does_not_list) {
     EXPECT_NE(r.err.find("summary.json: not a JSON object (cut short or damaged)"), std::string::npos) << r.err;
 }
 
+// State records larger than the output folder's file system has free (a duration in s where ms
+// was meant: 745 GiB of V_m) stop the run before it starts, nothing written; check prints their size.
+TEST(cli, state_records_larger_than_the_free_disk_are_refused) {
+    const fs::path dir = fresh_dir("disk_full");
+    const std::string config = example("noisy_lif.toml") + " --set simulation.duration=\"1e7 s\"" +
+                               " --set 'record.E_V_m.neurons={range=[0,2]}' --set record.E_V_m.interval=\"0.1 ms\"";
+    const auto plan = ifsim("check " + config);
+    ASSERT_EQ(plan.code, 0) << plan.err;
+    EXPECT_NE(plan.out.find("disk         745 GiB for the state records in all"), std::string::npos) << plan.out;
+    std::error_code ec;
+    if (fs::space(fs::temp_directory_path(), ec).available > (std::uintmax_t{800} << 30))
+        GTEST_SKIP() << "over 800 GiB free here";
+    const auto r = ifsim("run " + config + " --out " + (dir / "out").string());
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("the state records would write 745 GiB to '" + (dir / "out").string() + "', but its file system has "),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
 // A duration between two steps runs the nearest number of them, and a step current's switch at or
 // after the run's end never takes effect: check and run say so rather than change the run unseen.
 TEST(cli, a_duration_off_the_grid_and_a_late_switch_are_warned_of) {

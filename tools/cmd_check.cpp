@@ -164,6 +164,11 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
                     window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());
     }
 
+    if (const double bytes = recorded_state_bytes(spec); bytes > 0.0)
+        std::printf("  disk         %s for the state records in all, the spikes besides (a run stops before it starts "
+                    "where its folder's file system has less free)\n",
+                    format_bytes(bytes).c_str());
+
     // Known from the config alone, whether or not this build has the CUDA library: a job checked
     // on a login node then runs on a GPU node.
     if (const std::string why = cuda_cannot_run(spec); !why.empty())

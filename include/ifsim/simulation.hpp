@@ -33,10 +33,14 @@ struct run_options {
 // Number of steps the spec asks for.
 std::uint64_t total_steps(const simulation_spec& sim);
 
+// The bytes a run's state records write: 4 per sample (float), as the reports store them.
+double recorded_state_bytes(const run_spec& spec);
+
 // Creates out_dir if needed, locks it (recording.hpp: runtime_failure if another ifsim writes
 // there) and checks that the files of a run of `spec` can be written there (the folder is
-// writable, no folder in the way of a file's name); config_error otherwise. Hold the lock until
-// the run's files are closed.
+// writable, no folder in the way of a file's name, nor a file of those names that no ifsim run
+// wrote); config_error otherwise; runtime_failure where its file system lacks the space for the
+// state records. Hold the lock until the run's files are closed.
 [[nodiscard]] output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec);
 
 // The files an earlier run wrote to `dir`, as its summary.json lists them (plain names); none
