@@ -1349,6 +1349,20 @@ TEST(cli, a_closed_stderr_pipe_does_not_kill_the_run) {
     EXPECT_EQ(json_field(slurp(dir / "out" / "summary.json"), "status"), "\"completed\"");
 }
 
+// stdout on a pipe its reader closed (`ifsim theory ... | head -1`): the command says it could not
+// write and exits 1, not killed by SIGPIPE (theory, stats and check were: exit 141; main ignores
+// the signal for every command). 200,000 rates fill any pipe's buffer, so the write fails for sure.
+TEST(cli, a_closed_stdout_pipe_is_said_not_a_signal) {
+    const fs::path dir = fresh_dir("closed_stdout");
+    fs::create_directories(dir);
+    const std::string cmd = "(" + std::string(IFSIM_BINARY) + " theory " + example("fi_curve.toml") +
+                            " --set population.fi.size=200000 2>" + (dir / "err").string() + "; echo $? > " +
+                            (dir / "rc").string() + ") | true";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_EQ(slurp(dir / "rc"), "1\n") << slurp(dir / "err");
+    EXPECT_NE(slurp(dir / "err").find("ifsim: cannot write to standard output"), std::string::npos) << slurp(dir / "err");
+}
+
 // Parameters drawn per neuron are checked when they are drawn: `check --build` draws them as a run
 // does, so that a config it passes does not fail at the start of the run (a normal C_m that draws
 // negative values passed it; found by a review), and both name the config.

@@ -72,7 +72,6 @@ void stop_on_signals() {
         if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
         std::signal(sig, on_stop_signal);
     }
-    std::signal(SIGPIPE, SIG_IGN);
 }
 
 namespace {

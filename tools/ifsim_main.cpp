@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
     // Past `ulimit -f` a write fails (EFBIG) and is said, its .part removed, rather than the
     // process being killed without a word (theory --out was).
     std::signal(SIGXFSZ, SIG_IGN);
+    // A reader that goes (`ifsim theory ... | head -1`) makes a write fail (EPIPE), said on exit
+    // (stdout_written), rather than killing the process without a word.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"ifsim: large populations of stochastic integrate-and-fire neurons on CPU and GPU"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("ifsim ") + IFSIM_VERSION_STRING);
