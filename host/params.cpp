@@ -57,6 +57,8 @@ std::string check_params(const neuron_params& p, model_kind m, double dt_ms) {
             return std::string(f.name) + " = " + format_number(p.*f.member) + " mV " + std::string(voltage_range_rule);
         if (uses(f.name) && f.dim == dimension::current && !(std::fabs(p.*f.member) <= max_abs_current_pA))
             return std::string(f.name) + " = " + format_number(p.*f.member) + " pA " + std::string(current_range_rule);
+        if (uses(f.name) && f.dim == dimension::conductance && !(std::fabs(p.*f.member) <= max_abs_conductance_nS))
+            return std::string(f.name) + " = " + format_number(p.*f.member) + " nS " + std::string(conductance_range_rule);
     }
     const auto positive = [](double v) { return v > 0.0; };
     if (!positive(p.C_m)) return "C_m = " + format_number(p.C_m) + " pF must be > 0";

@@ -173,7 +173,8 @@ double parse_quantity(std::string_view text, dimension expected, std::string_vie
             fail(key, text, "not a finite number; expected " + a_dimension(expected) + " (" +
                                 accepted + ")");
         fail(key, text, "not a number with a unit; expected " + a_dimension(expected) +
-                            " such as \"" + format_quantity(1.5, expected) + "\" (" + accepted + ")");
+                            " such as \"" + format_quantity(1.5, expected) + "\" (" + accepted + ")" +
+                            non_ascii_hint(s));
     }
     long long exponent = 0;
     if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
@@ -202,7 +203,8 @@ double parse_quantity(std::string_view text, dimension expected, std::string_vie
                 if (v.dim == expected) same_dim.push_back(v.symbol);
             const std::string near = suggest(symbol, same_dim);
             if (!near.empty()) hint = "; did you mean '" + near + "'?";
-            fail(key, text, "unknown unit '" + printable(symbol) + "'" + hint + " (" + accepted + ")");
+            fail(key, text, "unknown unit '" + printable(symbol) + "'" + hint + " (" + accepted + ")" +
+                                non_ascii_hint(symbol));
         }
         if (u->dim != expected)
             fail(key, text, "'" + printable(symbol) + "' is a unit of " + std::string(dimension_name(u->dim)) +

@@ -230,6 +230,29 @@ delay = "6000 ms"
     EXPECT_EQ(json_field(slurp(fits / "summary.json"), "backend"), "\"cuda\"");
 }
 
+// A config the CUDA backend cannot hold (9 kinds of synaptic input onto one population, over its
+// 8) is bad input for --backend cuda (exit 2: known from the config alone), and auto runs it on
+// the CPU, saying why.
+TEST(cuda_cli, a_config_beyond_the_cuda_backend_is_bad_input_for_it) {
+    SKIP_WITHOUT_A_DEVICE();
+    const fs::path dir = fresh_dir("nine_channels");
+    fs::create_directories(dir);
+    std::ofstream config(dir / "nine.toml");
+    config << "[simulation]\nduration = \"2 ms\"\n[[population]]\nname = \"A\"\nsize = 2\nmodel = \"lif\"\n";
+    for (int k = 1; k <= 9; ++k)
+        config << "[[projection]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"all_to_all\"\nsynapse = \"exp_current\"\n"
+               << "weight = \"1 pA\"\ntau_syn = \"" << k << " ms\"\n";
+    config.close();
+    const result cuda = ifsim("run " + (dir / "nine.toml").string() + " --backend cuda --out " + (dir / "cuda").string());
+    EXPECT_EQ(cuda.code, 2) << cuda.err;
+    EXPECT_NE(cuda.err.find("--backend cuda: population 'A' has 9 kinds of synaptic input"), std::string::npos) << cuda.err;
+    const result aut = ifsim("run " + (dir / "nine.toml").string() + " --out " + (dir / "auto").string());
+    ASSERT_EQ(aut.code, 0) << aut.err;
+    EXPECT_NE(aut.err.find("backend auto: the CUDA backend cannot run this config, running on the CPU"), std::string::npos)
+        << aut.err;
+    EXPECT_EQ(json_field(slurp(dir / "auto" / "summary.json"), "backend"), "\"cpu\"");
+}
+
 // A network far larger than the device (Brunel's 15.6 million synapses, 61 MiB at the least, on
 // 32 MiB) is refused from the config alone, before minutes of drawing; check says so beforehand.
 TEST(cuda_cli, a_network_too_large_for_the_device_is_refused_before_it_is_drawn) {

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "ifsim/models.hpp"
+#include "ifsim/units.hpp"
 
 namespace ifsim {
 
@@ -31,6 +32,17 @@ TEST(params, zeno_reset_is_rejected_without_a_steps_refractoriness) {
     p.V_reset = p.V_th - 1.0;
     p.t_ref = 0.05;
     EXPECT_EQ(check_params(p, model_kind::lif, 0.1), "");
+}
+
+// Conductances are bounded as weights are (a = 1e20 nS ran V to -5e13 mV).
+TEST(params, conductances_are_within_a_millisiemens) {
+    neuron_params p = with_model_defaults({}, model_kind::adex);
+    p.a = -1e20;
+    EXPECT_EQ(check_params(p, model_kind::adex, 0.1), "a = " + format_number(-1e20) + " nS must be within +-1e6 nS (1 mS)");
+    p.a = 1e6;
+    EXPECT_EQ(check_params(p, model_kind::adex, 0.1), "");
+    p.g_L = 2e6;
+    EXPECT_EQ(check_params(p, model_kind::lif, 0.1), "g_L = " + format_number(2e6) + " nS must be within +-1e6 nS (1 mS)");
 }
 
 TEST(params, v_peak_defaults_to_five_slope_factors_above_v_t) {

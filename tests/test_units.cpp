@@ -140,6 +140,22 @@ TEST(Units, RejectsUnknownUnitsWithSuggestion) {
     EXPECT_EQ(esc.find('\x1b'), std::string::npos) << esc;
 }
 
+// Characters that look like ASCII's but are not (pasted from a paper or a word processor) are
+// named, as the message shows them alike: a thin space, a minus sign, a no-break space, an en dash
+// (the micro signs are units' spellings: 5 µs is 5 us).
+TEST(Units, NamesLookAlikesOfAsciiCharacters) {
+    const std::string thin = message_of("-50\u2009mV", dimension::voltage);
+    EXPECT_NE(thin.find("unknown unit"), std::string::npos) << thin;
+    EXPECT_NE(thin.find("; it holds U+2009, a space that is not ASCII's: write a plain space"), std::string::npos) << thin;
+    const std::string minus = message_of("\u221250 mV", dimension::voltage);
+    EXPECT_NE(minus.find("not a number with a unit"), std::string::npos) << minus;
+    EXPECT_NE(minus.find("; it holds U+2212, a dash or minus sign that is not ASCII's: write '-'"), std::string::npos) << minus;
+    EXPECT_NE(message_of("50\u00a0mV", dimension::voltage).find("it holds U+00A0, a space"), std::string::npos);
+    EXPECT_NE(message_of("\u201350 mV", dimension::voltage).find("it holds U+2013, a dash"), std::string::npos);
+    EXPECT_NE(message_of("5 \u00c5", dimension::time).find("it holds U+00C5, beyond ASCII"), std::string::npos);
+    EXPECT_EQ(message_of("5 parsecs", dimension::time).find("it holds"), std::string::npos);
+}
+
 TEST(Units, RejectsMalformedAndNonFinite) {
     for (const char* text : {"", "mV", "abc", "- 5 mV", "5..0 mV", "--5", "0x10 mV"}) {
         SCOPED_TRACE(text);

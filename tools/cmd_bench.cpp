@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -18,18 +19,30 @@
 #include "commands.hpp"
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/simulation.hpp"
 
 namespace ifsim::cli {
 
 namespace {
 
+// The system's folder for temporary files ($TMPDIR, else /tmp); config_error where it is missing.
+std::filesystem::path temp_folder() {
+    std::error_code ec;
+    const std::filesystem::path p = std::filesystem::temp_directory_path(ec);
+    if (ec) {
+        const char* tmpdir = std::getenv("TMPDIR");
+        throw config_error(std::string("bench writes each run's files to a temporary folder, but ") +
+                           (tmpdir ? "TMPDIR='" + std::string(tmpdir) + "'" : std::string("/tmp")) + " is not one (" +
+                           ec.message() + "): set TMPDIR to a folder that exists");
+    }
+    return p;
+}
+
 // A folder for one run's files, gone when this goes.
 class scratch_dir {
 public:
-    explicit scratch_dir(unsigned run)
-        : path_(std::filesystem::temp_directory_path() /
-                ("ifsim-bench-" + std::to_string(getpid()) + "-" + std::to_string(run))) {}
+    explicit scratch_dir(unsigned run) : path_(temp_folder() / ("ifsim-bench-" + std::to_string(getpid()) + "-" + std::to_string(run))) {}
     ~scratch_dir() {
         std::error_code ec;
         std::filesystem::remove_all(path_, ec);

@@ -86,7 +86,7 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
     const std::string refused = choice == "cpu" || !s.usable ? std::string() : cuda_cannot_run(spec);
     if (choice == "cpu" || !s.usable || !refused.empty()) {
         if (choice == "cuda" && !s.usable) throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
-        if (choice == "cuda") throw runtime_failure("--backend cuda: " + refused);
+        if (choice == "cuda") throw config_error("--backend cuda: " + refused);  // known from the config: bad input
         if (choice == "auto" && !quiet)
             std::cerr << "backend auto: "
                       << (s.usable ? "the CUDA backend cannot run this config" : "no usable GPU")
@@ -183,7 +183,8 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
             std::cerr << "ifsim: warning: population '" << pop.name << "': its membrane time constant, "
                       << (pop.model == model_kind::qif ? "C_m / (k (V_c - E_L))" : "C_m / g_L") << " = " << tau
                       << " ms, is below dt = " << spec.simulation.dt_ms
-                      << " ms: C_m is in pF (PyNN's 0.25 nF is 250 pF) and g_L in nS\n";
+                      << " ms: use a smaller dt, or, if a unit slipped, C_m is in pF (PyNN's 0.25 nF is 250 pF) and "
+                      << (pop.model == model_kind::qif ? "k in nS/mV" : "g_L in nS") << "\n";
         if (has_adaptation(pop.model) && p.a != 0.0) warn_about_adaptation_step(pop.name, p, spec.simulation.dt_ms);
     }
     // The V step holds the OU current at its start-of-step value: V's variance is right only for

@@ -47,7 +47,7 @@ CLI::Validator time_from(bool zero_allowed) {
 const CLI::Validator whole_number(
     [](const std::string& s) {
         const bool digits = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-        return digits ? std::string() : "'" + s + "' is not a whole number";
+        return digits ? std::string() : "'" + s + "' is not a whole number (digits only: 0, 1, 2, ...)";
     },
     "INT");
 

@@ -1,8 +1,10 @@
 // Reading typed values out of TOML nodes, with messages that name the file, line, key path, value
 // and what is accepted: quantities with units, per-neuron distributions, integers, strings.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -47,6 +49,25 @@ std::string printable(std::string_view s) {
     std::string out = toml_escaped(s.substr(0, cut));
     if (cut < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
     return out;
+}
+
+std::string non_ascii_hint(std::string_view s) {
+    const auto at = std::find_if(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    if (at == s.end()) return "";
+    // The code point of the UTF-8 sequence there (a stray byte stands for itself).
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(at[k]); };
+    const std::size_t left = std::size_t(s.end() - at);
+    std::uint32_t cp = byte(0);
+    if ((cp & 0xE0) == 0xC0 && left >= 2) cp = ((cp & 0x1F) << 6) | (byte(1) & 0x3F);
+    else if ((cp & 0xF0) == 0xE0 && left >= 3) cp = ((cp & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+    const bool space = cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    const bool dash = cp == 0x2212 || (cp >= 0x2010 && cp <= 0x2015) || cp == 0xFE63 || cp == 0xFF0D;
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", unsigned(cp));
+    return std::string("; it holds ") + code +
+           (space  ? ", a space that is not ASCII's: write a plain space"
+            : dash ? ", a dash or minus sign that is not ASCII's: write '-'"
+                   : ", beyond ASCII: numbers and units are written in ASCII (or u for micro)");
 }
 
 }  // namespace ifsim

@@ -406,7 +406,9 @@ namespace {
 void check_fits_in_memory(const memory_estimate& m, std::uint64_t available, const std::string& why = "") {
     if (fits_in_memory(m, available)) return;
     throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + why + ", but " +
-                          format_bytes(double(available)) + " of memory are available; the largest part is " +
+                          format_bytes(double(available)) +
+                          " of memory are available, a tenth of which is kept for what the estimate leaves out; the "
+                          "largest part is " +
                           m.largest_part + " (" + format_bytes(m.largest) + "). " + m.advice + ".");
 }
 

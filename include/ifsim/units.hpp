@@ -39,6 +39,9 @@ std::string toml_escaped(std::string_view s);
 // Text from a file as it may appear in a message, one readable line: toml_escaped, cut after 60
 // bytes with the full length said.
 std::string printable(std::string_view s);
+// "; it holds U+2009, a space that is not ASCII's: ..." for the first character of `s` beyond
+// ASCII, which may look like one a quantity is written with; "" where all is ASCII.
+std::string non_ascii_hint(std::string_view s);
 
 // A number with its default unit, in the shortest form that reads back exactly ("250 pF").
 std::string format_quantity(double value, dimension d);

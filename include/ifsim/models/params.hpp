@@ -77,6 +77,11 @@ inline constexpr std::string_view voltage_range_rule = "must be within +-1e6 mV"
 inline constexpr double max_abs_current_pA = 1e9;
 inline constexpr std::string_view current_range_rule = "must be within +-1e9 pA (1 mA)";  // max_abs_current_pA
 
+// Largest |conductance| a parameter (g_L, a) may have [nS]: 1 mS, as a synaptic weight's bound
+// (a = 1e20 nS passed and ran V to -5e13 mV).
+inline constexpr double max_abs_conductance_nS = 1e6;
+inline constexpr std::string_view conductance_range_rule = "must be within +-1e6 nS (1 mS)";  // max_abs_conductance_nS
+
 // Names of the parameters that model `m` reads, in the order of param_fields.
 std::span<const std::string_view> model_param_names(model_kind m);
 
