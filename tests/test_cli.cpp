@@ -1609,6 +1609,10 @@ TEST(cli, theory_out_does_not_replace_a_config_or_a_run_file) {
         EXPECT_NE(r.err.find("the theory is CSV"), std::string::npos) << r.err;
         EXPECT_FALSE(fs::exists(dir / name)) << name;
     }
+    // A file where its folder should be is bad input too, as for run's --out.
+    const auto under_a_file = ifsim("theory " + config.string() + " --out " + (config / "t.csv").string());
+    EXPECT_EQ(under_a_file.code, 2) << under_a_file.err;
+    EXPECT_NE(under_a_file.err.find("'" + config.string() + "' is not a folder"), std::string::npos) << under_a_file.err;
     const auto csv = ifsim("theory " + config.string() + " --out " + (dir / "theory.csv").string());
     EXPECT_EQ(csv.code, 0) << csv.err;
     EXPECT_EQ(slurp(dir / "theory.csv").rfind("population,neuron,", 0), 0u);

@@ -24,6 +24,12 @@ void check_csv_target(const std::filesystem::path& csv_out, const std::filesyste
     if (lower == ".toml" || lower == ".json" || lower == ".h5" || lower == ".hdf5")
         throw config_error("--out " + csv_out.string() + ": the theory is CSV; a " + ext +
                            " name is a config's or a run's file (name a .csv file)");
+    // Its folder must be one, as run's --out must be (a file there is bad input, not a failure).
+    const std::filesystem::path folder = csv_out.parent_path().empty() ? "." : csv_out.parent_path();
+    if (!std::filesystem::is_directory(folder, ec))
+        throw config_error("--out " + csv_out.string() + ": '" + folder.string() + "' " +
+                           (std::filesystem::exists(folder, ec) ? "is not a folder" : "does not exist") +
+                           "; name a CSV file in a folder that exists");
 }
 
 }  // namespace
