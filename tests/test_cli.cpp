@@ -1128,11 +1128,13 @@ TEST(cli, a_membrane_time_constant_below_dt_is_a_warning) {
     const auto pynn = run_with_params("lif", "C_m = 0.25", "tau_m_pynn");
     EXPECT_EQ(pynn.code, 0) << pynn.err;
     EXPECT_NE(pynn.err.find("warning: population 'E': its membrane time constant, C_m / g_L = 0.025 ms, is below dt = "
-                            "0.1 ms: C_m is in pF"),
+                            "0.1 ms: use a smaller dt, or, if a unit slipped, C_m is in pF (PyNN's 0.25 nF is 250 pF) "
+                            "and g_L in nS"),
               std::string::npos)
         << pynn.err;
     const auto qif = run_with_params("qif", "C_m = \"1 pF\"", "tau_m_qif");
     EXPECT_NE(qif.err.find("C_m / (k (V_c - E_L)) = 0.05 ms"), std::string::npos) << qif.err;
+    EXPECT_NE(qif.err.find("C_m is in pF (PyNN's 0.25 nF is 250 pF) and k in nS/mV"), std::string::npos) << qif.err;
     const auto fine = run_with_params("adex", "C_m = \"281 pF\", g_L = \"30 nS\"", "tau_m_fine");
     EXPECT_EQ(fine.code, 0) << fine.err;
     EXPECT_EQ(fine.err.find("membrane time constant"), std::string::npos) << fine.err;

@@ -906,8 +906,8 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
     {
         run_spec odd = one;
         odd.populations[0].model = model_kind::lif;
-        odd.populations[0].params["C_m"] = distribution::constant(1e-300);
-        odd.populations[0].params["g_L"] = distribution::constant(1e300);
+        odd.populations[0].params["C_m"] = distribution::constant(1e-320);  // / 1e6 nS: tau_m underflows to 0
+        odd.populations[0].params["g_L"] = distribution::constant(1e6);
         odd.populations[0].input.sigma_V = distribution::constant(1.0);
         EXPECT_TRUE(contains(notes_of(odd), "the diffusion approximation (Siegert) does not apply: tau_m = 0 ms must be > 0"))
             << notes_of(odd);
