@@ -142,7 +142,7 @@ void warn_about_adaptation_step(const std::string& name, const neuron_params& p,
 void warn_about_inputs(const run_spec& spec, const network_stats& net) {
     // The run is whole steps: a duration between two is the nearest, said rather than silently.
     const simulation_spec& sim = spec.simulation;
-    if (const double steps = sim.duration_ms / sim.dt_ms; std::abs(steps - std::round(steps)) > 1e-9 * steps)
+    if (!is_whole_steps(sim.duration_ms, sim.dt_ms))
         std::cerr << "ifsim: warning: simulation.duration = " << sim.duration_ms << " ms is not a whole number of steps of dt = "
                   << sim.dt_ms << " ms: the run is " << total_steps(sim) << " steps, "
                   << double(total_steps(sim)) * sim.dt_ms << " ms\n";

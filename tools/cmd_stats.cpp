@@ -190,7 +190,13 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
         if (std::isfinite(cv)) cv_sum += cv, ++r.with_cv;
     }
     if (r.with_cv > 0) r.cv_mean = cv_sum / double(r.with_cv);
-    if (r.to - r.from >= 2.0 * args.fano_window_ms) r.fano = analysis::fano_factor(trains, args.fano_window_ms, t0, t1);
+    // Windows of whole steps with their edges half a step off the grid: a grid time then falls
+    // well inside one (on the edges, round-off put a once-a-step train's spikes in the window
+    // before or after, and its Fano factor of 0 read 0.12). Half a step early, so that a window
+    // holds the grid times t_k of its steps k, whether a spike ended step k - 1 or began step k
+    // (a reset at threshold); interpolated times are counted over windows as long.
+    if (r.to - r.from >= 2.0 * args.fano_window_ms)
+        r.fano = analysis::fano_factor(trains, args.fano_window_ms, grid_from - 0.5 * dt, grid_to - 0.5 * dt);
     r.rate_theory = mean_theory_rate(theory, r.name, recorded, size);
     if (const auto it = theory.cv.find(r.name); it != theory.cv.end()) r.cv_theory = it->second;
     // A Poisson generator firing throughout the span: its rate, and a Poisson process's CV of 1.
@@ -257,19 +263,19 @@ int stats(const std::filesystem::path& dir, const stats_args& given) {
         if (!(args.to_ms > args.from_ms))
             throw config_error("--from " + format_number(args.from_ms) + " and --to " + format_number(args.to_ms) +
                                ": --to must be after --from");
-        if (args.fano_window_ms == 0.0) args.fano_window_ms = std::max(100.0, spec.simulation.dt_ms);
+        const bool window_given = args.fano_window_ms != 0.0;
+        if (!window_given) args.fano_window_ms = std::max(100.0, spec.simulation.dt_ms);
         if (!(args.fano_window_ms >= spec.simulation.dt_ms))
             throw config_error("--fano-window " + format_number(args.fano_window_ms) +
                                " ms: shorter than the run's step, dt = " + format_number(spec.simulation.dt_ms) +
                                " ms (spikes are counted whole steps at a time)");
         // Windows of whole steps, as --from and --to: one of 1.5 steps would count one or two of
         // the grid's spike times by turns.
-        if (const double steps = args.fano_window_ms / spec.simulation.dt_ms;
-            std::abs(steps - std::round(steps)) > 1e-9 * steps) {
+        if (!is_whole_steps(args.fano_window_ms, spec.simulation.dt_ms)) {
             const double whole = nearest_steps(args.fano_window_ms, spec.simulation.dt_ms) * spec.simulation.dt_ms;
-            std::fprintf(stderr, "ifsim stats: --fano-window %s ms is counted as %s ms, whole steps of dt = %s ms\n",
-                         format_number(args.fano_window_ms).c_str(), format_number(whole).c_str(),
-                         format_number(spec.simulation.dt_ms).c_str());
+            if (window_given)
+                std::fprintf(stderr, "ifsim stats: --fano-window %g ms is counted as %g ms, whole steps of dt = %g ms\n",
+                             args.fano_window_ms, whole, spec.simulation.dt_ms);
             args.fano_window_ms = whole;
         }
         const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;

@@ -24,13 +24,19 @@ namespace ifsim {
 // value written decides a tie (0.15 ms / 0.1 ms is 1.4999999999999998 in binary: 2 steps, as
 // 0.25 ms is). Every time of a config that is rounded to the grid (durations, delays, generator
 // spike times, step-current times) goes through it. Straight-line code, for vector lanes.
+inline constexpr double step_quotient_tolerance = 8.0 * std::numeric_limits<double>::epsilon();
 inline double nearest_steps(double ms, double dt_ms) {
     const double q = ms / dt_ms;
     const double half = std::floor(q) + 0.5;
     // A quotient that near a half is that half, which nearbyint takes to the even neighbour
     // (1 + |q|, not fmax(1, |q|), which gcc does not vectorise).
-    constexpr double tolerance = 8.0 * std::numeric_limits<double>::epsilon();
-    return std::nearbyint(std::fabs(q - half) <= tolerance * (1.0 + std::fabs(q)) ? half : q);
+    return std::nearbyint(std::fabs(q - half) <= step_quotient_tolerance * (1.0 + std::fabs(q)) ? half : q);
+}
+
+// Whether `ms` is a whole number of steps of dt_ms, but for the rounding nearest_steps allows.
+inline bool is_whole_steps(double ms, double dt_ms) {
+    const double q = ms / dt_ms;
+    return std::fabs(q - nearest_steps(ms, dt_ms)) <= step_quotient_tolerance * (1.0 + std::fabs(q));
 }
 
 // One value per neuron: a scalar, or a rule that makes N values. Random rules draw from the
