@@ -55,17 +55,26 @@ device_memory_need least_device_memory(const run_spec& spec) {
         const bool adaptive = with_model(p.model, []<class Model>() { return Model::adaptive; });
         const bool ou = !(p.input.sigma_I.is_constant() && p.input.sigma_I.a == 0.0);
         need.parts.push_back({"population '" + p.name + "' state", p.size * real_bytes * (2 + adaptive + ou)});
+        // Named as the backend names them: rings where a projection feeds a channel, else the
+        // state of one only Poisson input feeds.
         std::size_t channels = 0;
-        for (const synapse_channel& c : channels_onto(spec, p)) channels += channel_bytes_per_neuron(c, need.ring_slots, real_bytes);
-        if (channels > 0) need.parts.push_back({"population '" + p.name + "' synaptic ring buffer", p.size * channels});
+        bool rings = false;
+        for (const synapse_channel& c : channels_onto(spec, p)) {
+            channels += channel_bytes_per_neuron(c, need.ring_slots, real_bytes);
+            rings = rings || c.has_ring;
+        }
+        if (channels > 0)
+            need.parts.push_back({"population '" + p.name + (rings ? "' synaptic ring buffer" : "' synaptic state"),
+                                  p.size * channels});
     }
-    // Each synapse's target and, unless one weight serves all, its weight; a row offset per source.
+    // Each synapse's target (its weight too where they differ once in fixed point, which a
+    // distribution's draws may not: not counted); a row offset per source.
     for (std::size_t k = 0; k < spec.projections.size(); ++k) {
         const projection_spec& pr = spec.projections[k];
         const double n = least_synapses(spec, pr);
         if (n == 0.0) continue;
         need.parts.push_back({"projection " + std::to_string(k) + " synapses",
-                              std::size_t(n * (has_one_weight(pr) ? 4.0 : 8.0) + 8.0 * double(source_size(spec, pr.source) + 1))});
+                              std::size_t(n * 4.0 + 8.0 * double(source_size(spec, pr.source) + 1))});
     }
     return need;
 }

@@ -75,6 +75,8 @@ std::string check_params(const neuron_params& p, model_kind m, double dt_ms) {
     const bool hard = uses("V_th");
     const double spike_at = hard ? p.V_th : p.V_peak;
     const char* spike_name = hard ? "V_th" : "V_peak";
+    if (!(p.V_reset < spike_at) && !hard)
+        return "V_reset = " + format_number(p.V_reset) + " mV must be below V_peak = " + format_number(p.V_peak) + " mV";
     if (!(p.V_reset < spike_at) && p.t_ref == 0.0)
         return "V_reset = " + format_number(p.V_reset) + " mV must be below " + spike_name + " = " +
                format_number(spike_at) + " mV when t_ref = 0 (the neuron would spike forever in no time)";
@@ -83,8 +85,6 @@ std::string check_params(const neuron_params& p, model_kind m, double dt_ms) {
                format_number(spike_at) + " mV when t_ref = " + format_number(p.t_ref) +
                " ms is under one step of dt = " + format_number(dt_ms) +
                " ms (the neuron would spike at every step)";
-    if (!(p.V_reset < spike_at) && !hard)
-        return "V_reset = " + format_number(p.V_reset) + " mV must be below V_peak = " + format_number(p.V_peak) + " mV";
     if (uses("V_T") && !(p.V_peak > p.V_T))
         return "V_peak = " + format_number(p.V_peak) + " mV must be above V_T = " + format_number(p.V_T) + " mV";
     if (uses("V_c") && !(p.V_peak > p.V_c))

@@ -162,15 +162,16 @@ std::uint64_t total_steps(const simulation_spec& sim) {
 namespace {
 
 // A file the run would write over must be an earlier ifsim run's: one its summary.json lists, or
-// the config.resolved.toml of a run killed before it wrote one. Another (the user's spikes.h5) is
-// refused, not replaced: nothing is lost.
+// any of a run that wrote its config.resolved.toml but no summary.json (killed, or its summary
+// could not be written). Another (the user's spikes.h5) is refused, not replaced: nothing is lost.
 void check_replaceable(const std::filesystem::path& dir, const std::vector<std::string>& files) {
     std::error_code ec;
     const std::vector<std::string> earlier = earlier_run_files(dir);
+    const bool unfinished_run = !std::filesystem::exists(dir / summary_file, ec) &&
+                                read_text_file(dir / resolved_config_file).starts_with(resolved_config_header);
     for (const std::string& name : files) {
-        if (!std::filesystem::is_regular_file(dir / name, ec)) continue;
+        if (unfinished_run || !std::filesystem::is_regular_file(dir / name, ec)) continue;
         if (std::find(earlier.begin(), earlier.end(), name) != earlier.end()) continue;
-        if (name == resolved_config_file && read_text_file(dir / name).starts_with(resolved_config_header)) continue;
         throw config_error("output folder '" + dir.string() + "' holds " + name + ", which no ifsim run there wrote (" +
                            (earlier.empty() ? "no ifsim summary.json is there" : "its summary.json does not list it") +
                            "): a run would replace it; move it, or choose another --out");

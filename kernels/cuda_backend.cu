@@ -67,14 +67,10 @@ std::size_t free_device_memory() {
 
 // What to change where `largest` is the largest part of a run that does not fit.
 std::string memory_advice(const memory_part& largest, precision real, std::uint32_t ring_slots) {
-    if (largest.name.ends_with("synaptic ring buffer"))
-        return "Every synaptic ring holds the network's longest delay (" + std::to_string(ring_slots) +
-               " slots of one step): shorten it, or reduce the population sizes";
-    if (largest.name.ends_with("sample buffer") || largest.name.ends_with("recorded neuron list"))
-        return "Record fewer neurons or less often";
-    if (largest.name.ends_with(" synapses")) return "Reduce the connection counts or the population sizes";
-    return real == precision::double_ ? "Reduce the population sizes, or use single precision"
-                                      : "Reduce the population sizes";
+    if (largest.name.ends_with("synaptic ring buffer")) return rings_advice(ring_slots);
+    if (largest.name.ends_with("sample buffer") || largest.name.ends_with("recorded neuron list")) return records_advice;
+    if (largest.name.ends_with(" synapses")) return connections_advice;
+    return std::string(populations_advice) + (real == precision::double_ ? ", or use single precision" : "");
 }
 
 // Throws device_memory_exhausted, needed vs free and the largest part named, unless `parts` fit.
@@ -82,12 +78,9 @@ void check_fits(const std::vector<memory_part>& parts, const std::string& what, 
                 precision real, std::uint32_t ring_slots) {
     std::size_t free_bytes = 0, total_bytes = 0;
     IFSIM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes), "reading the free device memory");
-    std::size_t needed = 0;
-    const memory_part* largest = nullptr;
-    for (const auto& p : parts) {
-        needed += p.bytes;
-        if (!largest || p.bytes > largest->bytes) largest = &p;
-    }
+    const parts_sum sum = sum_parts(parts);
+    const auto needed = std::size_t(sum.bytes);
+    const memory_part* largest = sum.largest;
     if (double(needed) <= cuda_usable_memory_fraction * double(free_bytes)) return;
     throw device_memory_exhausted(what + " needs " + mib(needed) + " MiB of device memory, but " + device + " has " +
                                       mib(free_bytes) + " MiB free of " + mib(total_bytes) +
@@ -208,8 +201,9 @@ public:
             {"population '" + name_ + "' state", state_arrays * n_ * sizeof(Real)}};
         for (const auto& s : samplers)
             parts.push_back({"population '" + name_ + "' recorded neuron list", s.neurons.size() * sizeof(std::uint64_t)});
-        for (const auto& c : channels_)
-            parts.push_back({"population '" + name_ + "' synaptic ring buffer", n_ * channel_bytes_per_neuron(c, slots_, sizeof(Real))});
+        for (const auto& c : channels_)  // a channel only Poisson input feeds has no ring
+            parts.push_back({"population '" + name_ + (c.has_ring ? "' synaptic ring buffer" : "' synaptic state"),
+                             n_ * channel_bytes_per_neuron(c, slots_, sizeof(Real))});
         return parts;
     }
     std::uint64_t size() const override { return n_; }
@@ -503,7 +497,7 @@ public:
         // assembled on the host and uploaded below; IFSIM_SYNAPSE_DRAWS=host draws them on the host
         // instead, to tell a fault of the device draws from one of the run (docs/cuda.md).
         if (const std::string why = cuda_cannot_run(spec); !why.empty())  // before the network is drawn
-            throw runtime_failure(why);
+            throw config_error(why);  // known from the config: bad input for this backend
         // What is sure to be needed, before minutes of drawing: a network far too large for the
         // device is refused now, not after its build.
         const device_memory_need least = least_device_memory(spec);

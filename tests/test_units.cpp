@@ -153,6 +153,7 @@ TEST(Units, NamesLookAlikesOfAsciiCharacters) {
     EXPECT_NE(message_of("50\u00a0mV", dimension::voltage).find("it holds U+00A0, a space"), std::string::npos);
     EXPECT_NE(message_of("\u201350 mV", dimension::voltage).find("it holds U+2013, a dash"), std::string::npos);
     EXPECT_NE(message_of("5 \u00c5", dimension::time).find("it holds U+00C5, beyond ASCII"), std::string::npos);
+    EXPECT_NE(message_of("5 \U0001F600", dimension::time).find("it holds U+1F600, beyond ASCII"), std::string::npos);
     EXPECT_EQ(message_of("5 parsecs", dimension::time).find("it holds"), std::string::npos);
 }
 

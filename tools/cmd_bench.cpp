@@ -159,7 +159,8 @@ int bench(const bench_args& args) {
                 }
             }
             print_row(std::to_string(r), t, args.csv, csv_head);
-            std::fflush(stdout);
+            // A reader gone (`| head -3`): the runs left would time for no one (main says so).
+            if (std::fflush(stdout) != 0 || std::ferror(stdout)) return exit_failure;
             runs.push_back(t);
         }
         if (runs.size() < args.runs) {

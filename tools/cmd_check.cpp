@@ -33,12 +33,7 @@ std::string format(const char* pattern, double v) {
 // The device memory a run needs at the least, beside device 0's free memory where a GPU is usable
 // (on a login node without one the need alone, to pick a GPU by).
 void print_device_memory(const device_memory_need& need, const cuda_status& device) {
-    double bytes = 0.0;
-    const memory_part* largest = nullptr;
-    for (const memory_part& p : need.parts) {
-        bytes += double(p.bytes);
-        if (!largest || p.bytes > largest->bytes) largest = &p;
-    }
+    const auto [bytes, largest] = sum_parts(need.parts);
     if (!largest) return;
     std::string here;
     if (device.usable && !device.devices.empty()) {

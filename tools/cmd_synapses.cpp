@@ -19,6 +19,9 @@ namespace ifsim::cli {
 
 // How from_files.toml begins: an earlier export is known by it.
 constexpr std::string_view export_header = "# Written by ifsim synapses";
+// There from the first projection file to from_files.toml: an export stopped or failed part way,
+// whose files the next export replaces.
+constexpr const char* unfinished_marker = ".ifsim-synapses-unfinished";
 
 namespace {
 
@@ -53,23 +56,26 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         for (std::size_t k = 0; k < spec.projections.size(); ++k) check_output_target(projection_file(k));
         // Only an earlier export's files are replaced: from_files.toml as this command writes it,
         // and the projection files beside it; another file of those names (the user's) is refused.
-        const bool earlier_export = std::filesystem::exists(config, ec);
-        if (earlier_export && !read_text_file(config).starts_with(export_header))
+        const bool has_config = std::filesystem::exists(config, ec);
+        const bool earlier_export = has_config || std::filesystem::exists(dir / unfinished_marker, ec);
+        if (has_config && !read_text_file(config).starts_with(export_header))
             throw config_error(out_dir.string() + " holds from_files.toml, which ifsim synapses did not write: an "
                                "export would replace it; move it, or choose another --out");
         for (std::size_t k = 0; k < spec.projections.size() && !earlier_export; ++k)
             if (std::filesystem::exists(projection_file(k), ec))
                 throw config_error(out_dir.string() + " holds " + projection_file(k).filename().string() +
-                                   ", which no ifsim export there wrote (no from_files.toml): an export would replace "
-                                   "it; move it, or choose another --out");
+                                   ", which no ifsim export there wrote (no from_files.toml, nor an unfinished "
+                                   "export's mark): an export would replace it; move it, or choose another --out");
 
         use_run_threads(spec.simulation);
         stop_on_signals();  // Ctrl-C while writing: no .part left, exit 130
         const network net = naming_the_config(spec, [&] { return build_network(spec); });
         if (stop_requested.load()) return stopped("before anything was written");
         // An earlier export's files go (another format, more projections): the folder holds one.
-        // Its config first, so that it never lists files that are gone.
-        // Only where from_files.toml says an export is there: a folder's own projection_<k>.csv stay.
+        // The mark first, so that a stop from here on leaves files the next export may replace;
+        // then the config, so that it never lists files that are gone. Only where from_files.toml
+        // or the mark says an export is there: a folder's own projection_<k>.csv stay.
+        write_file_atomically(dir / unfinished_marker, "ifsim synapses is writing this folder, or stopped part way\n");
         std::filesystem::remove(config, ec);
         if (earlier_export)
             for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
@@ -107,6 +113,7 @@ int synapses(const config_args& args, const std::filesystem::path& out_dir, cons
         if (stop_requested.load()) return stopped(written_so_far(spec.projections.size()));
         write_file_atomically(config, std::string(export_header) + " from " + spec.source_path +
                                           ": its projections as the files beside this one.\n" + to_toml(from_files));
+        std::filesystem::remove(dir / unfinished_marker, ec);
         std::printf("%s  the config with these files as its projections\n", config.string().c_str());
         return exit_ok;
     });

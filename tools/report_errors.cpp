@@ -23,8 +23,10 @@ int stdout_written(int code) {
     errno = 0;
     std::cout.flush();
     if (std::fflush(stdout) == 0 && !std::ferror(stdout) && std::cout.good()) return code;
+    // errno of the first failed write is gone by now; a closed pipe is the usual one.
     const int err = errno;
-    std::cerr << "ifsim: cannot write to standard output" << (err != 0 ? std::string(": ") + std::strerror(err) : "")
+    std::cerr << "ifsim: cannot write to standard output"
+              << (err != 0 ? std::string(": ") + std::strerror(err) : std::string(" (a closed pipe, a full disk)"))
               << "; what it printed is incomplete\n";
     return code == exit_ok ? exit_failure : code;
 }

@@ -60,6 +60,8 @@ std::string non_ascii_hint(std::string_view s) {
     std::uint32_t cp = byte(0);
     if ((cp & 0xE0) == 0xC0 && left >= 2) cp = ((cp & 0x1F) << 6) | (byte(1) & 0x3F);
     else if ((cp & 0xF0) == 0xE0 && left >= 3) cp = ((cp & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+    else if ((cp & 0xF8) == 0xF0 && left >= 4)
+        cp = ((cp & 0x07) << 18) | ((byte(1) & 0x3F) << 12) | ((byte(2) & 0x3F) << 6) | (byte(3) & 0x3F);
     const bool space = cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F || cp == 0x3000;
     const bool dash = cp == 0x2212 || (cp >= 0x2010 && cp <= 0x2015) || cp == 0xFE63 || cp == 0xFF0D;
     char code[16];

@@ -278,20 +278,15 @@ double ring_bytes_per_neuron(const run_spec& spec, const population_spec& p, dou
 
 memory_estimate estimate_memory(const run_spec& spec, std::span<const double> synapses, double file_delay_steps) {
     memory_estimate m;
-    const std::string connections_advice = "Reduce the connection counts or the population sizes";
     const auto add = [&](double bytes, const std::string& name, const std::string& advice) {
         m.bytes += bytes;
         if (bytes > m.largest) m.largest = bytes, m.largest_part = name, m.advice = advice;
     };
     const double slots = std::max(longest_delay_steps(spec), file_delay_steps) + 1.0;
-    char slots_text[32];
-    std::snprintf(slots_text, sizeof slots_text, "%.0f", slots);
     for (const population_spec& p : spec.populations) {
-        add(double(p.size) * population_bytes_per_neuron(spec, p), "population '" + p.name + "'",
-            "Reduce the population sizes");
+        add(double(p.size) * population_bytes_per_neuron(spec, p), "population '" + p.name + "'", populations_advice);
         add(double(p.size) * ring_bytes_per_neuron(spec, p, slots), "the synaptic rings of population '" + p.name + "'",
-            std::string("Every synaptic ring holds the network's longest delay (") + slots_text +
-                " slots of one step): shorten it, or reduce the population sizes");
+            rings_advice(slots));
     }
     double largest_building = 0.0;  // the projections are built one after the other
     std::string largest_building_part;
@@ -340,7 +335,7 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
     for (const state_record& r : spec.states) {
         const double rows = std::ceil(double(default_block_steps) / double(r.interval_steps(spec.simulation.dt_ms)));
         add(double(r.neurons.size()) * (2.0 * rows * sizeof(float) + 36.0), "record '" + r.name + "'",
-            "Record fewer neurons or less often");
+            records_advice);
     }
     // A generator's schedule for the network, and another for the writer where it is recorded:
     // drawn one after the other, so one drawing's peak and the other's 12 B a spike.

@@ -52,8 +52,8 @@ std::string cuda_cannot_run(const run_spec& spec);
 // The device memory the CUDA backend needs at the least for `spec`, from the config alone
 // (host/cuda_limits.cpp), named as the backend names its parts: each population's state and
 // synaptic rings, as long as the longest delay sure to be drawn (`ring_slots`), and each
-// projection's synapses at the count expected (a pairwise_bernoulli count 5 standard deviations
-// below its mean; a synapse file's left out). The backend refuses a run over it before the network
+// projection's synapses at the count expected, their targets and row offsets (a pairwise_bernoulli
+// count 5 standard deviations below its mean; a synapse file's left out). The backend refuses a run over it before the network
 // is drawn; `ifsim check` prints it.
 struct device_memory_need {
     std::vector<memory_part> parts;
@@ -62,9 +62,10 @@ struct device_memory_need {
 device_memory_need least_device_memory(const run_spec& spec);
 
 // The CUDA backend on device 0 (kernels/cuda_backend.cu), its buffers sized for blocks of up to
-// `block_steps` (the caller's advance() calls; longer ones grow them). Throws runtime_failure when
-// no device is usable, device_memory_exhausted when the run does not fit in device memory (needed
-// vs free, largest part named), and cuda_error for CUDA runtime errors.
+// `block_steps` (the caller's advance() calls; longer ones grow them). Throws config_error for a
+// config cuda_cannot_run refuses, runtime_failure when no device is usable,
+// device_memory_exhausted when the run does not fit in device memory (needed vs free, largest part
+// named), and cuda_error for CUDA runtime errors.
 std::unique_ptr<backend> make_cuda_backend(const run_spec& spec, std::uint32_t block_steps = default_block_steps);
 
 // Draws build_network's connectivity and synapse values on device 0 where the rule and the memory

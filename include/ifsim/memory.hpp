@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "ifsim/spec.hpp"
 
@@ -33,6 +35,31 @@ struct memory_part {
     std::string name;
     std::size_t bytes;
 };
+
+// The total of `parts` and the largest of them (null where there are none).
+struct parts_sum {
+    double bytes = 0.0;
+    const memory_part* largest = nullptr;
+};
+inline parts_sum sum_parts(const std::vector<memory_part>& parts) {
+    parts_sum sum;
+    for (const memory_part& p : parts) {
+        sum.bytes += double(p.bytes);
+        if (!sum.largest || p.bytes > sum.largest->bytes) sum.largest = &p;
+    }
+    return sum;
+}
+
+// What to change where a run does not fit, by its largest part (host memory or device memory).
+inline std::string rings_advice(double ring_slots) {
+    char slots[32];
+    std::snprintf(slots, sizeof slots, "%.0f", ring_slots);
+    return std::string("Every synaptic ring holds the network's longest delay (") + slots +
+           " slots of one step): shorten it, or reduce the population sizes";
+}
+inline constexpr const char* records_advice = "Record fewer neurons or less often";
+inline constexpr const char* connections_advice = "Reduce the connection counts or the population sizes";
+inline constexpr const char* populations_advice = "Reduce the population sizes";
 
 struct memory_estimate {
     double synapses = 0.0;  // in all projections, as counted above
