@@ -6,7 +6,9 @@
 #include <cstring>
 #include <string>
 
+#include "ifsim/errors.hpp"
 #include "ifsim/network.hpp"
+#include "ifsim/simulation.hpp"
 
 namespace ifsim {
 namespace {
@@ -140,8 +142,16 @@ std::optional<found> compare_blocks(const run_spec& spec, const compared_backend
         const auto n = std::uint32_t(std::min<std::uint64_t>(block, steps - step));
         out_x.clear();
         out_y.clear();
-        x->advance(step, n, out_x);
-        y->advance(step, n, out_y);
+        // A runaway (V not finite) named as a run names it, with the backend it was found on.
+        const auto advance = [&](backend& engine, const std::string& label, block_output& out) {
+            try {
+                engine.advance(step, n, out);
+            } catch (const numerical_error& e) {
+                throw runtime_failure("the " + label + " backend: " + located(e, spec, step, n).what());
+            }
+        };
+        advance(*x, a.label, out_x);
+        advance(*y, b.label, out_y);
         if (auto d = first_spike_difference(spec, who, out_x, out_y)) return found{*d};
         if (auto d = first_sample_difference(spec, who, out_x, out_y, step)) return found{*d};
         if (auto d = first_state_difference(spec, who, *x, *y, step + n)) return found{*d, true, step + n};

@@ -37,21 +37,6 @@ const char* unit_of(state_variable v) {
     return v == state_variable::V_m ? "mV" : v == state_variable::g_syn ? "nS" : "pA";
 }
 
-// A backend's numerical error with the population and block it was found in: the backends check
-// after each block of steps and name the neuron by its global id.
-numerical_error located(const numerical_error& e, const run_spec& spec, std::uint64_t first_step, std::uint32_t steps) {
-    std::uint64_t first_id = 0;
-    for (const population_spec& p : spec.populations) {
-        if (e.neuron() < first_id + p.size)
-            return numerical_error(e.reason(), e.neuron(), e.step(),
-                                   " in population '" + p.name + "' (its neuron " + std::to_string(e.neuron() - first_id) +
-                                       "), found by the check after steps " + std::to_string(first_step) + "-" +
-                                       std::to_string(first_step + steps - 1) +
-                                       "; its inputs or parameters drive it out of range");
-        first_id += p.size;
-    }
-    return e;
-}
 
 // A sample that float cannot hold (a double run's state beyond 3.4e38) would reach its report as
 // inf: the run stops there instead, the blocks before it written. `first_step` starts the block.
@@ -154,6 +139,20 @@ void sort_by_time(const std::vector<double>& t, const std::vector<std::uint64_t>
 }
 
 }  // namespace
+
+numerical_error located(const numerical_error& e, const run_spec& spec, std::uint64_t first_step, std::uint32_t steps) {
+    std::uint64_t first_id = 0;
+    for (const population_spec& p : spec.populations) {
+        if (e.neuron() < first_id + p.size)
+            return numerical_error(e.reason(), e.neuron(), e.step(),
+                                   " in population '" + p.name + "' (its neuron " + std::to_string(e.neuron() - first_id) +
+                                       "), found by the check after steps " + std::to_string(first_step) + "-" +
+                                       std::to_string(first_step + steps - 1) +
+                                       "; its inputs or parameters drive it out of range");
+        first_id += p.size;
+    }
+    return e;
+}
 
 std::uint64_t total_steps(const simulation_spec& sim) {
     return std::uint64_t(nearest_steps(sim.duration_ms, sim.dt_ms));

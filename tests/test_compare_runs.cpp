@@ -11,6 +11,7 @@
 
 #include "ifsim/compare.hpp"
 #include "ifsim/config.hpp"
+#include "ifsim/errors.hpp"
 #include "support/simulate.hpp"
 
 namespace ifsim::test {
@@ -18,7 +19,7 @@ namespace {
 
 // What a tampered backend changes in its output, as a wrong backend would.
 struct tamper {
-    enum class kind { nothing, drop_spike, offset, sample, state, channel } what = kind::nothing;
+    enum class kind { nothing, drop_spike, offset, sample, state, channel, runaway } what = kind::nothing;
     std::uint64_t block_start = 0;  // drop_spike, offset, sample: in the block that starts here
     std::size_t row = 0;            // sample: this row of the block's samples of record 0
     std::size_t column = 0;         // sample: the record's column; state, channel: the neuron
@@ -38,6 +39,8 @@ public:
         inner_->advance(first_step, num_steps, out);
         done_ = first_step + num_steps;
         if (first_step != tamper_.block_start) return;
+        if (tamper_.what == tamper::kind::runaway)  // as a backend's check after the block reports it
+            throw numerical_error("membrane potential is not finite", tamper_.column, first_step + num_steps);
         if (tamper_.what == tamper::kind::drop_spike) {
             spike_list& s = out.spikes[0];
             ASSERT_GT(s.size(), 0u) << "no spike to drop in the block from step " << first_step;
@@ -110,6 +113,18 @@ protected:
 
 TEST_F(compare_runs, one_and_two_threads_are_identical) {
     EXPECT_EQ(difference({}), std::nullopt);
+}
+
+// A runaway on one side is named as a run names it, with the side it was found on (it said
+// "membrane potential is not finite (neuron 7, step 110)", neither population nor backend).
+TEST_F(compare_runs, a_runaway_is_named_with_its_population_and_backend) {
+    try {
+        difference({.what = tamper::kind::runaway, .block_start = 100, .column = 7});
+        FAIL() << "no error";
+    } catch (const runtime_failure& e) {
+        EXPECT_STREQ(e.what(), "the other backend: membrane potential is not finite in population 'P' (its neuron 7), "
+                               "found by the check after steps 100-109; its inputs or parameters drive it out of range");
+    }
 }
 
 TEST_F(compare_runs, a_missing_spike_is_named_with_its_step_neuron_and_offset) {

@@ -38,9 +38,9 @@ void print_device_memory(const device_memory_need& need, const cuda_status& devi
     std::string here;
     if (device.usable && !device.devices.empty()) {
         const cuda_device& d = device.devices.front();
+        const bool too_little = bytes > cuda_usable_memory_fraction * double(d.free_memory);
         here = "; " + d.name + " has " + format_bytes(double(d.free_memory)) + " free" +
-               (bytes > cuda_usable_memory_fraction * double(d.free_memory) ? ": too little, --backend cuda refuses it and auto runs it on the CPU"
-                                                      : "");
+               (too_little ? ": too little, --backend cuda refuses it and auto runs it on the CPU" : "");
     }
     std::printf("  cuda         device memory at least %s (state, rings, synapses as expected; largest: %s, %s)%s\n",
                 format_bytes(bytes).c_str(), largest->name.c_str(), format_bytes(double(largest->bytes)).c_str(),

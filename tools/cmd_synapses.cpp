@@ -19,8 +19,8 @@ namespace ifsim::cli {
 
 // How from_files.toml begins: an earlier export is known by it.
 constexpr std::string_view export_header = "# Written by ifsim synapses";
-// There from the first projection file to from_files.toml: an export stopped or failed part way,
-// whose files the next export replaces.
+// There from before an earlier export's files go until from_files.toml is written: an export
+// stopped or failed part way, whose files the next export replaces.
 constexpr const char* unfinished_marker = ".ifsim-synapses-unfinished";
 
 namespace {

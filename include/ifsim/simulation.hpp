@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ifsim/backend.hpp"
+#include "ifsim/errors.hpp"
 #include "ifsim/recording.hpp"
 #include "ifsim/spec.hpp"
 #include "ifsim/summary.hpp"
@@ -29,6 +30,10 @@ struct run_options {
     std::function<void(const run_progress&)> on_progress;  // after every block
     const std::atomic<bool>* stop = nullptr;               // set (e.g. by SIGINT) to stop early
 };
+
+// A backend's numerical error with the population and block it was found in: the backends check
+// after each block of steps and name the neuron by its global id.
+numerical_error located(const numerical_error& e, const run_spec& spec, std::uint64_t first_step, std::uint32_t steps);
 
 // Number of steps the spec asks for.
 std::uint64_t total_steps(const simulation_spec& sim);
