@@ -42,7 +42,8 @@ std::filesystem::path temp_folder() {
 // A folder for one run's files, gone when this goes.
 class scratch_dir {
 public:
-    explicit scratch_dir(unsigned run) : path_(temp_folder() / ("ifsim-bench-" + std::to_string(getpid()) + "-" + std::to_string(run))) {}
+    explicit scratch_dir(unsigned run)
+        : path_(temp_folder() / ("ifsim-bench-" + std::to_string(getpid()) + "-" + std::to_string(run))) {}
     ~scratch_dir() {
         std::error_code ec;
         std::filesystem::remove_all(path_, ec);
