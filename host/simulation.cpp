@@ -196,11 +196,14 @@ void check_disk_space(const std::filesystem::path& dir, const run_spec& spec) {
 
 }  // namespace
 
+double recorded_values(const state_record& r, const simulation_spec& sim) {
+    return double(r.samples_in(total_steps(sim), sim.dt_ms)) * double(r.neurons.size());
+}
+
 double recorded_state_bytes(const run_spec& spec) {
-    double bytes = 0.0;
-    for (const state_record& r : spec.states)
-        bytes += 4.0 * double(r.samples_in(total_steps(spec.simulation), spec.simulation.dt_ms)) * double(r.neurons.size());
-    return bytes;
+    double values = 0.0;
+    for (const state_record& r : spec.states) values += recorded_values(r, spec.simulation);
+    return values * bytes_per_recorded_value;
 }
 
 output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {

@@ -152,11 +152,11 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
                     window_text(spec.spikes.windows[k]).c_str());
     }
     for (const auto& r : spec.states) {
-        const double samples = double(r.samples_in(total_steps(sim), sim.dt_ms)) * double(r.neurons.size());
+        const double samples = recorded_values(r, sim);
         const std::string channel = r.samples_a_channel() ? channel_feeders(spec, r) : "";
         std::printf("  records      %s.h5: %s of %s%s, %zu neurons every %g ms%s, %s values (%s)\n", r.name.c_str(),
                     r.variable.c_str(), r.population.c_str(), channel.c_str(), r.neurons.size(), r.interval_ms,
-                    window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * 4.0).c_str());
+                    window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * bytes_per_recorded_value).c_str());
     }
 
     if (const double bytes = recorded_state_bytes(spec); bytes > 0.0)

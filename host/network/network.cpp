@@ -268,10 +268,11 @@ double population_bytes_per_neuron(const run_spec& spec, const population_spec& 
     return bytes;
 }
 
-// Bytes per neuron of population p's synaptic rings, `slots` slots of 8 bytes each.
+// Bytes per neuron of population p's synaptic rings of `slots` slots (their channels' state apart).
 double ring_bytes_per_neuron(const run_spec& spec, const population_spec& p, double slots) {
-    const std::vector<synapse_channel> channels = channels_onto(spec, p);
-    return 8.0 * slots * double(std::count_if(channels.begin(), channels.end(), [](const synapse_channel& c) { return c.has_ring; }));
+    double bytes = 0.0;
+    for (const synapse_channel& c : channels_onto(spec, p)) bytes += double(channel_bytes_per_neuron(c, std::size_t(slots), 0));
+    return bytes;
 }
 
 }  // namespace
