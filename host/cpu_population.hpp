@@ -323,7 +323,7 @@ private:
     // by lane, three times slower than a population whose neurons share one set. d_.coeffs keeps
     // neuron 0's.
     void keep_coeffs_by_field() {
-        d_.coeffs[0].each_field([&](auto& field) {
+        d_.coeffs[0].each_field([&](auto& field, const char*) {
             if constexpr (is_flags<decltype(field)>) flag_fields_.emplace_back(d_.size);
             else real_fields_.emplace_back(d_.size);
         });
@@ -344,7 +344,7 @@ private:
     template <class Reals, class Flags, class F>
     static void zip_fields(auto& c, Reals& reals, Flags& flags, F&& f) {
         std::size_t r = 0, u = 0;
-        c.each_field([&](auto& field) {
+        c.each_field([&](auto& field, const char*) {
             if constexpr (is_flags<decltype(field)>) f(field, flags[u++]);
             else f(field, reals[r++]);
         });

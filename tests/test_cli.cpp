@@ -1448,8 +1448,8 @@ input = { I_e = "-1e9 pA" }
     in_float.replace(in_float.find("precision = \"double\""), 20, "precision = \"float\" ");
     const auto f = run_config(fresh_dir("non_finite_float"), in_float);
     EXPECT_EQ(f.code, 2) << f.err;
-    EXPECT_NE(f.err.find("(population 'B', model lif): a coefficient derived from its parameters and dt is "
-                         "9.999999999999999e+299, outside float's normal range"), std::string::npos) << f.err;
+    EXPECT_NE(f.err.find("(population 'B', model lif): the coefficient 1 / g_L derived from its parameters and dt "
+                         "is 9.999999999999999e+299, outside float's normal range"), std::string::npos) << f.err;
     const fs::path qdir = fresh_dir("qif_float");
     const auto q = run_config(qdir, R"([[population]]
 name = "Q"
@@ -1462,6 +1462,8 @@ params = { k = "1e-36 nS/mV" }
     // ... and by check without --build, as it validates what run does.
     const auto qc = ifsim("check " + (qdir / "run.toml").string());
     EXPECT_EQ(qc.code, 2) << qc.out;
+    EXPECT_NE(qc.err.find("the coefficient k dt / C_m derived from its parameters and dt is"), std::string::npos)
+        << qc.err;
     EXPECT_NE(qc.err.find("outside float's normal range"), std::string::npos) << qc.err;
     // Nor can float count down more than 2^24 refractory steps (x - 1 rounds back to x: a neuron
     // with t_ref = 20 s at dt = 1 us never fired again; found by a scale audit).
@@ -1529,7 +1531,7 @@ input = { noise = { sigma_V = { normal = ["1 mV", "5 mV"] } } }
                          " --set simulation.precision=double --set population.E.params.g_L=\"1e-320 nS\""
                          " --set population.E.input.noise.sigma_V=0");
     EXPECT_EQ(d.code, 2) << d.out;
-    EXPECT_NE(d.err.find("a coefficient derived from its parameters and dt is inf, beyond double's range"),
+    EXPECT_NE(d.err.find("the coefficient 1 / g_L derived from its parameters and dt is inf, beyond double's range"),
               std::string::npos) << d.err;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstring>
 #include <type_traits>
 
 #include "ifsim/models.hpp"
@@ -60,7 +61,8 @@ void expect_each_field_covers_the_coefficients() {
             using coeffs = typename Model::template coeffs<Real>;
             coeffs c{};
             std::size_t bytes = 0, flags = 0;
-            c.each_field([&](auto& field) {
+            c.each_field([&](auto& field, const char* what) {
+                EXPECT_GT(std::strlen(what), 0u);
                 bytes += sizeof field;
                 flags += std::is_same_v<std::remove_cvref_t<decltype(field)>, unsigned> ? 1 : 0;
             });

@@ -99,17 +99,16 @@ inline std::string coefficient_range_problem(const neuron_params& p, model_kind 
         if constexpr (requires { c.leak; }) c.leak.Q = c.leak.dt_over_tau = 0.0;
         if constexpr (requires { c.adaptation; }) c.adaptation.P_w = c.adaptation.dt_over_tau_w = 0.0;
         std::string problem;
-        c.each_field([&](auto& field) {
+        c.each_field([&](auto& field, const char* what) {
             if constexpr (std::is_floating_point_v<std::remove_cvref_t<decltype(field)>>) {
                 const double v = std::fabs(field);
                 if (!problem.empty()) return;
+                const std::string derived = std::string("the coefficient ") + what +
+                                            " derived from its parameters and dt is " + format_number(field);
                 if (single && v != 0.0 &&
                     !(v >= double(std::numeric_limits<float>::min()) && v <= double(std::numeric_limits<float>::max())))
-                    problem = "a coefficient derived from its parameters and dt is " + format_number(field) +
-                              ", outside float's normal range (1.2e-38 .. 3.4e38)";
-                if (!single && !std::isfinite(v))
-                    problem = "a coefficient derived from its parameters and dt is " + format_number(field) +
-                              ", beyond double's range";
+                    problem = derived + ", outside float's normal range (1.2e-38 .. 3.4e38)";
+                if (!single && !std::isfinite(v)) problem = derived + ", beyond double's range";
             }
         });
         return problem;

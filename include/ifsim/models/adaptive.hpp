@@ -20,7 +20,7 @@ struct adaptation_coeffs {
 
     template <class F>
     void each_field(F&& f) {
-        f(a), f(P_w), f(dt_over_tau_w);
+        f(a, "a"), f(P_w, "exp(-dt / tau_w)"), f(dt_over_tau_w, "dt / tau_w");
     }
 };
 

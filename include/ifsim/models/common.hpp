@@ -25,11 +25,12 @@ struct reset_coeffs {
     Real ref_steps;  // t_ref / dt
     Real b;          // adaptation increment per spike [pA] (0 without adaptation)
 
-    // f(field) for every field in order (each coefficient struct has this: the CPU backend keeps
-    // per-neuron coefficients field by field, tests/test_params.cpp checks it covers the struct).
+    // f(field, what it is in the parameters' terms) for every field in order (each coefficient
+    // struct has this: the CPU backend keeps per-neuron coefficients field by field, the config's
+    // check names a coefficient out of range, tests/test_params.cpp checks it covers the struct).
     template <class F>
     void each_field(F&& f) {
-        f(V_reset), f(spike_at), f(ref_steps), f(b);
+        f(V_reset, "V_reset"), f(spike_at, "the spike threshold"), f(ref_steps, "t_ref / dt"), f(b, "b");
     }
 };
 
@@ -42,7 +43,7 @@ struct noise_coeffs {
 
     template <class F>
     void each_field(F&& f) {
-        f(sigma_V), f(sigma_step), f(bridge);
+        f(sigma_V, "sigma_V"), f(sigma_step, "the noise of V over a step"), f(bridge, "the Brownian bridge's 2 / s^2");
     }
 };
 
@@ -57,7 +58,8 @@ struct input_coeffs {
 
     template <class F>
     void each_field(F&& f) {
-        f(ou_P), f(ou_sigma_step), f(poisson_mean), f(poisson_weight), f(flags);
+        f(ou_P, "exp(-dt / tau_I)"), f(ou_sigma_step, "the OU current's noise over a step"),
+            f(poisson_mean, "the Poisson inputs a step"), f(poisson_weight, "the Poisson weight"), f(flags, "the input flags");
     }
 };
 
@@ -85,7 +87,7 @@ struct leak_coeffs {
 
     template <class F>
     void each_field(F&& f) {
-        f(E_L), f(inv_g_L), f(Q), f(dt_over_tau);
+        f(E_L, "E_L"), f(inv_g_L, "1 / g_L"), f(Q, "1 - exp(-dt / tau_m)"), f(dt_over_tau, "dt / tau_m");
     }
 };
 

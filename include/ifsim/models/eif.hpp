@@ -39,7 +39,7 @@ struct exponential_model {
         template <class F>
         void each_field(F&& f) {
             reset.each_field(f), noise.each_field(f), input.each_field(f), adaptation.each_field(f), leak.each_field(f);
-            f(V_T), f(Delta_T), f(inv_Delta_T);
+            f(V_T, "V_T"), f(Delta_T, "Delta_T"), f(inv_Delta_T, "1 / Delta_T");
         }
     };
 
