@@ -27,24 +27,29 @@ std::string without_theory(const population_spec& pop, const neuron_params& p, d
                    format_number(p.C_m / p.g_L) +
                    " ms: Fourcaud & Brunel's first-order shift holds for tau_I << tau_m (here at most tau_m / 4)";
     }
+    const std::string model(model_name(pop.model));
     switch (pop.model) {
         case model_kind::lif: return {};
         case model_kind::alif:
-            if (p.a != 0.0) return "alif with a != 0: the adapted rate is for a = 0";
-            if (p.b < 0.0) return "alif with b < 0 (positive feedback): the adapted rate is for b >= 0";
-            if (sigma_V > 0.0) return "alif with noise: the adapted rate is for sigma_V = 0";
+        case model_kind::adex:
+            if (p.a != 0.0) return model + " with a != 0: the adapted rate is for a = 0";
+            if (p.b < 0.0) return model + " with b < 0 (positive feedback): the adapted rate is for b >= 0";
+            if (sigma_V > 0.0) return model + " with noise: the adapted rate is for sigma_V = 0";
             return {};
         case model_kind::qif:
-            if (sigma_V > 0.0) return "qif with noise: the exact F-I curve is for sigma_V = 0";
+        case model_kind::eif:
+            if (sigma_V > 0.0) return model + " with noise: its F-I curve is for sigma_V = 0";
             return {};
-        default: return "no closed-form rate for model " + std::string(model_name(pop.model));
     }
+    return "no rate for model " + model;
 }
 
 double predicted_rate(const population_spec& pop, const neuron_params& p, double I, double sigma_V, double sigma_I) {
     switch (pop.model) {
         case model_kind::alif: return analysis::alif_steady_rate(p, I);
+        case model_kind::adex: return analysis::adex_steady_rate(p, I);
         case model_kind::qif: return analysis::qif_rate(p, I);
+        case model_kind::eif: return analysis::eif_rate(p, I);
         default:
             if (sigma_I > 0.0) return analysis::coloured_noise_rate(p, I, sigma_I, pop.input.tau_I_ms);
             return sigma_V > 0.0 ? analysis::siegert_rate(p, I, sigma_V) : analysis::lif_rate(p, I);
@@ -200,7 +205,7 @@ theory_table make_theory_table(const run_spec& spec) {
         const bool one_neuron_type = params.size() == 1 && bias.size() == 1 && sigma.size() == 1;
         if (pop.model == model_kind::lif && one_neuron_type && sigma[0] > 0.0 && i == pop.size)
             table.cv[pop.name] = analysis::siegert_cv(params[0], bias[0], sigma[0]);
-        if (pop.model == model_kind::alif && i > 0)
+        if ((pop.model == model_kind::alif || pop.model == model_kind::adex) && i > 0)
             table.notes.push_back(name + ": the mean-adaptation rate r = f(I - b tau_w r), close where tau_w >> ISI");
         first_id += pop.size;
     }

@@ -881,8 +881,20 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
     EXPECT_TRUE(contains(notes_of(one), "coloured (OU) noise: a rate for the lif only")) << notes_of(one);
     one.populations[0].model = model_kind::lif;
     one.populations[0].input.sigma_I = distribution::constant(0.0);
+    // The EIF's F-I curve by quadrature (rows, no note); with noise it has none.
     one.populations[0].model = model_kind::eif;
-    EXPECT_TRUE(contains(notes_of(one), "population 'E': no closed-form rate for model eif")) << notes_of(one);
+    one.populations[0].input.I_e = distribution::constant(400.0);
+    EXPECT_EQ(notes_of(one), "");
+    EXPECT_EQ(make_theory_table(one).rate_Hz.at("E"), std::vector<double>(3, analysis::eif_rate({}, 400.0)));
+    one.populations[0].input.sigma_V = distribution::constant(1.0);
+    EXPECT_TRUE(contains(notes_of(one), "population 'E': eif with noise: its F-I curve is for sigma_V = 0"))
+        << notes_of(one);
+    one.populations[0].input.sigma_V = distribution::constant(0.0);
+    // The AdEx (a = 0) as the aLIF, by the EIF's curve.
+    one.populations[0].model = model_kind::adex;
+    EXPECT_TRUE(contains(notes_of(one), "population 'E': the mean-adaptation rate")) << notes_of(one);
+    EXPECT_EQ(make_theory_table(one).rate_Hz.at("E").at(0),
+              analysis::adex_steady_rate(with_model_defaults({}, model_kind::adex), 400.0));
     one.populations[0].model = model_kind::alif;
     one.populations[0].input.I_e = distribution::constant(400.0);
     EXPECT_TRUE(contains(notes_of(one), "population 'E': the mean-adaptation rate")) << notes_of(one);

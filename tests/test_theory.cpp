@@ -12,6 +12,7 @@
 #include <limits>
 #include <numbers>
 #include <tuple>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -134,21 +135,21 @@ TEST(lif, reset_at_or_above_threshold_fires_at_the_refractory_rate) {
 
 // --- QIF -------------------------------------------------------------------------------------------
 
-// Time from V_reset to V_peak of C_m dV/dt = k (V - E_L)(V - V_c) + I by classical RK4 with
-// dt = 1e-4 ms; the crossing step is bisected on its length, so the time is accurate to the RK4
-// global error (~dt^4, far below the 1e-9 tolerance used).
-double qif_travel_time_rk4(const neuron_params& p, double I) {
-    const auto f = [&](double V) { return (p.k * (V - p.E_L) * (V - p.V_c) + I) / p.C_m; };
+// Time from V_from to V_to of dV/dt = f(V) by classical RK4 with dt = 1e-4 ms; the crossing step
+// is bisected on its length, so the time is accurate to the RK4 global error (~dt^4, far below
+// the 1e-9 tolerance used). +inf past 1e5 ms.
+template <class F>
+double travel_time_rk4(F f, double V_from, double V_to) {
     const auto step = [&](double V, double h) {
         const double k1 = f(V), k2 = f(V + 0.5 * h * k1), k3 = f(V + 0.5 * h * k2),
                      k4 = f(V + h * k3);
         return V + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
     };
     const double dt = 1e-4;
-    double V = p.V_reset, t = 0.0;
+    double V = V_from, t = 0.0;
     while (true) {
         const double Vn = step(V, dt);
-        if (Vn >= p.V_peak) break;
+        if (Vn >= V_to) break;
         V = Vn;
         t += dt;
         if (t > 1e5) return inf;
@@ -156,9 +157,15 @@ double qif_travel_time_rk4(const neuron_params& p, double I) {
     double lo = 0.0, hi = dt;
     for (int i = 0; i < 60; ++i) {
         const double mid = 0.5 * (lo + hi);
-        (step(V, mid) >= p.V_peak ? hi : lo) = mid;
+        (step(V, mid) >= V_to ? hi : lo) = mid;
     }
     return t + 0.5 * (lo + hi);
+}
+
+// C_m dV/dt = k (V - E_L)(V - V_c) + I from V_reset to V_peak.
+double qif_travel_time_rk4(const neuron_params& p, double I) {
+    return travel_time_rk4([&](double V) { return (p.k * (V - p.E_L) * (V - p.V_c) + I) / p.C_m; }, p.V_reset,
+                           p.V_peak);
 }
 
 neuron_params qif_params() {
@@ -370,6 +377,70 @@ TEST(alif, steady_rate_is_self_consistent) {
     EXPECT_EQ(alif_steady_rate(p, 300.0), lif_rate(p, 300.0));
 }
 
+// --- EIF -------------------------------------------------------------------------------------------
+
+// C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_T)/Delta_T) + I from V_reset to V_peak.
+double eif_travel_time_rk4(const neuron_params& p, double I) {
+    const double V_peak = std::isnan(p.V_peak) ? p.V_T + 5.0 * p.Delta_T : p.V_peak;
+    return travel_time_rk4(
+        [&](double V) {
+            return (-p.g_L * (V - p.E_L) + p.g_L * p.Delta_T * std::exp((V - p.V_T) / p.Delta_T) + I) / p.C_m;
+        },
+        p.V_reset, V_peak);
+}
+
+// Defaults: E_L = -70, V_T = -50, Delta_T = 2 mV, g_L = 10 nS: rheobase 10 (20 - 2) = 180 pA.
+TEST(eif, rheobase) { EXPECT_DOUBLE_EQ(eif_rheobase(neuron_params{}), 180.0); }
+
+TEST(eif, rate_matches_direct_integration_of_the_ode) {
+    const neuron_params p;
+    for (double I : {180.5, 200.0, 250.0, 300.0, 500.0, 1000.0, 5000.0}) {
+        SCOPED_TRACE(I);
+        expect_rel(eif_rate(p, I), 1000.0 / (p.t_ref + eif_travel_time_rk4(p, I)), 1e-9);
+    }
+    // and scipy's LSODA (rtol 1e-11) on the same equation: ISIs of 33.9873, 23.2409, 11.4810 ms
+    for (const auto& [I, isi] : {std::pair{250.0, 33.9873}, std::pair{300.0, 23.2409}, std::pair{500.0, 11.4810}})
+        expect_rel(1000.0 / eif_rate(p, I), isi, 5e-6);
+}
+
+TEST(eif, zero_at_and_below_rheobase_with_a_continuous_onset) {
+    const neuron_params p;
+    EXPECT_EQ(eif_rate(p, 180.0), 0.0);
+    EXPECT_EQ(eif_rate(p, 100.0), 0.0);
+    EXPECT_EQ(eif_rate(p, -100.0), 0.0);
+    // Type I: the rate falls to 0 as I -> rheobase (the ISI diverges as 1/sqrt(I - I_rheo)).
+    double previous = eif_rate(p, 181.0);
+    for (const double excess : {1e-1, 1e-2, 1e-3, 1e-4, 1e-6}) {
+        const double r = eif_rate(p, 180.0 + excess);
+        EXPECT_GT(r, 0.0) << excess;
+        EXPECT_LT(r, previous) << excess;
+        previous = r;
+    }
+    EXPECT_LT(previous, 0.2);
+}
+
+TEST(eif, fires_below_rheobase_when_reset_above_the_unstable_point) {
+    neuron_params p;
+    p.V_reset = -47.0;  // at 170 pA the unstable fixed point is near -48.3 mV: F(-47 mV) = +29.6 pA
+    expect_rel(eif_rate(p, 170.0), 1000.0 / (p.t_ref + eif_travel_time_rk4(p, 170.0)), 1e-9);
+    p.V_reset = -49.0;  // below it: held at the fixed point
+    EXPECT_EQ(eif_rate(p, 170.0), 0.0);
+}
+
+TEST(eif, tends_to_the_lif_as_delta_t_vanishes) {
+    neuron_params p;  // V_T = V_th = -50 mV
+    for (const double I : {250.0, 500.0}) {
+        double previous = INFINITY;
+        for (const double delta : {1.0, 0.1, 0.01, 0.001}) {
+            p.Delta_T = delta;
+            const double gap = std::abs(eif_rate(p, I) / lif_rate(p, I) - 1.0);
+            EXPECT_LT(gap, previous) << "I = " << I << ", Delta_T = " << delta;
+            previous = gap;
+        }
+        EXPECT_LT(previous, 1e-3) << "I = " << I;
+    }
+}
+
 // Brunel (2000) model A's self-consistent rate, nu = siegert(mu(nu), sigma(nu)) with
 // mu = C_E J tau (eta nu_thr + nu (1 - g/4)), sigma^2 = J^2 C_E tau (eta nu_thr + nu (1 + g^2/4)),
 // against mpmath.findroot on the same equation (quad, tanh-sinh, 40 digits): Fig. 8B's state
@@ -382,6 +453,21 @@ TEST(brunel, self_consistent_rate_matches_mpmath) {
         EXPECT_DOUBLE_EQ(brunel_threshold_rate(n), 10.0);
         expect_rel(brunel_rate(n), want, 1e-9);
     }
+}
+
+TEST(adex, steady_rate_is_self_consistent_with_the_eif_curve) {
+    const neuron_params p;  // b = 20 pA, tau_w = 100 ms, a = 0
+    for (double I : {250.0, 300.0, 500.0, 1000.0}) {
+        SCOPED_TRACE(I);
+        const double r = adex_steady_rate(p, I);
+        EXPECT_GT(r, 0.0);
+        EXPECT_LT(r, eif_rate(p, I));
+        expect_rel(eif_rate(p, I - p.b * p.tau_w * r / 1000.0), r, 1e-12);
+    }
+    EXPECT_EQ(adex_steady_rate(p, 170.0), 0.0);
+    neuron_params coupled = p;
+    coupled.a = 2.0;
+    EXPECT_THROW(adex_steady_rate(coupled, 300.0), config_error);
 }
 
 TEST(alif, requires_a_zero) {

@@ -1,5 +1,5 @@
-// Closed-form and quadrature theory of the models: LIF and QIF F-I curves, the Siegert rate and ISI
-// CV of the noisy LIF, and the aLIF self-consistency.
+// Closed-form and quadrature theory of the models: LIF, QIF and EIF F-I curves, the Siegert rate and
+// ISI CV of the noisy LIF, and the aLIF and AdEx self-consistency.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -187,6 +187,25 @@ double qif_rate(const neuron_params& p_in, double I_pA) {
     return ms_per_s / (p.t_ref + travel);
 }
 
+double eif_rheobase(const neuron_params& p) { return p.g_L * (p.V_T - p.E_L - p.Delta_T); }
+
+double eif_rate(const neuron_params& p_in, double I_pA) {
+    const neuron_params p = with_model_defaults(p_in, model_kind::eif);
+    // C_m dV/dt = F(V), F convex (F'' > 0) with its least value at V_T.
+    const auto F = [&](double V) {
+        return -p.g_L * (V - p.E_L) + p.g_L * p.Delta_T * std::exp((V - p.V_T) / p.Delta_T) + I_pA;
+    };
+    const double from = p.V_reset, to = std::max(p.V_reset, p.V_peak);
+    const double V_least = std::clamp(p.V_T, from, to);
+    if (!(F(V_least) > 0.0)) return 0.0;  // a fixed point between reset and peak holds V
+    // The travel time, split where 1/F peaks (sharply near rheobase) so that both halves are smooth.
+    const auto dt_dV = [&](double V) { return p.C_m / F(V); };
+    double travel = 0.0;  // [ms]
+    if (V_least > from) travel += detail::integrate(dt_dV, from, V_least, 1e-12).value;
+    if (to > V_least) travel += detail::integrate(dt_dV, V_least, to, 1e-12).value;
+    return ms_per_s / (p.t_ref + travel);
+}
+
 // ---- noisy LIF ----------------------------------------------------------------------------------
 
 double siegert_rate(double tau_m_ms, double t_ref_ms, double V_th_rel_mV, double V_reset_rel_mV,
@@ -285,27 +304,42 @@ double brunel_cv(const brunel_network& n) {
 
 // ---- adaptation ---------------------------------------------------------------------------------
 
-double alif_steady_rate(const neuron_params& p, double I_pA) {
+namespace {
+
+// The r that solves r = rate(p, I - b tau_w r), for a = 0 and b >= 0; `model` names them in errors.
+template <class Rate>
+double adapted_steady_rate(const neuron_params& p, double I_pA, const char* model, Rate rate) {
     if (p.a != 0.0)
-        throw config_error("the adapted rate: a = " + format_number(p.a) +
+        throw config_error(std::string("the adapted rate of the ") + model + ": a = " + format_number(p.a) +
                            " nS must be 0 (with a != 0 the mean adaptation current depends on <V>)");
     if (p.b < 0.0)
-        throw config_error("the adapted rate: b = " + format_number(p.b) +
+        throw config_error(std::string("the adapted rate of the ") + model + ": b = " + format_number(p.b) +
                            " pA must be >= 0 (negative b is positive feedback: no unique steady state)");
     // <w> [pA] = b [pA] tau_w [ms] r [Hz] / 1000
     const double w_per_Hz = p.b * p.tau_w / ms_per_s;
-    // g(r) = lif_rate(I - w_per_Hz r) - r decreases from g(0) >= 0 to g(r_0) <= 0.
-    double lo = 0.0, hi = lif_rate(p, I_pA);
+    // g(r) = rate(I - w_per_Hz r) - r decreases from g(0) >= 0 to g(r_0) <= 0.
+    double lo = 0.0, hi = rate(p, I_pA);
     if (hi == 0.0 || w_per_Hz == 0.0) return hi;
     while (true) {
         const double mid = 0.5 * (lo + hi);
         if (!(mid > lo && mid < hi)) break;
-        if (lif_rate(p, I_pA - w_per_Hz * mid) > mid)
+        if (rate(p, I_pA - w_per_Hz * mid) > mid)
             lo = mid;
         else
             hi = mid;
     }
     return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+double alif_steady_rate(const neuron_params& p, double I_pA) {
+    return adapted_steady_rate(p, I_pA, "alif", [](const neuron_params& q, double I) { return lif_rate(q, I); });
+}
+
+double adex_steady_rate(const neuron_params& p_in, double I_pA) {
+    const neuron_params p = with_model_defaults(p_in, model_kind::adex);
+    return adapted_steady_rate(p, I_pA, "adex", [](const neuron_params& q, double I) { return eif_rate(q, I); });
 }
 
 }  // namespace ifsim::analysis

@@ -1,4 +1,4 @@
-// The theory that ifsim ships beside its simulations: F-I curves of the deterministic LIF and QIF,
+// The theory that ifsim ships beside its simulations: F-I curves of the deterministic LIF, QIF and EIF,
 // the Siegert rate and ISI CV of the LIF driven by white noise, the adaptation self-consistency, and
 // the statistics of recorded spike trains (rate, ISI CV, serial correlation, Fano factor, population
 // rate). All double precision, in the default units: mV, ms, pA, pF, nS; rates in Hz.
@@ -45,6 +45,16 @@ double qif_rheobase(const neuron_params& p);
 // time is the exact hyperbolic one (C_m/(2 k D)) ln[(a - D)(b + D)/((a + D)(b - D))] with
 // a = V_peak - V_m, b = V_reset - V_m, D = sqrt((I_rheo - I)/k).
 double qif_rate(const neuron_params& p, double I_pA);
+
+// Rheobase [pA] of the EIF, g_L (V_T - E_L - Delta_T): the least current with no fixed point.
+double eif_rheobase(const neuron_params& p);
+
+// Firing rate [Hz] of the EIF C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_T)/Delta_T) + I
+// under constant current: 1/(t_ref + travel time from V_reset to V_peak), the travel time
+// Int C_m dV / F(V) by adaptive quadrature to ~1e-12 relative (V_peak = NaN: the model default,
+// V_T + 5 Delta_T). 0 when a fixed point lies between V_reset and V_peak (below rheobase, unless
+// V_reset lies above the unstable one). The onset at rheobase is continuous (type I).
+double eif_rate(const neuron_params& p, double I_pA);
 
 // ---- LIF driven by white noise (Brunel 2000, Brunel & Hakim 1999) -----------------------------
 //
@@ -125,6 +135,8 @@ double brunel_cv(const brunel_network& n);
 // <w> = b tau_w r, SCIENCE.md), found by bisection to round-off. The right-hand side decreases in r,
 // so the solution is unique. Throws config_error if p.a != 0 (then <w> also depends on <V>).
 double alif_steady_rate(const neuron_params& p, double I_pA);
+// The same for the AdEx (a = 0), with eif_rate for lif_rate.
+double adex_steady_rate(const neuron_params& p, double I_pA);
 
 // ---- spike-train statistics ---------------------------------------------------------------------
 //
