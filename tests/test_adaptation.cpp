@@ -35,8 +35,10 @@ TEST_P(adaptation, rate_decreases_under_constant_drive) {
     }
 }
 
-// Steady state: r = f_LIF(I - b tau_w r). The mean-adaptation approximation ignores the ripple of w
-// within one ISI, b / (b tau_w r) = 1/(tau_w r) ~ 5 % here, which bounds the tolerance.
+// Steady state: r = f_LIF(I - b tau_w r). <w> = b tau_w r holds exactly on the periodic orbit, and
+// the ripple of w within one ISI (1/(tau_w r) ~ 5 % of <w> here) errs only at second order: the
+// rate measured +0.57, +0.23, +0.12 % from the prediction (and 7e-5 from the exact orbit). A b or
+// tau_w 10 % off moves the prediction by 4.4-5.5 %, which 1 % catches.
 TEST_P(adaptation, steady_rate_is_self_consistent) {
     neuron_params p;
     p.b = 5.0;
@@ -49,7 +51,7 @@ TEST_P(adaptation, steady_rate_is_self_consistent) {
         ASSERT_GE(t.size() - k0, 10u);
         const double rate = 1000.0 * double(t.size() - 1 - k0) / (t.back() - t[k0]);
         const double predicted = analysis::alif_steady_rate(p, I);
-        EXPECT_NEAR(rate, predicted, 0.05 * predicted) << "I = " << I;
+        EXPECT_NEAR(rate, predicted, 0.01 * predicted) << "I = " << I;
         EXPECT_LT(rate, analysis::lif_rate(p, I));  // adaptation lowers the rate
     }
 }
