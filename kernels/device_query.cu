@@ -53,7 +53,9 @@ cuda_status query_cuda() {
         status.reason = "no CUDA device found";
         return status;
     }
-    // Free memory is per device and needs it current: the caller's device is restored after.
+    // Free memory needs the device current, which opens a context on it (some hundred MiB): asked
+    // of device 0 only, the one ifsim runs on, not of a shared node's other GPUs. The caller's
+    // device is restored after.
     int previous = 0;
     const bool had_device = cudaGetDevice(&previous) == cudaSuccess;
     for (int d = 0; d < count; ++d) {
@@ -69,7 +71,7 @@ cuda_status query_cuda() {
         dev.minor = prop.minor;
         dev.multiprocessors = prop.multiProcessorCount;
         dev.total_memory = prop.totalGlobalMem;
-        if (cudaSetDevice(d) != cudaSuccess || cudaMemGetInfo(&dev.free_memory, &dev.total_memory) != cudaSuccess)
+        if (d == 0 && (cudaSetDevice(d) != cudaSuccess || cudaMemGetInfo(&dev.free_memory, &dev.total_memory) != cudaSuccess))
             cudaGetLastError();
         status.devices.push_back(dev);
     }

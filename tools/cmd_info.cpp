@@ -49,8 +49,11 @@ int info(bool bandwidth) {
         if (!s.usable) std::cout << "cuda devices: none usable (" << s.reason << ")\n";
         for (const cuda_device& dev : s.devices) {
             std::cout << "cuda device " << dev.ordinal << ": " << dev.name << ", sm_" << dev.major << dev.minor << ", "
-                      << dev.multiprocessors << " SMs, " << dev.free_memory / (1u << 20) << " / "
-                      << dev.total_memory / (1u << 20) << " MiB free\n";
+                      << dev.multiprocessors << " SMs, ";
+            if (dev.ordinal == 0)
+                std::cout << dev.free_memory / (1u << 20) << " / " << dev.total_memory / (1u << 20) << " MiB free\n";
+            else  // its free memory not asked: that would open a context on it
+                std::cout << dev.total_memory / (1u << 20) << " MiB\n";
         }
 #if IFSIM_HAVE_CUDA
         if (bandwidth && s.usable) {

@@ -20,7 +20,7 @@ struct cuda_device {
     int major = 0, minor = 0;        // compute capability
     int multiprocessors = 0;
     std::size_t total_memory = 0;    // [bytes]
-    std::size_t free_memory = 0;     // [bytes]
+    std::size_t free_memory = 0;     // [bytes]; device 0's only (the others' left 0: see query_cuda)
 };
 
 struct cuda_status {
@@ -32,7 +32,7 @@ struct cuda_status {
 };
 
 // Asks the CUDA runtime; never throws. Device 0 is usable where it answers and can load this
-// build's kernels (CMAKE_CUDA_ARCHITECTURES): that creates its context, nothing more.
+// build's kernels (CMAKE_CUDA_ARCHITECTURES): that creates its context, and no other device's.
 cuda_status query_cuda();
 
 class backend;
