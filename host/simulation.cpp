@@ -463,8 +463,9 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
         summary.populations = pops;
         summary.files = {resolved_config_file};
         // Each file's close error, but for one that is the run's failure again (a file whose
-        // writes failed usually fails its close the same way): said once.
-        std::string close_errors;
+        // writes failed usually fails its close the same way): said once, and then only that
+        // its file, cut short, was removed.
+        std::string close_errors, removed;
         bool failed_the_same_way = false;
         const auto close = [&](auto& file, const std::string& name) {
             try {
@@ -472,10 +473,13 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                 summary.files.push_back(name);
             } catch (const std::exception& e) {
                 const std::string error = e.what();
-                if (!summary.message.empty() && summary.message.find(error) != std::string::npos)
+                const std::size_t note = error.find(cut_short_note);
+                if (!summary.message.empty() && summary.message.find(error.substr(0, note)) != std::string::npos) {
                     failed_the_same_way = true;
-                else
+                    if (note != std::string::npos) removed += (removed.empty() ? "" : ", ") + name + ".part";
+                } else {
                     close_errors += (close_errors.empty() ? "" : "; ") + error;
+                }
             }
         };
         if (spikes) close(*spikes, spike_file_name);
@@ -486,6 +490,7 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             summary.message = "closing the files failed: " + close_errors;
         } else if (failed_the_same_way || !close_errors.empty()) {
             summary.message += std::string("; closing the files then failed") + (failed_the_same_way ? " the same way" : "") +
+                               (removed.empty() ? "" : " (" + removed + " cut short and removed)") +
                                (close_errors.empty() ? "" : (failed_the_same_way ? " and with: " : " too: ") + close_errors);
         }
         summary.files.push_back(summary_file);

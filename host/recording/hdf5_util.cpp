@@ -2,6 +2,7 @@
 #include "hdf5_util.hpp"
 
 #include "ifsim/errors.hpp"
+#include "ifsim/memory.hpp"  // format_bytes
 #include "ifsim/recording.hpp"
 
 #include <array>
@@ -68,9 +69,11 @@ std::unique_lock<std::mutex> lock() {
     return guard;
 }
 
-void fail(std::string_view what, const std::filesystem::path& file) {
+std::string failure(std::string_view what, const std::filesystem::path& file) {
     const std::string stack = error_stack_text();
-    std::string message = "'" + file.string() + "': HDF5 failed to ";
+    std::string message = "'";
+    message += file.string();
+    message += "': HDF5 failed to ";
     message += what;
     // HDF5 says "file write failed", not why; a full disk is the usual reason.
     std::error_code ec;
@@ -78,8 +81,10 @@ void fail(std::string_view what, const std::filesystem::path& file) {
     if (!ec && space.available < (std::uintmax_t{1} << 20))
         message += " (the file system holding it is full: " + std::to_string(space.available / 1024) + " KiB free)";
     if (!stack.empty()) message += ": " + stack;
-    throw runtime_failure(message);
+    return message;
 }
+
+void fail(std::string_view what, const std::filesystem::path& file) { throw runtime_failure(failure(what, file)); }
 
 namespace {
 
@@ -236,8 +241,10 @@ void part_file::flush() {
 void part_file::finish() {
     if (!file_) return;
     const auto part = part_path(path_);
-    const herr_t closed = H5Fclose(file_.release());
-    if (closed < 0) fail("close the file", part);
+    if (H5Fclose(file_.release()) < 0) {
+        const std::string message = failure("close the file", part);
+        throw runtime_failure(message + remove_cut_short());
+    }
     std::error_code ec;
     // rename() replaces an existing <path> atomically: readers see the old file or the new one.
     std::filesystem::rename(part, path_, ec);
@@ -246,13 +253,25 @@ void part_file::finish() {
                               "': " + ec.message());
 }
 
-void part_file::abandon() noexcept {
+std::string part_file::remove_cut_short() noexcept {
     if (file_) H5Fclose(file_.release());
+    const auto part = part_path(path_);
+    std::error_code ec;
+    const std::uintmax_t bytes = std::filesystem::file_size(part, ec);
+    if (ec || !std::filesystem::remove(part, ec)) return {};
+    try {
+        std::string note(cut_short_note);
+        note += format_bytes(double(bytes));
+        note += ") was removed";
+        return note;
+    } catch (...) {
+        return {};
+    }
 }
 
 void part_file::discard() noexcept {
     if (!file_) return;
-    abandon();
+    H5Fclose(file_.release());
     std::error_code ec;
     std::filesystem::remove(part_path(path_), ec);
 }

@@ -20,7 +20,9 @@ namespace ifsim::h5 {
 // HDF5's automatic printing of errors to stderr; hold it around any HDF5 call.
 std::unique_lock<std::mutex> lock();
 
-// Throws runtime_failure: "'<file>': HDF5 failed to <what>: <HDF5 error stack, outermost first>".
+// "'<file>': HDF5 failed to <what>: <HDF5 error stack, outermost first>", with a full file
+// system said; fail throws it as runtime_failure.
+std::string failure(std::string_view what, const std::filesystem::path& file);
 [[noreturn]] void fail(std::string_view what, const std::filesystem::path& file);
 
 inline hid_t check_id(hid_t id, std::string_view what, const std::filesystem::path& file) {
@@ -110,12 +112,16 @@ public:
 
     void flush();  // H5Fflush to the OS
 
-    // Closes the file and renames .part to the final path. After a failure the file is closed
-    // (as far as HDF5 allows) and the .part is left in place; is_open() is false either way.
+    // Closes the file and renames .part to the final path; is_open() is false either way. A file
+    // HDF5 cannot close is removed as remove_cut_short does, and the error says so; one whose
+    // rename is refused is whole and stays .part.
     void finish();
 
-    // Closes the file, leaving the .part in place; never throws.
-    void abandon() noexcept;
+    // Closes the file where open and removes its .part: one whose writes failed (a full disk, a
+    // size limit) is no file to read, and would keep a full disk full, summary.json unwritten.
+    // Returns the note for the error (cut_short_note and the size), empty where nothing was
+    // removed; never throws.
+    std::string remove_cut_short() noexcept;
 
     // Closes the file and removes the .part; never throws.
     void discard() noexcept;

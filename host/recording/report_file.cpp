@@ -117,7 +117,7 @@ report_file::~report_file() {
     try {
         close();
     } catch (...) {
-        // A destructor must not throw; the .part file stays behind as the sign of failure.
+        // A destructor must not throw; close() has removed a file whose writes failed.
     }
 }
 
@@ -185,9 +185,13 @@ void report_file::close() {
         impl_->write_time();
         impl_->release_objects();
         impl_->file.finish();
+    } catch (const runtime_failure& e) {
+        impl_->release_objects();
+        if (!impl_->file.is_open()) throw;  // finish() failed, and said what became of the file
+        throw runtime_failure(e.what() + impl_->file.remove_cut_short());
     } catch (...) {
         impl_->release_objects();
-        impl_->file.abandon();
+        impl_->file.remove_cut_short();
         throw;
     }
 }

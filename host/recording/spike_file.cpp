@@ -115,7 +115,7 @@ spike_file::~spike_file() {
     try {
         close();
     } catch (...) {
-        // A destructor must not throw; the .part file stays behind as the sign of failure.
+        // A destructor must not throw; close() has removed a file whose writes failed.
     }
 }
 
@@ -188,9 +188,13 @@ void spike_file::close() {
                                         static_cast<std::uint8_t>(p.sorting), part);
         impl_->release_objects();
         impl_->file.finish();
+    } catch (const runtime_failure& e) {
+        impl_->release_objects();
+        if (!impl_->file.is_open()) throw;  // finish() failed, and said what became of the file
+        throw runtime_failure(e.what() + impl_->file.remove_cut_short());
     } catch (...) {
         impl_->release_objects();
-        impl_->file.abandon();
+        impl_->file.remove_cut_short();
         throw;
     }
 }

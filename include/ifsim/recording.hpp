@@ -21,6 +21,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ifsim {
@@ -31,6 +32,10 @@ inline constexpr std::size_t recording_chunk_elements = std::size_t{1} << 16;
 // Values of the SONATA `sorting` attribute of /spikes/<population>: an HDF5 enum over uint8, as
 // libsonata writes and reads it.
 enum class spike_sorting : std::uint8_t { none = 0, by_id = 1, by_time = 2 };
+
+// How a file's close() error goes on where it removed the file, cut short by failed writes
+// ("; the file (cut short at 300 KiB) was removed").
+inline constexpr std::string_view cut_short_note = "; the file (cut short at ";
 
 // A SONATA spike file: /spikes/<population>/{timestamps [ms, float64], node_ids [uint64]}.
 //
