@@ -4,9 +4,11 @@
 
 #include <cstddef>
 #include <cstring>
+#include <string>
 #include <type_traits>
 
 #include "ifsim/models.hpp"
+#include "ifsim/population_setup.hpp"
 #include "ifsim/units.hpp"
 
 namespace ifsim {
@@ -74,6 +76,23 @@ void expect_each_field_covers_the_coefficients() {
 TEST(params, each_field_covers_every_models_coefficients) {
     expect_each_field_covers_the_coefficients<float>();
     expect_each_field_covers_the_coefficients<double>();
+}
+
+// A decay's rate dt / tau may underflow (it decays not at all over a step, as it should) but not
+// overflow: dt / tau_w = inf in float made a partial step's h dt / tau_w NaN at h = 0, and a run
+// that check passed failed with V not finite (a fuzz audit).
+TEST(params, a_decay_rate_may_underflow_the_precision_but_not_overflow_it) {
+    neuron_params p;
+    p.tau_w = 1e-40;  // dt / tau_w = 1e39
+    EXPECT_NE(coefficient_range_problem(p, model_kind::alif, 0.1, precision::single)
+                  .find("the coefficient dt / tau_w derived from its parameters and dt is 1.0000000000000001e+39"),
+              std::string::npos);
+    EXPECT_EQ(coefficient_range_problem(p, model_kind::alif, 0.1, precision::double_), "");
+    p.tau_w = 1e-320;  // beyond double's too
+    const std::string beyond_double = coefficient_range_problem(with_model_defaults(p, model_kind::adex), model_kind::adex, 0.1, precision::double_);
+    EXPECT_NE(beyond_double.find("dt / tau_w"), std::string::npos) << beyond_double;
+    p.tau_w = 1e40;  // dt / tau_w = 1e-41: subnormal in float, exempt
+    EXPECT_EQ(coefficient_range_problem(p, model_kind::alif, 0.1, precision::single), "");
 }
 
 }  // namespace ifsim

@@ -92,12 +92,17 @@ inline std::string coefficient_range_problem(const neuron_params& p, model_kind 
     return with_model(m, [&]<class Model>() {
         typename Model::template coeffs<double> c{};
         Model::derive(c, p, dt_ms);
-        // Decay factors and their rates are exempt: one that underflows (a time constant far below
-        // or above dt) decays completely or not at all, as it should. The leak's Q may be
-        // subnormal: what it moves V by, (V_inf - V) Q with V_inf within the Real, is then below
-        // 2.4e-7 mV a step in float, under half an ulp of a membrane potential.
-        if constexpr (requires { c.leak; }) c.leak.Q = c.leak.dt_over_tau = 0.0;
-        if constexpr (requires { c.adaptation; }) c.adaptation.P_w = c.adaptation.dt_over_tau_w = 0.0;
+        // Decay factors and their rates are exempt from the lower bound: one that underflows (a
+        // time constant far below or above dt) decays completely or not at all, as it should. The
+        // leak's Q may be subnormal: what it moves V by, (V_inf - V) Q with V_inf within the Real,
+        // is then below 2.4e-7 mV a step in float, under half an ulp of a membrane potential. Not
+        // from the upper: dt / tau_w = inf (tau_w = 1e-40 ms in float) made a partial step's
+        // h dt / tau_w NaN at h = 0, and the run fail (a fuzz audit).
+        const auto exempt_below = [](double& x) {
+            if (std::fabs(x) < double(std::numeric_limits<float>::min())) x = 0.0;
+        };
+        if constexpr (requires { c.leak; }) exempt_below(c.leak.Q), exempt_below(c.leak.dt_over_tau);
+        if constexpr (requires { c.adaptation; }) exempt_below(c.adaptation.P_w), exempt_below(c.adaptation.dt_over_tau_w);
         std::string problem;
         c.each_field([&](auto& field, const char* what) {
             if constexpr (std::is_floating_point_v<std::remove_cvref_t<decltype(field)>>) {
