@@ -776,6 +776,27 @@ neurons = "all"
         << r.err;
 }
 
+// check --build stops where a run would, before it draws what does not fit: with a linspace of
+// I_e over 2^32 - 1 neurons it ran out of memory drawing them (bad_alloc; a fuzz audit).
+TEST(cli, check_build_says_the_memory_a_run_needs_before_it_draws) {
+    const fs::path dir = fresh_dir("check_build_beyond_memory");
+    fs::create_directories(dir);
+    std::ofstream(dir / "huge.toml") << R"([simulation]
+duration = "20 ms"
+
+[[population]]
+name = "E"
+size = 4294967295
+model = "lif"
+input = { I_e = { linspace = ["0 pA", "1 nA"] } }
+)";
+    const auto r = ifsim("check --build " + (dir / "huge.toml").string(), "ulimit -v 4000000; ");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("the run needs at least about 160 GiB"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("the largest part is population 'E' (160 GiB). Reduce the population sizes."),
+              std::string::npos) << r.err;
+}
+
 // An output folder that cannot be made is bad input (exit 2) with the reason: a dangling link was
 // "File exists", a name too long a library error with exit 1.
 TEST(cli, an_output_folder_that_cannot_be_made_says_why) {

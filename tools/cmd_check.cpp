@@ -209,7 +209,9 @@ int check(const config_args& args, bool build) {
             return exit_ok;
         }
         // What a run sets up from the config, before "valid" is said: each neuron's parameters and
-        // other drawn values, drawn and checked, and the network.
+        // other drawn values, drawn and checked, and the network; as a run, not before the memory
+        // it needs is there (a population of 2^32 with a linspace of I_e ran out of memory).
+        require_memory(estimate_memory(spec), available_memory());
         use_run_threads(spec.simulation);
         naming_the_config(spec, [&] {
             std::uint64_t first_id = 0;

@@ -395,11 +395,9 @@ bool fits_in_memory(const memory_estimate& m, std::uint64_t available) {
     return available == 0 || m.bytes <= 0.9 * double(available);
 }
 
-namespace {
-
-// estimate_memory against the memory `available` before the run: first before anything is drawn
-// or allocated, and again once the synapse files are read if their delays lengthen the rings.
-void check_fits_in_memory(const memory_estimate& m, std::uint64_t available, const std::string& why = "") {
+// Asked before the run, first before anything is drawn or allocated, and again once the synapse
+// files are read if their delays lengthen the rings.
+void require_memory(const memory_estimate& m, std::uint64_t available, const std::string& why) {
     if (fits_in_memory(m, available)) return;
     throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + why + ", but " +
                           format_bytes(double(available)) +
@@ -408,13 +406,11 @@ void check_fits_in_memory(const memory_estimate& m, std::uint64_t available, con
                           m.largest_part + " (" + format_bytes(m.largest) + "). " + m.advice + ".");
 }
 
-}  // namespace
-
 network build_network(const run_spec& spec, const synapse_source& source) {
     const auto start = std::chrono::steady_clock::now();
     const simulation_spec& sim = spec.simulation;
     const std::uint64_t available = available_memory();
-    check_fits_in_memory(estimate_memory(spec), available);
+    require_memory(estimate_memory(spec), available);
     network net;
     net.channels.resize(spec.populations.size());
 
@@ -509,7 +505,7 @@ network build_network(const run_spec& spec, const synapse_source& source) {
                                          [](const projection_spec& pr) { return pr.delay_from_file; });
     if (file_delays && net.max_delay_steps > longest_delay_steps(spec)) {
         const std::vector<double> counts(net.projection_synapses.begin(), net.projection_synapses.end());
-        check_fits_in_memory(estimate_memory(spec, counts, net.max_delay_steps), available,
+        require_memory(estimate_memory(spec, counts, net.max_delay_steps), available,
                              " (rings for the synapse files' longest delay, " + std::to_string(net.max_delay_steps) +
                                  " steps)");
     }
