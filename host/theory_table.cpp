@@ -166,6 +166,7 @@ theory_table make_theory_table(const run_spec& spec) {
         }
         const auto params = realize_params(pop, spec.simulation, first_id);
         const auto bias = realize_bias(pop, spec.simulation, first_id);
+        check_drives(pop, spec.simulation, params, bias);  // refused as a run refuses it
         const auto sigma = realize_checked(pop.input.sigma_V, sigma_V_key, pop, spec.simulation, first_id);
         const auto ou = realize_checked(pop.input.sigma_I, sigma_I_key, pop, spec.simulation, first_id);
         std::uint64_t i = 0, fastest = 0;  // the neuron with the highest rate

@@ -776,6 +776,42 @@ neurons = "all"
         << r.err;
 }
 
+// A drive I / g_L beyond the run's precision is bad input, found before the run starts (so an
+// earlier run in the folder stays): with g_L = 1e-30 nS and I_e = 5e8 pA, each in its range, a float
+// run passed every check, then ran away at its first step and replaced the earlier run (a fuzz audit).
+TEST(cli, a_drive_beyond_the_precision_is_refused_before_the_run) {
+    const fs::path dir = fresh_dir("drive_beyond_float");
+    const std::string config = R"([simulation]
+duration = "20 ms"
+
+[[population]]
+name = "A"
+size = 2
+model = "lif"
+params = { g_L = "1e-30 nS" }
+input = { I_e = { linspace = ["0 pA", "5e8 pA"] } }
+
+[[record]]
+spikes = "all"
+)";
+    std::string fine = config;
+    fine.replace(fine.find("5e8 pA"), 6, "1 pA");
+    ASSERT_EQ(run_config(dir, fine).code, 0);
+    const auto r = run_config(dir, config);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("population 'A', neuron 1: its input current I_e = 5e+08 pA over g_L = 1e-30 nS drives V to "
+                         "5e+38 mV, beyond float's range (3.4e38); the parameters are too extreme for float: use "
+                         "simulation.precision = \"double\""),
+              std::string::npos) << r.err;
+    EXPECT_TRUE(fs::exists(dir / "out" / "spikes.h5"));  // the earlier run's
+    const auto c = ifsim("check --build " + (dir / "run.toml").string());
+    EXPECT_EQ(c.code, 2) << c.out;
+    // In double it runs.
+    std::string in_double = config;
+    in_double.replace(in_double.find("duration"), 0, "precision = \"double\"\n");
+    EXPECT_EQ(run_config(fresh_dir("drive_in_double"), in_double).code, 0);
+}
+
 // check --build stops where a run would, before it draws what does not fit: with a linspace of
 // I_e over 2^32 - 1 neurons it ran out of memory drawing them (bad_alloc; a fuzz audit).
 TEST(cli, check_build_says_the_memory_a_run_needs_before_it_draws) {

@@ -913,23 +913,35 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
     EXPECT_TRUE(contains(notes_of(one), "population 'E': alif with noise")) << notes_of(one);
     EXPECT_EQ(make_theory_table(one).rate_Hz.count("E"), 0u);
     one.populations[0].input.sigma_V = distribution::constant(0.0);
-    // Parameters a run takes but a formula does not (tau_m = C_m / g_L underflowing to 0; a drive
-    // I / g_L beyond double): a note and no rows, where the whole command failed or printed NaN.
+    // Parameters a run takes but a formula does not (a drive I / g_L beyond double): a note and no
+    // rows, where the whole command failed or printed NaN. Parameters a run refuses (tau_m = C_m /
+    // g_L underflowing to 0: dt / tau_m is inf) are refused here too, as bad input.
     {
         run_spec odd = one;
         odd.populations[0].model = model_kind::lif;
         odd.populations[0].params["C_m"] = distribution::constant(1e-320);  // / 1e6 nS: tau_m underflows to 0
         odd.populations[0].params["g_L"] = distribution::constant(1e6);
         odd.populations[0].input.sigma_V = distribution::constant(1.0);
-        EXPECT_TRUE(contains(notes_of(odd), "the diffusion approximation (Siegert) does not apply: tau_m = 0 ms must be > 0"))
-            << notes_of(odd);
-        EXPECT_EQ(make_theory_table(odd).csv, "population,neuron,I_e_pA,rate_theory_Hz\n");
+        try {
+            make_theory_table(odd);
+            ADD_FAILURE() << "tau_m = 0 taken";
+        } catch (const config_error& e) {
+            EXPECT_TRUE(contains(e.what(), "the coefficient dt / tau_m derived from its parameters and dt is inf")) << e.what();
+        }
         odd.populations[0].params["C_m"] = distribution::constant(1e300);
         odd.populations[0].params["g_L"] = distribution::constant(1e-300);
         odd.populations[0].params["t_ref"] = distribution::constant(0.0);
-        odd.populations[0].input.sigma_V = distribution::constant(0.0);
+        odd.populations[0].input.sigma_V = distribution::constant(1.0);
+        odd.populations[0].input.I_e = distribution::constant(1.0);  // tau_m = inf, V_inf = 1e300 mV
+        EXPECT_TRUE(contains(notes_of(odd), "population 'E': ")) << notes_of(odd);
+        EXPECT_EQ(make_theory_table(odd).csv, "population,neuron,I_e_pA,rate_theory_Hz\n");
         odd.populations[0].input.I_e = distribution::constant(max_abs_current_pA);  // I / g_L = inf
-        EXPECT_TRUE(contains(notes_of(odd), "beyond the theory's range (no finite rate)")) << notes_of(odd);
+        try {
+            make_theory_table(odd);
+            ADD_FAILURE() << "a drive beyond double taken";
+        } catch (const config_error& e) {
+            EXPECT_TRUE(contains(e.what(), "g_L = 1e-300 nS drives V to inf mV, beyond double's range")) << e.what();
+        }
     }
 
     one.populations[0].model = model_kind::lif;

@@ -4,6 +4,7 @@
 // bits.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -206,11 +207,36 @@ inline std::vector<double> realize_init(const drawn_key& key, const population_s
     return realize_checked(it->second, key, pop, sim, first_id);
 }
 
+// Each neuron's largest constant drive within its Real's range: |E_L| + (|I_e| + the step current's
+// largest |amplitude|) / g_L [mV] (the QIF's I / k [mV^2]). config_error names the first neuron
+// beyond it: a float run with g_L = 1e-30 nS and I_e = 5e8 pA (V_inf 5e38 mV) passed every check
+// and ran away at its first step, replacing the folder's earlier run (a fuzz audit).
+inline void check_drives(const population_spec& pop, const simulation_spec& sim,
+                         const std::vector<neuron_params>& params, const std::vector<double>& bias) {
+    double step_max = 0.0;
+    for (const double a : pop.input.steps.amplitude_pA) step_max = std::max(step_max, std::fabs(a));
+    const bool single = sim.real == precision::single;
+    const double limit = single ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
+    const bool qif = pop.model == model_kind::qif;
+    for (std::uint64_t i = 0; i < std::max(params.size(), bias.size()); ++i) {
+        const neuron_params& p = params[params.size() > 1 ? i : 0];
+        const double I = std::fabs(detail::pick(bias, i)) + step_max;
+        const double drive = qif ? I / p.k : std::fabs(p.E_L) + I / p.g_L;
+        if (drive <= limit) continue;
+        throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": its input current " +
+                           (step_max > 0.0 ? "(I_e and the step current's largest) " : "I_e = ") + format_number(I) +
+                           " pA over " +
+                           (qif ? "k = " + format_number(p.k) + " nS/mV is " + format_number(drive) + " mV^2"
+                                : "g_L = " + format_number(p.g_L) + " nS drives V to " + format_number(drive) + " mV") +
+                           ", beyond " + (single ? "float's range (3.4e38)" : "double's range") +
+                           (single ? float_range_remedy : ""));
+    }
+}
+
 // What a run draws for `pop` before it starts, drawn and checked as it will be (`ifsim check
 // --build`): config_error for the first value out of its range.
 inline void check_drawn_values(const population_spec& pop, const simulation_spec& sim, std::uint64_t first_id) {
-    realize_params(pop, sim, first_id);
-    realize_checked(pop.input.I_e, I_e_key, pop, sim, first_id);
+    check_drives(pop, sim, realize_params(pop, sim, first_id), realize_bias(pop, sim, first_id));
     realize_checked(pop.input.sigma_V, sigma_V_key, pop, sim, first_id);
     realize_checked(pop.input.sigma_I, sigma_I_key, pop, sim, first_id);
     for (const drawn_key& key : {V_m_key, w_key, I_noise_key}) realize_init(key, pop, sim, first_id);
@@ -263,7 +289,9 @@ population_data<Model, Real> build_population(const population_spec& pop, const 
                         (poisson_on && in.poisson_feeds_channel() ? input_flag::poisson_channel : 0u);
     }
 
-    out.I_e = detail::to_real<Real>(realize_bias(pop, sim, first_id));
+    const std::vector<double> bias = realize_bias(pop, sim, first_id);
+    check_drives(pop, sim, params, bias);
+    out.I_e = detail::to_real<Real>(bias);
     for (std::size_t k = 0; k < in.steps.time_ms.size(); ++k) {
         out.steps.first_step.push_back(std::uint64_t(nearest_steps(in.steps.time_ms[k], dt)));
         out.steps.amplitude.push_back(Real(in.steps.amplitude_pA[k]));
