@@ -53,6 +53,18 @@ TEST(params, v_peak_defaults_to_five_slope_factors_above_v_t) {
     EXPECT_DOUBLE_EQ(p.V_peak, p.V_T + 5.0 * p.Delta_T);
 }
 
+// A Delta_T below V_T's ulp leaves the default V_peak on V_T: said as the default, with Delta_T,
+// where the message named only a V_peak the user never set (a fuzz audit).
+TEST(params, a_default_v_peak_on_v_t_names_delta_t) {
+    neuron_params p;
+    p.Delta_T = 1e-40;
+    EXPECT_EQ(check_params(with_model_defaults(p, model_kind::eif), model_kind::eif, 0.1),
+              "V_peak = -50 mV (V_T + 5 Delta_T, its default) must be above V_T = -50 mV; Delta_T = 1e-40 mV is too "
+              "small to move it: set V_peak, or a larger Delta_T");
+    p.V_peak = -55.0;  // set below V_T: said as set
+    EXPECT_EQ(check_params(p, model_kind::adex, 0.1), "V_peak = -55 mV must be above V_T = -50 mV");
+}
+
 // each_field visits every field of every model's coefficients: the CPU backend keeps per-neuron
 // coefficients field by field, and a field left out would be left undefined. The bytes visited
 // are the struct's, but for the padding after the flags in double.

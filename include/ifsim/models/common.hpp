@@ -30,7 +30,7 @@ struct reset_coeffs {
     // check names a coefficient out of range, tests/test_params.cpp checks it covers the struct).
     template <class F>
     void each_field(F&& f) {
-        f(V_reset, "V_reset"), f(spike_at, "the spike threshold"), f(ref_steps, "t_ref / dt"), f(b, "b");
+        f(V_reset, "V_reset"), f(spike_at, "V_th or V_peak"), f(ref_steps, "t_ref / dt"), f(b, "b");
     }
 };
 
@@ -43,7 +43,7 @@ struct noise_coeffs {
 
     template <class F>
     void each_field(F&& f) {
-        f(sigma_V, "sigma_V"), f(sigma_step, "the noise of V over a step"), f(bridge, "the Brownian bridge's 2 / s^2");
+        f(sigma_V, "sigma_V"), f(sigma_step, "sigma_V's increment over a step"), f(bridge, "2 / s^2 of the Brownian bridge");
     }
 };
 
@@ -58,8 +58,8 @@ struct input_coeffs {
 
     template <class F>
     void each_field(F&& f) {
-        f(ou_P, "exp(-dt / tau_I)"), f(ou_sigma_step, "the OU current's noise over a step"),
-            f(poisson_mean, "the Poisson inputs a step"), f(poisson_weight, "the Poisson weight"), f(flags, "the input flags");
+        f(ou_P, "exp(-dt / tau_I)"), f(ou_sigma_step, "sigma_I's increment over a step"),
+            f(poisson_mean, "count rate dt of the Poisson input"), f(poisson_weight, "weight of the Poisson input"), f(flags, "flags of the inputs");
     }
 };
 

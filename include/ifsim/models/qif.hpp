@@ -36,7 +36,7 @@ struct qif_model {
         template <class F>
         void each_field(F&& f) {
             reset.each_field(f), noise.each_field(f), input.each_field(f);
-            f(V_m, "(E_L + V_c) / 2"), f(I_rheo, "the rheobase k (V_c - E_L)^2 / 4"), f(inv_k, "1 / k"), f(q_dt, "k dt / C_m"),
+            f(V_m, "(E_L + V_c) / 2"), f(I_rheo, "k (V_c - E_L)^2 / 4 (the rheobase)"), f(inv_k, "1 / k"), f(q_dt, "k dt / C_m"),
                 f(u_peak, "V_peak - (E_L + V_c) / 2");
         }
     };
