@@ -1511,6 +1511,31 @@ population = "E"
 // A V that is not finite is reported with its population and the block whose check found it,
 // not only a global neuron id and the block's last step (found by fuzzing).
 TEST(cli, non_finite_state_names_population_and_block) {
+    // A runaway no setup check can see (the aLIF's w feeding V back some tenfold a step: beyond
+    // double within 400 steps).
+    const auto r = run_config(fresh_dir("non_finite"), R"([simulation]
+duration = "100 ms"
+precision = "double"
+
+[[population]]
+name = "A"
+size = 3
+model = "lif"
+
+[[population]]
+name = "B"
+size = 2
+model = "alif"
+params = { a = "-1e6 nS", tau_w = "0.5 ms" }
+init = { V_m = "-80 mV" }
+)");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("not finite in population 'B' (its neuron 0)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("check after steps 0-999; its inputs or parameters drive it out of range\n"), std::string::npos)
+        << r.err;  // without "(neuron 3, step 1000)": a global id, and a step after the block
+
+    // In float the coefficients themselves are out of range (1 / g_L = 1e300): refused at setup,
+    // before anything runs, as a QIF whose k dt / C_m is a float subnormal is (it ran, 24x too fast).
     const std::string config = R"([simulation]
 duration = "20 ms"
 precision = "double"
@@ -1527,14 +1552,6 @@ model = "lif"
 params = { C_m = "1e-30 pF", g_L = "1e-300 nS" }
 input = { I_e = "-1e9 pA" }
 )";
-    const auto r = run_config(fresh_dir("non_finite"), config);
-    EXPECT_EQ(r.code, 1) << r.err;
-    EXPECT_NE(r.err.find("not finite in population 'B' (its neuron 0)"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("check after steps 0-199; its inputs or parameters drive it out of range\n"), std::string::npos)
-        << r.err;  // without "(neuron 3, step 200)": a global id, and a step after the block
-
-    // In float the coefficients themselves are out of range (1 / g_L = 1e300): refused at setup,
-    // before anything runs, as a QIF whose k dt / C_m is a float subnormal is (it ran, 24x too fast).
     std::string in_float = config;
     in_float.replace(in_float.find("precision = \"double\""), 20, "precision = \"float\" ");
     const auto f = run_config(fresh_dir("non_finite_float"), in_float);

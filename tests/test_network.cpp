@@ -554,16 +554,24 @@ TEST(Network, CudaLimitsAreKnownFromTheConfig) {
 TEST(Network, NonFiniteStateReportedAfterTheBlock) {
     run_spec spec = small_network(100.0);
     ASSERT_EQ(spec.simulation.real, precision::single);
-    // 1 mA into 1e-30 nS: V_inf = 1e39 mV, beyond float (a NaN I_e is refused when drawn). Its +inf
-    // once counted as a spike, and the neuron fired whenever it could, unreported (found by review).
-    const auto driven_off_at = [](std::uint64_t n, const std::vector<std::uint64_t>& bad) {
-        distribution I_e{distribution::kind::array, 0.0, 0.0, std::vector<double>(n, 0.0)};
-        for (const auto i : bad) I_e.values[i] = max_abs_current_pA;
-        return I_e;
+    // A runaway no setup check can see: the aLIF with a = -1e6 nS, tau_w = 0.2 ms, whose w feeds
+    // V back some hundredfold a step, started 10 mV below rest (the others at rest, without input,
+    // stay there): beyond float within 50 steps. Its inf once counted as a spike, and the neuron fired
+    // whenever it could, unreported (found by review). (A drive I_e / g_L beyond float, as here
+    // before, is now refused when drawn.)
+    const auto kicked_at = [](std::uint64_t n, const std::vector<std::uint64_t>& bad) {
+        distribution V_m{distribution::kind::array, 0.0, 0.0, std::vector<double>(n, 0.0)};
+        for (const auto i : bad) V_m.values[i] = -10.0;
+        return V_m;
     };
-    for (population_spec& p : spec.populations) p.params["g_L"] = distribution::constant(1e-30);
-    spec.populations[0].input.I_e = driven_off_at(800, {500, 37});
-    spec.populations[1].input.I_e = driven_off_at(200, {3});
+    for (population_spec& p : spec.populations) {
+        p.model = model_kind::alif;
+        p.params["a"] = distribution::constant(-1e6);
+        p.params["tau_w"] = distribution::constant(0.2);
+        p.input.poisson_rate_Hz = 0.0;
+    }
+    spec.populations[0].init["V_m"] = kicked_at(800, {500, 37});
+    spec.populations[1].init["V_m"] = kicked_at(200, {3});
     std::vector<std::string> backends{"cpu"};
     if (test::cuda_unavailable().empty()) backends.push_back("cuda");
     for (const auto& backend : backends) {
