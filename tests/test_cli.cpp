@@ -1511,24 +1511,17 @@ population = "E"
 // A V that is not finite is reported with its population and the block whose check found it,
 // not only a global neuron id and the block's last step (found by fuzzing).
 TEST(cli, non_finite_state_names_population_and_block) {
+    // Population A at rest beside a population B that runs away or is refused.
+    const auto beside_A = [](const std::string& precision, const std::string& duration, const std::string& B) {
+        return "[simulation]\nduration = \"" + duration + "\"\nprecision = \"" + precision +
+               "\"\n\n[[population]]\nname = \"A\"\nsize = 3\nmodel = \"lif\"\n\n[[population]]\nname = \"B\"\nsize = 2\n" + B;
+    };
     // A runaway no setup check can see (the aLIF's w feeding V back some tenfold a step: beyond
     // double within 400 steps).
-    const auto r = run_config(fresh_dir("non_finite"), R"([simulation]
-duration = "100 ms"
-precision = "double"
-
-[[population]]
-name = "A"
-size = 3
-model = "lif"
-
-[[population]]
-name = "B"
-size = 2
-model = "alif"
-params = { a = "-1e6 nS", tau_w = "0.5 ms" }
-init = { V_m = "-80 mV" }
-)");
+    const auto r = run_config(fresh_dir("non_finite"),
+                              beside_A("double", "100 ms",
+                                       "model = \"alif\"\nparams = { a = \"-1e6 nS\", tau_w = \"0.5 ms\" }\n"
+                                       "init = { V_m = \"-80 mV\" }\n"));
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_NE(r.err.find("not finite in population 'B' (its neuron 0)"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("check after steps 0-999; its inputs or parameters drive it out of range\n"), std::string::npos)
@@ -1536,24 +1529,9 @@ init = { V_m = "-80 mV" }
 
     // In float the coefficients themselves are out of range (1 / g_L = 1e300): refused at setup,
     // before anything runs, as a QIF whose k dt / C_m is a float subnormal is (it ran, 24x too fast).
-    const std::string config = R"([simulation]
-duration = "20 ms"
-precision = "double"
-
-[[population]]
-name = "A"
-size = 3
-model = "lif"
-
-[[population]]
-name = "B"
-size = 2
-model = "lif"
-params = { C_m = "1e-30 pF", g_L = "1e-300 nS" }
-input = { I_e = "-1e9 pA" }
-)";
-    std::string in_float = config;
-    in_float.replace(in_float.find("precision = \"double\""), 20, "precision = \"float\" ");
+    const std::string in_float =
+        beside_A("float", "20 ms",
+                 "model = \"lif\"\nparams = { C_m = \"1e-30 pF\", g_L = \"1e-300 nS\" }\ninput = { I_e = \"-1e9 pA\" }\n");
     const auto f = run_config(fresh_dir("non_finite_float"), in_float);
     EXPECT_EQ(f.code, 2) << f.err;
     EXPECT_NE(f.err.find("(population 'B', model lif): the coefficient 1 / g_L derived from its parameters and dt "

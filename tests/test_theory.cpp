@@ -362,16 +362,23 @@ TEST(siegert, rejects_bad_arguments) {
 
 // --- adaptation ----------------------------------------------------------------------------------
 
-TEST(alif, steady_rate_is_self_consistent) {
-    neuron_params p;  // b = 20 pA, tau_w = 100 ms, a = 0
+// The adapted rate r of `steady` solves r = f(I - b tau_w r) on the curve `f` of the model
+// without adaptation: <w> = 20 pA * 100 ms * r[Hz] / 1000 with the defaults (a = 0).
+template <class Steady, class Curve>
+void expect_self_consistent(Steady steady, Curve f) {
+    const neuron_params p;
     for (double I : {250.0, 300.0, 500.0, 1000.0}) {
         SCOPED_TRACE(I);
-        const double r = alif_steady_rate(p, I);
+        const double r = steady(p, I);
         EXPECT_GT(r, 0.0);
-        EXPECT_LT(r, lif_rate(p, I));
-        // r = f_LIF(I - b tau_w r): <w> = 20 pA * 100 ms * r[Hz] / 1000
-        expect_rel(lif_rate(p, I - p.b * p.tau_w * r / 1000.0), r, 1e-12);
+        EXPECT_LT(r, f(p, I));
+        expect_rel(f(p, I - p.b * p.tau_w * r / 1000.0), r, 1e-12);
     }
+}
+
+TEST(alif, steady_rate_is_self_consistent) {
+    expect_self_consistent(alif_steady_rate, lif_rate);
+    neuron_params p;
     EXPECT_EQ(alif_steady_rate(p, 150.0), 0.0);
     p.b = 0.0;
     EXPECT_EQ(alif_steady_rate(p, 300.0), lif_rate(p, 300.0));
@@ -456,14 +463,8 @@ TEST(brunel, self_consistent_rate_matches_mpmath) {
 }
 
 TEST(adex, steady_rate_is_self_consistent_with_the_eif_curve) {
-    const neuron_params p;  // b = 20 pA, tau_w = 100 ms, a = 0
-    for (double I : {250.0, 300.0, 500.0, 1000.0}) {
-        SCOPED_TRACE(I);
-        const double r = adex_steady_rate(p, I);
-        EXPECT_GT(r, 0.0);
-        EXPECT_LT(r, eif_rate(p, I));
-        expect_rel(eif_rate(p, I - p.b * p.tau_w * r / 1000.0), r, 1e-12);
-    }
+    expect_self_consistent(adex_steady_rate, eif_rate);
+    const neuron_params p;
     EXPECT_EQ(adex_steady_rate(p, 170.0), 0.0);
     neuron_params coupled = p;
     coupled.a = 2.0;
