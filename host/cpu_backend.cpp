@@ -26,7 +26,6 @@ class cpu_backend final : public backend {
 public:
     explicit cpu_backend(const run_spec& spec) {
         use_run_threads(spec.simulation);
-        check_before_build(spec);
         net_ = build_network(spec);
         // Arrivals lie at most max_delay steps ahead of the step being read.
         const std::uint32_t slots = net_.max_delay_steps + 1;

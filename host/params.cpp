@@ -87,11 +87,13 @@ std::string check_params(const neuron_params& p, model_kind m, double dt_ms) {
                " ms (the neuron would spike at every step)";
     if (uses("V_T") && !(p.V_peak > p.V_T)) {
         // The default V_T + 5 Delta_T rounds to V_T where Delta_T is below V_T's ulp: said so, as
-        // the user may not have set V_peak at all.
-        const bool by_default = p.V_peak == p.V_T + 5.0 * p.Delta_T;
-        return "V_peak = " + format_number(p.V_peak) + " mV" + (by_default ? " (V_T + 5 Delta_T, its default)" : "") +
-               " must be above V_T = " + format_number(p.V_T) + " mV" +
-               (by_default ? "; Delta_T = " + format_number(p.Delta_T) + " mV is too small to move it: set V_peak, or a larger Delta_T" : "");
+        // the user may not have set V_peak at all (whether they did is not known here).
+        const bool as_default = p.V_peak == p.V_T + 5.0 * p.Delta_T;
+        return "V_peak = " + format_number(p.V_peak) + " mV must be above V_T = " + format_number(p.V_T) + " mV" +
+               (as_default ? "; Delta_T = " + format_number(p.Delta_T) +
+                                 " mV is too small for the default V_peak, V_T + 5 Delta_T, to differ from V_T: set "
+                                 "V_peak, or a larger Delta_T"
+                           : "");
     }
     if (uses("V_c") && !(p.V_peak > p.V_c))
         return "V_peak = " + format_number(p.V_peak) + " mV must be above V_c = " + format_number(p.V_c) + " mV";

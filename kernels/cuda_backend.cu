@@ -509,7 +509,6 @@ public:
             throw config_error("IFSIM_SYNAPSE_DRAWS='" + std::string(draws) +
                                "' in the environment: 'host' draws the network on the host, 'device' (or unset) on "
                                "the device");
-        check_before_build(spec);
         net_ = draws == "host" ? build_network(spec) : build_network(spec, *make_device_synapse_source());
         const std::uint32_t slots = net_.max_delay_steps + 1;
         std::uint64_t first_id = 0;

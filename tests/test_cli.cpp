@@ -812,32 +812,6 @@ spikes = "all"
     EXPECT_EQ(run_config(fresh_dir("drive_in_double"), in_double).code, 0);
 }
 
-// A run checks its drawn values before it builds its network, as check --build does: a value out of
-// range was said only after the build (minutes for a large network; a fuzz audit). Here the
-// network's file has a bad row, which only the build reads: the drawn value is named first.
-TEST(cli, a_run_checks_its_drawn_values_before_its_network) {
-    const fs::path dir = fresh_dir("draws_before_network");
-    fs::create_directories(dir);
-    std::ofstream(dir / "bad.csv") << "source,target,weight\n0,1,0.1\n0,100,0.1\n";
-    const auto r = run_config(dir, R"([simulation]
-duration = "5 ms"
-
-[[population]]
-name = "E"
-size = 100
-model = "lif"
-input = { I_e = { normal = ["0 pA", "5e8 pA"] } }
-
-[[projection]]
-source = "E"
-target = "E"
-rule = { from_file = "bad.csv" }
-)");
-    EXPECT_EQ(r.code, 2) << r.err;
-    EXPECT_NE(r.err.find("(its input.I_e as drawn)"), std::string::npos) << r.err;
-    EXPECT_EQ(r.err.find("bad.csv"), std::string::npos) << r.err;
-}
-
 // check --build stops where a run would, before it draws what does not fit: with a linspace of
 // I_e over 2^32 - 1 neurons it ran out of memory drawing them (bad_alloc; a fuzz audit).
 TEST(cli, check_build_says_the_memory_a_run_needs_before_it_draws) {

@@ -941,7 +941,9 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
         odd.populations[0].params["t_ref"] = distribution::constant(0.0);
         odd.populations[0].input.sigma_V = distribution::constant(1.0);
         odd.populations[0].input.I_e = distribution::constant(1.0);  // tau_m = inf, V_inf = 1e300 mV
-        EXPECT_TRUE(contains(notes_of(odd), "population 'E': ")) << notes_of(odd);
+        EXPECT_TRUE(contains(notes_of(odd), "population 'E': the diffusion approximation (Siegert) does not apply: "
+                                            "all arguments must be finite numbers"))
+            << notes_of(odd);
         EXPECT_EQ(make_theory_table(odd).csv, "population,neuron,I_e_pA,rate_theory_Hz\n");
         odd.populations[0].input.I_e = distribution::constant(max_abs_current_pA);  // I / g_L = inf
         try {

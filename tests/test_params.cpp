@@ -53,14 +53,14 @@ TEST(params, v_peak_defaults_to_five_slope_factors_above_v_t) {
     EXPECT_DOUBLE_EQ(p.V_peak, p.V_T + 5.0 * p.Delta_T);
 }
 
-// A Delta_T below V_T's ulp leaves the default V_peak on V_T: said as the default, with Delta_T,
-// where the message named only a V_peak the user never set (a fuzz audit).
+// A Delta_T below V_T's ulp leaves the default V_peak on V_T: said, with Delta_T, where the
+// message named only a V_peak the user never set (a fuzz audit).
 TEST(params, a_default_v_peak_on_v_t_names_delta_t) {
     neuron_params p;
     p.Delta_T = 1e-40;
     EXPECT_EQ(check_params(with_model_defaults(p, model_kind::eif), model_kind::eif, 0.1),
-              "V_peak = -50 mV (V_T + 5 Delta_T, its default) must be above V_T = -50 mV; Delta_T = 1e-40 mV is too "
-              "small to move it: set V_peak, or a larger Delta_T");
+              "V_peak = -50 mV must be above V_T = -50 mV; Delta_T = 1e-40 mV is too small for the default V_peak, "
+              "V_T + 5 Delta_T, to differ from V_T: set V_peak, or a larger Delta_T");
     p.V_peak = -55.0;  // set below V_T: said as set
     EXPECT_EQ(check_params(p, model_kind::adex, 0.1), "V_peak = -55 mV must be above V_T = -50 mV");
 }
@@ -105,6 +105,33 @@ TEST(params, a_decay_rate_may_underflow_the_precision_but_not_overflow_it) {
     EXPECT_NE(beyond_double.find("dt / tau_w"), std::string::npos) << beyond_double;
     p.tau_w = 1e40;  // dt / tau_w = 1e-41: subnormal in float, exempt
     EXPECT_EQ(coefficient_range_problem(p, model_kind::alif, 0.1, precision::single), "");
+}
+
+// The drive check takes a step current as it runs, added to I_e, with its sign: I_e = 2e8 pA with
+// a step of -2e8 pA over g_L = 1e-30 nS runs in float (2e38 mV at most), +2e8 pA does not.
+TEST(params, a_drive_is_checked_with_each_step_of_the_step_current) {
+    population_spec pop;
+    pop.name = "A";
+    pop.size = 1;
+    pop.model = model_kind::lif;
+    simulation_spec sim;
+    sim.real = precision::single;
+    neuron_params p;
+    p.g_L = 1e-30;
+    pop.input.steps.time_ms = {10.0};
+    pop.input.steps.amplitude_pA = {-2e8};
+    EXPECT_NO_THROW(check_drives(pop, sim, {p}, {2e8}));
+    pop.input.steps.amplitude_pA = {2e8};
+    try {
+        check_drives(pop, sim, {p}, {2e8});
+        ADD_FAILURE() << "4e38 mV taken in float";
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find("its input current (I_e with the step current) 4e+08 pA over g_L = "
+                                             "1e-30 nS drives V to 4e+38 mV, beyond float's range"),
+                  std::string::npos) << e.what();
+    }
+    sim.real = precision::double_;
+    EXPECT_NO_THROW(check_drives(pop, sim, {p}, {2e8}));
 }
 
 }  // namespace ifsim

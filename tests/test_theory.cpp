@@ -410,6 +410,14 @@ TEST(eif, rate_matches_direct_integration_of_the_ode) {
         expect_rel(1000.0 / eif_rate(p, I), isi, 5e-6);
 }
 
+// A small Delta_T far from V_reset: the exponential's layer, some Delta_T wide below V_T, fell
+// between the quadrature's nodes (3.3e-8 off). Against mpmath.quad (30 digits, split at the layer).
+TEST(eif, a_thin_exponential_layer_is_integrated) {
+    neuron_params p;
+    p.Delta_T = 0.001;
+    expect_rel(eif_rate(p, 250.0), 41.680319416623869709, 1e-10);
+}
+
 TEST(eif, zero_at_and_below_rheobase_with_a_continuous_onset) {
     const neuron_params p;
     EXPECT_EQ(eif_rate(p, 180.0), 0.0);

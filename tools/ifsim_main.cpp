@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     config_args theory_args;
     std::filesystem::path theory_csv;
     auto* theory_cmd = app.add_subcommand(
-        "theory", "Write the predicted firing rate of every neuron (LIF/QIF F-I, Siegert) as CSV");
+        "theory", "Write the predicted firing rate of every neuron (LIF/QIF/EIF F-I, Siegert, mean field) as CSV");
     add_config_options(theory_cmd, theory_args, "Config file (TOML), e.g. <out>/config.resolved.toml");
     theory_cmd->add_option("-o,--out", theory_csv, "CSV file (default: standard output)")->check(not_empty_path);
 

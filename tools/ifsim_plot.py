@@ -571,7 +571,7 @@ def neuron_currents(population):
 
 def fi_tables(theory, config, spikes):
     """Rows (neuron, I_e [pA], theory rate [Hz]) per population for the F-I panel: the theory's,
-    and for a recorded population without one whose neurons differ in I_e (an AdEx scan), its
+    and for a recorded population without one whose neurons differ in I_e (an AdEx scan with a != 0), its
     I_e from the config with NaN for the theory."""
     tables = {name: t for name, t in (theory or {}).items() if t.size}
     for population in config.get("population", []):

@@ -7,6 +7,7 @@
 #include <numbers>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "ifsim/analysis.hpp"
 #include "ifsim/units.hpp"
@@ -198,11 +199,14 @@ double eif_rate(const neuron_params& p_in, double I_pA) {
     const double from = p.V_reset, to = std::max(p.V_reset, p.V_peak);
     const double V_least = std::clamp(p.V_T, from, to);
     if (!(F(V_least) > 0.0)) return 0.0;  // a fixed point between reset and peak holds V
-    // The travel time, split where 1/F peaks (sharply near rheobase) so that both halves are smooth.
+    // The travel time, split where 1/F peaks (sharply near rheobase) and where the exponential
+    // sets in, 40 Delta_T below V_T: a layer of a small Delta_T far from V_reset fell between
+    // the rule's nodes (3e-8 off at Delta_T = 1 uV).
     const auto dt_dV = [&](double V) { return p.C_m / F(V); };
+    const double onset = std::clamp(p.V_T - 40.0 * p.Delta_T, from, V_least);
     double travel = 0.0;  // [ms]
-    if (V_least > from) travel += detail::integrate(dt_dV, from, V_least, 1e-12).value;
-    if (to > V_least) travel += detail::integrate(dt_dV, V_least, to, 1e-12).value;
+    for (const auto& [a, b] : {std::pair{from, onset}, std::pair{onset, V_least}, std::pair{V_least, to}})
+        if (b > a) travel += detail::integrate(dt_dV, a, b, 1e-12).value;
     return ms_per_s / (p.t_ref + travel);
 }
 

@@ -51,7 +51,7 @@ double eif_rheobase(const neuron_params& p);
 
 // Firing rate [Hz] of the EIF C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_T)/Delta_T) + I
 // under constant current: 1/(t_ref + travel time from V_reset to V_peak), the travel time
-// Int C_m dV / F(V) by adaptive quadrature to ~1e-12 relative (V_peak = NaN: the model default,
+// Int C_m dV / F(V) by adaptive quadrature to ~1e-10 relative (V_peak = NaN: the model default,
 // V_T + 5 Delta_T). 0 when a fixed point lies between V_reset and V_peak (below rheobase, unless
 // V_reset lies above the unstable one). The onset at rheobase is continuous (type I).
 double eif_rate(const neuron_params& p, double I_pA);

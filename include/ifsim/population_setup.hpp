@@ -109,12 +109,15 @@ inline std::string coefficient_range_problem(const neuron_params& p, model_kind 
             if constexpr (std::is_floating_point_v<std::remove_cvref_t<decltype(field)>>) {
                 const double v = std::fabs(field);
                 if (!problem.empty()) return;
-                const std::string derived = std::string("the coefficient ") + what +
-                                            " derived from its parameters and dt is " + format_number(field);
-                if (single && v != 0.0 &&
-                    !(v >= double(std::numeric_limits<float>::min()) && v <= double(std::numeric_limits<float>::max())))
-                    problem = derived + ", outside float's normal range (1.2e-38 .. 3.4e38)";
-                if (!single && !std::isfinite(v)) problem = derived + ", beyond double's range";
+                const char* beyond =  // the message is made only for a field out of range (per neuron)
+                    single ? (v != 0.0 && !(v >= double(std::numeric_limits<float>::min()) &&
+                                            v <= double(std::numeric_limits<float>::max()))
+                                  ? ", outside float's normal range (1.2e-38 .. 3.4e38)"
+                                  : nullptr)
+                           : (!std::isfinite(v) ? ", beyond double's range" : nullptr);
+                if (beyond)
+                    problem = std::string("the coefficient ") + what + " derived from its parameters and dt is " +
+                              format_number(field) + beyond;
             }
         });
         return problem;
@@ -207,27 +210,30 @@ inline std::vector<double> realize_init(const drawn_key& key, const population_s
     return realize_checked(it->second, key, pop, sim, first_id);
 }
 
-// Each neuron's largest constant drive within its Real's range: |E_L| + (|I_e| + the step current's
-// largest |amplitude|) / g_L [mV] (the QIF's I / k [mV^2]). config_error names the first neuron
-// beyond it: a float run with g_L = 1e-30 nS and I_e = 5e8 pA (V_inf 5e38 mV) passed every check
-// and ran away at its first step, replacing the folder's earlier run (a fuzz audit).
+// Each neuron's constant drives within its Real's range: V_inf = E_L + I / g_L [mV] (the QIF's
+// I / k [mV^2]) for I its I_e alone and with each of the step current's amplitudes added.
+// config_error names the first neuron beyond it: a float run with g_L = 1e-30 nS and I_e = 5e8 pA
+// (V_inf 5e38 mV) passed every check and ran away at its first step, replacing the folder's
+// earlier run (a fuzz audit).
 inline void check_drives(const population_spec& pop, const simulation_spec& sim,
                          const std::vector<neuron_params>& params, const std::vector<double>& bias) {
-    double step_max = 0.0;
-    for (const double a : pop.input.steps.amplitude_pA) step_max = std::max(step_max, std::fabs(a));
     const bool single = sim.real == precision::single;
     const double limit = single ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
     const bool qif = pop.model == model_kind::qif;
+    const std::vector<double>& steps = pop.input.steps.amplitude_pA;
     for (std::uint64_t i = 0; i < std::max(params.size(), bias.size()); ++i) {
         const neuron_params& p = params[params.size() > 1 ? i : 0];
-        const double I = std::fabs(detail::pick(bias, i)) + step_max;
-        const double drive = qif ? I / p.k : std::fabs(p.E_L) + I / p.g_L;
-        if (drive <= limit) continue;
+        const auto drive = [&](double I) { return qif ? I / p.k : p.E_L + I / p.g_L; };
+        const double I_e = detail::pick(bias, i);
+        double I = I_e;  // the current of the largest |drive|
+        for (const double a : steps)
+            if (std::fabs(drive(I_e + a)) > std::fabs(drive(I))) I = I_e + a;
+        const double worst = drive(I);
+        if (std::fabs(worst) <= limit) continue;
         throw config_error("population '" + pop.name + "', neuron " + std::to_string(i) + ": its input current " +
-                           (step_max > 0.0 ? "(I_e and the step current's largest) " : "I_e = ") + format_number(I) +
-                           " pA over " +
-                           (qif ? "k = " + format_number(p.k) + " nS/mV is " + format_number(drive) + " mV^2"
-                                : "g_L = " + format_number(p.g_L) + " nS drives V to " + format_number(drive) + " mV") +
+                           (steps.empty() ? "I_e = " : "(I_e with the step current) ") + format_number(I) + " pA over " +
+                           (qif ? "k = " + format_number(p.k) + " nS/mV is " + format_number(worst) + " mV^2"
+                                : "g_L = " + format_number(p.g_L) + " nS drives V to " + format_number(worst) + " mV") +
                            ", beyond " + (single ? "float's range (3.4e38)" : "double's range") +
                            (single ? float_range_remedy : ""));
     }
