@@ -185,7 +185,7 @@ theory_table make_theory_table(const run_spec& spec) {
             double rate = 0.0;
             if (why.empty()) {
                 // Parameters a run takes can still be beyond a formula's range (tau_m = C_m / g_L
-                // underflowing to 0, a drive I / g_L overflowing): said, not a failed command.
+                // overflowing to inf): said, not a failed command.
                 try {
                     rate = predicted_rate(pop, p, I, sigma_V, sigma_I);
                 } catch (const config_error& e) {

@@ -208,12 +208,18 @@ int check(const config_args& args, bool build) {
             print_plan(spec, counts, false, file_delay_steps);
             return exit_ok;
         }
-        // What a run sets up from the config, before "valid" is said, in a run's order: the memory
-        // (a population of 2^32 with a linspace of I_e ran out of memory drawing it), each neuron's
-        // parameters and other drawn values, and the network.
+        // What a run sets up from the config, before "valid" is said: the memory first (a
+        // population of 2^32 with a linspace of I_e ran out of memory drawing it), each neuron's
+        // parameters and other drawn values (a run draws them as its backend sets up, after the
+        // network), and the network.
         use_run_threads(spec.simulation);
         naming_the_config(spec, [&] {
-            check_before_build(spec);
+            require_memory(estimate_memory(spec), available_memory());
+            std::uint64_t first_id = 0;
+            for (const population_spec& p : spec.populations) {
+                check_drawn_values(p, spec.simulation, first_id);
+                first_id += p.size;
+            }
             return 0;
         });
         const network net = naming_the_config(spec, [&] { return build_network(spec); });

@@ -15,7 +15,6 @@
 
 #include "ifsim/errors.hpp"
 #include "ifsim/models.hpp"
-#include "ifsim/population_setup.hpp"
 #include "ifsim/simulation.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
@@ -405,15 +404,6 @@ void require_memory(const memory_estimate& m, std::uint64_t available, const std
                           " of memory are available, a tenth of which is kept for what the estimate leaves out; the "
                           "largest part is " +
                           m.largest_part + " (" + format_bytes(m.largest) + "). " + m.advice + ".");
-}
-
-void check_before_build(const run_spec& spec) {
-    require_memory(estimate_memory(spec), available_memory());
-    std::uint64_t first_id = 0;
-    for (const population_spec& p : spec.populations) {
-        check_drawn_values(p, spec.simulation, first_id);
-        first_id += p.size;
-    }
 }
 
 network build_network(const run_spec& spec, const synapse_source& source) {

@@ -150,10 +150,6 @@ synapse_table read_projection_file(const run_spec& spec, std::size_t k);
 // checked as the build will (config_error naming the projection, file and row); with
 // `file_delay_steps`, also the longest delay the files list, in steps (1 where none does).
 std::vector<double> synapse_counts(const run_spec& spec, double* file_delay_steps = nullptr);
-// What a run needs and draws besides its network, for `check --build` to check before the
-// network is built: the memory (require_memory, runtime_failure) and every population's drawn
-// values (check_drawn_values, config_error). A run draws them once, as its backend sets up.
-void check_before_build(const run_spec& spec);
 // Throws config_error for a delay above 65535 steps, a fixed-point format that cannot hold a
 // channel's worst case, what connect() rejects, or a synapse file that read_synapse_file rejects.
 network build_network(const run_spec& spec, const synapse_source& source = synapse_source());
