@@ -2,6 +2,7 @@
 // both streams captured, its exit code. IFSIM_BINARY names the binary, IFSIM_SOURCE_DIR the tree.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,26 @@
 namespace ifsim::test {
 
 namespace fs = std::filesystem;
+
+// This process's scratch folders: ifsim_cli_<pid> and ifsim_cli_<pid>_<name>.
+inline std::string scratch_prefix() { return "ifsim_cli_" + std::to_string(getpid()); }
+
+// Removes them once every test passed, and keeps them to look at when one failed: a suite that
+// left them behind filled /tmp with thousands of folders.
+class scratch_cleanup : public ::testing::Environment {
+    void TearDown() override {
+        if (!::testing::UnitTest::GetInstance()->Passed()) return;
+        const std::string prefix = scratch_prefix();
+        std::vector<fs::path> mine;
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+            const std::string name = e.path().filename().string();
+            if (name == prefix || name.starts_with(prefix + "_")) mine.push_back(e.path());
+        }
+        for (const auto& p : mine) fs::remove_all(p, ec);
+    }
+};
+inline ::testing::Environment* const scratch_cleanup_registered = ::testing::AddGlobalTestEnvironment(new scratch_cleanup);
 
 inline std::string slurp(const fs::path& p) {
     std::ifstream f(p);
@@ -30,7 +51,7 @@ struct result {
 // Runs `binary` with `args` (already shell-quoted), capturing both streams; `shell` runs first in
 // the same shell (limits, traps, variables).
 inline result run_binary(const std::string& binary, const std::string& args, const std::string& shell = "") {
-    const fs::path dir = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()));
+    const fs::path dir = fs::temp_directory_path() / scratch_prefix();
     fs::create_directories(dir);
     const std::string cmd = shell + binary + " " + args + " >" + (dir / "o").string() + " 2>" + (dir / "e").string();
     const int status = std::system(cmd.c_str());
@@ -48,7 +69,7 @@ inline result ifsim(const std::string& args, const std::string& shell = "") {
 
 // A path for a test's outputs, absent: this process's own, so that test binaries run side by side.
 inline fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / ("ifsim_cli_" + std::to_string(getpid()) + "_" + name);
+    const fs::path d = fs::temp_directory_path() / (scratch_prefix() + "_" + name);
     fs::remove_all(d);
     return d;
 }
