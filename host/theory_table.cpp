@@ -9,6 +9,7 @@
 
 #include "ifsim/analysis.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/memory.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/units.hpp"
 
@@ -143,9 +144,29 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
                               ": the rate with Fourcaud & Brunel (2002)'s threshold shift, for tau_syn << tau_m; no CV");
 }
 
+// The table holds a CSV row and a rate per neuron: where that does not fit, it is refused as a
+// run is, before anything is made (2^32 neurons had the process killed by the kernel).
+void require_table_memory(const run_spec& spec) {
+    memory_estimate m;
+    for (const auto& pop : spec.populations) {
+        // "name,neuron,I,rate\n" with %.17g numbers (up to 24 characters), and the rate
+        const double bytes = double(pop.size) * double(pop.name.size() + 20 + 2 * 24 + 4 + sizeof(double));
+        m.bytes += bytes;
+        if (bytes > m.largest) m.largest = bytes, m.largest_part = "population '" + pop.name + "'";
+    }
+    const std::uint64_t available = available_memory();
+    if (fits_in_memory(m, available)) return;
+    throw runtime_failure("the theory's table, a row per neuron, needs at least about " + format_bytes(m.bytes) +
+                          ", but " + format_bytes(double(available)) +
+                          " of memory are available, a tenth of which is kept for what the estimate leaves out; "
+                          "the largest part is " + m.largest_part + " (" + format_bytes(m.largest) + "). " +
+                          populations_advice + ".");
+}
+
 }  // namespace
 
 theory_table make_theory_table(const run_spec& spec) {
+    require_table_memory(spec);
     theory_table table;
     table.csv = "population,neuron,I_e_pA,rate_theory_Hz\n";
     if (!spec.projections.empty()) {

@@ -750,6 +750,21 @@ TEST(cli, a_file_past_the_size_limit_is_said_by_every_command) {
     EXPECT_FALSE(fs::exists(dir / "t.csv.part"));
 }
 
+// theory's table of a row per neuron is refused where it cannot fit, with what it needs: 2^32
+// neurons had the process killed by the kernel (exit 137). 2^28 rows need about 25 GiB, over
+// `ulimit -v` of 4 GiB here.
+TEST(cli, a_theory_table_beyond_memory_is_refused_before_it_is_made) {
+    const fs::path dir = fresh_dir("theory_beyond_memory");
+    fs::create_directories(dir);
+    std::ofstream(dir / "big.toml") << "[simulation]\nduration = \"10 ms\"\n\n[[population]]\nname = \"E\"\n"
+                                       "size = 268435456\nmodel = \"lif\"\ninput = { I_e = \"500 pA\" }\n";
+    const auto r = ifsim("theory " + (dir / "big.toml").string(), "ulimit -v 4194304; ");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("the theory's table, a row per neuron, needs at least about"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("the largest part is population 'E'"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
+}
+
 // A state record of every neuron of 2^32 is refused as the config is read, before its list of
 // neurons is spelt out: `check` ran out of memory there before it could print its estimate (a
 // fuzz audit; bad_alloc, exit 1).
