@@ -750,6 +750,25 @@ TEST(cli, a_file_past_the_size_limit_is_said_by_every_command) {
     EXPECT_FALSE(fs::exists(dir / "t.csv.part"));
 }
 
+// A damaged HDF5 synapse file (8 bytes of its metadata overwritten, as a fuzzer made it,
+// tests/configs/bad/damaged_synapses.h5) crashed HDF5 itself, and ifsim with it: SIGSEGV, exit
+// 139, not a word. check and run now end with a message naming the file, exit 2, and run leaves
+// no folder. An HDF5 that reads it without crashing refuses it too (exit 2, the file named).
+TEST(cli, a_damaged_hdf5_synapse_file_is_bad_input_not_a_crash) {
+    const fs::path dir = fresh_dir("damaged_h5");
+    fs::create_directories(dir);
+    const std::string file = std::string(IFSIM_SOURCE_DIR) + "/tests/configs/bad/damaged_synapses.h5";
+    std::ofstream(dir / "net.toml") << "[simulation]\nduration = \"5 ms\"\n\n[[population]]\nname = \"E\"\nsize = 20\n"
+                                       "model = \"lif\"\n\n[[projection]]\nsource = \"E\"\ntarget = \"E\"\n"
+                                       "rule = { from_file = \"" << file << "\" }\n";
+    for (const std::string& command : {std::string("check "), "run --backend cpu --out " + (dir / "out").string() + " "}) {
+        const auto r = ifsim(command + (dir / "net.toml").string());
+        EXPECT_EQ(r.code, 2) << command << r.err;
+        EXPECT_NE(r.err.find("damaged_synapses.h5"), std::string::npos) << command << r.err;
+    }
+    EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
 // theory's table of a row per neuron is refused where it cannot fit, with what it needs: 2^32
 // neurons had the process killed by the kernel (exit 137). 2^28 rows need about 25 GiB, over
 // `ulimit -v` of 4 GiB here.
@@ -1027,14 +1046,17 @@ TEST(cli, omp_thread_limit_is_the_thread_count_reported) {
 }
 
 // More CPU threads than the CPUs the process may run on (here taskset's one) take turns: a warning,
-// which a run of as many threads as CPUs does not print.
+// which a run of as many threads as CPUs does not print. It names the setting the number came from.
 TEST(cli, more_threads_than_cpus_is_a_warning) {
     if (std::system("taskset -c 0 true >/dev/null 2>&1") != 0) GTEST_SKIP() << "no taskset here";
     const std::string args = "run " + example("fi_curve.toml") + " --backend cpu --quiet --out ";
     const auto two = ifsim(args + fresh_dir("threads_two").string() + " --threads 2", "taskset -c 0 ");
     ASSERT_EQ(two.code, 0) << two.err;
     EXPECT_NE(two.err.find("warning: 2 threads on the 1 CPU(s) this process may use"), std::string::npos) << two.err;
-    EXPECT_NE(two.err.find("set simulation.threads to at most 1"), std::string::npos) << two.err;
+    EXPECT_NE(two.err.find("set --threads to at most 1"), std::string::npos) << two.err;
+    const auto set = ifsim(args + fresh_dir("threads_set").string() + " --set simulation.threads=2", "taskset -c 0 ");
+    ASSERT_EQ(set.code, 0) << set.err;
+    EXPECT_NE(set.err.find("set simulation.threads to at most 1"), std::string::npos) << set.err;
     const auto one = ifsim(args + fresh_dir("threads_one").string() + " --threads 1", "taskset -c 0 ");
     ASSERT_EQ(one.code, 0) << one.err;
     EXPECT_EQ(one.err.find("threads on the"), std::string::npos) << one.err;

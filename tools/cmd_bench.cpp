@@ -125,7 +125,7 @@ int bench(const bench_args& args) {
             const scratch_dir dir(r);
             const output_folder_lock lock = prepare_output_dir(dir.path(), spec);
             auto engine = choose_backend(spec, args.backend, r > 1);
-            if (r == 1) warn_about_inputs(spec, engine->network()), warn_about_threads(spec, *engine);
+            if (r == 1) warn_about_inputs(spec, engine->network()), warn_about_threads(spec, *engine, args);
             run_options options;
             options.out_dir = dir.path();
             options.stop = &stop_requested;

@@ -91,8 +91,9 @@ std::string channel_feeders(const run_spec& spec, const state_record& r) {
 void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool built, double file_delay_steps) {
     const auto& sim = spec.simulation;
     std::printf("%s: valid\n", spec.source_path.c_str());
+    // What the run simulates: whole steps (a duration off the grid is warned about as it is read).
     std::printf("  simulation   dt %g ms, %g ms = %llu steps, seed %llu, %s, %s spike timing\n", sim.dt_ms,
-                sim.duration_ms, (unsigned long long)total_steps(sim), (unsigned long long)sim.seed,
+                double(total_steps(sim)) * sim.dt_ms, (unsigned long long)total_steps(sim), (unsigned long long)sim.seed,
                 std::string(precision_name(sim.real)).c_str(), sim.timing == spike_timing::grid ? "grid" : "interpolated");
 
     std::uint64_t neurons = 0;
@@ -226,8 +227,11 @@ int check(const config_args& args, bool build) {
         const std::vector<double> built(net.projection_synapses.begin(), net.projection_synapses.end());
         warn_about_inputs(spec, counted(built));
         print_plan(spec, built, true, file_delay_steps);
-        std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
-                    net.bytes_per_synapse(), net.build_seconds);
+        if (net.synapses > 0)
+            std::printf("  built        %llu synapses, %.3g B each, in %.3g s\n", (unsigned long long)net.synapses,
+                        net.bytes_per_synapse(), net.build_seconds);
+        else
+            std::printf("  built        no synapses, in %.3g s\n", net.build_seconds);
         return exit_ok;
     });
 }

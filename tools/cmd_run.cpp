@@ -82,11 +82,12 @@ std::unique_ptr<backend> make_backend(const run_spec& spec, const std::string& c
         if (const double synapses = estimate_memory(spec).synapses; !quiet && synapses >= 1e7)
             std::fprintf(stderr, "building the network: about %.3g synapses\n", synapses);
     };
+    // Known from the config, so bad input on any machine, with a GPU or without.
+    const std::string refused = choice == "cpu" ? std::string() : cuda_cannot_run(spec);
+    if (choice == "cuda" && !refused.empty()) throw config_error("--backend cuda: " + refused);
     const cuda_status s = choice == "cpu" ? cuda_status{} : probe_cuda();
-    const std::string refused = choice == "cpu" || !s.usable ? std::string() : cuda_cannot_run(spec);
     if (choice == "cpu" || !s.usable || !refused.empty()) {
-        if (choice == "cuda" && !s.usable) throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
-        if (choice == "cuda") throw config_error("--backend cuda: " + refused);  // known from the config: bad input
+        if (choice == "cuda") throw runtime_failure("--backend cuda: no usable CUDA device (" + s.reason + ")");
         if (choice == "auto" && !quiet)
             std::cerr << "backend auto: "
                       << (s.usable ? "the CUDA backend cannot run this config" : "no usable GPU")
@@ -199,14 +200,15 @@ void warn_about_inputs(const run_spec& spec, const network_stats& net) {
 }
 
 // More threads than CPUs take turns, and every interval waits for the one descheduled last.
-void warn_about_threads(const run_spec& spec, const backend& engine) {
+void warn_about_threads(const run_spec& spec, const backend& engine, const config_args& args) {
     if (engine.name() != "cpu") return;
     // The backend set the threads when made; setting them again is a no-op that returns their number.
     const unsigned threads = use_run_threads(spec.simulation), cpus = cpus_available();
     if (cpus > 0 && threads > cpus)
         std::cerr << "ifsim: warning: " << threads << " threads on the " << cpus
                   << " CPU(s) this process may use: the threads take turns and the run slows down; set "
-                  << (spec.simulation.threads > 0 ? "simulation.threads" : "OMP_NUM_THREADS") << " to at most " << cpus
+                  << (args.threads ? "--threads" : spec.simulation.threads > 0 ? "simulation.threads" : "OMP_NUM_THREADS")
+                  << " to at most " << cpus
                   << "\n";
 }
 
@@ -231,7 +233,7 @@ void print_summary(const run_summary& s, const std::filesystem::path& dir) {
     for (const auto& p : s.populations) {
         char cv[16] = "-";  // too few intervals for one
         if (std::isfinite(p.mean_cv)) std::snprintf(cv, sizeof cv, "%.3f", p.mean_cv);
-        std::fprintf(stderr, "  %-12s %10llu neurons %12llu spikes  %8.3f Hz  CV %s\n", p.name.c_str(),
+        std::fprintf(stderr, "  %-12s %10llu neurons %12llu spikes  %8.3f Hz  CV mean %s\n", p.name.c_str(),
                      (unsigned long long)p.neurons, (unsigned long long)p.spikes, p.mean_rate_Hz, cv);
     }
     std::fprintf(stderr, "outputs in %s\n", dir.string().c_str());
@@ -260,7 +262,7 @@ int run(const run_args& args) {
             return exit_interrupted;
         }
         warn_about_inputs(spec, engine->network());
-        warn_about_threads(spec, *engine);
+        warn_about_threads(spec, *engine, args);
         if (spec.spikes.populations.empty() && spec.states.empty())
             std::cerr << "ifsim: warning: nothing is recorded (no [[record]] of spikes or state): the run writes only "
                          "summary.json and config.resolved.toml\n";

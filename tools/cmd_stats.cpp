@@ -213,8 +213,8 @@ void print_header(bool csv) {
         std::printf("population,neurons,from_ms,to_ms,spikes,rate_Hz,theory_rate_Hz,cv_pooled,cv_mean,neurons_with_cv,"
                     "theory_cv,serial_corr_1,serial_corr_1_stderr,fano,fano_window_ms\n");
     else
-        std::printf("%-10s %9s %17s %10s %9s %9s %7s %7s %9s %17s %7s\n", "population", "neurons", "window (ms)",
-                    "spikes", "rate Hz", "theory Hz", "CV", "CV mean", "CV theory", "serial corr", "Fano");
+        std::printf("%-10s %9s %17s %10s %9s %9s %9s %7s %9s %17s %7s\n", "population", "neurons", "window (ms)",
+                    "spikes", "rate Hz", "theory Hz", "CV pooled", "CV mean", "CV theory", "serial corr", "Fano");
 }
 
 void print_row(const population_stats& r, bool csv, double fano_window_ms) {
@@ -232,7 +232,7 @@ void print_row(const population_stats& r, bool csv, double fano_window_ms) {
     const std::string corr = std::isnan(r.pooled.serial_corr_1)
                                  ? "-"
                                  : number(r.pooled.serial_corr_1, "%.3f") + " +- " + number(r.pooled.serial_corr_1_stderr, "%.3f");
-    std::printf("%-10s %9llu %17s %10llu %9s %9s %7s %7s %9s %17s %7s\n", r.name.c_str(), (unsigned long long)r.neurons,
+    std::printf("%-10s %9llu %17s %10llu %9s %9s %9s %7s %9s %17s %7s\n", r.name.c_str(), (unsigned long long)r.neurons,
                 span.c_str(), (unsigned long long)r.pooled.n_spikes, number(r.pooled.rate_Hz).c_str(),
                 number(r.rate_theory).c_str(), number(r.pooled.cv, "%.3f").c_str(), number(r.cv_mean, "%.3f").c_str(),
                 number(r.cv_theory, "%.3f").c_str(), corr.c_str(), number(r.fano, "%.3f").c_str());

@@ -88,8 +88,9 @@ auto naming_the_config(const run_spec& spec, Setup&& setup) {
 // listing spikes after the run's end is legal but rarely meant, and an OU current faster than 5 dt
 // is integrated poorly: said on stderr before the run, --quiet or not.
 void warn_about_inputs(const run_spec& spec, const network_stats& net);
-// The CPU backend given more threads than this process has CPUs: said likewise.
-void warn_about_threads(const run_spec& spec, const backend& engine);
+// The CPU backend given more threads than this process has CPUs: said likewise, naming where the
+// number came from (--threads, simulation.threads or OMP_NUM_THREADS).
+void warn_about_threads(const run_spec& spec, const backend& engine, const config_args& args);
 
 struct bench_args : config_args {
     std::string backend = "auto";

@@ -57,7 +57,7 @@ void add_config_options(CLI::App* cmd, ifsim::cli::config_args& a, const char* c
     cmd->add_option("--seed", a.seed, "Override simulation.seed")
         ->check(whole_number)
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{0xFFFFFFFF}));
-    cmd->add_option("--threads", a.threads, "CPU threads (default: all)")
+    cmd->add_option("--threads", a.threads, "CPU threads (default: OMP_NUM_THREADS, else all the process may use)")
         ->check(whole_number)
         ->check(CLI::Range(0u, ifsim::max_threads));
 }
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     auto* run_cmd = app.add_subcommand("run", "Run a simulation from a TOML config");
     add_config_options(run_cmd, ra, "Config file (TOML)");
     run_cmd->add_option("-o,--out", ra.out_dir, "Output folder (default: out/<config name>)")->check(not_empty_path);
-    run_cmd->add_option("-b,--backend", ra.backend, "auto | cpu | cuda")
+    run_cmd->add_option("-b,--backend", ra.backend, "auto | cpu | cuda (default: auto, the GPU where one can run it)")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     run_cmd->add_flag("-q,--quiet", ra.quiet, "No progress or summary on stderr");
 
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     auto* bench_cmd = app.add_subcommand(
         "bench", "Time a config here: build, wall time, real-time factor, neuron-steps/s, synaptic events/s");
     add_config_options(bench_cmd, ba, "Config file (TOML)");
-    bench_cmd->add_option("-b,--backend", ba.backend, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    bench_cmd->add_option("-b,--backend", ba.backend, "auto | cpu | cuda (default: auto)")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     bench_cmd->add_option("--runs", ba.runs, "Runs, one after the other (default 3); the median is printed last")
         ->check(CLI::Range(1u, 1000u));
     bench_cmd->add_flag("--csv", ba.csv, "CSV on stdout: one line per run, then the median");

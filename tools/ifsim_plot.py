@@ -851,7 +851,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", help="ifsim output folder (ifsim run --out)")
     parser.add_argument("--png", help="image to write (default OUTDIR/plot.png)")
-    parser.add_argument("--ifsim", help="ifsim binary, to compute theory.csv when it is missing")
+    parser.add_argument("--ifsim", help="ifsim binary, to compute the theory when theory.csv is missing or stale (drawn, not written)")
     parser.add_argument("--from", dest="from_ms", type=float, default=0.0, metavar="T",
                         help="rates from T ms on, leaving out a start-up transient (default 0)")
     args = parser.parse_args(argv)

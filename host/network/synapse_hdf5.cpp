@@ -24,7 +24,7 @@ const char* class_name(H5T_class_t c) {
 }
 
 // The file and its datasets, checked as far as the metadata goes (cheap: no data is read).
-// Hold h5::lock() while one lives.
+// Hold an h5::reading_lock while one lives.
 struct h5_synapses {
     h5::handle file;
     std::array<h5::handle, num_columns> datasets;  // by column; empty where the file has none
@@ -149,13 +149,13 @@ void read_reals(hid_t dataset, std::vector<double>& out, hsize_t n, const fs::pa
 }  // namespace
 
 synapse_columns h5_columns(const fs::path& file) {
-    const auto guard = h5::lock();
+    const h5::reading_lock guard(file);
     const h5_synapses s = open_h5(file);
     return {static_cast<bool>(s.datasets[column::weight]), static_cast<bool>(s.datasets[column::delay])};
 }
 
 std::uint64_t h5_rows(const fs::path& file) {
-    const auto guard = h5::lock();
+    const h5::reading_lock guard(file);
     return open_h5(file).rows;
 }
 
@@ -163,7 +163,7 @@ synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits) {
     synapse_table t;
     std::array<bool, 2> is_signed{};
     {
-        const auto guard = h5::lock();  // declared first: released after the handles close
+        const h5::reading_lock guard(file);  // declared first: released after the handles close
         const h5_synapses s = open_h5(file);
         // Units first: a file in another unit is refused before gigabytes of it are read.
         for (std::size_t c = 0; c < num_columns; ++c)

@@ -5,7 +5,11 @@
 #include "ifsim/memory.hpp"  // format_bytes
 #include "ifsim/recording.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <string>
 #include <vector>
 #include <system_error>
@@ -60,7 +64,35 @@ std::string error_stack_text() {
     return entries.size() == 1 ? entries[0] : entries.front() + "; ...; " + entries.back();
 }
 
+// What a crash while a reading_lock is held prints, made beforehand: a signal handler may only
+// write it.
+std::array<char, 4096> crash_message{};
+std::size_t crash_message_length = 0;
+constexpr std::array<int, 4> crash_signals = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE};
+
+extern "C" void on_crash_while_reading(int) {
+    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, crash_message.data(), crash_message_length);
+    ::_exit(2);
+}
+
 }  // namespace
+
+reading_lock::reading_lock(const std::filesystem::path& file) : lock_(lock()) {
+    std::string text = "ifsim: error: '";
+    text += file.string();
+    text += "': HDF5 crashed reading it (a damaged file, or one another program is writing); `h5dump -H` shows "
+            "what HDF5 makes of it\n";
+    crash_message_length = std::min(text.size(), crash_message.size());
+    std::memcpy(crash_message.data(), text.data(), crash_message_length);
+    struct sigaction crash {};
+    crash.sa_handler = on_crash_while_reading;
+    sigemptyset(&crash.sa_mask);
+    for (std::size_t k = 0; k < crash_signals.size(); ++k) sigaction(crash_signals[k], &crash, &previous_[k]);
+}
+
+reading_lock::~reading_lock() {
+    for (std::size_t k = 0; k < crash_signals.size(); ++k) sigaction(crash_signals[k], &previous_[k], nullptr);
+}
 
 std::unique_lock<std::mutex> lock() {
     std::unique_lock<std::mutex> guard(hdf5_mutex());

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <hdf5.h>
+#include <signal.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
@@ -19,6 +21,24 @@ namespace ifsim::h5 {
 // Serialises every HDF5 call ifsim makes (the Debian HDF5 is not built thread-safe) and turns off
 // HDF5's automatic printing of errors to stderr; hold it around any HDF5 call.
 std::unique_lock<std::mutex> lock();
+
+// lock(), for reading a file that comes from outside this process (a synapse file, a run's
+// spikes.h5), and while held a crash inside HDF5 ends the process with a message naming the file
+// and exit 2, as for any other bad input: the library trusts a file's metadata, and a few damaged
+// bytes had it read out of bounds (SIGSEGV) or corrupt the heap (SIGABRT) without a word. The
+// handlers are the previous ones again once it is released. Whatever crashes while it is held is
+// blamed on the file: hold it around HDF5 calls only.
+class reading_lock {
+public:
+    explicit reading_lock(const std::filesystem::path& file);
+    ~reading_lock();
+    reading_lock(const reading_lock&) = delete;
+    reading_lock& operator=(const reading_lock&) = delete;
+
+private:
+    std::unique_lock<std::mutex> lock_;
+    std::array<struct sigaction, 4> previous_{};
+};
 
 // "'<file>': HDF5 failed to <what>: <HDF5 error stack, outermost first>", with a full file
 // system said; fail throws it as runtime_failure.

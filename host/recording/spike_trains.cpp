@@ -41,7 +41,7 @@ std::vector<std::vector<double>> read_spike_trains(const std::filesystem::path& 
     std::vector<std::int64_t> signed_id;
     std::vector<std::uint64_t> id;
     {
-        const auto guard = h5::lock();
+        const h5::reading_lock guard(file);
         h5::handle f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
         if (!f) h5::fail("open the file", file);
         const std::string group_path = "/spikes/" + population;
