@@ -18,7 +18,8 @@ namespace ifsim::synapse_file_detail {
 
 namespace {
 
-// Far beyond any row or header, so that a file without line ends is refused, not read whole.
+// Far beyond any row or header, so that a file without line ends is refused, not read whole. The
+// same for every line, whatever the block it is read in (check's and run's readers differ).
 constexpr std::size_t max_line_bytes = std::size_t{1} << 20;
 
 // The lines of a text file, read in large blocks: next() gives each line without its "\n" or
@@ -38,13 +39,17 @@ public:
             const char* begin = buffer_.data() + begin_;
             const std::size_t available = end_ - begin_;
             const void* newline = std::memchr(begin, '\n', available);
+            const std::size_t length = newline ? std::size_t(static_cast<const char*>(newline) - begin) : available;
+            if (length > max_line_bytes)
+                throw config_error(file_.string() + ":" + std::to_string(line_number_ + 1) + ": a line of more than " +
+                                   std::to_string(max_line_bytes >> 20) +
+                                   " MiB; a synapse list has one short line per synapse (is it a CSV file?)");
             if (newline == nullptr && !eof_) {
                 refill();
                 continue;
             }
             if (newline == nullptr && available == 0) return false;
             // The last line may lack its "\n".
-            const std::size_t length = newline ? std::size_t(static_cast<const char*>(newline) - begin) : available;
             begin_ += newline ? length + 1 : length;
             consumed_ += newline ? length + 1 : length;
             line = std::string_view(begin, length);
@@ -61,20 +66,14 @@ public:
     std::uint64_t file_size() const { return size_; }           // 0 if unknown
 
 private:
-    // Moves the unread tail to the front and reads after it; a line longer than the buffer grows it,
-    // up to max_line_bytes.
+    // Moves the unread tail to the front and reads after it; a line longer than the buffer grows it
+    // (next() refuses one beyond max_line_bytes first).
     void refill() {
         const std::size_t tail = end_ - begin_;
         std::memmove(buffer_.data(), buffer_.data() + begin_, tail);
         begin_ = 0;
         end_ = tail;
-        if (end_ == buffer_.size()) {
-            if (buffer_.size() >= max_line_bytes)
-                throw config_error(file_.string() + ":" + std::to_string(line_number_ + 1) + ": a line of more than " +
-                                   std::to_string(buffer_.size() >> 20) +
-                                   " MiB; a synapse list has one short line per synapse (is it a CSV file?)");
-            buffer_.resize(buffer_.size() * 2);
-        }
+        if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
         const std::size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, in_.get());
         end_ += got;
         if (got < buffer_.size() - tail) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "../recording/hdf5_util.hpp"
+#include "ifsim/memory.hpp"
 #include "synapse_rows.hpp"
 
 namespace ifsim::synapse_file_detail {
@@ -31,15 +32,17 @@ struct h5_synapses {
     hsize_t rows = 0;
 };
 
-h5_synapses open_h5(const fs::path& file) {
+h5_synapses inspect_h5(const fs::path& file) {
     h5_synapses s;
     s.file = h5::handle(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
     if (!s.file) {
-        try {
-            h5::fail("open the file", file);
-        } catch (const runtime_failure& e) {
-            throw config_error(file.string() + ": cannot be read as an HDF5 file (" + e.what() + ")");
-        }
+        const std::string why = h5::failure("open the file", file);
+        const bool locked = why.find("Resource temporarily unavailable") != std::string::npos ||
+                            why.find("unable to lock file") != std::string::npos;
+        throw config_error(file.string() + ": cannot be read as an HDF5 file (" + why + ")" +
+                           (locked ? "; another program has it open for writing (HDF5 locks such a file): close it "
+                                     "there first"
+                                   : ""));
     }
     const std::string required = "; the file must have 1-D datasets source and target at its root, and may have "
                                  "weight and delay";
@@ -86,6 +89,16 @@ h5_synapses open_h5(const fs::path& file) {
         throw config_error(file.string() + ": datasets of different lengths (" + listed +
                            "); each must hold one value per synapse");
     return s;
+}
+
+// inspect_h5, where HDF5 failing to read the metadata is the file's problem (exit 2, the
+// projection named), as data that does not read is.
+h5_synapses open_h5(const fs::path& file) {
+    try {
+        return inspect_h5(file);
+    } catch (const runtime_failure& e) {
+        throw config_error(file.string() + ": its metadata cannot be read (a damaged file?: " + e.what() + ")");
+    }
 }
 
 // Signed indices are read as int64 into the same 8-byte words (HDF5 would clip negative values
@@ -135,8 +148,25 @@ std::string units_attribute(hid_t dataset, column c, const fs::path& file) {
         h5::check(H5Aread(attr.get(), type.get(), value.data()), what, file);
     }
     value = value.substr(0, value.find('\0'));
-    while (!value.empty() && value.back() == ' ') value.pop_back();  // Fortran's space padding
-    return value;
+    // Fortran's space padding; and spaces around the unit, as a CSV header's "weight [ mV ]"
+    const std::size_t first = value.find_first_not_of(' '), last = value.find_last_not_of(' ');
+    return first == std::string::npos ? std::string() : value.substr(first, last - first + 1);
+}
+
+// The file is read whole: refused by name where that cannot fit. A file of a few KiB may declare
+// 2^40 rows (chunks never written), and check, which reads it to check every row, ran out of
+// memory with no file named.
+void require_memory_to_read(const h5_synapses& s, const fs::path& file) {
+    std::size_t bytes_per_row = 2 * sizeof(std::uint64_t);
+    for (const column c : {column::weight, column::delay})
+        if (s.datasets[c]) bytes_per_row += sizeof(double);
+    memory_estimate need;
+    need.bytes = double(s.rows) * double(bytes_per_row);
+    const std::uint64_t available = available_memory();
+    if (fits_in_memory(need, available)) return;
+    throw runtime_failure(file.string() + ": its " + std::to_string(s.rows) + " rows need about " +
+                          format_bytes(need.bytes) + " of memory to be read, but " + format_bytes(double(available)) +
+                          " are available, a tenth of which is kept for what the estimate leaves out");
 }
 
 void read_reals(hid_t dataset, std::vector<double>& out, hsize_t n, const fs::path& file) {
@@ -168,6 +198,7 @@ synapse_table read_h5(const fs::path& file, const synapse_file_limits& limits) {
         // Units first: a file in another unit is refused before gigabytes of it are read.
         for (std::size_t c = 0; c < num_columns; ++c)
             if (s.datasets[c]) check_unit(file, column(c), units_attribute(s.datasets[c].get(), column(c), file), limits);
+        require_memory_to_read(s, file);
         // A dataset that opens but does not read (a damaged compressed chunk, a filter this HDF5
         // lacks) is the input's problem, not the run's: config_error, which names the projection
         // (exit 2, as for a missing file).
