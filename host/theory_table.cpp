@@ -157,10 +157,8 @@ void require_table_memory(const run_spec& spec) {
     const std::uint64_t available = available_memory();
     if (fits_in_memory(m, available)) return;
     throw runtime_failure("the theory's table, a row per neuron, needs at least about " + format_bytes(m.bytes) +
-                          ", but " + format_bytes(double(available)) +
-                          " of memory are available, a tenth of which is kept for what the estimate leaves out; "
-                          "the largest part is " + m.largest_part + " (" + format_bytes(m.largest) + "). " +
-                          populations_advice + ".");
+                          but_available(available) + "; the largest part is " + m.largest_part + " (" +
+                          format_bytes(m.largest) + "). " + populations_advice + ".");
 }
 
 }  // namespace

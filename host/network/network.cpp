@@ -395,15 +395,18 @@ bool fits_in_memory(const memory_estimate& m, std::uint64_t available) {
     return available == 0 || m.bytes <= 0.9 * double(available);
 }
 
+std::string but_available(std::uint64_t available) {
+    return ", but " + format_bytes(double(available)) +
+           " of memory are available, a tenth of which is kept for what the estimate leaves out";
+}
+
 // Asked before the run, first before anything is drawn or allocated, and again once the synapse
 // files are read if their delays lengthen the rings.
 void require_memory(const memory_estimate& m, std::uint64_t available, const std::string& why) {
     if (fits_in_memory(m, available)) return;
-    throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + why + ", but " +
-                          format_bytes(double(available)) +
-                          " of memory are available, a tenth of which is kept for what the estimate leaves out; the "
-                          "largest part is " +
-                          m.largest_part + " (" + format_bytes(m.largest) + "). " + m.advice + ".");
+    throw runtime_failure("the run needs at least about " + format_bytes(m.bytes) + why + but_available(available) +
+                          "; the largest part is " + m.largest_part + " (" + format_bytes(m.largest) + "). " +
+                          m.advice + ".");
 }
 
 network build_network(const run_spec& spec, const synapse_source& source) {

@@ -165,8 +165,7 @@ void require_memory_to_read(const h5_synapses& s, const fs::path& file) {
     const std::uint64_t available = available_memory();
     if (fits_in_memory(need, available)) return;
     throw runtime_failure(file.string() + ": its " + std::to_string(s.rows) + " rows need about " +
-                          format_bytes(need.bytes) + " of memory to be read, but " + format_bytes(double(available)) +
-                          " are available, a tenth of which is kept for what the estimate leaves out");
+                          format_bytes(need.bytes) + " to be read" + but_available(available));
 }
 
 void read_reals(hid_t dataset, std::vector<double>& out, hsize_t n, const fs::path& file) {

@@ -76,6 +76,9 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
 // Whether a run that needs m fits in `available` bytes, a tenth of them left for what the estimate
 // leaves out; true where the available memory is unknown (0).
 bool fits_in_memory(const memory_estimate& m, std::uint64_t available);
+// What follows a need that does not fit (fits_in_memory) in every such message: ", but 22.4 GiB of
+// memory are available, a tenth of which is kept for what the estimate leaves out".
+std::string but_available(std::uint64_t available);
 // Throws runtime_failure naming the need, what is available and the largest part with its advice
 // where m does not fit `available` (fits_in_memory); `why` follows the need ("" or ", with ...").
 void require_memory(const memory_estimate& m, std::uint64_t available, const std::string& why = "");
