@@ -1979,9 +1979,12 @@ TEST(cli, stats_counts_a_failed_runs_spikes_up_to_its_steps) {
 
 // Regular trains on the grid have the same count in every window of whole steps that fits their
 // period: a Fano factor of 0. One neuron fires every step (a reset at threshold, t_ref = dt: each
-// spike at a step's start), one every second step (driven across threshold in the step after each
-// refractory one: at the step's end). Windows whose edges lay on the grid took round-off's word for
-// which window a spike time on an edge fell in (0.118 with windows of one step).
+// spike at a step's start, 50.1 to 199.9 ms), one every second step (driven across threshold in the
+// step after each refractory one: at the step's end). Windows whose edges lay on the grid took
+// round-off's word for which window a spike time on an edge fell in (0.118 with windows of one
+// step). The windows hold the spike times after --from up to --to, as the count: the spike at 50 ms
+// is not in them, and up to 200 ms the last window of `every` would be empty (its spike at 200 ms
+// would start a step the run does not have).
 TEST(cli, stats_counts_windows_of_whole_steps) {
     const fs::path dir = fresh_dir("stats_tick");
     ASSERT_EQ(run_config(dir, R"([simulation]
@@ -2003,7 +2006,7 @@ spikes = ["every", "second"]
 )").code,
               0);
     for (const char* window : {"0.1", "0.2", "0.3", "0.4", "1.4"}) {
-        const auto r = ifsim("stats " + (dir / "out").string() + " --from 50 --csv --fano-window " + window);
+        const auto r = ifsim("stats " + (dir / "out").string() + " --from 50 --to 199.9 --csv --fano-window " + window);
         ASSERT_EQ(r.code, 0) << r.err;
         std::istringstream lines(r.out);
         std::string line;
@@ -2017,6 +2020,56 @@ spikes = ["every", "second"]
             if (population == "second" && odd) continue;  // 0 or 1, 1 or 2 by turns
             EXPECT_EQ(std::stod(fields[13]), 0.0) << population << ", window " << window << " ms: " << r.out;
         }
+    }
+}
+
+// Every column counts the same spikes: those after --from up to --to, and at --from too where it is
+// the record's start once on the grid (an audit found the Fano windows half a step early, counting
+// the spike at --from and not the one at --to, and --from 0.05 at dt = 0.1 ms dropping the spikes
+// at 0 that --from 0 counts). Spikes at 10, 15 and 40 ms in windows of 10 ms from 10 to 40: counts
+// 1, 0, 1, Fano 0.5 (the early windows had 2, 0, 0: Fano 2). A regular train has no serial
+// correlation, and then no stderr of one either (it had 1 / sqrt(pairs)).
+TEST(cli, stats_columns_count_the_same_spikes) {
+    const fs::path dir = fresh_dir("stats_edges");
+    ASSERT_EQ(run_config(dir, R"([simulation]
+duration = "50 ms"
+[[population]]
+name = "start"
+size = 10
+model = "lif"
+init = { V_m = "-49 mV" }
+[[generator]]
+name = "g"
+size = 1
+times = ["10 ms", "15 ms", "40 ms"]
+[[generator]]
+name = "regular"
+size = 1
+times = ["10 ms", "20 ms", "30 ms", "40 ms"]
+[[record]]
+spikes = ["start", "g", "regular"]
+)").code,
+              0);
+    const auto fields_of = [&](const std::string& args, const std::string& population) {
+        const auto r = ifsim("stats " + (dir / "out").string() + " --csv " + args);
+        EXPECT_EQ(r.code, 0) << r.err;
+        std::istringstream lines(r.out);
+        for (std::string line; std::getline(lines, line);)
+            if (line.starts_with(population + ",")) return csv_fields(line);
+        ADD_FAILURE() << "no row of " << population << " in " << r.out;
+        return std::vector<std::string>(15);
+    };
+    const auto g = fields_of("--from 10 --to 40 --fano-window 10", "g");
+    EXPECT_EQ(g[4], "2");  // spikes
+    EXPECT_DOUBLE_EQ(std::stod(g[13]), 0.5);
+    const auto regular = fields_of("", "regular");
+    EXPECT_EQ(regular[4], "4");
+    EXPECT_EQ(regular[11], "");  // serial_corr_1
+    EXPECT_EQ(regular[12], "");  // its stderr
+    for (const std::string from : {"0", "0.05"}) {
+        const auto s = fields_of("--from " + from + " --to 50 --fano-window 10", "start");
+        EXPECT_EQ(s[2], "0") << from;
+        EXPECT_EQ(s[4], "10") << from;  // each neuron's spike at 0
     }
 }
 

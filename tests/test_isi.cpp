@@ -51,15 +51,35 @@ TEST(fano_factor, poisson_trains_give_one) {
     for (int i = 0; i < 10; ++i) trains.push_back(poisson_train(20.0, T, rng));
     // 500 ms windows: mean count 10, J = 10 x 4000 windows
     const double se = std::sqrt((2.0 + 1.0 / 10.0) / 40000.0);
-    EXPECT_NEAR(fano_factor(trains, 500.0, 0.0, T), 1.0, 4.0 * se);
+    EXPECT_NEAR(fano_factor(trains, 0.5, 0, std::uint64_t(T / 0.5), 1000, true), 1.0, 4.0 * se);
     // 50 ms windows: mean count 1, J = 10 x 40000
-    EXPECT_NEAR(fano_factor(trains, 50.0, 0.0, T), 1.0, 4.0 * std::sqrt(3.0 / 400000.0));
+    EXPECT_NEAR(fano_factor(trains, 0.5, 0, std::uint64_t(T / 0.5), 100, true), 1.0, 4.0 * std::sqrt(3.0 / 400000.0));
 }
 
-// Counts 0, 2, 0, 2 in four 10 ms windows: mean 1, variance 4 / 3 with the n - 1 normalisation
+// Counts 0, 2, 0, 2 in four 10 ms windows (dt = 1 ms): mean 1, variance 4 / 3 with the n - 1 normalisation
 // (1 with n: a bias the Poisson test's tolerance hides).
 TEST(fano_factor, small_sample_variance_is_unbiased) {
-    EXPECT_DOUBLE_EQ(fano_factor({{12.0, 15.0, 32.0, 35.0}}, 10.0, 0.0, 40.0), 4.0 / 3.0);
+    EXPECT_DOUBLE_EQ(fano_factor({{12.0, 15.0, 32.0, 35.0}}, 1.0, 0, 40, 10, true), 4.0 / 3.0);
+}
+
+// On the grid, windows (e_j, e_j+1] with e_j = (first + j w) dt: a spike on an edge is in the
+// window it ends. A spike every step of dt = 0.1 ms, times (k + 1) dt as a run writes them, from
+// 10 ms (step 100) in windows of 3 steps: 3 in each, Fano 0 (edges half a step early, as stats
+// had them, counted the spike at 10 ms and dropped the one at 40 ms).
+TEST(fano_factor, spikes_on_the_edges_count_in_the_window_they_end) {
+    const double dt = 0.1;
+    std::vector<double> every_step;
+    for (std::uint64_t k = 0; k < 400; ++k) every_step.push_back((double(k) + 1.0) * dt);
+    EXPECT_EQ(fano_factor({every_step}, dt, 100, 400, 3, false), 0.0);
+    // One spike at the span's start, one at its end, in 2 windows of 10 steps from step 100: the
+    // start's is not counted unless with_start (counts 0, 1: Fano 1; with it 1, 1: Fano 0).
+    const std::vector<double> edges = {100 * dt, 120 * dt};
+    EXPECT_DOUBLE_EQ(fano_factor({edges}, dt, 100, 120, 10, false), 1.0);
+    EXPECT_EQ(fano_factor({edges}, dt, 100, 120, 10, true), 0.0);
+    // No spike in the span: no value (the spike at the start was counted there before).
+    EXPECT_TRUE(std::isnan(fano_factor({{100 * dt}}, dt, 100, 120, 1, false)));
+    // Fewer than two windows: no value.
+    EXPECT_TRUE(std::isnan(fano_factor({every_step}, dt, 100, 119, 10, false)));
 }
 
 TEST(pooled_isi_statistics, poisson_population) {
@@ -114,7 +134,8 @@ TEST(isi_statistics, regular_train_has_zero_cv) {
     EXPECT_EQ(s.cv, 0.0);
     EXPECT_TRUE(std::isnan(s.serial_corr_1));  // constant ISIs: correlation undefined
     std::vector<std::vector<double>> trains = {t, t};
-    EXPECT_EQ(fano_factor(trains, 100.0, 0.0, 12500.0), 0.0);  // 8 spikes in every window
+    // Windows of 8 steps of 12.5 ms from 100 to 12400 ms: 8 spikes in every one.
+    EXPECT_EQ(fano_factor(trains, 12.5, 8, 992, 8, false), 0.0);
 }
 
 // A regular train whose times carry rounding (k * 12.3: not binary fractions; a deterministic

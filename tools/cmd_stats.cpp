@@ -140,8 +140,12 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     // step compares equal to it. What the record holds at its own start (a spike at a step's very
     // start) counts, as from 0.
     const double dt = spec.simulation.dt_ms;
-    const double grid_from = nearest_steps(r.from, dt) * dt, grid_to = nearest_steps(r.to, dt) * dt;
-    const double t0 = r.from == w.start_ms ? grid_from : std::nextafter(grid_from, INFINITY);
+    const double from_steps = nearest_steps(r.from, dt), to_steps = nearest_steps(r.to, dt);
+    const double grid_from = from_steps * dt, grid_to = to_steps * dt;
+    // At the record's start once on the grid: --from 0.05 at dt = 0.1 ms counts from 0, so with
+    // what 0 holds, as --from 0 does.
+    const bool at_record_start = from_steps == nearest_steps(w.start_ms, dt);
+    const double t0 = at_record_start ? grid_from : std::nextafter(grid_from, INFINITY);
     const double t1 = std::nextafter(grid_to, INFINITY);
     if (!(grid_to > grid_from)) {
         std::fprintf(stderr,
@@ -190,13 +194,13 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
         if (std::isfinite(cv)) cv_sum += cv, ++r.with_cv;
     }
     if (r.with_cv > 0) r.cv_mean = cv_sum / double(r.with_cv);
-    // Windows of whole steps with their edges half a step off the grid: a grid time then falls
-    // well inside one (on the edges, round-off put a once-a-step train's spikes in the window
-    // before or after, and its Fano factor of 0 read 0.12). Half a step early, so that a window
-    // holds the grid times t_k of its steps k, whether a spike ended step k - 1 or began step k
-    // (a reset at threshold); interpolated times are counted over windows as long.
+    // Windows of whole steps over the span the spikes are counted in, (from, to], their edges
+    // computed as the spike times are (round-off at an edge had a once-a-step train's Fano factor
+    // of 0 read 0.12; edges half a step early counted the spike at `from` and dropped the one at
+    // `to`: an audit of the numbers).
     if (r.to - r.from >= 2.0 * args.fano_window_ms)
-        r.fano = analysis::fano_factor(trains, args.fano_window_ms, grid_from - 0.5 * dt, grid_to - 0.5 * dt);
+        r.fano = analysis::fano_factor(trains, dt, std::uint64_t(from_steps), std::uint64_t(to_steps),
+                                       std::uint64_t(nearest_steps(args.fano_window_ms, dt)), at_record_start);
     r.rate_theory = mean_theory_rate(theory, r.name, recorded, size);
     if (const auto it = theory.cv.find(r.name); it != theory.cv.end()) r.cv_theory = it->second;
     // A Poisson generator firing throughout the span: its rate, and a Poisson process's CV of 1.
@@ -228,7 +232,7 @@ void print_row(const population_stats& r, bool csv, double fano_window_ms) {
                     f(r.fano).c_str(), f(fano_window_ms).c_str());
         return;
     }
-    const std::string span = number(r.from, "%g") + "-" + number(r.to, "%g");
+    const std::string span = number(r.from, "%.12g") + "-" + number(r.to, "%.12g");
     const std::string corr = std::isnan(r.pooled.serial_corr_1)
                                  ? "-"
                                  : number(r.pooled.serial_corr_1, "%.3f") + " +- " + number(r.pooled.serial_corr_1_stderr, "%.3f");

@@ -123,7 +123,7 @@ isi_stats compute(const Trains& windowed, std::size_t n_trains, double duration_
     const double least_spread = tot.n > 0 ? double(tot.n) * std::pow(min_relative_isi_spread * r.mean_isi_ms, 2) : 0.0;
     const bool defined = tot.n >= 2 && tot.sxx > least_spread && tot.syy > least_spread;
     r.serial_corr_1 = defined ? tot.sxy / std::sqrt(tot.sxx * tot.syy) : nan;
-    r.serial_corr_1_stderr = tot.n > 0 ? 1.0 / std::sqrt(static_cast<double>(tot.n)) : nan;
+    r.serial_corr_1_stderr = defined ? 1.0 / std::sqrt(static_cast<double>(tot.n)) : nan;  // none without a value
     return r;
 }
 
@@ -157,21 +157,18 @@ isi_stats pooled_isi_statistics(const std::vector<std::vector<double>>& trains, 
                    t_stop_ms - t_start_ms, centring);
 }
 
-double fano_factor(const std::vector<std::vector<double>>& trains, double window_ms,
-                   double t_start_ms, double t_stop_ms) {
-    check_window("fano_factor", t_start_ms, t_stop_ms);
-    if (!(window_ms > 0.0 && std::isfinite(window_ms)))
-        throw config_error("fano_factor: window_ms = " + format_number(window_ms) + " must be > 0");
-    const std::size_t n_win = whole_bins(t_start_ms, t_stop_ms, window_ms);
+namespace {
+
+// The Fano factor of n_win windows, where window_of(train) adds each of its spikes to counts
+// (n_win of them, zeroed).
+template <class CountTrain>
+double fano_of_counts(const std::vector<std::vector<double>>& trains, std::size_t n_win, CountTrain count_train) {
     if (n_win < 2 || trains.empty()) return nan;
     std::vector<double> counts(n_win);
     double ss = 0.0, total = 0.0;
     for (const auto& t : trains) {
         std::fill(counts.begin(), counts.end(), 0.0);
-        for (double s : in_window(t, t_start_ms, t_stop_ms)) {
-            const auto j = static_cast<std::size_t>(std::floor((s - t_start_ms) / window_ms));
-            if (j < n_win) counts[j] += 1.0;
-        }
+        count_train(t, counts);
         double m = 0.0;
         for (double c : counts) m += c;
         total += m;
@@ -182,6 +179,29 @@ double fano_factor(const std::vector<std::vector<double>>& trains, double window
     if (mean == 0.0) return nan;
     const double var = ss / static_cast<double>((n_win - 1) * trains.size());
     return var / mean;
+}
+
+}  // namespace
+
+double fano_factor(const std::vector<std::vector<double>>& trains, double dt_ms, std::uint64_t first_step,
+                   std::uint64_t last_step, std::uint64_t window_steps, bool with_start) {
+    if (!(dt_ms > 0.0) || window_steps == 0 || last_step < first_step)
+        throw config_error("fano_factor: dt_ms > 0, window_steps > 0 and first_step <= last_step are required");
+    const std::size_t n_win = (last_step - first_step) / window_steps;
+    const auto edge = [&](std::size_t j) { return double(first_step + j * window_steps) * dt_ms; };
+    return fano_of_counts(trains, n_win, [&](const std::vector<double>& t, std::vector<double>& counts) {
+        const double start = edge(0), end = edge(n_win);
+        const auto first = with_start ? std::lower_bound(t.begin(), t.end(), start)
+                                      : std::upper_bound(t.begin(), t.end(), start);
+        for (auto it = first; it != t.end() && *it <= end; ++it) {
+            // The division's guess, then the exact edges decide.
+            const double steps = (*it / dt_ms - double(first_step)) / double(window_steps);
+            std::size_t j = std::min<std::size_t>(n_win - 1, std::size_t(std::max(0.0, std::ceil(steps) - 1.0)));
+            while (j > 0 && *it <= edge(j)) --j;
+            while (j + 1 < n_win && *it > edge(j + 1)) ++j;
+            counts[j] += 1.0;
+        }
+    });
 }
 
 std::vector<double> population_rate(const std::vector<std::vector<double>>& trains, double bin_ms,

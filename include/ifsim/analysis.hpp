@@ -153,7 +153,7 @@ struct isi_stats {
     double cv = 0.0;                   // sample std (n - 1 normalisation) / mean of the ISIs
     double serial_corr_1 = 0.0;        // lag-1 serial correlation coefficient of successive ISIs;
                                        // NaN for regular trains (ISI spread under 1e-4 of the mean)
-    double serial_corr_1_stderr = 0.0; // 1/sqrt(n_pairs): its standard error for a renewal process
+    double serial_corr_1_stderr = 0.0; // 1/sqrt(n_pairs): its standard error for a renewal process; NaN where it is
 };
 
 // Statistics of one train. serial_corr_1 is the Pearson correlation of the pairs (ISI_k, ISI_k+1),
@@ -179,13 +179,8 @@ enum class serial_centring {
 isi_stats pooled_isi_statistics(const std::vector<std::vector<double>>& trains, double t_start_ms,
                                 double t_stop_ms, serial_centring centring = serial_centring::per_train);
 
-// Fano factor of spike counts in the consecutive windows [t_start + j w, t_start + (j+1) w) that fit
-// in [t_start, t_stop) (a partial last window is dropped): the within-train count variance (each
-// train about its own mean count, n - 1 normalisation, pooled over trains) divided by the mean
-// count. 1 for a Poisson process; NaN with fewer than 2 windows or no spikes. Throws config_error
-// for window_ms <= 0.
-double fano_factor(const std::vector<std::vector<double>>& trains, double window_ms,
-                   double t_start_ms, double t_stop_ms);
+double fano_factor(const std::vector<std::vector<double>>& trains, double dt_ms, std::uint64_t first_step,
+                   std::uint64_t last_step, std::uint64_t window_steps, bool with_start);
 
 // Population rate [Hz per neuron] in bins [t_start + j bin, t_start + (j+1) bin), j = 0..n-1 with
 // n = floor((t_stop - t_start)/bin) (a partial last bin is dropped): spikes in the bin over all
