@@ -144,16 +144,24 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
                               ": the rate with Fourcaud & Brunel (2002)'s threshold shift, for tau_syn << tau_m; no CV");
 }
 
-// The table holds a CSV row and a rate per neuron: where that does not fit, it is refused as a
-// run is, before anything is made (2^32 neurons had the process killed by the kernel).
+// At most the bytes of a CSV row, "name,neuron,I,rate\n" with %.17g numbers (up to 24 characters).
+std::size_t max_row_bytes(const population_spec& pop) { return pop.name.size() + 20 + 2 * 24 + 4; }
+
+// The table holds a CSV row (its capacity reserved) and a rate per neuron (a vector that doubles as
+// it grows: up to 3 at the peak), and while a population is worked on, its neurons' parameters and
+// currents where they differ. Where that does not fit, it is refused as a run is, before anything
+// is made (2^32 neurons had the process killed by the kernel).
 void require_table_memory(const run_spec& spec) {
     memory_estimate m;
+    double most_drawn = 0.0;
     for (const auto& pop : spec.populations) {
-        // "name,neuron,I,rate\n" with %.17g numbers (up to 24 characters), and the rate
-        const double bytes = double(pop.size) * double(pop.name.size() + 20 + 2 * 24 + 4 + sizeof(double));
+        const double bytes = double(pop.size) * double(max_row_bytes(pop) + 3 * sizeof(double));
         m.bytes += bytes;
         if (bytes > m.largest) m.largest = bytes, m.largest_part = "population '" + pop.name + "'";
+        if (pop.neurons_differ())  // realize_params' sets, and the bias, sigma_V and sigma_I
+            most_drawn = std::max(most_drawn, double(pop.size) * double(sizeof(neuron_params) + 3 * sizeof(double)));
     }
+    m.bytes += most_drawn;
     const std::uint64_t available = available_memory();
     if (fits_in_memory(m, available)) return;
     throw runtime_failure("the theory's table, a row per neuron, needs at least about " + format_bytes(m.bytes) +
@@ -167,6 +175,9 @@ theory_table make_theory_table(const run_spec& spec) {
     require_table_memory(spec);
     theory_table table;
     table.csv = "population,neuron,I_e_pA,rate_theory_Hz\n";
+    std::size_t csv_bytes = table.csv.size();
+    for (const auto& pop : spec.populations) csv_bytes += pop.size * max_row_bytes(pop);
+    table.csv.reserve(csv_bytes);  // no copies as it grows: the peak the check above counts
     if (!spec.projections.empty()) {
         add_mean_field(table, spec, "the network's mean field does not apply");
         return table;

@@ -770,8 +770,10 @@ TEST(cli, a_damaged_hdf5_synapse_file_is_bad_input_not_a_crash) {
 }
 
 // theory's table of a row per neuron is refused where it cannot fit, with what it needs: 2^32
-// neurons had the process killed by the kernel (exit 137). 2^28 rows need about 25 GiB, over
-// `ulimit -v` of 4 GiB here.
+// neurons had the process killed by the kernel (exit 137). 2^28 rows need about 24 GiB, over
+// `ulimit -v` of 4 GiB here. Neurons that differ are drawn while their rows are made: 2e7 with a
+// linspace of V_th and I_e need about 1.8 GiB of rows and 2.5 GiB of parameters and currents, over
+// 3 GiB (counting the rows alone passed them, and the process ran out of memory: a review).
 TEST(cli, a_theory_table_beyond_memory_is_refused_before_it_is_made) {
     const fs::path dir = fresh_dir("theory_beyond_memory");
     fs::create_directories(dir);
@@ -782,6 +784,14 @@ TEST(cli, a_theory_table_beyond_memory_is_refused_before_it_is_made) {
     EXPECT_NE(r.err.find("the theory's table, a row per neuron, needs at least about"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("the largest part is population 'E'"), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
+    std::ofstream(dir / "varied.toml") << "[simulation]\nduration = \"10 ms\"\n\n[[population]]\nname = \"E\"\n"
+                                          "size = 20000000\nmodel = \"lif\"\n"
+                                          "params = { V_th = { linspace = [\"-55 mV\", \"-50 mV\"] } }\n"
+                                          "input = { I_e = { linspace = [\"400 pA\", \"600 pA\"] } }\n";
+    const auto varied = ifsim("theory " + (dir / "varied.toml").string(), "ulimit -v 3000000; ");
+    EXPECT_EQ(varied.code, 1) << varied.err;
+    EXPECT_NE(varied.err.find("the theory's table, a row per neuron, needs at least about"), std::string::npos)
+        << varied.err;
 }
 
 // A state record of every neuron of 2^32 is refused as the config is read, before its list of
@@ -1060,6 +1070,24 @@ TEST(cli, more_threads_than_cpus_is_a_warning) {
     const auto one = ifsim(args + fresh_dir("threads_one").string() + " --threads 1", "taskset -c 0 ");
     ASSERT_EQ(one.code, 0) << one.err;
     EXPECT_EQ(one.err.find("threads on the"), std::string::npos) << one.err;
+}
+
+// A config the CUDA backend cannot hold (9 kinds of synaptic input onto one population, over its
+// 8) is bad input for --backend cuda: exit 2, known from the config alone, on any machine (it was
+// "no usable CUDA device", exit 1, where there is no GPU) and in a build without CUDA.
+TEST(cli, a_config_beyond_the_cuda_backend_is_bad_input_for_it) {
+    const fs::path dir = fresh_dir("nine_channels");
+    fs::create_directories(dir);
+    std::ofstream config(dir / "nine.toml");
+    config << "[simulation]\nduration = \"2 ms\"\n[[population]]\nname = \"A\"\nsize = 2\nmodel = \"lif\"\n";
+    for (int k = 1; k <= 9; ++k)
+        config << "[[projection]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"all_to_all\"\nsynapse = \"exp_current\"\n"
+               << "weight = \"1 pA\"\ntau_syn = \"" << k << " ms\"\n";
+    config.close();
+    const auto r = ifsim("run " + (dir / "nine.toml").string() + " --backend cuda --out " + (dir / "cuda").string());
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("--backend cuda: population 'A' has 9 kinds of synaptic input"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "cuda"));
 }
 
 TEST(cli, cuda_backend_without_a_device_fails_cleanly) {
@@ -2021,6 +2049,19 @@ spikes = ["every", "second"]
             EXPECT_EQ(std::stod(fields[13]), 0.0) << population << ", window " << window << " ms: " << r.out;
         }
     }
+    // Two windows of one step from 50.3 ms: there, though 50.5 - 50.3 is under 0.2 in doubles (a
+    // guard on that difference left the column empty).
+    const auto two = ifsim("stats " + (dir / "out").string() + " --from 50.3 --to 50.5 --csv --fano-window 0.1");
+    ASSERT_EQ(two.code, 0) << two.err;
+    std::istringstream lines(two.out);
+    std::string line;
+    std::getline(lines, line);  // the header
+    ASSERT_TRUE(std::getline(lines, line)) << two.out;
+    const std::vector<std::string> every = csv_fields(line);
+    ASSERT_EQ(every.size(), 15u) << two.out;
+    EXPECT_EQ(every[0], "every");
+    EXPECT_EQ(every[4], "6") << two.out;   // a spike per neuron and step
+    EXPECT_EQ(every[13], "0") << two.out;  // the same count in both windows
 }
 
 // Every column counts the same spikes: those after --from up to --to, and at --from too where it is

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../host/recording/hdf5_util.hpp"
 #include "support/hdf5_read.hpp"
 
 namespace ifsim {
@@ -701,6 +703,36 @@ TEST(sha256, pieces_and_files) {
     EXPECT_EQ(sha256_file_hex(file), "bf16b3b375a0b877c0514e2a8efc3be04f95b5c07e0a103eaa8150ce134dd801");  // hashlib
     std::filesystem::remove(file);
     EXPECT_THROW(sha256_file_hex(file), runtime_failure);
+}
+
+// A crash inside HDF5 while a file from outside is read ends the process with a message naming the
+// file, exit 2, and removes the output folder the process made if it is still empty (a damaged
+// synapse file crashed HDF5 with SIGSEGV, no word, and the run's empty folder stayed); once the
+// lock is released the crash handlers are the earlier ones again, so that a crash elsewhere is
+// not blamed on a file.
+TEST(reading_lock, a_crash_while_reading_is_the_files_and_its_handlers_go_with_it) {
+    const fs::path folder = fs::temp_directory_path() / ("ifsim_crash_folder_" + std::to_string(::getpid()));
+    fs::remove_all(folder);
+    fs::create_directories(folder);
+    EXPECT_EXIT(
+        {
+            remove_if_empty_on_crash(folder);
+            const h5::reading_lock guard("damaged.h5");
+            ::raise(SIGSEGV);
+        },
+        ::testing::ExitedWithCode(2), "ifsim: error: 'damaged.h5': HDF5 crashed reading it");
+    EXPECT_FALSE(fs::exists(folder));
+    remove_if_empty_on_crash("");
+
+    struct sigaction before {}, during {}, after {};
+    ASSERT_EQ(sigaction(SIGSEGV, nullptr, &before), 0);
+    {
+        const h5::reading_lock guard("file.h5");
+        ASSERT_EQ(sigaction(SIGSEGV, nullptr, &during), 0);
+    }
+    ASSERT_EQ(sigaction(SIGSEGV, nullptr, &after), 0);
+    EXPECT_NE(during.sa_handler, before.sa_handler);
+    EXPECT_EQ(after.sa_handler, before.sa_handler);
 }
 
 }  // namespace

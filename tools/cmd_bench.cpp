@@ -20,6 +20,7 @@
 #include "ifsim/backend.hpp"
 #include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/simulation.hpp"
 
 namespace ifsim::cli {
@@ -124,6 +125,7 @@ int bench(const bench_args& args) {
         for (unsigned r = 1; r <= args.runs && !stop_requested.load(); ++r) {
             const scratch_dir dir(r);
             const output_folder_lock lock = prepare_output_dir(dir.path(), spec);
+            remove_if_empty_on_crash(dir.path());
             auto engine = choose_backend(spec, args.backend, r > 1);
             if (r == 1) warn_about_inputs(spec, engine->network()), warn_about_threads(spec, *engine, args);
             run_options options;

@@ -14,6 +14,7 @@
 #include "ifsim/errors.hpp"
 #include "ifsim/models.hpp"
 #include "ifsim/population_setup.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/memory.hpp"
 #include "ifsim/simulation.hpp"
@@ -207,7 +208,7 @@ void warn_about_threads(const run_spec& spec, const backend& engine, const confi
     if (cpus > 0 && threads > cpus)
         std::cerr << "ifsim: warning: " << threads << " threads on the " << cpus
                   << " CPU(s) this process may use: the threads take turns and the run slows down; set "
-                  << (args.threads ? "--threads" : spec.simulation.threads > 0 ? "simulation.threads" : "OMP_NUM_THREADS")
+                  << (spec.simulation.threads == 0 ? "OMP_NUM_THREADS" : args.threads ? "--threads" : "simulation.threads")
                   << " to at most " << cpus
                   << "\n";
 }
@@ -253,6 +254,7 @@ int run(const run_args& args) {
         const bool made = !std::filesystem::exists(dir, ec);
         lock.emplace(prepare_output_dir(dir, spec));
         created_dir = made;
+        if (made) remove_if_empty_on_crash(dir);
         stop_on_signals();  // a large network takes a while to build
         auto engine = choose_backend(spec, args.backend, args.quiet);
         if (stop_requested.load()) {

@@ -198,9 +198,8 @@ std::optional<population_stats> measure(const std::filesystem::path& dir, const 
     // computed as the spike times are (round-off at an edge had a once-a-step train's Fano factor
     // of 0 read 0.12; edges half a step early counted the spike at `from` and dropped the one at
     // `to`: an audit of the numbers).
-    if (r.to - r.from >= 2.0 * args.fano_window_ms)
-        r.fano = analysis::fano_factor(trains, dt, std::uint64_t(from_steps), std::uint64_t(to_steps),
-                                       std::uint64_t(nearest_steps(args.fano_window_ms, dt)), at_record_start);
+    r.fano = analysis::fano_factor(trains, dt, std::uint64_t(from_steps), std::uint64_t(to_steps),
+                                   std::uint64_t(nearest_steps(args.fano_window_ms, dt)), at_record_start);
     r.rate_theory = mean_theory_rate(theory, r.name, recorded, size);
     if (const auto it = theory.cv.find(r.name); it != theory.cv.end()) r.cv_theory = it->second;
     // A Poisson generator firing throughout the span: its rate, and a Poisson process's CV of 1.

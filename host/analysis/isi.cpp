@@ -157,18 +157,30 @@ isi_stats pooled_isi_statistics(const std::vector<std::vector<double>>& trains, 
                    t_stop_ms - t_start_ms, centring);
 }
 
-namespace {
-
-// The Fano factor of n_win windows, where window_of(train) adds each of its spikes to counts
-// (n_win of them, zeroed).
-template <class CountTrain>
-double fano_of_counts(const std::vector<std::vector<double>>& trains, std::size_t n_win, CountTrain count_train) {
+double fano_factor(const std::vector<std::vector<double>>& trains, double dt_ms, std::uint64_t first_step,
+                   std::uint64_t last_step, std::uint64_t window_steps, bool with_start) {
+    if (!(dt_ms > 0.0) || window_steps == 0 || last_step < first_step)
+        throw config_error("fano_factor: dt_ms = " + format_number(dt_ms) + ", window_steps = " +
+                           std::to_string(window_steps) + ", steps " + std::to_string(first_step) + " to " +
+                           std::to_string(last_step) + ": dt > 0, a window of 1 step or more and a first step "
+                           "up to the last are required");
+    const std::size_t n_win = (last_step - first_step) / window_steps;
     if (n_win < 2 || trains.empty()) return nan;
+    const auto edge = [&](std::size_t j) { return double(first_step + j * window_steps) * dt_ms; };
     std::vector<double> counts(n_win);
     double ss = 0.0, total = 0.0;
     for (const auto& t : trains) {
         std::fill(counts.begin(), counts.end(), 0.0);
-        count_train(t, counts);
+        const auto first = with_start ? std::lower_bound(t.begin(), t.end(), edge(0))
+                                      : std::upper_bound(t.begin(), t.end(), edge(0));
+        for (auto it = first; it != t.end() && *it <= edge(n_win); ++it) {
+            // The division's guess, then the exact edges decide.
+            const double windows = (*it / dt_ms - double(first_step)) / double(window_steps);
+            std::size_t j = std::min<std::size_t>(n_win - 1, std::size_t(std::max(0.0, std::ceil(windows) - 1.0)));
+            while (j > 0 && *it <= edge(j)) --j;
+            while (j + 1 < n_win && *it > edge(j + 1)) ++j;
+            counts[j] += 1.0;
+        }
         double m = 0.0;
         for (double c : counts) m += c;
         total += m;
@@ -179,29 +191,6 @@ double fano_of_counts(const std::vector<std::vector<double>>& trains, std::size_
     if (mean == 0.0) return nan;
     const double var = ss / static_cast<double>((n_win - 1) * trains.size());
     return var / mean;
-}
-
-}  // namespace
-
-double fano_factor(const std::vector<std::vector<double>>& trains, double dt_ms, std::uint64_t first_step,
-                   std::uint64_t last_step, std::uint64_t window_steps, bool with_start) {
-    if (!(dt_ms > 0.0) || window_steps == 0 || last_step < first_step)
-        throw config_error("fano_factor: dt_ms > 0, window_steps > 0 and first_step <= last_step are required");
-    const std::size_t n_win = (last_step - first_step) / window_steps;
-    const auto edge = [&](std::size_t j) { return double(first_step + j * window_steps) * dt_ms; };
-    return fano_of_counts(trains, n_win, [&](const std::vector<double>& t, std::vector<double>& counts) {
-        const double start = edge(0), end = edge(n_win);
-        const auto first = with_start ? std::lower_bound(t.begin(), t.end(), start)
-                                      : std::upper_bound(t.begin(), t.end(), start);
-        for (auto it = first; it != t.end() && *it <= end; ++it) {
-            // The division's guess, then the exact edges decide.
-            const double steps = (*it / dt_ms - double(first_step)) / double(window_steps);
-            std::size_t j = std::min<std::size_t>(n_win - 1, std::size_t(std::max(0.0, std::ceil(steps) - 1.0)));
-            while (j > 0 && *it <= edge(j)) --j;
-            while (j + 1 < n_win && *it > edge(j + 1)) ++j;
-            counts[j] += 1.0;
-        }
-    });
 }
 
 std::vector<double> population_rate(const std::vector<std::vector<double>>& trains, double bin_ms,

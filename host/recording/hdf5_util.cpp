@@ -68,14 +68,32 @@ std::string error_stack_text() {
 // write it.
 std::array<char, 4096> crash_message{};
 std::size_t crash_message_length = 0;
+std::array<char, 4096> crash_folder{};  // remove_if_empty_on_crash's, NUL-terminated; "" for none
 constexpr std::array<int, 4> crash_signals = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE};
 
 extern "C" void on_crash_while_reading(int) {
     [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, crash_message.data(), crash_message_length);
+    if (crash_folder[0] != '\0') ::rmdir(crash_folder.data());  // only if empty
     ::_exit(2);
 }
 
 }  // namespace
+
+}  // namespace ifsim::h5
+
+namespace ifsim {
+
+void remove_if_empty_on_crash(const std::filesystem::path& folder) {
+    const std::string path = folder.string();
+    // A path too long to keep is left behind, as before this existed.
+    const std::size_t n = path.size() < h5::crash_folder.size() ? path.size() : 0;
+    std::memcpy(h5::crash_folder.data(), path.data(), n);
+    h5::crash_folder[n] = '\0';
+}
+
+}  // namespace ifsim
+
+namespace ifsim::h5 {
 
 reading_lock::reading_lock(const std::filesystem::path& file) : lock_(lock()) {
     std::string text = "ifsim: error: '";

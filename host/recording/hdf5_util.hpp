@@ -25,9 +25,10 @@ std::unique_lock<std::mutex> lock();
 // lock(), for reading a file that comes from outside this process (a synapse file, a run's
 // spikes.h5), and while held a crash inside HDF5 ends the process with a message naming the file
 // and exit 2, as for any other bad input: the library trusts a file's metadata, and a few damaged
-// bytes had it read out of bounds (SIGSEGV) or corrupt the heap (SIGABRT) without a word. The
-// handlers are the previous ones again once it is released. Whatever crashes while it is held is
-// blamed on the file: hold it around HDF5 calls only.
+// bytes had it read out of bounds (SIGSEGV) or corrupt the heap (SIGABRT) without a word. An
+// output folder remove_if_empty_on_crash names goes too, if still empty. The handlers are the
+// previous ones again once it is released. Whatever crashes while it is held is blamed on the
+// file: hold it for the reading, no longer.
 class reading_lock {
 public:
     explicit reading_lock(const std::filesystem::path& file);

@@ -153,7 +153,8 @@ struct isi_stats {
     double cv = 0.0;                   // sample std (n - 1 normalisation) / mean of the ISIs
     double serial_corr_1 = 0.0;        // lag-1 serial correlation coefficient of successive ISIs;
                                        // NaN for regular trains (ISI spread under 1e-4 of the mean)
-    double serial_corr_1_stderr = 0.0; // 1/sqrt(n_pairs): its standard error for a renewal process; NaN where it is
+    double serial_corr_1_stderr = 0.0; // 1/sqrt(n_pairs): its standard error for a renewal process;
+                                       // NaN where serial_corr_1 is
 };
 
 // Statistics of one train. serial_corr_1 is the Pearson correlation of the pairs (ISI_k, ISI_k+1),
@@ -175,10 +176,19 @@ enum class serial_centring {
 // Statistics of a population, one train per neuron. rate_Hz is the mean rate per neuron; mean_isi_ms
 // and cv use the ISIs of all trains pooled (so rate heterogeneity across neurons raises the CV);
 // serial_corr_1 pools the pairs of all trains, centred as `centring` says, and its stderr is
-// 1/sqrt(total pairs).
+// 1/sqrt(total pairs) (NaN where serial_corr_1 is).
 isi_stats pooled_isi_statistics(const std::vector<std::vector<double>>& trains, double t_start_ms,
                                 double t_stop_ms, serial_centring centring = serial_centring::per_train);
 
+// Fano factor of spike counts in the consecutive windows (e_j, e_j+1] of window_steps steps of dt
+// each, e_j = (first_step + j window_steps) dt, as many as fit up to last_step (a partial last
+// window is dropped): the within-train count variance (each train about its own mean count, n - 1
+// normalisation, pooled over trains) divided by the mean count; 1 for a Poisson process. The edges
+// are computed as a run computes a spike's time ((step + offset) dt), so a spike on the grid is in
+// the window whose end it is, never in the next by round-off. `with_start`: a spike at e_0 itself
+// counts in the first window (what a record holds at its own start). Trains sorted. NaN with fewer
+// than 2 windows or no spikes in them; config_error for dt_ms <= 0, window_steps = 0 or
+// last_step < first_step.
 double fano_factor(const std::vector<std::vector<double>>& trains, double dt_ms, std::uint64_t first_step,
                    std::uint64_t last_step, std::uint64_t window_steps, bool with_start);
 

@@ -116,6 +116,12 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// A folder this process made for its outputs, which an error removes again while it is empty: so
+// does a crash of HDF5 on a damaged input file (which ends the process at once, exit 2: the
+// h5::reading_lock of host/recording/hdf5_util.hpp), where it is still empty. The last folder named
+// is the one; "" names none.
+void remove_if_empty_on_crash(const std::filesystem::path& folder);
+
 // Held while a command writes into an output folder, so that a second ifsim writing there fails at
 // once, naming the folder (runtime_failure), instead of truncating the first one's files: an
 // exclusive flock on the folder itself, which leaves no file behind and ends with the process
