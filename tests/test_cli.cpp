@@ -38,6 +38,7 @@ using ifsim::test::ifsim;
 using ifsim::test::json_field;
 using ifsim::test::result;
 using ifsim::test::slurp;
+using ifsim::test::write_nine_channels;
 
 // `ifsim run` of the config `toml`, written to run.toml in the fresh folder `dir`; outputs in dir/out.
 result run_config(const fs::path& dir, const std::string& toml) {
@@ -1078,12 +1079,7 @@ TEST(cli, more_threads_than_cpus_is_a_warning) {
 TEST(cli, a_config_beyond_the_cuda_backend_is_bad_input_for_it) {
     const fs::path dir = fresh_dir("nine_channels");
     fs::create_directories(dir);
-    std::ofstream config(dir / "nine.toml");
-    config << "[simulation]\nduration = \"2 ms\"\n[[population]]\nname = \"A\"\nsize = 2\nmodel = \"lif\"\n";
-    for (int k = 1; k <= 9; ++k)
-        config << "[[projection]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"all_to_all\"\nsynapse = \"exp_current\"\n"
-               << "weight = \"1 pA\"\ntau_syn = \"" << k << " ms\"\n";
-    config.close();
+    write_nine_channels(dir / "nine.toml");
     const auto r = ifsim("run " + (dir / "nine.toml").string() + " --backend cuda --out " + (dir / "cuda").string());
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_NE(r.err.find("--backend cuda: population 'A' has 9 kinds of synaptic input"), std::string::npos) << r.err;

@@ -39,6 +39,7 @@ using ifsim::test::json_field;
 using ifsim::test::result;
 using ifsim::test::run_binary;
 using ifsim::test::slurp;
+using ifsim::test::write_nine_channels;
 using ifsim::test::small_example;
 using ifsim::test::small_examples;
 
@@ -236,12 +237,7 @@ TEST(cuda_cli, auto_runs_a_config_beyond_the_cuda_backend_on_the_cpu) {
     SKIP_WITHOUT_A_DEVICE();
     const fs::path dir = fresh_dir("nine_channels");
     fs::create_directories(dir);
-    std::ofstream config(dir / "nine.toml");
-    config << "[simulation]\nduration = \"2 ms\"\n[[population]]\nname = \"A\"\nsize = 2\nmodel = \"lif\"\n";
-    for (int k = 1; k <= 9; ++k)
-        config << "[[projection]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"all_to_all\"\nsynapse = \"exp_current\"\n"
-               << "weight = \"1 pA\"\ntau_syn = \"" << k << " ms\"\n";
-    config.close();
+    write_nine_channels(dir / "nine.toml");
     const result aut = ifsim("run " + (dir / "nine.toml").string() + " --out " + (dir / "auto").string());
     ASSERT_EQ(aut.code, 0) << aut.err;
     EXPECT_NE(aut.err.find("backend auto: the CUDA backend cannot run this config, running on the CPU"), std::string::npos)

@@ -74,6 +74,16 @@ inline fs::path fresh_dir(const std::string& name) {
     return d;
 }
 
+// A config of 9 kinds of synaptic input onto one population (exp_current of tau_syn 1 to 9 ms),
+// one over the CUDA backend's 8: for the tests of how it is refused.
+inline void write_nine_channels(const fs::path& file) {
+    std::ofstream config(file);
+    config << "[simulation]\nduration = \"2 ms\"\n[[population]]\nname = \"A\"\nsize = 2\nmodel = \"lif\"\n";
+    for (int k = 1; k <= 9; ++k)
+        config << "[[projection]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"all_to_all\"\nsynapse = \"exp_current\"\n"
+               << "weight = \"1 pA\"\ntau_syn = \"" << k << " ms\"\n";
+}
+
 // examples/<name>, by its full path.
 inline std::string example(const std::string& name) { return std::string(IFSIM_SOURCE_DIR) + "/examples/" + name; }
 
