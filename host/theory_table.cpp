@@ -61,10 +61,11 @@ void add_row(theory_table& table, const std::string& population, std::uint64_t n
     if (!std::isfinite(rate))  // the callers say why instead; never a NaN in the table
         throw runtime_failure("the theory of population '" + population + "' gave no finite rate for neuron " +
                               std::to_string(neuron));
+    table.rate_Hz[population].push_back(rate);  // rows come in neuron order from 0
+    if (table.csv.empty()) return;              // the rates alone (it has its header otherwise)
     char row[256];
     std::snprintf(row, sizeof row, "%s,%llu,%.17g,%.17g\n", population.c_str(), (unsigned long long)neuron, I, rate);
     table.csv += row;
-    table.rate_Hz[population].push_back(rate);  // rows come in neuron order from 0
 }
 
 // The largest mean voltage jump [mV] of a delta input into `pop`: its Poisson input's, or a delta
@@ -147,15 +148,15 @@ void add_mean_field(theory_table& table, const run_spec& spec, const std::string
 // At most the bytes of a CSV row, "name,neuron,I,rate\n" with %.17g numbers (up to 24 characters).
 std::size_t max_row_bytes(const population_spec& pop) { return pop.name.size() + 20 + 2 * 24 + 4; }
 
-// The table holds a CSV row (its capacity reserved) and a rate per neuron (a vector that doubles as
-// it grows: up to 3 at the peak), and while a population is worked on, its neurons' parameters and
-// currents where they differ. Where that does not fit, it is refused as a run is, before anything
-// is made (2^32 neurons had the process killed by the kernel).
-void require_table_memory(const run_spec& spec) {
+// The table holds a rate per neuron (a vector that doubles as it grows: up to 3 at the peak) and
+// with `csv` a CSV row (its capacity reserved), and while a population is worked on, its neurons'
+// parameters and currents where they differ. Where that does not fit, it is refused as a run is,
+// before anything is made (2^32 neurons had the process killed by the kernel).
+void require_table_memory(const run_spec& spec, bool csv) {
     memory_estimate m;
     double most_drawn = 0.0;
     for (const auto& pop : spec.populations) {
-        const double bytes = double(pop.size) * double(max_row_bytes(pop) + 3 * sizeof(double));
+        const double bytes = double(pop.size) * double((csv ? max_row_bytes(pop) : 0) + 3 * sizeof(double));
         m.bytes += bytes;
         if (bytes > m.largest) m.largest = bytes, m.largest_part = "population '" + pop.name + "'";
         if (pop.neurons_differ())  // realize_params' sets, and the bias, sigma_V and sigma_I
@@ -164,20 +165,24 @@ void require_table_memory(const run_spec& spec) {
     m.bytes += most_drawn;
     const std::uint64_t available = available_memory();
     if (fits_in_memory(m, available)) return;
-    throw runtime_failure("the theory's table, a row per neuron, needs at least about " + format_bytes(m.bytes) +
+    throw runtime_failure(std::string(csv ? "the theory's table, a row per neuron," : "the theory's rates, one per neuron,") +
+                          " needs at least about " + format_bytes(m.bytes) +
                           but_available(available) + "; the largest part is " + m.largest_part + " (" +
                           format_bytes(m.largest) + "). " + populations_advice + ".");
 }
 
 }  // namespace
 
-theory_table make_theory_table(const run_spec& spec) {
-    require_table_memory(spec);
+theory_table make_theory_table(const run_spec& spec, theory_parts parts) {
+    const bool csv = parts == theory_parts::rates_and_csv;
+    require_table_memory(spec, csv);
     theory_table table;
-    table.csv = "population,neuron,I_e_pA,rate_theory_Hz\n";
-    std::size_t csv_bytes = table.csv.size();
-    for (const auto& pop : spec.populations) csv_bytes += pop.size * max_row_bytes(pop);
-    table.csv.reserve(csv_bytes);  // no copies as it grows: the peak the check above counts
+    if (csv) {
+        table.csv = "population,neuron,I_e_pA,rate_theory_Hz\n";
+        std::size_t csv_bytes = table.csv.size();
+        for (const auto& pop : spec.populations) csv_bytes += pop.size * max_row_bytes(pop);
+        table.csv.reserve(csv_bytes);  // no copies as it grows: the peak the check above counts
+    }
     if (!spec.projections.empty()) {
         add_mean_field(table, spec, "the network's mean field does not apply");
         return table;

@@ -879,6 +879,10 @@ TEST(NetworkTheory, TheoryTableSaysWhyRowsAreMissing) {
     EXPECT_TRUE(contains(notes_of(one), "population 'E': coloured (OU) noise: the rate with Fourcaud & Brunel"))
         << notes_of(one);
     EXPECT_EQ(make_theory_table(one).rate_Hz.at("E").size(), 3u);
+    // The rates alone (as stats asks): the same rates, no CSV.
+    const theory_table rates_alone = make_theory_table(one, theory_parts::rates);
+    EXPECT_EQ(rates_alone.rate_Hz.at("E"), make_theory_table(one).rate_Hz.at("E"));
+    EXPECT_TRUE(rates_alone.csv.empty());
     one.populations[0].input.sigma_V = distribution::constant(1.0);
     EXPECT_TRUE(contains(notes_of(one), "coloured (OU) and white noise together")) << notes_of(one);
     one.populations[0].input.sigma_V = distribution::constant(0.0);

@@ -282,7 +282,7 @@ int stats(const std::filesystem::path& dir, const stats_args& given) {
             args.fano_window_ms = whole;
         }
         const double end_ms = double(written_steps(dir, spec.simulation)) * spec.simulation.dt_ms;
-        const theory_table theory = make_theory_table(spec);
+        const theory_table theory = make_theory_table(spec, theory_parts::rates);
         std::vector<population_stats> rows;
         for (std::size_t k = 0; k < spec.spikes.populations.size(); ++k)
             if (auto row = measure(dir, spec, k, args, end_ms, theory)) rows.push_back(std::move(*row));

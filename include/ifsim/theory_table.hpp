@@ -18,8 +18,13 @@
 
 namespace ifsim {
 
+// What make_theory_table makes: the CSV besides the rates, or the rates alone (stats reads those,
+// and the CSV takes about 100 bytes a neuron).
+enum class theory_parts { rates, rates_and_csv };
+
 struct theory_table {
     std::string csv;                  // header "population,neuron,I_e_pA,rate_theory_Hz", a row per neuron
+                                      // (empty where only the rates were asked for)
     // A line per population without rows (why) or with an approximate theory (which), or one for
     // a network: "population 'E': coloured (OU) noise has no closed-form rate here".
     std::vector<std::string> notes;
@@ -29,7 +34,8 @@ struct theory_table {
     std::map<std::string, std::vector<double>> rate_Hz;
     std::map<std::string, double> cv;
 };
-theory_table make_theory_table(const run_spec& spec);
+// Refused (runtime_failure) where it cannot fit in memory.
+theory_table make_theory_table(const run_spec& spec, theory_parts parts = theory_parts::rates_and_csv);
 
 // The stationary rate [Hz] of every population of a network in the diffusion approximation
 // (Brunel 2000, generalised): for population p,
