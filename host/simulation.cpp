@@ -201,9 +201,10 @@ double recorded_values(const state_record& r, const simulation_spec& sim) {
 }
 
 double recorded_state_bytes(const run_spec& spec) {
-    double values = 0.0;
-    for (const state_record& r : spec.states) values += recorded_values(r, spec.simulation);
-    return values * bytes_per_recorded_value;
+    double bytes = 0.0;
+    for (const state_record& r : spec.states)
+        bytes += report_bytes_on_disk(r.neurons.size(), r.samples_in(total_steps(spec.simulation), spec.simulation.dt_ms));
+    return bytes;
 }
 
 output_folder_lock prepare_output_dir(const std::filesystem::path& dir, const run_spec& spec) {

@@ -1413,7 +1413,10 @@ TEST(Network, MemoryEstimateCountsWhatEachNeuronNeeds) {
     pr.delay = synapse_distribution::constant(1.5);  // 15 steps of 0.1 ms: 16 slots
     s.projections.push_back(pr);
     const double synapses = double(n) * 10 * (4 + 2) + double(n) * 8;  // and a row offset per source
-    EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (16 * 8 + 4) + synapses);
+    // While it is connected, fixed_indegree holds its sources per target (4 B each) beside the
+    // targets, before the delays (2 B): 2 B a synapse beyond what it keeps.
+    const double indegree_build = double(n) * 10 * 2;
+    EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (16 * 8 + 4) + synapses + indegree_build);
 
     // Built row by row (pairwise_bernoulli), a projection holds its rows too while it is built: a
     // vector per source (24 B) and its targets again (6 B each with spare capacity); drawn delays
@@ -1430,7 +1433,9 @@ TEST(Network, MemoryEstimateCountsWhatEachNeuronNeeds) {
     s.projections[0].delay = synapse_distribution::constant(1.5);
 
     // A state record: its samples of two 1000-step blocks (every 3rd step: 334 rows) in float,
-    // and 36 B per recorded neuron (its index, the backend's sampling lists, the report's mapping).
+    // 36 B per recorded neuron (its index, the backend's sampling lists, the report's mapping), and
+    // its writer's chunk of 65 frames of the 1000 neurons buffered and cached (500 records of one
+    // neuron each took 0.6 MiB apiece, counted as 72 B).
     state_record r;
     r.name = "A_V_m";
     r.population = "A";
@@ -1438,7 +1443,14 @@ TEST(Network, MemoryEstimateCountsWhatEachNeuronNeeds) {
     r.neurons.resize(n);
     r.interval_ms = 0.3;
     s.states.push_back(r);
-    EXPECT_EQ(estimate_memory(s).bytes, bare + double(n) * (16 * 8 + 4) + synapses + double(n) * (2.0 * 334 * 4 + 36));
+    const double writer = 65.0 * (1000 + 1000) * 4;
+    EXPECT_EQ(estimate_memory(s).bytes,
+              bare + double(n) * (16 * 8 + 4) + synapses + indegree_build + double(n) * (2.0 * 334 * 4 + 36) + writer);
+    // A run of one block holds one block's samples.
+    s.simulation.duration_ms = 100.0;
+    EXPECT_EQ(estimate_memory(s).bytes,
+              bare + double(n) * (16 * 8 + 4) + synapses + indegree_build + double(n) * (1.0 * 334 * 4 + 36) + writer);
+    s.simulation.duration_ms = 1000.0;
     s.states.clear();
 
     // Per-neuron parameters (EIF, double): the coefficients kept, and at the setup's peak the

@@ -477,6 +477,28 @@ TEST_F(recording, report_wider_than_a_chunk) {
     EXPECT_EQ(read_f64(f.id, "/report/big/mapping/time"), (std::vector<double>{0.0, 3.0, 1.0}));
 }
 
+// The disk a report takes, as the run's disk check and `ifsim check` count it: whole chunks, the
+// nodes split into equal column blocks (65,537 nodes took two whole 65,536-wide chunks a frame,
+// twice the estimate of 4 B a value), and the mapping; the file holds that and HDF5's metadata.
+TEST_F(recording, report_size_on_disk_is_whole_chunks_and_the_mapping) {
+    EXPECT_EQ(report_chunk_shape(65'537).col_blocks, 2u);
+    EXPECT_EQ(report_chunk_shape(65'537).cols, 32'769u);
+    EXPECT_EQ(report_chunk_shape(1000).rows, 65u);
+    for (const auto& [num_nodes, frames] : {std::pair<std::size_t, std::size_t>{65'537, 3}, {1000, 5}, {1000, 200}}) {
+        std::vector<std::uint64_t> nodes(num_nodes);
+        for (std::size_t i = 0; i < nodes.size(); ++i) nodes[i] = i;
+        const std::vector<float> values(frames * num_nodes, -65.0f);
+        const fs::path path = dir_ / ("size_" + std::to_string(num_nodes) + "_" + std::to_string(frames) + ".h5");
+        {
+            report_file r(path, "E", "V_m", "mV", nodes, 0.0, 0.1);
+            r.append_rows(values, frames);
+        }
+        const double estimate = report_bytes_on_disk(num_nodes, frames), size = double(fs::file_size(path));
+        EXPECT_GE(size, estimate) << num_nodes << " nodes, " << frames << " frames";
+        EXPECT_LE(size, estimate + 16384.0) << num_nodes << " nodes, " << frames << " frames";  // HDF5's own
+    }
+}
+
 TEST_F(recording, report_lives_in_a_part_file_until_close) {
     const fs::path path = dir_ / "V_m.h5";
     const std::uint64_t nodes[] = {0, 1};

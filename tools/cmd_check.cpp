@@ -13,6 +13,7 @@
 #include "ifsim/config.hpp"
 #include "ifsim/cuda_info.hpp"
 #include "ifsim/memory.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/network.hpp"
 #include "ifsim/population_setup.hpp"
 #include "ifsim/simulation.hpp"
@@ -157,7 +158,7 @@ void print_plan(const run_spec& spec, const std::vector<double>& synapses, bool 
         const std::string channel = r.samples_a_channel() ? channel_feeders(spec, r) : "";
         std::printf("  records      %s.h5: %s of %s%s, %zu neurons every %g ms%s, %s values (%s)\n", r.name.c_str(),
                     r.variable.c_str(), r.population.c_str(), channel.c_str(), r.neurons.size(), r.interval_ms,
-                    window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(samples * bytes_per_recorded_value).c_str());
+                    window_text(r.window).c_str(), format("%.3g", samples).c_str(), format_bytes(report_bytes_on_disk(r.neurons.size(), r.samples_in(total_steps(sim), sim.dt_ms))).c_str());
     }
 
     if (const double bytes = recorded_state_bytes(spec); bytes > 0.0)

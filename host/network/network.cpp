@@ -15,6 +15,7 @@
 
 #include "ifsim/errors.hpp"
 #include "ifsim/models.hpp"
+#include "ifsim/recording.hpp"
 #include "ifsim/simulation.hpp"
 #include "ifsim/synapse_file.hpp"
 #include "ifsim/synapses.hpp"
@@ -315,27 +316,39 @@ memory_estimate estimate_memory(const run_spec& spec, std::span<const double> sy
         double bytes = 4.0 + 2.0 + (has_one_weight(pr) ? 0.0 : 8.0 + 4.0);
         if (listed) bytes += 8.0 * (2.0 + (pr.weight_from_file ? 1.0 : 0.0) + (pr.delay_from_file ? 1.0 : 0.0) + 1.0);
         add(n * bytes + 8.0 * double(s.size), describe_projection(pr, k), connections_advice);
-        // Held while this projection alone is built, first while it is connected: the rows of the
-        // rules drawn row by row, a vector per source and its targets again (with spare capacity,
-        // 6 B each), or for fixed_total without multapses the pairs taken; then delays that vary,
-        // in double before they become steps.
+        // Held while this projection alone is built, beyond its targets and delays kept, first
+        // while it is connected: the rows of the rules drawn row by row, a vector per source and
+        // its targets again (with spare capacity, 6 B each); fixed_indegree's sources drawn per
+        // target (4 B, before the delays' 2 B); fixed_total's pairs and their sources by target
+        // (12 B, the targets' 4 B among them), and without multapses the pairs taken besides; then
+        // delays that vary, in double before they become steps. (fixed_total of 2e7 synapses took
+        // 2.8 times the estimate that left the pairs out.)
         double connecting = 0.0;
         if (pr.rule.kind == rule_kind::all_to_all || pr.rule.kind == rule_kind::one_to_one ||
             pr.rule.kind == rule_kind::pairwise_bernoulli || pr.rule.kind == rule_kind::fixed_outdegree)
             connecting = 6.0 * n + 24.0 * double(s.size);
-        if (pr.rule.kind == rule_kind::fixed_total && !pr.rule.multapses)
-            connecting = taken_pairs_bytes(double(s.size) * double(spec.populations[t].size), n);
+        if (pr.rule.kind == rule_kind::fixed_indegree) connecting = 2.0 * n;
+        if (pr.rule.kind == rule_kind::fixed_total) {
+            const double pairs = double(s.size) * double(spec.populations[t].size);
+            connecting = std::max(6.0 * n, pr.rule.multapses ? 0.0 : taken_pairs_bytes(pairs, n) + 2.0 * n);
+        }
         const double delays = pr.delay_from_file || pr.delay.type != synapse_distribution::kind::constant ? 8.0 * n : 0.0;
         const double building = std::max(connecting, delays);
         if (building > largest_building) largest_building = building, largest_building_part = describe_projection(pr, k);
     }
     if (largest_building > 0.0) add(largest_building, largest_building_part + " while it is built", connections_advice);
-    // A state record's samples of a block, twice: the block being computed and the one being
-    // written; and per recorded neuron its index in the record, the backend's sampling lists and
-    // the report's mapping (36 B).
+    // A state record's samples of a block, twice where the run has more than one (the block
+    // being computed and the one being written); per recorded neuron its index in the record, the
+    // backend's sampling lists and the report's mapping (36 B); and its writer's buffer of a
+    // chunk's frames, with the chunk HDF5 caches (500 records of a neuron each took 0.6 MiB apiece).
+    const std::uint64_t steps = total_steps(spec.simulation);
+    const double blocks_held = steps > default_block_steps ? 2.0 : 1.0;
     for (const state_record& r : spec.states) {
-        const double rows = std::ceil(double(default_block_steps) / double(r.interval_steps(spec.simulation.dt_ms)));
-        add(double(r.neurons.size()) * (2.0 * rows * sizeof(float) + 36.0), "record '" + r.name + "'",
+        const double block = double(std::min<std::uint64_t>(steps, default_block_steps));
+        const double rows = std::ceil(block / double(r.interval_steps(spec.simulation.dt_ms)));
+        const report_chunks c = report_chunk_shape(r.neurons.size());
+        const double writer = double(c.rows) * (double(r.neurons.size()) + double(c.cols)) * sizeof(float);
+        add(double(r.neurons.size()) * (blocks_held * rows * sizeof(float) + 36.0) + writer, "record '" + r.name + "'",
             records_advice);
     }
     // A generator's schedule for the network, and another for the writer where it is recorded:

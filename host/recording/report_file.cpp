@@ -50,6 +50,19 @@ struct report_file::impl {
     }
 };
 
+report_chunks report_chunk_shape(std::uint64_t num_nodes) {
+    const std::uint64_t n = std::max<std::uint64_t>(num_nodes, 1);
+    const std::uint64_t blocks = (n + recording_chunk_elements - 1) / recording_chunk_elements;
+    const std::uint64_t cols = (n + blocks - 1) / blocks;
+    return {std::max<std::uint64_t>(1, recording_chunk_elements / cols), cols, blocks};
+}
+
+double report_bytes_on_disk(std::uint64_t num_nodes, std::uint64_t frames) {
+    const report_chunks c = report_chunk_shape(num_nodes);
+    const double stored_frames = double((frames + c.rows - 1) / c.rows * c.rows);
+    return stored_frames * double(c.cols * c.col_blocks) * sizeof(float) + 20.0 * double(num_nodes);
+}
+
 report_file::report_file(const std::filesystem::path& path, const std::string& population,
                          const std::string& variable, const std::string& unit,
                          std::span<const std::uint64_t> node_ids, double t_start_ms, double dt_ms)
@@ -70,10 +83,9 @@ report_file::report_file(const std::filesystem::path& path, const std::string& p
     r.num_nodes = node_ids.size();
     r.t_start_ms = t_start_ms;
     r.dt_ms = dt_ms;
-    // About recording_chunk_elements per chunk: several frames of all nodes for small reports
-    // (cheap to read one node's trace), part of one frame for very large ones (bounded buffer).
-    const hsize_t chunk_cols = std::min<hsize_t>(r.num_nodes, recording_chunk_elements);
-    r.chunk_rows = std::max<hsize_t>(1, recording_chunk_elements / chunk_cols);
+    const report_chunks chunks = report_chunk_shape(r.num_nodes);
+    const hsize_t chunk_cols = chunks.cols;
+    r.chunk_rows = chunks.rows;
     r.buffered.reserve(r.chunk_rows * r.num_nodes);
 
     const auto part = r.part();

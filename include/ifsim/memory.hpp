@@ -22,7 +22,8 @@ namespace ifsim {
 // (in double while the population is set up; the bias current kept), its parameters and
 // coefficients where they vary and an exp channel's state; apart, per synapse channel onto it a
 // ring slot per step of the longest delay; per state record its samples of two blocks of
-// default_block_steps (one computed, one written); for a synapse file, its rows as read and each
+// default_block_steps (one computed, one written; one where the run is one block) and its writer's
+// chunk buffer and cached chunk (report_chunk_shape); for a synapse file, its rows as read and each
 // synapse's row. Projection k has synapses[k] synapses where given, else expected_synapses, or for
 // from_file synapse_file_rows_estimate (synapse_file.hpp: a CSV file's size over its first rows'
 // length).

@@ -29,6 +29,19 @@ namespace ifsim {
 // Elements per HDF5 chunk (and per write) in the spike and report datasets.
 inline constexpr std::size_t recording_chunk_elements = std::size_t{1} << 16;
 
+// A report's data is stored in chunks of `rows` frames by `cols` nodes, about
+// recording_chunk_elements values each: several frames of all nodes for a small report (cheap to
+// read one node's trace), part of one frame for a large one (a bounded buffer), the nodes split
+// into `col_blocks` blocks of equal width (65,537 nodes as 65,536 and 1 took two whole chunks a
+// frame). HDF5 stores every chunk whole, the last frames' too.
+struct report_chunks {
+    std::uint64_t rows, cols, col_blocks;
+};
+report_chunks report_chunk_shape(std::uint64_t num_nodes);
+// A report's size on disk, at least: whole chunks of float32 for `frames` frames, and its mapping
+// (node ids, index pointers and element ids, 20 B a node).
+double report_bytes_on_disk(std::uint64_t num_nodes, std::uint64_t frames);
+
 // Values of the SONATA `sorting` attribute of /spikes/<population>: an HDF5 enum over uint8, as
 // libsonata writes and reads it.
 enum class spike_sorting : std::uint8_t { none = 0, by_id = 1, by_time = 2 };

@@ -38,9 +38,8 @@ numerical_error located(const numerical_error& e, const run_spec& spec, std::uin
 // Number of steps the spec asks for.
 std::uint64_t total_steps(const simulation_spec& sim);
 
-// The values state record `r` writes in a whole run, and the bytes each takes (float, as the
-// reports store them); recorded_state_bytes: all the state records' bytes.
-inline constexpr double bytes_per_recorded_value = sizeof(float);
+// The values state record `r` writes in a whole run; recorded_state_bytes: all the state records'
+// files on disk, at least (report_bytes_on_disk: whole chunks, and the mapping).
 double recorded_values(const state_record& r, const simulation_spec& sim);
 double recorded_state_bytes(const run_spec& spec);
 
