@@ -328,6 +328,12 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
             reports.emplace_back(dir / report_file_name(r), r.population, r.variable,
                                  unit_of(parse_state_variable(r.variable)), r.neurons,
                                  double(r.first_sample_step(sim.dt_ms)) * sim.dt_ms, r.interval_ms);
+        // This run's config, whole, before anything of an earlier run goes (a full disk failed it
+        // after they had gone, and left the folder empty); then a stop that came while the network
+        // was built and these files made leaves the earlier run as it was (it was replaced by a
+        // run of 0 steps).
+        write_part_file(dir / resolved_config_file, resolved);
+        if (options.stop && options.stop->load()) throw stopped_before_start();
         // The folder holds one run: an earlier run's files go (a report it recorded and this run
         // does not would otherwise pass for this run's), other files stay. One that cannot go
         // stops the run before it writes anything: the folder would hold files of two runs. The
@@ -343,13 +349,13 @@ run_summary run_simulation(const run_spec& spec, backend& engine, const run_opti
                                   (ec ? ec.message() : std::string("it is still there")) +
                                   "; nothing of this run was written (remove it, or choose another --out)");
         }
-        write_file_atomically(dir / resolved_config_file, resolved);
+        commit_part_file(dir / resolved_config_file);
     } catch (...) {
         if (spikes) spikes->discard();
         for (auto& r : reports) r.discard();
         // A file whose constructor failed after creating it (a full disk) leaves its .part: ours
         // where the folder is locked, and a stale one's where it cannot be.
-        std::vector<std::string> names_made = {spike_file_name};
+        std::vector<std::string> names_made = {spike_file_name, resolved_config_file};
         for (const auto& r : spec.states) names_made.push_back(report_file_name(r));
         for (const std::string& name : names_made) {
             std::error_code ec;

@@ -1491,6 +1491,24 @@ TEST(cli, a_closed_stdout_pipe_is_said_not_a_signal) {
     EXPECT_NE(slurp(dir / "err").find("ifsim: cannot write to standard output"), std::string::npos) << slurp(dir / "err");
 }
 
+// A run that cannot write its config (past `ulimit -f`, as on a full disk) leaves an earlier run in
+// its folder as it was: the config is written whole before anything of the earlier run goes (the
+// folder was left empty, the earlier run's files removed; an audit of failing runs).
+TEST(cli, a_run_that_cannot_write_its_config_leaves_the_earlier_run) {
+    const fs::path dir = fresh_dir("config_past_ulimit");
+    fs::create_directories(dir);
+    std::ofstream(dir / "run.toml") << small_run;
+    const std::string args = "run " + (dir / "run.toml").string() + " --backend cpu --quiet --out " + (dir / "out").string();
+    ASSERT_EQ(ifsim(args).code, 0);
+    const std::string summary = slurp(dir / "out" / "summary.json");
+    const auto r = ifsim(args, "ulimit -f 1; ");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("config.resolved.toml.part': File too large"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(dir / "out" / "summary.json"), summary);
+    for (const auto& e : fs::directory_iterator(dir / "out")) EXPECT_NE(e.path().extension(), ".part") << e.path();
+    for (const std::string name : {"spikes.h5", "config.resolved.toml"}) EXPECT_TRUE(fs::exists(dir / "out" / name)) << name;
+}
+
 // Parameters drawn per neuron are checked when they are drawn: `check --build` draws them as a run
 // does, so that a config it passes does not fail at the start of the run (a normal C_m that draws
 // negative values passed it; found by a review), and both name the config.

@@ -1,8 +1,11 @@
 // Tests for ifsim/recording.hpp (SONATA spike and report files), ifsim/spike_trains.hpp (a spike
 // file read back) and ifsim/summary.hpp (summary.json, sha256). Files are read back with the plain HDF5 C API, independently of the
 // writer's helpers.
+#include "ifsim/backend.hpp"
+#include "ifsim/config.hpp"
 #include "ifsim/errors.hpp"
 #include "ifsim/recording.hpp"
+#include "ifsim/simulation.hpp"
 #include "ifsim/spike_trains.hpp"
 #include "ifsim/summary.hpp"
 
@@ -11,9 +14,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -497,6 +503,42 @@ TEST_F(recording, report_size_on_disk_is_whole_chunks_and_the_mapping) {
         EXPECT_GE(size, estimate) << num_nodes << " nodes, " << frames << " frames";
         EXPECT_LE(size, estimate + 16384.0) << num_nodes << " nodes, " << frames << " frames";  // HDF5's own
     }
+}
+
+// A stop that came before run_simulation removed anything (a signal while the network was built
+// and the files made) leaves an earlier run in the folder as it was and writes nothing: it was
+// replaced by a run of 0 steps (an audit of interrupted runs).
+TEST_F(recording, a_stop_before_the_first_step_leaves_the_earlier_run_as_it_was) {
+    const fs::path config = dir_ / "run.toml";
+    std::ofstream(config) << "[simulation]\nduration = \"5 ms\"\n[[population]]\nname = \"E\"\nsize = 10\n"
+                             "model = \"lif\"\ninput = { I_e = \"500 pA\" }\n[[record]]\nspikes = [\"E\"]\n"
+                             "[[record]]\nstate = \"V_m\"\npopulation = \"E\"\n";
+    const run_spec spec = load_config(config);
+    const fs::path out = dir_ / "out";
+    const auto listing = [&] {
+        std::vector<std::pair<std::string, std::string>> files;
+        for (const auto& e : fs::directory_iterator(out)) {
+            std::ifstream f(e.path(), std::ios::binary);
+            files.emplace_back(e.path().filename().string(), std::string(std::istreambuf_iterator<char>(f), {}));
+        }
+        std::sort(files.begin(), files.end());
+        return files;
+    };
+    run_options options;
+    options.out_dir = out;
+    {
+        const output_folder_lock lock = prepare_output_dir(out, spec);
+        const auto engine = make_cpu_backend(spec);
+        ASSERT_EQ(run_simulation(spec, *engine, options).status, "completed");
+    }
+    const auto earlier = listing();
+    ASSERT_EQ(earlier.size(), 4u);  // spikes.h5, E_V_m.h5, config.resolved.toml, summary.json
+    const std::atomic<bool> stop{true};
+    options.stop = &stop;
+    const output_folder_lock lock = prepare_output_dir(out, spec);
+    const auto engine = make_cpu_backend(spec);
+    EXPECT_THROW(run_simulation(spec, *engine, options), stopped_before_start);
+    EXPECT_EQ(listing(), earlier);  // the same files, byte for byte, and no .part
 }
 
 TEST_F(recording, report_lives_in_a_part_file_until_close) {

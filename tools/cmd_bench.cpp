@@ -131,7 +131,12 @@ int bench(const bench_args& args) {
             run_options options;
             options.out_dir = dir.path();
             options.stop = &stop_requested;
-            const run_summary s = run_simulation(spec, *engine, options);
+            run_summary s;
+            try {
+                s = run_simulation(spec, *engine, options);
+            } catch (const stopped_before_start&) {
+                break;  // as a run stopped later: no row
+            }
             if (s.status != "completed") break;
             // After the first run, not before: measured beside the network, as the run saw memory.
             if (r == 1) bandwidth = measured_bandwidth(*engine);

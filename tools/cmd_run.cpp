@@ -257,12 +257,7 @@ int run(const run_args& args) {
         if (made) remove_if_empty_on_crash(dir);
         stop_on_signals();  // a large network takes a while to build
         auto engine = choose_backend(spec, args.backend, args.quiet);
-        if (stop_requested.load()) {
-            std::error_code ec;
-            if (created_dir && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
-            std::cerr << "ifsim: stopped by signal before the run started; nothing was written\n";
-            return exit_interrupted;
-        }
+        if (stop_requested.load()) throw stopped_before_start();  // while the network was built
         warn_about_inputs(spec, engine->network());
         warn_about_threads(spec, *engine, args);
         if (spec.spikes.populations.empty() && spec.states.empty())
@@ -279,6 +274,11 @@ int run(const run_args& args) {
         const run_summary summary = run_simulation(spec, *engine, options);
         if (!args.quiet) print_summary(summary, dir);
         return summary.status == "completed" ? exit_ok : exit_interrupted;
+    } catch (const stopped_before_start& e) {
+        std::error_code ec;
+        if (created_dir && std::filesystem::is_empty(dir, ec)) std::filesystem::remove(dir, ec);
+        std::cerr << "ifsim: " << e.what() << "\n";
+        return exit_interrupted;
     } catch (const std::exception& e) {
         // Nothing that looks like a result: a folder this run made and left empty goes again.
         std::error_code ec;

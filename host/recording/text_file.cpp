@@ -1,5 +1,7 @@
 // Small text outputs (summary.json, config.resolved.toml, theory.csv): written whole or not at all.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,7 +54,7 @@ std::string read_text_file(const std::filesystem::path& path) {
     return std::string((std::istreambuf_iterator<char>(f)), {});
 }
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+void write_part_file(const std::filesystem::path& path, const std::string& text) {
     check_output_target(path);
     const std::filesystem::path part = part_path(path);
     const auto fail = [&](const std::string& what, int err) {
@@ -73,10 +75,31 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
         std::remove(part.c_str());
         fail("write", err);
     }
+}
+
+void commit_part_file(const std::filesystem::path& path) {
+    const std::filesystem::path part = part_path(path);
     std::error_code ec;
     // rename() replaces an existing <path> atomically: readers see the old file or the new one.
     std::filesystem::rename(part, path, ec);
     if (ec) throw runtime_failure("cannot rename '" + part.string() + "' to '" + path.string() + "': " + ec.message());
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+    // Ctrl-C, kill, a hang-up: they wait until the file is whole and in place (theory --out,
+    // killed while it wrote 50 MB, left its .part), then act as they would have.
+    sigset_t stops, before;
+    sigemptyset(&stops);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stops, sig);
+    pthread_sigmask(SIG_BLOCK, &stops, &before);
+    try {
+        write_part_file(path, text);
+        commit_part_file(path);
+    } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &before, nullptr);
+        throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 }  // namespace ifsim

@@ -164,9 +164,14 @@ void check_output_target(const std::filesystem::path& path);
 // A small text file read whole (summary.json, config.resolved.toml); empty where it cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 
-// Writes `text` to `path` through "<path>.part" and a rename, so `path` is never half written.
-// runtime_failure naming the file and the system's reason if it cannot; a .part that cannot be
-// renamed stays (docs/output.md).
+// Writes `text` to `path` through "<path>.part" and a rename, so `path` is never half written;
+// SIGINT, SIGTERM and SIGHUP wait until it is done. runtime_failure naming the file and the
+// system's reason if it cannot; a .part that cannot be renamed stays (docs/output.md).
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+// Its two halves, for a file that must be whole before something else may go (a run writes its
+// config before it removes an earlier run's files): `text` written to "<path>.part" (removed
+// again if that fails), then the rename.
+void write_part_file(const std::filesystem::path& path, const std::string& text);
+void commit_part_file(const std::filesystem::path& path);
 
 }  // namespace ifsim

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,7 +58,14 @@ std::vector<std::string> earlier_run_files(const std::filesystem::path& dir);
 // Runs `spec` on `engine`, writing spikes.h5, <report>.h5, config.resolved.toml and summary.json to
 // options.out_dir, after removing an earlier run's files there (earlier_run_files; other files
 // stay). Returns the summary (status "completed" or "interrupted"). An exception during
-// the run closes the files, writes summary.json with status "failed" and is rethrown.
+// the run closes the files, writes summary.json with status "failed" and is rethrown. A stop
+// before any of that throws stopped_before_start.
 run_summary run_simulation(const run_spec& spec, backend& engine, const run_options& options);
+
+// A stop (run_options::stop) that came before run_simulation removed anything: nothing of the run
+// was written, and an earlier run in the folder is as it was.
+struct stopped_before_start : std::runtime_error {
+    stopped_before_start() : std::runtime_error("stopped by signal before the run started; nothing was written") {}
+};
 
 }  // namespace ifsim
