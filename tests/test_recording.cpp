@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../host/recording/hdf5_util.hpp"
@@ -539,6 +541,27 @@ TEST_F(recording, a_stop_before_the_first_step_leaves_the_earlier_run_as_it_was)
     const auto engine = make_cpu_backend(spec);
     EXPECT_THROW(run_simulation(spec, *engine, options), stopped_before_start);
     EXPECT_EQ(listing(), earlier);  // the same files, byte for byte, and no .part
+}
+
+// Ctrl-C while a file is written whole waits until it is in place, then ends the process as it
+// would have (theory --out, interrupted while it wrote 50 MB, left its .part). The signal is sent
+// once the .part exists: in the middle of writing 64 MB.
+TEST_F(recording, a_stop_while_a_file_is_written_whole_waits_for_it) {
+    const fs::path file = dir_ / "theory.csv";
+    const std::string text(std::size_t{64} << 20, 'x');
+    EXPECT_EXIT(
+        {
+            std::thread stopper([&] {
+                while (!fs::exists(part_path(file))) std::this_thread::sleep_for(std::chrono::microseconds(100));
+                ::kill(::getpid(), SIGINT);
+            });
+            write_file_atomically(file, text);
+            stopper.join();
+            std::exit(0);
+        },
+        ::testing::KilledBySignal(SIGINT), "");
+    EXPECT_EQ(fs::file_size(file), text.size());
+    EXPECT_FALSE(fs::exists(part_path(file)));
 }
 
 TEST_F(recording, report_lives_in_a_part_file_until_close) {

@@ -1,10 +1,11 @@
 // Small text outputs (summary.json, config.resolved.toml, theory.csv): written whole or not at all.
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -30,6 +31,38 @@ void check_not_in_the_way(const std::filesystem::path& path) {
                        (std::filesystem::is_directory(status) ? "a folder" : "something other than a file") +
                        " of that name is in the way; move or remove it");
 }
+
+volatile std::sig_atomic_t deferred_signal = 0;
+extern "C" void defer_signal(int sig) { deferred_signal = sig; }
+
+// While one lives, SIGINT, SIGTERM and SIGHUP that would end the process (their default) wait, and
+// end it once it is gone: a file written whole is in place first (theory --out, killed while it
+// wrote 50 MB, left its .part). A command's own handler (run's stop flag) stays as it is. Process
+// wide, as a signal may go to any thread (OpenMP's too).
+class stops_deferred {
+public:
+    stops_deferred() {
+        struct sigaction defer {};
+        defer.sa_handler = defer_signal;
+        sigemptyset(&defer.sa_mask);
+        for (std::size_t k = 0; k < signals_.size(); ++k) {
+            struct sigaction now {};
+            replaced_[k] = sigaction(signals_[k], nullptr, &now) == 0 && now.sa_handler == SIG_DFL &&
+                           sigaction(signals_[k], &defer, nullptr) == 0;
+        }
+    }
+    ~stops_deferred() {
+        for (std::size_t k = 0; k < signals_.size(); ++k)
+            if (replaced_[k]) std::signal(signals_[k], SIG_DFL);
+        if (const int sig = deferred_signal; sig != 0) std::raise(sig);
+    }
+    stops_deferred(const stops_deferred&) = delete;
+    stops_deferred& operator=(const stops_deferred&) = delete;
+
+private:
+    static constexpr std::array<int, 3> signals_ = {SIGINT, SIGTERM, SIGHUP};
+    std::array<bool, 3> replaced_{};
+};
 
 }  // namespace
 
@@ -86,20 +119,9 @@ void commit_part_file(const std::filesystem::path& path) {
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-    // Ctrl-C, kill, a hang-up: they wait until the file is whole and in place (theory --out,
-    // killed while it wrote 50 MB, left its .part), then act as they would have.
-    sigset_t stops, before;
-    sigemptyset(&stops);
-    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stops, sig);
-    pthread_sigmask(SIG_BLOCK, &stops, &before);
-    try {
-        write_part_file(path, text);
-        commit_part_file(path);
-    } catch (...) {
-        pthread_sigmask(SIG_SETMASK, &before, nullptr);
-        throw;
-    }
-    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    const stops_deferred wait;
+    write_part_file(path, text);
+    commit_part_file(path);
 }
 
 }  // namespace ifsim
