@@ -191,7 +191,7 @@ void check_disk_space(const std::filesystem::path& dir, const run_spec& spec) {
     if (needed <= double(space.available) + freed) return;
     throw runtime_failure("the state records would write " + format_bytes(needed) + " to '" + dir.string() +
                           "', but its file system has " + format_bytes(double(space.available) + freed) +
-                          " free: record fewer neurons, less often or in a shorter window, or write elsewhere (--out)");
+                          " free: record fewer neurons, less often or in a shorter window, or write to another file system (run's --out; bench's TMPDIR)");
 }
 
 }  // namespace
